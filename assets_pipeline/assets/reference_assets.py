@@ -1,0 +1,63 @@
+"""Reference tables as assets: validated, snapshotted for the year, hashed as their data version."""
+
+
+import dagster as dg
+
+from ..layout import YearLayout
+from ..metadata import table_schema
+from ..partitions import accounting_years
+from ..reference import TABLES, check_cross_references, load_table
+from ..settings import AccountsSettings
+from ..storage import write_parquet
+
+
+def reference_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["reference", name])
+
+
+@dg.multi_asset(
+    name="reference_tables",
+    specs=[
+        dg.AssetSpec(
+            reference_key(spec.name),
+            description=f"{spec.description} — reference_tables/{spec.file}",
+            group_name="reference_tables",
+            kinds={"csv", "pandera"},
+            metadata={"file": f"reference_tables/{spec.file}"},
+        )
+        for spec in TABLES.values()
+    ],
+    partitions_def=accounting_years,
+    can_subset=True,
+)
+def reference_tables(context: dg.AssetExecutionContext, settings: AccountsSettings):
+    """Validate every selected reference table with Pandera and snapshot the rows in force for the year.
+
+    Price tables keep only the rows of the latest year on or before the accounting year, so the
+    snapshot is exactly what the valuation models will see.
+    """
+    year = int(context.partition_key)
+    layout = YearLayout(settings.output_path(), year)
+    selected = {key.path[-1] for key in context.selected_asset_keys}
+    tables = {name: load_table(name, settings.reference_path()) for name in TABLES}
+    check_cross_references(tables)
+    for name in sorted(selected):
+        table = tables[name]
+        snapshot = table.to_arrow(year)
+        write_parquet(snapshot, layout.reference(name))
+        years = sorted({int(y) for y in table.frame["year"]}) if table.spec.price_table else []
+        metadata = {
+            "path": dg.MetadataValue.path(str(table.path)),
+            "sha256": table.sha256,
+            "rows_in_file": len(table.frame),
+            "rows_in_force": snapshot.num_rows,
+            "dagster/column_schema": table_schema(snapshot.schema),
+            "snapshot": dg.MetadataValue.path(str(layout.reference(name))),
+        }
+        if table.spec.price_table:
+            metadata["price_years_in_file"] = ", ".join(map(str, years))
+            in_force = snapshot.column("year").to_pylist()
+            metadata["price_year_used"] = in_force[0] if in_force else "none"
+        yield dg.MaterializeResult(
+            asset_key=reference_key(name), metadata=metadata, data_version=dg.DataVersion(table.sha256)
+        )

@@ -1,0 +1,42 @@
+"""The year's rejects, gathered from every category for the counties to fix."""
+
+
+import dagster as dg
+
+from ..categories import CATEGORIES
+from ..export_rejects import combine_rejects, write_rejects_workbook
+from ..layout import YearLayout
+from ..metadata import markdown_table
+from ..partitions import accounting_years
+from ..settings import AccountsSettings
+from .inventory_assets import validated_key
+
+
+@dg.asset(
+    key=dg.AssetKey(["rejects"]),
+    group_name="rejects",
+    partitions_def=accounting_years,
+    deps=[validated_key(c) for c in CATEGORIES],
+    kinds={"parquet", "excel"},
+    description="rejects.parquet (one line per failed rule, with file, row and reason) and rejects_<year>.xlsx, "
+    "the workbook a county fixes and sends back.",
+    code_version="1",
+)
+def rejects(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg.MaterializeResult:
+    layout = YearLayout(settings.output_path(), int(context.partition_key))
+    table = combine_rejects(layout)
+    rows = write_rejects_workbook(layout)
+    by_file = table.group_by(["category", "source_file"]).aggregate([("source_row", "count_distinct")]).to_pylist()
+    by_file.sort(key=lambda r: (-r["source_row_count_distinct"], r["source_file"]))
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": table.num_rows,
+            "rejected_rows": sum(rows.values()),
+            "rejects_parquet": dg.MetadataValue.path(str(layout.rejects_parquet)),
+            "rejects_workbook": dg.MetadataValue.path(str(layout.rejects_workbook)),
+            "worst_files": dg.MetadataValue.md(
+                markdown_table(["category", "file", "rejected rows"],
+                               [[r["category"], r["source_file"], r["source_row_count_distinct"]] for r in by_file[:20]])
+            ),
+        }
+    )

@@ -1,0 +1,179 @@
+"""``nrledger``: the command line of the annual accounts.
+
+``run`` and ``validate`` materialize the year through Dagster (into the project's Dagster
+instance, so every run shows up in the UI with its lineage); they print a line per step and a
+summary, and exit non-zero with a one-line reason when something fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from .settings import PROJECT_DIR
+
+DEFAULT_DAGSTER_HOME = PROJECT_DIR / "dagster_home"
+
+
+def _dagster_home() -> Path:
+    """``DAGSTER_HOME`` if set, else the project's ``dagster_home/`` so run history survives restarts."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME)))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    return home
+
+
+def _settings_config(args: argparse.Namespace) -> dict:
+    config = {
+        "input_dir": str(Path(args.input_dir).resolve()),
+        "output_dir": str(Path(args.output_dir).resolve()),
+    }
+    for name in ("reference_dir", "declared_area_unit", "mineral_model", "discount_rate", "unpriced_threshold"):
+        value = getattr(args, name, None)
+        if value is not None:
+            config[name] = str(Path(value).resolve()) if name == "reference_dir" else value
+    return config
+
+
+def _materialize(year: int, settings: dict, selection: str) -> int:
+    _dagster_home()
+    import dagster as dg
+
+    from .definitions import defs
+
+    job = defs.resolve_job_def("annual_accounts")
+    asset_graph = defs.resolve_asset_graph()
+    keys = list(asset_graph.get_all_asset_keys())
+    if selection == "validate":
+        keys = [k for k in keys if k.path[0] == "reference" or k.path[-1] in ("ingested", "validated") or k.path == ["rejects"]]
+    run_config = {"resources": {"settings": {"config": settings}}, "loggers": {"progress": {}}}
+    instance = dg.DagsterInstance.get()
+    started = time.monotonic()
+    print(f"Compiling {year} from {settings['input_dir']} (Dagster instance: {os.environ['DAGSTER_HOME']})", file=sys.stderr)
+    result = job.execute_in_process(
+        run_config=run_config, instance=instance, partition_key=str(year), raise_on_error=False, asset_selection=keys,
+    )
+    seconds = time.monotonic() - started
+    if not result.success:
+        print(f"error: {_failure_reason(result)}", file=sys.stderr)
+        print(f"(run {result.run_id}; details in the Dagster UI)", file=sys.stderr)
+        return 1
+    _print_summary(result, settings, year, seconds)
+    return 0
+
+
+def _failure_reason(result) -> str:
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            data = event.step_failure_data
+            reason = data.user_failure_data.description if data.user_failure_data else None
+            if not reason and data.error is not None:
+                reason = (data.error.cause.message if data.error.cause else data.error.message).strip()
+            return f"{event.step_key.replace('__', '/')}: {reason.splitlines()[0] if reason else 'failed'}"
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+            evaluation = event.event_specific_data
+            return f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed"
+    return "the run failed"
+
+
+def _print_summary(result, settings: dict, year: int, seconds: float) -> None:
+    rows = []
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        key = materialization.asset_key.path
+        if key[-1] == "validated":
+            md = {k: v.value for k, v in materialization.metadata.items()}
+            rows.append((key[0], md["rows_read"], md["rows_valid"], md["rows_excluded"], md["rows_rejected"]))
+    print(f"\n{'category':<10} {'read':>10} {'valid':>10} {'excluded':>10} {'rejected':>10}")
+    for row in sorted(rows):
+        print(f"{row[0]:<10} {row[1]:>10,} {row[2]:>10,} {row[3]:>10,} {row[4]:>10,}")
+    out = Path(settings["output_dir"]) / str(year)
+    print(f"\nDone in {seconds:.1f} s. Outputs in {out}")
+    print(f"Rejected rows for the counties to fix: {out / f'rejects_{year}.xlsx'}")
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from .sample import generate_sample
+
+    years = args.years or [args.year]
+    summary = generate_sample(Path(args.out), years, parcels=args.parcels, seed=args.seed, formats=args.formats)
+    print(f"Sample province written to {Path(args.out).resolve()} for {', '.join(map(str, years))} "
+          f"({summary.seconds:.1f} s)")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    return _materialize(args.year, _settings_config(args), "run")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    return _materialize(args.year, _settings_config(args), "validate")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .sample import generate_sample
+
+    folder = Path(args.folder)
+    inputs, outputs = folder / "inputs", folder / "outputs"
+    generate_sample(inputs, [args.year], parcels=args.parcels, seed=args.seed)
+    print(f"Sample province ({args.parcels:,} parcels) written to {inputs.resolve()}", file=sys.stderr)
+    ns = argparse.Namespace(input_dir=str(inputs), output_dir=str(outputs))
+    return _materialize(args.year, _settings_config(ns), "run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nrledger", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def year_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--year", type=int, required=True, help="accounting year, e.g. 2023")
+        p.add_argument("--input-dir", required=True, help="folder with <year>/<category>.<ext> or <year>/<category>/*")
+        p.add_argument("--output-dir", required=True, help="folder the year's outputs go to (<output-dir>/<year>/)")
+        p.add_argument("--reference-dir", help="reference tables folder (default: the project's reference_tables/)")
+        p.add_argument("--area-unit", dest="declared_area_unit", help="unit of area columns whose header names none (m2, 亩, 公顷)")
+
+    p = sub.add_parser("run", help="compile the year: ingest, validate, value, ledgers, workbooks")
+    year_args(p)
+    p.add_argument("--mineral-model", choices=["benchmark", "npv"], help="mineral valuation model (default benchmark)")
+    p.add_argument("--discount-rate", type=float, help="discount rate of the npv mineral model (default 0.08)")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("validate", help="ingest and validate only; writes the rejects")
+    year_args(p)
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("sample", help="generate a synthetic Shanxi-like province")
+    p.add_argument("--year", type=int, default=2023)
+    p.add_argument("--years", type=int, nargs="+", help="several consistent years, e.g. 2021 2022 2023")
+    p.add_argument("--out", required=True, help="folder to write <out>/<year>/… into")
+    p.add_argument("--parcels", type=int, default=50_000, help="land parcels (default 50,000)")
+    p.add_argument("--seed", type=int, default=2023)
+    p.add_argument("--formats", choices=["mixed", "parquet", "csv"], default="mixed")
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("demo", help="generate the sample province and compile it")
+    p.add_argument("--folder", default=str(PROJECT_DIR / "demo"), help="where inputs/ and outputs/ go (default ./demo)")
+    p.add_argument("--year", type=int, default=2023)
+    p.add_argument("--parcels", type=int, default=50_000)
+    p.add_argument("--seed", type=int, default=2023)
+    p.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

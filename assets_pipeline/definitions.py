@@ -1,0 +1,31 @@
+"""The Dagster definitions: every asset of the annual accounts, partitioned by accounting year.
+
+The job runs in one process on purpose: the heavy lifting happens inside DuckDB and Arrow (which
+use every core), and a process per step would spend more time starting Python than computing.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from .assets.inventory_assets import ingested_assets, validated_assets
+from .assets.reference_assets import reference_tables
+from .assets.rejects_asset import rejects
+from .progress import progress_logger
+from .settings import AccountsSettings
+
+all_assets = [reference_tables, *ingested_assets, *validated_assets, rejects]
+
+annual_accounts_job = dg.define_asset_job(
+    "annual_accounts",
+    selection=dg.AssetSelection.all(),
+    executor_def=dg.in_process_executor,
+    description="Compile one accounting year: ingest and validate the six inventories, value them, and publish the ledgers.",
+)
+
+defs = dg.Definitions(
+    assets=all_assets,
+    jobs=[annual_accounts_job],
+    resources={"settings": AccountsSettings.configure_at_launch()},
+    loggers={"progress": progress_logger, "console": dg.colored_console_logger},
+)

@@ -1,0 +1,54 @@
+"""Run parameters, set per run in the Dagster launchpad or by the ``nrledger`` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from .reference import DEFAULT_REFERENCE_DIR
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class AccountsSettings(dg.ConfigurableResource):
+    """Where the year's inventories are read from and its ledgers written to, and how they are valued."""
+
+    input_dir: str = Field(
+        default=str(PROJECT_DIR / "data" / "sample"),
+        description="Folder of county deliveries: <input_dir>/<year>/<category>.<ext> or <input_dir>/<year>/<category>/*.<ext>.",
+    )
+    output_dir: str = Field(
+        default=str(PROJECT_DIR / "data" / "output"),
+        description="Folder the year's ledgers, workbooks and rejects are written to (<output_dir>/<year>/).",
+    )
+    reference_dir: str = Field(
+        default=str(DEFAULT_REFERENCE_DIR),
+        description="Folder of the reference tables (code lists and price tables); the province's own replace the samples.",
+    )
+    declared_area_unit: str = Field(
+        default="m2",
+        description="Unit of area columns whose header names no unit: m2 (survey convention), 亩/mu or 公顷/ha.",
+    )
+    mineral_model: str = Field(
+        default="benchmark",
+        description="Mineral valuation model: 'benchmark' (market benchmark price of the transfer income) or 'npv' (SEEA CF net present value).",
+    )
+    discount_rate: float = Field(
+        default=0.08,
+        description="Discount rate of the 'npv' mineral model (8% Chinese mining-right practice, 4% World Bank CWON).",
+    )
+    unpriced_threshold: float = Field(
+        default=0.01,
+        description="Largest share of in-scope rows per category allowed to lack a price before the run's check fails.",
+    )
+
+    def input_path(self) -> Path:
+        return Path(self.input_dir).expanduser().resolve()
+
+    def output_path(self) -> Path:
+        return Path(self.output_dir).expanduser().resolve()
+
+    def reference_path(self) -> Path:
+        return Path(self.reference_dir).expanduser().resolve()

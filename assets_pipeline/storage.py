@@ -1,0 +1,50 @@
+"""Writing outputs so that a failed or killed run never leaves half a file.
+
+Every file is written under a temporary name in its final folder and renamed into place only
+once complete (``os.replace`` is atomic on one file system); a failure removes the temporary file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PARQUET_OPTIONS = dict(compression="zstd", write_statistics=True)
+
+
+@contextmanager
+def atomic_path(final: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``final``; move it into place when the block succeeds."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@contextmanager
+def atomic_parquet_writer(final: Path, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
+    """A streaming Parquet writer whose file appears only when every batch has been written."""
+    with atomic_path(final) as tmp:
+        writer = pq.ParquetWriter(tmp, schema, **PARQUET_OPTIONS)
+        try:
+            yield writer
+        finally:
+            writer.close()
+
+
+def write_parquet(table: pa.Table, final: Path) -> None:
+    with atomic_path(final) as tmp:
+        pq.write_table(table, tmp, **PARQUET_OPTIONS)

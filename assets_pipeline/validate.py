@@ -1,0 +1,504 @@
+"""Validation: Pandera models per category; bad rows set aside with file, row and reason.
+
+The models are built from the reference tables (code lists change with the province), then run
+batch by batch over the ingested Parquet. Every ingested row ends in exactly one place:
+
+- ``validated/<category>.parquet``: rows that passed, with ``exclusion_reason`` null when in scope
+  or set when excluded (collective land, DOMAIN §2) — excluded rows are counted, not lost;
+- ``rejected/<category>.parquet``: rows that failed, whole, so the county can fix them;
+- ``rejects/<category>.parquet``: one line per failed rule (category, source_file, source_row,
+  column, value, rule, message), what the county-fix workbook shows.
+
+Uniqueness of ids spans the whole category, so it is found first by one DuckDB query; later
+occurrences of an id are rejected and name the first one.
+"""
+
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow as pa_arrow
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pandera.typing import Series
+
+from .categories import SPECS, CategorySpec
+from .ingest import ingested_schema
+from .reference import ReferenceTable
+from .storage import atomic_parquet_writer
+
+BATCH_ROWS = 1_000_000
+
+REJECT_SCHEMA = pa_arrow.schema(
+    [
+        ("category", pa_arrow.string()),
+        ("source_file", pa_arrow.string()),
+        ("source_row", pa_arrow.int64()),
+        ("column", pa_arrow.string()),
+        ("value", pa_arrow.string()),
+        ("rule", pa_arrow.string()),
+        ("check", pa_arrow.string()),
+        ("message_zh", pa_arrow.string()),
+        ("message_en", pa_arrow.string()),
+        ("message", pa_arrow.string()),
+        ("_row_id", pa_arrow.int64()),
+    ]
+)
+
+RULE_MESSAGES = {
+    "required": ("必填项为空", "required value is blank"),
+    "type": ("不是有效的数值或格式", "not a valid number or format"),
+    "code_list": ("代码不在代码表中", "code not in the code list"),
+    "region": ("行政区代码不是本省县级单位", "region code is not a county of the province"),
+    "range": ("数值超出允许范围", "value out of range"),
+    "unique": ("标识重复", "duplicate id"),
+    "unit": ("计量单位与矿种不符", "unit does not match the mineral's unit"),
+    "consistency": ("字段之间不一致", "fields contradict each other"),
+}
+
+COLUMN_NAMES_ZH = {
+    "parcel_id": "标识码", "base_parcel_id": "底图图斑标识码", "region_code": "行政区代码", "land_class": "地类编码",
+    "area_m2": "面积", "ownership": "权属性质", "land_ownership": "土地权属", "tree_ownership": "林木所有权",
+    "price_zone": "价格区划", "cropland_grade": "耕地等别", "plot_ratio": "容积率", "supply_method": "供应方式",
+    "granted_term_years": "出让年限", "years_used": "已使用年限", "redline_area_m2": "生态保护红线面积",
+    "forest_type": "林种", "origin": "起源", "species_code": "优势树种", "age_group": "龄组", "stock_m3": "蓄积",
+    "bamboo_stems": "竹株数", "land_grade": "林地等级", "grassland_type": "草原类", "grade": "草原等级",
+    "hay_yield_kg_per_ha": "干草产量", "vegetation_cover_pct": "植被盖度", "wetland_type": "湿地型",
+    "basin": "流域", "protection_status": "保护状况", "source_type": "水源类型", "volume_m3": "水资源量",
+    "overdraft_zone": "超采区", "deposit_id": "矿区编号", "mineral_code": "矿种", "resource_class": "资源储量类型",
+    "quantity": "资源储量", "unit": "计量单位", "mining_right": "矿业权类型", "annual_extraction": "年开采量",
+    "unit_rent": "单位租金",
+}
+
+# Code columns, the reference table (and its code column) they come from.
+CODE_COLUMNS: dict[str, tuple[str, str]] = {
+    "ownership": ("ownership_codes", "code"),
+    "land_ownership": ("ownership_codes", "code"),
+    "tree_ownership": ("tree_ownership_codes", "code"),
+    "supply_method": ("supply_methods", "supply_method"),
+    "forest_type": ("forest_types", "forest_type"),
+    "origin": ("forest_origins", "origin"),
+    "species_code": ("forest_species", "species_code"),
+    "age_group": ("forest_age_groups", "age_group"),
+    "grassland_type": ("grassland_types", "grassland_type"),
+    "wetland_type": ("wetland_types", "wetland_type"),
+    "source_type": ("water_source_types", "source_type"),
+    "mineral_code": ("minerals", "mineral_code"),
+    "resource_class": ("resource_classes", "resource_class"),
+    "mining_right": ("mining_right_types", "mining_right"),
+}
+
+
+@dataclass
+class CodeLists:
+    """What the models check against, taken from the reference tables."""
+
+    counties: list[str]
+    land_classes: list[str]
+    codes: dict[str, list[str]]
+    names_to_codes: dict[str, dict[str, str]]
+    state_ownership: list[str]
+    state_trees: list[str]
+    mineral_units: dict[str, str]
+    grades: list[int] = field(default_factory=lambda: list(range(1, 9)))
+
+    @classmethod
+    def from_reference(cls, tables: dict[str, ReferenceTable]) -> "CodeLists":
+        divisions = tables["admin_divisions"].frame
+        classes = tables["land_classes"].frame
+        parents = set(classes["parent_class"])
+        usable = classes[(classes["level"] == "2") | ~classes["land_class"].isin(parents)]
+        codes, names = {}, {}
+        for column, (table, code_column) in CODE_COLUMNS.items():
+            frame = tables[table].frame
+            codes[column] = sorted(frame[code_column])
+            mapping = {}
+            for name_column in ("name_zh", "name_en"):
+                if name_column in frame:
+                    mapping.update({n: c for n, c in zip(frame[name_column], frame[code_column]) if n and n != c})
+            names[column] = mapping
+        own = tables["ownership_codes"].frame
+        trees = tables["tree_ownership_codes"].frame
+        minerals = tables["minerals"].frame
+        grades = [int(g) for g in tables["grassland_grades"].frame["grade"]]
+        return cls(
+            counties=sorted(divisions.loc[divisions["level"] == "county", "region_code"]),
+            land_classes=sorted(usable["land_class"]),
+            codes=codes,
+            names_to_codes=names,
+            state_ownership=sorted(own.loc[own["is_state"] == "true", "code"]),
+            state_trees=sorted(trees.loc[trees["is_state"] == "true", "code"]),
+            mineral_units=dict(zip(minerals["mineral_code"], minerals["unit"])),
+            grades=grades,
+        )
+
+
+def build_model(category: str, codes: CodeLists) -> type[pa.DataFrameModel]:
+    """The Pandera DataFrameModel of one category, with the province's code lists.
+
+    Built per run because the code lists come from the reference tables. Check names decide the
+    reject rule: ``isin`` → code_list, bounds → range, ``region``/``unit``/``consistency`` as named.
+    """
+    c = codes.codes
+    counties, land_classes, units = codes.counties, codes.land_classes, codes.mineral_units
+    Str, Num, Int, Bool = Series[str], Series[float], Series[pd.Int64Dtype], Series[pd.BooleanDtype]
+
+    def req(**checks):
+        return pa.Field(nullable=False, **checks)
+
+    def opt(**checks):
+        return pa.Field(nullable=True, **checks)
+
+    class Located(pa.DataFrameModel):
+        """Rows that name a county and (for parcels) a land class."""
+
+        @pa.check("region_code", name="region")
+        def county_of_province(cls, s: pd.Series) -> pd.Series:
+            return s.isna() | s.isin(counties)
+
+    class Parcel(Located):
+        @pa.check("land_class", name="code_list")
+        def known_land_class(cls, s: pd.Series) -> pd.Series:
+            # a trailing K (可调整) keeps the class of its stem (DOMAIN §2)
+            return s.isna() | s.str.removesuffix("K").isin(land_classes)
+
+    if category == "land":
+        class Land(Parcel):
+            parcel_id: Str = req()
+            region_code: Str = req()
+            land_class: Str = req()
+            area_m2: Num = req(gt=0)
+            ownership: Str = req(isin=c["ownership"])
+            price_zone: Str = opt()
+            cropland_grade: Int = opt(ge=1, le=15)
+            plot_ratio: Num = opt(gt=0, le=50)
+            supply_method: Str = opt(isin=c["supply_method"])
+            granted_term_years: Num = opt(gt=0, le=70)
+            years_used: Num = opt(ge=0, le=70)
+            redline_area_m2: Num = opt(ge=0)
+
+            @pa.dataframe_check(name="redline_within_parcel")
+            def redline_within_parcel(cls, df: pd.DataFrame) -> pd.Series:
+                return ~(df["redline_area_m2"] > df["area_m2"] + 0.01).fillna(False)
+
+            @pa.dataframe_check(name="term_not_exceeded")
+            def term_not_exceeded(cls, df: pd.DataFrame) -> pd.Series:
+                return ~(df["years_used"] > df["granted_term_years"]).fillna(False)
+
+        return Land
+
+    if category == "forest":
+        class Forest(Parcel):
+            parcel_id: Str = req()
+            base_parcel_id: Str = req()
+            region_code: Str = req()
+            land_class: Str = req()
+            area_m2: Num = req(gt=0)
+            land_ownership: Str = req(isin=c["land_ownership"])
+            tree_ownership: Str = req(isin=c["tree_ownership"])
+            forest_type: Str = req(isin=c["forest_type"])
+            origin: Str = req(isin=c["origin"])
+            species_code: Str = req(isin=c["species_code"])
+            age_group: Str = req(isin=c["age_group"])
+            stock_m3: Num = req(ge=0)
+            bamboo_stems: Int = opt(ge=0)
+            land_grade: Int = opt(ge=1, le=5)
+
+        return Forest
+
+    if category == "grassland":
+        class Grassland(Parcel):
+            parcel_id: Str = req()
+            base_parcel_id: Str = req()
+            region_code: Str = req()
+            land_class: Str = req()
+            area_m2: Num = req(gt=0)
+            ownership: Str = req(isin=c["ownership"])
+            grassland_type: Str = req(isin=c["grassland_type"])
+            grade: Int = req(ge=min(codes.grades), le=max(codes.grades))
+            hay_yield_kg_per_ha: Num = req(ge=0, le=50_000)
+            vegetation_cover_pct: Num = req(ge=0, le=100)
+
+        return Grassland
+
+    if category == "wetland":
+        class Wetland(Parcel):
+            parcel_id: Str = req()
+            base_parcel_id: Str = req()
+            region_code: Str = req()
+            land_class: Str = req()
+            area_m2: Num = req(gt=0)
+            ownership: Str = req(isin=c["ownership"])
+            wetland_type: Str = req(isin=c["wetland_type"])
+            basin: Str = opt()
+            protection_status: Str = opt()
+
+        return Wetland
+
+    if category == "water":
+        class Water(Located):
+            region_code: Str = req()
+            basin: Str = req()
+            source_type: Str = req(isin=c["source_type"])
+            volume_m3: Num = req(ge=0)
+            overdraft_zone: Bool = opt()
+
+        return Water
+
+    if category == "minerals":
+        class Minerals(Located):
+            deposit_id: Str = req()
+            region_code: Str = req()
+            mineral_code: Str = req(isin=c["mineral_code"])
+            resource_class: Str = req(isin=c["resource_class"])
+            quantity: Num = req(ge=0)
+            unit: Str = req()
+            mining_right: Str = req(isin=c["mining_right"])
+            annual_extraction: Num = opt(ge=0)
+            unit_rent: Num = opt(ge=0)
+
+            @pa.dataframe_check(name="unit_of_mineral")
+            def unit_of_mineral(cls, df: pd.DataFrame) -> pd.Series:
+                # never add quantities of different units (DOMAIN §5)
+                expected = df["mineral_code"].map(units)
+                return (expected.isna() | df["unit"].isna() | (df["unit"] == expected)).astype(bool)
+
+        return Minerals
+
+    raise KeyError(category)
+
+
+# Which column a DataFrame-level check is about, for the reject line.
+# DataFrame-level checks: the rule and the column a reject line names.
+_FRAME_CHECKS = {
+    "redline_within_parcel": ("consistency", "redline_area_m2", "redline_area_m2 > area_m2"),
+    "term_not_exceeded": ("consistency", "years_used", "years_used > granted_term_years"),
+    "unit_of_mineral": ("unit", "unit", "unit differs from minerals.csv"),
+}
+
+
+@dataclass
+class ValidationResult:
+    category: str
+    rows_read: int = 0
+    rows_valid: int = 0
+    rows_excluded: int = 0
+    rows_rejected: int = 0
+    area_read: float = 0.0
+    area_valid: float = 0.0
+    area_excluded: float = 0.0
+    area_rejected: float = 0.0
+    reject_lines: int = 0
+    rejects_by_rule: dict[str, int] = field(default_factory=dict)
+    excluded_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def validated_schema(spec: CategorySpec) -> pa_arrow.Schema:
+    return ingested_schema(spec).append(pa_arrow.field("exclusion_reason", pa_arrow.string()))
+
+
+def duplicate_rows(ingested: Path, spec: CategorySpec) -> pd.DataFrame:
+    """Later occurrences of an id within the year, each with where the id was first seen."""
+    keys = ", ".join(spec.id_columns)
+    not_null = " AND ".join(f"{k} IS NOT NULL" for k in spec.id_columns)
+    query = f"""
+        WITH rows AS (SELECT {keys}, _row_id, _source_file, _source_row FROM read_parquet($path) WHERE {not_null}),
+        repeated AS (SELECT {keys} FROM rows GROUP BY ALL HAVING count(*) > 1),
+        ranked AS (
+            SELECT rows.*,
+                   row_number() OVER w AS occurrence,
+                   first_value(_source_file) OVER w AS first_file,
+                   first_value(_source_row) OVER w AS first_row
+            FROM rows SEMI JOIN repeated USING ({keys})
+            WINDOW w AS (PARTITION BY {keys} ORDER BY _row_id)
+        )
+        SELECT _row_id, first_file, first_row FROM ranked WHERE occurrence > 1
+    """
+    with duckdb.connect() as con:
+        return con.execute(query, {"path": str(ingested)}).df()
+
+
+def exclusion_reasons(category: str, frame: pd.DataFrame, codes: CodeLists) -> pd.Series:
+    """Rows out of the ledgers' scope, with the reason (DOMAIN §2: only state-owned assets)."""
+    reason = pd.Series(pd.NA, index=frame.index, dtype="string")
+    if category in ("land", "grassland", "wetland"):
+        collective = ~frame["ownership"].isin(codes.state_ownership)
+        reason = reason.mask(collective, "collective land 集体所有土地")
+    elif category == "forest":
+        collective = ~frame["land_ownership"].isin(codes.state_ownership) & ~frame["tree_ownership"].isin(codes.state_trees)
+        reason = reason.mask(collective, "collective land and trees 集体所有林地和林木")
+    return reason
+
+
+def _map_names_to_codes(frame: pd.DataFrame, codes: CodeLists) -> None:
+    """Deliveries often write the name (地表水, 采矿权) where the code list has a code: accept it."""
+    for column, mapping in codes.names_to_codes.items():
+        if column in frame and mapping:
+            values = frame[column]
+            named = values.isin(list(mapping))
+            if named.any():
+                frame[column] = values.where(~named, values.map(mapping))
+
+
+def validate_category(
+    category: str,
+    ingested: Path,
+    unparsed: Path,
+    codes: CodeLists,
+    validated_path: Path,
+    rejected_path: Path,
+    rejects_path: Path,
+) -> ValidationResult:
+    spec = SPECS[category]
+    model = build_model(category, codes)
+    result = ValidationResult(category=category)
+
+    duplicates = duplicate_rows(ingested, spec) if spec.id_columns else pd.DataFrame()
+    unparsed_cells = pq.read_table(unparsed).to_pandas()
+    ingest_schema = ingested_schema(spec)
+    area = spec.area_column
+    types = {pa_arrow.int64(): pd.Int64Dtype(), pa_arrow.bool_(): pd.BooleanDtype()}.get
+
+    with atomic_parquet_writer(validated_path, validated_schema(spec)) as valid_out, atomic_parquet_writer(
+        rejected_path, ingest_schema
+    ) as rejected_out, atomic_parquet_writer(rejects_path, REJECT_SCHEMA) as rejects_out:
+        for batch in pq.ParquetFile(ingested).iter_batches(batch_size=BATCH_ROWS):
+            table = pa_arrow.Table.from_batches([batch])
+            frame = table.to_pandas(types_mapper=types)
+            frame.index = frame["_row_id"].to_numpy()
+            _map_names_to_codes(frame, codes)
+            lines = _failures(model, frame, category)
+            lines = _add_unparsed(lines, unparsed_cells, frame)
+            lines = _add_duplicates(lines, duplicates, frame, spec)
+            bad_ids = pd.Index(lines["_row_id"].unique()) if len(lines) else pd.Index([])
+            is_bad = frame.index.isin(bad_ids)
+
+            good = frame[~is_bad].copy()
+            good["exclusion_reason"] = exclusion_reasons(category, good, codes)
+            valid_out.write_table(pa_arrow.Table.from_pandas(good, schema=validated_schema(spec), preserve_index=False))
+            rejected = frame[is_bad]
+            rejected_out.write_table(pa_arrow.Table.from_pandas(rejected, schema=ingest_schema, preserve_index=False))
+            if len(lines):
+                rejects_out.write_table(_reject_table(lines, frame, category))
+
+            excluded = good["exclusion_reason"].notna()
+            result.rows_read += len(frame)
+            result.rows_rejected += int(is_bad.sum())
+            result.rows_excluded += int(excluded.sum())
+            result.rows_valid += int((~excluded).sum())
+            result.reject_lines += len(lines)
+            for rule, n in lines.groupby("rule").size().items() if len(lines) else ():
+                result.rejects_by_rule[rule] = result.rejects_by_rule.get(rule, 0) + int(n)
+            for reason, n in good.loc[excluded, "exclusion_reason"].value_counts().items():
+                result.excluded_by_reason[reason] = result.excluded_by_reason.get(reason, 0) + int(n)
+            if area:
+                result.area_read += float(frame[area].sum())
+                result.area_rejected += float(rejected[area].sum())
+                result.area_excluded += float(good.loc[excluded, area].sum())
+                result.area_valid += float(good.loc[~excluded, area].sum())
+    return result
+
+
+def _failures(model: type[pa.DataFrameModel], frame: pd.DataFrame, category: str) -> pd.DataFrame:
+    """Pandera's failure cases as reject lines: (_row_id, column, value, rule, check)."""
+    columns = ["_row_id", "column", "value", "rule", "check"]
+    try:
+        model.validate(frame, lazy=True)
+        return pd.DataFrame(columns=columns)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    cases = cases[cases["index"].notna()]
+    frame_level = cases["check"].isin(list(_FRAME_CHECKS))
+    # a DataFrame-level check reports every column of a failing row: keep one line, on its own column
+    cases = pd.concat([cases[~frame_level], cases[frame_level].drop_duplicates(["index", "check"])])
+    frame_level = cases["check"].isin(list(_FRAME_CHECKS))
+    check = cases["check"].astype(str)
+    rule = check.map(_rule_of)
+    column = cases["column"].astype(object).where(~frame_level, check.map(lambda k: _FRAME_CHECKS.get(k, ("", "", ""))[1]))
+    row_ids = cases["index"].astype("int64")
+    value = cases["failure_case"].astype(object)
+    if frame_level.any():
+        value = value.copy()
+        value[frame_level] = [frame.at[r, c] for r, c in zip(row_ids[frame_level], column[frame_level])]
+    check = check.where(~check.str.startswith("isin("), "isin")  # the code list itself is too long to repeat
+    check = check.where(~frame_level, check.map(lambda k: _FRAME_CHECKS.get(k, ("", "", k))[2]))
+    lines = pd.DataFrame({"_row_id": row_ids, "column": column, "value": value, "rule": rule, "check": check})
+    return lines.drop_duplicates(["_row_id", "column", "rule"])
+
+
+def _rule_of(check: str) -> str:
+    if check == "not_nullable":
+        return "required"
+    if check in RULE_MESSAGES:
+        return check
+    if check in _FRAME_CHECKS:
+        return _FRAME_CHECKS[check][0]
+    if check.startswith("isin("):
+        return "code_list"
+    if check.startswith("dtype("):
+        return "type"
+    return "range"
+
+
+def _add_unparsed(lines: pd.DataFrame, unparsed: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells that did not parse: a ``type`` reject replaces the ``required`` one their null caused."""
+    if unparsed.empty:
+        return lines
+    here = unparsed[unparsed["_row_id"].isin(frame.index)]
+    if here.empty:
+        return lines
+    typed = pd.DataFrame(
+        {"_row_id": here["_row_id"], "column": here["column"], "value": here["value"], "rule": "type", "check": "parse"}
+    )
+    key = lines["_row_id"].astype(str) + "\x1f" + lines["column"].astype(str)
+    shadowed = key.isin(typed["_row_id"].astype(str) + "\x1f" + typed["column"])
+    return pd.concat([lines[~shadowed], typed], ignore_index=True)
+
+
+def _add_duplicates(lines: pd.DataFrame, duplicates: pd.DataFrame, frame: pd.DataFrame, spec: CategorySpec) -> pd.DataFrame:
+    if duplicates.empty:
+        return lines
+    here = duplicates[duplicates["_row_id"].isin(frame.index)]
+    if here.empty:
+        return lines
+    key_column = spec.id_columns[0]
+    dup = pd.DataFrame(
+        {
+            "_row_id": here["_row_id"].to_numpy(),
+            "column": key_column,
+            "value": frame.loc[here["_row_id"].to_numpy(), key_column].astype(object).to_numpy(),
+            "rule": "unique",
+            "check": ("first seen in " + here["first_file"] + " row " + here["first_row"].astype(str)).to_numpy(),
+        }
+    )
+    return pd.concat([lines, dup], ignore_index=True)
+
+
+def _reject_table(lines: pd.DataFrame, frame: pd.DataFrame, category: str) -> pa_arrow.Table:
+    row_ids = lines["_row_id"].to_numpy()
+    zh = lines["rule"].map(lambda r: RULE_MESSAGES[r][0])
+    en = lines["rule"].map(lambda r: RULE_MESSAGES[r][1])
+    col_zh = lines["column"].map(lambda c: COLUMN_NAMES_ZH.get(c, c))
+    detail = lines["check"].where(~lines["check"].isin(["not_nullable", "parse", "isin", "code_list", "region"]), "")
+    message_zh = col_zh + "：" + zh + detail.map(lambda d: f"（{d}）" if d else "")
+    message_en = lines["column"] + ": " + en + detail.map(lambda d: f" ({d})" if d else "")
+    value = lines["value"].map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA else str(v))
+    out = pd.DataFrame(
+        {
+            "category": category,
+            "source_file": frame.loc[row_ids, "_source_file"].to_numpy(),
+            "source_row": frame.loc[row_ids, "_source_row"].to_numpy(),
+            "column": lines["column"].to_numpy(),
+            "value": value.to_numpy(),
+            "rule": lines["rule"].to_numpy(),
+            "check": lines["check"].to_numpy(),
+            "message_zh": message_zh.to_numpy(),
+            "message_en": message_en.to_numpy(),
+            "message": (message_zh + " / " + message_en).to_numpy(),
+            "_row_id": row_ids,
+        }
+    ).sort_values(["_row_id", "column"])
+    return pa_arrow.Table.from_pandas(out, schema=REJECT_SCHEMA, preserve_index=False)

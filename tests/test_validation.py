@@ -1,0 +1,88 @@
+"""Ingest and validate the hand-made province: exact counts, areas, and every planted defect found."""
+
+import duckdb
+import pandas as pd
+import pytest
+
+from assets_pipeline.categories import CATEGORIES
+from assets_pipeline.ingest import ingest_category
+from assets_pipeline.layout import YearLayout
+from assets_pipeline.reference import load_reference
+from assets_pipeline.validate import CodeLists, validate_category
+from mini_province import PLANTED, YEAR
+
+
+@pytest.fixture
+def validated(mini_province, tmp_path):
+    layout = YearLayout(tmp_path / "out", YEAR)
+    codes = CodeLists.from_reference(load_reference())
+    results = {}
+    for category in CATEGORIES:
+        ingest_category(category, mini_province, YEAR, layout.ingested(category), layout.unparsed(category))
+        results[category] = validate_category(
+            category, layout.ingested(category), layout.unparsed(category), codes,
+            layout.validated(category), layout.rejected_rows(category), layout.reject_lines(category),
+        )
+    return layout, results
+
+
+def test_every_planted_defect_is_rejected_with_file_row_column_and_rule(validated):
+    layout, _ = validated
+    lines = pd.concat([pd.read_parquet(layout.reject_lines(c)) for c in CATEGORIES])
+    found = set(zip(lines["category"], lines["source_file"], lines["source_row"], lines["column"], lines["rule"]))
+    assert found == PLANTED
+    assert lines["message"].str.contains(" / ").all()  # Chinese and English
+
+
+def test_counts_per_category(validated):
+    _, results = validated
+    counts = {c: (r.rows_read, r.rows_valid, r.rows_excluded, r.rows_rejected) for c, r in results.items()}
+    assert counts == {
+        "land": (13, 5, 2, 6),
+        "forest": (4, 2, 1, 1),
+        "grassland": (2, 1, 0, 1),
+        "wetland": (1, 1, 0, 0),
+        "water": (3, 3, 0, 0),
+        "minerals": (3, 2, 0, 1),
+    }
+
+
+def test_areas_converted_and_reconciled(validated):
+    layout, results = validated
+    land = results["land"]
+    # valid: 2000.00 (3 亩) + 600.00 (0.9 亩) + 20000.00 (30 亩) + 1500.25 + 50000.00 m²
+    assert land.area_valid == pytest.approx(74100.25, abs=0.005)
+    # excluded collective: 1000.00 (1.5 亩) + 800.00 m²
+    assert land.area_excluded == pytest.approx(1800.00, abs=0.005)
+    for r in results.values():
+        assert r.area_read == pytest.approx(r.area_valid + r.area_excluded + r.area_rejected, abs=1e-6)
+    frame = pd.read_parquet(layout.validated("land")).set_index("parcel_id")
+    assert frame.loc["1401050000000001", "region_code"] == "140105"  # 12-digit 坐落单位代码 cut to the county
+    assert frame.loc["1401050000000003", "supply_method"] == "granted"  # 出让 → its code
+    assert frame.loc["1401050000000003", "area_m2"] == 600.00
+
+
+def test_thousand_separators_full_width_digits_and_named_codes(validated):
+    layout, _ = validated
+    grass = pd.read_parquet(layout.validated("grassland"))
+    assert grass.loc[0, "area_m2"] == 50000.0 and grass.loc[0, "hay_yield_kg_per_ha"] == 1200.0
+    wet = pd.read_parquet(layout.validated("wetland"))
+    assert wet.loc[0, "area_m2"] == 2500.0
+    water = pd.read_parquet(layout.validated("water")).set_index("source_type")
+    # 万立方米 in the header: 120 万m³ = 1,200,000 m³; 地表水/地下水/重复计算量 named, mapped to codes
+    assert water["volume_m3"].to_dict() == {"surface": 1_200_000.0, "groundwater": 800_000.0, "overlap": 300_000.0}
+    assert bool(water.loc["groundwater", "overdraft_zone"]) is True
+
+
+def test_forest_state_trees_on_collective_land_are_in_scope(validated):
+    layout, _ = validated
+    forest = pd.read_parquet(layout.validated("forest")).set_index("parcel_id")
+    assert pd.isna(forest.loc["F0002", "exclusion_reason"])
+    assert "collective" in forest.loc["F0003", "exclusion_reason"]
+
+
+def test_rejected_rows_kept_whole(validated):
+    layout, _ = validated
+    with duckdb.connect() as con:
+        n = con.execute("SELECT count(*) FROM read_parquet(?)", [str(layout.rejected_rows("land"))]).fetchone()[0]
+    assert n == 6
