@@ -33,7 +33,7 @@ def _settings_config(args: argparse.Namespace) -> dict:
         "input_dir": str(Path(args.input_dir).resolve()),
         "output_dir": str(Path(args.output_dir).resolve()),
     }
-    for name in ("reference_dir", "declared_area_unit", "mineral_model", "discount_rate", "unpriced_threshold"):
+    for name in ("reference_dir", "declared_area_unit", "mineral_model", "discount_rate", "unpriced_threshold", "lang"):
         value = getattr(args, name, None)
         if value is not None:
             config[name] = str(Path(value).resolve()) if name == "reference_dir" else value
@@ -142,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     year_args(p)
     p.add_argument("--mineral-model", choices=["benchmark", "npv"], help="mineral valuation model (default benchmark)")
     p.add_argument("--discount-rate", type=float, help="discount rate of the npv mineral model (default 0.08)")
+    p.add_argument("--unpriced-threshold", type=float, help="largest unpriced share per category before the run fails (default 0.01)")
+    p.add_argument("--lang", choices=["zh", "en"], help="language of the report workbook (default zh)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("validate", help="ingest and validate only; writes the rejects")

@@ -41,6 +41,32 @@ class YearLayout:
     def reject_lines(self, category: str) -> Path:
         return self.stages / "rejects" / f"{category}.parquet"
 
+    def valued(self, category: str) -> Path:
+        return self.root / "valued" / f"{category}.parquet"
+
+    @property
+    def ledger_physical(self) -> Path:
+        return self.root / "ledger_physical.parquet"
+
+    @property
+    def ledger_value(self) -> Path:
+        return self.root / "ledger_value.parquet"
+
+    @property
+    def unpriced(self) -> Path:
+        return self.root / "unpriced.parquet"
+
+    def report(self) -> Path:
+        return self.root / f"report_{self.year}.xlsx"
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "manifest.json"
+
+    def record(self, stage: str, name: str) -> Path:
+        """A step's small JSON record (files and hashes, counts) that the manifest gathers."""
+        return self.stages / "records" / f"{stage}_{name}.json"
+
     @property
     def rejects_parquet(self) -> Path:
         return self.root / "rejects.parquet"

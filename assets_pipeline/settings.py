@@ -44,6 +44,11 @@ class AccountsSettings(dg.ConfigurableResource):
         description="Largest share of in-scope rows per category allowed to lack a price before the run's check fails.",
     )
 
+    lang: str = Field(
+        default="zh",
+        description="Language of the report workbook: 'zh' (Chinese, default) or 'en' (English); the numbers are the same.",
+    )
+
     def input_path(self) -> Path:
         return Path(self.input_dir).expanduser().resolve()
 

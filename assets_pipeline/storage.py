@@ -48,3 +48,17 @@ def atomic_parquet_writer(final: Path, schema: pa.Schema) -> Iterator[pq.Parquet
 def write_parquet(table: pa.Table, final: Path) -> None:
     with atomic_path(final) as tmp:
         pq.write_table(table, tmp, **PARQUET_OPTIONS)
+
+
+def write_json(obj, final: Path) -> None:
+    """A small JSON record (sorted keys, so equal content gives equal bytes)."""
+    import json
+
+    with atomic_path(final) as tmp:
+        tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+
+
+def read_json(path: Path):
+    import json
+
+    return json.loads(Path(path).read_text(encoding="utf-8"))

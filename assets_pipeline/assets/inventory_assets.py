@@ -15,6 +15,7 @@ from ..metadata import markdown_table, table_schema
 from ..partitions import accounting_years
 from ..reference import TABLES, ReferenceTable, snapshot_frame
 from ..settings import AccountsSettings
+from ..storage import write_json
 from ..validate import CodeLists, validate_category, validated_schema
 from .reference_assets import reference_key
 
@@ -98,6 +99,7 @@ def build_ingested_asset(category: str) -> dg.AssetsDefinition:
         }
         if spec.area_column:
             metadata["area_read_m2"] = round(result.area_m2, 2)
+        write_json({"files": files, "rows": result.rows, "data_version": combined}, layout.record("ingested", category))
         return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(combined))
 
     return ingested
@@ -158,6 +160,11 @@ def build_validated_asset(category: str) -> dg.AssetsDefinition:
                 area_read_m2=round(result.area_read, 2), area_valid_m2=round(result.area_valid, 2),
                 area_excluded_m2=round(result.area_excluded, 2), area_rejected_m2=round(result.area_rejected, 2),
             )
+        write_json(
+            {"rows_read": result.rows_read, "rows_valid": result.rows_valid, "rows_excluded": result.rows_excluded,
+             "rows_rejected": result.rows_rejected, "rejects_by_rule": result.rejects_by_rule},
+            layout.record("validated", category),
+        )
         yield dg.MaterializeResult(metadata=metadata)
         yield reconcile(category, layout)
 

@@ -8,7 +8,7 @@ from ..metadata import table_schema
 from ..partitions import accounting_years
 from ..reference import TABLES, check_cross_references, load_table
 from ..settings import AccountsSettings
-from ..storage import write_parquet
+from ..storage import write_json, write_parquet
 
 
 def reference_key(name: str) -> dg.AssetKey:
@@ -58,6 +58,11 @@ def reference_tables(context: dg.AssetExecutionContext, settings: AccountsSettin
             metadata["price_years_in_file"] = ", ".join(map(str, years))
             in_force = snapshot.column("year").to_pylist()
             metadata["price_year_used"] = in_force[0] if in_force else "none"
+        write_json(
+            {"table": name, "file": f"reference_tables/{table.spec.file}", "sha256": table.sha256,
+             "rows_in_force": snapshot.num_rows, "price_year": metadata.get("price_year_used", "")},
+            layout.record("reference", name),
+        )
         yield dg.MaterializeResult(
             asset_key=reference_key(name), metadata=metadata, data_version=dg.DataVersion(table.sha256)
         )

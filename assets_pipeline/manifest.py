@@ -1,0 +1,120 @@
+"""manifest.json: what an auditor needs to reproduce the year's figures, gathered from the steps' records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import json
+
+import duckdb
+
+from .categories import CATEGORIES
+from .layout import YearLayout
+from .reference import TABLES
+from .storage import read_json
+from .valuation import MODELS_DIR
+
+PACKAGES = ("assets-pipeline", "dagster", "pandera", "duckdb", "pandas", "pyarrow", "openpyxl", "python-calamine")
+
+
+def _records(layout: YearLayout, stage: str, names) -> dict:
+    out = {}
+    for name in names:
+        path = layout.record(stage, name)
+        if path.exists():
+            out[name] = read_json(path)
+    return out
+
+
+def _models() -> dict:
+    models = {}
+    for path in sorted(MODELS_DIR.glob("*.sql")):
+        text = path.read_bytes()
+        version = next((line.split(":", 1)[1].strip() for line in text.decode("utf-8").splitlines()
+                        if line.startswith("-- version:")), "")
+        models[path.stem] = {"file": f"valuation_models/{path.name}", "version": version,
+                             "sha256": hashlib.sha256(text).hexdigest()}
+    return models
+
+
+def _totals(layout: YearLayout) -> dict:
+    with duckdb.connect() as con:
+        value = con.execute(
+            "SELECT category, component, sum(value_wan_yuan) FROM read_parquet($p) WHERE region_level = 'province' "
+            "GROUP BY ALL ORDER BY ALL", {"p": str(layout.ledger_value)}).fetchall()
+        physical = con.execute(
+            "SELECT category, indicator, unit, item_code, sum(quantity) FROM read_parquet($p) "
+            "WHERE region_level = 'province' GROUP BY ALL ORDER BY ALL", {"p": str(layout.ledger_physical)}).fetchall()
+    return {
+        "value_wan_yuan": {f"{c}/{k}": str(v) for c, k, v in value},
+        "physical": {f"{c}/{i}/{ind} ({u})": str(q) for c, ind, u, i, q in physical},
+    }
+
+
+def settings_record(settings) -> dict:
+    return {
+        "input_dir": settings.input_dir, "output_dir": settings.output_dir, "reference_dir": settings.reference_dir,
+        "declared_area_unit": settings.declared_area_unit, "mineral_model": settings.mineral_model,
+        "discount_rate": str(settings.discount_rate), "unpriced_threshold": str(settings.unpriced_threshold),
+        "lang": settings.lang,
+    }
+
+
+def build_manifest(layout: YearLayout, settings, run_id: str) -> dict:
+    """The manifest; ``content_sha256`` covers everything but the run's id and time."""
+    validated = _records(layout, "validated", CATEGORIES)
+    valued = _records(layout, "valued", CATEGORIES)
+    rows = {}
+    for c in CATEGORIES:
+        v, s = validated.get(c, {}), valued.get(c, {}).get("rows_by_status", {})
+        rows[c] = {"read": v.get("rows_read"), "valid": v.get("rows_valid"), "excluded": v.get("rows_excluded"),
+                   "rejected": v.get("rows_rejected"), "valued": s.get("valued", 0), "unpriced": s.get("unpriced", 0),
+                   "out_of_scope_at_valuation": s.get("excluded", 0)}
+    content = {
+        "year": layout.year,
+        "parameters": settings_record(settings),
+        "inputs": {c: r["files"] for c, r in _records(layout, "ingested", CATEGORIES).items()},
+        "reference_tables": _records(layout, "reference", TABLES),
+        "models": _models(),
+        "models_used": {c: {"model": r["model"], "version": r["version"]} for c, r in valued.items()},
+        "packages": {p: importlib.metadata.version(p) for p in PACKAGES},
+        "rows": rows,
+        "totals": _totals(layout),
+    }
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    return {
+        **content,
+        "content_sha256": digest,
+        "run": {"run_id": run_id, "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
+    }
+
+
+def cover_info(layout: YearLayout, settings, run_id: str):
+    """What the workbook's cover sheet shows, from the same records as the manifest."""
+    from .report import CoverInfo
+
+    with duckdb.connect() as con:
+        province_code, province_name = con.execute(
+            "SELECT region_code, name FROM read_parquet($p) WHERE level = 'province'",
+            {"p": str(layout.reference("admin_divisions"))}).fetchone()
+    ingested = _records(layout, "ingested", CATEGORIES)
+    validated = _records(layout, "validated", CATEGORIES)
+    valued = _records(layout, "valued", CATEGORIES)
+    references = _records(layout, "reference", TABLES)
+    return CoverInfo(
+        year=layout.year,
+        province_code=province_code,
+        province_name=province_name,
+        run_time=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        run_id=run_id,
+        inputs=[(c, f["relative"], f["sha256"], f["rows"]) for c, r in ingested.items() for f in r["files"]],
+        reference_tables=[(n, r["file"], r["sha256"], str(r.get("price_year") or "")) for n, r in references.items()],
+        models=[(c, r["model"], r["version"]) for c, r in valued.items()],
+        parameters={k: str(v) for k, v in settings_record(settings).items()},
+        reconciliation=[
+            (c, v["rows_read"], v["rows_valid"], v["rows_excluded"], v["rows_rejected"],
+             valued.get(c, {}).get("rows_by_status", {}).get("unpriced", 0))
+            for c, v in validated.items()
+        ],
+    )

@@ -1,0 +1,152 @@
+"""Value: run a category's SQL model (``valuation_models/<model>.sql``) in an in-process DuckDB.
+
+The engine only prepares what the model reads — the validated inventory as ``inventory``, each
+reference snapshot as ``ref_<table>``, the region hierarchy as ``regions``, run parameters as
+DuckDB variables — then adds the exercising subject (DOMAIN §5) and the model's name and version
+to every row and streams the result to Parquet. The formulas themselves live in the SQL files,
+where an auditor can read them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from .layout import YearLayout
+from .reference import TABLES
+from .storage import atomic_path
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "valuation_models"
+MODEL_OF_CATEGORY = {
+    "land": "land",
+    "forest": "forest",
+    "grassland": "grassland",
+    "wetland": "wetland",
+    "water": "water",
+    "minerals": "minerals_{mineral_model}",
+}
+DUCKDB_MEMORY_LIMIT = "1500MB"
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    version: str
+    path: Path
+    sql: str
+    uses: tuple[str, ...] = ()
+
+    @classmethod
+    def load(cls, name: str) -> "Model":
+        path = MODELS_DIR / f"{name}.sql"
+        sql = path.read_text(encoding="utf-8")
+        match = re.search(r"^--\s*version:\s*(\S+)", sql, re.MULTILINE)
+        if not match:
+            raise ValueError(f"{path}: the header must state '-- version: X.Y.Z'")
+        uses = re.search(r"^--\s*uses:\s*(.+)$", sql, re.MULTILINE)
+        names = tuple(u.strip() for u in uses.group(1).split(",")) if uses else ()
+        return cls(name=name, version=match.group(1), path=path, sql=sql, uses=names)
+
+
+def model_for(category: str, mineral_model: str = "benchmark") -> Model:
+    if mineral_model not in ("benchmark", "npv"):
+        raise ValueError(f"mineral model must be 'benchmark' or 'npv', not {mineral_model!r}")
+    return Model.load(MODEL_OF_CATEGORY[category].format(mineral_model=mineral_model))
+
+
+@dataclass
+class ValuationResult:
+    category: str
+    model: Model
+    rows_by_status: dict[str, int] = field(default_factory=dict)
+    value_yuan: Decimal = Decimal(0)
+    unpriced_share: float = 0.0
+
+
+def connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-process connection with bounded memory: DuckDB spills to ``temp_dir`` beyond the limit."""
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = false")
+    if temp_dir is not None:
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = '{_sql_path(temp_dir)}'")
+    # Exact multiplication: DECIMAL(38,10) × DECIMAL(38,12) kept at 10 decimals (1e-10 yuan).
+    con.execute(
+        "CREATE MACRO dec_mul(a, b) AS CAST(CAST(a AS DECIMAL(38, 10)) * CAST(b AS DECIMAL(38, 12)) AS DECIMAL(38, 10))"
+    )
+    return con
+
+
+def prepare(con: duckdb.DuckDBPyConnection, layout: YearLayout, variables: dict[str, object]) -> None:
+    """Views over the year's reference snapshots and the region hierarchy; run parameters as variables."""
+    for name in TABLES:
+        path = layout.reference(name)
+        if path.exists():
+            con.register(f"ref_{name}", con.read_parquet(str(path)))
+    con.execute(
+        """
+        CREATE TEMP VIEW regions AS
+        SELECT d.region_code, d.name, d.level,
+               CASE d.level WHEN 'county' THEN d.parent_code WHEN 'city' THEN d.region_code END AS city_code,
+               p.region_code AS province_code
+        FROM ref_admin_divisions d CROSS JOIN (SELECT region_code FROM ref_admin_divisions WHERE level = 'province') p
+        """
+    )
+    province = con.execute("SELECT region_code FROM ref_admin_divisions WHERE level = 'province'").fetchone()[0]
+    values = {"province_code": province, "year": layout.year, **variables}
+    for key, value in values.items():
+        if not re.fullmatch(r"[a-z_]+", key):
+            raise ValueError(f"bad variable name {key!r}")
+        con.execute(f"SET VARIABLE {key} = $value", {"value": value})
+
+
+def value_category(
+    category: str,
+    layout: YearLayout,
+    out_path: Path,
+    mineral_model: str = "benchmark",
+    discount_rate: float = 0.08,
+) -> ValuationResult:
+    """Run the category's model over its validated inventory and write the row-level values."""
+    model = model_for(category, mineral_model)
+    with connect() as con:
+        prepare(con, layout, {"discount_rate": str(Decimal(str(discount_rate))), "model_version": model.version})
+        con.register("inventory", con.read_parquet(str(layout.validated(category))))
+        for used in model.uses:
+            con.execute(f"CREATE TEMP VIEW model_{used} AS {Model.load(used).sql}")
+        con.execute(f"CREATE TEMP VIEW model_rows AS {model.sql}")
+        wrapped = f"""
+            SELECT m.*,
+                   coalesce(ri.subject, ra.subject)  AS subject,
+                   r.parent_code                      AS city_code,
+                   $model                             AS model,
+                   $version                           AS model_version,
+                   CAST($year AS INTEGER)             AS year
+            FROM model_rows m
+            LEFT JOIN ref_exercising_subject_rules ri ON ri.category = m.category AND ri.item_code = m.item_code
+            LEFT JOIN ref_exercising_subject_rules ra ON ra.category = m.category AND ra.item_code = '*'
+            LEFT JOIN ref_admin_divisions r ON r.region_code = m.region_code
+        """
+        params = {"model": model.name, "version": model.version, "year": layout.year}
+        with atomic_path(out_path) as tmp:
+            con.execute(f"COPY ({wrapped}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", params)
+        result = ValuationResult(category=category, model=model)
+        rows = con.execute(
+            "SELECT status, count(*), coalesce(sum(value_yuan), 0) FROM read_parquet($p) GROUP BY status",
+            {"p": str(out_path)},
+        ).fetchall()
+    result.rows_by_status = {status: n for status, n, _ in rows}
+    result.value_yuan = sum((v for _, _, v in rows), Decimal(0))
+    in_scope = result.rows_by_status.get("valued", 0) + result.rows_by_status.get("unpriced", 0)
+    result.unpriced_share = result.rows_by_status.get("unpriced", 0) / in_scope if in_scope else 0.0
+    return result
+
+
+def _sql_path(path: Path) -> str:
+    """A path of our own making inside a COPY statement (COPY takes no parameters): quotes doubled."""
+    return str(path).replace("'", "''")

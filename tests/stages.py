@@ -1,0 +1,34 @@
+"""Run the pipeline's steps directly (without Dagster) for tests that look at one step's figures."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from assets_pipeline.categories import CATEGORIES
+from assets_pipeline.ingest import ingest_category
+from assets_pipeline.layout import YearLayout
+from assets_pipeline.reference import TABLES, load_reference
+from assets_pipeline.storage import write_parquet
+from assets_pipeline.validate import CodeLists, validate_category
+from assets_pipeline.valuation import value_category
+
+
+def snapshot_reference(layout: YearLayout) -> None:
+    for name, table in load_reference().items():
+        write_parquet(table.to_arrow(layout.year), layout.reference(name))
+
+
+def compile_stages(inputs: Path, out: Path, year: int, mineral_model="benchmark", discount_rate=0.08) -> YearLayout:
+    layout = YearLayout(out, year)
+    snapshot_reference(layout)
+    codes = CodeLists.from_reference(load_reference())
+    for category in CATEGORIES:
+        ingest_category(category, inputs, year, layout.ingested(category), layout.unparsed(category))
+        validate_category(category, layout.ingested(category), layout.unparsed(category), codes,
+                          layout.validated(category), layout.rejected_rows(category), layout.reject_lines(category))
+        value_category(category, layout, layout.valued(category), mineral_model=mineral_model, discount_rate=discount_rate)
+    return layout
+
+
+def valued(layout: YearLayout, category: str) -> pd.DataFrame:
+    return pd.read_parquet(layout.valued(category))

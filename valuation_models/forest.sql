@@ -1,0 +1,139 @@
+-- model:   forest
+-- version: 1.0.0
+-- method:  forest land and standing trees valued separately, DOMAIN §4
+--
+-- land part  (component 'land',  state land only):  area_m2 × 0.0015 × forest-land price (元/亩)
+--            price by county → city → province × land class × land grade (a row with the row's grade before the
+--            row with no grade)
+-- tree part  (component 'trees', state trees only):
+--            元/亩 timber price:     area_m2 × 0.0015 × price           (young and middle-aged stands, shrubs, economic)
+--            元/立方米 timber price: stock_m3 × price                   (stumpage, near-mature and older stands)
+--            bamboo (species group 'bamboo'): bamboo_stems × bamboo price (元/株)
+--            timber price by county → city → province × species group × origin × age group
+-- inputs:  inventory (validated forest sub-compartments), ref_forest_species (species → group),
+--          ref_forest_land_prices, ref_timber_prices, ref_bamboo_prices, ref_ownership_codes,
+--          ref_tree_ownership_codes, regions
+-- ownership (DOMAIN §2): state trees on collective land are valued, the land under them is not, and vice versa.
+-- arithmetic: exact decimals (dec_mul); value in 元.
+
+WITH stands AS (
+    SELECT i.*, r.city_code, sp.species_group,
+           coalesce(lo.is_state, false) AS land_is_state,
+           coalesce(tr.is_state, false) AS trees_are_state
+    FROM inventory i
+    JOIN regions r ON r.region_code = i.region_code
+    LEFT JOIN ref_forest_species sp ON sp.species_code = i.species_code
+    LEFT JOIN ref_ownership_codes lo ON lo.code = i.land_ownership
+    LEFT JOIN ref_tree_ownership_codes tr ON tr.code = i.tree_ownership
+    WHERE i.exclusion_reason IS NULL
+),
+
+land_keys AS (SELECT DISTINCT region_code, city_code, land_class, land_grade FROM stands WHERE land_is_state),
+land_prices AS (
+    SELECT k.*, p.price, p.unit AS price_unit, p.year AS price_year, p.region_code AS price_region, p.land_grade AS price_grade,
+           CASE WHEN p.region_code = k.region_code THEN 'county' WHEN p.region_code = k.city_code THEN 'city'
+                ELSE 'province' END AS price_level
+    FROM land_keys k
+    JOIN ref_forest_land_prices p
+      ON p.region_code IN (k.region_code, k.city_code, getvariable('province_code'))
+     AND p.land_class = regexp_replace(k.land_class, 'K$', '')
+     AND (p.land_grade IS NULL OR p.land_grade = CAST(k.land_grade AS VARCHAR))
+    QUALIFY row_number() OVER (
+        PARTITION BY k.region_code, k.land_class, k.land_grade
+        ORDER BY CASE WHEN p.region_code = k.region_code THEN 1 WHEN p.region_code = k.city_code THEN 2 ELSE 3 END,
+                 (p.land_grade IS NOT NULL) DESC
+    ) = 1
+),
+
+tree_keys AS (SELECT DISTINCT region_code, city_code, species_group, origin, age_group FROM stands WHERE trees_are_state),
+tree_prices AS (
+    SELECT k.*, p.price, p.unit AS price_unit, p.year AS price_year, p.region_code AS price_region,
+           CASE WHEN p.region_code = k.region_code THEN 'county' WHEN p.region_code = k.city_code THEN 'city'
+                ELSE 'province' END AS price_level
+    FROM tree_keys k
+    JOIN ref_timber_prices p
+      ON p.region_code IN (k.region_code, k.city_code, getvariable('province_code'))
+     AND p.species_group = k.species_group AND p.origin = k.origin AND p.age_group = k.age_group
+    QUALIFY row_number() OVER (
+        PARTITION BY k.region_code, k.species_group, k.origin, k.age_group
+        ORDER BY CASE WHEN p.region_code = k.region_code THEN 1 WHEN p.region_code = k.city_code THEN 2 ELSE 3 END
+    ) = 1
+),
+bamboo_prices AS (
+    SELECT k.region_code, p.price, p.unit AS price_unit, p.year AS price_year, p.region_code AS price_region,
+           CASE WHEN p.region_code = k.region_code THEN 'county' WHEN p.region_code = k.city_code THEN 'city'
+                ELSE 'province' END AS price_level
+    FROM (SELECT DISTINCT region_code, city_code FROM stands WHERE species_group = 'bamboo') k
+    JOIN ref_bamboo_prices p ON p.region_code IN (k.region_code, k.city_code, getvariable('province_code'))
+    QUALIFY row_number() OVER (
+        PARTITION BY k.region_code
+        ORDER BY CASE WHEN p.region_code = k.region_code THEN 1 WHEN p.region_code = k.city_code THEN 2 ELSE 3 END
+    ) = 1
+),
+
+land_part AS (
+    SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.land_class, 'land' AS component,
+           s.area_m2, NULL::DOUBLE AS stock_m3, NULL::BIGINT AS bamboo_stems,
+           'ref_forest_land_prices' AS price_table,
+           'region=' || coalesce(lp.price_region, '') || ' class=' || s.land_class || ' grade=' || coalesce(lp.price_grade, '')
+               AS price_key,
+           lp.price_level, lp.price_region, lp.price_year, lp.price, lp.price_unit,
+           CASE lp.price_unit WHEN '元/亩' THEN 0.0015 WHEN '元/平方米' THEN 1.0 WHEN '元/公顷' THEN 0.0001 END AS factor_unit,
+           'area' AS priced_on
+    FROM stands s
+    LEFT JOIN land_prices lp ON lp.region_code = s.region_code AND lp.land_class = s.land_class
+                            AND lp.land_grade IS NOT DISTINCT FROM s.land_grade
+    WHERE s.land_is_state
+),
+tree_part AS (
+    SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.land_class, 'trees' AS component,
+           s.area_m2, s.stock_m3, s.bamboo_stems,
+           CASE WHEN s.species_group = 'bamboo' THEN 'ref_bamboo_prices' ELSE 'ref_timber_prices' END AS price_table,
+           CASE WHEN s.species_group = 'bamboo' THEN 'region=' || coalesce(bp.price_region, '')
+                ELSE 'region=' || coalesce(tp.price_region, '') || ' group=' || coalesce(s.species_group, '')
+                     || ' origin=' || s.origin || ' age=' || s.age_group END AS price_key,
+           coalesce(bp.price_level, tp.price_level) AS price_level,
+           coalesce(bp.price_region, tp.price_region) AS price_region,
+           coalesce(bp.price_year, tp.price_year) AS price_year,
+           CASE WHEN s.species_group = 'bamboo' THEN bp.price ELSE tp.price END AS price,
+           CASE WHEN s.species_group = 'bamboo' THEN bp.price_unit ELSE tp.price_unit END AS price_unit,
+           CASE WHEN s.species_group = 'bamboo' THEN 1.0
+                WHEN tp.price_unit = '元/亩' THEN 0.0015 WHEN tp.price_unit = '元/立方米' THEN 1.0 END AS factor_unit,
+           CASE WHEN s.species_group = 'bamboo' THEN 'stems'
+                WHEN tp.price_unit = '元/立方米' THEN 'stock' ELSE 'area' END AS priced_on
+    FROM stands s
+    LEFT JOIN tree_prices tp ON tp.region_code = s.region_code AND tp.species_group = s.species_group
+                            AND tp.origin = s.origin AND tp.age_group = s.age_group
+    LEFT JOIN bamboo_prices bp ON bp.region_code = s.region_code AND s.species_group = 'bamboo'
+    WHERE s.trees_are_state
+),
+parts AS (SELECT * FROM land_part UNION ALL BY NAME SELECT * FROM tree_part),
+quantified AS (
+    SELECT *,
+           CASE priced_on WHEN 'area' THEN CAST(area_m2 AS DECIMAL(18, 2))
+                          WHEN 'stock' THEN CAST(stock_m3 AS DECIMAL(18, 4))
+                          WHEN 'stems' THEN CAST(bamboo_stems AS DECIMAL(18, 0)) END AS priced_quantity
+    FROM parts
+)
+
+SELECT
+    _row_id, _source_file, _source_row,
+    'forest'                                          AS category,
+    region_code,
+    regexp_replace(land_class, 'K$', '')              AS item_code,
+    component,
+    CASE WHEN price IS NULL OR factor_unit IS NULL OR priced_quantity IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
+    CASE WHEN price IS NULL THEN 'no ' || price_table || ' row for ' || price_key
+         WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit
+         WHEN priced_quantity IS NULL THEN 'no ' || priced_on || ' to apply the price to' END AS status_reason,
+    CAST(area_m2 AS DECIMAL(18, 2))                   AS area_m2,
+    CAST(stock_m3 AS DECIMAL(18, 4))                  AS stock_m3,
+    bamboo_stems,
+    priced_on,
+    price_table, price_key, price_level, price_region, price_year,
+    CAST(price AS DECIMAL(18, 6))                     AS unit_price,
+    price_unit,
+    CAST(factor_unit AS DECIMAL(18, 6))               AS factor_unit,
+    CASE WHEN price IS NOT NULL AND factor_unit IS NOT NULL AND priced_quantity IS NOT NULL
+         THEN dec_mul(dec_mul(priced_quantity, factor_unit), price) END AS value_yuan
+FROM quantified

@@ -1,0 +1,57 @@
+-- model:   grassland
+-- version: 1.0.0
+-- method:  area × grassland price, DOMAIN §4
+--
+-- value (元) = area_m2 × unit conversion (元/亩: 0.0015) × price
+-- price:   ref_grassland_prices by county → city → province × grassland type (草原类) × grade (1–8)
+-- inputs:  inventory (validated grassland polygons, state-owned in scope), ref_grassland_prices, regions
+-- physical: hay yield (t) = hay_yield_kg_per_ha × area_m2 / 10,000 / 1,000
+-- arithmetic: exact decimals (dec_mul); value in 元.
+
+WITH polygons AS (
+    SELECT i.*, r.city_code
+    FROM inventory i JOIN regions r ON r.region_code = i.region_code
+    WHERE i.exclusion_reason IS NULL
+),
+price_keys AS (SELECT DISTINCT region_code, city_code, grassland_type, grade FROM polygons),
+prices AS (
+    SELECT k.*, p.price, p.unit AS price_unit, p.year AS price_year, p.region_code AS price_region,
+           CASE WHEN p.region_code = k.region_code THEN 'county' WHEN p.region_code = k.city_code THEN 'city'
+                ELSE 'province' END AS price_level
+    FROM price_keys k
+    JOIN ref_grassland_prices p
+      ON p.region_code IN (k.region_code, k.city_code, getvariable('province_code'))
+     AND p.grassland_type = k.grassland_type AND p.grade = CAST(k.grade AS VARCHAR)
+    QUALIFY row_number() OVER (
+        PARTITION BY k.region_code, k.grassland_type, k.grade
+        ORDER BY CASE WHEN p.region_code = k.region_code THEN 1 WHEN p.region_code = k.city_code THEN 2 ELSE 3 END
+    ) = 1
+),
+priced AS (
+    SELECT g.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level,
+           CASE p.price_unit WHEN '元/亩' THEN 0.0015 WHEN '元/平方米' THEN 1.0 WHEN '元/公顷' THEN 0.0001 END AS factor_unit
+    FROM polygons g
+    LEFT JOIN prices p ON p.region_code = g.region_code AND p.grassland_type = g.grassland_type AND p.grade = g.grade
+)
+SELECT
+    _row_id, _source_file, _source_row,
+    'grassland'                                       AS category,
+    region_code,
+    grassland_type                                    AS item_code,
+    'land'                                            AS component,
+    CASE WHEN price IS NULL OR factor_unit IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
+    CASE WHEN price IS NULL THEN 'no grassland price for county ' || region_code || ', type ' || grassland_type
+                                 || ', grade ' || grade
+         WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit END AS status_reason,
+    CAST(area_m2 AS DECIMAL(18, 2))                   AS area_m2,
+    CAST(CAST(hay_yield_kg_per_ha AS DECIMAL(18, 4)) * CAST(area_m2 AS DECIMAL(18, 2)) / 10000000 AS DECIMAL(38, 10))
+                                                      AS hay_t,
+    'ref_grassland_prices'                            AS price_table,
+    'region=' || coalesce(price_region, '') || ' type=' || grassland_type || ' grade=' || grade AS price_key,
+    price_level, price_region, price_year,
+    CAST(price AS DECIMAL(18, 6))                     AS unit_price,
+    price_unit,
+    CAST(factor_unit AS DECIMAL(18, 6))               AS factor_unit,
+    CASE WHEN price IS NOT NULL AND factor_unit IS NOT NULL
+         THEN dec_mul(dec_mul(area_m2, factor_unit), price) END AS value_yuan
+FROM priced

@@ -1,0 +1,177 @@
+-- model:   land
+-- version: 1.0.0
+-- method:  基准地价系数修正法 (base land price coefficient correction), DOMAIN §4
+--
+-- value (元) = area_m2 × unit conversion × base price × date correction
+--              [× plot-ratio correction × owner-equity coefficient, construction land only (classes 05–10)]
+--
+-- inputs:  inventory                       validated land survey (one row per parcel), areas in m²
+--          ref_land_classes                land class → first-level class, land group, category (DOMAIN §2)
+--          ref_land_base_prices            base prices (元/平方米 or 元/亩) by price zone / county / city / province,
+--                                          4-digit or first-level class, optional cropland grade
+--          ref_land_date_corrections       factor to the accounting date, by land group
+--          ref_land_plot_ratio_corrections factor by land use and plot ratio, interpolated linearly, clamped at the ends
+--          ref_land_parameters             capitalisation_rate r; legal_term_commercial / residential / other (years)
+--          ref_supply_methods              supply method → owner equity ('whole' or 'reversion')
+--          regions                         county → city → province
+-- units:   area m²; 1 亩 = 1/15 × 10,000 m², so a 元/亩 price applies to area_m2 × 0.0015; value in 元.
+-- price lookup: the most specific row wins — price zone, then county, city, province; within a level the
+--          4-digit class before its first-level class, and a row for the parcel's cropland grade before the
+--          row with no grade. The level used is kept in price_level.
+-- owner equity (granted land): coefficient = 1 − (1 − (1+r)^−m) / (1 − (1+r)^−n), m = remaining term
+--          (granted_term_years − years_used), n = legal term of the land use (40 commercial 05, 70 residential 07,
+--          50 other). Allocated, leased and unsupplied land keep the whole value.
+-- arithmetic: exact decimals throughout (dec_mul: DECIMAL(38,10) × DECIMAL(38,12)); factors that are not
+--          decimal fractions (equity coefficient, interpolated plot-ratio factor) are kept to 12 decimals.
+-- scope:   parcels of the land category only; parcels of forest, grassland and wetland classes are valued in
+--          their own categories from their inventories (DOMAIN §2: one base map, no double counting).
+
+WITH parcels AS (
+    SELECT
+        i.*,
+        regexp_replace(i.land_class, 'K$', '')                       AS class_stem,
+        lc.parent_class                                              AS class_level1,
+        lc.land_group,
+        lc.category                                                  AS class_category,
+        r.city_code,
+        CASE WHEN lc.parent_class IN ('05', '06', '07', '08', '09', '10') OR lc.land_class = '09'
+             THEN true ELSE false END                                AS is_construction,
+        CASE coalesce(lc.parent_class, lc.land_class)
+             WHEN '05' THEN 'commercial' WHEN '07' THEN 'residential' WHEN '06' THEN 'industrial'
+             ELSE 'other' END                                        AS land_use
+    FROM inventory i
+    JOIN ref_land_classes lc ON lc.land_class = regexp_replace(i.land_class, 'K$', '')
+    JOIN regions r ON r.region_code = i.region_code
+    WHERE i.exclusion_reason IS NULL
+),
+
+-- Price each distinct key once (a province has far fewer keys than parcels), then join back.
+price_keys AS (
+    SELECT DISTINCT region_code, city_code, price_zone, class_stem,
+           coalesce(class_level1, class_stem) AS class_level1, cropland_grade
+    FROM parcels WHERE class_category = 'land'
+),
+price_candidates AS (
+    SELECT k.*, p.price, p.unit AS price_unit, p.year AS price_year, p.region_code AS price_region,
+           p.price_zone AS price_zone_used, p.land_class AS price_class, p.cropland_grade AS price_grade,
+           CASE WHEN p.price_zone IS NOT NULL THEN 1
+                WHEN p.region_code = k.region_code THEN 2
+                WHEN p.region_code = k.city_code THEN 3
+                ELSE 4 END AS level_rank
+    FROM price_keys k
+    JOIN ref_land_base_prices p
+      ON ((p.price_zone IS NOT NULL AND p.price_zone = k.price_zone)
+          OR (p.price_zone IS NULL AND p.region_code IN (k.region_code, k.city_code, getvariable('province_code'))))
+     AND p.land_class IN (k.class_stem, k.class_level1)
+     AND (p.cropland_grade IS NULL OR p.cropland_grade = CAST(k.cropland_grade AS VARCHAR))
+),
+prices AS (
+    SELECT * FROM price_candidates
+    QUALIFY row_number() OVER (
+        PARTITION BY region_code, price_zone, class_stem, cropland_grade
+        ORDER BY level_rank, (price_class = class_stem) DESC, (price_grade IS NOT NULL) DESC
+    ) = 1
+),
+
+parameters AS (
+    SELECT
+        max(value) FILTER (WHERE parameter = 'capitalisation_rate')    AS r,
+        max(value) FILTER (WHERE parameter = 'legal_term_commercial')  AS n_commercial,
+        max(value) FILTER (WHERE parameter = 'legal_term_residential') AS n_residential,
+        max(value) FILTER (WHERE parameter = 'legal_term_other')       AS n_other
+    FROM ref_land_parameters
+),
+
+-- Plot-ratio correction: linear interpolation between the two nearest table points, clamped at the ends.
+plot_ratios AS (
+    SELECT DISTINCT land_use, plot_ratio FROM parcels WHERE is_construction AND plot_ratio IS NOT NULL
+),
+plot_ratio_factors AS (
+    SELECT q.land_use, q.plot_ratio,
+           CAST(CASE
+               WHEN lo.plot_ratio IS NULL THEN hi.factor
+               WHEN hi.plot_ratio IS NULL OR hi.plot_ratio = lo.plot_ratio THEN lo.factor
+               ELSE lo.factor + (hi.factor - lo.factor)
+                    * (CAST(q.plot_ratio AS DECIMAL(18, 6)) - lo.plot_ratio) / (hi.plot_ratio - lo.plot_ratio)
+           END AS DECIMAL(38, 12)) AS factor
+    FROM plot_ratios q
+    LEFT JOIN LATERAL (SELECT plot_ratio, factor FROM ref_land_plot_ratio_corrections c
+                       WHERE c.land_use = q.land_use AND c.plot_ratio <= q.plot_ratio
+                       ORDER BY c.plot_ratio DESC LIMIT 1) lo ON true
+    LEFT JOIN LATERAL (SELECT plot_ratio, factor FROM ref_land_plot_ratio_corrections c
+                       WHERE c.land_use = q.land_use AND c.plot_ratio >= q.plot_ratio
+                       ORDER BY c.plot_ratio LIMIT 1) hi ON true
+),
+
+valued AS (
+    SELECT
+        p.*,
+        pr.price, pr.price_unit, pr.price_year, pr.price_region, pr.price_zone_used, pr.price_class, pr.price_grade,
+        CASE pr.level_rank WHEN 1 THEN 'zone' WHEN 2 THEN 'county' WHEN 3 THEN 'city' WHEN 4 THEN 'province' END
+                                                                    AS price_level,
+        CASE pr.price_unit WHEN '元/平方米' THEN 1.0 WHEN '元/亩' THEN 0.0015 WHEN '元/公顷' THEN 0.0001 END
+                                                                    AS factor_unit,
+        dc.factor                                                   AS factor_date,
+        CASE WHEN NOT p.is_construction THEN NULL
+             WHEN p.plot_ratio IS NULL THEN 1
+             ELSE prf.factor END                                    AS factor_plot_ratio,
+        CASE
+            WHEN NOT p.is_construction THEN NULL
+            WHEN coalesce(sm.owner_equity, 'whole') = 'whole' THEN 1
+            WHEN p.granted_term_years IS NULL OR p.years_used IS NULL THEN NULL
+            ELSE CAST(1 - (1 - pow(1 + par.r, -(p.granted_term_years - p.years_used)))
+                          / (1 - pow(1 + par.r, -(CASE p.land_use WHEN 'commercial' THEN par.n_commercial
+                                                                  WHEN 'residential' THEN par.n_residential
+                                                                  ELSE par.n_other END)))
+                      AS DECIMAL(38, 12))
+        END                                                         AS factor_equity,
+        sm.owner_equity
+    FROM parcels p
+    CROSS JOIN parameters par
+    LEFT JOIN prices pr
+           ON pr.region_code = p.region_code AND pr.class_stem = p.class_stem
+          AND pr.price_zone IS NOT DISTINCT FROM p.price_zone
+          AND pr.cropland_grade IS NOT DISTINCT FROM p.cropland_grade
+    LEFT JOIN ref_land_date_corrections dc ON dc.land_group = p.land_group
+    LEFT JOIN plot_ratio_factors prf ON prf.land_use = p.land_use AND prf.plot_ratio = p.plot_ratio
+    LEFT JOIN ref_supply_methods sm ON sm.supply_method = p.supply_method
+)
+
+SELECT
+    _row_id, _source_file, _source_row,
+    'land'                                                          AS category,
+    region_code,
+    coalesce(class_level1, class_stem)                              AS item_code,
+    'land'                                                          AS component,
+    CASE
+        WHEN class_category <> 'land' THEN 'excluded'
+        WHEN price IS NULL OR factor_unit IS NULL OR factor_date IS NULL THEN 'unpriced'
+        WHEN is_construction AND (factor_plot_ratio IS NULL OR factor_equity IS NULL) THEN 'unpriced'
+        ELSE 'valued'
+    END                                                             AS status,
+    CASE
+        WHEN class_category <> 'land' THEN 'valued in the ' || class_category || ' category from its inventory'
+        WHEN price IS NULL THEN 'no base price for county ' || region_code || ', class ' || class_stem
+                                || coalesce(', grade ' || cropland_grade, '')
+        WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit
+        WHEN factor_date IS NULL THEN 'no date correction for land group ' || land_group
+        WHEN is_construction AND factor_plot_ratio IS NULL THEN 'no plot-ratio correction for ' || land_use
+        WHEN is_construction AND factor_equity IS NULL THEN 'granted land without granted_term_years / years_used'
+    END                                                             AS status_reason,
+    CAST(area_m2 AS DECIMAL(18, 2))                                 AS area_m2,
+    'ref_land_base_prices'                                          AS price_table,
+    'zone=' || coalesce(price_zone_used, '') || ' region=' || coalesce(price_region, '') || ' class='
+        || coalesce(price_class, '') || ' grade=' || coalesce(price_grade, '')
+                                                                    AS price_key,
+    price_level, price_region, price_year,
+    CAST(price AS DECIMAL(18, 6))                                   AS unit_price,
+    price_unit,
+    CAST(factor_unit AS DECIMAL(18, 6))                             AS factor_unit,
+    CAST(factor_date AS DECIMAL(18, 6))                             AS factor_date,
+    factor_plot_ratio, factor_equity,
+    CASE WHEN class_category = 'land' AND price IS NOT NULL AND factor_unit IS NOT NULL AND factor_date IS NOT NULL
+              AND (NOT is_construction OR (factor_plot_ratio IS NOT NULL AND factor_equity IS NOT NULL))
+         THEN dec_mul(dec_mul(dec_mul(dec_mul(dec_mul(area_m2, factor_unit), price), factor_date),
+                              coalesce(factor_plot_ratio, 1)), coalesce(factor_equity, 1))
+    END                                                             AS value_yuan
+FROM valued

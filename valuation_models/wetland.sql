@@ -1,0 +1,58 @@
+-- model:   wetland
+-- version: 1.0.0
+-- method:  area × wetland price, DOMAIN §4
+--
+-- value (元) = area_m2 × unit conversion (元/亩: 0.0015) × price
+-- price:   ref_wetland_prices by county → city → province × wetland class (湿地类, from the wetland type)
+--          A price of 0 is an explicit decision ("not valued": the row is valued at 0 and says so);
+--          a missing price is unpriced, never a silent 0.
+-- inputs:  inventory (validated wetland polygons, state-owned in scope), ref_wetland_types, ref_wetland_prices, regions
+-- arithmetic: exact decimals (dec_mul); value in 元.
+
+WITH polygons AS (
+    SELECT i.*, r.city_code, wt.wetland_class
+    FROM inventory i
+    JOIN regions r ON r.region_code = i.region_code
+    LEFT JOIN ref_wetland_types wt ON wt.wetland_type = i.wetland_type
+    WHERE i.exclusion_reason IS NULL
+),
+price_keys AS (SELECT DISTINCT region_code, city_code, wetland_class FROM polygons),
+prices AS (
+    SELECT k.*, p.price, p.unit AS price_unit, p.year AS price_year, p.region_code AS price_region,
+           CASE WHEN p.region_code = k.region_code THEN 'county' WHEN p.region_code = k.city_code THEN 'city'
+                ELSE 'province' END AS price_level
+    FROM price_keys k
+    JOIN ref_wetland_prices p
+      ON p.region_code IN (k.region_code, k.city_code, getvariable('province_code'))
+     AND p.wetland_class = k.wetland_class
+    QUALIFY row_number() OVER (
+        PARTITION BY k.region_code, k.wetland_class
+        ORDER BY CASE WHEN p.region_code = k.region_code THEN 1 WHEN p.region_code = k.city_code THEN 2 ELSE 3 END
+    ) = 1
+),
+priced AS (
+    SELECT w.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level,
+           CASE p.price_unit WHEN '元/亩' THEN 0.0015 WHEN '元/平方米' THEN 1.0 WHEN '元/公顷' THEN 0.0001 END AS factor_unit
+    FROM polygons w
+    LEFT JOIN prices p ON p.region_code = w.region_code AND p.wetland_class IS NOT DISTINCT FROM w.wetland_class
+)
+SELECT
+    _row_id, _source_file, _source_row,
+    'wetland'                                         AS category,
+    region_code,
+    wetland_class                                     AS item_code,
+    'land'                                            AS component,
+    CASE WHEN price IS NULL OR factor_unit IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
+    CASE WHEN price IS NULL THEN 'no wetland price for county ' || region_code || ', class ' || coalesce(wetland_class, '?')
+         WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit
+         WHEN price = 0 THEN 'not valued (price 0 by decision)' END AS status_reason,
+    CAST(area_m2 AS DECIMAL(18, 2))                   AS area_m2,
+    'ref_wetland_prices'                              AS price_table,
+    'region=' || coalesce(price_region, '') || ' class=' || coalesce(wetland_class, '') AS price_key,
+    price_level, price_region, price_year,
+    CAST(price AS DECIMAL(18, 6))                     AS unit_price,
+    price_unit,
+    CAST(factor_unit AS DECIMAL(18, 6))               AS factor_unit,
+    CASE WHEN price IS NOT NULL AND factor_unit IS NOT NULL
+         THEN dec_mul(dec_mul(area_m2, factor_unit), price) END AS value_yuan
+FROM priced
