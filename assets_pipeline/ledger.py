@@ -18,7 +18,8 @@ import duckdb
 from .categories import CATEGORIES
 from .layout import YearLayout
 from .storage import atomic_path
-from .valuation import _sql_path, connect, prepare
+from .duck import connect, sql_path
+from .valuation import prepare
 
 # indicator, unit (zh), unit (en), the expression over valued rows, the category and component it comes from.
 PHYSICAL_INDICATORS = """
@@ -114,7 +115,7 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
             published="quantity", exact="quantity_unrounded", order_extra=", a.indicator",
         )
         with atomic_path(physical_path) as tmp:
-            con.execute(f"COPY ({physical}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
+            con.execute(f"COPY ({physical}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
         con.execute("DROP VIEW cells")
         # values are published in 万元; unpriced rows carry no value and are reported apart (unpriced.parquet)
         con.execute(
@@ -127,7 +128,7 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
             published="value_wan_yuan", exact="value_wan_yuan_unrounded", order_extra=", a.component",
         )
         with atomic_path(value_path) as tmp:
-            con.execute(f"COPY ({value}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
+            con.execute(f"COPY ({value}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
 
 
 def write_unpriced(layout: YearLayout, out_path: Path, categories=CATEGORIES) -> int:
@@ -141,5 +142,5 @@ def write_unpriced(layout: YearLayout, out_path: Path, categories=CATEGORIES) ->
             FROM valued WHERE status = 'unpriced' ORDER BY category, source_file, source_row
         """
         with atomic_path(out_path) as tmp:
-            con.execute(f"COPY ({query}) TO '{_sql_path(tmp)}' (FORMAT parquet)")
+            con.execute(f"COPY ({query}) TO '{sql_path(tmp)}' (FORMAT parquet)")
         return con.execute("SELECT count(*) FROM valued WHERE status = 'unpriced'").fetchone()[0]

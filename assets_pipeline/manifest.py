@@ -7,13 +7,13 @@ import hashlib
 import importlib.metadata
 import json
 
-import duckdb
 
 from .categories import CATEGORIES
 from .layout import YearLayout
 from .reference import TABLES
 from .storage import read_json
 from .valuation import MODELS_DIR
+from .duck import connect
 
 PACKAGES = ("assets-pipeline", "dagster", "pandera", "duckdb", "pandas", "pyarrow", "openpyxl", "python-calamine")
 
@@ -39,7 +39,7 @@ def _models() -> dict:
 
 
 def _totals(layout: YearLayout) -> dict:
-    with duckdb.connect() as con:
+    with connect() as con:
         value = con.execute(
             "SELECT category, component, sum(value_wan_yuan) FROM read_parquet($p) WHERE region_level = 'province' "
             "GROUP BY ALL ORDER BY ALL", {"p": str(layout.ledger_value)}).fetchall()
@@ -94,7 +94,7 @@ def cover_info(layout: YearLayout, settings, run_id: str):
     """What the workbook's cover sheet shows, from the same records as the manifest."""
     from .report import CoverInfo
 
-    with duckdb.connect() as con:
+    with connect() as con:
         province_code, province_name = con.execute(
             "SELECT region_code, name FROM read_parquet($p) WHERE level = 'province'",
             {"p": str(layout.reference("admin_divisions"))}).fetchone()

@@ -17,7 +17,6 @@ occurrences of an id are rejected and name the first one.
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
@@ -29,6 +28,7 @@ from .categories import SPECS, CategorySpec
 from .ingest import ingested_schema
 from .reference import ReferenceTable
 from .storage import atomic_parquet_writer
+from .duck import connect
 
 BATCH_ROWS = 1_000_000
 
@@ -317,7 +317,7 @@ def duplicate_rows(ingested: Path, spec: CategorySpec) -> pd.DataFrame:
         )
         SELECT _row_id, first_file, first_row FROM ranked WHERE occurrence > 1
     """
-    with duckdb.connect() as con:
+    with connect(Path(ingested).parent.parent / "duckdb_tmp") as con:
         return con.execute(query, {"path": str(ingested)}).df()
 
 

@@ -18,6 +18,7 @@ import duckdb
 
 from .layout import YearLayout
 from .reference import TABLES
+from .duck import connect, sql_path
 from .storage import atomic_path
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "valuation_models"
@@ -29,7 +30,6 @@ MODEL_OF_CATEGORY = {
     "water": "water",
     "minerals": "minerals_{mineral_model}",
 }
-DUCKDB_MEMORY_LIMIT = "1500MB"
 
 
 @dataclass(frozen=True)
@@ -67,21 +67,6 @@ class ValuationResult:
     unpriced_share: float = 0.0
 
 
-def connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-process connection with bounded memory: DuckDB spills to ``temp_dir`` beyond the limit."""
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-    con.execute("SET preserve_insertion_order = false")
-    if temp_dir is not None:
-        temp_dir.mkdir(parents=True, exist_ok=True)
-        con.execute(f"SET temp_directory = '{_sql_path(temp_dir)}'")
-    # Exact multiplication: DECIMAL(38,10) × DECIMAL(38,12) kept at 10 decimals (1e-10 yuan).
-    con.execute(
-        "CREATE MACRO dec_mul(a, b) AS CAST(CAST(a AS DECIMAL(38, 10)) * CAST(b AS DECIMAL(38, 12)) AS DECIMAL(38, 10))"
-    )
-    return con
-
-
 def prepare(con: duckdb.DuckDBPyConnection, layout: YearLayout, variables: dict[str, object]) -> None:
     """Views over the year's reference snapshots and the region hierarchy; run parameters as variables."""
     for name in TABLES:
@@ -114,7 +99,7 @@ def value_category(
 ) -> ValuationResult:
     """Run the category's model over its validated inventory and write the row-level values."""
     model = model_for(category, mineral_model)
-    with connect() as con:
+    with connect(layout.stages / "duckdb_tmp") as con:
         prepare(con, layout, {"discount_rate": str(Decimal(str(discount_rate))), "model_version": model.version})
         con.register("inventory", con.read_parquet(str(layout.validated(category))))
         for used in model.uses:
@@ -134,7 +119,7 @@ def value_category(
         """
         params = {"model": model.name, "version": model.version, "year": layout.year}
         with atomic_path(out_path) as tmp:
-            con.execute(f"COPY ({wrapped}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", params)
+            con.execute(f"COPY ({wrapped}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", params)
         result = ValuationResult(category=category, model=model)
         rows = con.execute(
             "SELECT status, count(*), coalesce(sum(value_yuan), 0) FROM read_parquet($p) GROUP BY status",
@@ -145,8 +130,3 @@ def value_category(
     in_scope = result.rows_by_status.get("valued", 0) + result.rows_by_status.get("unpriced", 0)
     result.unpriced_share = result.rows_by_status.get("unpriced", 0) / in_scope if in_scope else 0.0
     return result
-
-
-def _sql_path(path: Path) -> str:
-    """A path of our own making inside a COPY statement (COPY takes no parameters): quotes doubled."""
-    return str(path).replace("'", "''")

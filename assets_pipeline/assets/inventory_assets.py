@@ -4,7 +4,6 @@
 import hashlib
 
 import dagster as dg
-import duckdb
 import pyarrow.parquet as pq
 
 from ..categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
@@ -18,6 +17,7 @@ from ..settings import AccountsSettings
 from ..storage import write_json
 from ..validate import CodeLists, validate_category, validated_schema
 from .reference_assets import reference_key
+from ..duck import connect
 
 # Reference tables each category's validation reads (lineage in the asset graph).
 VALIDATION_REFERENCES: dict[str, list[str]] = {
@@ -192,7 +192,7 @@ def reconcile(category: str, layout: YearLayout) -> dg.AssetCheckResult:
         both_ AS (SELECT count(*) AS overlap FROM read_parquet($validated) v SEMI JOIN read_parquet($rejected) r USING (_row_id))
         SELECT * FROM read, v, r, both_
     """
-    with duckdb.connect() as con:
+    with connect() as con:
         row = con.execute(
             query,
             {"ingested": str(layout.ingested(category)), "validated": str(layout.validated(category)),

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import dagster as dg
-import duckdb
 import pyarrow.parquet as pq
 
 from ..categories import CATEGORIES
@@ -16,6 +15,7 @@ from ..settings import AccountsSettings
 from ..storage import write_json
 from .rejects_asset import rejects
 from .valuation_assets import valued_key
+from ..duck import connect
 
 LEDGER_PHYSICAL = dg.AssetKey(["ledger", "physical"])
 LEDGER_VALUE = dg.AssetKey(["ledger", "value"])
@@ -48,7 +48,7 @@ def detail_sums(layout: YearLayout) -> list[tuple]:
         FROM detail d LEFT JOIN ledger l USING (category) ORDER BY 1
     """
     paths = [str(layout.valued(c)) for c in CATEGORIES if layout.valued(c).exists()]
-    with duckdb.connect() as con:
+    with connect() as con:
         return con.execute(query, {"valued": paths, "ledger": str(layout.ledger_value)}).fetchall()
 
 
@@ -75,7 +75,7 @@ def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
     layout = YearLayout(settings.output_path(), int(context.partition_key))
     build_ledgers(layout, layout.ledger_physical, layout.ledger_value)
     unpriced = write_unpriced(layout, layout.unpriced)
-    with duckdb.connect() as con:
+    with connect() as con:
         totals = con.execute(
             "SELECT category, component, sum(value_wan_yuan) FROM read_parquet($p) WHERE region_level = 'province' "
             "GROUP BY ALL ORDER BY ALL", {"p": str(layout.ledger_value)}
@@ -151,7 +151,7 @@ def report(context: dg.AssetExecutionContext, settings: AccountsSettings):
     cover = cover_info(layout, settings, context.run_id)
     write_report(layout, cover, lang=settings.lang)
     printed = read_report_totals(layout.report())
-    with duckdb.connect() as con:
+    with connect() as con:
         parquet = dict(con.execute(
             "SELECT category, sum(value_wan_yuan) FROM read_parquet($p) WHERE region_level = 'province' GROUP BY ALL",
             {"p": str(layout.ledger_value)},

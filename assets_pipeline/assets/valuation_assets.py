@@ -1,7 +1,6 @@
 """Per category: the validated inventory valued by its SQL model (DOMAIN §4), with its checks."""
 
 import dagster as dg
-import duckdb
 import pyarrow.parquet as pq
 
 from ..categories import CATEGORIES, CATEGORY_NAMES_ZH
@@ -13,6 +12,7 @@ from ..storage import write_json
 from ..valuation import MODELS_DIR, Model, model_for, value_category
 from .inventory_assets import validated_key
 from .reference_assets import reference_key
+from ..duck import connect
 
 # Reference tables each model reads (lineage in the asset graph).
 MODEL_REFERENCES: dict[str, list[str]] = {
@@ -68,7 +68,7 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
             mineral_model=settings.mineral_model, discount_rate=settings.discount_rate,
         )
         path = layout.valued(category)
-        with duckdb.connect() as con:
+        with connect() as con:
             con.register("v", con.read_parquet(str(path)))
             by_level = con.execute(
                 "SELECT coalesce(price_level, '-'), status, count(*) FROM v GROUP BY ALL ORDER BY ALL"
