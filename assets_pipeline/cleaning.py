@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 # Cells that mean "nothing here" in county deliveries.
-EMPTY_MARKERS = ["", "-", "—", "--", "——", "/", "\\", "无", "空", "null", "NULL", "None", "none", "N/A", "n/a", "#N/A"]
+EMPTY_MARKERS = ["", "-", "—", "--", "——", "/", "\\", "无", "空", "null", "NULL", "N/A", "n/a", "#N/A"]
 
 _TRUE = ["是", "true", "True", "TRUE", "t", "T", "1", "y", "Y", "yes", "Yes", "YES", "有"]
 _FALSE = ["否", "false", "False", "FALSE", "f", "F", "0", "n", "N", "no", "No", "NO", "无超采"]

@@ -24,11 +24,11 @@ from .valuation import prepare
 # indicator, unit (zh), unit (en), the expression over valued rows, the category and component it comes from.
 PHYSICAL_INDICATORS = """
     SELECT category, region_code, item_code, subject, 'area' AS indicator, '公顷' AS unit, 'ha' AS unit_en,
-           CAST(area_m2 AS DECIMAL(38, 10)) / 10000 AS quantity
+           CAST(area_m2 AS DECIMAL(38, 10)) * 0.0001 AS quantity
     FROM valued WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')
     UNION ALL
     SELECT category, region_code, item_code, subject, 'area_mu', '亩', 'mu',
-           CAST(area_m2 AS DECIMAL(38, 10)) * 15 / 10000
+           CAST(area_m2 AS DECIMAL(38, 10)) * 0.0015
     FROM valued WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')
     UNION ALL
     SELECT category, region_code, item_code, subject, 'stock', '立方米', 'm3', CAST(stock_m3 AS DECIMAL(38, 10))
@@ -40,7 +40,7 @@ PHYSICAL_INDICATORS = """
     SELECT category, region_code, item_code, subject, 'hay_yield', '吨', 't', CAST(hay_t AS DECIMAL(38, 10))
     FROM valued WHERE category = 'grassland'
     UNION ALL
-    SELECT category, region_code, item_code, subject, 'volume', '万立方米', '10^4 m3', CAST(volume_m3 AS DECIMAL(38, 10)) / 10000
+    SELECT category, region_code, item_code, subject, 'volume', '万立方米', '10^4 m3', CAST(volume_m3 AS DECIMAL(38, 10)) * 0.0001
     FROM valued WHERE category = 'water'
     UNION ALL
     SELECT v.category, v.region_code, v.ledger_item, v.subject, 'quantity', m.unit, m.unit_en,
@@ -79,7 +79,7 @@ ROLL_UP = """
     )
     SELECT CAST($year AS INTEGER) AS year, a.region_code, d.name AS region_name, d.level AS region_level,
            d.parent_code, {dims_a}, n.name_zh AS item_name, n.name_en AS item_name_en, s.name_zh AS subject_name,
-           CAST(a.published AS DECIMAL(38, 2)) AS {published}, CAST(a.exact AS DECIMAL(38, 12)) AS {exact}
+           CAST(a.published AS DECIMAL(38, 2)) AS {published}, CAST(a.exact AS DECIMAL(38, 14)) AS {exact}
     FROM all_levels a
     JOIN ref_admin_divisions d USING (region_code)
     LEFT JOIN item_names n ON n.category = a.category AND n.item_code = a.item_code
@@ -120,7 +120,7 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
         # values are published in 万元; unpriced rows carry no value and are reported apart (unpriced.parquet)
         con.execute(
             "CREATE TEMP VIEW cells AS SELECT category, ledger_item AS item_code, subject, component, region_code, "
-            "CAST(value_yuan AS DECIMAL(38, 12)) / 10000 AS amount FROM valued WHERE status = 'valued'"
+            "CAST(value_yuan AS DECIMAL(38, 10)) * 0.0001 AS amount FROM valued WHERE status = 'valued'"
         )
         value = ROLL_UP.format(
             dims="category, item_code, subject, component",

@@ -44,7 +44,7 @@ SELECT
                                  || ', grade ' || grade
          WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit END AS status_reason,
     CAST(area_m2 AS DECIMAL(18, 2))                   AS area_m2,
-    CAST(CAST(hay_yield_kg_per_ha AS DECIMAL(18, 4)) * CAST(area_m2 AS DECIMAL(18, 2)) / 10000000 AS DECIMAL(38, 10))
+    CAST(CAST(hay_yield_kg_per_ha AS DECIMAL(18, 4)) * CAST(area_m2 AS DECIMAL(18, 2)) * 0.0000001 AS DECIMAL(38, 12))
                                                       AS hay_t,
     'ref_grassland_prices'                            AS price_table,
     'region=' || coalesce(price_region, '') || ' type=' || grassland_type || ' grade=' || grade AS price_key,

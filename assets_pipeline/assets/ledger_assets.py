@@ -33,7 +33,7 @@ def detail_sums(layout: YearLayout) -> list[tuple]:
     province's published total vs the sum of its counties' published cells."""
     query = """
         WITH detail AS (
-            SELECT category, coalesce(sum(value_yuan) FILTER (WHERE status = 'valued'), 0) / 10000 AS detail
+            SELECT category, coalesce(sum(value_yuan) FILTER (WHERE status = 'valued'), 0) * 0.0001 AS detail
             FROM read_parquet($valued, union_by_name = true) GROUP BY ALL
         ),
         ledger AS (
@@ -43,7 +43,7 @@ def detail_sums(layout: YearLayout) -> list[tuple]:
                    sum(value_wan_yuan) FILTER (WHERE region_level = 'province') AS province_published
             FROM read_parquet($ledger) GROUP BY ALL
         )
-        SELECT d.category, CAST(d.detail AS DECIMAL(38, 12)), coalesce(l.county_exact, 0),
+        SELECT d.category, CAST(d.detail AS DECIMAL(38, 14)), coalesce(l.county_exact, 0),
                coalesce(l.county_published, 0), coalesce(l.province_published, 0)
         FROM detail d LEFT JOIN ledger l USING (category) ORDER BY 1
     """
