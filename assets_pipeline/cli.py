@@ -63,7 +63,7 @@ def _materialize(year: int, settings: dict, selection: str) -> int:
         print(f"error: {_failure_reason(result)}", file=sys.stderr)
         print(f"(run {result.run_id}; details in the Dagster UI)", file=sys.stderr)
         return 1
-    _print_summary(result, settings, year, seconds)
+    _print_summary(result, settings, year, seconds, selection)
     return 0
 
 
@@ -82,7 +82,7 @@ def _failure_reason(result) -> str:
     return "the run failed"
 
 
-def _print_summary(result, settings: dict, year: int, seconds: float) -> None:
+def _print_summary(result, settings: dict, year: int, seconds: float, selection: str) -> None:
     rows = []
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
@@ -95,6 +95,9 @@ def _print_summary(result, settings: dict, year: int, seconds: float) -> None:
         print(f"{row[0]:<10} {row[1]:>10,} {row[2]:>10,} {row[3]:>10,} {row[4]:>10,}")
     out = Path(settings["output_dir"]) / str(year)
     print(f"\nDone in {seconds:.1f} s. Outputs in {out}")
+    report = out / f"report_{year}.xlsx"
+    if selection == "run" and report.exists():
+        print(f"Report workbook: {report}")
     print(f"Rejected rows for the counties to fix: {out / f'rejects_{year}.xlsx'}")
 
 

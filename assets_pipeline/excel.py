@@ -11,7 +11,7 @@ MAX_CELL_CHARS = 32_767
 MAX_ROWS = 1_048_576
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
-HEADER_FONT = Font(bold=True)
+HEADER_FONT = Font(name="Calibri", bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
 WRAP = Alignment(wrap_text=True, vertical="top")
