@@ -148,7 +148,7 @@ def report(context: dg.AssetExecutionContext, settings: AccountsSettings):
     from ..manifest import cover_info
 
     layout = YearLayout(settings.output_path(), int(context.partition_key))
-    cover = cover_info(layout, settings, context.run_id)
+    cover = cover_info(layout, settings, context.run.run_id)
     write_report(layout, cover, lang=settings.lang)
     printed = read_report_totals(layout.report())
     with connect() as con:
@@ -176,7 +176,7 @@ def report(context: dg.AssetExecutionContext, settings: AccountsSettings):
 )
 def manifest(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg.MaterializeResult:
     layout = YearLayout(settings.output_path(), int(context.partition_key))
-    document = build_manifest(layout, settings, context.run_id)
+    document = build_manifest(layout, settings, context.run.run_id)
     write_json(document, layout.manifest)
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(layout.manifest)),
