@@ -33,7 +33,7 @@ def _settings_config(args: argparse.Namespace) -> dict:
         "input_dir": str(Path(args.input_dir).resolve()),
         "output_dir": str(Path(args.output_dir).resolve()),
     }
-    for name in ("reference_dir", "declared_area_unit", "mineral_model", "discount_rate", "unpriced_threshold", "lang"):
+    for name in ("reference_dir", "declared_area_unit", "mineral_model", "discount_rate", "unpriced_threshold", "lang", "xlsx_sheet"):
         value = getattr(args, name, None)
         if value is not None:
             config[name] = str(Path(value).resolve()) if name == "reference_dir" else value
@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--output-dir", required=True, help="folder the year's outputs go to (<output-dir>/<year>/)")
         p.add_argument("--reference-dir", help="reference tables folder (default: the project's reference_tables/)")
         p.add_argument("--area-unit", dest="declared_area_unit", help="unit of area columns whose header names none (m2, 亩, 公顷)")
+        p.add_argument("--sheet", dest="xlsx_sheet", help="sheet to read from .xlsx deliveries (default: the first)")
 
     p = sub.add_parser("run", help="compile the year: ingest, validate, value, ledgers, workbooks")
     year_args(p)

@@ -67,6 +67,7 @@ def ingest_category(
     out_path: Path,
     unparsed_path: Path,
     declared_area_unit: str = "m2",
+    xlsx_sheet: str | None = None,
 ) -> IngestResult:
     """Read every delivered file of a category into ``out_path`` (atomically)."""
     spec = SPECS[category]
@@ -88,7 +89,7 @@ def ingest_category(
             delivered.size_bytes = path.stat().st_size
             delivered.sha256 = sha256_of(path)
             mapping: dict[str, str] | None = None
-            for batch in read_batches(path, delivered):
+            for batch in read_batches(path, delivered, sheet=xlsx_sheet or None):
                 if mapping is None:
                     headers = [n for n in batch.schema.names if n != "_source_row"]
                     mapping, units, ignored = map_headers(path, headers, spec)

@@ -57,7 +57,7 @@ def settings_record(settings) -> dict:
         "input_dir": settings.input_dir, "output_dir": settings.output_dir, "reference_dir": settings.reference_dir,
         "declared_area_unit": settings.declared_area_unit, "mineral_model": settings.mineral_model,
         "discount_rate": str(settings.discount_rate), "unpriced_threshold": str(settings.unpriced_threshold),
-        "lang": settings.lang,
+        "lang": settings.lang, "xlsx_sheet": settings.xlsx_sheet,
     }
 
 

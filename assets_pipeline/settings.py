@@ -31,6 +31,10 @@ class AccountsSettings(dg.ConfigurableResource):
         default="m2",
         description="Unit of area columns whose header names no unit: m2 (survey convention), 亩/mu or 公顷/ha.",
     )
+    xlsx_sheet: str = Field(
+        default="",
+        description="Sheet to read from .xlsx deliveries (default: the first sheet).",
+    )
     mineral_model: str = Field(
         default="benchmark",
         description="Mineral valuation model: 'benchmark' (market benchmark price of the transfer income) or 'npv' (SEEA CF net present value).",

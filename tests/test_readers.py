@@ -105,3 +105,20 @@ def test_empty_file_is_refused_with_one_message(tmp_path):
     (year_dir / "land.csv").write_bytes(b"")
     with pytest.raises(InputFileError, match="empty"):
         ingest_category("land", tmp_path / "in", 2023, tmp_path / "l.parquet", tmp_path / "u.parquet")
+
+
+def test_named_sheet_of_a_workbook(tmp_path):
+    year_dir = tmp_path / "in" / "2023"
+    year_dir.mkdir(parents=True)
+    wb = Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["本表为2023年度土地清查"])
+    ws = wb.create_sheet("图斑")
+    ws.append(CHINESE)
+    for r in ROWS:
+        ws.append(r)
+    wb.save(year_dir / "land.xlsx")
+    ingest_category("land", tmp_path / "in", 2023, tmp_path / "l.parquet", tmp_path / "u.parquet", xlsx_sheet="图斑")
+    assert pq.read_table(tmp_path / "l.parquet")["parcel_id"].to_pylist() == [r[0] for r in ROWS]
+    with pytest.raises(InputFileError, match="no sheet named"):
+        ingest_category("land", tmp_path / "in", 2023, tmp_path / "l.parquet", tmp_path / "u.parquet", xlsx_sheet="地块")

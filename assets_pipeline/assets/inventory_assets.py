@@ -75,7 +75,7 @@ def build_ingested_asset(category: str) -> dg.AssetsDefinition:
         try:
             result = ingest_category(
                 category, settings.input_path(), year, layout.ingested(category), layout.unparsed(category),
-                declared_area_unit=settings.declared_area_unit,
+                declared_area_unit=settings.declared_area_unit, xlsx_sheet=settings.xlsx_sheet,
             )
         except InputFileError as exc:
             raise _fail(exc) from None
