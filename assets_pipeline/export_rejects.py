@@ -34,6 +34,9 @@ def write_rejects_workbook(layout: YearLayout, categories=CATEGORIES) -> dict[st
     wb = Workbook(write_only=True)
     counts: dict[str, int] = {}
     notes = wb.create_sheet(sheet_title("说明 Notes"))
+    for letter, width in (("A", 26), ("B", 22), ("C", 14)):
+        notes.column_dimensions[letter].width = width
+    _print_setup(notes)
     notes.append([cell(notes, "被退回的数据行 Rejected rows", font=HEADER_FONT)])
     notes.append([cell(notes, f"年度 Year: {layout.year}")])
     notes.append([cell(notes, "每个类别一张工作表；红色单元格为出错的值。请在原文件中修改后重新报送，或直接修改本表并按原格式报送。")])
@@ -63,6 +66,8 @@ def _category_sheet(wb: Workbook, category: str, rows: pd.DataFrame, lines: pd.D
     ws = wb.create_sheet(sheet_title(f"{CATEGORY_NAMES_ZH[category]} {category}"))
     columns = SPECS[category].column_names
     ws.freeze_panes = "D2"
+    _print_setup(ws)
+    ws.print_title_rows = "1:1"
     for i, width in enumerate([28, 9, 60] + [16] * len(columns)):
         ws.column_dimensions[_letter(i + 1)].width = width
     header = ["source_file", "source_row", "problems"] + columns
@@ -83,6 +88,14 @@ def _category_sheet(wb: Workbook, category: str, rows: pd.DataFrame, lines: pd.D
             out.append(cell(ws, value, fill=BAD_FILL if (row_id, column) in bad_cells else None))
         ws.append(out)
     ws.auto_filter.ref = f"A1:{_letter(len(header))}{len(rows) + 1}"
+
+
+def _print_setup(ws) -> None:
+    """Landscape A4, as wide as the page, as long as it takes."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _letter(n: int) -> str:
