@@ -23,7 +23,8 @@ _FALSE = ["否", "false", "False", "FALSE", "f", "F", "0", "n", "N", "no", "No",
 def normalise_text(arr: pa.Array) -> pa.Array:
     """Fold full-width forms (NFKC), trim, and turn empty markers into nulls."""
     arr = _as_string(arr)
-    arr = pc.utf8_normalize(arr, "NFKC")
+    if not pc.all(pc.string_is_ascii(arr)).as_py():  # plain ASCII has nothing to fold
+        arr = pc.utf8_normalize(arr, "NFKC")
     arr = pc.utf8_trim_whitespace(arr)
     empty = pc.is_in(arr, value_set=pa.array(EMPTY_MARKERS, pa.string()))
     return pc.if_else(empty, pa.scalar(None, pa.string()), arr)
@@ -54,20 +55,26 @@ def _as_string(arr: pa.Array) -> pa.Array:
 def parse_code(arr: pa.Array) -> pa.Array:
     """A code: text, trimmed, ``140105.0`` → ``140105``, lower-case ``k`` suffix → ``K``."""
     arr = normalise_text(arr)
-    arr = pc.replace_substring_regex(arr, r"^(\d+)\.0+$", r"\1")
-    arr = pc.replace_substring_regex(arr, r"^(\d+)k$", r"\1K")
+    if pc.any(pc.match_substring(arr, ".")).as_py():
+        arr = pc.replace_substring_regex(arr, r"^(\d+)\.0+$", r"\1")
+    if pc.any(pc.ends_with(arr, "k")).as_py():
+        arr = pc.replace_substring_regex(arr, r"^(\d+)k$", r"\1K")
     return arr
 
 
 def parse_land_class(arr: pa.Array) -> pa.Array:
     """A 三调 land class: a 3-digit code is a 4-digit one whose leading zero Excel dropped (101 → 0101)."""
     arr = parse_code(arr)
+    if not pc.any(pc.less_equal(pc.utf8_length(arr), 4)).as_py():
+        return arr
     return pc.replace_substring_regex(arr, r"^(\d{3}K?)$", r"0\1")
 
 
 def parse_region(arr: pa.Array) -> pa.Array:
     """A county code: 12- or 19-digit 坐落单位代码 start with the 6-digit county code (DOMAIN §3)."""
     arr = parse_code(arr)
+    if not pc.any(pc.greater(pc.utf8_length(arr), 6)).as_py():
+        return arr
     return pc.replace_substring_regex(arr, r"^(\d{6})(\d{6}|\d{13})$", r"\1")
 
 

@@ -17,6 +17,9 @@ class InputFileError(Exception):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self):  # raised in worker processes: must cross back intact
+        return (type(self), (self.path, self.problem))
+
 
 class ReferenceTableError(Exception):
     """A reference table (code list or price table) is missing or malformed."""

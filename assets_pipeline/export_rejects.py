@@ -16,14 +16,14 @@ from openpyxl import Workbook
 
 from .categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
 from .excel import BAD_FILL, HEADER_FILL, HEADER_FONT, MAX_ROWS, cell, sheet_title
-from .layout import YearLayout
+from .layout import YearLayout, part_files
 from .storage import atomic_path, write_parquet
 from .validate import COLUMN_NAMES_ZH, REJECT_SCHEMA
 
 
 def combine_rejects(layout: YearLayout, categories=CATEGORIES) -> pa.Table:
-    parts = [pq.read_table(layout.reject_lines(c)) for c in categories if layout.reject_lines(c).exists()]
-    table = pa.concat_tables(parts) if parts else REJECT_SCHEMA.empty_table()
+    tables = [pq.read_table(p) for c in categories for p in part_files(layout.reject_lines(c))]
+    table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
     table = table.drop(["_row_id"])
     write_parquet(table, layout.rejects_parquet)
     return table

@@ -1,9 +1,10 @@
-"""Ingest: a category's delivered files → one Parquet file with canonical columns (DOMAIN §3).
+"""Ingest: a category's delivered files → Parquet parts with canonical columns (DOMAIN §3).
 
 Headers are matched to canonical names, areas converted to m², volumes to m³, cells parsed to
 their types. Nothing is judged here: a cell that cannot be parsed becomes null and its original
-text goes to a side table (``<category>_unparsed.parquet``) that validation turns into rejects.
-Files are read and written batch by batch, so memory stays bounded whatever the province's size.
+text goes to a side table (``unparsed-<file>.parquet``) that validation turns into rejects.
+Files are read and written batch by batch, so memory stays bounded whatever the province's size, and
+several files are read at once by worker processes when the delivery is large.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from . import cleaning
 from .categories import AREA_FACTORS, AREA_UNITS, SPECS, VOLUME_FACTORS, VOLUME_UNITS, CategorySpec
 from .errors import InputFileError
 from .readers import DeliveredFile, discover_files, map_headers, read_batches, sha256_of
-from .storage import atomic_parquet_writer
+from .parallel import run_tasks
+from .storage import atomic_folder, atomic_parquet_writer, write_parquet
 
 ARROW_TYPES = {
     "id": pa.string(),
@@ -60,53 +62,74 @@ class IngestResult:
         ]
 
 
+# Row ids are ``file index << 32 | record index``: unique, ordered by file then row, and the same
+# whichever worker read the file.
+FILE_SHIFT = 32
+PARALLEL_BYTES = 64 << 20  # below this much input, one process is faster than starting workers
+
+
 def ingest_category(
     category: str,
     input_dir: Path,
     year: int,
-    out_path: Path,
-    unparsed_path: Path,
+    out_dir: Path,
     declared_area_unit: str = "m2",
     xlsx_sheet: str | None = None,
+    parallel: bool | None = None,
 ) -> IngestResult:
-    """Read every delivered file of a category into ``out_path`` (atomically)."""
-    spec = SPECS[category]
+    """Read every delivered file of a category into ``out_dir`` (one part per file, swapped in whole)."""
     paths = discover_files(input_dir, year, category)
     if not paths:
         raise InputFileError(
             Path(input_dir) / str(year),
             f"no {category} inventory delivered (expected {category}.csv/.xlsx/.parquet or a folder {category}/) / 未找到清查数据",
         )
-    result = IngestResult(category=category, rows=0, area_m2=0.0)
-    schema = ingested_schema(spec)
     year_dir = Path(input_dir) / str(year)
-    next_row_id = 0
-    with atomic_parquet_writer(out_path, schema) as writer, atomic_parquet_writer(
-        unparsed_path, UNPARSED_SCHEMA
-    ) as unparsed_writer:
-        for path in paths:
-            delivered = DeliveredFile(path=path, relative=path.relative_to(year_dir).as_posix())
-            delivered.size_bytes = path.stat().st_size
-            delivered.sha256 = sha256_of(path)
-            mapping: dict[str, str] | None = None
-            for batch in read_batches(path, delivered, sheet=xlsx_sheet or None):
-                if mapping is None:
-                    headers = [n for n in batch.schema.names if n != "_source_row"]
-                    mapping, units, ignored = map_headers(path, headers, spec)
-                    delivered.header_map, delivered.ignored_columns = mapping, ignored
-                    delivered.units = _resolve_units(path, spec, units, declared_area_unit)
-                table, unparsed = canonicalise(batch, spec, mapping, delivered.units, next_row_id, delivered.relative)
-                writer.write_table(table)
-                if unparsed is not None:
-                    unparsed_writer.write_table(unparsed)
-                    result.unparsed_cells += unparsed.num_rows
-                next_row_id += table.num_rows
-                delivered.rows += table.num_rows
-                if spec.area_column:
-                    result.area_m2 += pc.sum(table[spec.area_column]).as_py() or 0.0
-            result.rows += delivered.rows
+    if parallel is None:
+        parallel = sum(p.stat().st_size for p in paths) > PARALLEL_BYTES
+    result = IngestResult(category=category, rows=0, area_m2=0.0)
+    with atomic_folder(out_dir) as tmp:
+        tasks = [(category, index, path, year_dir, tmp, declared_area_unit, xlsx_sheet) for index, path in enumerate(paths)]
+        for delivered, area, unparsed in run_tasks(ingest_file, tasks, parallel):
             result.files.append(delivered)
+            result.rows += delivered.rows
+            result.area_m2 += area
+            result.unparsed_cells += unparsed
     return result
+
+
+def ingest_file(
+    category: str, index: int, path: Path, year_dir: Path, out_dir: Path, declared_area_unit: str, xlsx_sheet: str | None
+) -> tuple[DeliveredFile, float, int]:
+    """One delivered file → ``part-<index>.parquet`` (+ ``unparsed-<index>.parquet`` when cells failed)."""
+    spec = SPECS[category]
+    delivered = DeliveredFile(path=path, relative=path.relative_to(year_dir).as_posix())
+    delivered.size_bytes = path.stat().st_size
+    delivered.sha256 = sha256_of(path)
+    area, unparsed_cells = 0.0, 0
+    unparsed_parts: list[pa.Table] = []
+    mapping: dict[str, str] | None = None
+    first_row_id = index << FILE_SHIFT
+    with atomic_parquet_writer(out_dir / f"part-{index:05d}.parquet", ingested_schema(spec)) as writer:
+        for batch in read_batches(path, delivered, sheet=xlsx_sheet or None):
+            if mapping is None:
+                headers = [n for n in batch.schema.names if n != "_source_row"]
+                mapping, units, ignored = map_headers(path, headers, spec)
+                delivered.header_map, delivered.ignored_columns = mapping, ignored
+                delivered.units = _resolve_units(path, spec, units, declared_area_unit)
+            table, unparsed = canonicalise(
+                batch, spec, mapping, delivered.units, first_row_id + delivered.rows, delivered.relative
+            )
+            writer.write_table(table)
+            if unparsed is not None:
+                unparsed_parts.append(unparsed)
+                unparsed_cells += unparsed.num_rows
+            delivered.rows += table.num_rows
+            if spec.area_column:
+                area += pc.sum(table[spec.area_column]).as_py() or 0.0
+    if unparsed_parts:
+        write_parquet(pa.concat_tables(unparsed_parts), out_dir / f"unparsed-{index:05d}.parquet")
+    return delivered, area, unparsed_cells
 
 
 def _resolve_units(path: Path, spec: CategorySpec, header_units: dict[str, str], declared_area_unit: str) -> dict[str, str]:

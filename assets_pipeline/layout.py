@@ -10,6 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def parts(folder: Path, prefix: str = "part") -> str:
+    """The glob of a stage folder's parts, as DuckDB's read_parquet takes it."""
+    return str(Path(folder) / f"{prefix}-*.parquet")
+
+
+def part_files(folder: Path, prefix: str = "part") -> list[Path]:
+    return sorted(Path(folder).glob(f"{prefix}-*.parquet"))
+
+
 @dataclass(frozen=True)
 class YearLayout:
     output_dir: Path
@@ -26,20 +35,19 @@ class YearLayout:
     def reference(self, table: str) -> Path:
         return self.stages / "reference" / f"{table}.parquet"
 
+    # Stage folders hold one Parquet part per delivered file (or row-group range), written by
+    # parallel workers; readers take them all with ``parts()``.
     def ingested(self, category: str) -> Path:
-        return self.stages / "ingested" / f"{category}.parquet"
-
-    def unparsed(self, category: str) -> Path:
-        return self.stages / "ingested" / f"{category}_unparsed.parquet"
+        return self.stages / "ingested" / category
 
     def validated(self, category: str) -> Path:
-        return self.stages / "validated" / f"{category}.parquet"
+        return self.stages / "validated" / category
 
     def rejected_rows(self, category: str) -> Path:
-        return self.stages / "rejected" / f"{category}.parquet"
+        return self.stages / "rejected" / category
 
     def reject_lines(self, category: str) -> Path:
-        return self.stages / "rejects" / f"{category}.parquet"
+        return self.stages / "rejects" / category
 
     def valued(self, category: str) -> Path:
         return self.root / "valued" / f"{category}.parquet"

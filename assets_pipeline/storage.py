@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-PARQUET_OPTIONS = dict(compression="zstd", write_statistics=True)
+PARQUET_OPTIONS = dict(compression="zstd", compression_level=1, write_statistics=True)
 
 
 @contextmanager
@@ -62,3 +62,29 @@ def read_json(path: Path):
     import json
 
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+@contextmanager
+def atomic_folder(final: Path) -> Iterator[Path]:
+    """Yield a fresh temporary folder beside ``final``; it replaces ``final`` when the block succeeds.
+
+    The old folder is moved aside first and removed after, so readers see either the old parts or the
+    new ones, never a mix.
+    """
+    import shutil
+
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent))
+    try:
+        yield tmp
+        old = None
+        if final.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
+            os.replace(final, old / final.name)
+        os.replace(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)

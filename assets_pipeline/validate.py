@@ -3,20 +3,24 @@
 The models are built from the reference tables (code lists change with the province), then run
 batch by batch over the ingested Parquet. Every ingested row ends in exactly one place:
 
-- ``validated/<category>.parquet``: rows that passed, with ``exclusion_reason`` null when in scope
-  or set when excluded (collective land, DOMAIN §2) — excluded rows are counted, not lost;
-- ``rejected/<category>.parquet``: rows that failed, whole, so the county can fix them;
-- ``rejects/<category>.parquet``: one line per failed rule (category, source_file, source_row,
-  column, value, rule, message), what the county-fix workbook shows.
+- ``validated/<category>/``: rows that passed, with ``exclusion_reason`` null when in scope or set
+  when excluded (collective land, DOMAIN §2) — excluded rows are counted, not lost;
+- ``rejected/<category>/``: rows that failed, whole, so the county can fix them;
+- ``rejects/<category>/``: one line per failed rule (category, source_file, source_row, column,
+  value, rule, message), what the county-fix workbook shows.
+
+Large categories are validated by worker processes, several row-group ranges at once.
 
 Uniqueness of ids spans the whole category, so it is found first by one DuckDB query; later
 occurrences of an id are rejected and name the first one.
 """
 
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
@@ -25,12 +29,13 @@ import pyarrow.parquet as pq
 from pandera.typing import Series
 
 from .categories import SPECS, CategorySpec
-from .ingest import ingested_schema
+from .ingest import FILE_SHIFT, ingested_schema
+from .layout import YearLayout, part_files, parts
+from .parallel import run_tasks, worker_count
 from .reference import ReferenceTable
-from .storage import atomic_parquet_writer
+from .storage import atomic_folder, atomic_parquet_writer
 from .duck import connect
 
-BATCH_ROWS = 1_000_000
 
 REJECT_SCHEMA = pa_arrow.schema(
     [
@@ -295,111 +300,225 @@ class ValidationResult:
     rejects_by_rule: dict[str, int] = field(default_factory=dict)
     excluded_by_reason: dict[str, int] = field(default_factory=dict)
 
+    def merge(self, other: "ValidationResult") -> None:
+        for name in ("rows_read", "rows_valid", "rows_excluded", "rows_rejected", "area_read", "area_valid",
+                     "area_excluded", "area_rejected", "reject_lines"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("rejects_by_rule", "excluded_by_reason"):
+            mine = getattr(self, name)
+            for key, n in getattr(other, name).items():
+                mine[key] = mine.get(key, 0) + n
+
 
 def validated_schema(spec: CategorySpec) -> pa_arrow.Schema:
     return ingested_schema(spec).append(pa_arrow.field("exclusion_reason", pa_arrow.string()))
 
 
-def duplicate_rows(ingested: Path, spec: CategorySpec) -> pd.DataFrame:
-    """Later occurrences of an id within the year, each with where the id was first seen."""
+def duplicate_rows(ingested_parts: str, spec: CategorySpec, temp_dir: Path) -> pd.DataFrame:
+    """Later occurrences of an id within the year, each with where the id was first seen.
+
+    Ids are first grouped by a 64-bit hash (ten million hashes fit in a few hundred MB where the
+    strings would not); only ids whose hash repeats are then compared as themselves.
+    """
     keys = ", ".join(spec.id_columns)
     not_null = " AND ".join(f"{k} IS NOT NULL" for k in spec.id_columns)
     query = f"""
-        WITH rows AS (SELECT {keys}, _row_id, _source_file, _source_row FROM read_parquet($path) WHERE {not_null}),
-        repeated AS (SELECT {keys} FROM rows GROUP BY ALL HAVING count(*) > 1),
+        WITH hashed AS (SELECT hash({keys}) AS h FROM read_parquet($path) WHERE {not_null}),
+        repeated_hashes AS (SELECT h FROM hashed GROUP BY h HAVING count(*) > 1),
+        candidates AS (
+            SELECT {keys}, _row_id, _source_file, _source_row FROM read_parquet($path)
+            WHERE {not_null} AND hash({keys}) IN (SELECT h FROM repeated_hashes)
+        ),
         ranked AS (
-            SELECT rows.*,
-                   row_number() OVER w AS occurrence,
+            SELECT *, row_number() OVER w AS occurrence,
                    first_value(_source_file) OVER w AS first_file,
                    first_value(_source_row) OVER w AS first_row
-            FROM rows SEMI JOIN repeated USING ({keys})
+            FROM candidates
             WINDOW w AS (PARTITION BY {keys} ORDER BY _row_id)
         )
         SELECT _row_id, first_file, first_row FROM ranked WHERE occurrence > 1
     """
-    with connect(Path(ingested).parent.parent / "duckdb_tmp") as con:
-        return con.execute(query, {"path": str(ingested)}).df()
+    with connect(temp_dir) as con:
+        return con.execute(query, {"path": ingested_parts}).df()
 
 
-def exclusion_reasons(category: str, frame: pd.DataFrame, codes: CodeLists) -> pd.Series:
-    """Rows out of the ledgers' scope, with the reason (DOMAIN §2: only state-owned assets)."""
-    reason = pd.Series(pd.NA, index=frame.index, dtype="string")
+EXCLUSION_REASONS = {
+    "land": "collective land 集体所有土地",
+    "grassland": "collective land 集体所有土地",
+    "wetland": "collective land 集体所有土地",
+    "forest": "collective land and trees 集体所有林地和林木",
+}
+
+
+def excluded_rows(category: str, frame: pd.DataFrame, codes: CodeLists) -> np.ndarray:
+    """Rows out of the ledgers' scope (DOMAIN §2: only state-owned assets; state trees count on their own)."""
     if category in ("land", "grassland", "wetland"):
-        collective = ~frame["ownership"].isin(codes.state_ownership)
-        reason = reason.mask(collective, "collective land 集体所有土地")
-    elif category == "forest":
-        collective = ~frame["land_ownership"].isin(codes.state_ownership) & ~frame["tree_ownership"].isin(codes.state_trees)
-        reason = reason.mask(collective, "collective land and trees 集体所有林地和林木")
-    return reason
+        return ~frame["ownership"].isin(codes.state_ownership).to_numpy(dtype=bool)
+    if category == "forest":
+        land = frame["land_ownership"].isin(codes.state_ownership).to_numpy(dtype=bool)
+        trees = frame["tree_ownership"].isin(codes.state_trees).to_numpy(dtype=bool)
+        return ~land & ~trees
+    return np.zeros(len(frame), dtype=bool)
 
 
-def _map_names_to_codes(frame: pd.DataFrame, codes: CodeLists) -> None:
+def map_names_to_codes(table: pa_arrow.Table, codes: CodeLists) -> pa_arrow.Table:
     """Deliveries often write the name (地表水, 采矿权) where the code list has a code: accept it."""
     for column, mapping in codes.names_to_codes.items():
-        if column in frame and mapping:
-            values = frame[column]
-            named = values.isin(list(mapping))
-            if named.any():
-                frame[column] = values.where(~named, values.map(mapping))
+        if column not in table.column_names or not mapping:
+            continue
+        names = pa_arrow.array(list(mapping), pa_arrow.string())
+        found = pc.index_in(table[column], value_set=names)
+        if found.null_count == len(found):
+            continue
+        mapped = pc.take(pa_arrow.array(list(mapping.values()), pa_arrow.string()), found)
+        table = table.set_column(
+            table.column_names.index(column), column, pc.if_else(pc.is_valid(found), mapped, table[column])
+        )
+    return table
+
+
+VALIDATION_BATCH_ROWS = 500_000
+PARALLEL_ROWS = 1_000_000  # below this many rows, one process is faster than starting workers
 
 
 def validate_category(
-    category: str,
-    ingested: Path,
-    unparsed: Path,
-    codes: CodeLists,
-    validated_path: Path,
-    rejected_path: Path,
-    rejects_path: Path,
+    category: str, layout: YearLayout, codes: CodeLists, parallel: bool | None = None
 ) -> ValidationResult:
+    """Validate the category's ingested parts; valid, rejected rows and reject lines go to their folders."""
+    spec = SPECS[category]
+    ingested = layout.ingested(category)
+    duplicates = (
+        duplicate_rows(parts(ingested), spec, layout.stages / "duckdb_tmp") if spec.id_columns else pd.DataFrame()
+    )
+    pieces = _pieces(ingested)
+    total_rows = sum(rows for _, _, rows in pieces)
+    if parallel is None:
+        parallel = total_rows > PARALLEL_ROWS
+    # one task in-process; else about four tasks per worker, so the workers finish together
+    target = max(VALIDATION_BATCH_ROWS, total_rows // (worker_count() * 4)) if parallel else max(total_rows, 1)
+    tasks_pieces = _group_pieces(pieces, target)
+    result = ValidationResult(category=category)
+    with atomic_folder(layout.validated(category)) as valid_dir, atomic_folder(
+        layout.rejected_rows(category)
+    ) as rejected_dir, atomic_folder(layout.reject_lines(category)) as lines_dir:
+        tasks = []
+        for index, task_pieces in enumerate(tasks_pieces):
+            files = {path for path, _, _ in task_pieces}
+            file_ids = [int(Path(f).stem.split("-")[1]) for f in files]
+            in_files = np.isin(duplicates["_row_id"].to_numpy(dtype=np.int64) >> FILE_SHIFT, file_ids)
+            dups = duplicates[in_files] if len(duplicates) else duplicates
+            tasks.append((category, index, task_pieces, codes, dups, valid_dir, rejected_dir, lines_dir))
+        for partial in run_tasks(validate_task, tasks, parallel):
+            result.merge(partial)
+    return result
+
+
+def _pieces(ingested: Path) -> list[tuple[str, int, int]]:
+    """(part file, row group, rows) of every ingested part, in row-id order."""
+    pieces = []
+    for path in part_files(ingested):
+        metadata = pq.ParquetFile(path).metadata
+        pieces += [(str(path), g, metadata.row_group(g).num_rows) for g in range(metadata.num_row_groups)]
+        if metadata.num_row_groups == 0:
+            pieces.append((str(path), -1, 0))
+    return pieces
+
+
+def _group_pieces(pieces, target_rows: int) -> list[list[tuple[str, int, int]]]:
+    """Consecutive pieces grouped into tasks of about ``target_rows`` rows."""
+    groups, current, rows = [], [], 0
+    for piece in pieces:
+        current.append(piece)
+        rows += piece[2]
+        if rows >= target_rows:
+            groups.append(current)
+            current, rows = [], 0
+    if current or not groups:
+        groups.append(current)
+    return groups
+
+
+def validate_task(
+    category: str, index: int, pieces, codes: CodeLists, duplicates: pd.DataFrame,
+    valid_dir: Path, rejected_dir: Path, lines_dir: Path,
+) -> ValidationResult:
+    """Validate some row groups of the ingested parts in batches; write one part to each output folder."""
     spec = SPECS[category]
     model = build_model(category, codes)
     result = ValidationResult(category=category)
-
-    duplicates = duplicate_rows(ingested, spec) if spec.id_columns else pd.DataFrame()
-    unparsed_cells = pq.read_table(unparsed).to_pandas()
-    ingest_schema = ingested_schema(spec)
-    area = spec.area_column
-    types = {pa_arrow.int64(): pd.Int64Dtype(), pa_arrow.bool_(): pd.BooleanDtype()}.get
-
-    with atomic_parquet_writer(validated_path, validated_schema(spec)) as valid_out, atomic_parquet_writer(
-        rejected_path, ingest_schema
-    ) as rejected_out, atomic_parquet_writer(rejects_path, REJECT_SCHEMA) as rejects_out:
-        for batch in pq.ParquetFile(ingested).iter_batches(batch_size=BATCH_ROWS):
-            table = pa_arrow.Table.from_batches([batch])
-            frame = table.to_pandas(types_mapper=types)
-            frame.index = frame["_row_id"].to_numpy()
-            _map_names_to_codes(frame, codes)
-            lines = _failures(model, frame, category)
-            lines = _add_unparsed(lines, unparsed_cells, frame)
-            lines = _add_duplicates(lines, duplicates, frame, spec)
-            bad_ids = pd.Index(lines["_row_id"].unique()) if len(lines) else pd.Index([])
-            is_bad = frame.index.isin(bad_ids)
-
-            good = frame[~is_bad].copy()
-            good["exclusion_reason"] = exclusion_reasons(category, good, codes)
-            valid_out.write_table(pa_arrow.Table.from_pandas(good, schema=validated_schema(spec), preserve_index=False))
-            rejected = frame[is_bad]
-            rejected_out.write_table(pa_arrow.Table.from_pandas(rejected, schema=ingest_schema, preserve_index=False))
-            if len(lines):
-                rejects_out.write_table(_reject_table(lines, frame, category))
-
-            excluded = good["exclusion_reason"].notna()
-            result.rows_read += len(frame)
-            result.rows_rejected += int(is_bad.sum())
-            result.rows_excluded += int(excluded.sum())
-            result.rows_valid += int((~excluded).sum())
-            result.reject_lines += len(lines)
-            for rule, n in lines.groupby("rule").size().items() if len(lines) else ():
-                result.rejects_by_rule[rule] = result.rejects_by_rule.get(rule, 0) + int(n)
-            for reason, n in good.loc[excluded, "exclusion_reason"].value_counts().items():
-                result.excluded_by_reason[reason] = result.excluded_by_reason.get(reason, 0) + int(n)
-            if area:
-                result.area_read += float(frame[area].sum())
-                result.area_rejected += float(rejected[area].sum())
-                result.area_excluded += float(good.loc[excluded, area].sum())
-                result.area_valid += float(good.loc[~excluded, area].sum())
+    files = sorted({path for path, _, _ in pieces})
+    unparsed_parts = [Path(f).with_name(Path(f).name.replace("part-", "unparsed-")) for f in files]
+    unparsed_cells = (
+        pa_arrow.concat_tables([pq.read_table(p) for p in unparsed_parts if p.exists()]).to_pandas()
+        if any(p.exists() for p in unparsed_parts) else pd.DataFrame(columns=["_row_id", "column", "value"])
+    )
+    name = f"part-{index:05d}.parquet"
+    with atomic_parquet_writer(valid_dir / name, validated_schema(spec)) as valid_out, atomic_parquet_writer(
+        rejected_dir / name, ingested_schema(spec)
+    ) as rejected_out, atomic_parquet_writer(lines_dir / name, REJECT_SCHEMA) as rejects_out:
+        for table in _batches(pieces):
+            _validate_batch(category, spec, model, codes, table, unparsed_cells, duplicates,
+                            valid_out, rejected_out, rejects_out, result)
     return result
+
+
+def _batches(pieces) -> Iterator[pa_arrow.Table]:
+    """The pieces' rows in batches of about VALIDATION_BATCH_ROWS (small county parts are joined)."""
+    pending, rows = [], 0
+    handles: dict[str, pq.ParquetFile] = {}
+    for path, group, n in pieces:
+        if group < 0:
+            continue
+        handle = handles.setdefault(path, pq.ParquetFile(path))
+        pending.append(handle.read_row_group(group))
+        rows += n
+        if rows >= VALIDATION_BATCH_ROWS:
+            yield pa_arrow.concat_tables(pending)
+            pending, rows = [], 0
+    if pending:
+        yield pa_arrow.concat_tables(pending)
+
+
+def _validate_batch(category, spec, model, codes, table, unparsed_cells, duplicates,
+                    valid_out, rejected_out, rejects_out, result: ValidationResult) -> None:
+    table = map_names_to_codes(table, codes)
+    types = {pa_arrow.int64(): pd.Int64Dtype(), pa_arrow.bool_(): pd.BooleanDtype()}.get
+    frame = table.to_pandas(types_mapper=types)
+    frame.index = frame["_row_id"].to_numpy()
+    lines = _failures(model, frame, category)
+    lines = _add_unparsed(lines, unparsed_cells, frame)
+    lines = _add_duplicates(lines, duplicates, frame, spec)
+    is_bad = frame.index.isin(pd.Index(lines["_row_id"].unique())) if len(lines) else np.zeros(len(frame), bool)
+
+    out_of_scope = excluded_rows(category, frame, codes)
+    reason = pa_arrow.scalar(EXCLUSION_REASONS.get(category), pa_arrow.string())
+    good = table.filter(pa_arrow.array(~is_bad)).append_column(
+        "exclusion_reason",
+        pc.if_else(pa_arrow.array(out_of_scope[~is_bad]), reason, pa_arrow.scalar(None, pa_arrow.string())),
+    )
+    rejected = table.filter(pa_arrow.array(is_bad))
+    valid_out.write_table(good.cast(valid_out.schema))
+    rejected_out.write_table(rejected)
+    if len(lines):
+        rejects_out.write_table(_reject_table(lines, frame, category))
+
+    excluded = out_of_scope & ~is_bad
+    result.rows_read += len(frame)
+    result.rows_rejected += int(is_bad.sum())
+    result.rows_excluded += int(excluded.sum())
+    result.rows_valid += int((~is_bad & ~excluded).sum())
+    result.reject_lines += len(lines)
+    for rule, n in (lines.groupby("rule").size().items() if len(lines) else ()):
+        result.rejects_by_rule[rule] = result.rejects_by_rule.get(rule, 0) + int(n)
+    if excluded.any():
+        key = EXCLUSION_REASONS[category]
+        result.excluded_by_reason[key] = result.excluded_by_reason.get(key, 0) + int(excluded.sum())
+    if spec.area_column:
+        area = frame[spec.area_column].to_numpy(dtype=float, na_value=np.nan)
+        result.area_read += float(np.nansum(area))
+        result.area_rejected += float(np.nansum(area[is_bad]))
+        result.area_excluded += float(np.nansum(area[excluded]))
+        result.area_valid += float(np.nansum(area[~is_bad & ~excluded]))
 
 
 def _failures(model: type[pa.DataFrameModel], frame: pd.DataFrame, category: str) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from .layout import YearLayout
+from .layout import YearLayout, parts
 from .reference import TABLES
 from .duck import connect, sql_path
 from .storage import atomic_path
@@ -101,7 +101,7 @@ def value_category(
     model = model_for(category, mineral_model)
     with connect(layout.stages / "duckdb_tmp") as con:
         prepare(con, layout, {"discount_rate": str(Decimal(str(discount_rate))), "model_version": model.version})
-        con.register("inventory", con.read_parquet(str(layout.validated(category))))
+        con.register("inventory", con.read_parquet(parts(layout.validated(category))))
         for used in model.uses:
             con.execute(f"CREATE TEMP VIEW model_{used} AS {Model.load(used).sql}")
         con.execute(f"CREATE TEMP VIEW model_rows AS {model.sql}")

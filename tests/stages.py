@@ -18,14 +18,14 @@ def snapshot_reference(layout: YearLayout) -> None:
         write_parquet(table.to_arrow(layout.year), layout.reference(name))
 
 
-def compile_stages(inputs: Path, out: Path, year: int, mineral_model="benchmark", discount_rate=0.08) -> YearLayout:
+def compile_stages(inputs: Path, out: Path, year: int, mineral_model="benchmark", discount_rate=0.08,
+                   parallel: bool | None = None) -> YearLayout:
     layout = YearLayout(out, year)
     snapshot_reference(layout)
     codes = CodeLists.from_reference(load_reference())
     for category in CATEGORIES:
-        ingest_category(category, inputs, year, layout.ingested(category), layout.unparsed(category))
-        validate_category(category, layout.ingested(category), layout.unparsed(category), codes,
-                          layout.validated(category), layout.rejected_rows(category), layout.reject_lines(category))
+        ingest_category(category, inputs, year, layout.ingested(category), parallel=parallel)
+        validate_category(category, layout, codes, parallel=parallel)
         value_category(category, layout, layout.valued(category), mineral_model=mineral_model, discount_rate=discount_rate)
     return layout
 

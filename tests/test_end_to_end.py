@@ -45,7 +45,7 @@ def test_every_row_is_valued_excluded_or_rejected(run):
         # every valid row is valued, unpriced or out of the category's scope (valued in another category)
         valued_rows = q("SELECT count(DISTINCT _row_id) FROM read_parquet($p)", p=str(out / "valued" / f"{category}.parquet"))[0][0]
         assert valued_rows == rows["valid"] or category == "forest"  # forest rows of collective land and trees are excluded earlier
-        ingested = q("SELECT count(*) FROM read_parquet($p)", p=str(out / "_stages" / "ingested" / f"{category}.parquet"))[0][0]
+        ingested = q("SELECT count(*) FROM read_parquet($p)", p=str(out / "_stages" / "ingested" / category / "part-*.parquet"))[0][0]
         assert ingested == rows["read"]
 
 

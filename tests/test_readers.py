@@ -58,8 +58,8 @@ def test_round_trip(tmp_path, name):
     year_dir = tmp_path / "in" / "2023" / "land"
     year_dir.mkdir(parents=True)
     DELIVERIES[name](year_dir / name)
-    result = ingest_category("land", tmp_path / "in", 2023, tmp_path / "land.parquet", tmp_path / "u.parquet")
-    frame = pq.read_table(tmp_path / "land.parquet").to_pandas()
+    result = ingest_category("land", tmp_path / "in", 2023, tmp_path / "land")
+    frame = pq.read_table(tmp_path / "land").to_pandas()
     got = frame[CANONICAL + ["_source_row"]].reset_index(drop=True)
     expected = EXPECTED.copy()
     if name.endswith(".parquet"):
@@ -80,8 +80,8 @@ def test_area_in_mu_from_the_header(tmp_path):
     year_dir = tmp_path / "in" / "2023"
     year_dir.mkdir(parents=True)
     (year_dir / "land.csv").write_text("BSM,XZQDM,DLBM,图斑面积（亩）,QSXZ\nA,140105,0101,1.5,10\n", encoding="utf-8")
-    ingest_category("land", tmp_path / "in", 2023, tmp_path / "l.parquet", tmp_path / "u.parquet")
-    assert pq.read_table(tmp_path / "l.parquet")["area_m2"].to_pylist() == [1000.0]  # 1.5 亩 = 1,000 m²
+    ingest_category("land", tmp_path / "in", 2023, tmp_path / "l")
+    assert pq.read_table(tmp_path / "l")["area_m2"].to_pylist() == [1000.0]  # 1.5 亩 = 1,000 m²
 
 
 def test_headers_compare_without_case_space_or_width():
@@ -94,9 +94,9 @@ def test_missing_required_column_names_the_file_and_the_column(tmp_path):
     year_dir.mkdir(parents=True)
     (year_dir / "land.csv").write_text("BSM,XZQDM,DLBM,TBMJ\nA,140105,0101,1\n", encoding="utf-8")
     with pytest.raises(InputFileError) as err:
-        ingest_category("land", tmp_path / "in", 2023, tmp_path / "l.parquet", tmp_path / "u.parquet")
+        ingest_category("land", tmp_path / "in", 2023, tmp_path / "l")
     assert "land.csv" in str(err.value) and "ownership" in str(err.value)
-    assert not (tmp_path / "l.parquet").exists()  # nothing half-written
+    assert not (tmp_path / "l").exists()  # nothing half-written
 
 
 def test_empty_file_is_refused_with_one_message(tmp_path):
@@ -104,7 +104,7 @@ def test_empty_file_is_refused_with_one_message(tmp_path):
     year_dir.mkdir(parents=True)
     (year_dir / "land.csv").write_bytes(b"")
     with pytest.raises(InputFileError, match="empty"):
-        ingest_category("land", tmp_path / "in", 2023, tmp_path / "l.parquet", tmp_path / "u.parquet")
+        ingest_category("land", tmp_path / "in", 2023, tmp_path / "l")
 
 
 def test_named_sheet_of_a_workbook(tmp_path):
@@ -118,7 +118,7 @@ def test_named_sheet_of_a_workbook(tmp_path):
     for r in ROWS:
         ws.append(r)
     wb.save(year_dir / "land.xlsx")
-    ingest_category("land", tmp_path / "in", 2023, tmp_path / "l.parquet", tmp_path / "u.parquet", xlsx_sheet="图斑")
-    assert pq.read_table(tmp_path / "l.parquet")["parcel_id"].to_pylist() == [r[0] for r in ROWS]
+    ingest_category("land", tmp_path / "in", 2023, tmp_path / "l", xlsx_sheet="图斑")
+    assert pq.read_table(tmp_path / "l")["parcel_id"].to_pylist() == [r[0] for r in ROWS]
     with pytest.raises(InputFileError, match="no sheet named"):
-        ingest_category("land", tmp_path / "in", 2023, tmp_path / "l.parquet", tmp_path / "u.parquet", xlsx_sheet="地块")
+        ingest_category("land", tmp_path / "in", 2023, tmp_path / "l", xlsx_sheet="地块")

@@ -6,7 +6,7 @@ import pytest
 
 from assets_pipeline.categories import CATEGORIES
 from assets_pipeline.ingest import ingest_category
-from assets_pipeline.layout import YearLayout
+from assets_pipeline.layout import YearLayout, parts
 from assets_pipeline.reference import load_reference
 from assets_pipeline.validate import CodeLists, validate_category
 from mini_province import PLANTED, YEAR
@@ -18,11 +18,8 @@ def validated(mini_province, tmp_path):
     codes = CodeLists.from_reference(load_reference())
     results = {}
     for category in CATEGORIES:
-        ingest_category(category, mini_province, YEAR, layout.ingested(category), layout.unparsed(category))
-        results[category] = validate_category(
-            category, layout.ingested(category), layout.unparsed(category), codes,
-            layout.validated(category), layout.rejected_rows(category), layout.reject_lines(category),
-        )
+        ingest_category(category, mini_province, YEAR, layout.ingested(category))
+        results[category] = validate_category(category, layout, codes)
     return layout, results
 
 
@@ -84,5 +81,24 @@ def test_forest_state_trees_on_collective_land_are_in_scope(validated):
 def test_rejected_rows_kept_whole(validated):
     layout, _ = validated
     with duckdb.connect() as con:
-        n = con.execute("SELECT count(*) FROM read_parquet(?)", [str(layout.rejected_rows("land"))]).fetchone()[0]
+        n = con.execute("SELECT count(*) FROM read_parquet(?)", [parts(layout.rejected_rows("land"))]).fetchone()[0]
     assert n == 6
+
+
+def test_worker_processes_give_the_same_rows_as_one_process(mini_province, tmp_path, monkeypatch):
+    monkeypatch.setenv("NRLEDGER_WORKERS", "2")
+    codes = CodeLists.from_reference(load_reference())
+    outputs = {}
+    for parallel in (False, True):
+        layout = YearLayout(tmp_path / f"out_{parallel}", YEAR)
+        for category in ("land", "forest"):
+            ingest_category(category, mini_province, YEAR, layout.ingested(category), parallel=parallel)
+            validate_category(category, layout, codes, parallel=parallel)
+        outputs[parallel] = {
+            kind: pd.read_parquet(folder).sort_values(["_row_id", *(["column"] if kind == "lines" else [])]).reset_index(drop=True)
+            for kind, folder in (("valid", layout.validated("land")), ("rejected", layout.rejected_rows("land")),
+                                 ("lines", layout.reject_lines("land")), ("forest", layout.validated("forest")))
+        }
+    for kind in outputs[False]:
+        pd.testing.assert_frame_equal(outputs[False][kind], outputs[True][kind])
+    assert len(outputs[True]["valid"]) == 7

@@ -118,7 +118,7 @@ def _minerals_inventory(tmp_path, rows):
     frame["_source_row"] = frame["_row_id"] + 2
     frame["exclusion_reason"] = None
     write_parquet(pa.Table.from_pandas(frame, schema=validated_schema(SPECS["minerals"]), preserve_index=False),
-                  layout.validated("minerals"))
+                  layout.validated("minerals") / "part-00000.parquet")
     return layout
 
 

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 from ..categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
 from ..errors import InputFileError, ReferenceTableError
 from ..ingest import ingest_category, ingested_schema
-from ..layout import YearLayout
+from ..layout import YearLayout, parts
 from ..metadata import markdown_table, table_schema
 from ..partitions import accounting_years
 from ..reference import TABLES, ReferenceTable, snapshot_frame
@@ -74,7 +74,7 @@ def build_ingested_asset(category: str) -> dg.AssetsDefinition:
         layout = YearLayout(settings.output_path(), year)
         try:
             result = ingest_category(
-                category, settings.input_path(), year, layout.ingested(category), layout.unparsed(category),
+                category, settings.input_path(), year, layout.ingested(category),
                 declared_area_unit=settings.declared_area_unit, xlsx_sheet=settings.xlsx_sheet,
             )
         except InputFileError as exc:
@@ -134,10 +134,7 @@ def build_validated_asset(category: str) -> dg.AssetsDefinition:
             codes = load_code_lists(layout)
         except (ReferenceTableError, FileNotFoundError) as exc:
             raise _fail(exc) from None
-        result = validate_category(
-            category, layout.ingested(category), layout.unparsed(category), codes,
-            layout.validated(category), layout.rejected_rows(category), layout.reject_lines(category),
-        )
+        result = validate_category(category, layout, codes)
         metadata = {
             "dagster/row_count": result.rows_valid + result.rows_excluded,
             "rows_read": result.rows_read,
@@ -195,8 +192,8 @@ def reconcile(category: str, layout: YearLayout) -> dg.AssetCheckResult:
     with connect() as con:
         row = con.execute(
             query,
-            {"ingested": str(layout.ingested(category)), "validated": str(layout.validated(category)),
-             "rejected": str(layout.rejected_rows(category))},
+            {"ingested": parts(layout.ingested(category)), "validated": parts(layout.validated(category)),
+             "rejected": parts(layout.rejected_rows(category))},
         ).fetchone()
     n, a, ids, valid, excluded, a_valid, a_excluded, rejected, a_rejected, overlap = row
     rows_ok = n == valid + excluded + rejected and ids == n and overlap == 0
