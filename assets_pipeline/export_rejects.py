@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from openpyxl import Workbook
-
 from .categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
-from .excel import BAD_FILL, HEADER_FILL, HEADER_FONT, MAX_ROWS, cell, sheet_title
+from .excel import MAX_ROWS
 from .layout import YearLayout, part_files
 from .storage import atomic_path, write_parquet
 from .validate import COLUMN_NAMES_ZH, REJECT_SCHEMA
+from .xlsx_stream import Sheet, write_workbook
 
 
 def combine_rejects(layout: YearLayout, categories=CATEGORIES) -> pa.Table:
@@ -31,74 +31,79 @@ def combine_rejects(layout: YearLayout, categories=CATEGORIES) -> pa.Table:
 
 def write_rejects_workbook(layout: YearLayout, categories=CATEGORIES) -> dict[str, int]:
     """Write ``rejects_<year>.xlsx``; returns rejected rows per category."""
-    wb = Workbook(write_only=True)
     counts: dict[str, int] = {}
-    notes = wb.create_sheet(sheet_title("说明 Notes"))
-    for letter, width in (("A", 26), ("B", 22), ("C", 14)):
-        notes.column_dimensions[letter].width = width
-    _print_setup(notes)
-    notes.append([cell(notes, "被退回的数据行 Rejected rows", font=HEADER_FONT)])
-    notes.append([cell(notes, f"年度 Year: {layout.year}")])
-    notes.append([cell(notes, "每个类别一张工作表；红色单元格为出错的值。请在原文件中修改后重新报送，或直接修改本表并按原格式报送。")])
-    notes.append([cell(notes, "One sheet per category; red cells hold the offending values. Fix them in your file "
-                              "(or in this sheet: its headers are the canonical column names) and deliver again.")])
-    notes.append([])
-    notes.append([cell(notes, h, font=HEADER_FONT, fill=HEADER_FILL) for h in ("column", "中文名", "category")])
+    notes_rows = [
+        ("被退回的数据行 Rejected rows", "", ""),
+        (f"年度 Year: {layout.year}", "", ""),
+        ("每个类别一张工作表；红色单元格为出错的值。请在原文件中修改后重新报送，或直接修改本表并按原格式报送。", "", ""),
+        ("One sheet per category; red cells hold the offending values. Fix them in your file "
+         "(or in this sheet: its headers are the canonical column names) and deliver again.", "", ""),
+        ("", "", ""),
+    ] + [(column, COLUMN_NAMES_ZH.get(column, column), category)
+         for category in categories for column in SPECS[category].column_names]
+    notes = Sheet(
+        name="说明 Notes", header=["column", "中文名", "category"],
+        columns=[pa.array([r[i] or None for r in notes_rows], pa.string()) for i in range(3)],
+        widths=[26, 22, 14], freeze=None, autofilter=False,
+    )
+    sheets = [notes]
     for category in categories:
-        for column in SPECS[category].column_names:
-            notes.append([cell(notes, column), cell(notes, COLUMN_NAMES_ZH.get(column, column)), cell(notes, category)])
-    for category in categories:
-        rows_path, lines_path = layout.rejected_rows(category), layout.reject_lines(category)
-        if not rows_path.exists():
+        rows = _read_parts(layout.rejected_rows(category))
+        if rows is None:
             continue
-        rows = pd.read_parquet(rows_path)
-        counts[category] = len(rows)
-        if rows.empty:
-            continue
-        lines = pd.read_parquet(lines_path)
-        _category_sheet(wb, category, rows, lines)
+        counts[category] = rows.num_rows
+        if rows.num_rows:
+            lines = _read_parts(layout.reject_lines(category))
+            sheets.append(_category_sheet(category, rows, lines))
     with atomic_path(layout.rejects_workbook) as tmp:
-        wb.save(tmp)
+        write_workbook(tmp, sheets)
     return counts
 
 
-def _category_sheet(wb: Workbook, category: str, rows: pd.DataFrame, lines: pd.DataFrame) -> None:
-    ws = wb.create_sheet(sheet_title(f"{CATEGORY_NAMES_ZH[category]} {category}"))
+def _read_parts(folder) -> pa.Table | None:
+    files = part_files(folder)
+    return pa.concat_tables([pq.read_table(f) for f in files]) if files else None
+
+
+def _category_sheet(category: str, rows: pa.Table, lines: pa.Table) -> Sheet:
+    """The rejected rows whole, ordered by file and row, the problems in words, offending cells marked."""
     columns = SPECS[category].column_names
-    ws.freeze_panes = "D2"
-    _print_setup(ws)
-    ws.print_title_rows = "1:1"
-    for i, width in enumerate([28, 9, 60] + [16] * len(columns)):
-        ws.column_dimensions[_letter(i + 1)].width = width
-    header = ["source_file", "source_row", "problems"] + columns
-    ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL) for h in header])
-    problems = lines.groupby("_row_id")["message"].agg("; ".join)
-    bad_cells = set(zip(lines["_row_id"], lines["column"]))
-    original = {(r, c): v for r, c, v in zip(lines["_row_id"], lines["column"], lines["value"])}
-    rows = rows.sort_values(["_source_file", "_source_row"]).head(MAX_ROWS - 1)
-    records = rows[["_row_id", "_source_file", "_source_row", *columns]].itertuples(index=False, name=None)
-    for record in records:
-        row_id, source_file, source_row, *values = record
-        out = [cell(ws, source_file), cell(ws, int(source_row)), cell(ws, problems.get(row_id, ""))]
-        for column, value in zip(columns, values):
-            if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-                value = original.get((row_id, column))
-            elif hasattr(value, "item"):
-                value = value.item()
-            out.append(cell(ws, value, fill=BAD_FILL if (row_id, column) in bad_cells else None))
-        ws.append(out)
-    ws.auto_filter.ref = f"A1:{_letter(len(header))}{len(rows) + 1}"
+    rows = rows.sort_by([("_source_file", "ascending"), ("_source_row", "ascending")]).slice(0, MAX_ROWS - 1)
+    row_ids = rows["_row_id"].combine_chunks()
+    frame = lines.select(["_row_id", "column", "value", "message"]).to_pandas()
+    problems = frame.groupby("_row_id")["message"].agg("; ".join)
+    out = [rows["_source_file"].combine_chunks(), rows["_source_row"].combine_chunks(),
+           pa.array(problems.reindex(row_ids.to_numpy()).to_numpy(dtype=object, na_value=None), pa.string())]
+    highlight: list[np.ndarray | None] = [None, None, None]
+    numeric_text = [False, False, False]
+    ids = row_ids.to_numpy()
+    for column in columns:
+        values = rows[column].combine_chunks()
+        here = frame[frame["column"] == column]
+        numeric_text.append(False)
+        if here.empty:
+            out.append(values)
+            highlight.append(None)
+            continue
+        highlight.append(np.isin(ids, here["_row_id"].to_numpy()))
+        # a cell that did not parse is null in the typed row: show what the county wrote
+        original = here.drop_duplicates("_row_id").set_index("_row_id")["value"].reindex(ids)
+        if original.notna().any():
+            numeric_text[-1] = not pa.types.is_string(values.type)
+            text = _as_text(values)
+            values = pc.coalesce(text, pa.array(original.to_numpy(dtype=object, na_value=None), pa.string()))
+        out.append(values)
+    return Sheet(
+        name=f"{CATEGORY_NAMES_ZH[category]} {category}",
+        header=["source_file", "source_row", "problems"] + columns,
+        columns=out, highlight=highlight, numeric_text=numeric_text, widths=[28, 9, 60] + [16] * len(columns),
+    )
 
 
-def _print_setup(ws) -> None:
-    """Landscape A4, as wide as the page, as long as it takes."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = 9  # A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-
-
-def _letter(n: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(n)
+def _as_text(values: pa.Array) -> pa.Array:
+    if pa.types.is_floating(values.type):
+        # 12.0 reads back as 12: the county sees its number, not a float artefact
+        integral = pc.fill_null(pc.equal(pc.floor(values), values), False)
+        as_int = pc.cast(pc.cast(pc.if_else(integral, values, None), pa.int64(), safe=False), pa.string())
+        return pc.if_else(integral, as_int, pc.cast(values, pa.string()))
+    return pc.cast(values, pa.string())
