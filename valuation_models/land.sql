@@ -1,5 +1,5 @@
 -- model:   land
--- version: 1.0.0
+-- version: 1.1.0
 -- method:  基准地价系数修正法 (base land price coefficient correction), DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion × base price × date correction
@@ -48,7 +48,7 @@ WITH parcels AS (
 -- Price each distinct key once (a province has far fewer keys than parcels), then join back.
 price_keys AS (
     SELECT DISTINCT region_code, city_code, price_zone, class_stem,
-           coalesce(class_level1, class_stem) AS class_level1, cropland_grade
+           coalesce(class_level1, class_stem) AS class_level1, cropland_grade, land_group
     FROM parcels WHERE class_category = 'land'
 ),
 price_candidates AS (
@@ -65,12 +65,30 @@ price_candidates AS (
      AND p.land_class IN (k.class_stem, k.class_level1)
      AND (p.cropland_grade IS NULL OR p.cropland_grade = CAST(k.cropland_grade AS VARCHAR))
 ),
-prices AS (
+best_prices AS (
     SELECT * FROM price_candidates
     QUALIFY row_number() OVER (
         PARTITION BY region_code, price_zone, class_stem, cropland_grade
         ORDER BY level_rank, (price_class = class_stem) DESC, (price_grade IS NOT NULL) DESC
     ) = 1
+),
+-- Everything that depends only on the key is computed once per key: unit conversion × base price ×
+-- date correction (an exact product) and the audit trail's key.
+prices AS (
+    SELECT b.*,
+           CASE b.level_rank WHEN 1 THEN 'zone' WHEN 2 THEN 'county' WHEN 3 THEN 'city' WHEN 4 THEN 'province' END
+                                                                    AS price_level,
+           CASE b.price_unit WHEN '元/平方米' THEN 1.0 WHEN '元/亩' THEN 0.0015 WHEN '元/公顷' THEN 0.0001 END
+                                                                    AS factor_unit,
+           dc.factor                                                AS factor_date,
+           'zone=' || coalesce(b.price_zone_used, '') || ' region=' || b.price_region || ' class='
+               || b.price_class || ' grade=' || coalesce(b.price_grade, '')
+                                                                    AS price_key
+    FROM best_prices b
+    LEFT JOIN ref_land_date_corrections dc ON dc.land_group = b.land_group
+),
+priced_keys AS (
+    SELECT *, dec_mul(dec_mul(factor_unit, price), factor_date) AS key_factor FROM prices
 ),
 
 parameters AS (
@@ -106,12 +124,8 @@ plot_ratio_factors AS (
 valued AS (
     SELECT
         p.*,
-        pr.price, pr.price_unit, pr.price_year, pr.price_region, pr.price_zone_used, pr.price_class, pr.price_grade,
-        CASE pr.level_rank WHEN 1 THEN 'zone' WHEN 2 THEN 'county' WHEN 3 THEN 'city' WHEN 4 THEN 'province' END
-                                                                    AS price_level,
-        CASE pr.price_unit WHEN '元/平方米' THEN 1.0 WHEN '元/亩' THEN 0.0015 WHEN '元/公顷' THEN 0.0001 END
-                                                                    AS factor_unit,
-        dc.factor                                                   AS factor_date,
+        pr.price, pr.price_unit, pr.price_year, pr.price_region, pr.price_level, pr.price_key,
+        pr.factor_unit, pr.factor_date, pr.key_factor,
         CASE WHEN NOT p.is_construction THEN NULL
              WHEN p.plot_ratio IS NULL THEN 1
              ELSE prf.factor END                                    AS factor_plot_ratio,
@@ -128,11 +142,10 @@ valued AS (
         sm.owner_equity
     FROM parcels p
     CROSS JOIN parameters par
-    LEFT JOIN prices pr
+    LEFT JOIN priced_keys pr
            ON pr.region_code = p.region_code AND pr.class_stem = p.class_stem
           AND pr.price_zone IS NOT DISTINCT FROM p.price_zone
           AND pr.cropland_grade IS NOT DISTINCT FROM p.cropland_grade
-    LEFT JOIN ref_land_date_corrections dc ON dc.land_group = p.land_group
     LEFT JOIN plot_ratio_factors prf ON prf.land_use = p.land_use AND prf.plot_ratio = p.plot_ratio
     LEFT JOIN ref_supply_methods sm ON sm.supply_method = p.supply_method
 )
@@ -160,9 +173,7 @@ SELECT
     END                                                             AS status_reason,
     CAST(area_m2 AS DECIMAL(18, 2))                                 AS area_m2,
     'ref_land_base_prices'                                          AS price_table,
-    'zone=' || coalesce(price_zone_used, '') || ' region=' || coalesce(price_region, '') || ' class='
-        || coalesce(price_class, '') || ' grade=' || coalesce(price_grade, '')
-                                                                    AS price_key,
+    price_key,
     price_level, price_region, price_year,
     CAST(price AS DECIMAL(18, 6))                                   AS unit_price,
     price_unit,
@@ -171,7 +182,8 @@ SELECT
     factor_plot_ratio, factor_equity,
     CASE WHEN class_category = 'land' AND price IS NOT NULL AND factor_unit IS NOT NULL AND factor_date IS NOT NULL
               AND (NOT is_construction OR (factor_plot_ratio IS NOT NULL AND factor_equity IS NOT NULL))
-         THEN dec_mul(dec_mul(dec_mul(dec_mul(dec_mul(area_m2, factor_unit), price), factor_date),
-                              coalesce(factor_plot_ratio, 1)), coalesce(factor_equity, 1))
+         THEN CASE WHEN is_construction
+                   THEN dec_mul(dec_mul(dec_mul(area_m2, key_factor), factor_plot_ratio), factor_equity)
+                   ELSE dec_mul(area_m2, key_factor) END
     END                                                             AS value_yuan
 FROM valued
