@@ -14,14 +14,16 @@ def sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def connect(temp_dir: Path | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """A connection that spills to ``temp_dir`` instead of growing past ``MEMORY_LIMIT``.
+def connect(
+    temp_dir: Path | None = None, threads: int | None = None, memory_limit: str = MEMORY_LIMIT
+) -> duckdb.DuckDBPyConnection:
+    """A connection that spills to ``temp_dir`` instead of growing past ``memory_limit``.
 
     Also defines ``dec_mul``, the exact multiplication the valuation models use: DECIMAL(38,10) ×
     DECIMAL(38,12), kept at 10 decimals (10^-10 元), so chains of factors never overflow DECIMAL(38).
     """
     con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")

@@ -7,7 +7,6 @@ row each came from, the problems in words, and every offending cell highlighted.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa

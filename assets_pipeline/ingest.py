@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from . import cleaning
 from .categories import AREA_FACTORS, AREA_UNITS, SPECS, VOLUME_FACTORS, VOLUME_UNITS, CategorySpec
@@ -35,11 +34,6 @@ ARROW_TYPES = {
 }
 
 PROVENANCE = [("_row_id", pa.int64()), ("_source_file", pa.string()), ("_source_row", pa.int64())]
-
-UNPARSED_SCHEMA = pa.schema(
-    [("_row_id", pa.int64()), ("column", pa.string()), ("value", pa.string())]
-)
-
 
 def ingested_schema(spec: CategorySpec) -> pa.Schema:
     fields = [pa.field(c.name, ARROW_TYPES[c.kind]) for c in spec.columns]

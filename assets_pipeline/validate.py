@@ -338,7 +338,8 @@ def duplicate_rows(ingested_parts: str, spec: CategorySpec, temp_dir: Path) -> p
         )
         SELECT _row_id, first_file, first_row FROM ranked WHERE occurrence > 1
     """
-    with connect(temp_dir) as con:
+    # runs beside nothing else, but before the workers start: a small limit keeps this process small
+    with connect(temp_dir, memory_limit="400MB") as con:
         return con.execute(query, {"path": ingested_parts}).df()
 
 
@@ -377,7 +378,7 @@ def map_names_to_codes(table: pa_arrow.Table, codes: CodeLists) -> pa_arrow.Tabl
     return table
 
 
-VALIDATION_BATCH_ROWS = 500_000
+VALIDATION_BATCH_ROWS = 250_000
 PARALLEL_ROWS = 1_000_000  # below this many rows, one process is faster than starting workers
 
 

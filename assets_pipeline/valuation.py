@@ -105,7 +105,7 @@ def value_category(
         for used in model.uses:
             con.execute(f"CREATE TEMP VIEW model_{used} AS {Model.load(used).sql}")
         con.execute(f"CREATE TEMP VIEW model_rows AS {model.sql}")
-        wrapped = f"""
+        wrapped = """
             SELECT m.*,
                    coalesce(ri.subject, ra.subject)  AS subject,
                    r.parent_code                      AS city_code,

@@ -7,7 +7,7 @@ import pandas as pd
 from assets_pipeline.categories import CATEGORIES
 from assets_pipeline.ingest import ingest_category
 from assets_pipeline.layout import YearLayout
-from assets_pipeline.reference import TABLES, load_reference
+from assets_pipeline.reference import load_reference
 from assets_pipeline.storage import write_parquet
 from assets_pipeline.validate import CodeLists, validate_category
 from assets_pipeline.valuation import value_category

@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq

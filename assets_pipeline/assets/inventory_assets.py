@@ -4,7 +4,6 @@
 import hashlib
 
 import dagster as dg
-import pyarrow.parquet as pq
 
 from ..categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
 from ..errors import InputFileError, ReferenceTableError

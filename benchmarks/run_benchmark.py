@@ -1,0 +1,1178 @@
+"""Scale benchmark of the annual accounts: wall time and peak RSS of each pipeline stage and of three baselines.
+
+Usage (see benchmarks/README.md)::
+
+    .venv/bin/python benchmarks/run_benchmark.py [--parcels N] [--work-dir DIR] [--reuse] [--scale-check]
+                                                 [--stages a,b,c,d,e,f,g]
+
+The script prints figures, it asserts nothing. Every stage runs in a fresh subprocess (this same file with
+``--child STAGE``), one after another, so that each stage's wall time and peak RSS are its own:
+
+- the pipeline starts worker processes for large inputs, so peak RSS is given twice:
+  "max proc MiB" is the high-water mark of the largest single process of the stage's tree, the larger of
+  ``ru_maxrss`` from ``os.wait4`` (the kernel folds in the descendants the stage reaped) and the ``VmHWM``
+  of every process seen in the tree; "tree MiB" is the peak of the RSS summed over the whole tree, sampled
+  with psutil every 50 ms (a spike shorter than that can be missed);
+- "wall s" is timed inside the process around the work itself (for the Dagster job: the run time
+  ``nrledger`` prints); "proc s" is the whole subprocess, interpreter start and imports included;
+- per-category peaks of stages a and b are sampled inside the stage (its own RSS and its workers', every
+  50 ms), because the figures above only know the whole stage.
+
+A stage whose process tree grows past ``--rss-limit-mib`` is killed and reported as such. The pipeline's
+workers are started with ``spawn`` and import this file again, so nothing runs outside ``main()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BENCH_DIR.parent
+DEFAULT_WORK_DIR = BENCH_DIR / "work"
+YEAR = 2023
+DEFAULT_PARCELS = 10_000_000
+SCALE_FACTOR = 3
+MIB = 1 << 20
+POLL_SECONDS = 0.05
+
+# The project's stated targets: printed as met or missed, never asserted.
+TARGET_INGEST_VALIDATE_S = 30.0
+TARGET_INGEST_VALIDATE_RSS_MIB = 1536.0
+TARGET_JOB_S = 90.0
+TARGET_JOB_RSS_MIB = 2048.0
+TARGET_SPEEDUP_VS_PANDAS = 3.0
+TARGET_RATIO_VS_DUCKDB = 2.0
+TARGET_SCALE_RSS_GROWTH = 1.20
+
+# Ledger cells of the baselines must equal the pipeline's to 0.01 元 (values are in 万元).
+MATCH_TOLERANCE_WAN_YUAN = 1e-6
+
+STAGE_KEYS = "abcdefg"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Where things live in the work folder
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The work folder of one province size: generated inputs, stage outputs and logs."""
+
+    work_dir: Path
+    parcels: int
+
+    def province(self, fmt: str) -> Path:
+        return self.work_dir / "provinces" / f"{fmt}_{self.parcels}"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.work_dir / "runs" / str(self.parcels)
+
+    def output(self, name: str) -> Path:
+        """Output folder of one stage (``<output>/<year>/`` inside, as the pipeline lays it out)."""
+        return self.run_dir / name
+
+    def log(self, stage: str) -> Path:
+        return self.run_dir / "logs" / f"{stage}.log"
+
+    def child_result(self, stage: str) -> Path:
+        return self.run_dir / "logs" / f"{stage}.json"
+
+    @property
+    def results(self) -> Path:
+        return self.work_dir / "results.json"
+
+
+# Output folders: stage a's is the pipeline's reference output that c, e, f and g read.
+PARQUET_OUT = "pipeline_parquet"
+CSV_OUT = "pipeline_csv"
+LIKE_FOR_LIKE_OUT = "valuation_land_grassland"
+LAND_VALIDATION_OUT = "validation_land"
+DAGSTER_OUT = "dagster"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Measuring a subprocess
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Measurement:
+    stage: str
+    label: str
+    rows: int | None = None
+    wall_s: float | None = None
+    process_s: float | None = None
+    peak_rss_mib: float | None = None  # largest single process of the tree
+    tree_rss_peak_mib: float | None = None  # sum over the tree, sampled
+    exit_code: int | None = None
+    killed_over_limit: bool = False
+    details: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.killed_over_limit
+
+
+def process_tree(process) -> list:
+    """A process and its descendants (empty once it is gone)."""
+    import psutil
+
+    try:
+        return [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def high_water_bytes(pid: int) -> int:
+    """The kernel's peak RSS of one process so far (``VmHWM``); 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def sample_tree(process) -> tuple[int, int]:
+    """(RSS summed over the tree now, largest high-water mark of any of its processes so far)."""
+    import psutil
+
+    total, largest = 0, 0
+    for member in process_tree(process):
+        try:
+            total += member.memory_info().rss
+        except psutil.Error:
+            continue
+        largest = max(largest, high_water_bytes(member.pid))
+    return total, largest
+
+
+def run_measured(cmd: list[str], log_path: Path, rss_limit_mib: float, env: dict | None = None) -> Measurement:
+    """Run ``cmd`` to its end; wall time, the largest single process's peak RSS and the tree's sampled peak.
+
+    The largest process is the larger of ``ru_maxrss`` (the stage and the descendants it reaped) and the
+    ``VmHWM`` sampled from every process of the tree (covers workers that outlive the stage or are not reaped).
+    """
+    import psutil
+
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_DIR, env=env,
+                                start_new_session=True)
+    watched = psutil.Process(proc.pid)
+    tree_peak, hwm_peak, processes, killed = 0, 0, set(), False
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        processes.update(p.pid for p in process_tree(watched))
+        rss, hwm = sample_tree(watched)
+        tree_peak, hwm_peak = max(tree_peak, rss), max(hwm_peak, hwm)
+        if rss > rss_limit_mib * MIB and not killed:
+            os.killpg(proc.pid, signal.SIGKILL)  # the stage's own process group (start_new_session)
+            killed = True
+        time.sleep(POLL_SECONDS)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait again
+    ru_maxrss = usage.ru_maxrss * 1024  # Linux: KiB
+    return Measurement(
+        stage="", label="", process_s=seconds, peak_rss_mib=max(ru_maxrss, hwm_peak) / MIB,
+        tree_rss_peak_mib=tree_peak / MIB, exit_code=proc.returncode, killed_over_limit=killed,
+        details={"rss": {"ru_maxrss_mib": ru_maxrss / MIB, "sampled_vmhwm_max_mib": hwm_peak / MIB,
+                         "processes_seen": len(processes)}},
+    )
+
+
+def run_child(stage: str, label: str, paths: Paths, args: argparse.Namespace) -> Measurement:
+    """Run one stage of this script in its own interpreter and combine its own figures with the measured ones."""
+    result_path = paths.child_result(stage)
+    result_path.unlink(missing_ok=True)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", stage, "--work-dir", str(paths.work_dir),
+           "--parcels", str(paths.parcels), "--child-result", str(result_path)]
+    print(f"  running {label} …", file=sys.stderr, flush=True)
+    m = run_measured(cmd, paths.log(stage), args.rss_limit_mib)
+    m.stage, m.label = stage, label
+    if result_path.exists():
+        own = json.loads(result_path.read_text(encoding="utf-8"))
+        m.rows, m.wall_s = own.get("rows"), own.get("wall_s")
+        m.details.update(own.get("details", {}))
+    if not m.ok:
+        print(f"  ! {label}: {describe_failure(m)}; log: {paths.log(stage)}", file=sys.stderr, flush=True)
+        m.details.setdefault("log_tail", tail(paths.log(stage)))
+    return m
+
+
+def describe_failure(m: Measurement) -> str:
+    if m.killed_over_limit:
+        return f"killed: process tree RSS passed the limit (peak seen {m.tree_rss_peak_mib:,.0f} MiB)"
+    return f"exit code {m.exit_code}"
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inside a child: RSS sampling per sub-step, and the stages themselves
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class RssSampler:
+    """Samples the RSS of this process and its workers in a thread, so a sub-step (one category) gets its peaks.
+
+    Two peaks per window: the largest single process and the sum over the tree. Current RSS, not the
+    kernel's high-water mark: workers live on from one category to the next, their high-water marks would not.
+    """
+
+    def __init__(self, interval: float = POLL_SECONDS):
+        import psutil
+
+        self.interval = interval
+        self._me = psutil.Process()
+        self._peaks = (0, 0)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def current(self) -> tuple[int, int]:
+        """(largest RSS of one process, RSS summed over the tree) now."""
+        import psutil
+
+        sizes = []
+        for member in process_tree(self._me):
+            try:
+                sizes.append(member.memory_info().rss)
+            except psutil.Error:
+                pass
+        return max(sizes, default=0), sum(sizes)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            largest, total = self.current()
+            with self._lock:
+                self._peaks = (max(self._peaks[0], largest), max(self._peaks[1], total))
+
+    def __enter__(self) -> "RssSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def window(self) -> dict:
+        """Peaks (MiB) since the previous call; the next window starts at the current figures."""
+        now = self.current()
+        with self._lock:
+            peaks = (max(self._peaks[0], now[0]), max(self._peaks[1], now[1]))
+            self._peaks = now
+        return {"peak_rss_mib": peaks[0] / MIB, "tree_rss_peak_mib": peaks[1] / MIB}
+
+
+def layout_of(out_dir: Path):
+    from assets_pipeline.layout import YearLayout
+
+    return YearLayout(out_dir, YEAR)
+
+
+def fresh_dir(path: Path) -> Path:
+    """An empty folder of the benchmark's own (stage outputs are rewritten on every run)."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def snapshot_reference(layout) -> None:
+    """The year's reference snapshots, as the pipeline's reference asset writes them."""
+    from assets_pipeline.reference import load_reference
+    from assets_pipeline.storage import write_parquet
+
+    for name, table in load_reference().items():
+        write_parquet(table.to_arrow(YEAR), layout.reference(name))
+
+
+def child_generate(paths: Paths, fmt: str) -> dict:
+    from assets_pipeline.sample import generate_sample
+
+    folder = fresh_dir(paths.province(fmt))
+    started = time.perf_counter()
+    summary = generate_sample(folder, [YEAR], parcels=paths.parcels, formats=fmt)
+    seconds = time.perf_counter() - started
+    (folder / ".complete").write_text(json.dumps(summary.rows[YEAR]), encoding="utf-8")
+    return {"rows": sum(summary.rows[YEAR].values()), "wall_s": seconds, "details": {"rows": summary.rows[YEAR]}}
+
+
+def child_ingest_validate(paths: Paths, fmt: str, out_name: str) -> dict:
+    """Stage a / b: reference snapshot, then ingest and validate each of the six categories.
+
+    ``parallel`` is left to the pipeline (workers for large inputs), as the Dagster assets leave it.
+    """
+    from assets_pipeline.categories import CATEGORIES
+    from assets_pipeline.ingest import ingest_category
+    from assets_pipeline.reference import load_reference
+    from assets_pipeline.validate import CodeLists, validate_category
+
+    layout = layout_of(fresh_dir(paths.output(out_name)))
+    inputs = paths.province(fmt)
+    categories = []
+    with RssSampler() as sampler:
+        started = time.perf_counter()
+        snapshot_reference(layout)
+        codes = CodeLists.from_reference(load_reference())
+        reference_s = time.perf_counter() - started
+        reference_rss = sampler.window()
+        for category in CATEGORIES:
+            t0 = time.perf_counter()
+            ingested = ingest_category(category, inputs, YEAR, layout.ingested(category))
+            t1 = time.perf_counter()
+            validated = validate_category(category, layout, codes)
+            t2 = time.perf_counter()
+            categories.append({
+                "category": category, "rows": ingested.rows, "files": len(ingested.files),
+                "ingest_s": t1 - t0, "validate_s": t2 - t1, "wall_s": t2 - t0, **sampler.window(),
+                "valid": validated.rows_valid, "excluded": validated.rows_excluded, "rejected": validated.rows_rejected,
+            })
+        seconds = time.perf_counter() - started
+    return {
+        "rows": sum(c["rows"] for c in categories), "wall_s": seconds,
+        "details": {"reference_s": reference_s, "reference_rss": reference_rss, "categories": categories},
+    }
+
+
+def stage_folder(folder: Path) -> Path:
+    """A stage's folder of Parquet parts, which must hold at least one part."""
+    from assets_pipeline.layout import part_files
+
+    if not part_files(folder):
+        raise SystemExit(f"{folder} has no Parquet parts: run stage a first (same --parcels and --work-dir)")
+    return Path(folder)
+
+
+def stage_files(folder: Path) -> list[str]:
+    """The parts of a stage folder, as pyarrow takes them (ingested folders also hold ``unparsed-*`` side tables)."""
+    from assets_pipeline.layout import part_files
+
+    return [str(f) for f in part_files(stage_folder(folder))]
+
+
+def duckdb_source(folder: Path) -> str:
+    """What read_parquet takes for a stage folder: the glob of its parts."""
+    from assets_pipeline.layout import parts
+
+    return parts(stage_folder(folder))
+
+
+def validated_rows(layout, categories) -> int:
+    import pyarrow.parquet as pq
+
+    files = [f for c in categories for f in stage_files(layout.validated(c))]
+    return sum(pq.read_metadata(f).num_rows for f in files)
+
+
+def value_and_ledgers(layout, categories) -> dict:
+    """value_category for each category, then build_ledgers over them; seconds of each step."""
+    from assets_pipeline import ledger
+    from assets_pipeline.valuation import value_category
+
+    steps = {}
+    started = time.perf_counter()
+    for category in categories:
+        t0 = time.perf_counter()
+        value_category(category, layout, layout.valued(category))
+        steps[f"value {category}"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ledger.build_ledgers(layout, layout.ledger_physical, layout.ledger_value, categories=tuple(categories))
+    steps["build_ledgers"] = time.perf_counter() - t0
+    return {"wall_s": time.perf_counter() - started, "steps": steps}
+
+
+def child_valuation_all(paths: Paths) -> dict:
+    """Stage c: the six categories valued from stage a's validated Parquet, then the ledgers."""
+    from assets_pipeline.categories import CATEGORIES
+
+    layout = layout_of(paths.output(PARQUET_OUT))
+    rows = validated_rows(layout, CATEGORIES)
+    timed = value_and_ledgers(layout, CATEGORIES)
+    return {"rows": rows, "wall_s": timed["wall_s"], "details": {"steps": timed["steps"]}}
+
+
+def child_valuation_land_grassland(paths: Paths) -> dict:
+    """Stage c': the same work as the baselines (land and grassland valued, their ledgers), in a scratch layout."""
+    source = layout_of(paths.output(PARQUET_OUT))
+    stage_folder(source.validated("land"))
+    layout = scratch_layout(paths.output(LIKE_FOR_LIKE_OUT), source, ("reference", "validated"))
+    categories = ("land", "grassland")
+    rows = validated_rows(layout, categories)
+    timed = value_and_ledgers(layout, categories)
+    return {"rows": rows, "wall_s": timed["wall_s"], "details": {"steps": timed["steps"]}}
+
+
+def scratch_layout(out_dir: Path, source, shared: tuple[str, ...]):
+    """A fresh layout whose ``_stages/<name>`` folders, for each of ``shared``, are stage a's (symlinked, read only)."""
+    layout = layout_of(fresh_dir(out_dir))
+    layout.stages.mkdir(parents=True)
+    for name in shared:
+        (layout.stages / name).symlink_to(source.stages / name, target_is_directory=True)
+    return layout
+
+
+def child_pipeline_land_validation(paths: Paths) -> dict:
+    """The pipeline's validate_category on stage a's ingested land, alone (the peer of the plain validation).
+
+    validate_category reads and writes the folders of one layout: a scratch layout shares a's ingested folder.
+    """
+    from assets_pipeline.reference import load_reference
+    from assets_pipeline.validate import CodeLists, validate_category
+
+    source = layout_of(paths.output(PARQUET_OUT))
+    stage_folder(source.ingested("land"))
+    layout = scratch_layout(paths.output(LAND_VALIDATION_OUT), source, ("ingested",))
+    codes = CodeLists.from_reference(load_reference())
+    started = time.perf_counter()
+    result = validate_category("land", layout, codes)
+    seconds = time.perf_counter() - started
+    return {"rows": result.rows_read, "wall_s": seconds,
+            "details": {"rejected_rows": result.rows_rejected, "reject_lines": result.reject_lines}}
+
+
+def child_plain_validation(paths: Paths) -> dict:
+    """Baseline e: the whole ingested land Parquet in one DataFrame, validated at once by the same Pandera model."""
+    import pandas as pd
+    import pandera.pandas as pa
+    import pyarrow as pa_arrow
+    import pyarrow.parquet as pq
+
+    from assets_pipeline.reference import load_reference
+    from assets_pipeline.validate import CodeLists, build_model
+
+    source = layout_of(paths.output(PARQUET_OUT))
+    ingested = stage_files(source.ingested("land"))
+    codes = CodeLists.from_reference(load_reference())
+    types = {pa_arrow.int64(): pd.Int64Dtype(), pa_arrow.bool_(): pd.BooleanDtype()}.get
+    started = time.perf_counter()
+    model = build_model("land", codes)
+    frame = pq.read_table(ingested).to_pandas(types_mapper=types)
+    frame.index = frame["_row_id"].to_numpy()
+    for column, mapping in codes.names_to_codes.items():  # names written for codes are accepted, as the pipeline does
+        if column in frame and mapping:
+            frame[column] = frame[column].replace(mapping)
+    try:
+        model.validate(frame, lazy=True)
+        failures, failing_rows = 0, 0
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        failures, failing_rows = len(cases), int(cases["index"].nunique())
+    seconds = time.perf_counter() - started
+    return {"rows": len(frame), "wall_s": seconds, "details": {"failure_cases": failures, "failing_rows": failing_rows}}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Baseline f: the ledgers of land and grassland with plain pandas merges and groupbys
+# ---------------------------------------------------------------------------------------------------------------
+
+CONSTRUCTION_LEVEL1 = ("05", "06", "07", "08", "09", "10")
+LAND_USE_OF_LEVEL1 = {"05": "commercial", "07": "residential", "06": "industrial"}
+UNIT_FACTORS = {"元/平方米": 1.0, "元/亩": 0.0015, "元/公顷": 0.0001}
+
+
+def reference_frames(layout, names) -> dict:
+    """Reference snapshots as pandas frames, their exact decimals as floats (the plain way computes in floats)."""
+    import pyarrow as pa_arrow
+    import pyarrow.parquet as pq
+
+    frames = {}
+    for name in names:
+        table = pq.read_table(layout.reference(name))
+        floats = pa_arrow.schema([pa_arrow.field(f.name, pa_arrow.float64()) if pa_arrow.types.is_decimal(f.type) else f
+                                  for f in table.schema])
+        frames[name] = table.cast(floats).to_pandas()
+    return frames
+
+
+def plain_regions(ref: dict):
+    """county → city; the province code."""
+    divisions = ref["admin_divisions"]
+    counties = divisions[divisions["level"] == "county"]
+    regions = counties[["region_code", "parent_code"]].rename(columns={"parent_code": "city_code"})
+    province = divisions.loc[divisions["level"] == "province", "region_code"].iloc[0]
+    return regions, province
+
+
+def grade_text(series):
+    """An integer column (float with NaN after read_parquet) as the text the price tables key on."""
+    return series.astype("Int64").astype("string")
+
+
+def cascade_prices(frame, steps) -> None:
+    """Fill ``price``/``unit`` from the first step that has a row for each still unpriced record.
+
+    ``steps``: (frame key columns, price table, table key columns) in order of preference.
+    """
+    import numpy as np
+
+    frame["price"], frame["unit"] = np.nan, None
+    for frame_keys, table, table_keys in steps:
+        todo = frame["price"].isna().to_numpy()
+        if not todo.any():
+            break
+        lookup = table[list(table_keys) + ["price", "unit"]].set_axis(list(frame_keys) + ["price", "unit"], axis=1)
+        found = frame.loc[todo, list(frame_keys)].merge(lookup, how="left", on=list(frame_keys))
+        frame.loc[todo, "price"] = found["price"].to_numpy()
+        frame.loc[todo, "unit"] = found["unit"].to_numpy()
+
+
+def plain_land_cells(layout, ref: dict):
+    """County × first-level class values (万元) of land, as valuation_models/land.sql computes them."""
+    import numpy as np
+    import pandas as pd
+
+    columns = ["region_code", "land_class", "area_m2", "price_zone", "cropland_grade", "plot_ratio", "supply_method",
+               "granted_term_years", "years_used", "exclusion_reason"]
+    land = pd.read_parquet(stage_folder(layout.validated("land")), columns=columns)
+    land = land[land["exclusion_reason"].isna()]
+    land["class_stem"] = land["land_class"].str.removesuffix("K")
+    classes = ref["land_classes"][["land_class", "parent_class", "land_group", "category"]]
+    land = land.merge(classes.rename(columns={"land_class": "class_stem"}), on="class_stem", how="inner")
+    regions, province = plain_regions(ref)
+    land = land.merge(regions, on="region_code", how="inner")
+    land = land[land["category"] == "land"].reset_index(drop=True)
+    land["class_level1"] = land["parent_class"].fillna(land["class_stem"])
+    land["grade"] = grade_text(land["cropland_grade"])
+    land["province_code"] = province
+
+    cascade_prices(land, land_price_steps(ref["land_base_prices"]))
+    land["factor_unit"] = land["unit"].map(UNIT_FACTORS)
+    land["factor_date"] = land["land_group"].map(ref["land_date_corrections"].set_index("land_group")["factor"])
+    construction = (land["parent_class"].isin(CONSTRUCTION_LEVEL1) | (land["class_stem"] == "09")).to_numpy()
+    land["land_use"] = land["class_level1"].map(LAND_USE_OF_LEVEL1).fillna("other")
+    land["factor_plot_ratio"] = plot_ratio_factors(land, construction, ref["land_plot_ratio_corrections"])
+    land["factor_equity"] = equity_factors(land, construction, ref)
+    value = (land["area_m2"] * land["factor_unit"] * land["price"] * land["factor_date"]
+             * land["factor_plot_ratio"] * land["factor_equity"])
+    land["value_wan_yuan"] = value * 0.0001
+    cells = land[value.notna()].groupby(["region_code", "class_level1"], as_index=False)["value_wan_yuan"].sum()
+    return cells.rename(columns={"class_level1": "item_code"}).assign(category="land")
+
+
+def land_price_steps(prices) -> list:
+    """Price zone, county, city, province; within each the 4-digit class before the first-level class,
+    and a row for the cropland grade before the row without one (the order of valuation_models/land.sql)."""
+    zoned = prices[prices["price_zone"].notna()]
+    unzoned = prices[prices["price_zone"].isna()]
+    steps = []
+    for frame_region, table, table_region in (("price_zone", zoned, "price_zone"), ("region_code", unzoned, "region_code"),
+                                              ("city_code", unzoned, "region_code"), ("province_code", unzoned, "region_code")):
+        for frame_class in ("class_stem", "class_level1"):
+            graded = table[table["cropland_grade"].notna()]
+            ungraded = table[table["cropland_grade"].isna()]
+            steps.append(((frame_region, frame_class, "grade"), graded, (table_region, "land_class", "cropland_grade")))
+            steps.append(((frame_region, frame_class), ungraded, (table_region, "land_class")))
+    return steps
+
+
+def plot_ratio_factors(land, construction, corrections):
+    """1 off construction land or without a plot ratio; else linear between table points, clamped at the ends."""
+    import numpy as np
+
+    factor = np.ones(len(land))
+    ratio = land["plot_ratio"].to_numpy()
+    use = land["land_use"].to_numpy()
+    for land_use in np.unique(use[construction]):
+        rows = construction & (use == land_use) & ~np.isnan(ratio)
+        table = corrections[corrections["land_use"] == land_use].sort_values("plot_ratio")
+        if table.empty:
+            factor[rows] = np.nan
+        else:
+            factor[rows] = np.interp(ratio[rows], table["plot_ratio"].to_numpy(), table["factor"].to_numpy())
+    return factor
+
+
+def equity_factors(land, construction, ref):
+    """Owner-equity coefficient of granted construction land; 1 for the rest, NaN when the term is missing."""
+    import numpy as np
+
+    parameters = ref["land_parameters"].set_index("parameter")["value"]
+    r = parameters["capitalisation_rate"]
+    legal = land["land_use"].map({"commercial": parameters["legal_term_commercial"],
+                                  "residential": parameters["legal_term_residential"]}).fillna(parameters["legal_term_other"])
+    owner = land["supply_method"].map(ref["supply_methods"].set_index("supply_method")["owner_equity"]).fillna("whole")
+    remaining = (land["granted_term_years"] - land["years_used"]).to_numpy(dtype=float, na_value=np.nan)
+    coefficient = 1 - (1 - (1 + r) ** -remaining) / (1 - (1 + r) ** -legal.to_numpy(dtype=float))
+    reversion = construction & (owner != "whole").to_numpy()
+    return np.where(reversion, coefficient, 1.0)
+
+
+def plain_grassland_cells(layout, ref: dict):
+    """County × grassland type values (万元), as valuation_models/grassland.sql computes them."""
+    import pandas as pd
+
+    columns = ["region_code", "grassland_type", "grade", "area_m2", "exclusion_reason"]
+    grass = pd.read_parquet(stage_folder(layout.validated("grassland")), columns=columns)
+    grass = grass[grass["exclusion_reason"].isna()]
+    regions, province = plain_regions(ref)
+    grass = grass.merge(regions, on="region_code", how="inner").reset_index(drop=True)
+    grass["grade_text"] = grade_text(grass["grade"])
+    grass["province_code"] = province
+    prices = ref["grassland_prices"]
+    keys = ("region_code", "grassland_type", "grade")
+    steps = [((region, "grassland_type", "grade_text"), prices, keys) for region in ("region_code", "city_code", "province_code")]
+    cascade_prices(grass, steps)
+    value = grass["area_m2"] * grass["unit"].map(UNIT_FACTORS) * grass["price"]
+    grass["value_wan_yuan"] = value * 0.0001
+    cells = grass[value.notna()].groupby(["region_code", "grassland_type"], as_index=False)["value_wan_yuan"].sum()
+    return cells.rename(columns={"grassland_type": "item_code"}).assign(category="grassland")
+
+
+def child_plain_valuation(paths: Paths) -> dict:
+    import pandas as pd
+
+    layout = layout_of(paths.output(PARQUET_OUT))
+    rows = validated_rows(layout, ("land", "grassland"))
+    started = time.perf_counter()
+    ref = reference_frames(layout, ["admin_divisions", "land_classes", "land_base_prices", "land_date_corrections",
+                                    "land_plot_ratio_corrections", "land_parameters", "supply_methods", "grassland_prices"])
+    cells = pd.concat([plain_land_cells(layout, ref), plain_grassland_cells(layout, ref)], ignore_index=True)
+    seconds = time.perf_counter() - started
+    records = [(c, r, i, v) for c, r, i, v in cells[["category", "region_code", "item_code", "value_wan_yuan"]].itertuples(index=False)]
+    return {"rows": rows, "wall_s": seconds, "details": {"cells": len(records), "check": compare_with_pipeline(layout, records)}}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Baseline g: the same ledger cells in one DuckDB statement
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def dec_mul(a: str, b: str) -> str:
+    """The pipeline's exact product (duck.connect's macro), written inline so the query stays one statement."""
+    return f"CAST(CAST({a} AS DECIMAL(38, 10)) * CAST({b} AS DECIMAL(38, 12)) AS DECIMAL(38, 10))"
+
+
+def double_mul(a: str, b: str) -> str:
+    return f"(CAST({a} AS DOUBLE) * CAST({b} AS DOUBLE))"
+
+
+def bare_duckdb_sql(exact: bool = True) -> str:
+    """The ledger cells of land and grassland in one statement; ``exact``: the pipeline's decimals, else DOUBLE."""
+    mul = dec_mul if exact else double_mul
+    unit = "CASE {u} WHEN '元/平方米' THEN 1.0 WHEN '元/亩' THEN 0.0015 WHEN '元/公顷' THEN 0.0001 END"
+    land_value = mul(mul(mul(mul(mul("area_m2", unit.format(u="unit")), "price"), "factor_date"),
+                         "factor_plot_ratio"), "factor_equity")
+    grass_value = mul(mul("g.area_m2", unit.format(u="gp.unit")), "gp.price")
+    wan_yuan = "sum(CAST(value_yuan AS DECIMAL(38, 10)) * 0.0001)" if exact else "sum(value_yuan) * 0.0001"
+    units = ", ".join(f"'{u}'" for u in UNIT_FACTORS)
+    return f"""
+    WITH divisions AS (SELECT * FROM read_parquet($admin_divisions)),
+    province AS (SELECT region_code AS province_code FROM divisions WHERE level = 'province'),
+    regions AS (SELECT region_code, parent_code AS city_code FROM divisions WHERE level = 'county'),
+    parcels AS (
+        SELECT i.region_code, r.city_code, i.price_zone, i.cropland_grade, i.area_m2, i.plot_ratio, i.supply_method,
+               i.granted_term_years, i.years_used, c.land_class AS class_stem,
+               coalesce(c.parent_class, c.land_class) AS class_level1, c.land_group,
+               coalesce(c.parent_class IN ('05', '06', '07', '08', '09', '10') OR c.land_class = '09', false) AS is_construction,
+               CASE coalesce(c.parent_class, c.land_class) WHEN '05' THEN 'commercial' WHEN '07' THEN 'residential'
+                    WHEN '06' THEN 'industrial' ELSE 'other' END AS land_use
+        FROM read_parquet($land) i
+        JOIN read_parquet($land_classes) c ON c.land_class = regexp_replace(i.land_class, 'K$', '')
+        JOIN regions r ON r.region_code = i.region_code
+        WHERE i.exclusion_reason IS NULL AND c.category = 'land'
+    ),
+    land_keys AS (SELECT DISTINCT region_code, city_code, price_zone, class_stem, class_level1, cropland_grade FROM parcels),
+    land_prices AS (
+        SELECT k.region_code, k.price_zone, k.class_stem, k.cropland_grade, p.price, p.unit
+        FROM land_keys k CROSS JOIN province v
+        JOIN read_parquet($land_base_prices) p
+          ON ((p.price_zone IS NOT NULL AND p.price_zone = k.price_zone)
+              OR (p.price_zone IS NULL AND p.region_code IN (k.region_code, k.city_code, v.province_code)))
+         AND p.land_class IN (k.class_stem, k.class_level1)
+         AND (p.cropland_grade IS NULL OR p.cropland_grade = CAST(k.cropland_grade AS VARCHAR))
+        QUALIFY row_number() OVER (
+            PARTITION BY k.region_code, k.price_zone, k.class_stem, k.cropland_grade
+            ORDER BY CASE WHEN p.price_zone IS NOT NULL THEN 1 WHEN p.region_code = k.region_code THEN 2
+                          WHEN p.region_code = k.city_code THEN 3 ELSE 4 END,
+                     (p.land_class = k.class_stem) DESC, (p.cropland_grade IS NOT NULL) DESC) = 1
+    ),
+    parameters AS (
+        SELECT max(value) FILTER (WHERE parameter = 'capitalisation_rate') AS r,
+               max(value) FILTER (WHERE parameter = 'legal_term_commercial') AS n_commercial,
+               max(value) FILTER (WHERE parameter = 'legal_term_residential') AS n_residential,
+               max(value) FILTER (WHERE parameter = 'legal_term_other') AS n_other
+        FROM read_parquet($land_parameters)
+    ),
+    corrections AS (SELECT * FROM read_parquet($land_plot_ratio_corrections)),
+    plot_ratios AS (SELECT DISTINCT land_use, plot_ratio FROM parcels WHERE is_construction AND plot_ratio IS NOT NULL),
+    plot_ratio_factors AS (
+        SELECT q.land_use, q.plot_ratio,
+               CAST(CASE WHEN lo.plot_ratio IS NULL THEN hi.factor
+                         WHEN hi.plot_ratio IS NULL OR hi.plot_ratio = lo.plot_ratio THEN lo.factor
+                         ELSE lo.factor + (hi.factor - lo.factor)
+                              * (CAST(q.plot_ratio AS DECIMAL(18, 6)) - lo.plot_ratio) / (hi.plot_ratio - lo.plot_ratio)
+                    END AS DECIMAL(38, 12)) AS factor
+        FROM plot_ratios q
+        LEFT JOIN LATERAL (SELECT plot_ratio, factor FROM corrections c WHERE c.land_use = q.land_use
+                           AND c.plot_ratio <= q.plot_ratio ORDER BY c.plot_ratio DESC LIMIT 1) lo ON true
+        LEFT JOIN LATERAL (SELECT plot_ratio, factor FROM corrections c WHERE c.land_use = q.land_use
+                           AND c.plot_ratio >= q.plot_ratio ORDER BY c.plot_ratio LIMIT 1) hi ON true
+    ),
+    land_factors AS (
+        SELECT p.region_code, p.class_level1 AS item_code, p.area_m2, pr.price, pr.unit, dc.factor AS factor_date,
+               CASE WHEN NOT p.is_construction OR p.plot_ratio IS NULL THEN 1 ELSE prf.factor END AS factor_plot_ratio,
+               CASE WHEN NOT p.is_construction OR coalesce(sm.owner_equity, 'whole') = 'whole' THEN 1
+                    WHEN p.granted_term_years IS NULL OR p.years_used IS NULL THEN NULL
+                    ELSE CAST(1 - (1 - pow(1 + par.r, -(p.granted_term_years - p.years_used)))
+                                  / (1 - pow(1 + par.r, -(CASE p.land_use WHEN 'commercial' THEN par.n_commercial
+                                                                          WHEN 'residential' THEN par.n_residential
+                                                                          ELSE par.n_other END)))
+                              AS DECIMAL(38, 12)) END AS factor_equity
+        FROM parcels p CROSS JOIN parameters par
+        JOIN land_prices pr ON pr.region_code = p.region_code AND pr.class_stem = p.class_stem
+             AND pr.price_zone IS NOT DISTINCT FROM p.price_zone AND pr.cropland_grade IS NOT DISTINCT FROM p.cropland_grade
+        JOIN read_parquet($land_date_corrections) dc ON dc.land_group = p.land_group
+        LEFT JOIN plot_ratio_factors prf ON prf.land_use = p.land_use AND prf.plot_ratio = p.plot_ratio
+        LEFT JOIN read_parquet($supply_methods) sm ON sm.supply_method = p.supply_method
+    ),
+    -- rows whose factors are all known: the value is computed once (a filter on it would compute it twice)
+    land_values AS (
+        SELECT region_code, item_code, {land_value} AS value_yuan FROM land_factors
+        WHERE unit IN ({units}) AND factor_plot_ratio IS NOT NULL AND factor_equity IS NOT NULL
+    ),
+    grass AS (
+        SELECT g.region_code, r.city_code, g.grassland_type, g.grade, g.area_m2
+        FROM read_parquet($grassland) g JOIN regions r ON r.region_code = g.region_code
+        WHERE g.exclusion_reason IS NULL
+    ),
+    grass_keys AS (SELECT DISTINCT region_code, city_code, grassland_type, grade FROM grass),
+    grass_prices AS (
+        SELECT k.region_code, k.grassland_type, k.grade, p.price, p.unit
+        FROM grass_keys k CROSS JOIN province v
+        JOIN read_parquet($grassland_prices) p
+          ON p.region_code IN (k.region_code, k.city_code, v.province_code)
+         AND p.grassland_type = k.grassland_type AND p.grade = CAST(k.grade AS VARCHAR)
+        QUALIFY row_number() OVER (
+            PARTITION BY k.region_code, k.grassland_type, k.grade
+            ORDER BY CASE WHEN p.region_code = k.region_code THEN 1 WHEN p.region_code = k.city_code THEN 2 ELSE 3 END) = 1
+    ),
+    grass_values AS (
+        SELECT g.region_code, g.grassland_type AS item_code, {grass_value} AS value_yuan
+        FROM grass g JOIN grass_prices gp USING (region_code, grassland_type, grade)
+        WHERE gp.unit IN ({units})
+    )
+    SELECT 'land' AS category, region_code, item_code, {wan_yuan} AS value_wan_yuan FROM land_values GROUP BY ALL
+    UNION ALL
+    SELECT 'grassland', region_code, item_code, {wan_yuan} FROM grass_values GROUP BY ALL
+    """
+
+
+BARE_REFERENCES = ("admin_divisions", "land_classes", "land_base_prices", "land_parameters", "land_plot_ratio_corrections",
+                   "land_date_corrections", "supply_methods", "grassland_prices")
+
+
+def child_bare_duckdb(paths: Paths, exact: bool = True) -> dict:
+    """Baseline g: one statement on a default DuckDB connection (all cores, default memory limit)."""
+    import duckdb
+
+    layout = layout_of(paths.output(PARQUET_OUT))
+    rows = validated_rows(layout, ("land", "grassland"))
+    params = {name: str(layout.reference(name)) for name in BARE_REFERENCES}
+    params.update({c: duckdb_source(layout.validated(c)) for c in ("land", "grassland")})
+    sql = bare_duckdb_sql(exact)
+    started = time.perf_counter()
+    con = duckdb.connect()
+    records = con.execute(sql, params).fetchall()
+    seconds = time.perf_counter() - started
+    return {"rows": rows, "wall_s": seconds, "details": {"cells": len(records), "check": compare_with_pipeline(layout, records)}}
+
+
+def compare_with_pipeline(layout, records) -> dict:
+    """The baseline's county cells against the pipeline's ledger_value.parquet (stage c), land and grassland."""
+    import duckdb
+
+    if not layout.ledger_value.exists():
+        return {"compared": False, "reason": f"{layout.ledger_value} missing (run stage c first)"}
+    pipeline = duckdb.connect().execute(
+        """SELECT category, region_code, item_code, sum(value_wan_yuan_unrounded)
+           FROM read_parquet($p) WHERE region_level = 'county' AND category IN ('land', 'grassland') GROUP BY ALL""",
+        {"p": str(layout.ledger_value)},
+    ).fetchall()
+    theirs = {(c, r, i): v for c, r, i, v in pipeline}
+    ours = {(c, r, i): v for c, r, i, v in records}
+    common = theirs.keys() & ours.keys()
+    diffs = [abs(float(ours[k]) - float(theirs[k])) for k in common]
+    exact = sum(1 for k in common if ours[k] == theirs[k])
+    published = sum(1 for k in common if round(float(ours[k]), 2) == round(float(theirs[k]), 2))
+    total = {c: float(sum(v for (cat, _, _), v in theirs.items() if cat == c)) for c in ("land", "grassland")}
+    return {
+        "compared": True,
+        "pipeline_cells": len(theirs), "baseline_cells": len(ours),
+        "only_in_pipeline": len(theirs.keys() - ours.keys()), "only_in_baseline": len(ours.keys() - theirs.keys()),
+        "max_abs_diff_wan_yuan": max(diffs, default=0.0), "exactly_equal_cells": exact, "published_equal_cells": published,
+        "pipeline_total_wan_yuan": total,
+        "match": len(common) == len(theirs) == len(ours) and max(diffs, default=0.0) <= MATCH_TOLERANCE_WAN_YUAN,
+    }
+
+
+CHILD_STAGES = {
+    "generate_parquet": lambda p: child_generate(p, "parquet"),
+    "generate_csv": lambda p: child_generate(p, "csv"),
+    "a_ingest_validate_parquet": lambda p: child_ingest_validate(p, "parquet", PARQUET_OUT),
+    "b_ingest_validate_csv": lambda p: child_ingest_validate(p, "csv", CSV_OUT),
+    "c_valuation_all": child_valuation_all,
+    "c_valuation_land_grassland": child_valuation_land_grassland,
+    "e_pipeline_validation_land": child_pipeline_land_validation,
+    "e_plain_validation_land": child_plain_validation,
+    "f_plain_pandas_valuation": child_plain_valuation,
+    "g_bare_duckdb": child_bare_duckdb,
+    "g_bare_duckdb_double": lambda p: child_bare_duckdb(p, exact=False),
+}
+
+
+def child_main(args: argparse.Namespace) -> int:
+    sys.path.insert(0, str(PROJECT_DIR))
+    paths = Paths(Path(args.work_dir).resolve(), args.parcels)
+    figures = CHILD_STAGES[args.child](paths)
+    Path(args.child_result).write_text(json.dumps(figures, default=str, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Stage d: the whole year through Dagster
+# ---------------------------------------------------------------------------------------------------------------
+
+STEP_LINE = re.compile(r"^\s+(ok|FAIL)\s+(\S+)\s+([\d.]+) s$")
+DONE_LINE = re.compile(r"^Done in ([\d.]+) s\.")
+SUMMARY_LINE = re.compile(r"^(\w+)\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)$")
+
+
+def nrledger_command() -> list[str]:
+    script = Path(sys.executable).with_name("nrledger")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "assets_pipeline.cli"]
+
+
+def run_dagster_job(paths: Paths, args: argparse.Namespace) -> Measurement:
+    """``nrledger run`` on the Parquet province, with a throw-away DAGSTER_HOME."""
+    label = "d. whole job through Dagster (nrledger run)"
+    out = fresh_dir(paths.output(DAGSTER_OUT))
+    print(f"  running {label} …", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="nrledger-bench-dagster-home-") as home:
+        cmd = nrledger_command() + ["run", "--year", str(YEAR), "--input-dir", str(paths.province("parquet")),
+                                    "--output-dir", str(out)]
+        m = run_measured(cmd, paths.log("d_dagster_job"), args.rss_limit_mib, env={**os.environ, "DAGSTER_HOME": home})
+    m.stage, m.label = "d_dagster_job", label
+    m.details["command"] = " ".join(cmd[:1] + ["run", "--year", str(YEAR), "--input-dir", "…", "--output-dir", "…"])
+    parse_job_log(m, paths.log("d_dagster_job"))
+    if not m.ok:
+        print(f"  ! {label}: {describe_failure(m)}; log: {paths.log('d_dagster_job')}", file=sys.stderr, flush=True)
+        m.details["log_tail"] = tail(paths.log("d_dagster_job"))
+    return m
+
+
+def parse_job_log(m: Measurement, log: Path) -> None:
+    """Step times, the run time and the rows read, from what ``nrledger run`` prints."""
+    steps, rows = [], 0
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if step := STEP_LINE.match(line):
+            steps.append({"step": step.group(2), "status": step.group(1), "seconds": float(step.group(3))})
+        elif done := DONE_LINE.match(line):
+            m.wall_s = float(done.group(1))
+        elif (summary := SUMMARY_LINE.match(line)) and summary.group(1) != "category":
+            rows += int(summary.group(2).replace(",", ""))
+    m.rows = rows or None
+    m.details["steps"] = steps
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The run: inputs, stages in order, table, ratios, targets, JSON
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def ensure_province(paths: Paths, fmt: str, args: argparse.Namespace) -> Measurement | None:
+    """Generate the province unless --reuse and a complete one is there; the generation is measured too."""
+    folder = paths.province(fmt)
+    if args.reuse and (folder / ".complete").exists():
+        print(f"  reusing {folder}", file=sys.stderr, flush=True)
+        return None
+    return run_child(f"generate_{fmt}", f"generate {fmt} province", paths, args)
+
+
+def run_stages(paths: Paths, stages: str, args: argparse.Namespace, with_csv: bool = True) -> list[Measurement]:
+    """The selected stages at one size, one after another."""
+    done: list[Measurement] = []
+
+    def child(stage: str, label: str) -> None:
+        done.append(run_child(stage, label, paths, args))
+
+    for fmt in ("parquet",) + (("csv",) if with_csv and "b" in stages else ()):
+        if generated := ensure_province(paths, fmt, args):
+            done.append(generated)
+            if not generated.ok:
+                raise SystemExit(f"could not generate the {fmt} province")
+    if "a" in stages:
+        child("a_ingest_validate_parquet", "a. ingest + validate, Parquet, 6 categories")
+    if "b" in stages:
+        child("b_ingest_validate_csv", "b. ingest + validate, CSV, 6 categories")
+    if "c" in stages:
+        child("c_valuation_all", "c. valuation of 6 categories + ledgers")
+        child("c_valuation_land_grassland", "c'. valuation land + grassland + their ledgers")
+    if "d" in stages:
+        done.append(run_dagster_job(paths, args))
+    if "e" in stages:
+        child("e_pipeline_validation_land", "e'. pipeline validation, land only (batches)")
+        child("e_plain_validation_land", "e. plain validation, land in one DataFrame")
+    if "f" in stages:
+        child("f_plain_pandas_valuation", "f. plain pandas valuation + ledger, land + grassland")
+    if "g" in stages:
+        child("g_bare_duckdb", "g. bare DuckDB, one statement, land + grassland")
+        child("g_bare_duckdb_double", "g2. the same statement in DOUBLE (not exact)")
+    return done
+
+
+def fmt_num(value, spec: str, missing: str = "—") -> str:
+    return missing if value is None else format(value, spec)
+
+
+def print_table(title: str, measurements: list[Measurement]) -> None:
+    print(f"\n{title}")
+    header = f"{'stage':<54} {'rows':>12} {'wall s':>8} {'proc s':>8} {'max proc MiB':>13} {'tree MiB':>9}  note"
+    print(header)
+    print("-" * len(header))
+    for m in measurements:
+        note = "" if m.ok else describe_failure(m)
+        if check := m.details.get("check"):
+            note = (note + "; " if note else "") + describe_check(check)
+        print(f"{m.label:<54} {fmt_num(m.rows, ',d'):>12} {fmt_num(m.wall_s, '.1f'):>8} {fmt_num(m.process_s, '.1f'):>8} "
+              f"{fmt_num(m.peak_rss_mib, ',.0f'):>13} {fmt_num(m.tree_rss_peak_mib, ',.0f'):>9}  {note}")
+        for c in m.details.get("categories", []):
+            print(f"{'    ' + c['category']:<54} {c['rows']:>12,d} {c['wall_s']:>8.1f} {'':>8} {c['peak_rss_mib']:>13,.0f} "
+                  f"{c['tree_rss_peak_mib']:>9,.0f}  "
+                  f"ingest {c['ingest_s']:.1f} s + validate {c['validate_s']:.1f} s; valid {c['valid']:,}, "
+                  f"excluded {c['excluded']:,}, rejected {c['rejected']:,} (RSS sampled)")
+        steps = m.details.get("steps")
+        for step, seconds in steps.items() if isinstance(steps, dict) else ():  # stage d's steps: print_job_steps
+            print(f"{'    ' + step:<54} {'':>12} {seconds:>8.1f}")
+
+
+def describe_check(check: dict) -> str:
+    if not check.get("compared"):
+        return f"not compared: {check.get('reason')}"
+    verdict = "MATCH" if check["match"] else "DIFFER"
+    return (f"{verdict} with pipeline ledger: {check['baseline_cells']}/{check['pipeline_cells']} county cells, "
+            f"max |diff| {check['max_abs_diff_wan_yuan']:.2e} 万元, published equal {check['published_equal_cells']}")
+
+
+def print_job_steps(m: Measurement) -> None:
+    steps = m.details.get("steps") or []
+    if not steps:
+        return
+    print(f"\nd. steps printed by nrledger run ({len(steps)} steps, sum {sum(s['seconds'] for s in steps):.1f} s)")
+    for s in sorted(steps, key=lambda s: -s["seconds"]):
+        print(f"    {s['status']:<4} {s['step']:<40} {s['seconds']:>7.1f} s")
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def ratios(by_stage: dict[str, dict]) -> dict:
+    """Speed-ups and ratios between the pipeline and the baselines (None where a figure is missing)."""
+    def wall(stage):
+        return by_stage.get(stage, {}).get("wall_s")
+
+    def rss(stage):
+        return by_stage.get(stage, {}).get("peak_rss_mib")
+
+    def tree(stage):
+        return by_stage.get(stage, {}).get("tree_rss_peak_mib")
+
+    lfl, allc = "c_valuation_land_grassland", "c_valuation_all"
+    return {
+        "valuation_speedup_vs_plain_pandas_like_for_like": ratio(wall("f_plain_pandas_valuation"), wall(lfl)),
+        "valuation_speedup_vs_plain_pandas_all_six": ratio(wall("f_plain_pandas_valuation"), wall(allc)),
+        "valuation_time_ratio_vs_bare_duckdb_like_for_like": ratio(wall(lfl), wall("g_bare_duckdb")),
+        "valuation_time_ratio_vs_bare_duckdb_all_six": ratio(wall(allc), wall("g_bare_duckdb")),
+        "valuation_time_ratio_vs_bare_duckdb_double_like_for_like": ratio(wall(lfl), wall("g_bare_duckdb_double")),
+        "validation_time_ratio_pipeline_vs_plain": ratio(wall("e_pipeline_validation_land"), wall("e_plain_validation_land")),
+        "validation_rss_ratio_pipeline_vs_plain": ratio(rss("e_pipeline_validation_land"), rss("e_plain_validation_land")),
+        "validation_tree_rss_ratio_pipeline_vs_plain": ratio(tree("e_pipeline_validation_land"), tree("e_plain_validation_land")),
+    }
+
+
+def print_ratios(r: dict) -> None:
+    lines = [
+        ("valuation + ledgers: plain pandas time / pipeline time (land+grassland, like for like)",
+         r["valuation_speedup_vs_plain_pandas_like_for_like"], "×"),
+        ("valuation + ledgers: plain pandas (land+grassland) / pipeline (all 6 categories)",
+         r["valuation_speedup_vs_plain_pandas_all_six"], "×"),
+        ("valuation + ledgers: pipeline time / bare DuckDB time (land+grassland, like for like)",
+         r["valuation_time_ratio_vs_bare_duckdb_like_for_like"], "×"),
+        ("valuation + ledgers: pipeline (all 6 categories) / bare DuckDB (land+grassland)",
+         r["valuation_time_ratio_vs_bare_duckdb_all_six"], "×"),
+        ("valuation + ledgers: pipeline time / bare DuckDB in DOUBLE (land+grassland, like for like)",
+         r["valuation_time_ratio_vs_bare_duckdb_double_like_for_like"], "×"),
+        ("land validation: pipeline time / plain time", r["validation_time_ratio_pipeline_vs_plain"], "×"),
+        ("land validation: pipeline peak RSS / plain peak RSS (largest process)",
+         r["validation_rss_ratio_pipeline_vs_plain"], "×"),
+        ("land validation: pipeline peak RSS / plain peak RSS (process tree)",
+         r.get("validation_tree_rss_ratio_pipeline_vs_plain"), "×"),
+    ]
+    print("\nRatios")
+    for text, value, unit in lines:
+        print(f"  {text:<92} {fmt_num(value, '.2f')}{unit if value is not None else ''}")
+
+
+def targets(by_stage: dict[str, dict], r: dict) -> list[dict]:
+    """The project's stated targets, each with its figure and whether it is met (None: not measured)."""
+    a, d = by_stage.get("a_ingest_validate_parquet", {}), by_stage.get("d_dagster_job", {})
+
+    def verdict(name, figure, limit, met):
+        return {"target": name, "figure": figure, "limit": limit, "met": None if figure is None else met(figure, limit)}
+
+    below = lambda f, l: f < l  # noqa: E731
+    return [
+        verdict("Parquet ingest + validate, wall s (work)", a.get("wall_s"), TARGET_INGEST_VALIDATE_S, below),
+        verdict("Parquet ingest + validate, peak RSS MiB (largest process)", a.get("peak_rss_mib"),
+                TARGET_INGEST_VALIDATE_RSS_MIB, below),
+        verdict("Parquet ingest + validate, peak RSS MiB (process tree)", a.get("tree_rss_peak_mib"),
+                TARGET_INGEST_VALIDATE_RSS_MIB, below),
+        verdict("whole job through Dagster, wall s (process)", d.get("process_s"), TARGET_JOB_S, below),
+        verdict("whole job through Dagster, peak RSS MiB of any process", d.get("peak_rss_mib"), TARGET_JOB_RSS_MIB, below),
+        verdict("valuation + ledgers speed-up vs plain pandas (like for like)",
+                r["valuation_speedup_vs_plain_pandas_like_for_like"], TARGET_SPEEDUP_VS_PANDAS, lambda f, l: f >= l),
+        verdict("valuation + ledgers time / bare DuckDB (like for like)",
+                r["valuation_time_ratio_vs_bare_duckdb_like_for_like"], TARGET_RATIO_VS_DUCKDB, lambda f, l: f <= l),
+    ]
+
+
+def print_targets(items: list[dict]) -> None:
+    print("\nTargets")
+    for t in items:
+        state = {True: "met", False: "MISSED", None: "not measured"}[t["met"]]
+        print(f"  {t['target']:<64} {fmt_num(t['figure'], '.2f'):>9}  (limit {t['limit']:g})  {state}")
+
+
+def scale_check(paths: Paths, args: argparse.Namespace, base: dict[str, dict]) -> dict:
+    """Stage a and baseline e again at SCALE_FACTOR × N: how peak RSS grows with the province."""
+    big = Paths(paths.work_dir, paths.parcels * SCALE_FACTOR)
+    measured = run_stages(big, "ae", args, with_csv=False)
+    print_table(f"Scale check at {big.parcels:,} parcels", measured)
+    by_stage = {m.stage: asdict(m) for m in measured}
+    growth = {stage: stage_growth(base.get(stage, {}), by_stage.get(stage, {}))
+              for stage in ("a_ingest_validate_parquet", "e_pipeline_validation_land", "e_plain_validation_land")}
+    print_growth(growth, paths.parcels, big.parcels)
+    a = growth["a_ingest_validate_parquet"]
+    met = {kind: None if a[f"{kind}_growth"] is None else a[f"{kind}_growth"] <= TARGET_SCALE_RSS_GROWTH
+           for kind in ("rss", "tree_rss")}
+    for kind, text in (("rss", "largest process"), ("tree_rss", "process tree")):
+        print(f"  pipeline (stage a) peak RSS growth within {TARGET_SCALE_RSS_GROWTH:.2f}× ({text}): "
+              f"{ {True: 'met', False: 'MISSED', None: 'not measured'}[met[kind]] }")
+    return {"parcels": big.parcels, "stages": by_stage, "growth": growth,
+            "pipeline_growth_met": met["rss"], "pipeline_tree_growth_met": met["tree_rss"]}
+
+
+def stage_growth(small: dict, large: dict) -> dict:
+    """Peak RSS (both kinds) and wall time of one stage at 3N against N."""
+    if large.get("exit_code") not in (0, None) and not large.get("killed_over_limit"):
+        large = {}  # a stage that failed has no peak to compare (one killed at the limit gives a lower bound)
+    growth = {"wall_growth": ratio(large.get("wall_s"), small.get("wall_s")),
+              "large_killed_over_limit": large.get("killed_over_limit", False)}
+    for kind, key in (("rss", "peak_rss_mib"), ("tree_rss", "tree_rss_peak_mib")):
+        growth[f"{kind}_small_mib"], growth[f"{kind}_large_mib"] = small.get(key), large.get(key)
+        growth[f"{kind}_growth"] = ratio(large.get(key), small.get(key))
+    return growth
+
+
+def print_growth(growth: dict, small: int, large: int) -> None:
+    print(f"\nPeak RSS growth {large:,} / {small:,} parcels (pipeline target ≤ {TARGET_SCALE_RSS_GROWTH:.2f}×)")
+    for stage, g in growth.items():
+        lower = " (at least: killed at the RSS limit)" if g["large_killed_over_limit"] else ""
+        print(f"  {stage:<28} max proc {fmt_num(g['rss_small_mib'], ',.0f'):>6} → {fmt_num(g['rss_large_mib'], ',.0f'):>6} MiB "
+              f"×{fmt_num(g['rss_growth'], '.2f')}   tree {fmt_num(g['tree_rss_small_mib'], ',.0f'):>6} → "
+              f"{fmt_num(g['tree_rss_large_mib'], ',.0f'):>6} MiB ×{fmt_num(g['tree_rss_growth'], '.2f')}{lower}   "
+              f"wall ×{fmt_num(g['wall_growth'], '.2f')}")
+
+
+def machine() -> dict:
+    import psutil
+
+    return {"cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / (1 << 30), 1),
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def save_results(paths: Paths, measured: list[Measurement], scale: dict | None) -> dict:
+    """Merge this run's figures into results.json (a stage not run keeps its last figures at the same size)."""
+    results = json.loads(paths.results.read_text(encoding="utf-8")) if paths.results.exists() else {}
+    runs = results.setdefault("runs", {})
+    run = runs.setdefault(str(paths.parcels), {"stages": {}})
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+    for m in measured:
+        run["stages"][m.stage] = {**asdict(m), "measured_at": stamp}
+    run["ratios"] = ratios(run["stages"])
+    run["targets"] = targets(run["stages"], run["ratios"])
+    if scale:
+        results.setdefault("scale_check", {})[str(paths.parcels)] = scale
+    results["machine"] = machine()
+    results["updated_at"] = stamp
+    paths.results.parent.mkdir(parents=True, exist_ok=True)
+    paths.results.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    return run
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--parcels", type=int, default=DEFAULT_PARCELS, help="land parcels of the province (default 10,000,000)")
+    p.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR), help="inputs, outputs, logs and results.json")
+    p.add_argument("--reuse", action="store_true", help="keep an already generated province of the same size")
+    p.add_argument("--scale-check", action="store_true", help=f"also run stages a and e at {SCALE_FACTOR}× the parcels")
+    p.add_argument("--stages", default=STAGE_KEYS, help="which of a–g to run (default all: abcdefg); c, e, f, g read a's outputs")
+    p.add_argument("--rss-limit-mib", type=float, default=20_000, help="kill a stage whose process tree grows past this")
+    p.add_argument("--child", choices=sorted(CHILD_STAGES), help=argparse.SUPPRESS)
+    p.add_argument("--child-result", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child:
+        return child_main(args)
+    stages = "".join(k for k in STAGE_KEYS if k in args.stages.replace(",", ""))
+    if args.scale_check:
+        stages = "".join(sorted(set(stages) | set("ae")))
+    paths = Paths(Path(args.work_dir).resolve(), args.parcels)
+    print(f"nrledger benchmark: {args.parcels:,} parcels, stages {stages}, work dir {paths.work_dir} "
+          f"({os.cpu_count()} CPUs)", file=sys.stderr, flush=True)
+    measured = run_stages(paths, stages, args)
+    print_table(f"Stages at {args.parcels:,} parcels (max proc: largest single process; tree: sum over the process tree)",
+                measured)
+    for m in measured:
+        if m.stage == "d_dagster_job":
+            print_job_steps(m)
+    base = {m.stage: asdict(m) for m in measured}
+    scale = scale_check(paths, args, base) if args.scale_check else None
+    run = save_results(paths, measured, scale)
+    print_ratios(run["ratios"])
+    print_targets(run["targets"])
+    print(f"\nFigures written to {paths.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
