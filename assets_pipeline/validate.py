@@ -379,6 +379,7 @@ def map_names_to_codes(table: pa_arrow.Table, codes: CodeLists) -> pa_arrow.Tabl
 
 
 VALIDATION_BATCH_ROWS = 250_000
+TASK_ROWS = 1_000_000
 PARALLEL_ROWS = 1_000_000  # below this many rows, one process is faster than starting workers
 
 
@@ -395,8 +396,12 @@ def validate_category(
     total_rows = sum(rows for _, _, rows in pieces)
     if parallel is None:
         parallel = total_rows > PARALLEL_ROWS
-    # one task in-process; else about four tasks per worker, so the workers finish together
-    target = max(VALIDATION_BATCH_ROWS, total_rows // (worker_count() * 4)) if parallel else max(total_rows, 1)
+    # one task in-process; else about four tasks per worker so the workers finish together, each of at
+    # most TASK_ROWS so that a worker's memory does not grow with the province
+    if parallel:
+        target = min(max(VALIDATION_BATCH_ROWS, total_rows // (worker_count() * 4)), TASK_ROWS)
+    else:
+        target = max(total_rows, 1)
     tasks_pieces = _group_pieces(pieces, target)
     result = ValidationResult(category=category)
     with atomic_folder(layout.validated(category)) as valid_dir, atomic_folder(
