@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 
 MAX_CELL_CHARS = 32_767
 MAX_ROWS = 1_048_576
@@ -14,7 +14,6 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 HEADER_FONT = Font(name="Calibri", bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
-WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def sheet_title(name: str) -> str:

@@ -240,14 +240,6 @@ def check_cross_references(tables: dict[str, ReferenceTable]) -> None:
                 raise ReferenceTableError(table.path, f"region codes not in admin_divisions: {', '.join(unknown[:10])}")
 
 
-def province_code(tables: dict[str, ReferenceTable]) -> str:
-    divisions = tables["admin_divisions"].frame
-    provinces = divisions.loc[divisions["level"] == "province", "region_code"]
-    if len(provinces) != 1:
-        raise ReferenceTableError(tables["admin_divisions"].path, "must hold exactly one province-level row")
-    return provinces.iloc[0]
-
-
 def snapshot_frame(path: Path) -> pd.DataFrame:
     """A typed snapshot read back as the text frame the code lists are built from."""
     frame = pd.read_parquet(path)

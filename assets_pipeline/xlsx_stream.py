@@ -114,7 +114,7 @@ def _sheet_xml(sheet: Sheet) -> list[str]:
         parts.append(f'<autoFilter ref="A1:{last}{n + 1}"/>')
     parts.append('<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
                  '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
-                 '<headerFooter><oddFooter>&amp;A &amp;P / &amp;N</oddFooter></headerFooter></worksheet>')
+                 '<headerFooter><oddFooter>&amp;C&amp;A &amp;P / &amp;N</oddFooter></headerFooter></worksheet>')
     return parts
 
 

@@ -544,7 +544,6 @@ def cascade_prices(frame, steps) -> None:
 
 def plain_land_cells(layout, ref: dict):
     """County × first-level class values (万元) of land, as valuation_models/land.sql computes them."""
-    import numpy as np
     import pandas as pd
 
     columns = ["region_code", "land_class", "area_m2", "price_zone", "cropland_grade", "plot_ratio", "supply_method",

@@ -9,7 +9,7 @@ from ..metadata import markdown_table, table_schema
 from ..partitions import accounting_years
 from ..settings import AccountsSettings
 from ..storage import write_json
-from ..valuation import MODELS_DIR, Model, model_for, value_category
+from ..valuation import MODELS_DIR, Model, value_category
 from .inventory_assets import validated_key
 from .reference_assets import reference_key
 from ..duck import connect
@@ -116,4 +116,3 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
 
 
 valued_assets = [build_valued_asset(c) for c in CATEGORIES]
-__all__ = ["valued_assets", "valued_key", "model_for"]
