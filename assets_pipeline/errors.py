@@ -28,7 +28,3 @@ class ReferenceTableError(Exception):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"reference table {self.path}: {problem}")
-
-
-class ConfigurationError(Exception):
-    """Run settings that cannot work (a missing folder, a path escaping its root, an unknown option)."""

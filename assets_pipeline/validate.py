@@ -97,6 +97,13 @@ CODE_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
+# Every reference table CodeLists.from_reference reads.
+CODE_LIST_TABLES = sorted(
+    {"admin_divisions", "land_classes", "ownership_codes", "tree_ownership_codes", "minerals", "grassland_grades"}
+    | {table for table, _ in CODE_COLUMNS.values()}
+)
+
+
 @dataclass
 class CodeLists:
     """What the models check against, taken from the reference tables."""
@@ -604,13 +611,15 @@ def _add_duplicates(lines: pd.DataFrame, duplicates: pd.DataFrame, frame: pd.Dat
 
 def _reject_table(lines: pd.DataFrame, frame: pd.DataFrame, category: str) -> pa_arrow.Table:
     row_ids = lines["_row_id"].to_numpy()
-    zh = lines["rule"].map(lambda r: RULE_MESSAGES[r][0])
-    en = lines["rule"].map(lambda r: RULE_MESSAGES[r][1])
-    col_zh = lines["column"].map(lambda c: COLUMN_NAMES_ZH.get(c, c))
+    zh = lines["rule"].map({rule: texts[0] for rule, texts in RULE_MESSAGES.items()})
+    en = lines["rule"].map({rule: texts[1] for rule, texts in RULE_MESSAGES.items()})
+    col_zh = lines["column"].map(COLUMN_NAMES_ZH).fillna(lines["column"])
     detail = lines["check"].where(~lines["check"].isin(["not_nullable", "parse", "isin", "code_list", "region"]), "")
-    message_zh = col_zh + "：" + zh + detail.map(lambda d: f"（{d}）" if d else "")
-    message_en = lines["column"] + ": " + en + detail.map(lambda d: f" ({d})" if d else "")
-    value = lines["value"].map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA else str(v))
+    has_detail = detail != ""
+    message_zh = col_zh + "：" + zh + ("（" + detail + "）").where(has_detail, "")
+    message_en = lines["column"] + ": " + en + (" (" + detail + ")").where(has_detail, "")
+    value = lines["value"].astype(object)
+    value = value.astype(str).where(value.notna(), None)
     out = pd.DataFrame(
         {
             "category": category,

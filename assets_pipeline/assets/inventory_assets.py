@@ -14,7 +14,7 @@ from ..partitions import accounting_years
 from ..reference import TABLES, ReferenceTable, snapshot_frame
 from ..settings import AccountsSettings
 from ..storage import write_json
-from ..validate import CodeLists, validate_category, validated_schema
+from ..validate import CODE_LIST_TABLES, CodeLists, validate_category, validated_schema
 from .reference_assets import reference_key
 from ..duck import connect
 
@@ -28,7 +28,6 @@ VALIDATION_REFERENCES: dict[str, list[str]] = {
     "water": ["admin_divisions", "water_source_types"],
     "minerals": ["admin_divisions", "minerals", "resource_classes", "mining_right_types"],
 }
-CODE_LIST_TABLES = sorted({t for tables in VALIDATION_REFERENCES.values() for t in tables} | {"tree_ownership_codes", "supply_methods"})
 
 
 def ingested_key(category: str) -> dg.AssetKey:
@@ -40,13 +39,10 @@ def validated_key(category: str) -> dg.AssetKey:
 
 
 def load_code_lists(layout: YearLayout) -> CodeLists:
-    """Code lists from the year's reference snapshots: every table is read, the graph shows which matter."""
-    from ..validate import CODE_COLUMNS
-
-    needed = set(CODE_LIST_TABLES) | {table for table, _ in CODE_COLUMNS.values()} | {"grassland_grades", "minerals"}
+    """Code lists from the year's reference snapshots, the rows the reference assets recorded."""
     tables = {
         name: ReferenceTable(spec=TABLES[name], path=layout.reference(name), frame=snapshot_frame(layout.reference(name)), sha256="")
-        for name in needed
+        for name in CODE_LIST_TABLES
     }
     return CodeLists.from_reference(tables)
 
