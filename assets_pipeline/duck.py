@@ -19,8 +19,14 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """A connection that spills to ``temp_dir`` instead of growing past ``memory_limit``.
 
-    Also defines ``dec_mul``, the exact multiplication the valuation models use: DECIMAL(38,10) ×
-    DECIMAL(38,12), kept at 10 decimals (10^-10 元), so chains of factors never overflow DECIMAL(38).
+    Also defines the two multiplications the valuation models use:
+
+    - ``dec_mul``: DECIMAL(38,10) × DECIMAL(38,12), kept at 10 decimals, so chains of factors (unit
+      conversion × price × date correction …) never overflow DECIMAL(38). Models apply it once per price
+      key, or per row only where a factor varies by row (plot ratio, owner equity, annuity).
+    - ``row_value``: a quantity with 2 decimals (m², m³ as surveyed) × a key's unit value with 10 decimals =
+      DECIMAL(38,12), exact. No rounding happens per row — that rescaling is what makes decimal arithmetic
+      slow — and every row value of every model is DECIMAL(38,12) 元.
     """
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{memory_limit}'")
@@ -32,5 +38,9 @@ def connect(
         con.execute(f"SET temp_directory = '{sql_path(temp_dir)}'")
     con.execute(
         "CREATE MACRO dec_mul(a, b) AS CAST(CAST(a AS DECIMAL(38, 10)) * CAST(b AS DECIMAL(38, 12)) AS DECIMAL(38, 10))"
+    )
+    con.execute(
+        "CREATE MACRO row_value(quantity, unit_value) AS "
+        "CAST(CAST(quantity AS DECIMAL(18, 2)) * CAST(unit_value AS DECIMAL(38, 10)) AS DECIMAL(38, 12))"
     )
     return con

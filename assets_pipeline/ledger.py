@@ -21,31 +21,47 @@ from .storage import atomic_path
 from .duck import connect, sql_path
 from .valuation import prepare
 
-# indicator, unit (zh), unit (en), the expression over valued rows, the category and component it comes from.
+# One pass over the valued rows: per county × category × item × subject × component, the sums of every
+# quantity and of the value. The indicators below are read off these sums; scaling a sum (m² → 公顷) is exact,
+# so it equals the sum of the scaled rows, and the rows are scanned once however many indicators there are.
+COUNTY_SUMS = """
+    SELECT category, region_code, ledger_item AS item_code, subject, component,
+           CAST(sum(area_m2) AS DECIMAL(38, 2)) AS area_m2,
+           CAST(sum(stock_m3) AS DECIMAL(38, 4)) AS stock_m3,
+           CAST(sum(bamboo_stems) AS DECIMAL(38, 0)) AS bamboo_stems,
+           CAST(sum(hay_t) AS DECIMAL(38, 12)) AS hay_t,
+           CAST(sum(volume_m3) AS DECIMAL(38, 2)) AS volume_m3,
+           CAST(sum(quantity) AS DECIMAL(38, 6)) AS quantity,
+           CAST(sum(value_yuan) FILTER (WHERE status = 'valued') AS DECIMAL(38, 12)) AS value_yuan,
+           count(*) FILTER (WHERE status = 'valued') AS rows_valued
+    FROM valued GROUP BY ALL
+"""
+
+# indicator, unit (zh), unit (en), the quantity read off the county sums, the category and component it comes from.
+# Every arm casts to one type: DuckDB unifies DECIMAL(38,6) with DECIMAL(38,0) as DECIMAL(38,0), dropping decimals.
 PHYSICAL_INDICATORS = """
     SELECT category, region_code, item_code, subject, 'area' AS indicator, '公顷' AS unit, 'ha' AS unit_en,
-           CAST(area_m2 AS DECIMAL(38, 10)) * 0.0001 AS quantity
-    FROM valued WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')
+           CAST(area_m2 * 0.0001 AS DECIMAL(38, 12)) AS quantity
+    FROM county_sums WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')
     UNION ALL
-    SELECT category, region_code, item_code, subject, 'area_mu', '亩', 'mu',
-           CAST(area_m2 AS DECIMAL(38, 10)) * 0.0015
-    FROM valued WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')
+    SELECT category, region_code, item_code, subject, 'area_mu', '亩', 'mu', CAST(area_m2 * 0.0015 AS DECIMAL(38, 12))
+    FROM county_sums WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')
     UNION ALL
-    SELECT category, region_code, item_code, subject, 'stock', '立方米', 'm3', CAST(stock_m3 AS DECIMAL(38, 10))
-    FROM valued WHERE category = 'forest' AND component = 'trees' AND stock_m3 IS NOT NULL
+    SELECT category, region_code, item_code, subject, 'stock', '立方米', 'm3', CAST(stock_m3 AS DECIMAL(38, 12))
+    FROM county_sums WHERE category = 'forest' AND component = 'trees' AND stock_m3 IS NOT NULL
     UNION ALL
-    SELECT category, region_code, item_code, subject, 'bamboo_stems', '株', 'stems', CAST(bamboo_stems AS DECIMAL(38, 10))
-    FROM valued WHERE category = 'forest' AND component = 'trees' AND bamboo_stems IS NOT NULL
+    SELECT category, region_code, item_code, subject, 'bamboo_stems', '株', 'stems', CAST(bamboo_stems AS DECIMAL(38, 12))
+    FROM county_sums WHERE category = 'forest' AND component = 'trees' AND bamboo_stems IS NOT NULL
     UNION ALL
-    SELECT category, region_code, item_code, subject, 'hay_yield', '吨', 't', CAST(hay_t AS DECIMAL(38, 10))
-    FROM valued WHERE category = 'grassland'
+    SELECT category, region_code, item_code, subject, 'hay_yield', '吨', 't', hay_t
+    FROM county_sums WHERE category = 'grassland'
     UNION ALL
-    SELECT category, region_code, item_code, subject, 'volume', '万立方米', '10^4 m3', CAST(volume_m3 AS DECIMAL(38, 10)) * 0.0001
-    FROM valued WHERE category = 'water'
+    SELECT category, region_code, item_code, subject, 'volume', '万立方米', '10^4 m3', CAST(volume_m3 * 0.0001 AS DECIMAL(38, 12))
+    FROM county_sums WHERE category = 'water'
     UNION ALL
-    SELECT v.category, v.region_code, v.ledger_item, v.subject, 'quantity', m.unit, m.unit_en,
-           CAST(v.quantity AS DECIMAL(38, 10))
-    FROM valued v JOIN ref_minerals m ON m.mineral_code = v.item_code WHERE v.category = 'minerals'
+    SELECT s.category, s.region_code, s.item_code, s.subject, 'quantity', m.unit, m.unit_en, CAST(s.quantity AS DECIMAL(38, 12))
+    FROM county_sums s JOIN ref_minerals m ON m.mineral_code = split_part(s.item_code, '|', 1)
+    WHERE s.category = 'minerals'
 """
 
 ITEM_NAMES = """
@@ -79,7 +95,7 @@ ROLL_UP = """
     )
     SELECT CAST($year AS INTEGER) AS year, a.region_code, d.name AS region_name, d.level AS region_level,
            d.parent_code, {dims_a}, n.name_zh AS item_name, n.name_en AS item_name_en, s.name_zh AS subject_name,
-           CAST(a.published AS DECIMAL(38, 2)) AS {published}, CAST(a.exact AS DECIMAL(38, 14)) AS {exact}
+           CAST(a.published AS DECIMAL(38, 2)) AS {published}, CAST(a.exact AS DECIMAL(38, 16)) AS {exact}
     FROM all_levels a
     JOIN ref_admin_divisions d USING (region_code)
     LEFT JOIN item_names n ON n.category = a.category AND n.item_code = a.item_code
@@ -107,8 +123,8 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
     with connect(layout.stages / "duckdb_tmp") as con:
         prepare(con, layout, {})
         _valued_view(con, layout, categories)
-        con.execute(f"CREATE TEMP VIEW physical_cells AS SELECT *, quantity AS amount FROM ({PHYSICAL_INDICATORS})")
-        con.execute("CREATE TEMP VIEW cells AS SELECT category, item_code, subject, indicator, unit, unit_en, region_code, amount FROM physical_cells")
+        con.execute(f"CREATE TEMP TABLE county_sums AS {COUNTY_SUMS}")
+        con.execute(f"CREATE TEMP VIEW cells AS SELECT *, quantity AS amount FROM ({PHYSICAL_INDICATORS})")
         physical = ROLL_UP.format(
             dims="category, item_code, subject, indicator, unit, unit_en",
             dims_a="a.category, a.item_code, a.subject, a.indicator, a.unit, a.unit_en",
@@ -119,8 +135,8 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
         con.execute("DROP VIEW cells")
         # values are published in 万元; unpriced rows carry no value and are reported apart (unpriced.parquet)
         con.execute(
-            "CREATE TEMP VIEW cells AS SELECT category, ledger_item AS item_code, subject, component, region_code, "
-            "CAST(value_yuan AS DECIMAL(38, 10)) * 0.0001 AS amount FROM valued WHERE status = 'valued'"
+            "CREATE TEMP VIEW cells AS SELECT category, item_code, subject, component, region_code, "
+            "value_yuan * 0.0001 AS amount FROM county_sums WHERE rows_valued > 0"
         )
         value = ROLL_UP.format(
             dims="category, item_code, subject, component",

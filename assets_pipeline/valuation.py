@@ -119,7 +119,7 @@ def value_category(
         """
         params = {"model": model.name, "version": model.version, "year": layout.year}
         with atomic_path(out_path) as tmp:
-            con.execute(f"COPY ({wrapped}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", params)
+            con.execute(f"COPY ({wrapped}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)", params)
         result = ValuationResult(category=category, model=model)
         rows = con.execute(
             "SELECT status, count(*), coalesce(sum(value_yuan), 0) FROM read_parquet($p) GROUP BY status",

@@ -672,13 +672,25 @@ def double_mul(a: str, b: str) -> str:
 
 
 def bare_duckdb_sql(exact: bool = True) -> str:
-    """The ledger cells of land and grassland in one statement; ``exact``: the pipeline's decimals, else DOUBLE."""
+    """The ledger cells of land and grassland in one statement; ``exact``: the pipeline's decimals, else DOUBLE.
+
+    Like the models: a key's unit value (unit conversion × price [× date correction]) is computed once per
+    key, a row's value is its area × that unit value (exact at 12 decimals), construction land's factors on top.
+    """
     mul = dec_mul if exact else double_mul
     unit = "CASE {u} WHEN '元/平方米' THEN 1.0 WHEN '元/亩' THEN 0.0015 WHEN '元/公顷' THEN 0.0001 END"
-    land_value = mul(mul(mul(mul(mul("area_m2", unit.format(u="unit")), "price"), "factor_date"),
-                         "factor_plot_ratio"), "factor_equity")
-    grass_value = mul(mul("g.area_m2", unit.format(u="gp.unit")), "gp.price")
-    wan_yuan = "sum(CAST(value_yuan AS DECIMAL(38, 10)) * 0.0001)" if exact else "sum(value_yuan) * 0.0001"
+    land_key_value = mul(mul(unit.format(u="p.unit"), "p.price"), "dc.factor")
+    grass_key_value = mul(unit.format(u="p.unit"), "p.price")
+    if exact:
+        area = "CAST(area_m2 AS DECIMAL(18, 2))"
+        land_value = (f"CASE WHEN is_construction THEN CAST({mul(mul(area + ' * key_value', 'factor_plot_ratio'), 'factor_equity')}"
+                      f" AS DECIMAL(38, 12)) ELSE {area} * key_value END")
+        grass_value = "CAST(g.area_m2 AS DECIMAL(18, 2)) * gp.key_value"
+        wan_yuan = "sum(value_yuan) * 0.0001"
+    else:
+        land_value = mul(mul(mul("area_m2", "key_value"), "factor_plot_ratio"), "factor_equity")
+        grass_value = mul("g.area_m2", "gp.key_value")
+        wan_yuan = "sum(value_yuan) * 0.0001"
     units = ", ".join(f"'{u}'" for u in UNIT_FACTORS)
     return f"""
     WITH divisions AS (SELECT * FROM read_parquet($admin_divisions)),
@@ -696,10 +708,12 @@ def bare_duckdb_sql(exact: bool = True) -> str:
         JOIN regions r ON r.region_code = i.region_code
         WHERE i.exclusion_reason IS NULL AND c.category = 'land'
     ),
-    land_keys AS (SELECT DISTINCT region_code, city_code, price_zone, class_stem, class_level1, cropland_grade FROM parcels),
+    land_keys AS (SELECT DISTINCT region_code, city_code, price_zone, class_stem, class_level1, cropland_grade, land_group
+                  FROM parcels),
     land_prices AS (
-        SELECT k.region_code, k.price_zone, k.class_stem, k.cropland_grade, p.price, p.unit
+        SELECT k.region_code, k.price_zone, k.class_stem, k.cropland_grade, p.unit, {land_key_value} AS key_value
         FROM land_keys k CROSS JOIN province v
+        JOIN read_parquet($land_date_corrections) dc ON dc.land_group = k.land_group
         JOIN read_parquet($land_base_prices) p
           ON ((p.price_zone IS NOT NULL AND p.price_zone = k.price_zone)
               OR (p.price_zone IS NULL AND p.region_code IN (k.region_code, k.city_code, v.province_code)))
@@ -734,7 +748,7 @@ def bare_duckdb_sql(exact: bool = True) -> str:
                            AND c.plot_ratio >= q.plot_ratio ORDER BY c.plot_ratio LIMIT 1) hi ON true
     ),
     land_factors AS (
-        SELECT p.region_code, p.class_level1 AS item_code, p.area_m2, pr.price, pr.unit, dc.factor AS factor_date,
+        SELECT p.region_code, p.class_level1 AS item_code, p.area_m2, p.is_construction, pr.unit, pr.key_value,
                CASE WHEN NOT p.is_construction OR p.plot_ratio IS NULL THEN 1 ELSE prf.factor END AS factor_plot_ratio,
                CASE WHEN NOT p.is_construction OR coalesce(sm.owner_equity, 'whole') = 'whole' THEN 1
                     WHEN p.granted_term_years IS NULL OR p.years_used IS NULL THEN NULL
@@ -746,7 +760,6 @@ def bare_duckdb_sql(exact: bool = True) -> str:
         FROM parcels p CROSS JOIN parameters par
         JOIN land_prices pr ON pr.region_code = p.region_code AND pr.class_stem = p.class_stem
              AND pr.price_zone IS NOT DISTINCT FROM p.price_zone AND pr.cropland_grade IS NOT DISTINCT FROM p.cropland_grade
-        JOIN read_parquet($land_date_corrections) dc ON dc.land_group = p.land_group
         LEFT JOIN plot_ratio_factors prf ON prf.land_use = p.land_use AND prf.plot_ratio = p.plot_ratio
         LEFT JOIN read_parquet($supply_methods) sm ON sm.supply_method = p.supply_method
     ),
@@ -762,7 +775,7 @@ def bare_duckdb_sql(exact: bool = True) -> str:
     ),
     grass_keys AS (SELECT DISTINCT region_code, city_code, grassland_type, grade FROM grass),
     grass_prices AS (
-        SELECT k.region_code, k.grassland_type, k.grade, p.price, p.unit
+        SELECT k.region_code, k.grassland_type, k.grade, p.unit, {grass_key_value} AS key_value
         FROM grass_keys k CROSS JOIN province v
         JOIN read_parquet($grassland_prices) p
           ON p.region_code IN (k.region_code, k.city_code, v.province_code)

@@ -1,5 +1,5 @@
 -- model:   forest
--- version: 1.0.0
+-- version: 1.1.0
 -- method:  forest land and standing trees valued separately, DOMAIN §4
 --
 -- land part  (component 'land',  state land only):  area_m2 × 0.0015 × forest-land price (元/亩)
@@ -14,7 +14,8 @@
 --          ref_forest_land_prices, ref_timber_prices, ref_bamboo_prices, ref_ownership_codes,
 --          ref_tree_ownership_codes, regions
 -- ownership (DOMAIN §2): state trees on collective land are valued, the land under them is not, and vice versa.
--- arithmetic: exact decimals (dec_mul); value in 元.
+-- arithmetic: exact decimals; the unit value of a price key (unit conversion × price) kept to 10 decimals; a
+--          row's value = its quantity × unit value, exact (area: 12 decimals, row_value); value in 元.
 
 WITH stands AS (
     SELECT i.*, r.city_code, sp.species_group,
@@ -31,6 +32,8 @@ WITH stands AS (
 land_keys AS (SELECT DISTINCT region_code, city_code, land_class, land_grade FROM stands WHERE land_is_state),
 land_prices AS (
     SELECT k.*, p.price, p.unit AS price_unit, p.year AS price_year, p.region_code AS price_region, p.land_grade AS price_grade,
+           dec_mul(CASE p.unit WHEN '元/亩' THEN 0.0015 WHEN '元/平方米' THEN 1.0 WHEN '元/公顷' THEN 0.0001 END, p.price)
+               AS unit_value,
            CASE WHEN p.region_code = k.region_code THEN 'county' WHEN p.region_code = k.city_code THEN 'city'
                 ELSE 'province' END AS price_level
     FROM land_keys k
@@ -49,7 +52,8 @@ tree_keys AS (SELECT DISTINCT region_code, city_code, species_group, origin, age
 tree_prices AS (
     SELECT k.*, p.price, p.unit AS price_unit, p.year AS price_year, p.region_code AS price_region,
            CASE WHEN p.region_code = k.region_code THEN 'county' WHEN p.region_code = k.city_code THEN 'city'
-                ELSE 'province' END AS price_level
+                ELSE 'province' END AS price_level,
+           dec_mul(CASE p.unit WHEN '元/亩' THEN 0.0015 WHEN '元/立方米' THEN 1.0 END, p.price) AS unit_value
     FROM tree_keys k
     JOIN ref_timber_prices p
       ON p.region_code IN (k.region_code, k.city_code, getvariable('province_code'))
@@ -61,6 +65,7 @@ tree_prices AS (
 ),
 bamboo_prices AS (
     SELECT k.region_code, p.price, p.unit AS price_unit, p.year AS price_year, p.region_code AS price_region,
+           dec_mul(1.0, p.price) AS unit_value,
            CASE WHEN p.region_code = k.region_code THEN 'county' WHEN p.region_code = k.city_code THEN 'city'
                 ELSE 'province' END AS price_level
     FROM (SELECT DISTINCT region_code, city_code FROM stands WHERE species_group = 'bamboo') k
@@ -77,7 +82,7 @@ land_part AS (
            'ref_forest_land_prices' AS price_table,
            'region=' || coalesce(lp.price_region, '') || ' class=' || s.land_class || ' grade=' || coalesce(lp.price_grade, '')
                AS price_key,
-           lp.price_level, lp.price_region, lp.price_year, lp.price, lp.price_unit,
+           lp.price_level, lp.price_region, lp.price_year, lp.price, lp.price_unit, lp.unit_value,
            CASE lp.price_unit WHEN '元/亩' THEN 0.0015 WHEN '元/平方米' THEN 1.0 WHEN '元/公顷' THEN 0.0001 END AS factor_unit,
            'area' AS priced_on
     FROM stands s
@@ -97,6 +102,7 @@ tree_part AS (
            coalesce(bp.price_year, tp.price_year) AS price_year,
            CASE WHEN s.species_group = 'bamboo' THEN bp.price ELSE tp.price END AS price,
            CASE WHEN s.species_group = 'bamboo' THEN bp.price_unit ELSE tp.price_unit END AS price_unit,
+           CASE WHEN s.species_group = 'bamboo' THEN bp.unit_value ELSE tp.unit_value END AS unit_value,
            CASE WHEN s.species_group = 'bamboo' THEN 1.0
                 WHEN tp.price_unit = '元/亩' THEN 0.0015 WHEN tp.price_unit = '元/立方米' THEN 1.0 END AS factor_unit,
            CASE WHEN s.species_group = 'bamboo' THEN 'stems'
@@ -135,5 +141,7 @@ SELECT
     price_unit,
     CAST(factor_unit AS DECIMAL(18, 6))               AS factor_unit,
     CASE WHEN price IS NOT NULL AND factor_unit IS NOT NULL AND priced_quantity IS NOT NULL
-         THEN dec_mul(dec_mul(priced_quantity, factor_unit), price) END AS value_yuan
+         THEN CASE priced_on
+                  WHEN 'area' THEN row_value(area_m2, unit_value)
+                  ELSE CAST(priced_quantity * unit_value AS DECIMAL(38, 12)) END END AS value_yuan
 FROM quantified

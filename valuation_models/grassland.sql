@@ -1,12 +1,13 @@
 -- model:   grassland
--- version: 1.0.0
+-- version: 1.1.0
 -- method:  area × grassland price, DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion (元/亩: 0.0015) × price
 -- price:   ref_grassland_prices by county → city → province × grassland type (草原类) × grade (1–8)
 -- inputs:  inventory (validated grassland polygons, state-owned in scope), ref_grassland_prices, regions
 -- physical: hay yield (t) = hay_yield_kg_per_ha × area_m2 / 10,000 / 1,000
--- arithmetic: exact decimals (dec_mul); value in 元.
+-- arithmetic: exact decimals; the unit value of a key (unit conversion × price, 元/m²) kept to 10 decimals,
+--          a row's value = area (2 decimals) × unit value, exact at 12 decimals (row_value); value in 元.
 
 WITH polygons AS (
     SELECT i.*, r.city_code
@@ -27,11 +28,17 @@ prices AS (
         ORDER BY CASE WHEN p.region_code = k.region_code THEN 1 WHEN p.region_code = k.city_code THEN 2 ELSE 3 END
     ) = 1
 ),
+-- The unit value of a key (元 per m²) is computed once per key; a row's value is its area times it.
+unit_values AS (
+    SELECT *, CAST(CASE price_unit WHEN '元/亩' THEN 0.0015 WHEN '元/平方米' THEN 1.0 WHEN '元/公顷' THEN 0.0001 END
+                   AS DECIMAL(18, 6)) AS factor_unit
+    FROM prices
+),
+keyed AS (SELECT *, dec_mul(factor_unit, price) AS unit_value FROM unit_values),
 priced AS (
-    SELECT g.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level,
-           CASE p.price_unit WHEN '元/亩' THEN 0.0015 WHEN '元/平方米' THEN 1.0 WHEN '元/公顷' THEN 0.0001 END AS factor_unit
+    SELECT g.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level, p.factor_unit, p.unit_value
     FROM polygons g
-    LEFT JOIN prices p ON p.region_code = g.region_code AND p.grassland_type = g.grassland_type AND p.grade = g.grade
+    LEFT JOIN keyed p ON p.region_code = g.region_code AND p.grassland_type = g.grassland_type AND p.grade = g.grade
 )
 SELECT
     _row_id, _source_file, _source_row,
@@ -51,7 +58,7 @@ SELECT
     price_level, price_region, price_year,
     CAST(price AS DECIMAL(18, 6))                     AS unit_price,
     price_unit,
-    CAST(factor_unit AS DECIMAL(18, 6))               AS factor_unit,
+    factor_unit,
     CASE WHEN price IS NOT NULL AND factor_unit IS NOT NULL
-         THEN dec_mul(dec_mul(area_m2, factor_unit), price) END AS value_yuan
+         THEN row_value(area_m2, unit_value) END AS value_yuan
 FROM priced

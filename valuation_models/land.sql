@@ -1,5 +1,5 @@
 -- model:   land
--- version: 1.1.0
+-- version: 1.2.0
 -- method:  基准地价系数修正法 (base land price coefficient correction), DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion × base price × date correction
@@ -21,14 +21,16 @@
 -- owner equity (granted land): coefficient = 1 − (1 − (1+r)^−m) / (1 − (1+r)^−n), m = remaining term
 --          (granted_term_years − years_used), n = legal term of the land use (40 commercial 05, 70 residential 07,
 --          50 other). Allocated, leased and unsupplied land keep the whole value.
--- arithmetic: exact decimals throughout (dec_mul: DECIMAL(38,10) × DECIMAL(38,12)); factors that are not
---          decimal fractions (equity coefficient, interpolated plot-ratio factor) are kept to 12 decimals.
+-- arithmetic: exact decimals throughout. The key's unit value (unit conversion × base price × date correction,
+--          dec_mul, 10 decimals) is computed once per price key; a parcel's value = area (2 decimals) × unit value,
+--          exact at 12 decimals. Construction land: × plot-ratio factor × equity coefficient (factors that are not
+--          decimal fractions, kept to 12 decimals; products kept to 10 decimals by dec_mul).
 -- scope:   parcels of the land category only; parcels of forest, grassland and wetland classes are valued in
 --          their own categories from their inventories (DOMAIN §2: one base map, no double counting).
 
 WITH parcels AS (
     SELECT
-        i.*,
+        i.* REPLACE (CAST(i.area_m2 AS DECIMAL(18, 2)) AS area_m2),
         regexp_replace(i.land_class, 'K$', '')                       AS class_stem,
         lc.parent_class                                              AS class_level1,
         lc.land_group,
@@ -78,9 +80,10 @@ prices AS (
     SELECT b.*,
            CASE b.level_rank WHEN 1 THEN 'zone' WHEN 2 THEN 'county' WHEN 3 THEN 'city' WHEN 4 THEN 'province' END
                                                                     AS price_level,
-           CASE b.price_unit WHEN '元/平方米' THEN 1.0 WHEN '元/亩' THEN 0.0015 WHEN '元/公顷' THEN 0.0001 END
-                                                                    AS factor_unit,
-           dc.factor                                                AS factor_date,
+           CAST(CASE b.price_unit WHEN '元/平方米' THEN 1.0 WHEN '元/亩' THEN 0.0015 WHEN '元/公顷' THEN 0.0001 END
+                AS DECIMAL(18, 6))                                  AS factor_unit,
+           CAST(dc.factor AS DECIMAL(18, 6))                        AS factor_date,
+           CAST(b.price AS DECIMAL(18, 6))                          AS unit_price,
            'zone=' || coalesce(b.price_zone_used, '') || ' region=' || b.price_region || ' class='
                || b.price_class || ' grade=' || coalesce(b.price_grade, '')
                                                                     AS price_key
@@ -124,7 +127,7 @@ plot_ratio_factors AS (
 valued AS (
     SELECT
         p.*,
-        pr.price, pr.price_unit, pr.price_year, pr.price_region, pr.price_level, pr.price_key,
+        pr.price, pr.unit_price, pr.price_unit, pr.price_year, pr.price_region, pr.price_level, pr.price_key,
         pr.factor_unit, pr.factor_date, pr.key_factor,
         CASE WHEN NOT p.is_construction THEN NULL
              WHEN p.plot_ratio IS NULL THEN 1
@@ -171,19 +174,17 @@ SELECT
         WHEN is_construction AND factor_plot_ratio IS NULL THEN 'no plot-ratio correction for ' || land_use
         WHEN is_construction AND factor_equity IS NULL THEN 'granted land without granted_term_years / years_used'
     END                                                             AS status_reason,
-    CAST(area_m2 AS DECIMAL(18, 2))                                 AS area_m2,
+    area_m2,
     'ref_land_base_prices'                                          AS price_table,
     price_key,
     price_level, price_region, price_year,
-    CAST(price AS DECIMAL(18, 6))                                   AS unit_price,
-    price_unit,
-    CAST(factor_unit AS DECIMAL(18, 6))                             AS factor_unit,
-    CAST(factor_date AS DECIMAL(18, 6))                             AS factor_date,
+    unit_price, price_unit, factor_unit, factor_date,
     factor_plot_ratio, factor_equity,
     CASE WHEN class_category = 'land' AND price IS NOT NULL AND factor_unit IS NOT NULL AND factor_date IS NOT NULL
               AND (NOT is_construction OR (factor_plot_ratio IS NOT NULL AND factor_equity IS NOT NULL))
          THEN CASE WHEN is_construction
-                   THEN dec_mul(dec_mul(dec_mul(area_m2, key_factor), factor_plot_ratio), factor_equity)
-                   ELSE dec_mul(area_m2, key_factor) END
+                   THEN CAST(dec_mul(dec_mul(area_m2 * key_factor, factor_plot_ratio), factor_equity)
+                             AS DECIMAL(38, 12))
+                   ELSE area_m2 * key_factor END
     END                                                             AS value_yuan
 FROM valued

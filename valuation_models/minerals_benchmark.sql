@@ -1,5 +1,5 @@
 -- model:   minerals_benchmark
--- version: 1.0.0
+-- version: 1.0.1
 -- method:  market benchmark price of the mining-right transfer income (矿业权出让收益市场基准价), DOMAIN §4
 --
 -- value (元) = quantity × recovery coefficient of its resource class × benchmark price (元 per unit of the mineral)
@@ -8,7 +8,7 @@
 -- coefficient: ref_mineral_recovery_coefficients by resource class (GB/T 17766-2020)
 -- inputs:  inventory (validated deposits × mineral × resource class), ref_minerals, ref_mineral_benchmark_prices,
 --          ref_mineral_recovery_coefficients, regions
--- arithmetic: exact decimals (dec_mul); value in 元.
+-- arithmetic: exact decimals (dec_mul), value kept as DECIMAL(38,12) like every model; value in 元.
 
 WITH deposits AS (
     SELECT i.*, r.city_code, m.unit AS mineral_unit
@@ -61,5 +61,5 @@ SELECT
     CAST(NULL AS DECIMAL(38, 12))                     AS factor_annuity,
     'benchmark'                                       AS method,
     CASE WHEN price IS NOT NULL AND coefficient IS NOT NULL AND price_unit = '元/' || mineral_unit
-         THEN dec_mul(dec_mul(quantity, coefficient), price) END AS value_yuan
+         THEN CAST(dec_mul(dec_mul(quantity, coefficient), price) AS DECIMAL(38, 12)) END AS value_yuan
 FROM priced

@@ -1,5 +1,5 @@
 -- model:   minerals_npv
--- version: 1.0.0
+-- version: 1.0.1
 -- uses:    minerals_benchmark
 -- method:  net present value of the resource rent (SEEA CF 2012 §5.5; World Bank CWON), DOMAIN §4
 --
@@ -40,6 +40,7 @@ SELECT
     CASE WHEN a._row_id IS NOT NULL THEN '元/年' ELSE b.price_unit END               AS price_unit,
     a.factor                                                                         AS factor_annuity,
     CASE WHEN a._row_id IS NOT NULL THEN 'npv' ELSE 'benchmark' END                  AS method,
-    CASE WHEN a._row_id IS NOT NULL THEN dec_mul(a.annual_rent, a.factor) ELSE b.value_yuan END AS value_yuan
+    CASE WHEN a._row_id IS NOT NULL THEN CAST(dec_mul(a.annual_rent, a.factor) AS DECIMAL(38, 12)) ELSE b.value_yuan END
+                                                                                     AS value_yuan
 FROM model_minerals_benchmark b
 LEFT JOIN annuities a USING (_row_id)

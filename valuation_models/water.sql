@@ -1,5 +1,5 @@
 -- model:   water
--- version: 1.0.0
+-- version: 1.1.0
 -- method:  volume × water resource price, DOMAIN §4
 --
 -- value (元) = volume_m3 × price (元/立方米) for surface water and groundwater;
@@ -7,7 +7,8 @@
 --              at the county's surface-water price — so no water is counted or valued twice.
 -- price:   ref_water_prices by county → city → province × source type
 -- inputs:  inventory (validated water resources, region × basin × source type), ref_water_prices, regions
--- arithmetic: exact decimals (dec_mul); value in 元.
+-- arithmetic: exact decimals; the unit value of a key (unit conversion × price, 元/m³) kept to 10 decimals,
+--          a row's value = volume (2 decimals) × unit value, exact at 12 decimals (row_value); value in 元.
 
 WITH resources AS (
     SELECT i.*, r.city_code,
@@ -29,11 +30,16 @@ prices AS (
         ORDER BY CASE WHEN p.region_code = k.region_code THEN 1 WHEN p.region_code = k.city_code THEN 2 ELSE 3 END
     ) = 1
 ),
+-- The unit value of a key (元 per m³) is computed once per key; a row's value is its volume times it.
+keyed AS (
+    SELECT *, dec_mul(factor_unit, price) AS unit_value
+    FROM (SELECT *, CAST(CASE price_unit WHEN '元/立方米' THEN 1.0 WHEN '元/万立方米' THEN 0.0001 END AS DECIMAL(18, 6))
+                        AS factor_unit FROM prices)
+),
 priced AS (
-    SELECT w.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level,
-           CASE p.price_unit WHEN '元/立方米' THEN 1.0 WHEN '元/万立方米' THEN 0.0001 END AS factor_unit
+    SELECT w.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level, p.factor_unit, p.unit_value
     FROM resources w
-    LEFT JOIN prices p ON p.region_code = w.region_code AND p.priced_as = w.priced_as
+    LEFT JOIN keyed p ON p.region_code = w.region_code AND p.priced_as = w.priced_as
 )
 SELECT
     _row_id, _source_file, _source_row,
@@ -52,7 +58,7 @@ SELECT
     price_level, price_region, price_year,
     CAST(price AS DECIMAL(18, 6))                     AS unit_price,
     price_unit,
-    CAST(factor_unit AS DECIMAL(18, 6))               AS factor_unit,
+    factor_unit,
     CASE WHEN price IS NOT NULL AND factor_unit IS NOT NULL
-         THEN dec_mul(dec_mul(sign * CAST(volume_m3 AS DECIMAL(18, 2)), factor_unit), price) END AS value_yuan
+         THEN row_value(sign * CAST(volume_m3 AS DECIMAL(18, 2)), unit_value) END AS value_yuan
 FROM priced

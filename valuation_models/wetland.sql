@@ -1,5 +1,5 @@
 -- model:   wetland
--- version: 1.0.0
+-- version: 1.1.0
 -- method:  area × wetland price, DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion (元/亩: 0.0015) × price
@@ -7,7 +7,8 @@
 --          A price of 0 is an explicit decision ("not valued": the row is valued at 0 and says so);
 --          a missing price is unpriced, never a silent 0.
 -- inputs:  inventory (validated wetland polygons, state-owned in scope), ref_wetland_types, ref_wetland_prices, regions
--- arithmetic: exact decimals (dec_mul); value in 元.
+-- arithmetic: exact decimals; the unit value of a key (unit conversion × price, 元/m²) kept to 10 decimals,
+--          a row's value = area (2 decimals) × unit value, exact at 12 decimals (row_value); value in 元.
 
 WITH polygons AS (
     SELECT i.*, r.city_code, wt.wetland_class
@@ -30,11 +31,17 @@ prices AS (
         ORDER BY CASE WHEN p.region_code = k.region_code THEN 1 WHEN p.region_code = k.city_code THEN 2 ELSE 3 END
     ) = 1
 ),
+-- The unit value of a key (元 per m²) is computed once per key; a row's value is its area times it.
+unit_values AS (
+    SELECT *, CAST(CASE price_unit WHEN '元/亩' THEN 0.0015 WHEN '元/平方米' THEN 1.0 WHEN '元/公顷' THEN 0.0001 END
+                   AS DECIMAL(18, 6)) AS factor_unit
+    FROM prices
+),
+keyed AS (SELECT *, dec_mul(factor_unit, price) AS unit_value FROM unit_values),
 priced AS (
-    SELECT w.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level,
-           CASE p.price_unit WHEN '元/亩' THEN 0.0015 WHEN '元/平方米' THEN 1.0 WHEN '元/公顷' THEN 0.0001 END AS factor_unit
+    SELECT w.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level, p.factor_unit, p.unit_value
     FROM polygons w
-    LEFT JOIN prices p ON p.region_code = w.region_code AND p.wetland_class IS NOT DISTINCT FROM w.wetland_class
+    LEFT JOIN keyed p ON p.region_code = w.region_code AND p.wetland_class IS NOT DISTINCT FROM w.wetland_class
 )
 SELECT
     _row_id, _source_file, _source_row,
@@ -52,7 +59,7 @@ SELECT
     price_level, price_region, price_year,
     CAST(price AS DECIMAL(18, 6))                     AS unit_price,
     price_unit,
-    CAST(factor_unit AS DECIMAL(18, 6))               AS factor_unit,
+    factor_unit,
     CASE WHEN price IS NOT NULL AND factor_unit IS NOT NULL
-         THEN dec_mul(dec_mul(area_m2, factor_unit), price) END AS value_yuan
+         THEN row_value(area_m2, unit_value) END AS value_yuan
 FROM priced

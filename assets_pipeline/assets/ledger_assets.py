@@ -43,7 +43,7 @@ def detail_sums(layout: YearLayout) -> list[tuple]:
                    sum(value_wan_yuan) FILTER (WHERE region_level = 'province') AS province_published
             FROM read_parquet($ledger) GROUP BY ALL
         )
-        SELECT d.category, CAST(d.detail AS DECIMAL(38, 14)), coalesce(l.county_exact, 0),
+        SELECT d.category, CAST(d.detail AS DECIMAL(38, 16)), coalesce(l.county_exact, 0),
                coalesce(l.county_published, 0), coalesce(l.province_published, 0)
         FROM detail d LEFT JOIN ledger l USING (category) ORDER BY 1
     """
