@@ -66,6 +66,9 @@ _LAND_CLASS = ("DLBM", "地类编码", "地类代码")
 _AREA = ("TBMJ", "图斑面积", "面积", "MJ", "XBMJ", "小班面积", "TBDLMJ", "图斑地类面积")
 _OWNERSHIP = ("QSXZ", "权属性质", "土地权属性质")
 _BASE_PARCEL = ("GTDCTBBSM", "国土调查图斑标识码", "国土变更调查图斑标识码", "底图图斑标识码", "base_bsm")
+# Every category may name the exercising subject of a row; it overrides the rule table (DOMAIN §5).
+_SUBJECT = Column("subject", "code", required=False, aliases=("所有权行使主体", "行使主体", "XSZT"),
+                  description="exercising subject (central/provincial/municipal), overrides the rule table")
 
 LAND = CategorySpec(
     name="land",
@@ -83,6 +86,7 @@ LAND = CategorySpec(
         Column("granted_term_years", "number", required=False, aliases=("GYNX", "出让年限", "供应年限"), description="legal term of the grant"),
         Column("years_used", "number", required=False, aliases=("YSYNX", "已使用年限"), description="years of the term already used"),
         Column("redline_area_m2", "area", required=False, aliases=("STBHHXMJ", "生态保护红线面积"), description="area inside the ecological red line"),
+        _SUBJECT,
     ),
 )
 
@@ -105,6 +109,7 @@ FOREST = CategorySpec(
         Column("stock_m3", "number", aliases=("ZTBXJ", "蓄积", "小班蓄积", "活立木蓄积"), description="growing stock m³"),
         Column("bamboo_stems", "integer", required=False, aliases=("ZTBZS", "株数", "竹子株数"), description="bamboo stems"),
         Column("land_grade", "integer", required=False, aliases=("ZL_DJ", "林地质量等级", "林地等级", "DJ"), description="forest-land grade 1-5"),
+        _SUBJECT,
     ),
 )
 
@@ -123,6 +128,7 @@ GRASSLAND = CategorySpec(
         Column("grade", "integer", aliases=("草原等级", "等级", "CYDJ"), description="grassland grade 1-8"),
         Column("hay_yield_kg_per_ha", "number", aliases=("MGQGCCL", "干草产量", "单位面积干草产量"), description="hay yield kg/ha"),
         Column("vegetation_cover_pct", "number", aliases=("ZBGD", "植被盖度"), description="vegetation cover %"),
+        _SUBJECT,
     ),
 )
 
@@ -139,6 +145,7 @@ WETLAND = CategorySpec(
         Column("wetland_type", "code", aliases=("SDL", "湿地类", "湿地型", "湿地类型"), description="wetland type"),
         Column("basin", "text", required=False, aliases=("SSLY", "所属流域", "流域"), description="river basin"),
         Column("protection_status", "text", required=False, aliases=("BHZK", "保护状况", "保护形式"), description="protection status"),
+        _SUBJECT,
     ),
 )
 
@@ -153,6 +160,7 @@ WATER = CategorySpec(
         Column("source_type", "code", aliases=("水源类型", "水资源类型", "SYLX"), description="surface, groundwater, overlap"),
         Column("volume_m3", "number", aliases=("水资源量", "水量", "SL"), description="volume m³"),
         Column("overdraft_zone", "bool", required=False, aliases=("超采区", "是否超采区", "CCQ"), description="groundwater overdraft zone"),
+        _SUBJECT,
     ),
 )
 
@@ -171,6 +179,7 @@ MINERALS = CategorySpec(
         Column("mining_right", "code", aliases=("矿业权类型", "矿业权", "KYQLX"), description="mining, exploration, none"),
         Column("annual_extraction", "number", required=False, aliases=("年开采量", "年产量", "NKCL"), description="annual extraction"),
         Column("unit_rent", "number", required=False, aliases=("单位租金", "单位资源租金", "DWZJ"), description="resource rent per unit"),
+        _SUBJECT,
     ),
 )
 

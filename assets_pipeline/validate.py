@@ -94,6 +94,7 @@ CODE_COLUMNS: dict[str, tuple[str, str]] = {
     "mineral_code": ("minerals", "mineral_code"),
     "resource_class": ("resource_classes", "resource_class"),
     "mining_right": ("mining_right_types", "mining_right"),
+    "subject": ("exercising_subjects", "subject"),
 }
 
 
@@ -166,6 +167,8 @@ def build_model(category: str, codes: CodeLists) -> type[pa.DataFrameModel]:
 
     class Located(pa.DataFrameModel):
         """Rows that name a county and (for parcels) a land class."""
+
+        subject: Str = opt(isin=c["subject"])
 
         @pa.check("region_code", name="region")
         def county_of_province(cls, s: pd.Series) -> pd.Series:

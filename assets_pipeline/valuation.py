@@ -2,8 +2,9 @@
 
 The engine only prepares what the model reads — the validated inventory as ``inventory``, each
 reference snapshot as ``ref_<table>``, the region hierarchy as ``regions``, run parameters as
-DuckDB variables — then adds the exercising subject (DOMAIN §5) and the model's name and version
-to every row and streams the result to Parquet. The formulas themselves live in the SQL files,
+DuckDB variables — then adds the exercising subject (DOMAIN §5: the row's own ``subject`` column where
+the delivery gives one, else the rule table by category × item, ``subject_source`` says which) and the
+model's name and version to every row and streams the result to Parquet. The formulas themselves live in the SQL files,
 where an auditor can read them.
 """
 
@@ -107,12 +108,14 @@ def value_category(
         con.execute(f"CREATE TEMP VIEW model_rows AS {model.sql}")
         wrapped = """
             SELECT m.*,
-                   coalesce(ri.subject, ra.subject)  AS subject,
+                   coalesce(o.subject, ri.subject, ra.subject) AS subject,
+                   CASE WHEN o.subject IS NOT NULL THEN 'input' ELSE 'rule' END AS subject_source,
                    r.parent_code                      AS city_code,
                    $model                             AS model,
                    $version                           AS model_version,
                    CAST($year AS INTEGER)             AS year
             FROM model_rows m
+            LEFT JOIN (SELECT _row_id, subject FROM inventory WHERE subject IS NOT NULL) o ON o._row_id = m._row_id
             LEFT JOIN ref_exercising_subject_rules ri ON ri.category = m.category AND ri.item_code = m.item_code
             LEFT JOIN ref_exercising_subject_rules ra ON ra.category = m.category AND ra.item_code = '*'
             LEFT JOIN ref_admin_divisions r ON r.region_code = m.region_code

@@ -79,10 +79,10 @@ WATER_CSV = (
 )
 
 MINERALS_CSV = (
-    "deposit_id,region_code,mineral_code,resource_class,quantity,unit,mining_right,annual_extraction,unit_rent\n"
-    "D001,140105,coal,proved_reserve,100,万吨,mining,10,5\n"
-    "D001,140105,coal,inferred,50,万吨,mining,,\n"
-    "D002,140106,gold,measured,200,吨,exploration,,\n"  # line 4: gold is counted in 千克 → unit
+    "deposit_id,region_code,mineral_code,resource_class,quantity,unit,mining_right,annual_extraction,unit_rent,所有权行使主体\n"
+    "D001,140105,coal,proved_reserve,100,万吨,mining,10,5,\n"
+    "D001,140105,coal,inferred,50,万吨,mining,,,中央直接行使\n"  # line 3: the delivery names its subject
+    "D002,140106,gold,measured,200,吨,exploration,,,\n"  # line 4: gold is counted in 千克 → unit
 )
 
 # (category, source_file, source_row, column, rule)

@@ -106,6 +106,19 @@ def test_minerals_npv_oracle_and_benchmark_fallback(layout):
     assert inferred.method == "benchmark" and inferred.value_yuan == D("50") * D("0.40") * D("126000.00")
 
 
+def test_a_delivered_subject_overrides_the_rule_table(layout, tmp_path):
+    from assets_pipeline.ledger import build_ledgers
+
+    minerals = valued(layout, "minerals")
+    # minerals are provincial by the rule table; line 3 names 中央直接行使 (DOMAIN §5: an input column may override)
+    assert row(minerals, resource_class="proved_reserve")[["subject", "subject_source"]].tolist() == ["provincial", "rule"]
+    assert row(minerals, resource_class="inferred")[["subject", "subject_source"]].tolist() == ["central", "input"]
+    build_ledgers(layout, tmp_path / "physical.parquet", tmp_path / "value.parquet", categories=["minerals"])
+    ledger = pd.read_parquet(tmp_path / "value.parquet")
+    coal = ledger[(ledger.category == "minerals") & (ledger.region_code == "140105")]
+    assert set(zip(coal.item_code, coal.subject)) == {("coal|proved_reserve", "provincial"), ("coal|inferred", "central")}
+
+
 def _minerals_inventory(tmp_path, rows):
     layout = YearLayout(tmp_path, YEAR)
     snapshot_reference(layout)
