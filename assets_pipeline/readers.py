@@ -589,10 +589,22 @@ def _find_header(rows: list, merged, lookup: dict[str, str] | None):
     n = 1
     if index + 1 < len(rows):
         spans = [((r0, c0), (r1, c1)) for (r0, c0), (r1, c1) in (merged or []) if r0 == index and (r1 > r0 or c1 > c0)]
-        combined = _combine_header_rows(headers, [_cell_header(v) for v in rows[index + 1]], spans, lookup)
-        if spans or _header_score(combined, lookup) > score:
+        below = [_cell_header(v) for v in rows[index + 1]]
+        combined = _combine_header_rows(headers, below, spans, lookup)
+        if _header_score(combined, lookup) > score or (spans and _is_sub_header(below, spans, lookup)):
             headers, n = combined, 2
     return index, n, headers, _header_score(headers, lookup)
+
+
+def _is_sub_header(below: list[str], spans, lookup: dict[str, str]) -> bool:
+    """A row under merged header cells is part of the header only if each of its cells is a unit, a
+    column's name, or sits under a cell merged across columns (a data row fills the other columns too)."""
+    units = {header_key(u) for u in (*AREA_UNITS, *VOLUME_UNITS)}
+    under = {c for (_, c0), (_, c1) in spans if c1 > c0 for c in range(c0, c1 + 1)}
+    cells = [(c, v) for c, v in enumerate(below) if v]
+    return bool(cells) and all(
+        c in under or header_key(v) in units or canonical_of(v, lookup)[0] for c, v in cells
+    )
 
 
 def _header_score(headers: list[str], lookup: dict[str, str]) -> int:

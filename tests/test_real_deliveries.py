@@ -486,3 +486,11 @@ def test_workbook_header_missing_a_column_names_the_column(tmp_path):
     wb.save(deliver(tmp_path, "land.xlsx"))
     message = refused(tmp_path)
     assert "land.xlsx" in message and "missing required column(s): ownership" in message
+
+
+def test_a_merged_header_cell_does_not_swallow_the_first_data_row(tmp_path):
+    wb = workbook([[*CHINESE, "备注", None], [*ROWS[0], "边界调整", "2023"]])
+    wb.active.merge_cells("F1:G1")
+    wb.save(deliver(tmp_path, "land.xlsx"))
+    _, frame = ingest(tmp_path)
+    assert frame[["parcel_id", "_source_row"]].values.tolist() == [["1401050000000001", 2]]
