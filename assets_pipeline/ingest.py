@@ -5,6 +5,10 @@ their types. Nothing is judged here: a cell that cannot be parsed becomes null a
 text goes to a side table (``unparsed-<file>.parquet``) that validation turns into rejects.
 Files are read and written batch by batch, so memory stays bounded whatever the province's size, and
 several files are read at once by worker processes when the delivery is large.
+
+Two checks look at a whole file, or the whole category, and stop it with one message: a median parcel
+area no survey would give (a wrong area unit, DOMAIN §3: areas arrive in m²), and one county delivered
+in two files (it would be counted twice, DOMAIN §2).
 """
 
 from __future__ import annotations
@@ -172,8 +176,9 @@ _UNIT_NAMES = {"m2": "m²", "mu": "亩", "ha": "公顷"}
 def refuse_implausible_area(path: Path, part: Path, column: str, unit: str) -> None:
     """Stop a file whose median parcel area, after conversion, no parcel survey would give.
 
-    A wrong unit (hectares declared as m², m² headed 亩) changes every figure by 666 or 10,000 times;
-    the median (DuckDB, over the written part) is robust to the file's few odd parcels.
+    A wrong unit (hectares declared as m², m² headed 亩) changes every figure by 666 or 10,000 times
+    (1 公顷 = 10,000 m² = 15 亩, DOMAIN §4); the median (DuckDB, over the written part) is robust to the
+    file's few odd parcels, which validation rejects one by one.
     """
     with connect(memory_limit="400MB") as con:
         median, = con.execute(

@@ -494,3 +494,25 @@ def test_a_merged_header_cell_does_not_swallow_the_first_data_row(tmp_path):
     wb.save(deliver(tmp_path, "land.xlsx"))
     _, frame = ingest(tmp_path)
     assert frame[["parcel_id", "_source_row"]].values.tolist() == [["1401050000000001", 2]]
+
+
+def test_excel_error_text_in_a_csv_is_rejected_not_read_as_empty(tmp_path, codes):
+    header = ["BSM", "XZQDM", "DLBM", "TBMJ", "QSXZ", "RJL"]
+    deliver(tmp_path, "land.csv", csv_bytes([["P1", "140105", "0103", "100", "10", "#N/A"], ["P2", "140105", "0103", "100", "10", "N/A"]], header=header))
+    _, valid, lines = validate(tmp_path, codes)
+    assert valid["parcel_id"].tolist() == ["P2"]  # N/A (no #) is the county's "nothing here"
+    assert rejects_of(lines) == {("land.csv", 2, "plot_ratio", "type")} and lines["value"].tolist() == ["#N/A"]
+
+
+def test_parquet_written_from_excel_with_float_codes(tmp_path, codes):
+    """pandas reads 140105 and 0103 from Excel as 140105.0 and 103.0: the codes come back whole."""
+    table = pa.table({
+        "BSM": ["P1", "P2"], "XZQDM": [140105.0, 140106.0], "DLBM": [103.0, 701.0],
+        "TBMJ": [2000.5, -0.0], "QSXZ": [10, 20],
+    })
+    pq.write_table(table, deliver(tmp_path, "land.parquet"))
+    _, valid, lines = validate(tmp_path, codes)
+    assert valid[["parcel_id", "region_code", "land_class", "area_m2", "ownership", "_source_row"]].values.tolist() == [
+        ["P1", "140105", "0103", 2000.5, "10", 1],
+    ]
+    assert rejects_of(lines) == {("land.parquet", 2, "area_m2", "range")}  # -0 is 0, and an area must be > 0
