@@ -44,6 +44,7 @@ class DeliveredFile:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    header_rows: str | None = None  # workbook rows holding the header, e.g. "4" or "1-2" (title lines above skipped)
     sha256: str = ""
     size_bytes: int = 0
     rows: int = 0
@@ -553,6 +554,7 @@ def _xlsx_batches(
         for (r, c), text in _cells_without_value(path, parts[chosen]).items():
             if r < len(rows) and c < len(rows[r]):
                 rows[r][c] = text
+    delivered.header_rows = str(header_row + 1) if header_rows == 1 else f"{header_row + 1}-{header_row + header_rows}"
     width = len(headers)
     first = header_row + header_rows
     body = rows[first:]

@@ -187,7 +187,8 @@ def test_title_and_unit_lines_above_the_header(tmp_path):
         *[[r[0], int(r[1]), r[2], float(r[3]), r[4]] for r in ROWS],
     ])
     wb.save(deliver(tmp_path, "land.xlsx"))
-    _, frame = ingest(tmp_path)
+    result, frame = ingest(tmp_path)
+    assert result.files[0].header_rows == "4"
     assert frame[["parcel_id", "region_code", "area_m2", "_source_row"]].values.tolist() == [
         ["1401050000000001", "140105", 2000.5, 5],
         ["1401050000000002", "140106", 1234.25, 6],
@@ -208,6 +209,7 @@ def test_two_row_header_merged_area_over_hectares_and_mu(tmp_path):
     result, frame = ingest(tmp_path)
     assert frame[["parcel_id", "area_m2", "ownership", "_source_row"]].values.tolist() == [["1401050000000001", 2000.0, "10", 3]]
     assert result.files[0].units == {"area_m2": "ha", "redline_area_m2": "m2"}
+    assert result.files[0].header_rows == "1-2"
     assert result.files[0].ignored_columns == ["面积(亩)"]  # the same area in another unit
 
 
