@@ -111,14 +111,37 @@ def detect_encoding(path: Path) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    final = len(sample) < _SNIFF_BYTES
+    if sample.isascii() and not final:
+        sample, final = _first_non_ascii_lines(path)
     for encoding in ("utf-8", "gb18030"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            decoder.decode(sample, final=len(sample) < _SNIFF_BYTES)
+            decoder.decode(sample, final=final)
             return encoding
         except UnicodeDecodeError:
             continue
     raise InputFileError(path, "unknown text encoding (not UTF-8, UTF-16 or GBK/GB18030) / 无法识别的文件编码")
+
+
+def _first_non_ascii_lines(path: Path) -> tuple[bytes, bool]:
+    """The lines from the first non-ASCII byte on (up to 1 MiB), and whether they end the file.
+
+    A county file whose first megabyte is codes and numbers only may hold its first Chinese text
+    (a 备注, a basin name) millions of lines later: the encoding is decided there, not guessed.
+    """
+    offset = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(16 << 20):
+            if not block.isascii():
+                # the first 4 KiB slice holding a non-ASCII byte: everything before it is ASCII, so it
+                # starts on a character boundary in UTF-8 and GB18030 alike
+                first = next(i for i in range(0, len(block), 4096) if not block[i : i + 4096].isascii())
+                fh.seek(offset + first)
+                window = fh.read(_SNIFF_BYTES)
+                return window, len(window) < _SNIFF_BYTES
+            offset += len(block)
+    return b"", True
 
 
 def header_key(name: str) -> str:

@@ -518,3 +518,17 @@ def test_parquet_written_from_excel_with_float_codes(tmp_path, codes):
         ["P1", "140105", "0103", 2000.5, "10", 1],
     ]
     assert rejects_of(lines) == {("land.parquet", 2, "area_m2", "range")}  # -0 is 0, and an area must be > 0
+
+
+def test_gbk_text_first_seen_after_the_first_megabyte(tmp_path, codes):
+    """Codes and numbers only for 1.5 MB, then a basin name in GBK: the encoding is decided where the
+    first Chinese text is, not from the ASCII start."""
+    header = "parcel_id,base_parcel_id,region_code,land_class,area_m2,ownership,wetland_type,basin"
+    rows = [f"W{i:07d},1401050000{i:06d},140105,1106,2500,10,1106,Fen" for i in range(25_000)]
+    rows.append("W9999999,1401059999999999,140105,1106,2500,10,1106,黄河流域")
+    data = ("\r\n".join([header, *rows]) + "\r\n").encode("gbk")
+    assert data[: 1 << 20].isascii()
+    deliver(tmp_path, "wetland.csv", data)
+    result, frame = ingest(tmp_path, "wetland")
+    assert result.files[0].encoding == "gb18030" and result.rows == 25_001
+    assert frame["basin"].iloc[-1] == "黄河流域" and frame["_source_row"].iloc[-1] == 25_002
