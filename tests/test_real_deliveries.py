@@ -532,3 +532,20 @@ def test_gbk_text_first_seen_after_the_first_megabyte(tmp_path, codes):
     result, frame = ingest(tmp_path, "wetland")
     assert result.files[0].encoding == "gb18030" and result.rows == 25_001
     assert frame["basin"].iloc[-1] == "黄河流域" and frame["_source_row"].iloc[-1] == 25_002
+
+
+def test_the_command_line_shows_one_message_and_no_traceback(mini_province, tmp_path, capsys):
+    """The hand-made province with its land folder replaced by a zip bomb: `nrledger validate` exits 1
+    with the file and the problem on one line."""
+    from assets_pipeline.cli import main
+
+    land = mini_province / str(YEAR) / "land"
+    shutil.rmtree(land)
+    land.mkdir()
+    path = land / "140105.xlsx"
+    workbook([SURVEY, ROWS[0]]).save(path)
+    rewrite_member(path, "xl/worksheets/sheet1.xml", lambda x: x.replace(b"<sheetData>", b" " * (64 << 20) + b"<sheetData>"))
+    code = main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert f"error: land/ingested: {path}: part xl/worksheets/sheet1.xml unzips to 64 MiB" in err
