@@ -399,7 +399,7 @@ def test_zero_byte_and_blank_files_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx", "parquet"])
-def test_header_only_file_is_valid_with_zero_rows(tmp_path, kind):
+def test_header_only_file_is_valid_with_zero_rows(tmp_path, kind, codes):
     path = deliver(tmp_path, f"land.{kind}")
     if kind == "csv":
         path.write_bytes(csv_bytes([], "gbk", header=CHINESE))
@@ -407,8 +407,8 @@ def test_header_only_file_is_valid_with_zero_rows(tmp_path, kind):
         workbook([CHINESE]).save(path)
     else:
         pq.write_table(pa.table({h: pa.array([], pa.string()) for h in SURVEY}), path)
-    result, frame = ingest(tmp_path)
-    assert result.rows == 0 and len(frame) == 0
+    result, valid, lines = validate(tmp_path, codes)
+    assert result.rows == 0 and len(valid) == 0 and len(lines) == 0
     assert result.files[0].header_map["BSM" if kind == "parquet" else "标识码"] == "parcel_id"
 
 
