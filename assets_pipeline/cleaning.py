@@ -14,7 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 # Cells that mean "nothing here" in county deliveries.
-EMPTY_MARKERS = ["", "-", "—", "--", "——", "/", "\\", "无", "空", "null", "NULL", "N/A", "n/a", "#N/A"]
+EMPTY_MARKERS = ["", "-", "—", "--", "——", "/", "\\", "无", "空", "null", "NULL", "N/A", "n/a"]
+
+# Excel's error values: a cell showing one holds no value, and the row is rejected showing the error
+# (never read as empty: ``#N/A`` in a required column and in an optional one must both be seen).
+EXCEL_ERRORS = ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"]
 
 _TRUE = ["是", "true", "True", "TRUE", "t", "T", "1", "y", "Y", "yes", "Yes", "YES", "有"]
 _FALSE = ["否", "false", "False", "FALSE", "f", "F", "0", "n", "N", "no", "No", "NO", "无超采"]
@@ -28,6 +32,26 @@ def normalise_text(arr: pa.Array) -> pa.Array:
     arr = pc.utf8_trim_whitespace(arr)
     empty = pc.is_in(arr, value_set=pa.array(EMPTY_MARKERS, pa.string()))
     return pc.if_else(empty, pa.scalar(None, pa.string()), arr)
+
+
+def cell_problems(arr: pa.Array, formulas: bool) -> tuple[pa.Array, pa.Array] | None:
+    """Cells holding an Excel error value, or (from a workbook) a formula saved without its value.
+
+    Returns (mask, why) — ``why`` is the reject's check text — or None when the column has none.
+    """
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    text = pc.utf8_trim_whitespace(arr.cast(pa.string()))
+    error = pc.fill_null(pc.is_in(text, value_set=pa.array(EXCEL_ERRORS, pa.string())), False)
+    formula = pc.fill_null(pc.starts_with(text, "="), False) if formulas else None
+    if not pc.any(error).as_py() and (formula is None or not pc.any(formula).as_py()):
+        return None
+    why = pc.if_else(error, pa.scalar("Excel error value 单元格错误值", pa.string()), pa.scalar(None, pa.string()))
+    mask = error
+    if formula is not None:
+        why = pc.if_else(formula, pa.scalar("formula without a saved value 公式无计算结果（请在 Excel 中重新计算并保存）", pa.string()), why)
+        mask = pc.or_(error, formula)
+    return mask, why
 
 
 def _as_string(arr: pa.Array) -> pa.Array:
@@ -96,6 +120,10 @@ def parse_number(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
     numeric = pc.match_substring_regex(text, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
     numeric = pc.fill_null(numeric, False)
     values = pc.cast(pc.if_else(numeric, text, pa.scalar(None, pa.string())), pa.float64())
+    overflow = pc.fill_null(pc.invert(pc.is_finite(values)), False)  # ``1e999`` is text for infinity
+    if pc.any(overflow).as_py():
+        numeric = pc.and_(numeric, pc.invert(overflow))
+        values = pc.if_else(overflow, pa.scalar(None, pa.float64()), values)
     values = pc.if_else(pc.equal(values, 0.0), 0.0, values)  # negative zero is zero
     bad = pc.and_(pc.is_valid(text), pc.invert(numeric))
     return values, pc.fill_null(bad, False)

@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--output-dir", required=True, help="folder the year's outputs go to (<output-dir>/<year>/)")
         p.add_argument("--reference-dir", help="reference tables folder (default: the project's reference_tables/)")
         p.add_argument("--area-unit", dest="declared_area_unit", help="unit of area columns whose header names none (m2, 亩, 公顷)")
-        p.add_argument("--sheet", dest="xlsx_sheet", help="sheet to read from .xlsx deliveries (default: the first)")
+        p.add_argument("--sheet", dest="xlsx_sheet", help="sheet to read from .xlsx deliveries (default: the first with the category's header)")
 
     p = sub.add_parser("run", help="compile the year: ingest, validate, value, ledgers, workbooks")
     year_args(p)

@@ -5,11 +5,16 @@ their types. Nothing is judged here: a cell that cannot be parsed becomes null a
 text goes to a side table (``unparsed-<file>.parquet``) that validation turns into rejects.
 Files are read and written batch by batch, so memory stays bounded whatever the province's size, and
 several files are read at once by worker processes when the delivery is large.
+
+Two checks look at a whole file, or the whole category, and stop it with one message: a median parcel
+area no survey would give (a wrong area unit, DOMAIN §3: areas arrive in m²), and one county delivered
+in two files (it would be counted twice, DOMAIN §2).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,7 +23,8 @@ import pyarrow.compute as pc
 from . import cleaning
 from .categories import AREA_FACTORS, AREA_UNITS, SPECS, VOLUME_FACTORS, VOLUME_UNITS, CategorySpec
 from .errors import InputFileError
-from .readers import DeliveredFile, discover_files, map_headers, read_batches, sha256_of
+from .duck import connect
+from .readers import DeliveredFile, detect_format, discover_files, map_headers, read_batches, sha256_of
 from .parallel import run_tasks
 from .storage import atomic_folder, atomic_parquet_writer, write_parquet
 
@@ -89,7 +95,39 @@ def ingest_category(
             result.rows += delivered.rows
             result.area_m2 += area
             result.unparsed_cells += unparsed
+        if len(paths) > 1:
+            refuse_county_delivered_twice(tmp, year_dir, paths)
     return result
+
+
+def refuse_county_delivered_twice(parts_dir: Path, year_dir: Path, paths: list[Path]) -> None:
+    """Two files of one category that deliver the same county: which one is right is the province's
+    call, so the category stops naming both files (nothing is added up twice).
+
+    A file delivers the county that more than half of its rows carry; a few rows of another code in
+    a county's file (a neighbour's parcel, a mistyped code) are left to validation, not taken for a
+    second delivery.
+    """
+    query = """
+        WITH counts AS (
+            SELECT _source_file, region_code, count(*) AS n FROM read_parquet($parts)
+            WHERE region_code IS NOT NULL GROUP BY ALL
+        ),
+        delivered AS (
+            SELECT _source_file, arg_max(region_code, n) AS county, max(n) AS n, sum(n) AS total
+            FROM counts GROUP BY _source_file
+        )
+        SELECT county, list(_source_file ORDER BY _source_file) AS files FROM delivered
+        WHERE n * 2 > total GROUP BY county HAVING count(*) > 1 ORDER BY county LIMIT 5
+    """
+    with connect(memory_limit="400MB") as con:  # a small aggregate: no spill folder needed
+        twice = con.execute(query, {"parts": str(parts_dir / "part-*.parquet")}).fetchall()
+    if twice:
+        listed = "; ".join(f"county {code} in {' and '.join(files)}" for code, files in twice)
+        raise InputFileError(
+            year_dir / twice[0][1][0],
+            f"the same county is delivered twice: {listed}; keep one file per county / 同一县级单位的数据重复提交",
+        )
 
 
 def ingest_file(
@@ -98,6 +136,7 @@ def ingest_file(
     """One delivered file → ``part-<index>.parquet`` (+ ``unparsed-<index>.parquet`` when cells failed)."""
     spec = SPECS[category]
     delivered = DeliveredFile(path=path, relative=path.relative_to(year_dir).as_posix())
+    detect_format(path)  # an unreadable or empty file is refused here, before it is hashed
     delivered.size_bytes = path.stat().st_size
     delivered.sha256 = sha256_of(path)
     area, unparsed_cells = 0.0, 0
@@ -105,14 +144,15 @@ def ingest_file(
     mapping: dict[str, str] | None = None
     first_row_id = index << FILE_SHIFT
     with atomic_parquet_writer(out_dir / f"part-{index:05d}.parquet", ingested_schema(spec)) as writer:
-        for batch in read_batches(path, delivered, sheet=xlsx_sheet or None):
+        for batch in read_batches(path, delivered, sheet=xlsx_sheet or None, spec=spec):
             if mapping is None:
                 headers = [n for n in batch.schema.names if n != "_source_row"]
                 mapping, units, ignored = map_headers(path, headers, spec)
                 delivered.header_map, delivered.ignored_columns = mapping, ignored
                 delivered.units = _resolve_units(path, spec, units, declared_area_unit)
             table, unparsed = canonicalise(
-                batch, spec, mapping, delivered.units, first_row_id + delivered.rows, delivered.relative
+                batch, spec, mapping, delivered.units, first_row_id + delivered.rows, delivered.relative,
+                workbook=delivered.format == "xlsx",
             )
             writer.write_table(table)
             if unparsed is not None:
@@ -123,7 +163,42 @@ def ingest_file(
                 area += pc.sum(table[spec.area_column]).as_py() or 0.0
     if unparsed_parts:
         write_parquet(pa.concat_tables(unparsed_parts), out_dir / f"unparsed-{index:05d}.parquet")
+    if spec.area_column and delivered.rows:
+        refuse_implausible_area(path, out_dir / f"part-{index:05d}.parquet", spec.area_column, delivered.units[spec.area_column])
     return delivered, area, unparsed_cells
+
+
+# What a land-survey parcel can measure, in m²: a median outside this says the unit is wrong.
+PLAUSIBLE_MEDIAN_M2 = (1.0, 1_000_000.0)
+_UNIT_NAMES = {"m2": "m²", "mu": "亩", "ha": "公顷"}
+
+
+def refuse_implausible_area(path: Path, part: Path, column: str, unit: str) -> None:
+    """Stop a file whose median parcel area, after conversion, no parcel survey would give.
+
+    A wrong unit (hectares declared as m², m² headed 亩) changes every figure by 666 or 10,000 times
+    (1 公顷 = 10,000 m² = 15 亩, DOMAIN §4); the median (DuckDB, over the written part) is robust to the
+    file's few odd parcels, which validation rejects one by one.
+    """
+    with connect(memory_limit="400MB") as con:
+        median, = con.execute(
+            f"SELECT median({column}) FROM read_parquet($part) WHERE {column} > 0", {"part": str(part)}
+        ).fetchone()
+    low, high = PLAUSIBLE_MEDIAN_M2
+    if median is None or low <= median <= high:
+        return
+    delivered = median / float(Decimal(AREA_FACTORS[unit]))
+    likely = [
+        f"{_UNIT_NAMES[u]} (median {delivered * float(Decimal(f)):,.2f} m²)"
+        for u, f in AREA_FACTORS.items()
+        if u != unit and low <= delivered * float(Decimal(f)) <= high
+    ]
+    suggestion = f"; the values look like {' or '.join(likely)}: put the unit in the header (面积(亩)) or use --area-unit" if likely else ""
+    raise InputFileError(
+        path,
+        f"column {column}: median parcel area {median:,.4g} m² (read as {_UNIT_NAMES[unit]}) is outside the plausible "
+        f"{low:,.0f}–{high:,.0f} m²{suggestion} / 面积单位可能有误",
+    )
 
 
 def _resolve_units(path: Path, spec: CategorySpec, header_units: dict[str, str], declared_area_unit: str) -> dict[str, str]:
@@ -151,8 +226,13 @@ def canonicalise(
     units: dict[str, str],
     first_row_id: int,
     source_file: str,
+    workbook: bool = False,
 ) -> tuple[pa.Table, pa.Table | None]:
-    """One batch in the file's own columns → canonical typed columns + the cells that did not parse."""
+    """One batch in the file's own columns → canonical typed columns + the cells that did not parse.
+
+    A cell holding an Excel error value (any file), or a formula without its saved value (workbooks),
+    is not parsed: it becomes null and is listed with why, whatever its column's kind.
+    """
     by_canonical = {canonical: header for header, canonical in mapping.items()}
     n = batch.num_rows
     row_ids = pa.array(range(first_row_id, first_row_id + n), pa.int64())
@@ -164,6 +244,9 @@ def canonicalise(
             arrays.append(pa.nulls(n, ARROW_TYPES[column.kind]))
             continue
         raw = batch.column(header)
+        problems = cleaning.cell_problems(raw, formulas=workbook)
+        if problems is not None:
+            raw = pc.if_else(problems[0], pa.scalar(None, pa.string()), raw)
         values, bad = _parse(column.kind, column.name, raw)
         if column.kind == "area":
             values = cleaning.scale(values, AREA_FACTORS[units[column.name]])
@@ -171,19 +254,28 @@ def canonicalise(
             values = cleaning.scale(values, VOLUME_FACTORS[units[column.name]])
         arrays.append(values)
         if bad is not None and pc.any(bad).as_py():
+            unparsed_parts.append(_unparsed(row_ids, bad, column.name, cleaning.normalise_text(raw), "parse"))
+        if problems is not None:
+            mask, why = problems
             unparsed_parts.append(
-                pa.table(
-                    {
-                        "_row_id": pc.filter(row_ids, bad),
-                        "column": pa.repeat(pa.scalar(column.name, pa.string()), pc.sum(bad).as_py()),
-                        "value": pc.filter(cleaning.normalise_text(raw), bad),
-                    }
-                )
+                _unparsed(row_ids, mask, column.name, pc.utf8_trim_whitespace(batch.column(header)), pc.filter(why, mask))
             )
     arrays += [row_ids, pa.repeat(pa.scalar(source_file, pa.string()), n), batch.column("_source_row")]
     table = pa.Table.from_arrays(arrays, schema=ingested_schema(spec))
     unparsed = pa.concat_tables(unparsed_parts) if unparsed_parts else None
     return table, unparsed
+
+
+UNPARSED_SCHEMA = pa.schema([("_row_id", pa.int64()), ("column", pa.string()), ("value", pa.string()), ("check", pa.string())])
+
+
+def _unparsed(row_ids: pa.Array, mask: pa.Array, column: str, text: pa.Array, check) -> pa.Table:
+    n = pc.sum(mask).as_py()
+    checks = pa.repeat(pa.scalar(check, pa.string()), n) if isinstance(check, str) else check
+    return pa.Table.from_arrays(
+        [pc.filter(row_ids, mask), pa.repeat(pa.scalar(column, pa.string()), n), pc.filter(text, mask), checks],
+        schema=UNPARSED_SCHEMA,
+    )
 
 
 def _parse(kind: str, name: str, raw: pa.Array) -> tuple[pa.Array, pa.Array | None]:

@@ -585,8 +585,9 @@ def _add_unparsed(lines: pd.DataFrame, unparsed: pd.DataFrame, frame: pd.DataFra
     here = unparsed[unparsed["_row_id"].isin(frame.index)]
     if here.empty:
         return lines
+    check = here["check"] if "check" in here else "parse"  # why the cell was not read (Excel error, formula …)
     typed = pd.DataFrame(
-        {"_row_id": here["_row_id"], "column": here["column"], "value": here["value"], "rule": "type", "check": "parse"}
+        {"_row_id": here["_row_id"], "column": here["column"], "value": here["value"], "rule": "type", "check": check}
     )
     key = lines["_row_id"].astype(str) + "\x1f" + lines["column"].astype(str)
     shadowed = key.isin(typed["_row_id"].astype(str) + "\x1f" + typed["column"])
