@@ -420,3 +420,29 @@ def opening_mismatches(balance_path: Path, previous_ledger: Path, kind: str) -> 
         # the ledger's '亩' rows are the Excel view of the area; the balance keeps hectares
         indicator_ok = "indicator <> 'area_mu'" if kind == "physical" else "true"
         return con.execute(query.replace("indicator_ok", indicator_ok), {"b": str(balance_path), "l": str(previous_ledger)}).fetchall()
+
+
+def transition_mismatches(layout: YearLayout) -> list[tuple]:
+    """County × land class where the matrix's row (from) differs from last year's base-map area, or its
+    column (to) from this year's (exact m²). Empty when the matrix adds up."""
+    query = """
+        WITH m AS (SELECT * FROM read_parquet($m) WHERE region_level = 'county' AND classification = 'class'),
+        rows_ AS (SELECT region_code, from_class AS land_class, sum(area_m2) AS area FROM m
+                  WHERE from_class <> '(new)' GROUP BY ALL),
+        cols AS (SELECT region_code, to_class AS land_class, sum(area_m2) AS area FROM m
+                 WHERE to_class <> '(removed)' GROUP BY ALL),
+        s0 AS (SELECT region_code, land_class, sum(area_m2) AS area FROM read_parquet($l0)
+               WHERE parcel_id IS NOT NULL GROUP BY ALL),
+        s1 AS (SELECT region_code, land_class, sum(area_m2) AS area FROM read_parquet($l1)
+               WHERE parcel_id IS NOT NULL GROUP BY ALL)
+        SELECT region_code, 'from', land_class, r.area, s0.area FROM rows_ r FULL JOIN s0 USING (region_code, land_class)
+        WHERE r.area IS DISTINCT FROM s0.area
+        UNION ALL
+        SELECT region_code, 'to', land_class, c.area, s1.area FROM cols c FULL JOIN s1 USING (region_code, land_class)
+        WHERE c.area IS DISTINCT FROM s1.area
+        ORDER BY ALL LIMIT 20
+    """
+    previous = YearLayout(layout.output_dir, layout.year - 1)
+    with connect() as con:
+        return con.execute(query, {"m": str(layout.land_transitions), "l0": str(previous.valued("land")),
+                                   "l1": str(layout.valued("land"))}).fetchall()
