@@ -113,6 +113,29 @@ def test_split_parcel_is_removed_and_its_children_new(two_years):
     assert rows == [("(new)", "0103", D("3000.00")), ("0103", "(removed)", D("3000.00"))]
 
 
+def test_parcel_becoming_collective_is_removed_from_the_state_ledger(two_years):
+    this = two_years[1]
+    cell = physical(this, "140107", "land", "01", "area")
+    assert (cell["opening"], cell["closing"], flows(cell)) == (D("0.10"), D("0.00"), {"reductions_removed": D("0.10")})
+    assert q("SELECT from_class, to_class, area_m2 FROM read_parquet($p) WHERE region_code = '140107' "
+             "AND classification = 'class'", p=this.land_transitions) == [("0101", "(removed)", D("1000.00"))]
+
+
+def test_balance_sheets_in_english(two_years):
+    from assets_pipeline.report import CoverInfo, write_report
+
+    this = two_years[1]
+    write_report(this, CoverInfo(year=2023, province_code="140000", province_name="山西省", run_time="-", run_id="-"),
+                 lang="en")
+    sheet = read_balance_sheet(this.report(), "minerals", lang="en")
+    assert sheet["value"]["Total"] == {"opening": D("1920.00"), "volume_change": D("-179.40"),
+                                       "revaluation": D("36.00"), "closing": D("1776.60")}
+    proved = next(v for k, v in sheet["physical"].items() if k.startswith("Coal, Proved"))
+    assert (proved["reductions_extracted"], proved["reductions_reclassified_out"]) == (D("10.00"), D("90.00"))
+    groups = read_transition_sheet(this.report(), lang="en")["group"]
+    assert groups[0][0] == "from \\ to" and groups[-1][0] == "Total"
+
+
 def test_price_rise_without_volume_change_is_pure_revaluation(two_years):
     this = two_years[1]
     # D003 coal, measured: 50 万吨 × recovery 0.8 × 120,000 → 126,000 元/万吨

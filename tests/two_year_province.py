@@ -4,6 +4,7 @@ Two counties of Taiyuan (140105 小店区, 140106 迎泽区); each change of the
 
 * land parcel 1401060000000001 changes class 0103 旱地 → 0201 果园 (2,000 m²): reclassification;
 * land parcel 1401050000000002 (0103, 3,000 m²) is split into ...0003 (1,000 m²) and ...0004 (2,000 m²);
+* land parcel 1401070000000001 (0101, 1,000 m², county 140107) becomes collective;
 * forest sub-compartments F1 (stock 100 → 110 m³: growth) and F2 (200 → 50 m³: harvest), larch, planted
   by nature (origin 1), near-mature (age 4), priced per m³: 700 元 in 2022, 714 元 in 2023; their land
   (10,000 + 20,000 m² of 0301) is priced 2,400 → 2,448 元/亩;
@@ -25,6 +26,7 @@ LAND = {
         "1401050000000011,140105,0301,20000,10",
         "1401050000000020,140105,0404,5000,10",  # base parcels of the grassland and wetland polygons
         "1401050000000021,140105,1106,2500,10",
+        "1401070000000001,140107,0101,1000,20",
     ],
     2023: [
         "1401060000000001,140106,0201,2000,10",
@@ -34,6 +36,7 @@ LAND = {
         "1401050000000011,140105,0301,20000,10",
         "1401050000000020,140105,0404,5000,10",
         "1401050000000021,140105,1106,2500,10",
+        "1401070000000001,140107,0101,1000,30",  # now collective: leaves the state ledger
     ],
 }
 FOREST_HEADER = ("parcel_id,base_parcel_id,region_code,land_class,area_m2,land_ownership,tree_ownership,forest_type,"
