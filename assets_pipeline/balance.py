@@ -350,18 +350,14 @@ def build_land_transitions(layout: YearLayout, out_path: Path) -> bool:
     """Write ``land_transitions.parquet``: area from each land class (and land group) last year to each this
     year, per county rolled up to city and province (m² exact, 公顷 published). No rows in the first year."""
     previous = previous_layout(layout)
-    if previous is not None and not previous.valued("land").exists():
-        previous = None
+    has_previous = previous is not None and previous.valued("land").exists() and layout.valued("land").exists()
     with connect(layout.stages / "duckdb_tmp") as con:
-        if previous is not None and layout.valued("land").exists():
+        if has_previous:
             _open(con, layout, previous, ["land"])
-            sql = _transitions_sql()
-        else:
-            sql = TRANSITIONS_EMPTY
-            previous = None
         with atomic_path(out_path) as tmp:
-            con.execute(f"COPY ({sql}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
-    return previous is not None
+            con.execute(f"COPY ({_transitions_sql() if has_previous else TRANSITIONS_EMPTY}) TO '{sql_path(tmp)}' "
+                        "(FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
+    return has_previous
 
 
 IDENTITY_CHECKS = {
