@@ -36,7 +36,9 @@ Derived by comparing this year's valued rows with last year's, row by row, by id
   exact to 10⁻¹⁰ 元 and the volume change takes the remainder, so the identity is exact by construction.
   Rows without a comparable price (new, removed, moved to another cell, priced on another basis — e.g. a
   stand priced per 亩 last year and per m³ this year — or with no quantity this year) have no revaluation:
-  their whole change is volume change (a removed row: −opening, at last year's price).
+  their whole change is volume change (a removed row: −opening, at last year's price). As in the value
+  ledger, only valued rows carry a value: a row priced last year and unpriced this year leaves the value
+  account as a volume change (and is listed in ``unpriced.parquet``).
 
 * **publication** (DOMAIN §5, "tables must add up as printed"): a county cell's opening, closing and each
   flow are its exact sums rounded half-up to 2 decimals; ``other_changes_in_volume`` (physical) and
@@ -411,8 +413,10 @@ def opening_mismatches(balance_path: Path, previous_ledger: Path, kind: str) -> 
     """
     with connect() as con:
         has_opening = con.execute("SELECT bool_or(has_opening) FROM read_parquet($b)", {"b": str(balance_path)}).fetchone()[0]
-        if not has_opening or not Path(previous_ledger).exists():
+        if not has_opening:
             return []
+        if not Path(previous_ledger).exists():
+            return [(f"last year's ledger {previous_ledger} is missing", None, None)]
         # the ledger's '亩' rows are the Excel view of the area; the balance keeps hectares
         indicator_ok = "indicator <> 'area_mu'" if kind == "physical" else "true"
         return con.execute(query.replace("indicator_ok", indicator_ok), {"b": str(balance_path), "l": str(previous_ledger)}).fetchall()

@@ -202,6 +202,14 @@ def test_a_broken_account_is_caught(two_years, tmp_path):
     q(f"COPY (SELECT * REPLACE (CASE WHEN region_level = 'city' THEN revaluation + 0.01 ELSE revaluation END "
       f"AS revaluation) FROM read_parquet('{this.balance_value}')) TO '{broken}' (FORMAT parquet)")
     assert identity_failures(broken, "value")[0] > 0
+    # and an opening that is not last year's closing
+    last = two_years[0]
+    changed = tmp_path / "ledger_value.parquet"
+    q(f"COPY (SELECT * REPLACE (CASE WHEN region_code = '140106' AND category = 'minerals' THEN value_wan_yuan + 0.01 "
+      f"ELSE value_wan_yuan END AS value_wan_yuan) FROM read_parquet('{last.ledger_value}')) TO '{changed}' (FORMAT parquet)")
+    assert opening_mismatches(this.balance_value, last.ledger_value, "value") == []
+    assert [m[:2] for m in opening_mismatches(this.balance_value, changed, "value")] == [("140106", "minerals")]
+    assert opening_mismatches(this.balance_value, tmp_path / "missing.parquet", "value") != []
 
 
 # ------------------------------------------------------------------------------------ three years, Dagster
