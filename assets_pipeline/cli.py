@@ -111,12 +111,34 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _year_range(text: str) -> list[int]:
+    """``2023`` or ``2021-2023`` (inclusive)."""
+    first, _, last = text.partition("-")
+    try:
+        years = list(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"years must be like 2023 or 2021-2023, not {text!r}") from None
+    if not years:
+        raise argparse.ArgumentTypeError(f"empty range of years {text!r}")
+    return years
+
+
+def _each_year(args: argparse.Namespace, selection: str) -> int:
+    """One Dagster run per year, oldest first, so each year's balance accounts find last year's outputs;
+    stops at the first year that fails."""
+    for year in args.years or [args.year]:
+        code = _materialize(year, _settings_config(args), selection)
+        if code:
+            return code
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    return _materialize(args.year, _settings_config(args), "run")
+    return _each_year(args, "run")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    return _materialize(args.year, _settings_config(args), "validate")
+    return _each_year(args, "validate")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -135,7 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def year_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--year", type=int, required=True, help="accounting year, e.g. 2023")
+        which = p.add_mutually_exclusive_group(required=True)
+        which.add_argument("--year", type=int, help="accounting year, e.g. 2023")
+        which.add_argument("--years", type=_year_range, help="several years in order, e.g. 2021-2023 (balance "
+                           "accounts of each year against the one before)")
         p.add_argument("--input-dir", required=True, help="folder with <year>/<category>.<ext> or <year>/<category>/*")
         p.add_argument("--output-dir", required=True, help="folder the year's outputs go to (<output-dir>/<year>/)")
         p.add_argument("--reference-dir", help="reference tables folder (default: the project's reference_tables/)")

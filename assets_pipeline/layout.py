@@ -60,6 +60,19 @@ class YearLayout:
     def ledger_value(self) -> Path:
         return self.root / "ledger_value.parquet"
 
+    # balance accounts against last year (DOMAIN §5), see balance.py
+    @property
+    def balance_physical(self) -> Path:
+        return self.root / "balance_physical.parquet"
+
+    @property
+    def balance_value(self) -> Path:
+        return self.root / "balance_value.parquet"
+
+    @property
+    def land_transitions(self) -> Path:
+        return self.root / "land_transitions.parquet"
+
     @property
     def unpriced(self) -> Path:
         return self.root / "unpriced.parquet"

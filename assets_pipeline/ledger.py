@@ -21,11 +21,40 @@ from .storage import atomic_path
 from .duck import connect, sql_path
 from .valuation import prepare
 
+# indicator, unit (zh), unit (en), the quantity, the category and component it comes from. {valued}: a relation
+# with the valued rows' columns — the rows themselves (the balance accounts, with their ids in {ids}/{ids_v})
+# or their county sums (the ledgers). Every arm casts to one type: DuckDB unifies DECIMAL(38,6) with
+# DECIMAL(38,0) as DECIMAL(38,0), dropping decimals.
+PHYSICAL_INDICATORS_TEMPLATE = """
+    SELECT {ids}category, region_code, item_code, subject, 'area' AS indicator, '公顷' AS unit, 'ha' AS unit_en,
+           CAST(area_m2 * 0.0001 AS DECIMAL(38, 12)) AS quantity
+    FROM {valued} WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')
+    UNION ALL
+    SELECT {ids}category, region_code, item_code, subject, 'area_mu', '亩', 'mu', CAST(area_m2 * 0.0015 AS DECIMAL(38, 12))
+    FROM {valued} WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')
+    UNION ALL
+    SELECT {ids}category, region_code, item_code, subject, 'stock', '立方米', 'm3', CAST(stock_m3 AS DECIMAL(38, 12))
+    FROM {valued} WHERE category = 'forest' AND component = 'trees' AND stock_m3 IS NOT NULL
+    UNION ALL
+    SELECT {ids}category, region_code, item_code, subject, 'bamboo_stems', '株', 'stems', CAST(bamboo_stems AS DECIMAL(38, 12))
+    FROM {valued} WHERE category = 'forest' AND component = 'trees' AND bamboo_stems IS NOT NULL
+    UNION ALL
+    SELECT {ids}category, region_code, item_code, subject, 'hay_yield', '吨', 't', CAST(hay_t AS DECIMAL(38, 12))
+    FROM {valued} WHERE category = 'grassland'
+    UNION ALL
+    SELECT {ids}category, region_code, item_code, subject, 'volume', '万立方米', '10^4 m3', CAST(volume_m3 * 0.0001 AS DECIMAL(38, 12))
+    FROM {valued} WHERE category = 'water'
+    UNION ALL
+    SELECT {ids_v}v.category, v.region_code, v.ledger_item, v.subject, 'quantity', m.unit, m.unit_en,
+           CAST(v.quantity AS DECIMAL(38, 12))
+    FROM {valued} v JOIN ref_minerals m ON m.mineral_code = v.item_code WHERE v.category = 'minerals'
+"""
+
 # One pass over the valued rows: per county × category × item × subject × component, the sums of every
-# quantity and of the value. The indicators below are read off these sums; scaling a sum (m² → 公顷) is exact,
-# so it equals the sum of the scaled rows, and the rows are scanned once however many indicators there are.
+# quantity and of the value. The ledgers read their indicators off these sums; scaling a sum (m² → 公顷) is
+# exact, so it equals the sum of the scaled rows, and the rows are scanned once however many indicators there are.
 COUNTY_SUMS = """
-    SELECT category, region_code, ledger_item AS item_code, subject, component,
+    SELECT category, region_code, item_code, ledger_item, subject, component,
            CAST(sum(area_m2) AS DECIMAL(38, 2)) AS area_m2,
            CAST(sum(stock_m3) AS DECIMAL(38, 4)) AS stock_m3,
            CAST(sum(bamboo_stems) AS DECIMAL(38, 0)) AS bamboo_stems,
@@ -36,33 +65,7 @@ COUNTY_SUMS = """
            count(*) FILTER (WHERE status = 'valued') AS rows_valued
     FROM valued GROUP BY ALL
 """
-
-# indicator, unit (zh), unit (en), the quantity read off the county sums, the category and component it comes from.
-# Every arm casts to one type: DuckDB unifies DECIMAL(38,6) with DECIMAL(38,0) as DECIMAL(38,0), dropping decimals.
-PHYSICAL_INDICATORS = """
-    SELECT category, region_code, item_code, subject, 'area' AS indicator, '公顷' AS unit, 'ha' AS unit_en,
-           CAST(area_m2 * 0.0001 AS DECIMAL(38, 12)) AS quantity
-    FROM county_sums WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')
-    UNION ALL
-    SELECT category, region_code, item_code, subject, 'area_mu', '亩', 'mu', CAST(area_m2 * 0.0015 AS DECIMAL(38, 12))
-    FROM county_sums WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')
-    UNION ALL
-    SELECT category, region_code, item_code, subject, 'stock', '立方米', 'm3', CAST(stock_m3 AS DECIMAL(38, 12))
-    FROM county_sums WHERE category = 'forest' AND component = 'trees' AND stock_m3 IS NOT NULL
-    UNION ALL
-    SELECT category, region_code, item_code, subject, 'bamboo_stems', '株', 'stems', CAST(bamboo_stems AS DECIMAL(38, 12))
-    FROM county_sums WHERE category = 'forest' AND component = 'trees' AND bamboo_stems IS NOT NULL
-    UNION ALL
-    SELECT category, region_code, item_code, subject, 'hay_yield', '吨', 't', hay_t
-    FROM county_sums WHERE category = 'grassland'
-    UNION ALL
-    SELECT category, region_code, item_code, subject, 'volume', '万立方米', '10^4 m3', CAST(volume_m3 * 0.0001 AS DECIMAL(38, 12))
-    FROM county_sums WHERE category = 'water'
-    UNION ALL
-    SELECT s.category, s.region_code, s.item_code, s.subject, 'quantity', m.unit, m.unit_en, CAST(s.quantity AS DECIMAL(38, 12))
-    FROM county_sums s JOIN ref_minerals m ON m.mineral_code = split_part(s.item_code, '|', 1)
-    WHERE s.category = 'minerals'
-"""
+PHYSICAL_INDICATORS = PHYSICAL_INDICATORS_TEMPLATE.format(valued="county_sums", ids="", ids_v="")
 
 ITEM_NAMES = """
     SELECT 'land' AS category, land_class AS item_code, name_zh, name_en FROM ref_land_classes
@@ -75,6 +78,26 @@ ITEM_NAMES = """
               FROM ref_minerals m CROSS JOIN ref_resource_classes r
 """
 
+
+
+def roll_up_levels(dims: str, measures: list[str], county: str = "county_pub") -> str:
+    """CTEs ``city_pub``, ``province_pub`` and ``all_levels`` over a CTE of county cells: a city's cell is
+    the sum of its counties' cells, the province's the sum of its cities' — for every measure, so a total
+    of published cells is the sum of published cells (DOMAIN §5, "tables must add up as printed")."""
+    sums = ", ".join(f"sum(c.{m}) AS {m}" for m in measures)
+    return f"""city_pub AS (
+        SELECT {dims}, r.parent_code AS region_code, {sums}
+        FROM {county} c JOIN ref_admin_divisions r USING (region_code) GROUP BY ALL
+    ),
+    province_pub AS (
+        SELECT {dims}, r.parent_code AS region_code, {sums}
+        FROM city_pub c JOIN ref_admin_divisions r USING (region_code) GROUP BY ALL
+    ),
+    all_levels AS (
+        SELECT * FROM {county} UNION ALL BY NAME SELECT * FROM city_pub UNION ALL BY NAME SELECT * FROM province_pub
+    )"""
+
+
 # County cells published by rounding; cities and the province are sums of published cells.
 ROLL_UP = """
     WITH county AS (
@@ -82,17 +105,7 @@ ROLL_UP = """
         FROM cells GROUP BY ALL
     ),
     county_pub AS (SELECT *, round(exact, 2) AS published FROM county),
-    city_pub AS (
-        SELECT {dims}, r.parent_code AS region_code, sum(c.exact) AS exact, sum(c.published) AS published
-        FROM county_pub c JOIN ref_admin_divisions r USING (region_code) GROUP BY ALL
-    ),
-    province_pub AS (
-        SELECT {dims}, r.parent_code AS region_code, sum(c.exact) AS exact, sum(c.published) AS published
-        FROM city_pub c JOIN ref_admin_divisions r USING (region_code) GROUP BY ALL
-    ),
-    all_levels AS (
-        SELECT * FROM county_pub UNION ALL BY NAME SELECT * FROM city_pub UNION ALL BY NAME SELECT * FROM province_pub
-    )
+    {levels}
     SELECT CAST($year AS INTEGER) AS year, a.region_code, d.name AS region_name, d.level AS region_level,
            d.parent_code, {dims_a}, n.name_zh AS item_name, n.name_en AS item_name_en, s.name_zh AS subject_name,
            CAST(a.published AS DECIMAL(38, 2)) AS {published}, CAST(a.exact AS DECIMAL(38, 16)) AS {exact}
@@ -104,18 +117,38 @@ ROLL_UP = """
 """
 
 
-def _valued_view(con: duckdb.DuckDBPyConnection, layout: YearLayout, categories) -> None:
+# Row identity across years (DOMAIN §5 balance accounts): parcels by parcel_id, mineral rows by
+# deposit × mineral × resource class, water by county × basin × source. The lineage key says which rows
+# are "the same asset" under another item: a parcel id (land: also outside the land category, see
+# balance.py), a deposit × mineral whatever its resource class.
+BALANCE_COLUMNS = """
+    CASE category WHEN 'minerals' THEN deposit_id || '|' || item_code || '|' || resource_class
+                  WHEN 'water' THEN region_code || '|' || coalesce(basin, '') || '|' || item_code
+                  ELSE parcel_id END AS balance_id,
+    CASE category WHEN 'minerals' THEN deposit_id || '|' || item_code
+                  WHEN 'water' THEN region_code || '|' || coalesce(basin, '') || '|' || item_code
+                  ELSE parcel_id END AS lineage_key
+"""
+ROW_COLUMNS = ("area_m2", "stock_m3", "bamboo_stems", "hay_t", "volume_m3", "quantity", "resource_class",
+               "parcel_id", "deposit_id", "basin", "annual_extraction", "land_class", "priced_on")
+
+
+def _valued_view(con: duckdb.DuckDBPyConnection, layout: YearLayout, categories, name: str = "valued") -> None:
+    """``<name>``: the year's in-scope valued rows (valued or unpriced); ``<name>_rows``: every row of the
+    valued files, excluded ones too (the land file's rows of other categories complete the base map)."""
     paths = [str(layout.valued(c)) for c in categories if layout.valued(c).exists()]
-    con.register("valued_all", con.read_parquet(paths, union_by_name=True))
-    columns = {row[0] for row in con.execute("DESCRIBE valued_all").fetchall()}
+    con.register(f"{name}_all", con.read_parquet(paths, union_by_name=True))
+    columns = {row[0] for row in con.execute(f"DESCRIBE {name}_all").fetchall()}
     # minerals are itemised by mineral × resource class (DOMAIN §5)
     ledger_item = "item_code || coalesce('|' || resource_class, '')" if "resource_class" in columns else "item_code"
-    extra = ", ".join(f"NULL AS {c}" for c in ("area_m2", "stock_m3", "bamboo_stems", "hay_t", "volume_m3", "quantity", "resource_class") if c not in columns)
+    extra = ", ".join(f"NULL AS {c}" for c in ROW_COLUMNS if c not in columns)
     con.execute(
-        f"CREATE TEMP VIEW valued AS SELECT *, {ledger_item} AS ledger_item{', ' + extra if extra else ''} "
-        "FROM valued_all WHERE status IN ('valued', 'unpriced')"
+        f"CREATE OR REPLACE TEMP VIEW {name}_filled AS SELECT *, {ledger_item} AS ledger_item{', ' + extra if extra else ''} "
+        f"FROM {name}_all"
     )
-    con.execute(f"CREATE TEMP VIEW item_names AS {ITEM_NAMES}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name}_rows AS SELECT *, {BALANCE_COLUMNS} FROM {name}_filled")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_rows WHERE status IN ('valued', 'unpriced')")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW item_names AS {ITEM_NAMES}")
 
 
 def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, categories=CATEGORIES) -> None:
@@ -129,19 +162,21 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
             dims="category, item_code, subject, indicator, unit, unit_en",
             dims_a="a.category, a.item_code, a.subject, a.indicator, a.unit, a.unit_en",
             published="quantity", exact="quantity_unrounded", order_extra=", a.indicator",
+            levels=roll_up_levels("category, item_code, subject, indicator, unit, unit_en", ["exact", "published"]),
         )
         with atomic_path(physical_path) as tmp:
             con.execute(f"COPY ({physical}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
         con.execute("DROP VIEW cells")
         # values are published in 万元; unpriced rows carry no value and are reported apart (unpriced.parquet)
         con.execute(
-            "CREATE TEMP VIEW cells AS SELECT category, item_code, subject, component, region_code, "
+            "CREATE TEMP VIEW cells AS SELECT category, ledger_item AS item_code, subject, component, region_code, "
             "value_yuan * 0.0001 AS amount FROM county_sums WHERE rows_valued > 0"
         )
         value = ROLL_UP.format(
             dims="category, item_code, subject, component",
             dims_a="a.category, a.item_code, a.subject, a.component",
             published="value_wan_yuan", exact="value_wan_yuan_unrounded", order_extra=", a.component",
+            levels=roll_up_levels("category, item_code, subject, component", ["exact", "published"]),
         )
         with atomic_path(value_path) as tmp:
             con.execute(f"COPY ({value}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})

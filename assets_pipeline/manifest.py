@@ -81,6 +81,7 @@ def build_manifest(layout: YearLayout, settings, run_id: str) -> dict:
         "packages": {p: importlib.metadata.version(p) for p in PACKAGES},
         "rows": rows,
         "totals": _totals(layout),
+        "balance": _records(layout, "balance", ("physical", "value", "land_transitions")),
     }
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
     return {

@@ -1,5 +1,5 @@
 -- model:   forest
--- version: 1.1.0
+-- version: 1.2.0
 -- method:  forest land and standing trees valued separately, DOMAIN §4
 --
 -- land part  (component 'land',  state land only):  area_m2 × 0.0015 × forest-land price (元/亩)
@@ -77,7 +77,7 @@ bamboo_prices AS (
 ),
 
 land_part AS (
-    SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.land_class, 'land' AS component,
+    SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.land_class, 'land' AS component,
            s.area_m2, NULL::DOUBLE AS stock_m3, NULL::BIGINT AS bamboo_stems,
            'ref_forest_land_prices' AS price_table,
            'region=' || coalesce(lp.price_region, '') || ' class=' || s.land_class || ' grade=' || coalesce(lp.price_grade, '')
@@ -91,7 +91,7 @@ land_part AS (
     WHERE s.land_is_state
 ),
 tree_part AS (
-    SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.land_class, 'trees' AS component,
+    SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.land_class, 'trees' AS component,
            s.area_m2, s.stock_m3, s.bamboo_stems,
            CASE WHEN s.species_group = 'bamboo' THEN 'ref_bamboo_prices' ELSE 'ref_timber_prices' END AS price_table,
            CASE WHEN s.species_group = 'bamboo' THEN 'region=' || coalesce(bp.price_region, '')
@@ -126,6 +126,7 @@ SELECT
     _row_id, _source_file, _source_row,
     'forest'                                          AS category,
     region_code,
+    parcel_id,
     regexp_replace(land_class, 'K$', '')              AS item_code,
     component,
     CASE WHEN price IS NULL OR factor_unit IS NULL OR priced_quantity IS NULL THEN 'unpriced' ELSE 'valued' END AS status,

@@ -1,5 +1,5 @@
 -- model:   grassland
--- version: 1.1.0
+-- version: 1.2.0
 -- method:  area × grassland price, DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion (元/亩: 0.0015) × price
@@ -44,6 +44,7 @@ SELECT
     _row_id, _source_file, _source_row,
     'grassland'                                       AS category,
     region_code,
+    parcel_id,
     grassland_type                                    AS item_code,
     'land'                                            AS component,
     CASE WHEN price IS NULL OR factor_unit IS NULL THEN 'unpriced' ELSE 'valued' END AS status,

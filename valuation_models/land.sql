@@ -1,5 +1,5 @@
 -- model:   land
--- version: 1.2.0
+-- version: 1.3.0
 -- method:  基准地价系数修正法 (base land price coefficient correction), DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion × base price × date correction
@@ -157,6 +157,8 @@ SELECT
     _row_id, _source_file, _source_row,
     'land'                                                          AS category,
     region_code,
+    parcel_id,
+    class_stem                                                      AS land_class,
     coalesce(class_level1, class_stem)                              AS item_code,
     'land'                                                          AS component,
     CASE

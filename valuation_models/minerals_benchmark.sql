@@ -1,5 +1,5 @@
 -- model:   minerals_benchmark
--- version: 1.0.1
+-- version: 1.1.1
 -- method:  market benchmark price of the mining-right transfer income (矿业权出让收益市场基准价), DOMAIN §4
 --
 -- value (元) = quantity × recovery coefficient of its resource class × benchmark price (元 per unit of the mineral)
@@ -51,6 +51,7 @@ SELECT
          WHEN price_unit <> '元/' || mineral_unit THEN 'price unit ' || price_unit || ' does not match ' || mineral_unit
     END                                               AS status_reason,
     CAST(quantity AS DECIMAL(24, 6))                  AS quantity,
+    CAST(annual_extraction AS DECIMAL(24, 6))         AS annual_extraction,
     mineral_unit                                      AS quantity_unit,
     'ref_mineral_benchmark_prices'                    AS price_table,
     'region=' || coalesce(price_region, '') || ' mineral=' || mineral_code || ' class=' || resource_class AS price_key,

@@ -1,0 +1,114 @@
+"""The year's balance accounts and land-use transition matrix (DOMAIN §5), derived against LAST year's
+partition: the asset graph shows the dependency across years, and blocking checks guard the identities."""
+
+import dagster as dg
+import pyarrow.parquet as pq
+
+from ..balance import build_balance, build_land_transitions, identity_failures, opening_mismatches, transition_mismatches
+from ..categories import CATEGORIES
+from ..duck import connect
+from ..layout import YearLayout
+from ..metadata import markdown_table, table_schema
+from ..partitions import accounting_years
+from ..readers import sha256_of
+from ..settings import AccountsSettings
+from ..storage import write_json
+from .valuation_assets import valued_key
+
+BALANCE_PHYSICAL = dg.AssetKey(["balance", "physical"])
+BALANCE_VALUE = dg.AssetKey(["balance", "value"])
+LAND_TRANSITIONS = dg.AssetKey(["balance", "land_transitions"])
+BALANCE_KEYS = [BALANCE_PHYSICAL, BALANCE_VALUE, LAND_TRANSITIONS]
+
+# last year's partition of an asset; the first year of the accounts has none. This year's valued rows come
+# in through this year's ledgers (one partition mapping per upstream asset in a multi-asset).
+LAST_YEAR = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True)
+
+
+def _last_year(key: dg.AssetKey) -> dg.AssetDep:
+    return dg.AssetDep(key, partition_mapping=LAST_YEAR)
+
+
+_THIS_YEAR_LEDGERS = [dg.AssetKey(["ledger", "physical"]), dg.AssetKey(["ledger", "value"])]
+_LAST_YEAR_VALUED = [_last_year(valued_key(c)) for c in CATEGORIES]
+
+
+@dg.multi_asset(
+    name="balance",
+    specs=[
+        dg.AssetSpec(BALANCE_PHYSICAL, deps=[*_THIS_YEAR_LEDGERS, *_LAST_YEAR_VALUED], group_name="balance",
+                     kinds={"duckdb", "parquet"},
+                     description="balance_physical.parquet: opening, additions and reductions by kind (new, "
+                     "reclassified, increase/decrease, discovered, removed, extracted, other changes in volume) and "
+                     "closing per region × category × item × subject × indicator, against last year (DOMAIN §5)."),
+        dg.AssetSpec(BALANCE_VALUE, deps=[*_THIS_YEAR_LEDGERS, *_LAST_YEAR_VALUED], group_name="balance",
+                     kinds={"duckdb", "parquet"},
+                     description="balance_value.parquet: opening, volume change, revaluation and closing in 万元 per "
+                     "region × category × item × subject × component; revaluation q0·(p1−p0) row by row (DOMAIN §5)."),
+        dg.AssetSpec(LAND_TRANSITIONS, deps=[_THIS_YEAR_LEDGERS[0], _last_year(valued_key("land"))],
+                     group_name="balance",
+                     kinds={"duckdb", "parquet"},
+                     description="land_transitions.parquet: 土地利用转移矩阵, area from each land class and group last "
+                     "year to each this year over the base map, parcels matched by id."),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec("account_adds_up", asset=BALANCE_PHYSICAL, blocking=True,
+                          description="every cell (county, city, province): opening + additions − reductions = closing "
+                          "as published; additions and reductions are the sums of their kinds"),
+        dg.AssetCheckSpec("opening_equals_last_closing", asset=BALANCE_PHYSICAL, blocking=True,
+                          description="published opening = last year's published closing of the same cell"),
+        dg.AssetCheckSpec("account_adds_up", asset=BALANCE_VALUE, blocking=True,
+                          description="every cell: opening + volume change + revaluation = closing as published, "
+                          "and exactly in the unrounded figures"),
+        dg.AssetCheckSpec("opening_equals_last_closing", asset=BALANCE_VALUE, blocking=True,
+                          description="published opening = last year's published closing (ledger value) of the same cell"),
+        dg.AssetCheckSpec("rows_and_columns_add_up", asset=LAND_TRANSITIONS, blocking=True,
+                          description="per county and land class: the row adds up to last year's area, the column "
+                          "to this year's (m², exact)"),
+    ],
+    partitions_def=accounting_years,
+)
+def balance(context: dg.AssetExecutionContext, settings: AccountsSettings):
+    layout = YearLayout(settings.output_path(), int(context.partition_key))
+    last = YearLayout(layout.output_dir, layout.year - 1)
+    has_opening = build_balance(layout, layout.balance_physical, layout.balance_value)
+    has_transitions = build_land_transitions(layout, layout.land_transitions)
+    if not has_opening:
+        context.log.info(f"{layout.year}: no valued rows of {layout.year - 1}, so the balance accounts have no opening")
+    outputs = {"physical": (BALANCE_PHYSICAL, layout.balance_physical), "value": (BALANCE_VALUE, layout.balance_value),
+               "land_transitions": (LAND_TRANSITIONS, layout.land_transitions)}
+    with connect() as con:
+        for name, (key, path) in outputs.items():
+            rows = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(path)}).fetchone()[0]
+            write_json({"file": path.name, "sha256": sha256_of(path), "rows": rows,
+                        "has_opening": has_transitions if name == "land_transitions" else has_opening},
+                       layout.record("balance", name))
+            metadata = {"dagster/row_count": rows, "path": dg.MetadataValue.path(str(path)),
+                        "dagster/column_schema": table_schema(pq.read_schema(path)),
+                        "has_opening": has_transitions if name == "land_transitions" else has_opening}
+            if name == "value":
+                totals = con.execute(
+                    "SELECT category, sum(opening), sum(volume_change), sum(revaluation), sum(closing) "
+                    "FROM read_parquet($p) WHERE region_level = 'province' GROUP BY ALL ORDER BY ALL", {"p": str(path)}
+                ).fetchall()
+                metadata["province_万元"] = dg.MetadataValue.md(markdown_table(
+                    ["category", "opening", "volume change", "revaluation", "closing"],
+                    [(c, *(f"{v:,.2f}" if v is not None else "—" for v in r)) for c, *r in totals]))
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+    for name, key, ledger in (("physical", BALANCE_PHYSICAL, last.ledger_physical), ("value", BALANCE_VALUE, last.ledger_value)):
+        broken, cells = identity_failures(outputs[name][1], name)
+        yield dg.AssetCheckResult(check_name="account_adds_up", asset_key=key, passed=broken == 0,
+                                  metadata={"cells": cells, "cells_not_adding_up": broken})
+        mismatches = opening_mismatches(outputs[name][1], ledger, name)
+        yield dg.AssetCheckResult(
+            check_name="opening_equals_last_closing", asset_key=key, passed=not mismatches,
+            metadata={"has_opening": has_opening, "first_mismatches": dg.MetadataValue.md(
+                markdown_table(["cell", "opening", "last closing"], [(" ".join(map(str, m[:-2])), str(m[-2]), str(m[-1])) for m in mismatches]))},
+        )
+    wrong = transition_mismatches(layout) if has_transitions else []
+    yield dg.AssetCheckResult(
+        check_name="rows_and_columns_add_up", asset_key=LAND_TRANSITIONS, passed=not wrong,
+        metadata={"has_opening": has_transitions, "first_mismatches": dg.MetadataValue.md(
+            markdown_table(["county", "side", "class", "matrix m²", "survey m²"], [tuple(map(str, w)) for w in wrong]))},
+    )

@@ -1,0 +1,448 @@
+"""Balance accounts (平衡表, DOMAIN §5; SEEA CF Table 5.1): opening, additions, reductions, revaluation, closing.
+
+Derived by comparing this year's valued rows with last year's, row by row, by id (DOMAIN §5):
+
+* **ids** — land, forest, grassland and wetland rows by ``parcel_id``; mineral rows by deposit × mineral ×
+  resource class; water by county × basin × source type (``ledger.BALANCE_COLUMNS``). A row's **cell** is the
+  ledger's: county × category × item × exercising subject (× indicator for quantities, × component for values).
+
+* **physical flows** of a row (one indicator: area, stock, hay yield, volume, mineral quantity):
+
+  - id in both years, same cell: the difference is ``additions_increase`` (area increase, forest growth,
+    upward reappraisal) or ``reductions_decrease`` (area decrease, harvest, downward reappraisal);
+  - id in both years, another cell (class, item, subject or county changed): ``reductions_reclassified_out``
+    of the old cell by last year's quantity, ``additions_reclassified_in`` of the new cell by this year's;
+  - id only last year: ``reductions_reclassified_out`` when the asset is still there under another item (a
+    land parcel still on this year's base map in another category; a deposit × mineral still reported in
+    another resource class), else ``reductions_removed``. A parcel that became collective (DOMAIN §2) leaves
+    the state ledger: it is no longer on the state base map, so it counts as ``reductions_removed``;
+  - id only this year: ``additions_reclassified_in`` when the asset was there last year under another item,
+    else ``additions_discovered`` for minerals (new deposits) and ``additions_new`` for the rest (new parcels,
+    split and merge products);
+  - minerals: ``reductions_extracted`` is the declared ``annual_extraction`` of the row (this year's
+    declaration, else last year's when the row is gone), capped at the opening quantity; it is taken before
+    any other flow of the row, the rest of the row's change is classified as above.
+
+  ``other_changes_in_volume`` is the gap between the flows and the observed difference of the cell; it is
+  zero at the row level (the flows above exhaust the observed change) and in published cells it is what
+  makes the printed account add up after rounding. It is signed and counted in ``additions`` (a negative
+  value lowers them), so **opening + additions − reductions = closing** holds exactly in every cell.
+
+* **value** (万元), per row with quantity q (the quantity its price applies to: area, stock, stems, volume,
+  mineral quantity) and value v: opening v0, closing v1, revaluation q0·p1 − q0·p0 = v1·q0/q1 − v0 and
+  volume change (q1 − q0)·p1 = v1 − v0 − revaluation, so opening + volume change + revaluation = closing
+  exactly, row by row. The only division, v1·q0/q1, is done in 128-bit integers on the exact scaled
+  figures (value at 10⁻¹⁰ 元, quantity at 10⁻⁶), rounded half away from zero at 10⁻¹⁰ 元: the revaluation is
+  exact to 10⁻¹⁰ 元 and the volume change takes the remainder, so the identity is exact by construction.
+  Rows without a comparable price (new, removed, moved to another cell, priced on another basis — e.g. a
+  stand priced per 亩 last year and per m³ this year — or with no quantity this year) have no revaluation:
+  their whole change is volume change (a removed row: −opening, at last year's price). As in the value
+  ledger, only valued rows carry a value: a row priced last year and unpriced this year leaves the value
+  account as a volume change (and is listed in ``unpriced.parquet``).
+
+* **publication** (DOMAIN §5, "tables must add up as printed"): a county cell's opening, closing and each
+  flow are its exact sums rounded half-up to 2 decimals; ``other_changes_in_volume`` (physical) and
+  ``revaluation`` (value) are the published residuals, so opening + additions − reductions = closing and
+  opening + volume change + revaluation = closing hold exactly as printed. A city's cell is the sum of its
+  counties' published cells and the province's the sum of its cities', for every column, so the identities
+  hold there too. Opening is last year's rows summed and rounded exactly as last year's ledger did, so the
+  published opening equals last year's published closing of the same cell. Unrounded figures are kept in the
+  ``*_unrounded`` columns.
+
+* **first year** — with no valued rows of the previous year, ``has_opening`` is false and opening and the
+  flows are null (not zero): the account starts with the closing stock.
+
+The land-use transition matrix (土地利用转移矩阵) is derived the same way over the base map (every state
+land-survey row, whatever its category), see ``build_land_transitions``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .categories import CATEGORIES
+from .duck import connect, sql_path
+from .layout import YearLayout
+from .ledger import PHYSICAL_INDICATORS_TEMPLATE, _valued_view, roll_up_levels
+from .storage import atomic_path
+from .valuation import prepare
+
+ADDITIONS = ["additions_new", "additions_reclassified_in", "additions_increase", "additions_discovered"]
+REDUCTIONS = ["reductions_removed", "reductions_reclassified_out", "reductions_decrease", "reductions_extracted"]
+FLOWS = ADDITIONS + REDUCTIONS
+PHYSICAL_DIMS = ["category", "item_code", "subject", "indicator", "unit", "unit_en"]
+VALUE_DIMS = ["category", "item_code", "subject", "component"]
+NEW_MARKER, REMOVED_MARKER = "(new)", "(removed)"
+
+
+def previous_layout(layout: YearLayout) -> YearLayout | None:
+    """Last year's outputs, if its valued rows exist (else this is the first year of the accounts)."""
+    previous = YearLayout(layout.output_dir, layout.year - 1)
+    return previous if any(previous.valued(c).exists() for c in CATEGORIES) else None
+
+
+def _open(con, layout: YearLayout, previous: YearLayout | None, categories) -> None:
+    prepare(con, layout, {})
+    _valued_view(con, layout, categories, name="valued1")
+    if previous is not None:
+        _valued_view(con, previous, categories, name="valued0")
+
+
+# One row per id × indicator of either year, with both years' cells and quantities side by side.
+PHYSICAL_ROWS = """
+    WITH r0 AS ({rows0}), r1 AS ({rows1}),
+    lineage0 AS (SELECT DISTINCT category, lineage_key FROM valued0_rows),
+    lineage1 AS (SELECT DISTINCT category, lineage_key FROM valued1_rows),
+    joined AS (
+        SELECT coalesce(r0.category, r1.category) AS category,
+               r0.region_code AS region0, r0.item_code AS item0, r0.subject AS subject0, r0.unit AS unit0,
+               r0.unit_en AS unit_en0, r0.quantity AS q0,
+               r1.region_code AS region1, r1.item_code AS item1, r1.subject AS subject1, r1.unit AS unit1,
+               r1.unit_en AS unit_en1, r1.quantity AS q1,
+               coalesce(r0.indicator, r1.indicator) AS indicator,
+               r0.balance_id IS NOT NULL AS had, r1.balance_id IS NOT NULL AS has,
+               r0.balance_id IS NOT NULL AND r1.balance_id IS NOT NULL AND r0.region_code = r1.region_code
+                   AND r0.item_code = r1.item_code AND r0.subject IS NOT DISTINCT FROM r1.subject AS same_cell,
+               l1.lineage_key IS NOT NULL AS continues, l0.lineage_key IS NOT NULL AS continued,
+               CASE WHEN r0.balance_id IS NOT NULL AND coalesce(r0.category, r1.category) = 'minerals'
+                    THEN least(coalesce(r1.annual_extraction, r0.annual_extraction, 0), r0.quantity)
+                    ELSE 0 END AS extracted
+        FROM r0 FULL JOIN r1 ON r0.category = r1.category AND r0.balance_id = r1.balance_id
+                            AND r0.indicator = r1.indicator
+        LEFT JOIN lineage1 l1 ON l1.category = r0.category AND l1.lineage_key = r0.lineage_key
+        LEFT JOIN lineage0 l0 ON l0.category = r1.category AND l0.lineage_key = r1.lineage_key
+    ),
+    -- the same-cell change left after extraction
+    moved AS (SELECT *, CASE WHEN same_cell THEN q1 - q0 + extracted END AS change FROM joined)
+    -- side of last year's cell: opening and reductions (and the change when the cell is the same)
+    SELECT category, region0 AS region_code, item0 AS item_code, subject0 AS subject, indicator, unit0 AS unit,
+           unit_en0 AS unit_en, q0 AS opening, 0 AS closing,
+           0 AS additions_new, 0 AS additions_reclassified_in,
+           CASE WHEN change > 0 THEN change ELSE 0 END AS additions_increase, 0 AS additions_discovered,
+           CASE WHEN NOT has AND NOT continues THEN q0 - extracted ELSE 0 END AS reductions_removed,
+           CASE WHEN (has AND NOT same_cell) OR (NOT has AND continues) THEN q0 - extracted ELSE 0 END
+               AS reductions_reclassified_out,
+           CASE WHEN change < 0 THEN -change ELSE 0 END AS reductions_decrease,
+           extracted AS reductions_extracted
+    FROM moved WHERE had
+    UNION ALL
+    -- side of this year's cell: closing and the additions into it
+    SELECT category, region1, item1, subject1, indicator, unit1, unit_en1, 0, q1,
+           CASE WHEN NOT had AND NOT continued AND category <> 'minerals' THEN q1 ELSE 0 END,
+           CASE WHEN (had AND NOT same_cell) OR (NOT had AND continued) THEN q1 ELSE 0 END,
+           0,
+           CASE WHEN NOT had AND NOT continued AND category = 'minerals' THEN q1 ELSE 0 END,
+           0, 0, 0, 0
+    FROM moved WHERE has
+"""
+
+
+def _physical_rows(year_view: str) -> str:
+    inner = PHYSICAL_INDICATORS_TEMPLATE.format(
+        valued=year_view, ids="balance_id, lineage_key, annual_extraction, ",
+        ids_v="v.balance_id, v.lineage_key, v.annual_extraction, ",
+    )
+    # the '_mu' indicator is the Excel view of the area (DOMAIN §5): the balance keeps hectares only
+    return f"SELECT * FROM ({inner}) WHERE indicator <> 'area_mu'"
+
+
+def _physical_sql(has_previous: bool) -> str:
+    dims = ", ".join(PHYSICAL_DIMS)
+    measures = ["opening", "closing", *FLOWS]
+    if has_previous:
+        rows = PHYSICAL_ROWS.format(rows0=_physical_rows("valued0"), rows1=_physical_rows("valued1"))
+    else:
+        nulls = ", ".join(f"CAST(NULL AS DECIMAL(38, 10)) AS {m}" for m in ["opening", *FLOWS])
+        rows = f"SELECT *, {nulls}, quantity AS closing FROM ({_physical_rows('valued1')})"
+    exact = ", ".join(f"CAST(sum({m}) AS DECIMAL(38, 10)) AS {m}_x" for m in measures)
+    published = ", ".join(f"round({m}_x, 2) AS {m}" for m in measures)
+    additions = " + ".join(ADDITIONS)
+    reductions = " + ".join(REDUCTIONS)
+    return f"""
+        WITH flows AS ({rows}),
+        county AS (SELECT {dims}, region_code, {exact} FROM flows GROUP BY ALL),
+        county_pub AS (
+            SELECT *, closing - opening - ({additions}) + ({reductions}) AS other_changes_in_volume,
+                   closing_x - opening_x - ({" + ".join(m + "_x" for m in ADDITIONS)})
+                       + ({" + ".join(m + "_x" for m in REDUCTIONS)}) AS other_changes_in_volume_x
+            FROM (SELECT *, {published} FROM county)
+        ),
+        {roll_up_levels(dims, [*measures, "other_changes_in_volume", *(m + "_x" for m in measures), "other_changes_in_volume_x"])}
+        SELECT CAST($year AS INTEGER) AS year, a.region_code, d.name AS region_name, d.level AS region_level,
+               d.parent_code, {", ".join("a." + c for c in PHYSICAL_DIMS)}, n.name_zh AS item_name,
+               n.name_en AS item_name_en, s.name_zh AS subject_name, {str(has_previous).upper()} AS has_opening,
+               CAST(a.opening AS DECIMAL(38, 2)) AS opening,
+               CAST({additions.replace("additions", "a.additions")} + a.other_changes_in_volume AS DECIMAL(38, 2)) AS additions,
+               CAST({reductions.replace("reductions", "a.reductions")} AS DECIMAL(38, 2)) AS reductions,
+               CAST(a.closing AS DECIMAL(38, 2)) AS closing,
+               {", ".join(f"CAST(a.{m} AS DECIMAL(38, 2)) AS {m}" for m in FLOWS)},
+               CAST(a.other_changes_in_volume AS DECIMAL(38, 2)) AS other_changes_in_volume,
+               CAST(a.opening_x AS DECIMAL(38, 10)) AS opening_unrounded,
+               CAST(a.closing_x AS DECIMAL(38, 10)) AS closing_unrounded,
+               {", ".join(f"CAST(a.{m}_x AS DECIMAL(38, 10)) AS {m}_unrounded" for m in FLOWS)},
+               CAST(a.other_changes_in_volume_x AS DECIMAL(38, 10)) AS other_changes_in_volume_unrounded
+        FROM all_levels a
+        JOIN ref_admin_divisions d USING (region_code)
+        LEFT JOIN item_names n ON n.category = a.category AND n.item_code = a.item_code
+        LEFT JOIN ref_exercising_subjects s ON s.subject = a.subject
+        ORDER BY a.category, d.level, a.region_code, a.item_code, a.subject, a.indicator
+    """
+
+
+# The quantity a row's price applies to (DOMAIN §4), and what it is (revaluation needs the same basis).
+PRICED_ROWS = """
+    SELECT category, balance_id, component, region_code, ledger_item AS item_code, subject,
+           CAST(value_yuan AS DECIMAL(38, 10)) AS v,
+           CASE WHEN category = 'minerals' THEN quantity WHEN category = 'water' THEN volume_m3
+                WHEN category = 'forest' AND priced_on = 'stock' THEN stock_m3
+                WHEN category = 'forest' AND priced_on = 'stems' THEN bamboo_stems
+                ELSE area_m2 END AS q,
+           CASE WHEN category = 'forest' THEN priced_on ELSE 'quantity' END AS basis
+    FROM {view} WHERE status = 'valued'
+"""
+
+VALUE_ROWS = """
+    WITH r0 AS ({rows0}), r1 AS ({rows1}),
+    joined AS (
+        SELECT coalesce(r0.category, r1.category) AS category, coalesce(r0.component, r1.component) AS component,
+               r0.region_code AS region0, r0.item_code AS item0, r0.subject AS subject0, r0.v AS v0,
+               r1.region_code AS region1, r1.item_code AS item1, r1.subject AS subject1, r1.v AS v1,
+               r0.balance_id IS NOT NULL AS had, r1.balance_id IS NOT NULL AS has,
+               r0.balance_id IS NOT NULL AND r1.balance_id IS NOT NULL AND r0.region_code = r1.region_code
+                   AND r0.item_code = r1.item_code AND r0.subject IS NOT DISTINCT FROM r1.subject AS same_cell,
+               -- exact scaled integers: value at 1e-10 元, quantity at 1e-6 of its unit
+               CAST(r1.v * 10000000000 AS HUGEINT) AS v1_units,
+               CAST(r0.v * 10000000000 AS HUGEINT) AS v0_units,
+               CAST(CAST(r0.q AS DECIMAL(38, 6)) * 1000000 AS HUGEINT) AS q0_units,
+               CAST(CAST(r1.q AS DECIMAL(38, 6)) * 1000000 AS HUGEINT) AS q1_units,
+               r0.basis = r1.basis AS same_basis
+        FROM r0 FULL JOIN r1 ON r0.category = r1.category AND r0.balance_id = r1.balance_id
+                            AND r0.component = r1.component
+    ),
+    revalued AS (
+        SELECT *,
+               CASE WHEN same_cell AND same_basis AND q1_units > 0 AND q0_units IS NOT NULL
+                    -- v1·q0/q1, rounded half away from zero, minus v0
+                    THEN CAST(sign(v1_units * q0_units) * ((2 * abs(v1_units * q0_units) + q1_units) // (2 * q1_units))
+                              - v0_units AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(38, 10))
+                    ELSE CAST(0 AS DECIMAL(38, 10)) END AS revaluation_yuan
+        FROM joined
+    )
+    SELECT category, component, region0 AS region_code, item0 AS item_code, subject0 AS subject,
+           v0 AS opening, CASE WHEN same_cell THEN v1 ELSE 0 END AS closing,
+           CASE WHEN same_cell THEN v1 - v0 - revaluation_yuan ELSE -v0 END AS volume_change,
+           revaluation_yuan AS revaluation
+    FROM revalued WHERE had
+    UNION ALL
+    SELECT category, component, region1, item1, subject1, 0, v1, v1, 0
+    FROM revalued WHERE has AND NOT same_cell
+"""
+
+
+def _value_sql(has_previous: bool) -> str:
+    dims = ", ".join(VALUE_DIMS)
+    measures = ["opening", "closing", "volume_change", "revaluation"]
+    if has_previous:
+        rows = VALUE_ROWS.format(rows0=PRICED_ROWS.format(view="valued0"), rows1=PRICED_ROWS.format(view="valued1"))
+    else:
+        rows = (f"SELECT category, component, region_code, item_code, subject, CAST(NULL AS DECIMAL(38, 10)) AS opening, "
+                f"v AS closing, CAST(NULL AS DECIMAL(38, 10)) AS volume_change, "
+                f"CAST(NULL AS DECIMAL(38, 10)) AS revaluation FROM ({PRICED_ROWS.format(view='valued1')})")
+    # 元 → 万元 is an exact decimal shift
+    exact = ", ".join(f"CAST(sum({m}) AS DECIMAL(38, 10)) * CAST(0.0001 AS DECIMAL(10, 4)) AS {m}_x" for m in measures)
+    return f"""
+        WITH flows AS ({rows}),
+        county AS (SELECT {dims}, region_code, {exact} FROM flows GROUP BY ALL),
+        county_pub AS (
+            SELECT *, round(opening_x, 2) AS opening, round(closing_x, 2) AS closing,
+                   round(volume_change_x, 2) AS volume_change,
+                   round(closing_x, 2) - round(opening_x, 2) - round(volume_change_x, 2) AS revaluation
+            FROM county
+        ),
+        {roll_up_levels(dims, [*measures, *(m + "_x" for m in measures)])}
+        SELECT CAST($year AS INTEGER) AS year, a.region_code, d.name AS region_name, d.level AS region_level,
+               d.parent_code, {", ".join("a." + c for c in VALUE_DIMS)}, n.name_zh AS item_name,
+               n.name_en AS item_name_en, s.name_zh AS subject_name, {str(has_previous).upper()} AS has_opening,
+               {", ".join(f"CAST(a.{m} AS DECIMAL(38, 2)) AS {m}" for m in measures)},
+               {", ".join(f"CAST(a.{m}_x AS DECIMAL(38, 14)) AS {m}_unrounded" for m in measures)}
+        FROM all_levels a
+        JOIN ref_admin_divisions d USING (region_code)
+        LEFT JOIN item_names n ON n.category = a.category AND n.item_code = a.item_code
+        LEFT JOIN ref_exercising_subjects s ON s.subject = a.subject
+        ORDER BY a.category, d.level, a.region_code, a.item_code, a.subject, a.component
+    """
+
+
+def build_balance(layout: YearLayout, physical_path: Path, value_path: Path, categories=CATEGORIES) -> bool:
+    """Write the year's ``balance_physical.parquet`` and ``balance_value.parquet`` (atomically).
+
+    Returns whether the accounts have an opening (last year's valued rows were there)."""
+    previous = previous_layout(layout)
+    with connect(layout.stages / "duckdb_tmp") as con:
+        _open(con, layout, previous, categories)
+        for sql, path in ((_physical_sql(previous is not None), physical_path), (_value_sql(previous is not None), value_path)):
+            with atomic_path(path) as tmp:
+                con.execute(f"COPY ({sql}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
+    return previous is not None
+
+
+# Base-map rows of both years side by side. A parcel keeps its id and county: the smaller of its two
+# areas moves from its old class to its new one; an area gained comes from "(new)", an area lost goes to
+# "(removed)", so each class's row adds up to last year's area and each column to this year's.
+TRANSITION_ROWS = """
+    WITH b0 AS (SELECT parcel_id, region_code, land_class, CAST(area_m2 AS DECIMAL(38, 2)) AS area FROM valued0_rows
+                WHERE category = 'land' AND parcel_id IS NOT NULL),
+         b1 AS (SELECT parcel_id, region_code, land_class, CAST(area_m2 AS DECIMAL(38, 2)) AS area FROM valued1_rows
+                WHERE category = 'land' AND parcel_id IS NOT NULL),
+    joined AS (
+        SELECT b0.region_code AS region0, b0.land_class AS class0, b0.area AS a0,
+               b1.region_code AS region1, b1.land_class AS class1, b1.area AS a1,
+               b0.parcel_id IS NOT NULL AND b1.parcel_id IS NOT NULL AND b0.region_code = b1.region_code AS kept
+        FROM b0 FULL JOIN b1 USING (parcel_id)
+    )
+    SELECT region1 AS region_code, class0 AS from_class, class1 AS to_class, least(a0, a1) AS area_m2 FROM joined WHERE kept
+    UNION ALL SELECT region1, '(new)', class1, a1 - a0 FROM joined WHERE kept AND a1 > a0
+    UNION ALL SELECT region0, class0, '(removed)', a0 - a1 FROM joined WHERE kept AND a0 > a1
+    UNION ALL SELECT region0, class0, '(removed)', a0 FROM joined WHERE region0 IS NOT NULL AND NOT kept
+    UNION ALL SELECT region1, '(new)', class1, a1 FROM joined WHERE region1 IS NOT NULL AND NOT kept
+"""
+
+
+def _transitions_sql() -> str:
+    return f"""
+        WITH moves AS ({TRANSITION_ROWS}),
+        classes AS (
+            SELECT land_class, land_group FROM ref_land_classes
+            UNION ALL SELECT '(new)', '(new)' UNION ALL SELECT '(removed)', '(removed)'
+        ),
+        both_levels AS (
+            SELECT 'class' AS classification, region_code, from_class, to_class, area_m2 FROM moves
+            UNION ALL
+            SELECT 'group', m.region_code, f.land_group, t.land_group, m.area_m2
+            FROM moves m JOIN classes f ON f.land_class = m.from_class JOIN classes t ON t.land_class = m.to_class
+        ),
+        county AS (
+            SELECT classification, region_code, from_class, to_class, sum(area_m2) AS area_m2
+            FROM both_levels GROUP BY ALL
+        ),
+        county_pub AS (SELECT *, round(area_m2 * CAST(0.0001 AS DECIMAL(10, 4)), 2) AS area_ha FROM county),
+        {roll_up_levels("classification, from_class, to_class", ["area_m2", "area_ha"])}
+        SELECT CAST($year AS INTEGER) AS year, a.region_code, d.name AS region_name, d.level AS region_level,
+               d.parent_code, a.classification, a.from_class, a.to_class,
+               coalesce(fn.name_zh, a.from_class) AS from_name, coalesce(tn.name_zh, a.to_class) AS to_name,
+               CAST(a.area_m2 AS DECIMAL(38, 2)) AS area_m2, CAST(a.area_ha AS DECIMAL(38, 2)) AS area_ha
+        FROM all_levels a
+        JOIN ref_admin_divisions d USING (region_code)
+        LEFT JOIN ref_land_classes fn ON fn.land_class = a.from_class
+        LEFT JOIN ref_land_classes tn ON tn.land_class = a.to_class
+        ORDER BY d.level, a.region_code, a.classification, a.from_class, a.to_class
+    """
+
+
+TRANSITIONS_EMPTY = """
+    SELECT CAST($year AS INTEGER) AS year, ''::VARCHAR AS region_code, ''::VARCHAR AS region_name,
+           ''::VARCHAR AS region_level, ''::VARCHAR AS parent_code, ''::VARCHAR AS classification,
+           ''::VARCHAR AS from_class, ''::VARCHAR AS to_class, ''::VARCHAR AS from_name, ''::VARCHAR AS to_name,
+           CAST(0 AS DECIMAL(38, 2)) AS area_m2, CAST(0 AS DECIMAL(38, 2)) AS area_ha
+    LIMIT 0
+"""
+
+
+def build_land_transitions(layout: YearLayout, out_path: Path) -> bool:
+    """Write ``land_transitions.parquet``: area from each land class (and land group) last year to each this
+    year, per county rolled up to city and province (m² exact, 公顷 published). No rows in the first year."""
+    previous = previous_layout(layout)
+    has_previous = previous is not None and previous.valued("land").exists() and layout.valued("land").exists()
+    with connect(layout.stages / "duckdb_tmp") as con:
+        if has_previous:
+            _open(con, layout, previous, ["land"])
+        with atomic_path(out_path) as tmp:
+            con.execute(f"COPY ({_transitions_sql() if has_previous else TRANSITIONS_EMPTY}) TO '{sql_path(tmp)}' "
+                        "(FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
+    return has_previous
+
+
+IDENTITY_CHECKS = {
+    "physical": """
+        SELECT count(*) FILTER (WHERE has_opening AND opening + additions - reductions <> closing),
+               count(*) FILTER (WHERE has_opening AND (additions <> additions_new + additions_reclassified_in
+                                + additions_increase + additions_discovered + other_changes_in_volume
+                                OR reductions <> reductions_removed + reductions_reclassified_out
+                                + reductions_decrease + reductions_extracted
+                                -- a county's residual is rounding only: 10 rounded figures, ≤ 0.005 each
+                                OR (region_level = 'county' AND abs(other_changes_in_volume
+                                    - other_changes_in_volume_unrounded) > 0.05))),
+               count(*)
+        FROM read_parquet($p)
+    """,
+    "value": """
+        SELECT count(*) FILTER (WHERE has_opening AND opening + volume_change + revaluation <> closing),
+               -- the exact accounts add up too, and a county's published revaluation differs from its exact
+               -- figure by rounding only (three rounded figures, ≤ 0.005 each)
+               count(*) FILTER (WHERE has_opening AND (opening_unrounded + volume_change_unrounded
+                                + revaluation_unrounded <> closing_unrounded
+                                OR (region_level = 'county' AND abs(revaluation - revaluation_unrounded) > 0.015))),
+               count(*)
+        FROM read_parquet($p)
+    """,
+}
+
+
+def identity_failures(path: Path, kind: str) -> tuple[int, int]:
+    """Cells (county, city, province) where the published account does not add up, and the cell count."""
+    with connect() as con:
+        broken, kinds, total = con.execute(IDENTITY_CHECKS[kind], {"p": str(path)}).fetchone()
+    return broken + kinds, total
+
+
+def opening_mismatches(balance_path: Path, previous_ledger: Path, kind: str) -> list[tuple]:
+    """Cells whose published opening differs from last year's published closing of the same cell
+    (last year's ledger; a cell absent on one side counts as 0). Empty in the first year."""
+    if kind == "physical":
+        dims, amount = PHYSICAL_DIMS, "quantity"
+    else:
+        dims, amount = VALUE_DIMS, "value_wan_yuan"
+    keys = ", ".join(["region_code", *dims])
+    query = f"""
+        WITH b AS (SELECT {keys}, opening FROM read_parquet($b) WHERE has_opening),
+             l AS (SELECT {keys}, {amount} AS closing FROM read_parquet($l) WHERE indicator_ok)
+        SELECT {keys}, coalesce(b.opening, 0) AS opening, coalesce(l.closing, 0) AS last_closing
+        FROM b FULL JOIN l USING ({keys})
+        WHERE coalesce(b.opening, 0) <> coalesce(l.closing, 0)
+        ORDER BY ALL LIMIT 20
+    """
+    with connect() as con:
+        has_opening = con.execute("SELECT bool_or(has_opening) FROM read_parquet($b)", {"b": str(balance_path)}).fetchone()[0]
+        if not has_opening:
+            return []
+        if not Path(previous_ledger).exists():
+            return [(f"last year's ledger {previous_ledger} is missing", None, None)]
+        # the ledger's '亩' rows are the Excel view of the area; the balance keeps hectares
+        indicator_ok = "indicator <> 'area_mu'" if kind == "physical" else "true"
+        return con.execute(query.replace("indicator_ok", indicator_ok), {"b": str(balance_path), "l": str(previous_ledger)}).fetchall()
+
+
+def transition_mismatches(layout: YearLayout) -> list[tuple]:
+    """County × land class where the matrix's row (from) differs from last year's base-map area, or its
+    column (to) from this year's (exact m²). Empty when the matrix adds up."""
+    query = """
+        WITH m AS (SELECT * FROM read_parquet($m) WHERE region_level = 'county' AND classification = 'class'),
+        rows_ AS (SELECT region_code, from_class AS land_class, sum(area_m2) AS area FROM m
+                  WHERE from_class <> '(new)' GROUP BY ALL),
+        cols AS (SELECT region_code, to_class AS land_class, sum(area_m2) AS area FROM m
+                 WHERE to_class <> '(removed)' GROUP BY ALL),
+        s0 AS (SELECT region_code, land_class, sum(area_m2) AS area FROM read_parquet($l0)
+               WHERE parcel_id IS NOT NULL GROUP BY ALL),
+        s1 AS (SELECT region_code, land_class, sum(area_m2) AS area FROM read_parquet($l1)
+               WHERE parcel_id IS NOT NULL GROUP BY ALL)
+        SELECT region_code, 'from', land_class, r.area, s0.area FROM rows_ r FULL JOIN s0 USING (region_code, land_class)
+        WHERE r.area IS DISTINCT FROM s0.area
+        UNION ALL
+        SELECT region_code, 'to', land_class, c.area, s1.area FROM cols c FULL JOIN s1 USING (region_code, land_class)
+        WHERE c.area IS DISTINCT FROM s1.area
+        ORDER BY ALL LIMIT 20
+    """
+    previous = YearLayout(layout.output_dir, layout.year - 1)
+    with connect() as con:
+        return con.execute(query, {"m": str(layout.land_transitions), "l0": str(previous.valued("land")),
+                                   "l1": str(layout.valued("land"))}).fetchall()

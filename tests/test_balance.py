@@ -1,0 +1,298 @@
+"""Balance accounts and land-use transitions (DOMAIN §5): hand-worked figures on a two-year province, and a
+three-year sample through Dagster whose every cell adds up, in the Parquet and in the workbook."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from assets_pipeline.balance import (build_balance, build_land_transitions, identity_failures, opening_mismatches,
+                                     transition_mismatches)
+from assets_pipeline.categories import CATEGORIES
+from assets_pipeline.cli import main
+from assets_pipeline.layout import YearLayout
+from assets_pipeline.ledger import build_ledgers
+from assets_pipeline.report_balance import read_balance_sheet, read_transition_sheet
+from assets_pipeline.sample import generate_sample
+from stages import compile_stages
+from two_year_province import write_two_year_province
+
+D = Decimal
+
+
+def compile_years(inputs, out, years):
+    layouts = []
+    for year in years:
+        layout = compile_stages(inputs, out, year)
+        build_ledgers(layout, layout.ledger_physical, layout.ledger_value)
+        build_balance(layout, layout.balance_physical, layout.balance_value)
+        build_land_transitions(layout, layout.land_transitions)
+        layouts.append(layout)
+    return layouts
+
+
+@pytest.fixture(scope="module")
+def two_years(tmp_path_factory):
+    root = tmp_path_factory.mktemp("two_years")
+    write_two_year_province(root / "inputs")
+    return compile_years(root / "inputs", root / "out", [2022, 2023])
+
+
+def q(sql: str, **params):
+    with duckdb.connect() as con:
+        return con.execute(sql, {k: str(v) for k, v in params.items()}).fetchall()
+
+
+def physical(layout, region, category, item, indicator):
+    rows = q("SELECT * EXCLUDE (year) FROM read_parquet($p) WHERE region_code = $r AND category = $c AND item_code = $i "
+             "AND indicator = $n", p=layout.balance_physical, r=region, c=category, i=item, n=indicator)
+    cols = [c[0] for c in duckdb.sql(f"DESCRIBE SELECT * EXCLUDE (year) FROM read_parquet('{layout.balance_physical}')").fetchall()]
+    assert len(rows) == 1, rows
+    return dict(zip(cols, rows[0]))
+
+
+def value(layout, region, category, item, component):
+    rows = q("SELECT * EXCLUDE (year) FROM read_parquet($p) WHERE region_code = $r AND category = $c AND item_code = $i "
+             "AND component = $n", p=layout.balance_value, r=region, c=category, i=item, n=component)
+    cols = [c[0] for c in duckdb.sql(f"DESCRIBE SELECT * EXCLUDE (year) FROM read_parquet('{layout.balance_value}')").fetchall()]
+    assert len(rows) == 1, rows
+    return dict(zip(cols, rows[0]))
+
+
+def flows(cell: dict) -> dict:
+    return {k: v for k, v in cell.items() if k.startswith(("additions_", "reductions_")) and not k.endswith("_unrounded") and v}
+
+
+def valued_yuan(layout, category, parcel_id):
+    return q("SELECT sum(value_yuan) FROM read_parquet($p) WHERE parcel_id = $i AND status = 'valued'",
+             p=layout.valued(category), i=parcel_id)[0][0]
+
+
+def test_first_year_has_no_opening(two_years):
+    first = two_years[0]
+    rows = q("SELECT DISTINCT has_opening, opening IS NULL, additions IS NULL, reductions IS NULL FROM read_parquet($p)",
+             p=first.balance_physical)
+    assert rows == [(False, True, True, True)]
+    rows = q("SELECT DISTINCT has_opening, opening IS NULL, volume_change IS NULL, revaluation IS NULL "
+             "FROM read_parquet($p)", p=first.balance_value)
+    assert rows == [(False, True, True, True)]
+    # the closing is the year's ledger, cell for cell
+    assert q("SELECT region_code, category, item_code, subject, component, closing FROM read_parquet($b) EXCEPT "
+             "SELECT region_code, category, item_code, subject, component, value_wan_yuan FROM read_parquet($l)",
+             b=first.balance_value, l=first.ledger_value) == []
+    assert q("SELECT count(*) FROM read_parquet($p)", p=first.land_transitions) == [(0,)]
+
+
+def test_parcel_changing_class_is_reclassified(two_years):
+    last, this = two_years
+    out = physical(this, "140106", "land", "01", "area")
+    assert (out["opening"], out["closing"]) == (D("0.20"), D("0.00"))
+    assert flows(out) == {"reductions_reclassified_out": D("0.20")}
+    into = physical(this, "140106", "land", "02", "area")
+    assert (into["opening"], into["closing"], flows(into)) == (D("0.00"), D("0.20"), {"additions_reclassified_in": D("0.20")})
+    # its value leaves the old cell at last year's price and enters the new one at this year's: no revaluation
+    v0 = valued_yuan(last, "land", "1401060000000001")
+    v1 = valued_yuan(this, "land", "1401060000000001")
+    old, new = value(this, "140106", "land", "01", "land"), value(this, "140106", "land", "02", "land")
+    assert old["volume_change_unrounded"] == -v0 * D("0.0001") and old["revaluation_unrounded"] == 0
+    assert new["volume_change_unrounded"] == v1 * D("0.0001") and new["closing_unrounded"] == v1 * D("0.0001")
+    assert q("SELECT from_class, to_class, area_m2 FROM read_parquet($p) WHERE region_code = '140106' "
+             "AND classification = 'class'", p=this.land_transitions) == [("0103", "0201", D("2000.00"))]
+
+
+def test_split_parcel_is_removed_and_its_children_new(two_years):
+    this = two_years[1]
+    cell = physical(this, "140105", "land", "01", "area")
+    # 3,000 m² gone, 1,000 + 2,000 m² new
+    assert (cell["opening"], cell["closing"]) == (D("0.30"), D("0.30"))
+    assert flows(cell) == {"additions_new": D("0.30"), "reductions_removed": D("0.30")}
+    rows = q("SELECT from_class, to_class, area_m2 FROM read_parquet($p) WHERE region_code = '140105' "
+             "AND classification = 'class' AND '0103' IN (from_class, to_class) ORDER BY ALL", p=this.land_transitions)
+    assert rows == [("(new)", "0103", D("3000.00")), ("0103", "(removed)", D("3000.00"))]
+
+
+def test_parcel_becoming_collective_is_removed_from_the_state_ledger(two_years):
+    this = two_years[1]
+    cell = physical(this, "140107", "land", "01", "area")
+    assert (cell["opening"], cell["closing"], flows(cell)) == (D("0.10"), D("0.00"), {"reductions_removed": D("0.10")})
+    assert q("SELECT from_class, to_class, area_m2 FROM read_parquet($p) WHERE region_code = '140107' "
+             "AND classification = 'class'", p=this.land_transitions) == [("0101", "(removed)", D("1000.00"))]
+
+
+def test_balance_sheets_in_english(two_years):
+    from assets_pipeline.report import CoverInfo, write_report
+
+    this = two_years[1]
+    write_report(this, CoverInfo(year=2023, province_code="140000", province_name="山西省", run_time="-", run_id="-"),
+                 lang="en")
+    sheet = read_balance_sheet(this.report(), "minerals", lang="en")
+    assert sheet["value"]["Total"] == {"opening": D("1920.00"), "volume_change": D("-179.40"),
+                                       "revaluation": D("36.00"), "closing": D("1776.60")}
+    proved = next(v for k, v in sheet["physical"].items() if k.startswith("Coal, Proved"))
+    assert (proved["reductions_extracted"], proved["reductions_reclassified_out"]) == (D("10.00"), D("90.00"))
+    groups = read_transition_sheet(this.report(), lang="en")["group"]
+    assert groups[0][0] == "from \\ to" and groups[-1][0] == "Total"
+
+
+def test_price_rise_without_volume_change_is_pure_revaluation(two_years):
+    this = two_years[1]
+    # D003 coal, measured: 50 万吨 × recovery 0.8 × 120,000 → 126,000 元/万吨
+    cell = value(this, "140106", "minerals", "coal|measured", "mineral")
+    assert (cell["opening"], cell["volume_change"], cell["revaluation"], cell["closing"]) == \
+        (D("480.00"), D("0.00"), D("24.00"), D("504.00"))
+    assert cell["revaluation_unrounded"] == D("24") and cell["volume_change_unrounded"] == 0
+    assert flows(physical(this, "140106", "minerals", "coal|measured", "quantity")) == {}
+
+
+def test_deposit_extracted_and_reclassed(two_years):
+    this = two_years[1]
+    proved = physical(this, "140105", "minerals", "coal|proved_reserve", "quantity")
+    assert (proved["opening"], proved["closing"]) == (D("100.00"), D("0.00"))
+    assert flows(proved) == {"reductions_extracted": D("10.00"), "reductions_reclassified_out": D("90.00")}
+    probable = physical(this, "140105", "minerals", "coal|probable_reserve", "quantity")
+    assert (probable["opening"], probable["closing"], flows(probable)) == \
+        (D("0.00"), D("90.00"), {"additions_reclassified_in": D("90.00")})
+    # 100 × 1.0 × 120,000 元 leaves; 90 × 0.9 × 126,000 元 arrives
+    v = value(this, "140105", "minerals", "coal|proved_reserve", "mineral")
+    assert (v["opening"], v["volume_change"], v["revaluation"], v["closing"]) == (D("1200.00"), D("-1200.00"), 0, 0)
+    v = value(this, "140105", "minerals", "coal|probable_reserve", "mineral")
+    assert (v["opening"], v["volume_change"], v["revaluation"], v["closing"]) == (0, D("1020.60"), 0, D("1020.60"))
+    # the inferred rest of the deposit is only revalued: 50 × 0.4 × 6,000 元
+    v = value(this, "140105", "minerals", "coal|inferred", "mineral")
+    assert (v["volume_change"], v["revaluation"]) == (0, D("12.00"))
+
+
+def test_forest_stock_grows_and_is_partly_harvested(two_years):
+    this = two_years[1]
+    stock = physical(this, "140105", "forest", "0301", "stock")
+    # F1 100 → 110 m³, F2 200 → 50 m³
+    assert (stock["opening"], stock["closing"]) == (D("300.00"), D("160.00"))
+    assert flows(stock) == {"additions_increase": D("10.00"), "reductions_decrease": D("150.00")}
+    assert stock["additions"] == D("10.00") and stock["reductions"] == D("150.00")
+    trees = value(this, "140105", "forest", "0301", "trees")
+    # revaluation q0·(p1 − p0) = 300 × 14 元; volume change (q1 − q0)·p1 = −140 × 714 元
+    assert trees["revaluation_unrounded"] == D("0.42") and trees["volume_change_unrounded"] == D("-9.996")
+    assert (trees["opening"], trees["volume_change"], trees["revaluation"], trees["closing"]) == \
+        (D("21.00"), D("-10.00"), D("0.42"), D("11.42"))
+    # the land under them: 30,000 m² × 0.0015 × (2,448 − 2,400) 元 = 0.216 万元, published as the residual
+    land = value(this, "140105", "forest", "0301", "land")
+    assert land["revaluation_unrounded"] == D("0.216")
+    assert (land["opening"], land["volume_change"], land["revaluation"], land["closing"]) == \
+        (D("10.80"), D("0.00"), D("0.22"), D("11.02"))
+
+
+def test_every_cell_adds_up_and_opens_at_last_closing(two_years):
+    last, this = two_years
+    for kind, ledger in (("physical", last.ledger_physical), ("value", last.ledger_value)):
+        broken, cells = identity_failures(getattr(this, f"balance_{kind}"), kind)
+        assert broken == 0 and cells > 20
+        assert opening_mismatches(getattr(this, f"balance_{kind}"), ledger, kind) == []
+    assert transition_mismatches(this) == []
+    # the province is the sum of the counties here (one city)
+    rows = q("SELECT region_level, sum(revaluation), sum(volume_change) FROM read_parquet($p) GROUP BY ALL ORDER BY 1",
+             p=this.balance_value)
+    assert len({(r[1], r[2]) for r in rows}) == 1
+
+
+def test_a_broken_account_is_caught(two_years, tmp_path):
+    this = two_years[1]
+    broken = tmp_path / "broken.parquet"
+    q(f"COPY (SELECT * REPLACE (CASE WHEN region_level = 'city' THEN revaluation + 0.01 ELSE revaluation END "
+      f"AS revaluation) FROM read_parquet('{this.balance_value}')) TO '{broken}' (FORMAT parquet)")
+    assert identity_failures(broken, "value")[0] > 0
+    # and an opening that is not last year's closing
+    last = two_years[0]
+    changed = tmp_path / "ledger_value.parquet"
+    q(f"COPY (SELECT * REPLACE (CASE WHEN region_code = '140106' AND category = 'minerals' THEN value_wan_yuan + 0.01 "
+      f"ELSE value_wan_yuan END AS value_wan_yuan) FROM read_parquet('{last.ledger_value}')) TO '{changed}' (FORMAT parquet)")
+    assert opening_mismatches(this.balance_value, last.ledger_value, "value") == []
+    assert [m[:2] for m in opening_mismatches(this.balance_value, changed, "value")] == [("140106", "minerals")]
+    assert opening_mismatches(this.balance_value, tmp_path / "missing.parquet", "value") != []
+
+
+# ------------------------------------------------------------------------------------ three years, Dagster
+
+YEARS = [2021, 2022, 2023]
+
+
+@pytest.fixture(scope="module")
+def three_years(tmp_path_factory):
+    root = tmp_path_factory.mktemp("three_years")
+    generate_sample(root / "inputs", YEARS, parcels=2500, seed=11, formats="parquet")
+    code = main(["run", "--years", "2021-2023", "--input-dir", str(root / "inputs"), "--output-dir", str(root / "out")])
+    assert code == 0
+    return root
+
+
+def test_sample_accounts_add_up_in_every_cell_and_year(three_years):
+    for year in YEARS:
+        layout = YearLayout(three_years / "out", year)
+        last = YearLayout(three_years / "out", year - 1)
+        for kind in ("physical", "value"):
+            path = getattr(layout, f"balance_{kind}")
+            broken, cells = identity_failures(path, kind)
+            assert broken == 0 and cells > 100
+            assert opening_mismatches(path, getattr(last, f"ledger_{kind}"), kind) == []
+        has_opening = q("SELECT DISTINCT has_opening FROM read_parquet($p)", p=layout.balance_value)
+        assert has_opening == [(year != YEARS[0],)]
+        if year != YEARS[0]:
+            # opening of year N = closing of year N−1, cell for cell (the balance's own closing too)
+            assert q("SELECT region_code, category, item_code, subject, component, opening FROM read_parquet($b) "
+                     "WHERE opening <> 0 EXCEPT SELECT region_code, category, item_code, subject, component, closing "
+                     "FROM read_parquet($l)", b=layout.balance_value, l=last.balance_value) == []
+            assert transition_mismatches(layout) == []
+    # the sample changes prices, volumes, forest stock and minerals between years
+    totals = q("SELECT sum(revaluation), sum(volume_change) FROM read_parquet($p) WHERE region_level = 'province'",
+               p=YearLayout(three_years / "out", 2022).balance_value)[0]
+    assert totals[0] != 0 and totals[1] != 0
+    kinds = q("SELECT sum(additions_increase), sum(reductions_decrease), sum(reductions_extracted), "
+              "sum(additions_discovered), sum(additions_reclassified_in), sum(additions_new), sum(reductions_removed) "
+              "FROM read_parquet($p) WHERE region_level = 'province'", p=YearLayout(three_years / "out", 2023).balance_physical)[0]
+    assert all(k > 0 for k in kinds)
+
+
+def test_workbook_balance_sheets_add_up_as_printed(three_years):
+    layout = YearLayout(three_years / "out", 2023)
+    for category in CATEGORIES:
+        sheet = read_balance_sheet(layout.report(), category)
+        assert sheet["physical"] and sheet["value"]
+        for column in sheet["physical"].values():
+            assert column["opening"] + column["additions"] - column["reductions"] == column["closing"]
+            assert column["additions"] == sum(v for k, v in column.items() if k.startswith("additions_")) \
+                + column["other_changes_in_volume"]
+        for column in sheet["value"].values():
+            assert column["opening"] + column["volume_change"] + column["revaluation"] == column["closing"]
+        # the printed 合计 is the province's Parquet total
+        printed = sheet["value"]["合计"]
+        parquet = q("SELECT sum(opening), sum(volume_change), sum(revaluation), sum(closing) FROM read_parquet($p) "
+                    "WHERE region_level = 'province' AND category = $c", p=layout.balance_value, c=category)[0]
+        assert (printed["opening"], printed["volume_change"], printed["revaluation"], printed["closing"]) == parquet
+    matrices = read_transition_sheet(layout.report())
+    for rows in matrices.values():
+        header, body, total = rows[0], rows[1:-1], rows[-1]
+        assert header[-1] == "合计" and total[0] == "合计"
+        for row in body:
+            assert sum(v for v in row[1:-1] if v is not None) == row[-1]
+        for i in range(1, len(header)):
+            assert sum(row[i] for row in body if row[i] is not None) == total[i]
+    # the group matrix's row totals are last year's survey area, in the province's published 公顷
+    last_area = q("SELECT sum(area_ha) FROM read_parquet($p) WHERE region_level = 'province' AND classification = 'group' "
+                  "AND from_class <> '(new)'", p=layout.land_transitions)[0][0]
+    assert matrices["group"][-1][-1] - next(r[-1] for r in matrices["group"] if r[0] == "（新增图斑）") == last_area
+
+
+def test_years_run_together_give_the_figures_of_years_compiled_one_by_one(three_years, tmp_path):
+    one_by_one = compile_years(three_years / "inputs", tmp_path / "out", YEARS)
+    for layout in one_by_one:
+        together = YearLayout(three_years / "out", layout.year)
+        for name in ("balance_physical", "balance_value", "land_transitions"):
+            a, b = getattr(together, name), getattr(layout, name)
+            assert q("SELECT count(*) FROM read_parquet($a)", a=a) == q("SELECT count(*) FROM read_parquet($b)", b=b)
+            assert q("SELECT * FROM read_parquet($a) EXCEPT SELECT * FROM read_parquet($b)", a=a, b=b) == []
+    # and running the last year again on its own changes nothing
+    before = q("SELECT * FROM read_parquet($p) ORDER BY ALL", p=YearLayout(three_years / "out", 2023).balance_value)
+    assert main(["run", "--year", "2023", "--input-dir", str(three_years / "inputs"),
+                 "--output-dir", str(three_years / "out")]) == 0
+    assert q("SELECT * FROM read_parquet($p) ORDER BY ALL", p=YearLayout(three_years / "out", 2023).balance_value) == before

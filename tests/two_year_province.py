@@ -1,0 +1,79 @@
+"""A hand-made province over two years (2022 → 2023), small enough to work every balance figure out by hand.
+
+Two counties of Taiyuan (140105 小店区, 140106 迎泽区); each change of the year is one planted case:
+
+* land parcel 1401060000000001 changes class 0103 旱地 → 0201 果园 (2,000 m²): reclassification;
+* land parcel 1401050000000002 (0103, 3,000 m²) is split into ...0003 (1,000 m²) and ...0004 (2,000 m²);
+* land parcel 1401070000000001 (0101, 1,000 m², county 140107) becomes collective;
+* forest sub-compartments F1 (stock 100 → 110 m³: growth) and F2 (200 → 50 m³: harvest), larch, planted
+  by nature (origin 1), near-mature (age 4), priced per m³: 700 元 in 2022, 714 元 in 2023; their land
+  (10,000 + 20,000 m² of 0301) is priced 2,400 → 2,448 元/亩;
+* coal deposit D001: proved 100 万吨 with a declared extraction of 10 in 2022, reported as probable 90 in
+  2023 (extracted, then re-classed); its inferred 50 stays; coal is priced 120,000 → 126,000 元/万吨;
+* coal deposit D003 (measured, 50 万吨) does not change: a pure revaluation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+LAND_HEADER = "parcel_id,region_code,land_class,area_m2,ownership"
+LAND = {
+    2022: [
+        "1401060000000001,140106,0103,2000,10",
+        "1401050000000002,140105,0103,3000,10",
+        "1401050000000010,140105,0301,10000,10",  # base parcels of the forest sub-compartments
+        "1401050000000011,140105,0301,20000,10",
+        "1401050000000020,140105,0404,5000,10",  # base parcels of the grassland and wetland polygons
+        "1401050000000021,140105,1106,2500,10",
+        "1401070000000001,140107,0101,1000,20",
+    ],
+    2023: [
+        "1401060000000001,140106,0201,2000,10",
+        "1401050000000003,140105,0103,1000,10",
+        "1401050000000004,140105,0103,2000,10",
+        "1401050000000010,140105,0301,10000,10",
+        "1401050000000011,140105,0301,20000,10",
+        "1401050000000020,140105,0404,5000,10",
+        "1401050000000021,140105,1106,2500,10",
+        "1401070000000001,140107,0101,1000,30",  # now collective: leaves the state ledger
+    ],
+}
+FOREST_HEADER = ("parcel_id,base_parcel_id,region_code,land_class,area_m2,land_ownership,tree_ownership,forest_type,"
+                 "origin,species_code,age_group,stock_m3")
+FOREST = {
+    2022: ["F1,1401050000000010,140105,0301,10000,10,1,1,1,150,4,100",
+           "F2,1401050000000011,140105,0301,20000,10,1,1,1,150,4,200"],
+    2023: ["F1,1401050000000010,140105,0301,10000,10,1,1,1,150,4,110",
+           "F2,1401050000000011,140105,0301,20000,10,1,1,1,150,4,50"],
+}
+MINERALS_HEADER = "deposit_id,region_code,mineral_code,resource_class,quantity,unit,mining_right,annual_extraction,unit_rent"
+MINERALS = {
+    2022: ["D001,140105,coal,proved_reserve,100,万吨,mining,10,",
+           "D001,140105,coal,inferred,50,万吨,mining,,",
+           "D003,140106,coal,measured,50,万吨,exploration,,"],
+    2023: ["D001,140105,coal,probable_reserve,90,万吨,mining,10,",
+           "D001,140105,coal,inferred,50,万吨,mining,,",
+           "D003,140106,coal,measured,50,万吨,exploration,,"],
+}
+
+# grassland, wetland and water do not change
+UNCHANGED = {
+    "grassland": ("parcel_id,base_parcel_id,region_code,land_class,area_m2,ownership,grassland_type,grade,"
+                  "hay_yield_kg_per_ha,vegetation_cover_pct", ["G1,1401050000000020,140105,0404,5000,10,02,5,1200,60"]),
+    "wetland": ("parcel_id,base_parcel_id,region_code,land_class,area_m2,ownership,wetland_type,basin,protection_status",
+                ["W1,1401050000000021,140105,1106,2500,10,1106,黄河流域,"]),
+    "water": ("region_code,basin,source_type,volume_m3", ["140105,黄河流域,surface,1000000"]),
+}
+
+
+def write_two_year_province(root: Path) -> Path:
+    for year in (2022, 2023):
+        base = Path(root) / str(year)
+        base.mkdir(parents=True, exist_ok=True)
+        for name, header, rows in (("land", LAND_HEADER, LAND), ("forest", FOREST_HEADER, FOREST),
+                                   ("minerals", MINERALS_HEADER, MINERALS)):
+            (base / f"{name}.csv").write_text("\n".join([header, *rows[year]]) + "\n", encoding="utf-8")
+        for name, (header, rows) in UNCHANGED.items():
+            (base / f"{name}.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return Path(root)
