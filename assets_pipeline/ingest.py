@@ -95,6 +95,9 @@ def ingest_category(
             result.rows += delivered.rows
             result.area_m2 += area
             result.unparsed_cells += unparsed
+        spec = SPECS[category]
+        if spec.area_column and result.rows:
+            refuse_implausible_areas(tmp, result.files, spec.area_column)
         if len(paths) > 1:
             refuse_county_delivered_twice(tmp, year_dir, paths)
     return result
@@ -163,8 +166,6 @@ def ingest_file(
                 area += pc.sum(table[spec.area_column]).as_py() or 0.0
     if unparsed_parts:
         write_parquet(pa.concat_tables(unparsed_parts), out_dir / f"unparsed-{index:05d}.parquet")
-    if spec.area_column and delivered.rows:
-        refuse_implausible_area(path, out_dir / f"part-{index:05d}.parquet", spec.area_column, delivered.units[spec.area_column])
     return delivered, area, unparsed_cells
 
 
@@ -173,32 +174,36 @@ PLAUSIBLE_MEDIAN_M2 = (1.0, 1_000_000.0)
 _UNIT_NAMES = {"m2": "m²", "mu": "亩", "ha": "公顷"}
 
 
-def refuse_implausible_area(path: Path, part: Path, column: str, unit: str) -> None:
+def refuse_implausible_areas(parts_dir: Path, files: list[DeliveredFile], column: str) -> None:
     """Stop a file whose median parcel area, after conversion, no parcel survey would give.
 
     A wrong unit (hectares declared as m², m² headed 亩) changes every figure by 666 or 10,000 times
-    (1 公顷 = 10,000 m² = 15 亩, DOMAIN §4); the median (DuckDB, over the written part) is robust to the
-    file's few odd parcels, which validation rejects one by one.
+    (1 公顷 = 10,000 m² = 15 亩, DOMAIN §4); the median is robust to the file's few odd parcels, which
+    validation rejects one by one. One DuckDB query over the category's parts gives every file's median.
     """
     with connect(memory_limit="400MB") as con:
-        median, = con.execute(
-            f"SELECT median({column}) FROM read_parquet($part) WHERE {column} > 0", {"part": str(part)}
-        ).fetchone()
+        medians = dict(con.execute(
+            f"SELECT _source_file, median({column}) FROM read_parquet($parts) WHERE {column} > 0 GROUP BY ALL",
+            {"parts": str(parts_dir / "part-*.parquet")},
+        ).fetchall())
     low, high = PLAUSIBLE_MEDIAN_M2
-    if median is None or low <= median <= high:
-        return
-    delivered = median / float(Decimal(AREA_FACTORS[unit]))
-    likely = [
-        f"{_UNIT_NAMES[u]} (median {delivered * float(Decimal(f)):,.2f} m²)"
-        for u, f in AREA_FACTORS.items()
-        if u != unit and low <= delivered * float(Decimal(f)) <= high
-    ]
-    suggestion = f"; the values look like {' or '.join(likely)}: put the unit in the header (面积(亩)) or use --area-unit" if likely else ""
-    raise InputFileError(
-        path,
-        f"column {column}: median parcel area {median:,.4g} m² (read as {_UNIT_NAMES[unit]}) is outside the plausible "
-        f"{low:,.0f}–{high:,.0f} m²{suggestion} / 面积单位可能有误",
-    )
+    for delivered in files:
+        median = medians.get(delivered.relative)
+        if median is None or low <= median <= high:
+            continue
+        unit = delivered.units[column]
+        as_delivered = median / float(Decimal(AREA_FACTORS[unit]))
+        likely = [
+            f"{_UNIT_NAMES[u]} (median {as_delivered * float(Decimal(f)):,.2f} m²)"
+            for u, f in AREA_FACTORS.items()
+            if u != unit and low <= as_delivered * float(Decimal(f)) <= high
+        ]
+        suggestion = f"; the values look like {' or '.join(likely)}: put the unit in the header (面积(亩)) or use --area-unit" if likely else ""
+        raise InputFileError(
+            delivered.path,
+            f"column {column}: median parcel area {median:,.4g} m² (read as {_UNIT_NAMES[unit]}) is outside the plausible "
+            f"{low:,.0f}–{high:,.0f} m²{suggestion} / 面积单位可能有误",
+        )
 
 
 def _resolve_units(path: Path, spec: CategorySpec, header_units: dict[str, str], declared_area_unit: str) -> dict[str, str]:
