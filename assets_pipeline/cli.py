@@ -33,7 +33,8 @@ def _settings_config(args: argparse.Namespace) -> dict:
         "input_dir": str(Path(args.input_dir).resolve()),
         "output_dir": str(Path(args.output_dir).resolve()),
     }
-    for name in ("reference_dir", "declared_area_unit", "mineral_model", "discount_rate", "unpriced_threshold", "lang", "xlsx_sheet"):
+    for name in ("reference_dir", "declared_area_unit", "mineral_model", "discount_rate", "unpriced_threshold", "lang", "xlsx_sheet",
+                 "consistency_policy", "area_tolerance"):
         value = getattr(args, name, None)
         if value is not None:
             config[name] = str(Path(value).resolve()) if name == "reference_dir" else value
@@ -50,7 +51,8 @@ def _materialize(year: int, settings: dict, selection: str) -> int:
     asset_graph = defs.resolve_asset_graph()
     keys = list(asset_graph.get_all_asset_keys())
     if selection == "validate":
-        keys = [k for k in keys if k.path[0] == "reference" or k.path[-1] in ("ingested", "validated") or k.path == ["rejects"]]
+        keys = [k for k in keys if k.path[0] == "reference" or k.path[-1] in ("ingested", "validated")
+                or k.path in (["consistency"], ["rejects"])]
     run_config = {"resources": {"settings": {"config": settings}}, "loggers": {"progress": {}}}
     instance = dg.DagsterInstance.get()
     started = time.monotonic()
@@ -148,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--discount-rate", type=float, help="discount rate of the npv mineral model (default 0.08)")
     p.add_argument("--unpriced-threshold", type=float, help="largest unpriced share per category before the run fails (default 0.01)")
     p.add_argument("--lang", choices=["zh", "en"], help="language of the report workbook (default zh)")
+    p.add_argument("--consistency-policy", choices=["base-map-wins", "inventory-wins", "reject"],
+                   help="how inconsistent parcels are resolved (default base-map-wins, DOMAIN §2)")
+    p.add_argument("--area-tolerance", type=float,
+                   help="share by which inventory areas may exceed their base parcel (default 0.001)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("validate", help="ingest and validate only; writes the rejects")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from .layout import YearLayout, parts
+from .layout import YearLayout, part_files, parts
 from .reference import TABLES
 from .duck import connect, sql_path
 from .storage import atomic_path
@@ -90,6 +90,18 @@ def prepare(con: duckdb.DuckDBPyConnection, layout: YearLayout, variables: dict[
         con.execute(f"SET VARIABLE {key} = $value", {"value": value})
 
 
+def register_inventory(con: duckdb.DuckDBPyConnection, layout: YearLayout, category: str) -> None:
+    """The rows the model values, as ``inventory``: the consistency step's resolved rows where it ran (DOMAIN §2,
+    assets_pipeline/consistency.py), else the validated rows, with the consistency columns left empty."""
+    resolved = layout.resolved(category)
+    folder = resolved if part_files(resolved) else layout.validated(category)
+    con.register("inventory_rows", con.read_parquet(parts(folder)))
+    columns = {row[0] for row in con.execute("DESCRIBE inventory_rows").fetchall()}
+    missing = [c for c in ("consistency_findings", "consistency_exclusion") if c not in columns]
+    extra = "".join(f", NULL::VARCHAR AS {c}" for c in missing)
+    con.execute(f"CREATE TEMP VIEW inventory AS SELECT *{extra} FROM inventory_rows")
+
+
 def value_category(
     category: str,
     layout: YearLayout,
@@ -101,7 +113,7 @@ def value_category(
     model = model_for(category, mineral_model)
     with connect(layout.stages / "duckdb_tmp") as con:
         prepare(con, layout, {"discount_rate": str(Decimal(str(discount_rate))), "model_version": model.version})
-        con.register("inventory", con.read_parquet(parts(layout.validated(category))))
+        register_inventory(con, layout, category)
         for used in model.uses:
             con.execute(f"CREATE TEMP VIEW model_{used} AS {Model.load(used).sql}")
         con.execute(f"CREATE TEMP VIEW model_rows AS {model.sql}")

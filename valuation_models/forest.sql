@@ -1,5 +1,5 @@
 -- model:   forest
--- version: 1.0.0
+-- version: 1.1.0
 -- method:  forest land and standing trees valued separately, DOMAIN §4
 --
 -- land part  (component 'land',  state land only):  area_m2 × 0.0015 × forest-land price (元/亩)
@@ -15,6 +15,9 @@
 --          ref_tree_ownership_codes, regions
 -- ownership (DOMAIN §2): state trees on collective land are valued, the land under them is not, and vice versa.
 -- arithmetic: exact decimals (dec_mul); value in 元.
+-- base map (DOMAIN §2): the inventory is the consistency step's resolved rows (assets_pipeline/consistency.py); a
+--          row the policy set aside (consistency_exclusion) is kept as 'excluded' with its reason, and the
+--          findings of every row are carried in consistency_findings.
 
 WITH stands AS (
     SELECT i.*, r.city_code, sp.species_group,
@@ -25,7 +28,12 @@ WITH stands AS (
     LEFT JOIN ref_forest_species sp ON sp.species_code = i.species_code
     LEFT JOIN ref_ownership_codes lo ON lo.code = i.land_ownership
     LEFT JOIN ref_tree_ownership_codes tr ON tr.code = i.tree_ownership
-    WHERE i.exclusion_reason IS NULL
+    WHERE i.exclusion_reason IS NULL AND i.consistency_exclusion IS NULL
+),
+set_aside AS (
+    SELECT _row_id, _source_file, _source_row, region_code, land_class, 'land' AS component, area_m2,
+           consistency_exclusion, consistency_findings
+    FROM inventory WHERE exclusion_reason IS NULL AND consistency_exclusion IS NOT NULL
 ),
 
 land_keys AS (SELECT DISTINCT region_code, city_code, land_class, land_grade FROM stands WHERE land_is_state),
@@ -73,7 +81,7 @@ bamboo_prices AS (
 
 land_part AS (
     SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.land_class, 'land' AS component,
-           s.area_m2, NULL::DOUBLE AS stock_m3, NULL::BIGINT AS bamboo_stems,
+           s.consistency_findings, s.area_m2, NULL::DOUBLE AS stock_m3, NULL::BIGINT AS bamboo_stems,
            'ref_forest_land_prices' AS price_table,
            'region=' || coalesce(lp.price_region, '') || ' class=' || s.land_class || ' grade=' || coalesce(lp.price_grade, '')
                AS price_key,
@@ -87,7 +95,7 @@ land_part AS (
 ),
 tree_part AS (
     SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.land_class, 'trees' AS component,
-           s.area_m2, s.stock_m3, s.bamboo_stems,
+           s.consistency_findings, s.area_m2, s.stock_m3, s.bamboo_stems,
            CASE WHEN s.species_group = 'bamboo' THEN 'ref_bamboo_prices' ELSE 'ref_timber_prices' END AS price_table,
            CASE WHEN s.species_group = 'bamboo' THEN 'region=' || coalesce(bp.price_region, '')
                 ELSE 'region=' || coalesce(tp.price_region, '') || ' group=' || coalesce(s.species_group, '')
@@ -107,7 +115,7 @@ tree_part AS (
     LEFT JOIN bamboo_prices bp ON bp.region_code = s.region_code AND s.species_group = 'bamboo'
     WHERE s.trees_are_state
 ),
-parts AS (SELECT * FROM land_part UNION ALL BY NAME SELECT * FROM tree_part),
+parts AS (SELECT * FROM land_part UNION ALL BY NAME SELECT * FROM tree_part UNION ALL BY NAME SELECT * FROM set_aside),
 quantified AS (
     SELECT *,
            CASE priced_on WHEN 'area' THEN CAST(area_m2 AS DECIMAL(18, 2))
@@ -122,8 +130,10 @@ SELECT
     region_code,
     regexp_replace(land_class, 'K$', '')              AS item_code,
     component,
-    CASE WHEN price IS NULL OR factor_unit IS NULL OR priced_quantity IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
-    CASE WHEN price IS NULL THEN 'no ' || price_table || ' row for ' || price_key
+    CASE WHEN consistency_exclusion IS NOT NULL THEN 'excluded'
+         WHEN price IS NULL OR factor_unit IS NULL OR priced_quantity IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
+    CASE WHEN consistency_exclusion IS NOT NULL THEN consistency_exclusion
+         WHEN price IS NULL THEN 'no ' || price_table || ' row for ' || price_key
          WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit
          WHEN priced_quantity IS NULL THEN 'no ' || priced_on || ' to apply the price to' END AS status_reason,
     CAST(area_m2 AS DECIMAL(18, 2))                   AS area_m2,
@@ -134,6 +144,7 @@ SELECT
     CAST(price AS DECIMAL(18, 6))                     AS unit_price,
     price_unit,
     CAST(factor_unit AS DECIMAL(18, 6))               AS factor_unit,
-    CASE WHEN price IS NOT NULL AND factor_unit IS NOT NULL AND priced_quantity IS NOT NULL
+    consistency_findings,
+    CASE WHEN consistency_exclusion IS NULL AND price IS NOT NULL AND factor_unit IS NOT NULL AND priced_quantity IS NOT NULL
          THEN dec_mul(dec_mul(priced_quantity, factor_unit), price) END AS value_yuan
 FROM quantified

@@ -1,5 +1,5 @@
 -- model:   land
--- version: 1.1.0
+-- version: 1.2.0
 -- method:  基准地价系数修正法 (base land price coefficient correction), DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion × base price × date correction
@@ -25,6 +25,9 @@
 --          decimal fractions (equity coefficient, interpolated plot-ratio factor) are kept to 12 decimals.
 -- scope:   parcels of the land category only; parcels of forest, grassland and wetland classes are valued in
 --          their own categories from their inventories (DOMAIN §2: one base map, no double counting).
+-- base map: the inventory is the consistency step's resolved base map (assets_pipeline/consistency.py): under
+--          inventory-wins a parcel an inventory claims carries the inventory's class and is left to it; the
+--          findings of every parcel are carried in consistency_findings.
 
 WITH parcels AS (
     SELECT
@@ -172,6 +175,7 @@ SELECT
         WHEN is_construction AND factor_equity IS NULL THEN 'granted land without granted_term_years / years_used'
     END                                                             AS status_reason,
     CAST(area_m2 AS DECIMAL(18, 2))                                 AS area_m2,
+    consistency_findings,
     'ref_land_base_prices'                                          AS price_table,
     price_key,
     price_level, price_region, price_year,

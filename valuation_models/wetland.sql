@@ -1,5 +1,5 @@
 -- model:   wetland
--- version: 1.0.0
+-- version: 1.1.0
 -- method:  area × wetland price, DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion (元/亩: 0.0015) × price
@@ -8,6 +8,9 @@
 --          a missing price is unpriced, never a silent 0.
 -- inputs:  inventory (validated wetland polygons, state-owned in scope), ref_wetland_types, ref_wetland_prices, regions
 -- arithmetic: exact decimals (dec_mul); value in 元.
+-- base map (DOMAIN §2): the inventory is the consistency step's resolved rows (assets_pipeline/consistency.py); a
+--          row the policy set aside (consistency_exclusion) is kept as 'excluded' with its reason, and the
+--          findings of every row are carried in consistency_findings.
 
 WITH polygons AS (
     SELECT i.*, r.city_code, wt.wetland_class
@@ -42,8 +45,10 @@ SELECT
     region_code,
     wetland_class                                     AS item_code,
     'land'                                            AS component,
-    CASE WHEN price IS NULL OR factor_unit IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
-    CASE WHEN price IS NULL THEN 'no wetland price for county ' || region_code || ', class ' || coalesce(wetland_class, '?')
+    CASE WHEN consistency_exclusion IS NOT NULL THEN 'excluded'
+         WHEN price IS NULL OR factor_unit IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
+    CASE WHEN consistency_exclusion IS NOT NULL THEN consistency_exclusion
+         WHEN price IS NULL THEN 'no wetland price for county ' || region_code || ', class ' || coalesce(wetland_class, '?')
          WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit
          WHEN price = 0 THEN 'not valued (price 0 by decision)' END AS status_reason,
     CAST(area_m2 AS DECIMAL(18, 2))                   AS area_m2,
@@ -53,6 +58,7 @@ SELECT
     CAST(price AS DECIMAL(18, 6))                     AS unit_price,
     price_unit,
     CAST(factor_unit AS DECIMAL(18, 6))               AS factor_unit,
-    CASE WHEN price IS NOT NULL AND factor_unit IS NOT NULL
+    consistency_findings,
+    CASE WHEN consistency_exclusion IS NULL AND price IS NOT NULL AND factor_unit IS NOT NULL
          THEN dec_mul(dec_mul(area_m2, factor_unit), price) END AS value_yuan
 FROM priced
