@@ -215,12 +215,12 @@ CREATE TEMP TABLE findings AS
 WITH row_findings AS (
     SELECT category, 'missing_base' AS finding_type, * EXCLUDE (category) FROM rows WHERE NOT has_base
     UNION ALL BY NAME
-    SELECT category, 'class_mismatch', * EXCLUDE (category) FROM rows WHERE has_base AND base_category <> category
+    SELECT category, 'class_mismatch' AS finding_type, * EXCLUDE (category) FROM rows WHERE has_base AND base_category <> category
     UNION ALL BY NAME
-    SELECT category, 'ownership_mismatch', * EXCLUDE (category) FROM rows
+    SELECT category, 'ownership_mismatch' AS finding_type, * EXCLUDE (category) FROM rows
     WHERE has_base AND base_category = category AND is_state <> base_is_state
     UNION ALL BY NAME
-    SELECT category, 'county_mismatch', * EXCLUDE (category) FROM rows
+    SELECT category, 'county_mismatch' AS finding_type, * EXCLUDE (category) FROM rows
     WHERE has_base AND base_category = category AND region_code <> base_region_code
 ),
 exceeding AS (
