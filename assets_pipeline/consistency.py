@@ -317,7 +317,6 @@ def _resolved_inventory_sql(category: str, columns: list[str]) -> str:
     """The rows the category's model values: conformed, standing or set aside, and synthetic rows for base parcels
     no inventory row describes (missing_inventory, base-map-wins and inventory-wins)."""
     own = OWNERSHIP_COLUMN[category]
-    reason = EXCLUSION_REASONS[category].replace("'", "''")
     if category == "forest":
         out_of_scope = ("NOT coalesce(lo.is_state, false) AND NOT coalesce(tr.is_state, false)",
                         "LEFT JOIN ref_tree_ownership_codes tr ON tr.code = v.tree_ownership")
@@ -350,16 +349,22 @@ def _resolved_inventory_sql(category: str, columns: list[str]) -> str:
                    CASE WHEN action = 'conformed' THEN base_land_class ELSE land_class END AS land_class,
                    CASE WHEN action IN ('conformed', 'stands') THEN base_region_code ELSE region_code END AS region_code,
                    CASE WHEN action IN ('conformed', 'stands') THEN base_ownership ELSE {own} END AS {own},
-                   action, row_problem
+                   exclusion_reason AS validated_exclusion, action, row_problem
             FROM base_side v
         ),
         scoped AS (
-            SELECT v.* EXCLUDE (action, row_problem),
-                   CASE WHEN {out_of_scope[0]} THEN '{reason}' END AS exclusion_reason,
+            -- scope follows the base map's ownership; a row validation had in scope that the base map puts out
+            -- of scope stays among the valued rows as 'excluded', with the reason
+            SELECT v.* EXCLUDE (action, row_problem, validated_exclusion),
+                   CASE WHEN v.validated_exclusion IS NOT NULL AND {out_of_scope[0]} THEN v.validated_exclusion END
+                       AS exclusion_reason,
                    CASE WHEN v.action = 'set_aside'
                         THEN 'inconsistent with the base map (' || v.row_problem || '): ' ||
                              CASE v.row_problem WHEN 'missing_base' THEN 'no such base parcel; '
                                   ELSE 'the base map counts it as its own class; ' END || 'base map wins'
+                        WHEN v.validated_exclusion IS NULL AND {out_of_scope[0]}
+                        THEN 'inconsistent with the base map (ownership_mismatch): the base map records collective '
+                             || 'land; base map wins'
                    END AS consistency_exclusion,
                    f.findings AS consistency_findings,
                    v.action AS consistency_action

@@ -38,7 +38,7 @@ PHYSICAL_INDICATORS = """
     FROM valued WHERE category = 'forest' AND component = 'trees' AND bamboo_stems IS NOT NULL
     UNION ALL
     SELECT category, region_code, item_code, subject, 'hay_yield', '吨', 't', CAST(hay_t AS DECIMAL(38, 10))
-    FROM valued WHERE category = 'grassland'
+    FROM valued WHERE category = 'grassland' AND hay_t IS NOT NULL
     UNION ALL
     SELECT category, region_code, item_code, subject, 'volume', '万立方米', '10^4 m3', CAST(volume_m3 AS DECIMAL(38, 10)) * 0.0001
     FROM valued WHERE category = 'water'
