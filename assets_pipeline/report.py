@@ -37,6 +37,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from .categories import CATEGORIES, CATEGORY_NAMES_ZH
 from .excel import BAD_FILL, HEADER_FILL, cell, sheet_title
 from .layout import YearLayout
+from .report_quality import write_scorecard_sheet
 from .storage import atomic_path
 
 # ---------------------------------------------------------------------------------------------- API
@@ -97,6 +98,7 @@ def write_report(layout: YearLayout, cover: CoverInfo, lang: str = "zh") -> Repo
         result.totals.update(_write_table(wb, table, cover, text))
         if table.kind == "value":
             result.values[table.category] = table.grand_total()
+    write_scorecard_sheet(wb, layout, lang)
     with atomic_path(layout.report()) as tmp:
         wb.save(tmp)
     return result

@@ -288,3 +288,19 @@ def test_the_run_records_the_policy_and_passes_the_area_balance(sample_run):
     check = dg.AssetCheckKey(dg.AssetKey(["ledger", "physical"]), "no_double_counting")
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key([check])
     assert latest[check].event.dagster_event.event_specific_data.passed
+
+
+def test_scorecard_shares_per_county(layouts):
+    from assets_pipeline.ledger import write_unpriced
+    from assets_pipeline.report_quality import build_scorecard
+
+    layout = layouts["reject"]
+    write_unpriced(layout, layout.unpriced, categories=FOUR)
+    rows = build_scorecard(layout)
+    # 140106: G05 was delivered under 140106 and rejected (county_mismatch): 1 of 1 row
+    assert rows[0][:4] == ("140106", "迎泽区", 1, 1.0)
+    # 140105: 17 rows delivered (9 land, 6 forest, 2 wetland); 9 rejected by consistency (L02, L04, L05, L06, F02a,
+    # F02b, F03, F04, W09), 6 findings, nothing unpriced or excluded
+    assert rows[1] == ("140105", "小店区", 17, round(9 / 17, 6), round(6 / 17, 6), 0.0, 0.0, round(15 / 17, 6),
+                       "consistency (9)", "area_exceeds_base (1), class_mismatch (1), county_mismatch (1)")
+    assert pd.read_parquet(layout.scorecard)["region_code"].tolist() == ["140106", "140105"]

@@ -73,3 +73,32 @@ def area_balance_check(layout: YearLayout, asset_key: dg.AssetKey) -> dg.AssetCh
             "by_county": dg.MetadataValue.md(markdown_table(BALANCE_HEADERS, [[str(v) for v in r] for r in shown])),
         },
     )
+
+
+SCORECARD = dg.AssetKey(["scorecard"])
+
+
+@dg.asset(
+    key=SCORECARD,
+    group_name="consistency",
+    partitions_def=accounting_years,
+    deps=[CONSISTENCY, dg.AssetKey(["rejects"]), dg.AssetKey(["ledger", "unpriced"])],
+    kinds={"duckdb", "parquet"},
+    description="scorecard.parquet: per county, the share of delivered rows rejected, inconsistent with the base map, "
+    "unpriced and excluded, with the worst reject rules and finding types — which counties to call.",
+    code_version="1",
+)
+def scorecard(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg.MaterializeResult:
+    from ..report_quality import SCORECARD_COLUMNS, build_scorecard
+
+    layout = YearLayout(settings.output_path(), int(context.partition_key))
+    rows = build_scorecard(layout)
+    percent = {3, 4, 5, 6, 7}
+    shown = [[f"{v:.2%}" if i in percent else ("" if v is None else v) for i, v in enumerate(r)] for r in rows[:20]]
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(rows),
+            "counties_to_call": dg.MetadataValue.md(markdown_table([zh for _, zh, _ in SCORECARD_COLUMNS], shown)),
+            "path": dg.MetadataValue.path(str(layout.scorecard)),
+        }
+    )

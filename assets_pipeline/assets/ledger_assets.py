@@ -13,7 +13,7 @@ from ..metadata import markdown_table, table_schema
 from ..partitions import accounting_years
 from ..settings import AccountsSettings
 from ..storage import write_json
-from .consistency_assets import area_balance_check
+from .consistency_assets import SCORECARD, area_balance_check
 from .rejects_asset import rejects
 from .valuation_assets import valued_key
 from ..duck import connect
@@ -140,7 +140,7 @@ def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
     key=REPORT,
     group_name="ledgers",
     partitions_def=accounting_years,
-    deps=[LEDGER_PHYSICAL, LEDGER_VALUE, UNPRICED, rejects.key],
+    deps=[LEDGER_PHYSICAL, LEDGER_VALUE, UNPRICED, rejects.key, SCORECARD],
     kinds={"excel"},
     description="report_<year>.xlsx: cover (inputs, reference tables, models, reconciliation), summary with chart, "
     "physical and value ledgers of each category as an accountant reads them (province → city → county).",
