@@ -160,7 +160,14 @@ def _register(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: str, t
         SELECT l.parcel_id, l.region_code, l.land_class, CAST(l.area_m2 AS DECIMAL(18, 2)) AS area_m2, l.ownership,
                coalesce(o.is_state, false) AS is_state,
                CASE WHEN lc.category IN ('forest', 'grassland', 'wetland') THEN lc.category ELSE 'land' END AS category,
-               l._row_id, l._source_file, l._source_row
+               l._row_id, l._source_file, l._source_row,
+               -- protected-area memos: the share of the parcel inside each zone, carried to its inventory rows
+               least(coalesce(CAST(l.redline_area_m2 AS DECIMAL(18, 2)), 0) / nullif(CAST(l.area_m2 AS DECIMAL(18, 2)), 0), 1)
+                   AS redline_share,
+               least(coalesce(CAST(l.basic_farmland_area_m2 AS DECIMAL(18, 2)), 0) / nullif(CAST(l.area_m2 AS DECIMAL(18, 2)), 0), 1)
+                   AS farmland_share,
+               least(coalesce(CAST(l.protected_area_m2 AS DECIMAL(18, 2)), 0) / nullif(CAST(l.area_m2 AS DECIMAL(18, 2)), 0), 1)
+                   AS protected_share
         FROM valid_land l
         LEFT JOIN ref_land_classes lc ON lc.land_class = regexp_replace(l.land_class, 'K$', '')
         LEFT JOIN ref_ownership_codes o ON o.code = l.ownership
@@ -336,11 +343,15 @@ def _resolved_inventory_sql(category: str, columns: list[str]) -> str:
     return f"""
         WITH base_side AS (
             SELECT v.*, a.action, a.row_problem, ca.resolved_m2,
-                   r.base_land_class, r.base_region_code, r.base_ownership, r.has_base
+                   r.base_land_class, r.base_region_code, r.base_ownership, r.has_base,
+                   CAST(b.redline_share AS DECIMAL(18, 12)) AS redline_share,
+                   CAST(b.farmland_share AS DECIMAL(18, 12)) AS farmland_share,
+                   CAST(b.protected_share AS DECIMAL(18, 12)) AS protected_share
             FROM valid_{category} v
             JOIN actions a ON a.category = '{category}' AND a._row_id = v._row_id
             JOIN rows r ON r.category = '{category}' AND r._row_id = v._row_id
             LEFT JOIN conformed_areas ca ON ca.category = '{category}' AND ca._row_id = v._row_id
+            LEFT JOIN base b ON b.parcel_id = v.base_parcel_id
             WHERE a.action <> 'rejected'
         ),
         resolved AS (
@@ -349,7 +360,8 @@ def _resolved_inventory_sql(category: str, columns: list[str]) -> str:
                    CASE WHEN action = 'conformed' THEN base_land_class ELSE land_class END AS land_class,
                    CASE WHEN action IN ('conformed', 'stands') THEN base_region_code ELSE region_code END AS region_code,
                    CASE WHEN action IN ('conformed', 'stands') THEN base_ownership ELSE {own} END AS {own},
-                   exclusion_reason AS validated_exclusion, action, row_problem
+                   exclusion_reason AS validated_exclusion, action, row_problem,
+                   redline_share, farmland_share, protected_share
             FROM base_side v
         ),
         scoped AS (
@@ -378,7 +390,9 @@ def _resolved_inventory_sql(category: str, columns: list[str]) -> str:
         SELECT * FROM scoped
         UNION ALL BY NAME
         SELECT {synthetic_select}, NULL AS consistency_exclusion, 'missing_inventory' AS consistency_findings,
-               'from_base_map' AS consistency_action
+               'from_base_map' AS consistency_action, CAST(b.redline_share AS DECIMAL(18, 12)) AS redline_share,
+               CAST(b.farmland_share AS DECIMAL(18, 12)) AS farmland_share,
+               CAST(b.protected_share AS DECIMAL(18, 12)) AS protected_share
         FROM findings f JOIN base b ON b.parcel_id = f.base_parcel_id
         WHERE f.category = '{category}' AND f.finding_type = 'missing_inventory' AND b.is_state
           AND getvariable('policy') <> 'reject'

@@ -17,6 +17,7 @@ import duckdb
 
 from .categories import CATEGORIES
 from .layout import YearLayout
+from .memos import add_memo_columns
 from .storage import atomic_path
 from .duck import connect, sql_path
 from .valuation import prepare
@@ -58,6 +59,11 @@ ITEM_NAMES = """
                      m.name_en || ', ' || r.name_en
               FROM ref_minerals m CROSS JOIN ref_resource_classes r
 """
+
+PHYSICAL_CELLS = "SELECT category, item_code, subject, indicator, unit, unit_en, region_code, amount FROM physical_cells"
+# values are published in 万元; unpriced rows carry no value and are reported apart (unpriced.parquet)
+VALUE_CELLS = ("SELECT category, ledger_item AS item_code, subject, component, region_code, "
+               "CAST(value_yuan AS DECIMAL(38, 10)) * 0.0001 AS amount FROM valued WHERE status = 'valued'")
 
 # County cells published by rounding; cities and the province are sums of published cells.
 ROLL_UP = """
@@ -108,7 +114,7 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
         prepare(con, layout, {})
         _valued_view(con, layout, categories)
         con.execute(f"CREATE TEMP VIEW physical_cells AS SELECT *, quantity AS amount FROM ({PHYSICAL_INDICATORS})")
-        con.execute("CREATE TEMP VIEW cells AS SELECT category, item_code, subject, indicator, unit, unit_en, region_code, amount FROM physical_cells")
+        con.execute(f"CREATE TEMP VIEW cells AS {PHYSICAL_CELLS}")
         physical = ROLL_UP.format(
             dims="category, item_code, subject, indicator, unit, unit_en",
             dims_a="a.category, a.item_code, a.subject, a.indicator, a.unit, a.unit_en",
@@ -118,10 +124,7 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
             con.execute(f"COPY ({physical}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
         con.execute("DROP VIEW cells")
         # values are published in 万元; unpriced rows carry no value and are reported apart (unpriced.parquet)
-        con.execute(
-            "CREATE TEMP VIEW cells AS SELECT category, ledger_item AS item_code, subject, component, region_code, "
-            "CAST(value_yuan AS DECIMAL(38, 10)) * 0.0001 AS amount FROM valued WHERE status = 'valued'"
-        )
+        con.execute(f"CREATE TEMP VIEW cells AS {VALUE_CELLS}")
         value = ROLL_UP.format(
             dims="category, item_code, subject, component",
             dims_a="a.category, a.item_code, a.subject, a.component",
@@ -129,6 +132,7 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
         )
         with atomic_path(value_path) as tmp:
             con.execute(f"COPY ({value}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
+        add_memo_columns(con, layout, physical_path, value_path, physical, value)
 
 
 def write_unpriced(layout: YearLayout, out_path: Path, categories=CATEGORIES) -> int:

@@ -97,8 +97,10 @@ def register_inventory(con: duckdb.DuckDBPyConnection, layout: YearLayout, categ
     folder = resolved if part_files(resolved) else layout.validated(category)
     con.register("inventory_rows", con.read_parquet(parts(folder)))
     columns = {row[0] for row in con.execute("DESCRIBE inventory_rows").fetchall()}
-    missing = [c for c in ("consistency_findings", "consistency_exclusion") if c not in columns]
-    extra = "".join(f", NULL::VARCHAR AS {c}" for c in missing)
+    wanted = {"consistency_findings": "VARCHAR", "consistency_exclusion": "VARCHAR"}
+    if category in ("forest", "grassland", "wetland"):  # the base parcel's protected-area shares (DOMAIN §2 memos)
+        wanted.update({c: "DECIMAL(18, 12)" for c in ("redline_share", "farmland_share", "protected_share")})
+    extra = "".join(f", NULL::{kind} AS {c}" for c, kind in wanted.items() if c not in columns)
     con.execute(f"CREATE TEMP VIEW inventory AS SELECT *{extra} FROM inventory_rows")
 
 

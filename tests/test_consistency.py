@@ -39,6 +39,10 @@ LAND = pd.DataFrame([
     ("L08", "0101", 1000.0, "10"),   # plain cropland
     ("L10", "0301", 2000.0, "10"),   # F10 2,001: 0.05 % over, within the 0.1 % tolerance → no finding
 ], columns=["parcel_id", "land_class", "area_m2", "ownership"]).assign(region_code="140105")
+# protected-area memos: half of L01 inside the red line, all of L08 permanent basic farmland, half of L07 protected
+LAND["redline_area_m2"] = LAND["parcel_id"].map({"L01": 5000.0})
+LAND["basic_farmland_area_m2"] = LAND["parcel_id"].map({"L08": 1000.0})
+LAND["protected_area_m2"] = LAND["parcel_id"].map({"L07": 2500.0})
 
 FOREST_COMMON = {"forest_type": "1", "origin": "1", "species_code": "200", "age_group": "4", "stock_m3": 10.0}
 FOREST = pd.DataFrame([
@@ -304,3 +308,25 @@ def test_scorecard_shares_per_county(layouts):
     assert rows[1] == ("140105", "小店区", 17, round(9 / 17, 6), round(6 / 17, 6), 0.0, 0.0, round(15 / 17, 6),
                        "consistency (9)", "area_exceeds_base (1), class_mismatch (1), county_mismatch (1)")
     assert pd.read_parquet(layout.scorecard)["region_code"].tolist() == ["140106", "140105"]
+
+
+def test_protected_area_memos_in_both_ledgers(layouts):
+    layout = layouts["base-map-wins"]
+    memo = dict(((c, m), v) for c, m, v in [
+        (c, m, v) for c, r, f, p in q("""SELECT category, sum(quantity_redline), sum(quantity_farmland), sum(quantity_protected)
+                                        FROM read_parquet($p) WHERE region_level = 'county' AND indicator = 'area'
+                                        GROUP BY ALL""", p=str(layout.ledger_physical))
+        for m, v in (("redline", r), ("farmland", f), ("protected", p))])
+    # 公顷: F01 10,000 m² × 1/2 inside the red line; L08 1,000 m² basic farmland; W07 5,000 m² × 1/2 protected
+    assert {k: v for k, v in memo.items() if v} == {("forest", "redline"): D("0.50"), ("land", "farmland"): D("0.10"),
+                                                     ("wetland", "protected"): D("0.25")}
+    forest = pd.read_parquet(layout.valued("forest"))
+    f01 = forest[(forest.redline_share == D("0.5")) & (forest.status == "valued")]
+    assert set(f01.component) == {"land", "trees"}
+    value = q("""SELECT sum(value_redline_wan_yuan_unrounded), sum(value_wan_yuan_unrounded) FROM read_parquet($p)
+                 WHERE region_level = 'county' AND category = 'forest'""", p=str(layout.ledger_value))[0]
+    assert value[0] == sum(f01.value_yuan, D(0)) * D("0.5") * D("0.0001") and value[0] < value[1]
+    # province "of which" = sum of the county's published cells, as every published figure (DOMAIN §5)
+    levels = dict(q("""SELECT region_level, sum(value_redline_wan_yuan) FROM read_parquet($p)
+                       WHERE category = 'forest' GROUP BY ALL""", p=str(layout.ledger_value)))
+    assert levels["province"] == levels["city"] == levels["county"]

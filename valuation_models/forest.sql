@@ -17,7 +17,8 @@
 -- arithmetic: exact decimals (dec_mul); value in 元.
 -- base map (DOMAIN §2): the inventory is the consistency step's resolved rows (assets_pipeline/consistency.py); a
 --          row the policy set aside (consistency_exclusion) is kept as 'excluded' with its reason, and the
---          findings of every row are carried in consistency_findings.
+--          findings of every row are carried in consistency_findings, and the base parcel's protected-area
+--          shares (redline_share, farmland_share, protected_share) for the ledgers' "of which" columns.
 
 WITH stands AS (
     SELECT i.*, r.city_code, sp.species_group,
@@ -81,7 +82,8 @@ bamboo_prices AS (
 
 land_part AS (
     SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.land_class, 'land' AS component,
-           s.consistency_findings, s.area_m2, NULL::DOUBLE AS stock_m3, NULL::BIGINT AS bamboo_stems,
+           s.consistency_findings, s.redline_share, s.farmland_share, s.protected_share,
+           s.area_m2, NULL::DOUBLE AS stock_m3, NULL::BIGINT AS bamboo_stems,
            'ref_forest_land_prices' AS price_table,
            'region=' || coalesce(lp.price_region, '') || ' class=' || s.land_class || ' grade=' || coalesce(lp.price_grade, '')
                AS price_key,
@@ -95,7 +97,8 @@ land_part AS (
 ),
 tree_part AS (
     SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.land_class, 'trees' AS component,
-           s.consistency_findings, s.area_m2, s.stock_m3, s.bamboo_stems,
+           s.consistency_findings, s.redline_share, s.farmland_share, s.protected_share,
+           s.area_m2, s.stock_m3, s.bamboo_stems,
            CASE WHEN s.species_group = 'bamboo' THEN 'ref_bamboo_prices' ELSE 'ref_timber_prices' END AS price_table,
            CASE WHEN s.species_group = 'bamboo' THEN 'region=' || coalesce(bp.price_region, '')
                 ELSE 'region=' || coalesce(tp.price_region, '') || ' group=' || coalesce(s.species_group, '')
@@ -145,6 +148,7 @@ SELECT
     price_unit,
     CAST(factor_unit AS DECIMAL(18, 6))               AS factor_unit,
     consistency_findings,
+    redline_share, farmland_share, protected_share,
     CASE WHEN consistency_exclusion IS NULL AND price IS NOT NULL AND factor_unit IS NOT NULL AND priced_quantity IS NOT NULL
          THEN dec_mul(dec_mul(priced_quantity, factor_unit), price) END AS value_yuan
 FROM quantified

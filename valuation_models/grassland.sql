@@ -9,7 +9,8 @@
 -- arithmetic: exact decimals (dec_mul); value in 元.
 -- base map (DOMAIN §2): the inventory is the consistency step's resolved rows (assets_pipeline/consistency.py); a
 --          row the policy set aside (consistency_exclusion) is kept as 'excluded' with its reason, and the
---          findings of every row are carried in consistency_findings.
+--          findings of every row are carried in consistency_findings, and the base parcel's protected-area
+--          shares (redline_share, farmland_share, protected_share) for the ledgers' "of which" columns.
 
 WITH polygons AS (
     SELECT i.*, r.city_code
@@ -59,6 +60,7 @@ SELECT
     price_unit,
     CAST(factor_unit AS DECIMAL(18, 6))               AS factor_unit,
     consistency_findings,
+    redline_share, farmland_share, protected_share,
     CASE WHEN consistency_exclusion IS NULL AND price IS NOT NULL AND factor_unit IS NOT NULL
          THEN dec_mul(dec_mul(area_m2, factor_unit), price) END AS value_yuan
 FROM priced

@@ -28,6 +28,8 @@
 -- base map: the inventory is the consistency step's resolved base map (assets_pipeline/consistency.py): under
 --          inventory-wins a parcel an inventory claims carries the inventory's class and is left to it; the
 --          findings of every parcel are carried in consistency_findings.
+-- memos:   redline_share, farmland_share, protected_share = the memo area (生态保护红线, 永久基本农田, 自然保护地)
+--          over the parcel's area, at most 1; the ledgers' "of which" columns are quantity and value × share.
 
 WITH parcels AS (
     SELECT
@@ -176,6 +178,13 @@ SELECT
     END                                                             AS status_reason,
     CAST(area_m2 AS DECIMAL(18, 2))                                 AS area_m2,
     consistency_findings,
+    -- protected-area memos: share of the parcel inside the red line, permanent basic farmland, protected areas
+    CAST(least(coalesce(CAST(redline_area_m2 AS DECIMAL(18, 2)), 0) / nullif(CAST(area_m2 AS DECIMAL(18, 2)), 0), 1)
+         AS DECIMAL(18, 12))                                        AS redline_share,
+    CAST(least(coalesce(CAST(basic_farmland_area_m2 AS DECIMAL(18, 2)), 0) / nullif(CAST(area_m2 AS DECIMAL(18, 2)), 0), 1)
+         AS DECIMAL(18, 12))                                        AS farmland_share,
+    CAST(least(coalesce(CAST(protected_area_m2 AS DECIMAL(18, 2)), 0) / nullif(CAST(area_m2 AS DECIMAL(18, 2)), 0), 1)
+         AS DECIMAL(18, 12))                                        AS protected_share,
     'ref_land_base_prices'                                          AS price_table,
     price_key,
     price_level, price_region, price_year,
