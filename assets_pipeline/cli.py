@@ -107,7 +107,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from .sample import generate_sample
 
     years = args.years or [args.year]
-    summary = generate_sample(Path(args.out), years, parcels=args.parcels, seed=args.seed, formats=args.formats)
+    summary = generate_sample(Path(args.out), years, parcels=args.parcels, seed=args.seed, formats=args.formats,
+                              inconsistency_share=args.inconsistency_share)
     print(f"Sample province written to {Path(args.out).resolve()} for {', '.join(map(str, years))} "
           f"({summary.seconds:.1f} s)")
     return 0
@@ -143,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--reference-dir", help="reference tables folder (default: the project's reference_tables/)")
         p.add_argument("--area-unit", dest="declared_area_unit", help="unit of area columns whose header names none (m2, 亩, 公顷)")
         p.add_argument("--sheet", dest="xlsx_sheet", help="sheet to read from .xlsx deliveries (default: the first)")
+        p.add_argument("--consistency-policy", choices=["base-map-wins", "inventory-wins", "reject"],
+                       help="how inconsistent parcels are resolved (default base-map-wins, DOMAIN §2)")
+        p.add_argument("--area-tolerance", type=float,
+                       help="share by which inventory areas may exceed their base parcel (default 0.001)")
 
     p = sub.add_parser("run", help="compile the year: ingest, validate, value, ledgers, workbooks")
     year_args(p)
@@ -150,10 +155,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--discount-rate", type=float, help="discount rate of the npv mineral model (default 0.08)")
     p.add_argument("--unpriced-threshold", type=float, help="largest unpriced share per category before the run fails (default 0.01)")
     p.add_argument("--lang", choices=["zh", "en"], help="language of the report workbook (default zh)")
-    p.add_argument("--consistency-policy", choices=["base-map-wins", "inventory-wins", "reject"],
-                   help="how inconsistent parcels are resolved (default base-map-wins, DOMAIN §2)")
-    p.add_argument("--area-tolerance", type=float,
-                   help="share by which inventory areas may exceed their base parcel (default 0.001)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("validate", help="ingest and validate only; writes the rejects")
@@ -167,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parcels", type=int, default=50_000, help="land parcels (default 50,000)")
     p.add_argument("--seed", type=int, default=2023)
     p.add_argument("--formats", choices=["mixed", "parquet", "csv"], default="mixed")
+    p.add_argument("--inconsistency-share", type=float, default=0.005,
+                   help="share of base parcels given each kind of base-map inconsistency (default 0.005; 0 for none)")
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("demo", help="generate the sample province and compile it")
