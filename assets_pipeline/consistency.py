@@ -43,7 +43,8 @@ What each policy does (``consistency_policy``)
 - missing_base, class_mismatch: the inventory row is set aside (valued rows show it ``excluded`` with the
   reason); the parcel is counted where the base map's class puts it.
 - rows of a base parcel of the inventory's category: class, county and ownership are the base parcel's (scope
-  follows the base ownership), and their areas are conformed to the base area — scaled so they add up to it
+  follows the base ownership: a row in scope at validation that the base map puts out of scope stays among the
+  valued rows as ``excluded``, with the reason), and their areas are conformed to the base area — scaled so they add up to it
   exactly, the last row (by id) taking the cents — less the area of sibling rows validation rejected (that
   area waits for the county's correction). This settles area_exceeds_base, ownership_mismatch and
   county_mismatch; the inventory's own attributes (species, age, stock, type, grade …) are kept.
@@ -72,15 +73,14 @@ What each policy does (``consistency_policy``)
 
 No double counting, whatever the policy: per county, the state area over the land, forest, grassland and
 wetland ledgers equals the base map's state area (as adjusted under inventory-wins) less the area withheld by
-rejects. ``expected_areas`` computes the right-hand side from the base map; ``area_balance`` compares it with
-the physical ledger (a blocking check on ``ledger/physical``).
+rejects. ``area_balance`` computes the right-hand side from the resolved base map and compares it with the
+physical ledger (a blocking check on ``ledger/physical``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -239,17 +239,17 @@ SELECT coalesce(f.base_region_code, f.region_code) AS region_code, f.category, f
        f.base_parcel_id, f.parcel_id, f.area_m2 AS area_m2,
        f.base_land_class, f.land_class AS inventory_land_class, f.base_area_m2, f.area_m2 AS inventory_area_m2,
        f.base_ownership, f.ownership AS inventory_ownership, f.base_region_code, f.region_code AS inventory_region_code,
-       f._source_file AS source_file, f._source_row AS source_row
+       f._source_file AS source_file, f._source_row AS source_row, f._row_id AS inventory_row_id
 FROM row_findings f
 UNION ALL
 SELECT b.region_code, e.category, 'area_exceeds_base', e.parcel_id, NULL, e.valid_m2 - e.base_m2,
        b.land_class, (SELECT string_agg(DISTINCT r.land_class, ',') FROM rows r
                       WHERE r.category = e.category AND r.base_parcel_id = e.parcel_id),
-       e.base_m2, e.valid_m2, b.ownership, NULL, b.region_code, NULL, b._source_file, b._source_row
+       e.base_m2, e.valid_m2, b.ownership, NULL, b.region_code, NULL, b._source_file, b._source_row, NULL
 FROM exceeding e JOIN base b ON b.parcel_id = e.parcel_id
 UNION ALL
 SELECT b.region_code, c.category, 'missing_inventory', c.parcel_id, NULL, c.base_m2,
-       b.land_class, NULL, c.base_m2, NULL, b.ownership, NULL, b.region_code, NULL, b._source_file, b._source_row
+       b.land_class, NULL, c.base_m2, NULL, b.ownership, NULL, b.region_code, NULL, b._source_file, b._source_row, NULL
 FROM cover c JOIN base b ON b.parcel_id = c.parcel_id
 WHERE c.valid_rows = 0 AND c.rejected_rows = 0
 """
@@ -489,7 +489,7 @@ def _write_findings(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
                    WHEN getvariable('policy') = 'inventory-wins' AND f.finding_type = 'class_mismatch'
                        THEN coalesce((SELECT CASE a.action WHEN 'stands' THEN 'inventory class stands; base parcel reclassified'
                                                            ELSE 'inventory row set aside' END
-                                      FROM actions a WHERE a.category = f.category AND a._row_id = r._row_id), '')
+                                      FROM actions a WHERE a.category = f.category AND a._row_id = f.inventory_row_id), '')
                    WHEN getvariable('policy') = 'inventory-wins' AND f.finding_type = 'area_exceeds_base'
                        THEN 'inventory area stands; base parcel area adjusted'
                    WHEN f.finding_type IN ('missing_base', 'class_mismatch') THEN 'inventory row set aside'
@@ -498,8 +498,6 @@ def _write_findings(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
                END AS action
         FROM findings f
         JOIN finding_labels l USING (finding_type)
-        LEFT JOIN rows r ON r.category = f.category AND r.parcel_id = f.parcel_id AND r.base_parcel_id = f.base_parcel_id
-                        AND r._source_row = f.source_row
         ORDER BY f.region_code, f.category, l.finding_order, f.base_parcel_id, f.parcel_id
     """
     with atomic_path(layout.inconsistencies) as tmp:
@@ -547,7 +545,7 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: s
     for category in BASE_CATEGORIES:
         if category == "land":
             selected = """
-                SELECT DISTINCT v.*, f.finding_type AS check_code, 'parcel_id' AS column_name, v.parcel_id AS value
+                SELECT v.*, f.finding_type AS check_code, 'parcel_id' AS column_name, v.parcel_id AS value
                 FROM valid_land v JOIN findings f ON f.base_parcel_id = v.parcel_id
                 WHERE getvariable('policy') = 'reject'
                   AND f.finding_type IN ('ownership_mismatch', 'county_mismatch', 'area_exceeds_base', 'missing_inventory')
@@ -590,52 +588,52 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: s
 
 # ------------------------------------------------------------------------------------------ area balance
 
-def expected_areas(layout: YearLayout) -> str:
-    """SQL of the per-county area the ledgers must hold: the resolved base map's counted area of state parcels."""
-    return f"""
-        SELECT r.region_code, sum(r.base_area_m2) FILTER (WHERE NOT r.added) AS base_state_m2,
-               sum(r.area_m2 - coalesce(r.base_area_m2, 0)) AS adjusted_m2,
-               sum(r.area_m2 - r.counted_m2) AS withheld_m2,
-               sum(r.counted_m2) AS expected_m2
-        FROM read_parquet('{sql_path(Path(parts(layout.resolved("land"))))}') r
-        WHERE r.exclusion_reason IS NULL
+EXPECTED_AREAS_SQL = """
+    SELECT r.region_code, sum(r.base_area_m2) FILTER (WHERE NOT r.added) AS base_state_m2,
+           sum(r.area_m2 - coalesce(r.base_area_m2, 0)) AS adjusted_m2,
+           sum(r.area_m2 - r.counted_m2) AS withheld_m2,
+           sum(r.counted_m2) AS expected_m2
+    FROM resolved_base_map r
+    WHERE r.exclusion_reason IS NULL
+    GROUP BY ALL
+"""
+
+AREA_BALANCE_SQL = f"""
+    WITH expected AS ({EXPECTED_AREAS_SQL}),
+    rejected AS (
+        SELECT region_code, sum(CAST(area_m2 AS DECIMAL(18, 2))) AS rejected_m2 FROM consistency_rejected_base GROUP BY ALL
+    ),
+    ledger AS (
+        SELECT region_code, sum(quantity_unrounded) * 10000 AS ledger_m2
+        FROM read_parquet($ledger)
+        WHERE region_level = 'county' AND indicator = 'area' AND category IN ('land', 'forest', 'grassland', 'wetland')
         GROUP BY ALL
-    """
+    )
+    SELECT coalesce(e.region_code, l.region_code) AS region_code,
+           coalesce(e.base_state_m2, 0), coalesce(x.rejected_m2, 0), coalesce(e.adjusted_m2, 0),
+           coalesce(e.withheld_m2, 0), coalesce(e.expected_m2, 0),
+           CAST(coalesce(l.ledger_m2, 0) AS DECIMAL(38, 2)) AS ledger_m2
+    FROM expected e FULL JOIN ledger l USING (region_code)
+    LEFT JOIN rejected x ON x.region_code = coalesce(e.region_code, l.region_code)
+    ORDER BY 1
+"""
 
 
 def area_balance(layout: YearLayout) -> list[tuple]:
-    """Per county: the base map's state area, the rejects' withheld area, the expected and the ledgers' area (m²).
+    """Per county (m²): the base map's state area (after consistency rejects), the area those rejects took, the
+    inventory-wins adjustments, the area withheld by rejected inventory rows, the expected area and the ledgers'.
 
-    The ledgers' area is the unrounded ``area`` indicator (公顷) of land, forest, grassland and wetland."""
-    query = f"""
-        WITH expected AS ({expected_areas(layout)}),
-        rejected AS (
-            SELECT region_code, sum(CAST(area_m2 AS DECIMAL(18, 2))) AS rejected_m2
-            FROM read_parquet($rejected, union_by_name = true) GROUP BY ALL
-        ),
-        ledger AS (
-            SELECT region_code, sum(quantity_unrounded) * 10000 AS ledger_m2
-            FROM read_parquet($ledger)
-            WHERE region_level = 'county' AND indicator = 'area' AND category IN ('land', 'forest', 'grassland', 'wetland')
-            GROUP BY ALL
-        )
-        SELECT coalesce(e.region_code, l.region_code) AS region_code,
-               coalesce(e.base_state_m2, 0), coalesce(x.rejected_m2, 0), coalesce(e.adjusted_m2, 0),
-               coalesce(e.withheld_m2, 0), coalesce(e.expected_m2, 0),
-               CAST(coalesce(l.ledger_m2, 0) AS DECIMAL(38, 2)) AS ledger_m2
-        FROM expected e FULL JOIN ledger l USING (region_code)
-        LEFT JOIN rejected x ON x.region_code = coalesce(e.region_code, l.region_code)
-        ORDER BY 1
-    """
-    rejected = [str(p) for p in part_files(layout.consistency_rejected_rows("land"), "part")]
+    The expected area is the resolved base map's ``counted_m2`` over state parcels; the ledgers' is the unrounded
+    ``area`` indicator (公顷 × 10,000) of land, forest, grassland and wetland."""
     with connect() as con:
-        if not rejected:
-            query = query.replace("read_parquet($rejected, union_by_name = true)",
-                                  "(SELECT NULL::VARCHAR AS region_code, NULL::DOUBLE AS area_m2 LIMIT 0)")
-        params = {"ledger": str(layout.ledger_physical)}
+        con.register("resolved_base_map", con.read_parquet(parts(layout.resolved("land"))))
+        rejected = [str(p) for p in part_files(layout.consistency_rejected_rows("land"))]
         if rejected:
-            params["rejected"] = rejected
-        return con.execute(query, params).fetchall()
+            con.register("consistency_rejected_base", con.read_parquet(rejected))
+        else:
+            con.execute("CREATE TEMP VIEW consistency_rejected_base AS "
+                        "SELECT NULL::VARCHAR AS region_code, NULL::DOUBLE AS area_m2 WHERE false")
+        return con.execute(AREA_BALANCE_SQL, {"ledger": str(layout.ledger_physical)}).fetchall()
 
 
 BALANCE_HEADERS = ["county", "base map state area (m²)", "rejected by consistency (m²)", "adjusted (m²)",
