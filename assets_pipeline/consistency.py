@@ -107,12 +107,6 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "county_mismatch": ("行政区不一致", "county disagrees with the base map"),
     "missing_inventory": ("底图图斑无调查记录", "base parcel without inventory row"),
 }
-FINDING_COLUMNS = [
-    "year", "region_code", "category", "finding_type", "finding_zh", "finding_en", "base_parcel_id", "parcel_id",
-    "area_m2", "base_land_class", "inventory_land_class", "base_area_m2", "inventory_area_m2", "base_ownership",
-    "inventory_ownership", "base_region_code", "inventory_region_code", "source_file", "source_row", "action",
-]
-
 OWNERSHIP_COLUMN = {"forest": "land_ownership", "grassland": "ownership", "wetland": "ownership"}
 
 
@@ -431,7 +425,7 @@ adjusted AS (
     FROM base b
     LEFT JOIN cover c ON c.parcel_id = b.parcel_id
     LEFT JOIN standing s ON s.base_parcel_id = b.parcel_id
-    WHERE b.parcel_id NOT IN (SELECT parcel_id FROM rejected_parcels)
+    WHERE b.parcel_id NOT IN (SELECT parcel_id FROM rejected_parcels WHERE parcel_id IS NOT NULL)
 )
 SELECT a.parcel_id, a.land_class, a.area_m2, a.base_area_m2,
        CASE
@@ -465,7 +459,7 @@ def run_consistency(layout: YearLayout, policy: str = DEFAULT_POLICY,
         con.execute(RESOLVED_BASE_SQL)
         _write_findings(con, layout)
         _write_resolved(con, layout)
-        result.rejected_rows = _write_rejects(con, layout, policy)
+        result.rejected_rows = _write_rejects(con, layout)
         for category, finding, n, area in con.execute(
             "SELECT category, finding_type, count(*), sum(area_m2) FROM findings GROUP BY ALL ORDER BY ALL"
         ).fetchall():
@@ -539,7 +533,7 @@ def _write_resolved(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
         con.execute(f"COPY ({query}) TO '{sql_path(folder / 'part-0.parquet')}' (FORMAT parquet, COMPRESSION zstd)")
 
 
-def _write_rejects(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: str) -> dict[str, int]:
+def _write_rejects(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> dict[str, int]:
     """Under ``reject``: the rejected rows whole and one reject line each (rule ``consistency``)."""
     counts: dict[str, int] = {}
     for category in BASE_CATEGORIES:
