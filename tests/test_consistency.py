@@ -330,3 +330,33 @@ def test_protected_area_memos_in_both_ledgers(layouts):
     levels = dict(q("""SELECT region_level, sum(value_redline_wan_yuan) FROM read_parquet($p)
                        WHERE category = 'forest' GROUP BY ALL""", p=str(layout.ledger_value)))
     assert levels["province"] == levels["city"] == levels["county"]
+
+
+def test_the_blocking_check_stops_publication_in_dagster(mini_province, tmp_path, monkeypatch):
+    """A resolution that counts the forest twice (its resolved rows written twice) fails the check, and the report
+    is not written."""
+    import shutil
+
+    from assets_pipeline.assets import consistency_assets
+    from assets_pipeline.cli import main
+
+    clean = tmp_path / "clean"
+    assert main(["run", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(clean)]) == 0
+    real = consistency_assets.run_consistency
+
+    def counting_twice(layout, *args, **kwargs):
+        result = real(layout, *args, **kwargs)
+        folder = layout.resolved("forest")
+        shutil.copy(folder / "part-0.parquet", folder / "part-1.parquet")
+        return result
+
+    monkeypatch.setattr(consistency_assets, "run_consistency", counting_twice)
+    out = tmp_path / "out"
+    assert main(["run", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(out)]) == 1
+    check = dg.AssetCheckKey(dg.AssetKey(["ledger", "physical"]), "no_double_counting")
+    latest = dg.DagsterInstance.get().event_log_storage.get_latest_asset_check_execution_by_key([check])
+    data = latest[check].event.dagster_event.event_specific_data
+    assert not data.passed
+    # F0001 (20,000 m² of state forest land in 140105) counted twice
+    assert D(data.metadata["largest_difference_m2"].value) == D("20000.00")
+    assert not (out / str(YEAR) / f"report_{YEAR}.xlsx").exists()
