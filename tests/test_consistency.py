@@ -292,6 +292,14 @@ def test_the_run_records_the_policy_and_passes_the_area_balance(sample_run):
     check = dg.AssetCheckKey(dg.AssetKey(["ledger", "physical"]), "no_double_counting")
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key([check])
     assert latest[check].event.dagster_event.event_specific_data.passed
+    # the scorecard: one line per county that delivered, in the report as the 数据质量 sheet
+    card = pd.read_parquet(out / "scorecard.parquet")
+    assert card["region_code"].is_unique and card["problem_share"].is_monotonic_decreasing
+    inconsistent = (card["inconsistent_share"] * card["rows_delivered"]).round().sum()
+    assert inconsistent == len(planted(sample_run))
+    wb = load_workbook(out / f"report_{YEAR}.xlsx", read_only=True)
+    assert len(list(wb["数据质量"].values)) == 1 + len(card)
+    wb.close()
 
 
 def test_scorecard_shares_per_county(layouts):
