@@ -101,6 +101,9 @@ def _print_summary(result, settings: dict, year: int, seconds: float, selection:
     if selection == "run" and report.exists():
         print(f"Report workbook: {report}")
     print(f"Rejected rows for the counties to fix: {out / f'rejects_{year}.xlsx'}")
+    inconsistencies = out / f"inconsistencies_{year}.xlsx"
+    if inconsistencies.exists():
+        print(f"Inconsistent parcels (不一致图斑) for the counties to fix: {inconsistencies}")
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
