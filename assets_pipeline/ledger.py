@@ -123,7 +123,6 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
         with atomic_path(physical_path) as tmp:
             con.execute(f"COPY ({physical}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
         con.execute("DROP VIEW cells")
-        # values are published in 万元; unpriced rows carry no value and are reported apart (unpriced.parquet)
         con.execute(f"CREATE TEMP VIEW cells AS {VALUE_CELLS}")
         value = ROLL_UP.format(
             dims="category, item_code, subject, component",
@@ -132,6 +131,7 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
         )
         with atomic_path(value_path) as tmp:
             con.execute(f"COPY ({value}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
+        # "of which" columns: inside the red line, permanent basic farmland, protected areas (memos.py)
         add_memo_columns(con, layout, physical_path, value_path, physical, value)
 
 
