@@ -102,7 +102,7 @@ PHYSICAL_ROWS = """
                coalesce(r0.indicator, r1.indicator) AS indicator,
                r0.balance_id IS NOT NULL AS had, r1.balance_id IS NOT NULL AS has,
                r0.balance_id IS NOT NULL AND r1.balance_id IS NOT NULL AND r0.region_code = r1.region_code
-                   AND r0.item_code = r1.item_code AND r0.subject IS NOT DISTINCT FROM r1.subject AS same_cell,
+                   AND r0.item_code IS NOT DISTINCT FROM r1.item_code AND r0.subject IS NOT DISTINCT FROM r1.subject AS same_cell,
                l1.lineage_key IS NOT NULL AS continues, l0.lineage_key IS NOT NULL AS continued,
                CASE WHEN r0.balance_id IS NOT NULL AND coalesce(r0.category, r1.category) = 'minerals'
                     THEN least(coalesce(r1.annual_extraction, r0.annual_extraction, 0), r0.quantity)
@@ -209,7 +209,7 @@ VALUE_ROWS = """
                r1.region_code AS region1, r1.item_code AS item1, r1.subject AS subject1, r1.v AS v1,
                r0.balance_id IS NOT NULL AS had, r1.balance_id IS NOT NULL AS has,
                r0.balance_id IS NOT NULL AND r1.balance_id IS NOT NULL AND r0.region_code = r1.region_code
-                   AND r0.item_code = r1.item_code AND r0.subject IS NOT DISTINCT FROM r1.subject AS same_cell,
+                   AND r0.item_code IS NOT DISTINCT FROM r1.item_code AND r0.subject IS NOT DISTINCT FROM r1.subject AS same_cell,
                -- exact scaled integers: value at 1e-10 元, quantity at 1e-6 of its unit
                CAST(r1.v * 10000000000 AS HUGEINT) AS v1_units,
                CAST(r0.v * 10000000000 AS HUGEINT) AS v0_units,
@@ -403,11 +403,14 @@ def opening_mismatches(balance_path: Path, previous_ledger: Path, kind: str) -> 
     else:
         dims, amount = VALUE_DIMS, "value_wan_yuan"
     keys = ", ".join(["region_code", *dims])
+    # cells are matched null-safely: a base parcel counted without its inventory row has no item (DOMAIN §2)
+    on = " AND ".join(f"b.{k} IS NOT DISTINCT FROM l.{k}" for k in ["region_code", *dims])
+    either = ", ".join(f"coalesce(b.{k}, l.{k}) AS {k}" for k in ["region_code", *dims])
     query = f"""
         WITH b AS (SELECT {keys}, opening FROM read_parquet($b) WHERE has_opening),
              l AS (SELECT {keys}, {amount} AS closing FROM read_parquet($l) WHERE indicator_ok)
-        SELECT {keys}, coalesce(b.opening, 0) AS opening, coalesce(l.closing, 0) AS last_closing
-        FROM b FULL JOIN l USING ({keys})
+        SELECT {either}, coalesce(b.opening, 0) AS opening, coalesce(l.closing, 0) AS last_closing
+        FROM b FULL JOIN l ON {on}
         WHERE coalesce(b.opening, 0) <> coalesce(l.closing, 0)
         ORDER BY ALL LIMIT 20
     """

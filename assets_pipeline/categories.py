@@ -86,6 +86,10 @@ LAND = CategorySpec(
         Column("granted_term_years", "number", required=False, aliases=("GYNX", "出让年限", "供应年限"), description="legal term of the grant"),
         Column("years_used", "number", required=False, aliases=("YSYNX", "已使用年限"), description="years of the term already used"),
         Column("redline_area_m2", "area", required=False, aliases=("STBHHXMJ", "生态保护红线面积"), description="area inside the ecological red line"),
+        Column("basic_farmland_area_m2", "area", required=False, aliases=("YJJBNTMJ", "永久基本农田面积", "基本农田面积"),
+               description="area inside permanent basic farmland 永久基本农田"),
+        Column("protected_area_m2", "area", required=False, aliases=("ZRBHDMJ", "自然保护地面积", "保护地面积"),
+               description="area inside protected areas 自然保护地"),
         _SUBJECT,
     ),
 )

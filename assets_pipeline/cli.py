@@ -33,7 +33,8 @@ def _settings_config(args: argparse.Namespace) -> dict:
         "input_dir": str(Path(args.input_dir).resolve()),
         "output_dir": str(Path(args.output_dir).resolve()),
     }
-    for name in ("reference_dir", "declared_area_unit", "mineral_model", "discount_rate", "unpriced_threshold", "lang", "xlsx_sheet"):
+    for name in ("reference_dir", "declared_area_unit", "mineral_model", "discount_rate", "unpriced_threshold", "lang", "xlsx_sheet",
+                 "consistency_policy", "area_tolerance"):
         value = getattr(args, name, None)
         if value is not None:
             config[name] = str(Path(value).resolve()) if name == "reference_dir" else value
@@ -50,7 +51,8 @@ def _materialize(year: int, settings: dict, selection: str) -> int:
     asset_graph = defs.resolve_asset_graph()
     keys = list(asset_graph.get_all_asset_keys())
     if selection == "validate":
-        keys = [k for k in keys if k.path[0] == "reference" or k.path[-1] in ("ingested", "validated") or k.path == ["rejects"]]
+        keys = [k for k in keys if k.path[0] == "reference" or k.path[-1] in ("ingested", "validated")
+                or k.path in (["consistency"], ["rejects"])]
     run_config = {"resources": {"settings": {"config": settings}}, "loggers": {"progress": {}}}
     instance = dg.DagsterInstance.get()
     started = time.monotonic()
@@ -99,13 +101,17 @@ def _print_summary(result, settings: dict, year: int, seconds: float, selection:
     if selection == "run" and report.exists():
         print(f"Report workbook: {report}")
     print(f"Rejected rows for the counties to fix: {out / f'rejects_{year}.xlsx'}")
+    inconsistencies = out / f"inconsistencies_{year}.xlsx"
+    if inconsistencies.exists():
+        print(f"Inconsistent parcels (不一致图斑) for the counties to fix: {inconsistencies}")
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
     from .sample import generate_sample
 
     years = args.years or [args.year]
-    summary = generate_sample(Path(args.out), years, parcels=args.parcels, seed=args.seed, formats=args.formats)
+    summary = generate_sample(Path(args.out), years, parcels=args.parcels, seed=args.seed, formats=args.formats,
+                              inconsistency_share=args.inconsistency_share)
     print(f"Sample province written to {Path(args.out).resolve()} for {', '.join(map(str, years))} "
           f"({summary.seconds:.1f} s)")
     return 0
@@ -166,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--reference-dir", help="reference tables folder (default: the project's reference_tables/)")
         p.add_argument("--area-unit", dest="declared_area_unit", help="unit of area columns whose header names none (m2, 亩, 公顷)")
         p.add_argument("--sheet", dest="xlsx_sheet", help="sheet to read from .xlsx deliveries (default: the first with the category's header)")
+        p.add_argument("--consistency-policy", choices=["base-map-wins", "inventory-wins", "reject"],
+                       help="how inconsistent parcels are resolved (default base-map-wins, DOMAIN §2)")
+        p.add_argument("--area-tolerance", type=float,
+                       help="share by which inventory areas may exceed their base parcel (default 0.001)")
 
     p = sub.add_parser("run", help="compile the year: ingest, validate, value, ledgers, workbooks")
     year_args(p)
@@ -186,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parcels", type=int, default=50_000, help="land parcels (default 50,000)")
     p.add_argument("--seed", type=int, default=2023)
     p.add_argument("--formats", choices=["mixed", "parquet", "csv"], default="mixed")
+    p.add_argument("--inconsistency-share", type=float, default=0.005,
+                   help="share of base parcels given each kind of base-map inconsistency (default 0.005; 0 for none)")
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("demo", help="generate the sample province and compile it")

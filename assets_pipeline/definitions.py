@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from .assets.balance_assets import balance
+from .assets.consistency_assets import consistency, scorecard
 from .assets.inventory_assets import ingested_assets, validated_assets
 from .assets.ledger_assets import ledgers, manifest, report
 from .assets.valuation_assets import valued_assets
@@ -17,7 +18,8 @@ from .assets.rejects_asset import rejects
 from .progress import progress_logger
 from .settings import AccountsSettings
 
-all_assets = [reference_tables, *ingested_assets, *validated_assets, rejects, *valued_assets, ledgers, balance, report, manifest]
+all_assets = [reference_tables, *ingested_assets, *validated_assets, consistency, rejects, *valued_assets, ledgers, balance,
+              scorecard, report, manifest]
 
 annual_accounts_job = dg.define_asset_job(
     "annual_accounts",

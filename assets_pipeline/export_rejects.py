@@ -21,7 +21,9 @@ from .xlsx_stream import Sheet, write_workbook
 
 
 def combine_rejects(layout: YearLayout, categories=CATEGORIES) -> pa.Table:
-    tables = [pq.read_table(p) for c in categories for p in part_files(layout.reject_lines(c))]
+    # validation's reject lines, and those of the consistency step's reject policy (DOMAIN §2)
+    tables = [pq.read_table(p) for c in categories
+              for p in part_files(layout.reject_lines(c)) + part_files(layout.consistency_reject_lines(c))]
     table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
     table = table.drop(["_row_id"])
     write_parquet(table, layout.rejects_parquet)
@@ -47,21 +49,21 @@ def write_rejects_workbook(layout: YearLayout, categories=CATEGORIES) -> dict[st
     )
     sheets = [notes]
     for category in categories:
-        rows = _read_parts(layout.rejected_rows(category))
+        rows = _read_parts(layout.rejected_rows(category), layout.consistency_rejected_rows(category))
         if rows is None:
             continue
         counts[category] = rows.num_rows
         if rows.num_rows:
-            lines = _read_parts(layout.reject_lines(category))
+            lines = _read_parts(layout.reject_lines(category), layout.consistency_reject_lines(category))
             sheets.append(_category_sheet(category, rows, lines))
     with atomic_path(layout.rejects_workbook) as tmp:
         write_workbook(tmp, sheets)
     return counts
 
 
-def _read_parts(folder) -> pa.Table | None:
-    files = part_files(folder)
-    return pa.concat_tables([pq.read_table(f) for f in files]) if files else None
+def _read_parts(*folders) -> pa.Table | None:
+    files = [f for folder in folders for f in part_files(folder)]
+    return pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive") if files else None
 
 
 def _category_sheet(category: str, rows: pa.Table, lines: pa.Table) -> Sheet:

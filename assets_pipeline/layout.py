@@ -88,6 +88,29 @@ class YearLayout:
         """A step's small JSON record (files and hashes, counts) that the manifest gathers."""
         return self.stages / "records" / f"{stage}_{name}.json"
 
+    # One base map (DOMAIN §2): the rows the models value after the consistency policy, the findings,
+    # and the rows the ``reject`` policy set aside.
+    def resolved(self, category: str) -> Path:
+        return self.stages / "resolved" / category
+
+    def consistency_rejected_rows(self, category: str) -> Path:
+        return self.stages / "consistency" / "rejected" / category
+
+    def consistency_reject_lines(self, category: str) -> Path:
+        return self.stages / "consistency" / "rejects" / category
+
+    @property
+    def inconsistencies(self) -> Path:
+        return self.root / "inconsistencies.parquet"
+
+    @property
+    def inconsistencies_workbook(self) -> Path:
+        return self.root / f"inconsistencies_{self.year}.xlsx"
+
+    @property
+    def scorecard(self) -> Path:
+        return self.root / "scorecard.parquet"
+
     @property
     def rejects_parquet(self) -> Path:
         return self.root / "rejects.parquet"

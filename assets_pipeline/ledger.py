@@ -17,6 +17,7 @@ import duckdb
 
 from .categories import CATEGORIES
 from .layout import YearLayout
+from .memos import MEMOS, SHARES, memo_columns, memo_sums, memo_view
 from .storage import atomic_path
 from .duck import connect, sql_path
 from .valuation import prepare
@@ -40,7 +41,7 @@ PHYSICAL_INDICATORS_TEMPLATE = """
     FROM {valued} WHERE category = 'forest' AND component = 'trees' AND bamboo_stems IS NOT NULL
     UNION ALL
     SELECT {ids}category, region_code, item_code, subject, 'hay_yield', '吨', 't', CAST(hay_t AS DECIMAL(38, 12))
-    FROM {valued} WHERE category = 'grassland'
+    FROM {valued} WHERE category = 'grassland' AND hay_t IS NOT NULL
     UNION ALL
     SELECT {ids}category, region_code, item_code, subject, 'volume', '万立方米', '10^4 m3', CAST(volume_m3 * 0.0001 AS DECIMAL(38, 12))
     FROM {valued} WHERE category = 'water'
@@ -62,10 +63,15 @@ COUNTY_SUMS = """
            CAST(sum(volume_m3) AS DECIMAL(38, 2)) AS volume_m3,
            CAST(sum(quantity) AS DECIMAL(38, 6)) AS quantity,
            CAST(sum(value_yuan) FILTER (WHERE status = 'valued') AS DECIMAL(38, 12)) AS value_yuan,
-           count(*) FILTER (WHERE status = 'valued') AS rows_valued
+           count(*) FILTER (WHERE status = 'valued') AS rows_valued,
+           {memos}
     FROM valued GROUP BY ALL
-"""
-PHYSICAL_INDICATORS = PHYSICAL_INDICATORS_TEMPLATE.format(valued="county_sums", ids="", ids_v="")
+""".format(memos=memo_sums())
+# Over ``sums``: the county sums, or their memo part (memos.py).
+PHYSICAL_INDICATORS = PHYSICAL_INDICATORS_TEMPLATE.format(valued="sums", ids="", ids_v="")
+# values are published in 万元; unpriced rows carry no value and are reported apart (unpriced.parquet)
+VALUE_CELLS = ("SELECT category, ledger_item AS item_code, subject, component, region_code, value_yuan * 0.0001 AS amount "
+               "FROM sums WHERE rows_valued > 0")
 
 ITEM_NAMES = """
     SELECT 'land' AS category, land_class AS item_code, name_zh, name_en FROM ref_land_classes
@@ -130,7 +136,7 @@ BALANCE_COLUMNS = """
                   ELSE parcel_id END AS lineage_key
 """
 ROW_COLUMNS = ("area_m2", "stock_m3", "bamboo_stems", "hay_t", "volume_m3", "quantity", "resource_class",
-               "parcel_id", "deposit_id", "basin", "annual_extraction", "land_class", "priced_on")
+               "parcel_id", "deposit_id", "basin", "annual_extraction", "land_class", "priced_on", *SHARES)
 
 
 def _valued_view(con: duckdb.DuckDBPyConnection, layout: YearLayout, categories, name: str = "valued") -> None:
@@ -152,34 +158,39 @@ def _valued_view(con: duckdb.DuckDBPyConnection, layout: YearLayout, categories,
 
 
 def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, categories=CATEGORIES) -> None:
-    """Write ``ledger_physical.parquet`` and ``ledger_value.parquet`` for the year (atomically)."""
+    """Write ``ledger_physical.parquet`` and ``ledger_value.parquet`` for the year (atomically).
+
+    The valued rows are read once, into county sums (COUNTY_SUMS, with the memos' parts); every ledger and
+    "of which" column is rolled up from those sums."""
+    physical = ROLL_UP.format(
+        dims="category, item_code, subject, indicator, unit, unit_en",
+        dims_a="a.category, a.item_code, a.subject, a.indicator, a.unit, a.unit_en",
+        published="quantity", exact="quantity_unrounded", order_extra=", a.indicator",
+        levels=roll_up_levels("category, item_code, subject, indicator, unit, unit_en", ["exact", "published"]),
+    )
+    value = ROLL_UP.format(
+        dims="category, item_code, subject, component",
+        dims_a="a.category, a.item_code, a.subject, a.component",
+        published="value_wan_yuan", exact="value_wan_yuan_unrounded", order_extra=", a.component",
+        levels=roll_up_levels("category, item_code, subject, component", ["exact", "published"]),
+    )
     with connect(layout.stages / "duckdb_tmp") as con:
         prepare(con, layout, {})
         _valued_view(con, layout, categories)
         con.execute(f"CREATE TEMP TABLE county_sums AS {COUNTY_SUMS}")
-        con.execute(f"CREATE TEMP VIEW cells AS SELECT *, quantity AS amount FROM ({PHYSICAL_INDICATORS})")
-        physical = ROLL_UP.format(
-            dims="category, item_code, subject, indicator, unit, unit_en",
-            dims_a="a.category, a.item_code, a.subject, a.indicator, a.unit, a.unit_en",
-            published="quantity", exact="quantity_unrounded", order_extra=", a.indicator",
-            levels=roll_up_levels("category, item_code, subject, indicator, unit, unit_en", ["exact", "published"]),
-        )
-        with atomic_path(physical_path) as tmp:
-            con.execute(f"COPY ({physical}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
-        con.execute("DROP VIEW cells")
-        # values are published in 万元; unpriced rows carry no value and are reported apart (unpriced.parquet)
-        con.execute(
-            "CREATE TEMP VIEW cells AS SELECT category, ledger_item AS item_code, subject, component, region_code, "
-            "value_yuan * 0.0001 AS amount FROM county_sums WHERE rows_valued > 0"
-        )
-        value = ROLL_UP.format(
-            dims="category, item_code, subject, component",
-            dims_a="a.category, a.item_code, a.subject, a.component",
-            published="value_wan_yuan", exact="value_wan_yuan_unrounded", order_extra=", a.component",
-            levels=roll_up_levels("category, item_code, subject, component", ["exact", "published"]),
-        )
-        with atomic_path(value_path) as tmp:
-            con.execute(f"COPY ({value}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year})
+        # the ledgers, then the "of which" columns: inside the red line, permanent basic farmland, protected areas
+        for part, sums in [("ledger", "SELECT * FROM county_sums")] + [(m, memo_view(m)) for m in MEMOS]:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW sums AS {sums}")
+            con.execute(f"CREATE OR REPLACE TEMP VIEW cells AS SELECT *, quantity AS amount FROM ({PHYSICAL_INDICATORS})")
+            con.execute(f"CREATE TEMP TABLE physical_{part} AS {physical}", {"year": layout.year})
+            con.execute(f"CREATE OR REPLACE TEMP VIEW cells AS {VALUE_CELLS}")
+            con.execute(f"CREATE TEMP TABLE value_{part} AS {value}", {"year": layout.year})
+        for kind, path, order in (("physical", physical_path, "indicator"), ("value", value_path, "component")):
+            select, joins = memo_columns(kind)
+            query = (f"SELECT l.*, {select} FROM {kind}_ledger l {joins} "
+                     f"ORDER BY l.category, l.region_level, l.region_code, l.item_code, l.subject, l.{order}")
+            with atomic_path(path) as tmp:
+                con.execute(f"COPY ({query}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)")
 
 
 def write_unpriced(layout: YearLayout, out_path: Path, categories=CATEGORIES) -> int:

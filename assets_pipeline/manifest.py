@@ -58,6 +58,7 @@ def settings_record(settings) -> dict:
         "declared_area_unit": settings.declared_area_unit, "mineral_model": settings.mineral_model,
         "discount_rate": str(settings.discount_rate), "unpriced_threshold": str(settings.unpriced_threshold),
         "lang": settings.lang, "xlsx_sheet": settings.xlsx_sheet,
+        "consistency_policy": settings.consistency_policy, "area_tolerance": str(settings.area_tolerance),
     }
 
 
@@ -80,6 +81,7 @@ def build_manifest(layout: YearLayout, settings, run_id: str) -> dict:
         "models_used": {c: {"model": r["model"], "version": r["version"]} for c, r in valued.items()},
         "packages": {p: importlib.metadata.version(p) for p in PACKAGES},
         "rows": rows,
+        "consistency": _records(layout, "consistency", ["findings"]).get("findings"),
         "totals": _totals(layout),
         "balance": _records(layout, "balance", ("physical", "value", "land_transitions")),
     }

@@ -38,6 +38,7 @@ from .categories import CATEGORIES, CATEGORY_NAMES_ZH
 from .excel import BAD_FILL, HEADER_FILL, cell, sheet_title
 from .layout import YearLayout
 from .report_balance import write_balance_sheets
+from .report_quality import write_scorecard_sheet
 from .storage import atomic_path
 
 # ---------------------------------------------------------------------------------------------- API
@@ -99,6 +100,7 @@ def write_report(layout: YearLayout, cover: CoverInfo, lang: str = "zh") -> Repo
         if table.kind == "value":
             result.values[table.category] = table.grand_total()
     write_balance_sheets(wb, layout, cover.province_name, lang)
+    write_scorecard_sheet(wb, layout, lang)
     with atomic_path(layout.report()) as tmp:
         wb.save(tmp)
     return result

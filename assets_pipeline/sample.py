@@ -276,6 +276,18 @@ MINERAL_DEFECTS = {
 }
 UNKNOWN_CODES = {"source_type": "spring", "mineral_code": "uranium"}
 
+# Inconsistencies between the base map and the inventories (DOMAIN §2), planted per county and inventory on
+# base parcels whose rows are all clean; see plant_inconsistencies. Codes as in assets_pipeline/consistency.py.
+DEFAULT_INCONSISTENCY_SHARE = 0.005
+INCONSISTENCY_KINDS = ("missing_base", "class_mismatch", "area_exceeds_base", "ownership_mismatch", "county_mismatch",
+                       "missing_inventory")
+INCONSISTENCY_COLUMNS = ["region_code", "category", "finding_type", "base_parcel_id", "parcel_id", "area_m2"]
+MISMATCHED_CLASS = "0103"          # 旱地 on the base map under an inventory row (the DOMAIN §2 example)
+SHRUNK_BASE_SHARE = 0.9            # the base parcel recorded at 90 % of what its inventory rows cover
+COLLECTIVE_CODE = "30"             # 集体土地所有权, under state inventory rows
+MISSING_BASE_SERIAL = 9_900_000_000  # serials no county uses: base parcels that do not exist …
+UNDESCRIBED_SERIAL = 9_800_000_000   # … and base parcels appended without an inventory row
+
 # Decimal places of number columns as written to text (CSV); area columns keep 2 (survey precision).
 DECIMALS = {
     "plot_ratio": 2, "granted_term_years": 0, "years_used": 0, "stock_m3": 2, "hay_yield_kg_per_ha": 1,
@@ -290,7 +302,9 @@ README_TEXT = (
     "random to resemble the province's composition, and prices come from the illustrative reference tables. "
     "planted_<year>.csv lists every dirty row that was planted on purpose (category, file relative to the year "
     "folder, row number as the user sees it: CSV line, Excel row or Parquet record, column and the rule it "
-    "breaks), so the rejections of a pipeline run can be checked against it.\n"
+    "breaks), so the rejections of a pipeline run can be checked against it. planted_inconsistencies_<year>.csv "
+    "lists the inconsistencies planted between the base map and the inventories (county, category, finding type, "
+    "base parcel id, inventory parcel id, area concerned in m²), which a run must report in inconsistencies.parquet.\n"
 )
 
 
@@ -313,7 +327,8 @@ class SampleSummary:
 
 
 def generate_sample(out_dir: Path, years: Sequence[int], parcels: int = 50_000, seed: int = 2023,
-                    formats: str = "mixed", dirty_share: float = 0.02) -> SampleSummary:
+                    formats: str = "mixed", dirty_share: float = 0.02,
+                    inconsistency_share: float = DEFAULT_INCONSISTENCY_SHARE) -> SampleSummary:
     """Write a synthetic province for ``years`` under ``out_dir`` and return what was written.
 
     ``parcels`` is the number of base-map parcels of the first year, spread over the 117 counties;
@@ -321,6 +336,9 @@ def generate_sample(out_dir: Path, years: Sequence[int], parcels: int = 50_000, 
     format with canonical headers); ``dirty_share`` is the share of county rows made dirty (a few rows of
     the water and mineral tables too). Later years evolve from the first one (same parcel ids, a few
     reclassified, split, merged, new or gone parcels), so balance accounts can be derived (DOMAIN §5).
+    ``inconsistency_share`` is, per county and inventory, the share of base parcels given each kind of
+    inconsistency between the base map and the inventory (DOMAIN §2; see ``plant_inconsistencies``), listed in
+    ``_sample/planted_inconsistencies_<year>.csv``; 0 keeps the inventories in exact agreement with the base map.
     Files a previous sample left for these years are removed first.
     """
     started = time.perf_counter()
@@ -330,6 +348,8 @@ def generate_sample(out_dir: Path, years: Sequence[int], parcels: int = 50_000, 
         raise ValueError("parcels must be at least 1")
     if not 0.0 <= dirty_share < 1.0:
         raise ValueError("dirty_share must be in [0, 1)")
+    if not 0.0 <= inconsistency_share <= 0.1:
+        raise ValueError("inconsistency_share must be in [0, 0.1]")
     years = sorted({int(y) for y in years})
     if not years:
         raise ValueError("at least one year is needed")
@@ -345,7 +365,7 @@ def generate_sample(out_dir: Path, years: Sequence[int], parcels: int = 50_000, 
         for year in years:
             state = (first_county_state(county, ref, seed, year) if state is None
                      else evolve_county_state(state, county, ref, seed, year))
-            write_county_year(book, county, state, ref, seed, year, dirty_share)
+            write_county_year(book, county, state, ref, seed, year, dirty_share, inconsistency_share)
 
     province = province_delivery(formats)
     minerals: pd.DataFrame | None = None
@@ -1348,6 +1368,108 @@ class Planted:
         return len(self.rows)
 
 
+def plant_inconsistencies(tables: dict[str, tuple[pa.Table, Planted]], base_category: np.ndarray, county: County,
+                          share: float, rng: np.random.Generator) -> pd.DataFrame:
+    """Plant each kind of inconsistency on about ``share`` of the county's base parcels of each inventory, and
+    return what a run must find (county, category, finding type, base parcel, inventory row, area in m²).
+
+    Only base parcels whose inventory rows are all clean are used, each for one kind, so every planted finding is
+    found exactly once and no dirty row changes. Rows are changed in place or appended at the end, so the row
+    numbers of the planted dirty rows stay what ``planted_<year>.csv`` says:
+
+    - missing_base: a copy of an inventory row pointing at a base parcel that does not exist (appended);
+    - class_mismatch: the base parcel recorded as 0103 旱地;
+    - area_exceeds_base: the base parcel recorded at 90 % of its area (its red-line area capped to it);
+    - ownership_mismatch: a state base parcel under state inventory rows recorded collective (30);
+    - county_mismatch: the inventory rows recorded in another county;
+    - missing_inventory: a copy of a base parcel that no inventory row describes (appended).
+    """
+    land, land_planted = tables["land"]
+    factor = M2_PER_MU if county.delivery.area_unit == "mu" else 1.0
+    base_ids = np.asarray(land.column("parcel_id").to_pylist(), dtype=object)
+    base_area = land.column("area_m2").to_numpy(zero_copy_only=False).astype(float)
+    base_state = np.isin(np.asarray(land.column("ownership").to_pylist(), dtype=object), list(STATE_OWNERSHIP))
+    land_dirty = np.zeros(land.num_rows, dtype=bool)
+    land_dirty[land_planted.rows] = True
+    other_county = "140105" if county.code != "140105" else "140106"
+    found: list[pd.DataFrame] = []
+    appended_land: list[pa.Table] = []
+
+    def record(category, kind, base, parcel, area_m2):
+        found.append(pd.DataFrame({"region_code": county.code, "category": category, "finding_type": kind,
+                                   "base_parcel_id": base, "parcel_id": parcel, "area_m2": np.round(area_m2, 2)}))
+
+    for name in INVENTORIES:
+        if name not in tables:
+            continue
+        inventory, planted = tables[name]
+        rows = pd.DataFrame({
+            "base": inventory.column("base_parcel_id").to_pylist(), "parcel": inventory.column("parcel_id").to_pylist(),
+            "area_m2": np.round(inventory.column("area_m2").to_numpy(zero_copy_only=False).astype(float) * factor, 2),
+            "state": np.isin(np.asarray(inventory.column(OWNERSHIP_COLUMN[name]).to_pylist(), dtype=object),
+                             list(STATE_OWNERSHIP)),
+        })
+        rows["dirty"] = False
+        rows.loc[planted.rows, "dirty"] = True
+        per_base = rows.groupby("base").agg(dirty=("dirty", "any"), state=("state", "all"))
+        clean_bases = per_base.index[~per_base["dirty"]]
+        of_category = base_category == name
+        usable = np.flatnonzero(of_category & ~land_dirty & np.isin(base_ids, clean_bases))
+        pool = list(rng.permutation(usable))
+        state_rows = set(per_base.index[per_base["state"]])
+        for kind in INCONSISTENCY_KINDS:
+            k = stochastic_round(share * int(of_category.sum()), rng)
+            if kind == "ownership_mismatch":
+                picks = [i for i in pool if base_state[i] and base_ids[i] in state_rows][:k]
+            else:
+                picks = pool[:k]
+            picked = set(picks)
+            pool = [i for i in pool if i not in picked]
+            if not picks:
+                continue
+            at = np.sort(np.asarray(picks, dtype=np.int64))
+            ids = base_ids[at]
+            mine = rows[rows["base"].isin(ids)]
+            if kind == "missing_base":
+                first = mine.drop_duplicates("base")
+                copies = inventory.take(pa.array(first.index.to_numpy()))
+                missing = parcel_ids(county, MISSING_BASE_SERIAL + np.arange(len(first)))
+                copies = copies.set_column(copies.schema.get_field_index("base_parcel_id"), "base_parcel_id",
+                                           id_text(missing))
+                copies = copies.set_column(copies.schema.get_field_index("parcel_id"), "parcel_id",
+                                           id_text(missing * 100 + 1))
+                inventory = pa.concat_tables([inventory, copies])
+                record(name, kind, missing.astype(str), (missing * 100 + 1).astype(str), first["area_m2"].to_numpy())
+            elif kind == "class_mismatch":
+                land = replace_cells(land, "land_class", at, pa.array([MISMATCHED_CLASS] * len(at)))
+                record(name, kind, mine["base"].to_numpy(), mine["parcel"].to_numpy(), mine["area_m2"].to_numpy())
+            elif kind == "area_exceeds_base":
+                shrunk = np.round(base_area[at] * SHRUNK_BASE_SHARE, 2)
+                land = replace_cells(land, "area_m2", at, pa.array(shrunk))
+                redline = land.column("redline_area_m2").to_numpy(zero_copy_only=False).astype(float)[at]
+                land = replace_cells(land, "redline_area_m2", at, pa.array(np.fmin(redline, shrunk)))
+                covered = mine.groupby("base")["area_m2"].sum().reindex(ids).to_numpy()
+                record(name, kind, ids, None, covered - np.round(shrunk * factor, 2))
+            elif kind == "ownership_mismatch":
+                land = replace_cells(land, "ownership", at, pa.array([COLLECTIVE_CODE] * len(at)))
+                record(name, kind, mine["base"].to_numpy(), mine["parcel"].to_numpy(), mine["area_m2"].to_numpy())
+            elif kind == "county_mismatch":
+                inventory = replace_cells(inventory, "region_code", mine.index.to_numpy(),
+                                          pa.array([other_county] * len(mine)))
+                record(name, kind, mine["base"].to_numpy(), mine["parcel"].to_numpy(), mine["area_m2"].to_numpy())
+            else:  # missing_inventory
+                copies = land.take(pa.array(at))
+                new_ids = parcel_ids(county, UNDESCRIBED_SERIAL + len(appended_land) * 1_000_000 + np.arange(len(at)))
+                copies = copies.set_column(copies.schema.get_field_index("parcel_id"), "parcel_id", id_text(new_ids))
+                appended_land.append(copies)
+                record(name, kind, new_ids.astype(str), None, np.round(base_area[at] * factor, 2))
+        tables[name] = (inventory, planted)
+    tables["land"] = (pa.concat_tables([land] + appended_land), land_planted)
+    if not found:
+        return pd.DataFrame(columns=INCONSISTENCY_COLUMNS)
+    return pd.concat(found, ignore_index=True)
+
+
 def replace_cells(table: pa.Table, column: str, positions: np.ndarray, values: pa.Array | None) -> pa.Table:
     """The table with ``column`` replaced at ``positions`` (None: blanked)."""
     index = table.schema.get_field_index(column)
@@ -1640,6 +1762,7 @@ class SampleBook:
         self.files: dict[int, list[str]] = {y: [] for y in years}
         self.rows: dict[int, dict[str, int]] = {y: {c: 0 for c in SPECS} for y in years}
         self.planted: dict[int, list[pd.DataFrame]] = {y: [] for y in years}
+        self.inconsistencies: dict[int, list[pd.DataFrame]] = {y: [] for y in years}
 
     def clear_year(self, year: int) -> None:
         """Remove the files a previous sample left for this year, so no stale county file is read as input."""
@@ -1672,24 +1795,37 @@ class SampleBook:
             record = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
             record = record.sort_values(["source_file", "source_row"], kind="stable")
             record.to_csv(folder / f"planted_{year}.csv", index=False, columns=columns, lineterminator="\n")
+        for year, frames in self.inconsistencies.items():
+            record = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=INCONSISTENCY_COLUMNS)
+            record = record.sort_values(["region_code", "category", "finding_type", "base_parcel_id", "parcel_id"],
+                                        kind="stable")
+            record.to_csv(folder / f"planted_inconsistencies_{year}.csv", index=False, columns=INCONSISTENCY_COLUMNS,
+                          lineterminator="\n")
 
 
 def write_county_year(book: SampleBook, county: County, state: CountyState, ref: Reference, seed: int, year: int,
-                      dirty_share: float) -> None:
-    """The county's four files for the year, each with its share of dirty rows.
+                      dirty_share: float, inconsistency_share: float = 0.0) -> None:
+    """The county's four files for the year, each with its share of dirty rows, then the inconsistencies between
+    the base map and the inventories, planted on clean rows only (so each is found as planted).
 
     Dirty land rows are taken among parcels no inventory describes, so every inventory row keeps a valid base."""
     rng = stream(seed, "defects", int(county.code), year)
     category = ref.classes.categories[state.parcels["land_class"]]
     builders = {"land": (state.parcels, land_table), "forest": (state.forest, forest_table),
                 "grassland": (state.grassland, grassland_table), "wetland": (state.wetland, wetland_table)}
+    tables: dict[str, tuple[pa.Table, Planted]] = {}
     for name in COUNTY_CATEGORIES:
         rows, build = builders[name]
         if not len(rows):
             continue
         table = build(rows, county, ref)
         eligible = category == "land" if name == "land" else np.ones(len(rows), dtype=bool)
-        table, planted = plant_county_defects(table, name, eligible, rng, dirty_share, county.delivery)
+        tables[name] = plant_county_defects(table, name, eligible, rng, dirty_share, county.delivery)
+    if inconsistency_share > 0 and "land" in tables:
+        found = plant_inconsistencies(tables, category, county, inconsistency_share,
+                                      stream(seed, "inconsistencies", int(county.code), year))
+        book.inconsistencies[year].append(found)
+    for name, (table, planted) in tables.items():
         relative = f"{name}/{county.file_stem}.{county.delivery.extension}"
         book.write(year, relative, name, table, planted, county.delivery)
 

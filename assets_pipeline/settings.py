@@ -47,6 +47,18 @@ class AccountsSettings(dg.ConfigurableResource):
         default=0.01,
         description="Largest share of in-scope rows per category allowed to lack a price before the run's check fails.",
     )
+    consistency_policy: str = Field(
+        default="base-map-wins",
+        description="How inconsistent parcels (不一致图斑, DOMAIN §2) are resolved: 'base-map-wins' (area, class, county "
+        "and ownership from the land survey; inconsistent inventory rows set aside or conformed), 'inventory-wins' "
+        "(the inventory's area and class stand and the base parcel is adjusted) or 'reject' (inconsistent rows and "
+        "their base parcels are rejected with rule 'consistency'). See assets_pipeline/consistency.py.",
+    )
+    area_tolerance: float = Field(
+        default=0.001,
+        description="Share by which the inventory rows of one base parcel may exceed its area before the parcel is "
+        "reported as area_exceeds_base (default 0.001 = 0.1 %).",
+    )
 
     lang: str = Field(
         default="zh",

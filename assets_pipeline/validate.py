@@ -69,6 +69,7 @@ COLUMN_NAMES_ZH = {
     "area_m2": "面积", "ownership": "权属性质", "land_ownership": "土地权属", "tree_ownership": "林木所有权",
     "price_zone": "价格区划", "cropland_grade": "耕地等别", "plot_ratio": "容积率", "supply_method": "供应方式",
     "granted_term_years": "出让年限", "years_used": "已使用年限", "redline_area_m2": "生态保护红线面积",
+    "basic_farmland_area_m2": "永久基本农田面积", "protected_area_m2": "自然保护地面积",
     "forest_type": "林种", "origin": "起源", "species_code": "优势树种", "age_group": "龄组", "stock_m3": "蓄积",
     "bamboo_stems": "竹株数", "land_grade": "林地等级", "grassland_type": "草原类", "grade": "草原等级",
     "hay_yield_kg_per_ha": "干草产量", "vegetation_cover_pct": "植被盖度", "wetland_type": "湿地型",
@@ -194,6 +195,8 @@ def build_model(category: str, codes: CodeLists) -> type[pa.DataFrameModel]:
             granted_term_years: Num = opt(gt=0, le=70)
             years_used: Num = opt(ge=0, le=70)
             redline_area_m2: Num = opt(ge=0)
+            basic_farmland_area_m2: Num = opt(ge=0)
+            protected_area_m2: Num = opt(ge=0)
 
             @pa.dataframe_check(name="redline_within_parcel")
             def redline_within_parcel(cls, df: pd.DataFrame) -> pd.Series:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from .layout import YearLayout, parts
+from .layout import YearLayout, part_files, parts
 from .reference import TABLES
 from .duck import connect, sql_path
 from .storage import atomic_path
@@ -91,6 +91,20 @@ def prepare(con: duckdb.DuckDBPyConnection, layout: YearLayout, variables: dict[
         con.execute(f"SET VARIABLE {key} = $value", {"value": value})
 
 
+def register_inventory(con: duckdb.DuckDBPyConnection, layout: YearLayout, category: str) -> None:
+    """The rows the model values, as ``inventory``: the consistency step's resolved rows where it ran (DOMAIN §2,
+    assets_pipeline/consistency.py), else the validated rows, with the consistency columns left empty."""
+    resolved = layout.resolved(category)
+    folder = resolved if part_files(resolved) else layout.validated(category)
+    con.register("inventory_rows", con.read_parquet(parts(folder)))
+    columns = {row[0] for row in con.execute("DESCRIBE inventory_rows").fetchall()}
+    wanted = {"consistency_findings": "VARCHAR", "consistency_exclusion": "VARCHAR"}
+    if category in ("forest", "grassland", "wetland"):  # the base parcel's protected-area shares (DOMAIN §2 memos)
+        wanted.update({c: "DECIMAL(18, 10)" for c in ("redline_share", "farmland_share", "protected_share")})
+    extra = "".join(f", NULL::{kind} AS {c}" for c, kind in wanted.items() if c not in columns)
+    con.execute(f"CREATE TEMP VIEW inventory AS SELECT *{extra} FROM inventory_rows")
+
+
 def value_category(
     category: str,
     layout: YearLayout,
@@ -102,7 +116,7 @@ def value_category(
     model = model_for(category, mineral_model)
     with connect(layout.stages / "duckdb_tmp") as con:
         prepare(con, layout, {"discount_rate": str(Decimal(str(discount_rate))), "model_version": model.version})
-        con.register("inventory", con.read_parquet(parts(layout.validated(category))))
+        register_inventory(con, layout, category)
         for used in model.uses:
             con.execute(f"CREATE TEMP VIEW model_{used} AS {Model.load(used).sql}")
         con.execute(f"CREATE TEMP VIEW model_rows AS {model.sql}")

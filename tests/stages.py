@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from assets_pipeline.categories import CATEGORIES
+from assets_pipeline.consistency import run_consistency
 from assets_pipeline.ingest import ingest_category
 from assets_pipeline.layout import YearLayout
 from assets_pipeline.reference import load_reference
@@ -19,13 +20,18 @@ def snapshot_reference(layout: YearLayout) -> None:
 
 
 def compile_stages(inputs: Path, out: Path, year: int, mineral_model="benchmark", discount_rate=0.08,
-                   parallel: bool | None = None) -> YearLayout:
+                   parallel: bool | None = None, consistency_policy: str | None = None) -> YearLayout:
+    """Ingest, validate and value a year with the pipeline's functions; with ``consistency_policy`` the
+    base-map consistency step runs between validation and valuation, as in the Dagster job."""
     layout = YearLayout(out, year)
     snapshot_reference(layout)
     codes = CodeLists.from_reference(load_reference())
     for category in CATEGORIES:
         ingest_category(category, inputs, year, layout.ingested(category), parallel=parallel)
         validate_category(category, layout, codes, parallel=parallel)
+    if consistency_policy:
+        run_consistency(layout, consistency_policy)
+    for category in CATEGORIES:
         value_category(category, layout, layout.valued(category), mineral_model=mineral_model, discount_rate=discount_rate)
     return layout
 

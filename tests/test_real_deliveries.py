@@ -208,7 +208,8 @@ def test_two_row_header_merged_area_over_hectares_and_mu(tmp_path):
     wb.save(deliver(tmp_path, "land.xlsx"))
     result, frame = ingest(tmp_path)
     assert frame[["parcel_id", "area_m2", "ownership", "_source_row"]].values.tolist() == [["1401050000000001", 2000.0, "10", 3]]
-    assert result.files[0].units == {"area_m2": "ha", "redline_area_m2": "m2"}
+    assert result.files[0].units == {"area_m2": "ha", "redline_area_m2": "m2", "basic_farmland_area_m2": "m2",
+                                    "protected_area_m2": "m2"}
     assert result.files[0].header_rows == "1-2"
     assert result.files[0].ignored_columns == ["面积(亩)"]  # the same area in another unit
 
@@ -470,9 +471,11 @@ def test_same_county_delivered_twice_is_refused_naming_both_files(tmp_path):
     deliver(tmp_path, "land/140105_小店区_修订.csv", csv_bytes([["1401050000000009", "140105", "0103", "10", "10"]]))
     # a county's file with one stray row of the other county is still that county's delivery only
     deliver(tmp_path, "land/140106.csv", csv_bytes([ROWS[1], ROWS[1], ["1401050000000010", "140105", "0103", "10", "10"]]))
+    # a file named for its county delivers that county, even when most of its few rows carry another code
+    deliver(tmp_path, "land/140107_万柏林区.csv", csv_bytes([["1401050000000011", "140105", "0103", "10", "10"]]))
     message = refused(tmp_path)
     assert "the same county is delivered twice: county 140105 in land/140105_小店区.csv and land/140105_小店区_修订.csv" in message
-    assert "140106" not in message.split("delivered twice")[1]
+    assert "140106" not in message.split("delivered twice")[1] and "140107" not in message.split("delivered twice")[1]
 
 
 def test_county_not_in_the_region_table_is_rejected_with_its_code(tmp_path, codes):

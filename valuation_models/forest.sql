@@ -1,5 +1,5 @@
 -- model:   forest
--- version: 1.2.0
+-- version: 1.3.0
 -- method:  forest land and standing trees valued separately, DOMAIN §4
 --
 -- land part  (component 'land',  state land only):  area_m2 × 0.0015 × forest-land price (元/亩)
@@ -16,6 +16,10 @@
 -- ownership (DOMAIN §2): state trees on collective land are valued, the land under them is not, and vice versa.
 -- arithmetic: exact decimals; the unit value of a price key (unit conversion × price) kept to 10 decimals; a
 --          row's value = its quantity × unit value, exact (area: 12 decimals, row_value); value in 元.
+-- base map (DOMAIN §2): the inventory is the consistency step's resolved rows (assets_pipeline/consistency.py); a
+--          row the policy set aside (consistency_exclusion) is kept as 'excluded' with its reason, and the
+--          findings of every row are carried in consistency_findings, and the base parcel's protected-area
+--          shares (redline_share, farmland_share, protected_share) for the ledgers' "of which" columns.
 
 WITH stands AS (
     SELECT i.*, r.city_code, sp.species_group,
@@ -26,7 +30,12 @@ WITH stands AS (
     LEFT JOIN ref_forest_species sp ON sp.species_code = i.species_code
     LEFT JOIN ref_ownership_codes lo ON lo.code = i.land_ownership
     LEFT JOIN ref_tree_ownership_codes tr ON tr.code = i.tree_ownership
-    WHERE i.exclusion_reason IS NULL
+    WHERE i.exclusion_reason IS NULL AND i.consistency_exclusion IS NULL
+),
+set_aside AS (
+    SELECT _row_id, _source_file, _source_row, region_code, land_class, 'land' AS component, area_m2,
+           consistency_exclusion, consistency_findings
+    FROM inventory WHERE exclusion_reason IS NULL AND consistency_exclusion IS NOT NULL
 ),
 
 land_keys AS (SELECT DISTINCT region_code, city_code, land_class, land_grade FROM stands WHERE land_is_state),
@@ -78,6 +87,7 @@ bamboo_prices AS (
 
 land_part AS (
     SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.land_class, 'land' AS component,
+           s.consistency_findings, s.redline_share, s.farmland_share, s.protected_share,
            s.area_m2, NULL::DOUBLE AS stock_m3, NULL::BIGINT AS bamboo_stems,
            'ref_forest_land_prices' AS price_table,
            'region=' || coalesce(lp.price_region, '') || ' class=' || s.land_class || ' grade=' || coalesce(lp.price_grade, '')
@@ -92,6 +102,7 @@ land_part AS (
 ),
 tree_part AS (
     SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.land_class, 'trees' AS component,
+           s.consistency_findings, s.redline_share, s.farmland_share, s.protected_share,
            s.area_m2, s.stock_m3, s.bamboo_stems,
            CASE WHEN s.species_group = 'bamboo' THEN 'ref_bamboo_prices' ELSE 'ref_timber_prices' END AS price_table,
            CASE WHEN s.species_group = 'bamboo' THEN 'region=' || coalesce(bp.price_region, '')
@@ -113,7 +124,7 @@ tree_part AS (
     LEFT JOIN bamboo_prices bp ON bp.region_code = s.region_code AND s.species_group = 'bamboo'
     WHERE s.trees_are_state
 ),
-parts AS (SELECT * FROM land_part UNION ALL BY NAME SELECT * FROM tree_part),
+parts AS (SELECT * FROM land_part UNION ALL BY NAME SELECT * FROM tree_part UNION ALL BY NAME SELECT * FROM set_aside),
 quantified AS (
     SELECT *,
            CASE priced_on WHEN 'area' THEN CAST(area_m2 AS DECIMAL(18, 2))
@@ -129,8 +140,10 @@ SELECT
     parcel_id,
     regexp_replace(land_class, 'K$', '')              AS item_code,
     component,
-    CASE WHEN price IS NULL OR factor_unit IS NULL OR priced_quantity IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
-    CASE WHEN price IS NULL THEN 'no ' || price_table || ' row for ' || price_key
+    CASE WHEN consistency_exclusion IS NOT NULL THEN 'excluded'
+         WHEN price IS NULL OR factor_unit IS NULL OR priced_quantity IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
+    CASE WHEN consistency_exclusion IS NOT NULL THEN consistency_exclusion
+         WHEN price IS NULL THEN 'no ' || price_table || ' row for ' || price_key
          WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit
          WHEN priced_quantity IS NULL THEN 'no ' || priced_on || ' to apply the price to' END AS status_reason,
     CAST(area_m2 AS DECIMAL(18, 2))                   AS area_m2,
@@ -141,7 +154,9 @@ SELECT
     CAST(price AS DECIMAL(18, 6))                     AS unit_price,
     price_unit,
     CAST(factor_unit AS DECIMAL(18, 6))               AS factor_unit,
-    CASE WHEN price IS NOT NULL AND factor_unit IS NOT NULL AND priced_quantity IS NOT NULL
+    consistency_findings,
+    redline_share, farmland_share, protected_share,
+    CASE WHEN consistency_exclusion IS NULL AND price IS NOT NULL AND factor_unit IS NOT NULL AND priced_quantity IS NOT NULL
          THEN CASE priced_on
                   WHEN 'area' THEN row_value(area_m2, unit_value)
                   ELSE CAST(priced_quantity * unit_value AS DECIMAL(38, 12)) END END AS value_yuan

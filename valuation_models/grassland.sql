@@ -1,5 +1,5 @@
 -- model:   grassland
--- version: 1.2.0
+-- version: 1.3.0
 -- method:  area × grassland price, DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion (元/亩: 0.0015) × price
@@ -8,6 +8,10 @@
 -- physical: hay yield (t) = hay_yield_kg_per_ha × area_m2 / 10,000 / 1,000
 -- arithmetic: exact decimals; the unit value of a key (unit conversion × price, 元/m²) kept to 10 decimals,
 --          a row's value = area (2 decimals) × unit value, exact at 12 decimals (row_value); value in 元.
+-- base map (DOMAIN §2): the inventory is the consistency step's resolved rows (assets_pipeline/consistency.py); a
+--          row the policy set aside (consistency_exclusion) is kept as 'excluded' with its reason, and the
+--          findings of every row are carried in consistency_findings, and the base parcel's protected-area
+--          shares (redline_share, farmland_share, protected_share) for the ledgers' "of which" columns.
 
 WITH polygons AS (
     SELECT i.*, r.city_code
@@ -47,8 +51,11 @@ SELECT
     parcel_id,
     grassland_type                                    AS item_code,
     'land'                                            AS component,
-    CASE WHEN price IS NULL OR factor_unit IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
-    CASE WHEN price IS NULL THEN 'no grassland price for county ' || region_code || ', type ' || grassland_type
+    CASE WHEN consistency_exclusion IS NOT NULL THEN 'excluded'
+         WHEN price IS NULL OR factor_unit IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
+    CASE WHEN consistency_exclusion IS NOT NULL THEN consistency_exclusion
+         WHEN grassland_type IS NULL THEN 'no grassland inventory row describes this base parcel: type and grade unknown'
+         WHEN price IS NULL THEN 'no grassland price for county ' || region_code || ', type ' || grassland_type
                                  || ', grade ' || grade
          WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit END AS status_reason,
     CAST(area_m2 AS DECIMAL(18, 2))                   AS area_m2,
@@ -60,6 +67,8 @@ SELECT
     CAST(price AS DECIMAL(18, 6))                     AS unit_price,
     price_unit,
     factor_unit,
-    CASE WHEN price IS NOT NULL AND factor_unit IS NOT NULL
+    consistency_findings,
+    redline_share, farmland_share, protected_share,
+    CASE WHEN consistency_exclusion IS NULL AND price IS NOT NULL AND factor_unit IS NOT NULL
          THEN row_value(area_m2, unit_value) END AS value_yuan
 FROM priced

@@ -1,5 +1,5 @@
 -- model:   land
--- version: 1.3.0
+-- version: 1.4.0
 -- method:  基准地价系数修正法 (base land price coefficient correction), DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion × base price × date correction
@@ -27,6 +27,11 @@
 --          decimal fractions, kept to 12 decimals; products kept to 10 decimals by dec_mul).
 -- scope:   parcels of the land category only; parcels of forest, grassland and wetland classes are valued in
 --          their own categories from their inventories (DOMAIN §2: one base map, no double counting).
+-- base map: the inventory is the consistency step's resolved base map (assets_pipeline/consistency.py): under
+--          inventory-wins a parcel an inventory claims carries the inventory's class and is left to it; the
+--          findings of every parcel are carried in consistency_findings.
+-- memos:   redline_share, farmland_share, protected_share = the memo area (生态保护红线, 永久基本农田, 自然保护地)
+--          over the parcel's area, at most 1, kept to 10 decimals; the ledgers' "of which" columns are quantity and value × share.
 
 WITH parcels AS (
     SELECT
@@ -177,6 +182,17 @@ SELECT
         WHEN is_construction AND factor_equity IS NULL THEN 'granted land without granted_term_years / years_used'
     END                                                             AS status_reason,
     area_m2,
+    consistency_findings,
+    -- protected-area memos: share of the parcel inside the red line, permanent basic farmland, protected areas
+    CASE WHEN redline_area_m2 IS NULL THEN CAST(0 AS DECIMAL(18, 10))
+         ELSE CAST(least(CAST(redline_area_m2 AS DECIMAL(18, 2)) / nullif(area_m2, 0), 1) AS DECIMAL(18, 10)) END
+                                                                    AS redline_share,
+    CASE WHEN basic_farmland_area_m2 IS NULL THEN CAST(0 AS DECIMAL(18, 10))
+         ELSE CAST(least(CAST(basic_farmland_area_m2 AS DECIMAL(18, 2)) / nullif(area_m2, 0), 1) AS DECIMAL(18, 10)) END
+                                                                    AS farmland_share,
+    CASE WHEN protected_area_m2 IS NULL THEN CAST(0 AS DECIMAL(18, 10))
+         ELSE CAST(least(CAST(protected_area_m2 AS DECIMAL(18, 2)) / nullif(area_m2, 0), 1) AS DECIMAL(18, 10)) END
+                                                                    AS protected_share,
     'ref_land_base_prices'                                          AS price_table,
     price_key,
     price_level, price_region, price_year,

@@ -1,5 +1,5 @@
 -- model:   wetland
--- version: 1.2.0
+-- version: 1.3.0
 -- method:  area × wetland price, DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion (元/亩: 0.0015) × price
@@ -9,6 +9,10 @@
 -- inputs:  inventory (validated wetland polygons, state-owned in scope), ref_wetland_types, ref_wetland_prices, regions
 -- arithmetic: exact decimals; the unit value of a key (unit conversion × price, 元/m²) kept to 10 decimals,
 --          a row's value = area (2 decimals) × unit value, exact at 12 decimals (row_value); value in 元.
+-- base map (DOMAIN §2): the inventory is the consistency step's resolved rows (assets_pipeline/consistency.py); a
+--          row the policy set aside (consistency_exclusion) is kept as 'excluded' with its reason, and the
+--          findings of every row are carried in consistency_findings, and the base parcel's protected-area
+--          shares (redline_share, farmland_share, protected_share) for the ledgers' "of which" columns.
 
 WITH polygons AS (
     SELECT i.*, r.city_code, wt.wetland_class
@@ -50,8 +54,10 @@ SELECT
     parcel_id,
     wetland_class                                     AS item_code,
     'land'                                            AS component,
-    CASE WHEN price IS NULL OR factor_unit IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
-    CASE WHEN price IS NULL THEN 'no wetland price for county ' || region_code || ', class ' || coalesce(wetland_class, '?')
+    CASE WHEN consistency_exclusion IS NOT NULL THEN 'excluded'
+         WHEN price IS NULL OR factor_unit IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
+    CASE WHEN consistency_exclusion IS NOT NULL THEN consistency_exclusion
+         WHEN price IS NULL THEN 'no wetland price for county ' || region_code || ', class ' || coalesce(wetland_class, '?')
          WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit
          WHEN price = 0 THEN 'not valued (price 0 by decision)' END AS status_reason,
     CAST(area_m2 AS DECIMAL(18, 2))                   AS area_m2,
@@ -61,6 +67,8 @@ SELECT
     CAST(price AS DECIMAL(18, 6))                     AS unit_price,
     price_unit,
     factor_unit,
-    CASE WHEN price IS NOT NULL AND factor_unit IS NOT NULL
+    consistency_findings,
+    redline_share, farmland_share, protected_share,
+    CASE WHEN consistency_exclusion IS NULL AND price IS NOT NULL AND factor_unit IS NOT NULL
          THEN row_value(area_m2, unit_value) END AS value_yuan
 FROM priced

@@ -9,6 +9,7 @@ from ..layout import YearLayout
 from ..metadata import markdown_table
 from ..partitions import accounting_years
 from ..settings import AccountsSettings
+from .consistency_assets import CONSISTENCY
 from .inventory_assets import validated_key
 
 
@@ -16,7 +17,7 @@ from .inventory_assets import validated_key
     key=dg.AssetKey(["rejects"]),
     group_name="rejects",
     partitions_def=accounting_years,
-    deps=[validated_key(c) for c in CATEGORIES],
+    deps=[validated_key(c) for c in CATEGORIES] + [CONSISTENCY],
     kinds={"parquet", "excel"},
     description="rejects.parquet (one line per failed rule, with file, row and reason) and rejects_<year>.xlsx, "
     "the workbook a county fixes and sends back.",

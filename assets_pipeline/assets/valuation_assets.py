@@ -10,6 +10,8 @@ from ..partitions import accounting_years
 from ..settings import AccountsSettings
 from ..storage import write_json
 from ..valuation import MODELS_DIR, Model, value_category
+from ..consistency import BASE_CATEGORIES
+from .consistency_assets import CONSISTENCY
 from .inventory_assets import validated_key
 from .reference_assets import reference_key
 from ..duck import connect
@@ -47,7 +49,8 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
         key=key,
         group_name=category,
         partitions_def=accounting_years,
-        deps=[validated_key(category)] + [reference_key(t) for t in MODEL_REFERENCES[category] + COMMON_REFERENCES],
+        deps=[validated_key(category)] + [reference_key(t) for t in MODEL_REFERENCES[category] + COMMON_REFERENCES]
+        + ([CONSISTENCY] if category in BASE_CATEGORIES else []),
         kinds={"duckdb", "parquet"},
         description=f"{CATEGORY_NAMES_ZH[category]} {category}: every in-scope row valued by "
         f"valuation_models/{'minerals_<model>' if category == 'minerals' else category}.sql, with its audit trail "
