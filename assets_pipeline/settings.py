@@ -53,6 +53,30 @@ class AccountsSettings(dg.ConfigurableResource):
         description="Language of the report workbook: 'zh' (Chinese, default) or 'en' (English); the numbers are the same.",
     )
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Hold the year's lock for the whole run (``year_lock``): a second run of the year is refused.
+
+        The run's year is its partition key; a run without one (or over a range of years) takes no lock.
+        """
+        year = self._run_year(context)
+        if year is not None:
+            from . import year_lock
+
+            year_lock.acquire(self.output_path(), year, run_id=context.run.run_id)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        year = self._run_year(context)
+        if year is not None:
+            from . import year_lock
+
+            year_lock.release(self.output_path(), year)
+
+    @staticmethod
+    def _run_year(context: dg.InitResourceContext) -> int | None:
+        run = context.run
+        key = run.tags.get("dagster/partition") if run is not None else None
+        return int(key) if key is not None and key.isdigit() else None
+
     def input_path(self) -> Path:
         return Path(self.input_dir).expanduser().resolve()
 
