@@ -49,7 +49,9 @@ def _escape(text: pa.Array) -> pa.Array:
     text = pc.replace_substring(text, "<", "&lt;")
     text = pc.replace_substring(text, ">", "&gt;")
     # characters XML 1.0 forbids (control characters other than tab, LF, CR)
-    return pc.replace_substring_regex(text, r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "")
+    text = pc.replace_substring_regex(text, r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "")
+    # a literal CR would read back as LF (XML normalises line ends); a character reference stays CR
+    return pc.replace_substring(text, "\r", "&#13;")
 
 
 def _column_xml(values: pa.Array, letter: str, rows: pa.Array, highlight: np.ndarray | None,
