@@ -98,6 +98,12 @@ def _failure_reason(result, year_root: Path) -> str:
             if cause and (cause.startswith("no space") or str(year_root) in reason):
                 return str(OutputFolderError(year_root, cause))
             return f"{event.step_key.replace('__', '/')}: {reason.splitlines()[0] if reason else 'failed'}"
+    for event in result.all_events:  # the run could not start: its settings refused it, or the year is busy
+        error = getattr(event.event_specific_data, "error", None)
+        while error is not None:
+            if error.cls_name in ("SettingsError", "RunInProgressError", "OutputFolderError", "InputFileError"):
+                return error.message.strip().split(": ", 1)[-1]  # "module.Class: message"
+            error = error.cause
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
             evaluation = event.event_specific_data

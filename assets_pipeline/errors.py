@@ -47,7 +47,7 @@ class OutputFolderError(Exception):
 
     def __init__(self, folder: Path | str, cause: str):
         self.folder, self.cause = str(folder), cause
-        super().__init__(f"output folder {self.folder}: {cause}; the previous outputs are left as they were")
+        super().__init__(f"output folder {self.folder}: {cause}; no output was left half-written")
 
     def __reduce__(self):
         return (type(self), (self.folder, self.cause))
@@ -71,3 +71,7 @@ def output_failure_cause(text: str) -> str | None:
     if "Permission denied" in text or "Read-only file system" in text:
         return "not writable (permission denied or read-only file system)"
     return None
+
+
+class SettingsError(ValueError):
+    """A run parameter that cannot be used (unknown model or language, a folder that is not there…)."""

@@ -331,7 +331,7 @@ def test_a_full_output_folder_gives_one_clear_error_and_keeps_the_previous_outpu
         last = log.strip().splitlines()
         error = [line for line in last if line.startswith("error:")]
         assert error == [f"error: output folder {layout.root}: no space left on the device; "
-                         "the previous outputs are left as they were"], log
+                         "no output was left half-written"], log
         assert "Traceback" not in log
         assert file_bytes(layout) == province["bytes"]
         assert leftovers(layout.root) == []
@@ -351,7 +351,7 @@ def test_a_read_only_output_folder_gives_one_clear_error_and_keeps_the_previous_
         assert code == 73
         assert log.strip().splitlines()[-1] == (
             f"error: output folder {out}: not writable (permission denied or read-only file system); "
-            "the previous outputs are left as they were")
+            "no output was left half-written")
         assert "Traceback" not in log
         assert file_bytes(layout) == province["bytes"]
     finally:

@@ -109,6 +109,7 @@ def _hostile_delivery(inputs: Path) -> None:
         ["@SUM(1)", "140106", "1003", "-1+2", "10"],                   # area that is no number
         ["H0000000000003", "140106", "+1", "10", "10"],              # unknown land class
         ["H0000000000004", "140106", "=1+1", "10", "@x"],            # unknown class and ownership
+        ["x'); DROP TABLE t; --", "140106", "0199'", "10", "10"],      # quotes: values never become SQL
         [LONG, "140106", "0199", "10", "10"],                          # unknown class, 40,000-character id
     ]
     with open(path, "w", encoding="utf-8", newline="") as f:
@@ -117,13 +118,14 @@ def _hostile_delivery(inputs: Path) -> None:
 
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hostile")
-    inputs = write_mini_province(root / "inputs")
+    # folders with quotes in their names: every path that goes into SQL text is quoted by duck.sql_path
+    root = tmp_path_factory.mktemp("hostile") / "it's"
+    inputs = write_mini_province(root / "in'puts")
     _hostile_delivery(inputs)
-    code = main(["run", "--year", str(YEAR), "--input-dir", str(inputs), "--output-dir", str(root / "out"),
+    code = main(["run", "--year", str(YEAR), "--input-dir", str(inputs), "--output-dir", str(root / "out'; --"),
                  "--reference-dir", str(_hostile_reference(root)), "--unpriced-threshold", "1"])
     assert code == 0
-    return root / "out" / str(YEAR)
+    return root / "out'; --" / str(YEAR)
 
 
 def test_rejected_cells_and_messages_stay_text_in_the_rejects_workbook(hostile_run):
@@ -131,7 +133,7 @@ def test_rejected_cells_and_messages_stay_text_in_the_rejects_workbook(hostile_r
     cells = _cells(path)
     assert not [c for c in cells if c.data_type == "f"] and "<f>" not in _xlsx_xml(path)
     by_value = {c.value: c for c in cells if isinstance(c.value, str)}
-    for planted in (HYPERLINK, "@SUM(1)", "-1+2", "+1", "=1+1", "@x"):
+    for planted in (HYPERLINK, "@SUM(1)", "-1+2", "+1", "=1+1", "@x", "x'); DROP TABLE t; --", "0199'"):
         assert by_value[planted].data_type == "s", planted
     long_ids = [c for c in cells if isinstance(c.value, str) and c.value.startswith("长" * 100)]
     assert len(long_ids) == 1 and len(long_ids[0].value) == MAX_CELL_CHARS
@@ -155,3 +157,69 @@ def test_region_names_stay_text_in_the_report(hostile_run):
     assert long_names and all(len(c.value) <= MAX_CELL_CHARS for c in long_names)
     assert all(c.value.endswith(TRUNCATED_MARK) for c in long_names if len(c.value) == MAX_CELL_CHARS)
     assert all(c.data_type == "s" for c in texts if c.value.startswith(FORMULA_START))
+
+
+# ---------------------------------------------------------------------------------- SQL text, paths, settings
+
+def test_paths_in_sql_text_have_their_quotes_doubled(tmp_path):
+    import duckdb
+
+    from assets_pipeline.duck import connect, sql_path
+
+    folder = tmp_path / "o'brien"
+    assert sql_path(folder / "a.parquet") == str(folder / "a.parquet").replace("'", "''")
+    with connect(folder / "spill") as con:  # the spill folder goes into SET temp_directory as text
+        assert con.execute("SELECT current_setting('temp_directory')").fetchone()[0] == str(folder / "spill")
+        con.execute(f"COPY (SELECT 1 AS x) TO '{sql_path(folder / 'a.parquet')}' (FORMAT parquet)")
+    assert duckdb.sql(f"SELECT x FROM read_parquet('{sql_path(folder / 'a.parquet')}')").fetchall() == [(1,)]
+
+
+def test_rejected_values_with_quotes_are_stored_as_they_were_delivered(hostile_run):
+    import pyarrow.parquet as pq
+
+    rejects = pq.read_table(hostile_run / "rejects.parquet").to_pylist()
+    values = {(r["column"], r["value"]) for r in rejects}
+    assert ("land_class", "0199'") in values and ("land_class", HYPERLINK) in values
+
+
+def test_a_delivery_linking_outside_the_input_folder_is_refused(tmp_path, capsys):
+    inputs = write_mini_province(tmp_path / "inputs")
+    secret = tmp_path / "elsewhere" / "140106_secret.csv"
+    secret.parent.mkdir()
+    secret.write_text("parcel_id,region_code,land_class,area_m2,ownership\n1,140106,0101,1,10\n", encoding="utf-8")
+    link = inputs / str(YEAR) / "land" / "140106_secret.csv"
+    link.symlink_to(secret)
+    code = main(["validate", "--year", str(YEAR), "--input-dir", str(inputs), "--output-dir", str(tmp_path / "out")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"error: {link} links to {secret}, outside the input folder {inputs}" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / str(YEAR) / "_stages").exists()
+    # a link that stays inside the input folder is an ordinary delivery
+    from assets_pipeline.settings import links_outside
+
+    link.unlink()
+    link.symlink_to(inputs / str(YEAR) / "land" / "140105_小店区.csv")
+    assert links_outside(inputs, inputs / str(YEAR)) == []
+
+
+@pytest.mark.parametrize("year", ["1999", "2999", "../2023", "2023/../..", "二〇二三"])
+def test_a_year_outside_the_accounting_years_is_refused(tmp_path, capsys, year):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--year", year, "--input-dir", str(tmp_path), "--output-dir", str(tmp_path / "out")])
+    assert exit_.value.code == 2 and "--year" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_settings_no_step_could_use_are_refused_with_a_message(tmp_path):
+    from assets_pipeline.errors import SettingsError
+    from assets_pipeline.settings import AccountsSettings
+
+    good = dict(input_dir=str(tmp_path), output_dir=str(tmp_path / "out"))
+    AccountsSettings(**good).check(YEAR)
+    for bad, message in [(dict(lang="fr"), "lang must be one of zh, en, not 'fr'"),
+                         (dict(mineral_model="guess"), "mineral_model must be one of benchmark, npv"),
+                         (dict(discount_rate=8.0), "discount_rate must be between 0 and 1"),
+                         (dict(unpriced_threshold=-1.0), "unpriced_threshold must be between 0 and 1"),
+                         (dict(input_dir=str(tmp_path / "nowhere")), f"input_dir {tmp_path / 'nowhere'} is not a folder")]:
+        with pytest.raises(SettingsError, match=re.escape(message)):
+            AccountsSettings(**{**good, **bad}).check(YEAR)
