@@ -42,6 +42,23 @@ def _settings_config(args: argparse.Namespace) -> dict:
 
 
 def _materialize(year: int, settings: dict, selection: str) -> int:
+    """Run the year holding its lock (``year_lock``): a second run of the same year is refused."""
+    from . import year_lock
+    from .errors import OutputFolderError, RunInProgressError
+
+    output_dir = Path(settings["output_dir"])
+    try:
+        year_lock.acquire(output_dir, year)
+    except (RunInProgressError, OutputFolderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 75 if isinstance(exc, RunInProgressError) else 73  # EX_TEMPFAIL / EX_CANTCREAT
+    try:
+        return _execute(year, settings, selection)
+    finally:
+        year_lock.release(output_dir, year)
+
+
+def _execute(year: int, settings: dict, selection: str) -> int:
     _dagster_home()
     import dagster as dg
 
@@ -62,21 +79,33 @@ def _materialize(year: int, settings: dict, selection: str) -> int:
     )
     seconds = time.monotonic() - started
     if not result.success:
-        print(f"error: {_failure_reason(result)}", file=sys.stderr)
+        print(f"error: {_failure_reason(result, Path(settings['output_dir']) / str(year))}", file=sys.stderr)
         print(f"(run {result.run_id}; details in the Dagster UI)", file=sys.stderr)
         return 1
     _print_summary(result, settings, year, seconds, selection)
     return 0
 
 
-def _failure_reason(result) -> str:
+def _failure_reason(result, year_root: Path) -> str:
+    from .errors import OutputFolderError, output_failure_cause
+
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             data = event.step_failure_data
             reason = data.user_failure_data.description if data.user_failure_data else None
             if not reason and data.error is not None:
                 reason = (data.error.cause.message if data.error.cause else data.error.message).strip()
+            # a full or unwritable disk while writing outputs: say so, once, naming the folder
+            cause = output_failure_cause(reason or "")
+            if cause and (cause.startswith("no space") or str(year_root) in reason):
+                return str(OutputFolderError(year_root, cause))
             return f"{event.step_key.replace('__', '/')}: {reason.splitlines()[0] if reason else 'failed'}"
+    for event in result.all_events:  # the run could not start: its settings refused it, or the year is busy
+        error = getattr(event.event_specific_data, "error", None)
+        while error is not None:
+            if error.cls_name in ("SettingsError", "RunInProgressError", "OutputFolderError", "InputFileError"):
+                return error.message.strip().split(": ", 1)[-1]  # "module.Class: message"
+            error = error.cause
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
             evaluation = event.event_specific_data
@@ -121,9 +150,10 @@ def _year_range(text: str) -> list[int]:
     """``2023`` or ``2021-2023`` (inclusive)."""
     first, _, last = text.partition("-")
     try:
-        years = list(range(int(first), int(last or first) + 1))
+        int(first), int(last or first)
     except ValueError:
         raise argparse.ArgumentTypeError(f"years must be like 2023 or 2021-2023, not {text!r}") from None
+    years = list(range(_accounting_year(first), _accounting_year(last or first) + 1))
     if not years:
         raise argparse.ArgumentTypeError(f"empty range of years {text!r}")
     return years
@@ -147,6 +177,22 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return _each_year(args, "validate")
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .layout import YearLayout
+    from .manifest import verify_outputs
+
+    layout = YearLayout(Path(args.output_dir).resolve(), args.year)
+    problems = verify_outputs(layout)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        print(f"The outputs of {args.year} in {layout.root} are not the set manifest.json describes: run the year again.",
+              file=sys.stderr)
+        return 1
+    print(f"The outputs of {args.year} in {layout.root} are complete and match manifest.json.")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .sample import generate_sample
 
@@ -158,13 +204,27 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return _materialize(args.year, _settings_config(ns), "run")
 
 
+def _accounting_year(text: str) -> int:
+    """An accounting year the partitions know (2015 … next year); anything else is refused."""
+    import datetime as dt
+
+    last = dt.date.today().year + 1
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a year: {text!r}") from None
+    if not 2015 <= year <= last:
+        raise argparse.ArgumentTypeError(f"{year} is outside the accounting years 2015–{last}")
+    return year
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nrledger", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     def year_args(p: argparse.ArgumentParser) -> None:
         which = p.add_mutually_exclusive_group(required=True)
-        which.add_argument("--year", type=int, help="accounting year, e.g. 2023")
+        which.add_argument("--year", type=_accounting_year, help="accounting year, e.g. 2023")
         which.add_argument("--years", type=_year_range, help="several years in order, e.g. 2021-2023 (balance "
                            "accounts of each year against the one before)")
         p.add_argument("--input-dir", required=True, help="folder with <year>/<category>.<ext> or <year>/<category>/*")
@@ -202,10 +262,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="generate the sample province and compile it")
     p.add_argument("--folder", default=str(PROJECT_DIR / "demo"), help="where inputs/ and outputs/ go (default ./demo)")
-    p.add_argument("--year", type=int, default=2023)
+    p.add_argument("--year", type=_accounting_year, default=2023)
     p.add_argument("--parcels", type=int, default=50_000)
     p.add_argument("--seed", type=int, default=2023)
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("verify", help="check that the year's published files are the ones its manifest.json describes")
+    p.add_argument("--year", type=_accounting_year, required=True)
+    p.add_argument("--output-dir", required=True)
+    p.set_defaults(func=_cmd_verify)
     return parser
 
 

@@ -32,5 +32,8 @@ defs = dg.Definitions(
     assets=all_assets,
     jobs=[annual_accounts_job],
     resources={"settings": AccountsSettings.configure_at_launch()},
+    # assets materialized from the UI run in one process too, so the run's settings resource (and the
+    # year's lock it holds) lives for the whole run, not per step
+    executor=dg.in_process_executor,
     loggers={"progress": progress_logger, "console": dg.colored_console_logger},
 )

@@ -16,18 +16,43 @@ HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
 
 
+TRUNCATED_MARK = "…[truncated]"
+
+
 def sheet_title(name: str) -> str:
-    """Excel sheet names: at most 31 characters, none of []:*?/\\ ."""
-    return _SHEET_FORBIDDEN.sub("_", name)[:31] or "sheet"
+    """Excel sheet names: at most 31 characters, none of []:*?/\\ , not starting or ending with a quote."""
+    return _SHEET_FORBIDDEN.sub("_", name)[:31].strip("'") or "sheet"
+
+
+def unique_titles(names: list[str]) -> list[str]:
+    """Valid sheet names, made unique as Excel compares them (case-insensitively) by a numbered suffix."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        title = sheet_title(name)
+        n = 1
+        while title.casefold() in seen:
+            n += 1
+            title = sheet_title(sheet_title(name)[: 31 - len(f"_{n}")] + f"_{n}")
+        seen.add(title.casefold())
+        out.append(title)
+    return out
+
+
+def cell_text(value: str) -> str:
+    """Text that fits a cell: beyond Excel's 32,767 characters it is cut, and says so at its end."""
+    if len(value) <= MAX_CELL_CHARS:
+        return value
+    return value[: MAX_CELL_CHARS - len(TRUNCATED_MARK)] + TRUNCATED_MARK
 
 
 def cell(ws, value, *, fill=None, font=None, number_format: str | None = None, alignment=None) -> WriteOnlyCell:
     """A cell whose text is always text: '=1+1', '@SUM', '+cmd' stay strings (no formula injection)."""
     if isinstance(value, float) and value != value:
         value = None
-    c = WriteOnlyCell(ws, value=value[:MAX_CELL_CHARS] if isinstance(value, str) else value)
+    c = WriteOnlyCell(ws, value=cell_text(value) if isinstance(value, str) else value)
     if isinstance(value, str):
-        c.data_type = "s"
+        c.data_type = "s"  # set after the value: openpyxl would otherwise take '=…' for a formula
     if fill is not None:
         c.fill = fill
     if font is not None:

@@ -25,6 +25,9 @@ def combine_rejects(layout: YearLayout, categories=CATEGORIES) -> pa.Table:
     tables = [pq.read_table(p) for c in categories
               for p in part_files(layout.reject_lines(c)) + part_files(layout.consistency_reject_lines(c))]
     table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
+    # in the order of the files and their rows, whatever order the workers finished in
+    table = table.sort_by([("category", "ascending"), ("source_file", "ascending"), ("source_row", "ascending"),
+                           ("_row_id", "ascending"), ("column", "ascending"), ("rule", "ascending"), ("check", "ascending")])
     table = table.drop(["_row_id"])
     write_parquet(table, layout.rejects_parquet)
     return table

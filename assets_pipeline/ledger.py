@@ -201,7 +201,7 @@ def write_unpriced(layout: YearLayout, out_path: Path, categories=CATEGORIES) ->
         query = """
             SELECT category, region_code, item_code, component, _source_file AS source_file, _source_row AS source_row,
                    price_table, price_key, status_reason AS reason
-            FROM valued WHERE status = 'unpriced' ORDER BY category, source_file, source_row
+            FROM valued WHERE status = 'unpriced' ORDER BY category, source_file, source_row, component
         """
         with atomic_path(out_path) as tmp:
             con.execute(f"COPY ({query}) TO '{sql_path(tmp)}' (FORMAT parquet)")

@@ -89,8 +89,60 @@ def build_manifest(layout: YearLayout, settings, run_id: str) -> dict:
     return {
         **content,
         "content_sha256": digest,
+        "outputs": published_files(layout),
         "run": {"run_id": run_id, "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
     }
+
+
+def _sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def published_paths(layout: YearLayout) -> list:
+    """The files of the year a user opens (the manifest itself aside), those that exist."""
+    paths = [layout.ledger_physical, layout.ledger_value, layout.unpriced, layout.rejects_parquet,
+             layout.rejects_workbook, layout.report(), *(layout.valued(c) for c in CATEGORIES),
+             layout.balance_physical, layout.balance_value, layout.land_transitions,
+             layout.inconsistencies, layout.inconsistencies_workbook, layout.scorecard]
+    return [p for p in paths if p.exists()]
+
+
+def published_files(layout: YearLayout) -> dict:
+    """SHA-256 and size of every published file, by path relative to the year's folder.
+
+    The manifest is written last, after every other output of the run: a reader trusts a file whose hash
+    is the manifest's. A run killed after replacing some files but before its manifest leaves files whose
+    hashes differ from the (previous) manifest's, and ``nrledger verify`` says which.
+    Not part of ``content_sha256``: the workbooks carry the run's id and time, so their bytes differ
+    from run to run.
+    """
+    return {p.relative_to(layout.root).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+            for p in published_paths(layout)}
+
+
+def verify_outputs(layout: YearLayout) -> list[str]:
+    """What does not match between the year's manifest and its published files (empty when all is well)."""
+    if not layout.manifest.exists():
+        return [f"{layout.manifest} is missing: no run of {layout.year} has completed in {layout.root}"]
+    try:
+        described = read_json(layout.manifest).get("outputs", {})
+    except ValueError as exc:
+        return [f"{layout.manifest} cannot be read: {exc}"]
+    problems = []
+    present = {p.relative_to(layout.root).as_posix(): p for p in published_paths(layout)}
+    for name, record in sorted(described.items()):
+        path = layout.root / name
+        if name not in present:
+            problems.append(f"{path} is missing")
+        elif _sha256(path) != record["sha256"]:
+            problems.append(f"{path} differs from the manifest (written by a later run that did not finish)")
+    for name in sorted(set(present) - set(described)):
+        problems.append(f"{present[name]} is not in the manifest (written by a later run that did not finish)")
+    return problems
 
 
 def cover_info(layout: YearLayout, settings, run_id: str):

@@ -65,6 +65,57 @@ class AccountsSettings(dg.ConfigurableResource):
         description="Language of the report workbook: 'zh' (Chinese, default) or 'en' (English); the numbers are the same.",
     )
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Hold the year's lock for the whole run (``year_lock``): a second run of the year is refused.
+
+        The run's year is its partition key; a run without one (or over a range of years) takes no lock.
+        """
+        year = self._run_year(context)
+        self.check(year)
+        if year is not None:
+            from . import year_lock
+
+            year_lock.acquire(self.output_path(), year, run_id=context.run.run_id)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        year = self._run_year(context)
+        if year is not None:
+            from . import year_lock
+
+            year_lock.release(self.output_path(), year)
+
+    def check(self, year: int | None = None) -> None:
+        """Refuse, with a message, parameters no step could use, and deliveries that lead outside the input folder.
+
+        A delivery that is a symbolic link to a file outside ``input_dir`` is refused: the run would read
+        (and the manifest vouch for) a file the input folder does not hold.
+        """
+        from .errors import SettingsError
+
+        choices = {"mineral_model": ("benchmark", "npv"), "lang": ("zh", "en")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
+        if not 0 < self.discount_rate < 1:
+            raise SettingsError(f"discount_rate must be between 0 and 1, not {self.discount_rate}")
+        if not 0 <= self.unpriced_threshold <= 1:
+            raise SettingsError(f"unpriced_threshold must be between 0 and 1, not {self.unpriced_threshold}")
+        for name in ("input_dir", "reference_dir"):
+            if not Path(getattr(self, name)).expanduser().is_dir():
+                raise SettingsError(f"{name} {getattr(self, name)} is not a folder")
+        if year is not None:
+            outside = links_outside(self.input_path(), self.input_path() / str(year))
+            if outside:
+                link, target = outside[0]
+                raise SettingsError(f"{link} links to {target}, outside the input folder {self.input_path()}; "
+                                    "copy the file into the input folder instead")
+
+    @staticmethod
+    def _run_year(context: dg.InitResourceContext) -> int | None:
+        run = context.run
+        key = run.tags.get("dagster/partition") if run is not None else None
+        return int(key) if key is not None and key.isdigit() else None
+
     def input_path(self) -> Path:
         return Path(self.input_dir).expanduser().resolve()
 
@@ -73,3 +124,22 @@ class AccountsSettings(dg.ConfigurableResource):
 
     def reference_path(self) -> Path:
         return Path(self.reference_dir).expanduser().resolve()
+
+
+def links_outside(root: Path, folder: Path) -> list[tuple[Path, Path]]:
+    """Symbolic links under ``folder`` (itself included) whose target is not inside ``root``."""
+    import os
+
+    root = root.resolve()
+    found: list[tuple[Path, Path]] = []
+    if not folder.exists() and not folder.is_symlink():
+        return found
+    candidates = [folder]
+    for dirpath, dirnames, filenames in os.walk(folder):  # links to folders are listed, not walked into
+        candidates += [Path(dirpath) / n for n in dirnames + filenames]
+    for path in candidates:
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.is_relative_to(root):
+                found.append((path, target))
+    return found

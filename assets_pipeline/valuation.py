@@ -133,7 +133,8 @@ def value_category(
             LEFT JOIN ref_exercising_subject_rules ri ON ri.category = m.category AND ri.item_code = m.item_code
             LEFT JOIN ref_exercising_subject_rules ra ON ra.category = m.category AND ra.item_code = '*'
             LEFT JOIN ref_admin_divisions r ON r.region_code = m.region_code
-        """
+            ORDER BY m._row_id, m.component
+        """  # ordered: the same inputs give the same file, byte for byte (connections do not keep insertion order)
         params = {"model": model.name, "version": model.version, "year": layout.year}
         with atomic_path(out_path) as tmp:
             con.execute(f"COPY ({wrapped}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)", params)

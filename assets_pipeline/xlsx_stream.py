@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
-from .excel import MAX_CELL_CHARS, MAX_ROWS, sheet_title
+from .excel import MAX_CELL_CHARS, MAX_ROWS, TRUNCATED_MARK, unique_titles
 
 STYLE_PLAIN, STYLE_HEADER, STYLE_BAD = 0, 1, 2
 _NUMBER = r"^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
@@ -42,12 +42,16 @@ class Sheet:
 
 
 def _escape(text: pa.Array) -> pa.Array:
-    text = pc.utf8_slice_codeunits(text, 0, MAX_CELL_CHARS)
+    long = pc.fill_null(pc.greater(pc.utf8_length(text), MAX_CELL_CHARS), False)
+    cut = pc.binary_join_element_wise(pc.utf8_slice_codeunits(text, 0, MAX_CELL_CHARS - len(TRUNCATED_MARK)), TRUNCATED_MARK, "")
+    text = pc.if_else(long, cut, text)  # beyond Excel's limit: cut, with a visible mark
     text = pc.replace_substring(text, "&", "&amp;")
     text = pc.replace_substring(text, "<", "&lt;")
     text = pc.replace_substring(text, ">", "&gt;")
     # characters XML 1.0 forbids (control characters other than tab, LF, CR)
-    return pc.replace_substring_regex(text, r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "")
+    text = pc.replace_substring_regex(text, r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "")
+    # a literal CR would read back as LF (XML normalises line ends); a character reference stays CR
+    return pc.replace_substring(text, "\r", "&#13;")
 
 
 def _column_xml(values: pa.Array, letter: str, rows: pa.Array, highlight: np.ndarray | None,
@@ -74,6 +78,24 @@ def _column_xml(values: pa.Array, letter: str, rows: pa.Array, highlight: np.nda
     as_text = pc.binary_join_element_wise(ref, ' t="inlineStr"><is><t xml:space="preserve">', escaped, "</t></is></c>", "")
     cell = pc.if_else(numeric, as_number, as_text)
     return pc.fill_null(cell, "")
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    """A zip member dated 1980-01-01 (the zip epoch), so the file's bytes do not depend on when it was written."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = 1  # (Python 3.13 calls it compress_level and keeps this name as an alias)
+    return info
+
+
+def _dated(z: zipfile.ZipFile):
+    plain = z.writestr
+    return lambda name, data: plain(_member(name), data)
+
+
+def _quoted_sheet(name: str) -> str:
+    """A sheet name as a formula reference writes it: in quotes, its own quotes doubled."""
+    return "'" + name.replace("'", "''") + "'"
 
 
 def _sheet_xml(sheet: Sheet) -> list[str]:
@@ -137,12 +159,7 @@ _STYLES = (
 
 def write_workbook(path: Path, sheets: list[Sheet]) -> None:
     """Write the sheets as one .xlsx (the caller makes it atomic)."""
-    names = []
-    for sheet in sheets:
-        name = sheet_title(sheet.name)
-        while name in names:
-            name = sheet_title(name[:28] + f"_{len(names)}")
-        names.append(name)
+    names = unique_titles([sheet.name for sheet in sheets])
     content_types = "".join(
         f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
@@ -150,13 +167,15 @@ def write_workbook(path: Path, sheets: list[Sheet]) -> None:
     workbook_sheets = "".join(
         f'<sheet name="{_escape(pa.array([n])).to_pylist()[0]}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, start=1))
     titles = "".join(
-        f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">\'{n}\'!$1:$1</definedName>'
+        f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">'
+        f'{_escape(pa.array([_quoted_sheet(n)])).to_pylist()[0]}!$1:$1</definedName>'
         for i, n in enumerate(names) if sheets[i].freeze)
     rels = "".join(
         f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
         f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(sheets) + 1))
     n = len(sheets)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        z.writestr = _dated(z)  # fixed member times: equal content gives equal bytes
         z.writestr("[Content_Types].xml",
                    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -186,6 +205,6 @@ def write_workbook(path: Path, sheets: list[Sheet]) -> None:
                    'Target="styles.xml"/></Relationships>')
         z.writestr("xl/styles.xml", _STYLES)
         for i, sheet in enumerate(sheets, start=1):
-            with z.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as out:
+            with z.open(_member(f"xl/worksheets/sheet{i}.xml"), "w", force_zip64=True) as out:
                 for piece in _sheet_xml(sheet):
                     out.write(piece.encode("utf-8"))

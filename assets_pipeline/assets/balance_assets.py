@@ -69,8 +69,20 @@ _LAST_YEAR_VALUED = [_last_year(valued_key(c)) for c in CATEGORIES]
     partitions_def=accounting_years,
 )
 def balance(context: dg.AssetExecutionContext, settings: AccountsSettings):
+    from .. import year_lock
+
     layout = YearLayout(settings.output_path(), int(context.partition_key))
     last = YearLayout(layout.output_dir, layout.year - 1)
+    # last year's outputs are read under last year's lock: a run of that year in progress is waited for
+    year_lock.acquire(layout.output_dir, last.year, context.run.run_id,
+                      wait=lambda holder: context.log.info(f"waiting for the run of {last.year} to finish ({holder})"))
+    try:
+        yield from _balance(context, layout, last)
+    finally:
+        year_lock.release(layout.output_dir, last.year)
+
+
+def _balance(context: dg.AssetExecutionContext, layout: YearLayout, last: YearLayout):
     has_opening = build_balance(layout, layout.balance_physical, layout.balance_value)
     has_transitions = build_land_transitions(layout, layout.land_transitions)
     if not has_opening:
