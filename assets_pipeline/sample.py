@@ -1388,7 +1388,7 @@ def plant_inconsistencies(tables: dict[str, tuple[pa.Table, Planted]], base_cate
     factor = M2_PER_MU if county.delivery.area_unit == "mu" else 1.0
     base_ids = np.asarray(land.column("parcel_id").to_pylist(), dtype=object)
     base_area = land.column("area_m2").to_numpy(zero_copy_only=False).astype(float)
-    base_state = np.isin(np.asarray(land.column("ownership").to_pylist(), dtype=object), list(STATE_OWNERSHIP))
+    base_state = pc.is_in(land.column("ownership"), value_set=pa.array(sorted(STATE_OWNERSHIP))).to_numpy(zero_copy_only=False)
     land_dirty = np.zeros(land.num_rows, dtype=bool)
     land_dirty[land_planted.rows] = True
     other_county = "140105" if county.code != "140105" else "140106"
@@ -1406,28 +1406,27 @@ def plant_inconsistencies(tables: dict[str, tuple[pa.Table, Planted]], base_cate
         rows = pd.DataFrame({
             "base": inventory.column("base_parcel_id").to_pylist(), "parcel": inventory.column("parcel_id").to_pylist(),
             "area_m2": np.round(inventory.column("area_m2").to_numpy(zero_copy_only=False).astype(float) * factor, 2),
-            "state": np.isin(np.asarray(inventory.column(OWNERSHIP_COLUMN[name]).to_pylist(), dtype=object),
-                             list(STATE_OWNERSHIP)),
+            "state": pc.is_in(inventory.column(OWNERSHIP_COLUMN[name]),
+                              value_set=pa.array(sorted(STATE_OWNERSHIP))).to_numpy(zero_copy_only=False),
         })
         rows["dirty"] = False
         rows.loc[planted.rows, "dirty"] = True
         per_base = rows.groupby("base").agg(dirty=("dirty", "any"), state=("state", "all"))
         clean_bases = per_base.index[~per_base["dirty"]]
         of_category = base_category == name
-        usable = np.flatnonzero(of_category & ~land_dirty & np.isin(base_ids, clean_bases))
-        pool = list(rng.permutation(usable))
-        state_rows = set(per_base.index[per_base["state"]])
+        usable = np.flatnonzero(of_category & ~land_dirty & (pd.Index(clean_bases).get_indexer(base_ids) >= 0))
+        pool = rng.permutation(usable)
+        # base parcels all of whose rows are state-owned (positions in the base map)
+        state_base = pd.Index(per_base.index[per_base["state"]]).get_indexer(base_ids) >= 0
         for kind in INCONSISTENCY_KINDS:
             k = stochastic_round(share * int(of_category.sum()), rng)
-            if kind == "ownership_mismatch":
-                picks = [i for i in pool if base_state[i] and base_ids[i] in state_rows][:k]
-            else:
-                picks = pool[:k]
-            picked = set(picks)
-            pool = [i for i in pool if i not in picked]
-            if not picks:
+            eligible = base_state[pool] & state_base[pool] if kind == "ownership_mismatch" else np.ones(len(pool), bool)
+            taken = np.flatnonzero(eligible)[:k]
+            picks = pool[taken]
+            pool = np.delete(pool, taken)
+            if not len(picks):
                 continue
-            at = np.sort(np.asarray(picks, dtype=np.int64))
+            at = np.sort(picks.astype(np.int64))
             ids = base_ids[at]
             mine = rows[rows["base"].isin(ids)]
             if kind == "missing_base":

@@ -92,7 +92,8 @@ class AccountsSettings(dg.ConfigurableResource):
         """
         from .errors import SettingsError
 
-        choices = {"mineral_model": ("benchmark", "npv"), "lang": ("zh", "en")}
+        choices = {"mineral_model": ("benchmark", "npv"), "lang": ("zh", "en"),
+                   "consistency_policy": ("base-map-wins", "inventory-wins", "reject")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
@@ -100,6 +101,8 @@ class AccountsSettings(dg.ConfigurableResource):
             raise SettingsError(f"discount_rate must be between 0 and 1, not {self.discount_rate}")
         if not 0 <= self.unpriced_threshold <= 1:
             raise SettingsError(f"unpriced_threshold must be between 0 and 1, not {self.unpriced_threshold}")
+        if not 0 <= self.area_tolerance < 1:
+            raise SettingsError(f"area_tolerance must be a share in [0, 1), not {self.area_tolerance}")
         for name in ("input_dir", "reference_dir"):
             if not Path(getattr(self, name)).expanduser().is_dir():
                 raise SettingsError(f"{name} {getattr(self, name)} is not a folder")

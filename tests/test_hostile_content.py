@@ -220,6 +220,8 @@ def test_settings_no_step_could_use_are_refused_with_a_message(tmp_path):
                          (dict(mineral_model="guess"), "mineral_model must be one of benchmark, npv"),
                          (dict(discount_rate=8.0), "discount_rate must be between 0 and 1"),
                          (dict(unpriced_threshold=-1.0), "unpriced_threshold must be between 0 and 1"),
+                         (dict(consistency_policy="both"), "consistency_policy must be one of base-map-wins, inventory-wins, reject"),
+                         (dict(area_tolerance=1.5), "area_tolerance must be a share in [0, 1)"),
                          (dict(input_dir=str(tmp_path / "nowhere")), f"input_dir {tmp_path / 'nowhere'} is not a folder")]:
         with pytest.raises(SettingsError, match=re.escape(message)):
             AccountsSettings(**{**good, **bad}).check(YEAR)
