@@ -178,7 +178,8 @@ def _register(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: str, t
         SELECT i.*, coalesce(o.is_state, false) AS is_state,
                b.parcel_id IS NOT NULL AS has_base, b.category AS base_category, b.land_class AS base_land_class,
                b.area_m2 AS base_area_m2, b.ownership AS base_ownership, b.is_state AS base_is_state,
-               b.region_code AS base_region_code
+               b.region_code AS base_region_code,
+               b.redline_share, b.farmland_share, b.protected_share
         FROM ({union}) i
         LEFT JOIN base b ON b.parcel_id = i.base_parcel_id
         LEFT JOIN ref_ownership_codes o ON o.code = i.ownership
@@ -338,14 +339,11 @@ def _resolved_inventory_sql(category: str, columns: list[str]) -> str:
         WITH base_side AS (
             SELECT v.*, a.action, a.row_problem, ca.resolved_m2,
                    r.base_land_class, r.base_region_code, r.base_ownership, r.has_base,
-                   CAST(b.redline_share AS DECIMAL(18, 10)) AS redline_share,
-                   CAST(b.farmland_share AS DECIMAL(18, 10)) AS farmland_share,
-                   CAST(b.protected_share AS DECIMAL(18, 10)) AS protected_share
+                   r.redline_share, r.farmland_share, r.protected_share
             FROM valid_{category} v
             JOIN actions a ON a.category = '{category}' AND a._row_id = v._row_id
             JOIN rows r ON r.category = '{category}' AND r._row_id = v._row_id
             LEFT JOIN conformed_areas ca ON ca.category = '{category}' AND ca._row_id = v._row_id
-            LEFT JOIN base b ON b.parcel_id = v.base_parcel_id
             WHERE a.action <> 'rejected'
         ),
         resolved AS (
@@ -394,14 +392,15 @@ def _resolved_inventory_sql(category: str, columns: list[str]) -> str:
 
 
 # The base map as the policy leaves it, with the area the ledgers must hold for each parcel (counted_m2).
+REJECTED_PARCELS_SQL = """
+CREATE TEMP TABLE rejected_parcels AS
+SELECT DISTINCT base_parcel_id AS parcel_id FROM findings
+WHERE getvariable('policy') = 'reject' AND base_parcel_id IS NOT NULL
+  AND finding_type IN ('ownership_mismatch', 'county_mismatch', 'area_exceeds_base', 'missing_inventory')
+"""
 RESOLVED_BASE_SQL = """
 CREATE TEMP TABLE resolved_base AS
-WITH rejected_parcels AS (
-    SELECT DISTINCT base_parcel_id AS parcel_id FROM findings
-    WHERE getvariable('policy') = 'reject'
-      AND finding_type IN ('ownership_mismatch', 'county_mismatch', 'area_exceeds_base', 'missing_inventory')
-),
-standing AS (   -- inventory-wins: rows whose area and class stand, per base parcel
+WITH standing AS (   -- inventory-wins: rows whose area and class stand, per base parcel
     SELECT r.base_parcel_id, sum(r.area_m2) AS standing_m2, arg_min(r.land_class, r.parcel_id) AS claimed_class
     FROM rows r JOIN actions a USING (category, _row_id)
     WHERE a.action = 'stands' GROUP BY ALL
@@ -415,7 +414,7 @@ added AS (      -- inventory-wins: base parcels the inventories name but the bas
     WHERE a.action = 'added' GROUP BY ALL
 ),
 adjusted AS (
-    SELECT b.parcel_id, b.area_m2 AS base_area_m2,
+    SELECT b.parcel_id, b.area_m2 AS base_area_m2, b.land_class AS base_land_class,
            CASE WHEN s.base_parcel_id IS NOT NULL THEN s.standing_m2 + coalesce(c.rejected_m2, 0) ELSE b.area_m2 END
                AS area_m2,
            CASE WHEN s.base_parcel_id IS NOT NULL AND b.category = 'land' THEN s.claimed_class ELSE b.land_class END
@@ -425,9 +424,9 @@ adjusted AS (
     FROM base b
     LEFT JOIN cover c ON c.parcel_id = b.parcel_id
     LEFT JOIN standing s ON s.base_parcel_id = b.parcel_id
-    WHERE b.parcel_id NOT IN (SELECT parcel_id FROM rejected_parcels WHERE parcel_id IS NOT NULL)
+    WHERE b.parcel_id NOT IN (SELECT parcel_id FROM rejected_parcels)
 )
-SELECT a.parcel_id, a.land_class, a.area_m2, a.base_area_m2,
+SELECT a.parcel_id, a.land_class, a.area_m2, a.base_area_m2, a.base_land_class,
        CASE
            WHEN a.stands THEN a.area_m2 - coalesce(a.rejected_m2, 0)             -- inventory-wins: the rows' area
            WHEN NOT a.has_inventory_category THEN a.area_m2                      -- land category: the land model
@@ -438,7 +437,7 @@ SELECT a.parcel_id, a.land_class, a.area_m2, a.base_area_m2,
        false AS added
 FROM adjusted a
 UNION ALL
-SELECT parcel_id, land_class, area_m2, CAST(NULL AS DECIMAL(18, 2)), area_m2, true FROM added
+SELECT parcel_id, land_class, area_m2, CAST(NULL AS DECIMAL(18, 2)), NULL, area_m2, true FROM added
 """
 
 
@@ -456,6 +455,7 @@ def run_consistency(layout: YearLayout, policy: str = DEFAULT_POLICY,
         _register(con, layout, policy, area_tolerance)
         con.execute(ACTIONS_SQL)
         con.execute(CONFORMED_AREAS_SQL)
+        con.execute(REJECTED_PARCELS_SQL)
         con.execute(RESOLVED_BASE_SQL)
         _write_findings(con, layout)
         _write_resolved(con, layout)
@@ -513,12 +513,26 @@ def _write_resolved(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
          f"THEN '{EXCLUSION_REASONS['land']}' END"}.get(c, "NULL") + f" AS {c}"
         for c in land_columns if c not in ("parcel_id", "land_class", "area_m2")
     )
+    # Most parcels leave the policy as they came: the validated rows are read once, and only the parcels whose
+    # class, area or counted area changed — or that were rejected — are joined in (small hash tables, not a
+    # join of the base map with itself).
     query = f"""
-        SELECT {kept}, r.parcel_id, r.land_class, r.area_m2, r.base_area_m2, r.counted_m2, r.added,
+        WITH changed AS (
+            SELECT * FROM resolved_base
+            WHERE NOT added AND (land_class IS DISTINCT FROM base_land_class OR area_m2 <> base_area_m2
+                                 OR counted_m2 <> area_m2)
+        )
+        SELECT {kept}, l.parcel_id, coalesce(c.land_class, l.land_class) AS land_class,
+               coalesce(c.area_m2, CAST(l.area_m2 AS DECIMAL(18, 2))) AS area_m2,
+               CAST(l.area_m2 AS DECIMAL(18, 2)) AS base_area_m2,
+               coalesce(c.counted_m2, CAST(l.area_m2 AS DECIMAL(18, 2))) AS counted_m2, false AS added,
                f.findings AS consistency_findings
-        FROM resolved_base r JOIN valid_land l ON l.parcel_id = r.parcel_id AND NOT r.added
+        FROM valid_land l
+        LEFT JOIN changed c ON c.parcel_id = l.parcel_id
+        LEFT JOIN rejected_parcels x ON x.parcel_id = l.parcel_id
         LEFT JOIN (SELECT base_parcel_id, string_agg(DISTINCT finding_type, ',' ORDER BY finding_type) AS findings
-                   FROM findings GROUP BY ALL) f ON f.base_parcel_id = r.parcel_id
+                   FROM findings GROUP BY ALL) f ON f.base_parcel_id = l.parcel_id
+        WHERE x.parcel_id IS NULL
         UNION ALL BY NAME
         SELECT {added}, r.parcel_id, r.land_class, r.area_m2, r.base_area_m2, r.counted_m2, r.added,
                'missing_base' AS consistency_findings
