@@ -10,6 +10,7 @@ import json
 
 from .categories import CATEGORIES
 from .layout import YearLayout
+from .readers import sha256_of
 from .reference import TABLES
 from .storage import read_json
 from .valuation import MODELS_DIR
@@ -94,14 +95,6 @@ def build_manifest(layout: YearLayout, settings, run_id: str) -> dict:
     }
 
 
-def _sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def published_paths(layout: YearLayout) -> list:
     """The files of the year a user opens (the manifest itself aside), those that exist."""
     paths = [layout.ledger_physical, layout.ledger_value, layout.unpriced, layout.rejects_parquet,
@@ -120,7 +113,7 @@ def published_files(layout: YearLayout) -> dict:
     Not part of ``content_sha256``: the workbooks carry the run's id and time, so their bytes differ
     from run to run.
     """
-    return {p.relative_to(layout.root).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+    return {p.relative_to(layout.root).as_posix(): {"sha256": sha256_of(p), "bytes": p.stat().st_size}
             for p in published_paths(layout)}
 
 
@@ -138,7 +131,7 @@ def verify_outputs(layout: YearLayout) -> list[str]:
         path = layout.root / name
         if name not in present:
             problems.append(f"{path} is missing")
-        elif _sha256(path) != record["sha256"]:
+        elif sha256_of(path) != record["sha256"]:
             problems.append(f"{path} differs from the manifest (written by a later run that did not finish)")
     for name in sorted(set(present) - set(described)):
         problems.append(f"{present[name]} is not in the manifest (written by a later run that did not finish)")
