@@ -22,6 +22,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 from openpyxl import load_workbook
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from .balance import ADDITIONS, REDUCTIONS
 from .categories import CATEGORIES, CATEGORY_NAMES_ZH
@@ -103,8 +106,30 @@ def _num(ws, value):
     return cell(ws, value, number_format=NUMBER)
 
 
+HEADER_ALIGNMENT = Alignment(wrap_text=True, horizontal="center", vertical="center")
+HEADER_HEIGHT = 45  # points: three lines of wrapped header text
+
+
 def _header(ws, texts: list[str]) -> list:
-    return [cell(ws, t, fill=HEADER_FILL, font=HEADER_FONT) for t in texts]
+    return [cell(ws, t, fill=HEADER_FILL, font=HEADER_FONT, alignment=HEADER_ALIGNMENT) for t in texts]
+
+
+COLUMNS_PER_PAGE = 14  # figure columns a landscape page prints at a readable size
+
+
+def _layout(ws, first_width: float, columns: int) -> None:
+    """Readable and printable: wrapped headers over 14-wide figure columns, landscape, as many pages across as
+    it takes to print about 14 figure columns on each, the item column repeated and frozen (set before any row:
+    the sheet is written once)."""
+    ws.column_dimensions["A"].width = first_width
+    for i in range(2, columns + 2):
+        ws.column_dimensions[get_column_letter(i)].width = 14
+    ws.freeze_panes = "B1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = max(1, -(-columns // COLUMNS_PER_PAGE))
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_cols = "A:A"
 
 
 def _write_balance_sheet(wb, category: str, physical: list[dict], value: list[dict], province: str, year: int,
@@ -112,7 +137,7 @@ def _write_balance_sheet(wb, category: str, physical: list[dict], value: list[di
     words = WORDS[lang]
     name = CATEGORY_NAMES_ZH[category] if lang == "zh" else CATEGORY_NAMES_EN[category]
     ws = wb.create_sheet(sheet_title(words["balance_sheet"].format(name=name)))
-    ws.column_dimensions["A"].width = 34
+    _layout(ws, 34, max(len(physical), len(value) + 1))
     has_opening = any(r["has_opening"] for r in physical + value)
     ws.append([cell(ws, words["balance_title"].format(province=province, year=year, name=name))])
     ws.append([cell(ws, words["note"] if has_opening else words["first_year"])])
@@ -125,11 +150,13 @@ def _write_balance_sheet(wb, category: str, physical: list[dict], value: list[di
         return f"{item(r)}{subject} {extra}"
 
     ws.append([cell(ws, words["physical"])])
+    ws.row_dimensions[5].height = HEADER_HEIGHT  # rows 1–4: title, note, blank, 实物量
     ws.append(_header(ws, [words["item"]] + [head(r, f"({r['unit'] if lang == 'zh' else r['unit_en']})") for r in physical]))
     for key in PHYSICAL_ROWS:
         ws.append([cell(ws, _label(key, lang))] + [_num(ws, r[key]) for r in physical])
     ws.append([])
     ws.append([cell(ws, words["value"])])
+    ws.row_dimensions[5 + len(PHYSICAL_ROWS) + 3].height = HEADER_HEIGHT
     ws.append(_header(ws, [words["item"]] + [head(r, _component(category, r["component"], lang)) for r in value]
                       + [words["total"]]))
     for key in VALUE_ROWS:
@@ -151,7 +178,7 @@ def _matrix(rows: list[dict], classification: str) -> tuple[list[str], list[str]
 def _write_transition_sheet(wb, rows: list[dict], province: str, year: int, lang: str) -> None:
     words = WORDS[lang]
     ws = wb.create_sheet(sheet_title(words["transition_sheet"]))
-    ws.column_dimensions["A"].width = 24
+    _layout(ws, 24, 1 + max((len(_matrix(rows, c)[1]) for c in ("group", "class")), default=0))
     ws.append([cell(ws, words["transition_title"].format(province=province, year=year))])
     ws.append([cell(ws, words["transition_note"] if rows else words["first_year"])])
 
@@ -164,13 +191,17 @@ def _write_transition_sheet(wb, rows: list[dict], province: str, year: int, lang
             return words[code]
         return f"{code} {names.get(code) or ''}".strip() if lang == "zh" else code
 
+    row = 2  # rows written so far: title, note
     for classification, title in (("group", words["groups"]), ("class", words["classes"])):
         froms, tos, m = _matrix(rows, classification)
         if not froms:
             continue
         ws.append([])
         ws.append([cell(ws, title)])
+        row += 2
+        ws.row_dimensions[row + 1].height = HEADER_HEIGHT
         ws.append(_header(ws, [words["from_to"]] + [name(t, m["names"]) for t in tos] + [words["total"]]))
+        row += 2 + len(froms)
         column_totals = defaultdict(lambda: Decimal("0.00"))
         for f in froms:
             figures = [m["cells"].get((f, t)) for t in tos]
