@@ -59,7 +59,8 @@ def acquire(output_dir: Path, year: int, run_id: str | None = None, wait=None) -
 
     With ``wait`` (a callable given the holder's description), wait for the holder to finish instead: a
     run that reads another year's outputs (the balance accounts read last year's) waits for that year's
-    run, so it never reads a half-written year."""
+    run, so it never reads a half-written year. Such a reader leaves that year's folder as it is (no
+    clean-up, no write test, not even created when absent)."""
     output_dir = Path(output_dir)
     path = lock_path(output_dir, year)
     with _GUARD:
@@ -89,6 +90,8 @@ def acquire(output_dir: Path, year: int, run_id: str | None = None, wait=None) -
         except OSError:
             pass  # a full disk: the lock holds all the same, only the holder's details are missing
         _HELD[path] = _Held(fd, 1)
+    if wait is not None:
+        return path
     try:
         clear_leftovers(output_dir / str(year))
         _probe(output_dir / str(year))

@@ -230,6 +230,8 @@ def three_years(tmp_path_factory):
 
 
 def test_sample_accounts_add_up_in_every_cell_and_year(three_years):
+    # the first year's balance looked for 2020 under its lock, and left no folder behind
+    assert not (three_years / "out" / "2020").exists()
     for year in YEARS:
         layout = YearLayout(three_years / "out", year)
         last = YearLayout(three_years / "out", year - 1)
