@@ -133,8 +133,9 @@ def value_category(
             LEFT JOIN ref_exercising_subject_rules ri ON ri.category = m.category AND ri.item_code = m.item_code
             LEFT JOIN ref_exercising_subject_rules ra ON ra.category = m.category AND ra.item_code = '*'
             LEFT JOIN ref_admin_divisions r ON r.region_code = m.region_code
-            ORDER BY m._row_id, m.component
-        """  # ordered: the same inputs give the same file, byte for byte (connections do not keep insertion order)
+            ORDER BY m._row_id, m.component, m._source_file, m._source_row
+        """  # ordered: the same inputs give the same file, byte for byte (connections do not keep insertion order);
+        # rows a model adds from the base map alone have no row id and are ordered by their base-map file and row
         params = {"model": model.name, "version": model.version, "year": layout.year}
         with atomic_path(out_path) as tmp:
             con.execute(f"COPY ({wrapped}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)", params)
