@@ -100,20 +100,10 @@ CHILDREN = {"generate": child_generate, "compile": child_compile, "balance": chi
 
 
 def run_child(stage: str, args: argparse.Namespace) -> rb.Measurement:
-    result = Path(args.work_dir) / f"result_{stage}_{args.parcels}.json"
-    result.unlink(missing_ok=True)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", stage, "--work-dir", str(args.work_dir),
-           "--parcels", str(args.parcels), "--child-result", str(result)]
-    print(f"  running {stage} …", file=sys.stderr, flush=True)
-    m = rb.run_measured(cmd, Path(args.work_dir) / "logs" / f"{stage}_{args.parcels}.log", args.rss_limit_mib)
-    m.stage = m.label = stage
-    if result.exists():
-        own = json.loads(result.read_text(encoding="utf-8"))
-        m.rows, m.wall_s = own.get("rows"), own.get("wall_s")
-        m.details.update(own.get("details", {}))
-    if not m.ok:
-        print(f"  ! {stage}: {rb.describe_failure(m)}; log: {Path(args.work_dir) / 'logs'}", file=sys.stderr)
-    return m
+    return rb.measure_child(Path(__file__).resolve(), stage, stage,
+                            ["--work-dir", str(args.work_dir), "--parcels", str(args.parcels)],
+                            Path(args.work_dir) / f"result_{stage}_{args.parcels}.json",
+                            Path(args.work_dir) / "logs" / f"{stage}_{args.parcels}.log", args.rss_limit_mib)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -61,21 +61,12 @@ def child_consistency(work: Path, parcels: int, policy: str) -> dict:
 
 
 def measure(args: argparse.Namespace, child: str, label: str, policy: str = "") -> rb.Measurement:
-    result_path = args.work_dir / "consistency" / f"result_{child}_{policy or 'prep'}.json"
-    result_path.unlink(missing_ok=True)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", child, "--work-dir", str(args.work_dir),
-           "--parcels", str(args.parcels), "--child-result", str(result_path)] + (["--policy", policy] if policy else [])
-    print(f"  running {label} …", file=sys.stderr, flush=True)
-    log = args.work_dir / "consistency" / "logs" / f"{child}_{policy or 'prep'}.log"
-    m = rb.run_measured(cmd, log, args.rss_limit_mib)
-    m.stage, m.label = child, label
-    if result_path.exists():
-        own = json.loads(result_path.read_text(encoding="utf-8"))
-        m.rows, m.wall_s = own.get("rows"), own.get("wall_s")
-        m.details.update(own.get("details", {}))
-    if not m.ok:
-        print(f"  ! {label}: {rb.describe_failure(m)}; log: {log}\n{rb.tail(log)}", file=sys.stderr, flush=True)
-    return m
+    name = f"{child}_{policy or 'prep'}"
+    return rb.measure_child(Path(__file__).resolve(), child, label,
+                            ["--work-dir", str(args.work_dir), "--parcels", str(args.parcels)]
+                            + (["--policy", policy] if policy else []),
+                            args.work_dir / "consistency" / f"result_{name}.json",
+                            args.work_dir / "consistency" / "logs" / f"{name}.log", args.rss_limit_mib)
 
 
 def main() -> int:

@@ -201,23 +201,31 @@ def run_measured(cmd: list[str], log_path: Path, rss_limit_mib: float, env: dict
     )
 
 
-def run_child(stage: str, label: str, paths: Paths, args: argparse.Namespace) -> Measurement:
-    """Run one stage of this script in its own interpreter and combine its own figures with the measured ones."""
-    result_path = paths.child_result(stage)
+def measure_child(script: Path, child: str, label: str, extra: list[str], result_path: Path, log: Path,
+                  rss_limit_mib: float) -> Measurement:
+    """Run ``script --child <child> … --child-result <result_path>`` in its own interpreter, measured, and combine
+    the figures the child wrote (rows, its own wall time, details) with the measured ones. The benchmark scripts
+    beside this one use it too."""
     result_path.unlink(missing_ok=True)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", stage, "--work-dir", str(paths.work_dir),
-           "--parcels", str(paths.parcels), "--child-result", str(result_path)]
+    cmd = [sys.executable, str(script), "--child", child, *extra, "--child-result", str(result_path)]
     print(f"  running {label} …", file=sys.stderr, flush=True)
-    m = run_measured(cmd, paths.log(stage), args.rss_limit_mib)
-    m.stage, m.label = stage, label
+    m = run_measured(cmd, log, rss_limit_mib)
+    m.stage, m.label = child, label
     if result_path.exists():
         own = json.loads(result_path.read_text(encoding="utf-8"))
         m.rows, m.wall_s = own.get("rows"), own.get("wall_s")
         m.details.update(own.get("details", {}))
     if not m.ok:
-        print(f"  ! {label}: {describe_failure(m)}; log: {paths.log(stage)}", file=sys.stderr, flush=True)
-        m.details.setdefault("log_tail", tail(paths.log(stage)))
+        print(f"  ! {label}: {describe_failure(m)}; log: {log}", file=sys.stderr, flush=True)
+        m.details.setdefault("log_tail", tail(log))
     return m
+
+
+def run_child(stage: str, label: str, paths: Paths, args: argparse.Namespace) -> Measurement:
+    """Run one stage of this script in its own interpreter and combine its own figures with the measured ones."""
+    return measure_child(Path(__file__).resolve(), stage, label,
+                         ["--work-dir", str(paths.work_dir), "--parcels", str(paths.parcels)],
+                         paths.child_result(stage), paths.log(stage), args.rss_limit_mib)
 
 
 def describe_failure(m: Measurement) -> str:
