@@ -75,9 +75,7 @@ def _category_sheet(category: str, rows: pa.Table, lines: pa.Table) -> Sheet:
     rows = rows.sort_by([("_source_file", "ascending"), ("_source_row", "ascending")]).slice(0, MAX_ROWS - 1)
     row_ids = rows["_row_id"].combine_chunks()
     frame = lines.select(["_row_id", "column", "value", "message"]).to_pandas()
-    problems = frame.groupby("_row_id")["message"].agg("; ".join)
-    out = [rows["_source_file"].combine_chunks(), rows["_source_row"].combine_chunks(),
-           pa.array(problems.reindex(row_ids.to_numpy()).to_numpy(dtype=object, na_value=None), pa.string())]
+    out = [rows["_source_file"].combine_chunks(), rows["_source_row"].combine_chunks(), _problems(lines, row_ids)]
     highlight: list[np.ndarray | None] = [None, None, None]
     numeric_text = [False, False, False]
     ids = row_ids.to_numpy()
@@ -102,6 +100,16 @@ def _category_sheet(category: str, rows: pa.Table, lines: pa.Table) -> Sheet:
         header=["source_file", "source_row", "problems"] + columns,
         columns=out, highlight=highlight, numeric_text=numeric_text, widths=[28, 9, 60] + [16] * len(columns),
     )
+
+
+def _problems(lines: pa.Table, row_ids: pa.Array) -> pa.Array:
+    """Each row's problems in words, its reject lines' messages joined in the order of the lines (Arrow kernels,
+    not a Python call per row: a county may have hundreds of thousands of rejected rows)."""
+    # one thread keeps each group's messages in the order of the lines
+    grouped = lines.select(["_row_id", "message"]).group_by("_row_id", use_threads=False).aggregate(
+        [("message", "list")])
+    joined = pc.binary_join(grouped["message_list"], "; ")
+    return pc.take(joined, pc.index_in(row_ids, value_set=grouped["_row_id"])).combine_chunks()
 
 
 def _as_text(values: pa.Array) -> pa.Array:

@@ -49,6 +49,19 @@ def test_validate_through_dagster_writes_rejects_and_passes_reconciliation(mini_
     bad = rows[("land/140105_小店区.csv", 9)]
     area = bad[header.index("area_m2")]
     assert area.value == "12a.5" and area.fill.fgColor.rgb.endswith("FFC7CE")  # original text, highlighted
+    # the problems cell holds every reject line of the row, in the order of rejects.parquet
+    for (source_file, source_row), row in rows.items():
+        lines = rejects[(rejects["source_file"] == source_file) & (rejects["source_row"] == source_row)]
+        assert row[2].value == "; ".join(lines["message"])
+
+
+def test_problems_join_each_rows_messages_in_line_order():
+    import pyarrow as pa
+
+    from assets_pipeline.export_rejects import _problems
+
+    lines = pa.table({"_row_id": [7, 3, 7, 7], "message": ["a", "b", "c", "d"]})
+    assert _problems(lines, pa.array([3, 9, 7])).to_pylist() == ["b", None, "a; c; d"]
 
 
 def test_a_missing_required_column_stops_the_category_with_one_line(mini_province, tmp_path, capsys):
