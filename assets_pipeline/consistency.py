@@ -5,8 +5,10 @@ inventories point at it by ``base_parcel_id``. This step reads the validated row
 alike) and the rows validation rejected, and writes
 
 - ``<output>/<year>/inconsistencies.parquet``: one line per finding, with both sides' values;
-- ``_stages/resolved/<category>/`` for land, forest, grassland and wetland: the rows the valuation models
-  value, after the run's policy has been applied (the models read these instead of the validated rows);
+- ``_stages/resolved/<category>/`` for forest, grassland and wetland: the rows the valuation models value, after
+  the run's policy has been applied (the models read these instead of the validated rows); for land, only the
+  parcels the policy changed, rejected or a finding names, and those it added (assets_pipeline/base_map.py lays
+  them over the validated base map);
 - under the ``reject`` policy, ``_stages/consistency/rejected|rejects/<category>/``: the rejected rows whole
   and their reject lines (rule ``consistency``), gathered into the year's rejects like any other.
 
@@ -86,8 +88,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .base_map import ADDED, CHANGES, register_resolved_base_map
 from .duck import connect, sql_path
-from .layout import YearLayout, part_files, parts
+from .layout import YearLayout, part_files
 from .storage import atomic_folder, atomic_path, write_json
 from .validate import EXCLUSION_REASONS, REJECT_SCHEMA
 from .valuation import prepare
@@ -148,8 +151,11 @@ def _register(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: str, t
     con.execute("SET VARIABLE policy = $p", {"p": policy})
     con.execute("SET VARIABLE tolerance = $t", {"t": str(Decimal(str(tolerance)))})
 
-    # The base map: class category by the stem of the class (a trailing K keeps its stem's category).
-    con.execute("""
+    named = " UNION ALL ".join(f"SELECT base_parcel_id FROM valid_{c}" for c in INVENTORIES)
+    # The base map: class category by the stem of the class (a trailing K keeps its stem's category). Only the
+    # parcels the checks can concern: those of an inventory's category and those an inventory row names; every
+    # other parcel leaves the step as it came (assets_pipeline/base_map.py).
+    con.execute(f"""
         CREATE TEMP TABLE base AS
         SELECT l.parcel_id, l.region_code, l.land_class, CAST(l.area_m2 AS DECIMAL(18, 2)) AS area_m2, l.ownership,
                coalesce(o.is_state, false) AS is_state,
@@ -163,8 +169,13 @@ def _register(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: str, t
                CAST(least(coalesce(CAST(l.protected_area_m2 AS DECIMAL(18, 2)), 0) / nullif(CAST(l.area_m2 AS DECIMAL(18, 2)), 0), 1)
                     AS DECIMAL(18, 10)) AS protected_share
         FROM valid_land l
-        LEFT JOIN ref_land_classes lc ON lc.land_class = regexp_replace(l.land_class, 'K$', '')
+        -- each class and its K form (a class with a trailing K keeps its stem's category): a join on the code as
+        -- delivered, not a regular expression per parcel
+        LEFT JOIN (SELECT land_class, category FROM ref_land_classes
+                   UNION ALL SELECT land_class || 'K', category FROM ref_land_classes) lc ON lc.land_class = l.land_class
         LEFT JOIN ref_ownership_codes o ON o.code = l.ownership
+        WHERE lc.category IN ('forest', 'grassland', 'wetland')
+           OR l.parcel_id IN (SELECT base_parcel_id FROM ({named}) WHERE base_parcel_id IS NOT NULL)
     """)
     union = " UNION ALL ".join(
         f"SELECT '{c}' AS category, parcel_id, base_parcel_id, region_code, land_class, "
@@ -214,21 +225,30 @@ def _register(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: str, t
 
 FINDINGS_SQL = """
 CREATE TEMP TABLE findings AS
-WITH row_findings AS (
-    SELECT category, 'missing_base' AS finding_type, * EXCLUDE (category) FROM rows WHERE NOT has_base
+WITH flagged AS MATERIALIZED (   -- the few rows with any row finding, so the four tests below scan only them
+    SELECT * FROM rows
+    WHERE NOT has_base OR base_category <> category OR is_state <> base_is_state OR region_code <> base_region_code
+),
+row_findings AS (
+    SELECT category, 'missing_base' AS finding_type, * EXCLUDE (category) FROM flagged WHERE NOT has_base
     UNION ALL BY NAME
-    SELECT category, 'class_mismatch' AS finding_type, * EXCLUDE (category) FROM rows WHERE has_base AND base_category <> category
+    SELECT category, 'class_mismatch' AS finding_type, * EXCLUDE (category) FROM flagged WHERE has_base AND base_category <> category
     UNION ALL BY NAME
-    SELECT category, 'ownership_mismatch' AS finding_type, * EXCLUDE (category) FROM rows
+    SELECT category, 'ownership_mismatch' AS finding_type, * EXCLUDE (category) FROM flagged
     WHERE has_base AND base_category = category AND is_state <> base_is_state
     UNION ALL BY NAME
-    SELECT category, 'county_mismatch' AS finding_type, * EXCLUDE (category) FROM rows
+    SELECT category, 'county_mismatch' AS finding_type, * EXCLUDE (category) FROM flagged
     WHERE has_base AND base_category = category AND region_code <> base_region_code
 ),
 exceeding AS (
     SELECT c.category, c.parcel_id, c.valid_m2, c.base_m2
     FROM cover c
     WHERE c.valid_rows > 0 AND c.valid_m2 > c.base_m2 * (1 + CAST(getvariable('tolerance') AS DECIMAL(9, 6)))
+),
+exceeding_classes AS (   -- the inventory classes of those parcels, gathered over their rows only
+    SELECT r.category, r.base_parcel_id, string_agg(DISTINCT r.land_class, ',' ORDER BY r.land_class) AS classes
+    FROM rows r SEMI JOIN exceeding e ON e.category = r.category AND e.parcel_id = r.base_parcel_id
+    GROUP BY ALL
 )
 SELECT coalesce(f.base_region_code, f.region_code) AS region_code, f.category, f.finding_type,
        f.base_parcel_id, f.parcel_id, f.area_m2 AS area_m2,
@@ -238,10 +258,10 @@ SELECT coalesce(f.base_region_code, f.region_code) AS region_code, f.category, f
 FROM row_findings f
 UNION ALL
 SELECT b.region_code, e.category, 'area_exceeds_base', e.parcel_id, NULL, e.valid_m2 - e.base_m2,
-       b.land_class, (SELECT string_agg(DISTINCT r.land_class, ',') FROM rows r
-                      WHERE r.category = e.category AND r.base_parcel_id = e.parcel_id),
+       b.land_class, x.classes,
        e.base_m2, e.valid_m2, b.ownership, NULL, b.region_code, NULL, b._source_file, b._source_row, NULL
 FROM exceeding e JOIN base b ON b.parcel_id = e.parcel_id
+LEFT JOIN exceeding_classes x ON x.category = e.category AND x.base_parcel_id = e.parcel_id
 UNION ALL
 SELECT b.region_code, c.category, 'missing_inventory', c.parcel_id, NULL, c.base_m2,
        b.land_class, NULL, c.base_m2, NULL, b.ownership, NULL, b.region_code, NULL, b._source_file, b._source_row, NULL
@@ -281,14 +301,19 @@ SELECT r.category, r._row_id, r.base_parcel_id,
            ELSE CASE WHEN NOT r.has_base OR r.base_category <> r.category THEN 'set_aside' ELSE 'conformed' END
        END AS action,
        CASE WHEN NOT r.has_base THEN 'missing_base' WHEN r.base_category <> r.category THEN 'class_mismatch' END
-           AS row_problem
+           AS row_problem,
+       -- the base parcel's side, carried so the resolved rows need one join, not two
+       r.has_base, r.base_land_class, r.base_region_code, r.base_ownership,
+       r.redline_share, r.farmland_share, r.protected_share
 FROM rows r
 LEFT JOIN parcel_problems p ON p.category = r.category AND p.base_parcel_id = r.base_parcel_id
 LEFT JOIN claims c ON c.base_parcel_id = r.base_parcel_id
 """
 
 # Conformed rows of one base parcel are scaled to its target area; the last row (by id) takes the remainder,
-# so they add up to the target exactly.
+# so they add up to the target exactly. Only parcels whose rows do not already add up to the target are scaled
+# (the conformed rows of a parcel are all its valid rows, so their total is the cover's valid_m2): the rows of
+# every other parcel keep their area, and the window runs over the few parcels that need it.
 CONFORMED_AREAS_SQL = """
 CREATE TEMP TABLE conformed_areas AS
 WITH conformed AS (
@@ -296,7 +321,8 @@ WITH conformed AS (
            sum(r.area_m2) OVER w AS total_m2,
            row_number() OVER (w ORDER BY r.parcel_id DESC, r._row_id DESC) = 1 AS is_last
     FROM rows r JOIN actions a USING (category, _row_id)
-    JOIN cover c ON c.category = r.category AND c.parcel_id = r.base_parcel_id
+    JOIN (SELECT * FROM cover WHERE valid_m2 <> target_m2) c
+      ON c.category = r.category AND c.parcel_id = r.base_parcel_id
     WHERE a.action = 'conformed'
     WINDOW w AS (PARTITION BY r.category, r.base_parcel_id)
 ),
@@ -338,17 +364,16 @@ def _resolved_inventory_sql(category: str, columns: list[str]) -> str:
     return f"""
         WITH base_side AS (
             SELECT v.*, a.action, a.row_problem, ca.resolved_m2,
-                   r.base_land_class, r.base_region_code, r.base_ownership, r.has_base,
-                   r.redline_share, r.farmland_share, r.protected_share
+                   a.base_land_class, a.base_region_code, a.base_ownership, a.has_base,
+                   a.redline_share, a.farmland_share, a.protected_share
             FROM valid_{category} v
             JOIN actions a ON a.category = '{category}' AND a._row_id = v._row_id
-            JOIN rows r ON r.category = '{category}' AND r._row_id = v._row_id
             LEFT JOIN conformed_areas ca ON ca.category = '{category}' AND ca._row_id = v._row_id
             WHERE a.action <> 'rejected'
         ),
         resolved AS (
             SELECT {kept},
-                   CASE WHEN action = 'conformed' THEN resolved_m2 ELSE CAST(area_m2 AS DECIMAL(18, 2)) END AS area_m2,
+                   coalesce(resolved_m2, CAST(area_m2 AS DECIMAL(18, 2))) AS area_m2,  -- resolved_m2: conformed and scaled
                    CASE WHEN action = 'conformed' THEN base_land_class ELSE land_class END AS land_class,
                    CASE WHEN action IN ('conformed', 'stands') THEN base_region_code ELSE region_code END AS region_code,
                    CASE WHEN action IN ('conformed', 'stands') THEN base_ownership ELSE {own} END AS {own},
@@ -504,36 +529,38 @@ def _write_resolved(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
         with atomic_folder(layout.resolved(category)) as folder:
             con.execute(f"COPY ({_resolved_inventory_sql(category, columns)}) TO '{sql_path(folder / 'part-0.parquet')}' "
                         "(FORMAT parquet, COMPRESSION zstd)")
-    # the base map as the land model values it; counted_m2 is what the area balance expects per parcel
+    # The base map as the land model values it: only the parcels the policy changed, rejected or a finding names
+    # are written (assets_pipeline/base_map.py lays them over the validated rows); counted_m2 is the area the
+    # area balance expects of the parcel.
+    changes = """
+        WITH changed AS (
+            SELECT parcel_id, land_class, area_m2, counted_m2 FROM resolved_base
+            WHERE NOT added AND (land_class IS DISTINCT FROM base_land_class OR area_m2 <> base_area_m2
+                                 OR counted_m2 <> area_m2)
+        ),
+        found AS (
+            SELECT base_parcel_id AS parcel_id, string_agg(DISTINCT finding_type, ',' ORDER BY finding_type) AS findings
+            FROM findings WHERE base_parcel_id IS NOT NULL GROUP BY ALL
+        ),
+        named AS (
+            SELECT parcel_id FROM changed UNION SELECT parcel_id FROM found UNION SELECT parcel_id FROM rejected_parcels
+        )
+        SELECT n.parcel_id, c.land_class, c.area_m2, c.counted_m2, f.findings AS consistency_findings,
+               x.parcel_id IS NOT NULL AS rejected
+        FROM named n
+        LEFT JOIN changed c USING (parcel_id)
+        LEFT JOIN found f USING (parcel_id)
+        LEFT JOIN rejected_parcels x USING (parcel_id)
+        ORDER BY n.parcel_id
+    """
     land_columns = [r[0] for r in con.execute("DESCRIBE valid_land").fetchall()]
-    kept = ", ".join(f"l.{c}" for c in land_columns if c not in ("parcel_id", "land_class", "area_m2"))
     added = ", ".join(
         {"region_code": "a.region_code", "ownership": "a.ownership", "_source_file": "a._source_file",
          "_source_row": "a._source_row", "exclusion_reason": "CASE WHEN NOT coalesce(o.is_state, false) "
          f"THEN '{EXCLUSION_REASONS['land']}' END"}.get(c, "NULL") + f" AS {c}"
         for c in land_columns if c not in ("parcel_id", "land_class", "area_m2")
     )
-    # Most parcels leave the policy as they came: the validated rows are read once, and only the parcels whose
-    # class, area or counted area changed — or that were rejected — are joined in (small hash tables, not a
-    # join of the base map with itself).
-    query = f"""
-        WITH changed AS (
-            SELECT * FROM resolved_base
-            WHERE NOT added AND (land_class IS DISTINCT FROM base_land_class OR area_m2 <> base_area_m2
-                                 OR counted_m2 <> area_m2)
-        )
-        SELECT {kept}, l.parcel_id, coalesce(c.land_class, l.land_class) AS land_class,
-               coalesce(c.area_m2, CAST(l.area_m2 AS DECIMAL(18, 2))) AS area_m2,
-               CAST(l.area_m2 AS DECIMAL(18, 2)) AS base_area_m2,
-               coalesce(c.counted_m2, CAST(l.area_m2 AS DECIMAL(18, 2))) AS counted_m2, false AS added,
-               f.findings AS consistency_findings
-        FROM valid_land l
-        LEFT JOIN changed c ON c.parcel_id = l.parcel_id
-        LEFT JOIN rejected_parcels x ON x.parcel_id = l.parcel_id
-        LEFT JOIN (SELECT base_parcel_id, string_agg(DISTINCT finding_type, ',' ORDER BY finding_type) AS findings
-                   FROM findings GROUP BY ALL) f ON f.base_parcel_id = l.parcel_id
-        WHERE x.parcel_id IS NULL
-        UNION ALL BY NAME
+    added_query = f"""
         SELECT {added}, r.parcel_id, r.land_class, r.area_m2, r.base_area_m2, r.counted_m2, r.added,
                'missing_base' AS consistency_findings
         FROM resolved_base r
@@ -542,9 +569,11 @@ def _write_resolved(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
                      arg_min(_source_row, parcel_id) AS _source_row
               FROM rows WHERE NOT has_base GROUP BY ALL) a ON a.base_parcel_id = r.parcel_id AND r.added
         LEFT JOIN ref_ownership_codes o ON o.code = a.ownership
+        ORDER BY r.parcel_id
     """
     with atomic_folder(layout.resolved("land")) as folder:
-        con.execute(f"COPY ({query}) TO '{sql_path(folder / 'part-0.parquet')}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY ({changes}) TO '{sql_path(folder / CHANGES)}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY ({added_query}) TO '{sql_path(folder / ADDED)}' (FORMAT parquet, COMPRESSION zstd)")
 
 
 def _write_rejects(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> dict[str, int]:
@@ -634,7 +663,7 @@ def area_balance(layout: YearLayout) -> list[tuple]:
     The expected area is the resolved base map's ``counted_m2`` over state parcels; the ledgers' is the unrounded
     ``area`` indicator (公顷 × 10,000) of land, forest, grassland and wetland."""
     with connect() as con:
-        con.register("resolved_base_map", con.read_parquet(parts(layout.resolved("land"))))
+        register_resolved_base_map(con, layout, "resolved_base_map")
         rejected = [str(p) for p in part_files(layout.consistency_rejected_rows("land"))]
         if rejected:
             con.register("consistency_rejected_base", con.read_parquet(rejected))

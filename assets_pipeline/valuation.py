@@ -17,9 +17,10 @@ from pathlib import Path
 
 import duckdb
 
+from .base_map import has_resolved_base_map, register_resolved_base_map
+from .duck import connect, sql_path
 from .layout import YearLayout, part_files, parts
 from .reference import TABLES
-from .duck import connect, sql_path
 from .storage import atomic_path
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "valuation_models"
@@ -95,8 +96,11 @@ def register_inventory(con: duckdb.DuckDBPyConnection, layout: YearLayout, categ
     """The rows the model values, as ``inventory``: the consistency step's resolved rows where it ran (DOMAIN §2,
     assets_pipeline/consistency.py), else the validated rows, with the consistency columns left empty."""
     resolved = layout.resolved(category)
-    folder = resolved if part_files(resolved) else layout.validated(category)
-    con.register("inventory_rows", con.read_parquet(parts(folder)))
+    if category == "land" and has_resolved_base_map(layout):
+        register_resolved_base_map(con, layout, "inventory_rows")
+    else:
+        folder = resolved if part_files(resolved) else layout.validated(category)
+        con.register("inventory_rows", con.read_parquet(parts(folder)))
     columns = {row[0] for row in con.execute("DESCRIBE inventory_rows").fetchall()}
     wanted = {"consistency_findings": "VARCHAR", "consistency_exclusion": "VARCHAR"}
     if category in ("forest", "grassland", "wetland"):  # the base parcel's protected-area shares (DOMAIN §2 memos)
