@@ -98,8 +98,17 @@ def _quoted_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
-def _sheet_xml(sheet: Sheet) -> list[str]:
-    """The worksheet XML in pieces (row blocks), header in row 1."""
+def _utf8_of(cells: pa.Array) -> pa.Buffer:
+    """The UTF-8 bytes of a string array without nulls, end to end: its data buffer between the first and the
+    last offset (no Python string per row)."""
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    offsets = np.frombuffer(cells.buffers()[1], dtype=np.int32, count=len(cells) + 1, offset=cells.offset * 4)
+    return cells.buffers()[2][int(offsets[0]):int(offsets[-1])]
+
+
+def _sheet_xml(sheet: Sheet) -> list[str | pa.Buffer]:
+    """The worksheet XML in pieces (text, and the row blocks' bytes), header in row 1."""
     n = min(len(sheet.columns[0]) if sheet.columns else 0, MAX_ROWS - 1)
     last = get_column_letter(max(len(sheet.header), 1))
     parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -130,7 +139,7 @@ def _sheet_xml(sheet: Sheet) -> list[str]:
         ]
         row_open = pc.binary_join_element_wise(pa.repeat(pa.scalar('<row r="', pa.string()), stop - start), rows, '">', "")
         joined = pc.binary_join_element_wise(row_open, *cells, pa.repeat(pa.scalar("</row>", pa.string()), stop - start), "")
-        parts.append("".join(joined.to_pylist()))
+        parts.append(_utf8_of(joined))
     parts.append("</sheetData>")
     if sheet.autofilter and sheet.header:
         parts.append(f'<autoFilter ref="A1:{last}{n + 1}"/>')
@@ -207,4 +216,4 @@ def write_workbook(path: Path, sheets: list[Sheet]) -> None:
         for i, sheet in enumerate(sheets, start=1):
             with z.open(_member(f"xl/worksheets/sheet{i}.xml"), "w", force_zip64=True) as out:
                 for piece in _sheet_xml(sheet):
-                    out.write(piece.encode("utf-8"))
+                    out.write(piece.encode("utf-8") if isinstance(piece, str) else memoryview(piece))
