@@ -550,12 +550,12 @@ def cascade_prices(frame, steps) -> None:
         frame.loc[todo, "unit"] = found["unit"].to_numpy()
 
 
-def plain_land_cells(layout, ref: dict):
-    """County × first-level class values (万元) of land, as valuation_models/land.sql computes them."""
+def plain_land_rows(layout, ref: dict):
+    """The in-scope land rows with their value (元, NaN when unpriced), as valuation_models/land.sql computes them."""
     import pandas as pd
 
     columns = ["region_code", "land_class", "area_m2", "price_zone", "cropland_grade", "plot_ratio", "supply_method",
-               "granted_term_years", "years_used", "exclusion_reason"]
+               "granted_term_years", "years_used", "exclusion_reason", *PLAIN_MEMOS.values()]
     land = pd.read_parquet(stage_folder(layout.validated("land")), columns=columns)
     land = land[land["exclusion_reason"].isna()]
     land["class_stem"] = land["land_class"].str.removesuffix("K")
@@ -575,11 +575,12 @@ def plain_land_cells(layout, ref: dict):
     land["land_use"] = land["class_level1"].map(LAND_USE_OF_LEVEL1).fillna("other")
     land["factor_plot_ratio"] = plot_ratio_factors(land, construction, ref["land_plot_ratio_corrections"])
     land["factor_equity"] = equity_factors(land, construction, ref)
-    value = (land["area_m2"] * land["factor_unit"] * land["price"] * land["factor_date"]
-             * land["factor_plot_ratio"] * land["factor_equity"])
-    land["value_wan_yuan"] = value * 0.0001
-    cells = land[value.notna()].groupby(["region_code", "class_level1"], as_index=False)["value_wan_yuan"].sum()
-    return cells.rename(columns={"class_level1": "item_code"}).assign(category="land")
+    land["value_yuan"] = (land["area_m2"] * land["factor_unit"] * land["price"] * land["factor_date"]
+                          * land["factor_plot_ratio"] * land["factor_equity"])
+    for memo, column in PLAIN_MEMOS.items():
+        land[f"{memo}_share"] = (land[column] / land["area_m2"].where(land["area_m2"] != 0)).clip(upper=1).fillna(0)
+    land["hay_t"] = float("nan")
+    return land.rename(columns={"class_level1": "item_code"}).assign(category="land")
 
 
 def land_price_steps(prices) -> list:
@@ -630,11 +631,12 @@ def equity_factors(land, construction, ref):
     return np.where(reversion, coefficient, 1.0)
 
 
-def plain_grassland_cells(layout, ref: dict):
-    """County × grassland type values (万元), as valuation_models/grassland.sql computes them."""
+def plain_grassland_rows(layout, ref: dict):
+    """The in-scope grassland rows with their value (元, NaN when unpriced) and hay yield (t), as
+    valuation_models/grassland.sql computes them."""
     import pandas as pd
 
-    columns = ["region_code", "grassland_type", "grade", "area_m2", "exclusion_reason"]
+    columns = ["region_code", "grassland_type", "grade", "area_m2", "hay_yield_kg_per_ha", "exclusion_reason"]
     grass = pd.read_parquet(stage_folder(layout.validated("grassland")), columns=columns)
     grass = grass[grass["exclusion_reason"].isna()]
     regions, province = plain_regions(ref)
@@ -645,10 +647,66 @@ def plain_grassland_cells(layout, ref: dict):
     keys = ("region_code", "grassland_type", "grade")
     steps = [((region, "grassland_type", "grade_text"), prices, keys) for region in ("region_code", "city_code", "province_code")]
     cascade_prices(grass, steps)
-    value = grass["area_m2"] * grass["unit"].map(UNIT_FACTORS) * grass["price"]
-    grass["value_wan_yuan"] = value * 0.0001
-    cells = grass[value.notna()].groupby(["region_code", "grassland_type"], as_index=False)["value_wan_yuan"].sum()
-    return cells.rename(columns={"grassland_type": "item_code"}).assign(category="grassland")
+    grass["value_yuan"] = grass["area_m2"] * grass["unit"].map(UNIT_FACTORS) * grass["price"]
+    grass["hay_t"] = grass["hay_yield_kg_per_ha"] * grass["area_m2"] * 1e-7
+    for memo in PLAIN_MEMOS:  # the base map's shares come with the consistency step, which this stage does not run
+        grass[f"{memo}_share"] = 0.0
+    return grass.rename(columns={"grassland_type": "item_code"}).assign(category="grassland")
+
+
+PLAIN_MEMOS = {"redline": "redline_area_m2", "farmland": "basic_farmland_area_m2", "protected": "protected_area_m2"}
+
+
+def half_up(values):
+    """Round half-up to 2 decimals, as the ledgers publish (numpy's round is half-to-even)."""
+    import numpy as np
+
+    return np.sign(values) * np.floor(np.abs(values) * 100 + 0.5) / 100
+
+
+def plain_ledgers(rows, ref: dict):
+    """Both ledgers of the rows, as the pipeline publishes them: county sums per item × exercising subject, the
+    physical indicators and the value with their "of which" memos, county cells rounded half-up, cities and the
+    province sums of published cells. One record per cell, keyed like bare_duckdb_sql's rows."""
+    import pandas as pd
+
+    rules = ref["exercising_subject_rules"]
+    by_item = rules[rules["item_code"] != "*"].set_index(["category", "item_code"])["subject"]
+    by_category = rules[rules["item_code"] == "*"].set_index("category")["subject"]
+    index = pd.MultiIndex.from_frame(rows[["category", "item_code"]])
+    rows["subject"] = by_item.reindex(index).to_numpy()
+    rows["subject"] = rows["subject"].fillna(rows["category"].map(by_category))
+    rows["valued"] = rows["value_yuan"].notna()
+    for memo in PLAIN_MEMOS:
+        for measure in ("area_m2", "hay_t", "value_yuan"):
+            rows[f"{memo}__{measure}"] = rows[measure] * rows[f"{memo}_share"]
+    keys = ["category", "region_code", "item_code", "subject"]
+    sums = rows.groupby(keys, as_index=False).agg(
+        **{c: (c, lambda x: x.sum(min_count=1)) if c.endswith("hay_t") else (c, "sum")
+           for c in ["area_m2", "hay_t", "value_yuan"] + [f"{m}__{x}" for m in PLAIN_MEMOS
+                                                           for x in ("area_m2", "hay_t", "value_yuan")]},
+        rows_valued=("valued", "sum"))
+    cells = []
+    for part, prefix in [("ledger", "")] + [(m, f"{m}__") for m in PLAIN_MEMOS]:
+        for ledger, measure, column, factor, keep in (
+                ("physical", "area", "area_m2", 1e-4, sums["area_m2"].notna()),
+                ("physical", "area_mu", "area_m2", 0.0015, sums["area_m2"].notna()),
+                ("physical", "hay_yield", "hay_t", 1.0, (sums["category"] == "grassland") & sums["hay_t"].notna()),
+                ("value", "land", "value_yuan", 1e-4, sums["rows_valued"] > 0)):
+            cell = sums.loc[keep, keys].assign(ledger=ledger, part=part, measure=measure)
+            cell["exact"] = sums.loc[keep, prefix + column].fillna(0) * factor
+            cells.append(cell)
+    county = pd.concat(cells, ignore_index=True)
+    county["published"] = half_up(county["exact"].to_numpy())
+    parents = ref["admin_divisions"].set_index("region_code")["parent_code"]
+    dims = ["ledger", "part", "category", "item_code", "subject", "measure"]
+    levels = [county]
+    for _ in ("city", "province"):
+        up = levels[-1].assign(region_code=levels[-1]["region_code"].map(parents))
+        levels.append(up.groupby(dims + ["region_code"], as_index=False)[["exact", "published"]].sum())
+    cells = pd.concat(levels, ignore_index=True)
+    return list(cells[dims[:3] + ["region_code", "item_code", "subject", "measure", "published", "exact"]]
+                .itertuples(index=False, name=None))
 
 
 def child_plain_valuation(paths: Paths) -> dict:
@@ -658,15 +716,18 @@ def child_plain_valuation(paths: Paths) -> dict:
     rows = validated_rows(layout, ("land", "grassland"))
     started = time.perf_counter()
     ref = reference_frames(layout, ["admin_divisions", "land_classes", "land_base_prices", "land_date_corrections",
-                                    "land_plot_ratio_corrections", "land_parameters", "supply_methods", "grassland_prices"])
-    cells = pd.concat([plain_land_cells(layout, ref), plain_grassland_cells(layout, ref)], ignore_index=True)
+                                    "land_plot_ratio_corrections", "land_parameters", "supply_methods", "grassland_prices",
+                                    "exercising_subject_rules"])
+    columns = ["category", "region_code", "item_code", "area_m2", "hay_t", "value_yuan"] + [f"{m}_share" for m in PLAIN_MEMOS]
+    valued = pd.concat([plain_land_rows(layout, ref)[columns], plain_grassland_rows(layout, ref)[columns]],
+                       ignore_index=True)
+    records = plain_ledgers(valued, ref)
     seconds = time.perf_counter() - started
-    records = [(c, r, i, v) for c, r, i, v in cells[["category", "region_code", "item_code", "value_wan_yuan"]].itertuples(index=False)]
     return {"rows": rows, "wall_s": seconds, "details": {"cells": len(records), "check": compare_with_pipeline(layout, records)}}
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Baseline g: the same ledger cells in one DuckDB statement
+# Baseline g: the same ledgers in one DuckDB statement
 # ---------------------------------------------------------------------------------------------------------------
 
 
@@ -680,10 +741,15 @@ def double_mul(a: str, b: str) -> str:
 
 
 def bare_duckdb_sql(exact: bool = True) -> str:
-    """The ledger cells of land and grassland in one statement; ``exact``: the pipeline's decimals, else DOUBLE.
+    """The physical and value ledgers of land and grassland in one statement, as the pipeline publishes them:
+    every county, city and province cell of every item × exercising subject, the physical indicators (area in
+    公顷 and 亩, hay yield) and the value, each with its three "of which" memos; county cells rounded half-up,
+    cities and the province sums of published cells (DOMAIN §5). ``exact``: the pipeline's decimals, else DOUBLE.
 
     Like the models: a key's unit value (unit conversion × price [× date correction]) is computed once per
     key, a row's value is its area × that unit value (exact at 12 decimals), construction land's factors on top.
+    One row per cell: (ledger, part, category, region_code, item_code, subject, measure, published, exact), where
+    part is ``ledger`` or a memo and measure the indicator (physical) or component (value).
     """
     mul = dec_mul if exact else double_mul
     unit = "CASE {u} WHEN '元/平方米' THEN 1.0 WHEN '元/亩' THEN 0.0015 WHEN '元/公顷' THEN 0.0001 END"
@@ -694,19 +760,40 @@ def bare_duckdb_sql(exact: bool = True) -> str:
         land_value = (f"CASE WHEN is_construction THEN CAST({mul(mul(area + ' * key_value', 'factor_plot_ratio'), 'factor_equity')}"
                       f" AS DECIMAL(38, 12)) ELSE {area} * key_value END")
         grass_value = "CAST(g.area_m2 AS DECIMAL(18, 2)) * gp.key_value"
-        wan_yuan = "sum(value_yuan) * 0.0001"
+        grass_area = "CAST(g.area_m2 AS DECIMAL(18, 2))"
+        hay = ("CAST(CAST(g.hay_yield_kg_per_ha AS DECIMAL(18, 4)) * CAST(g.area_m2 AS DECIMAL(18, 2)) * 0.0000001 "
+               "AS DECIMAL(38, 12))")
+        share = "CAST(least(CAST({c} AS DECIMAL(18, 2)) / nullif(CAST(i.area_m2 AS DECIMAL(18, 2)), 0), 1) AS DECIMAL(18, 10))"
     else:
         land_value = mul(mul(mul("area_m2", "key_value"), "factor_plot_ratio"), "factor_equity")
         grass_value = mul("g.area_m2", "gp.key_value")
-        wan_yuan = "sum(value_yuan) * 0.0001"
+        grass_area = "CAST(g.area_m2 AS DOUBLE)"
+        hay = "(g.hay_yield_kg_per_ha * g.area_m2 * 0.0000001)"
+        share = "least({c} / nullif(i.area_m2, 0), 1)"
     units = ", ".join(f"'{u}'" for u in UNIT_FACTORS)
+    memos = {"redline": "redline_area_m2", "farmland": "basic_farmland_area_m2", "protected": "protected_area_m2"}
+    land_shares = ", ".join(f"CASE WHEN i.{column} IS NULL THEN 0 ELSE {share.format(c='i.' + column)} END AS {memo}_share"
+                            for memo, column in memos.items())
+    memo_sums = ",\n               ".join(
+        f"sum(a.{measure} * coalesce(a.{memo}_share, 0)) AS {memo}__{measure}"
+        for memo in memos for measure in ("area_m2", "hay_t", "value_yuan"))
+    # (ledger, indicator or component, quantity of the county sums) as ledger_physical / ledger_value publish them
+    measures = [("physical", "area", "{p}area_m2 * 0.0001", "true"),
+                ("physical", "area_mu", "{p}area_m2 * 0.0015", "true"),
+                ("physical", "hay_yield", "{p}hay_t", "category = 'grassland' AND hay_t IS NOT NULL"),
+                ("value", "land", "{p}value_yuan * 0.0001", "rows_valued > 0")]
+    cells = "\n        UNION ALL ".join(
+        f"SELECT '{ledger}' AS ledger, '{part}' AS part, category, region_code, item_code, subject, '{measure}' AS measure, "
+        f"{expression.format(p=prefix)} AS exact FROM county_sums WHERE {where}"
+        for part, prefix in [("ledger", "")] + [(m, f"{m}__") for m in memos]
+        for ledger, measure, expression, where in measures)
     return f"""
     WITH divisions AS (SELECT * FROM read_parquet($admin_divisions)),
     province AS (SELECT region_code AS province_code FROM divisions WHERE level = 'province'),
     regions AS (SELECT region_code, parent_code AS city_code FROM divisions WHERE level = 'county'),
     parcels AS (
         SELECT i.region_code, r.city_code, i.price_zone, i.cropland_grade, i.area_m2, i.plot_ratio, i.supply_method,
-               i.granted_term_years, i.years_used, c.land_class AS class_stem,
+               i.granted_term_years, i.years_used, {land_shares}, c.land_class AS class_stem,
                coalesce(c.parent_class, c.land_class) AS class_level1, c.land_group,
                coalesce(c.parent_class IN ('05', '06', '07', '08', '09', '10') OR c.land_class = '09', false) AS is_construction,
                CASE coalesce(c.parent_class, c.land_class) WHEN '05' THEN 'commercial' WHEN '07' THEN 'residential'
@@ -757,6 +844,7 @@ def bare_duckdb_sql(exact: bool = True) -> str:
     ),
     land_factors AS (
         SELECT p.region_code, p.class_level1 AS item_code, p.area_m2, p.is_construction, pr.unit, pr.key_value,
+               p.redline_share, p.farmland_share, p.protected_share,
                CASE WHEN NOT p.is_construction OR p.plot_ratio IS NULL THEN 1 ELSE prf.factor END AS factor_plot_ratio,
                CASE WHEN NOT p.is_construction OR coalesce(sm.owner_equity, 'whole') = 'whole' THEN 1
                     WHEN p.granted_term_years IS NULL OR p.years_used IS NULL THEN NULL
@@ -766,18 +854,21 @@ def bare_duckdb_sql(exact: bool = True) -> str:
                                                                           ELSE par.n_other END)))
                               AS DECIMAL(38, 12)) END AS factor_equity
         FROM parcels p CROSS JOIN parameters par
-        JOIN land_prices pr ON pr.region_code = p.region_code AND pr.class_stem = p.class_stem
+        LEFT JOIN land_prices pr ON pr.region_code = p.region_code AND pr.class_stem = p.class_stem
              AND pr.price_zone IS NOT DISTINCT FROM p.price_zone AND pr.cropland_grade IS NOT DISTINCT FROM p.cropland_grade
         LEFT JOIN plot_ratio_factors prf ON prf.land_use = p.land_use AND prf.plot_ratio = p.plot_ratio
         LEFT JOIN read_parquet($supply_methods) sm ON sm.supply_method = p.supply_method
     ),
-    -- rows whose factors are all known: the value is computed once (a filter on it would compute it twice)
-    land_values AS (
-        SELECT region_code, item_code, {land_value} AS value_yuan FROM land_factors
-        WHERE unit IN ({units}) AND factor_plot_ratio IS NOT NULL AND factor_equity IS NOT NULL
+    -- every in-scope row counts in the physical ledger; the value only where every factor is known
+    land_rows AS (
+        SELECT 'land' AS category, region_code, item_code, area_m2, NULL::DECIMAL(38, 12) AS hay_t,
+               redline_share, farmland_share, protected_share,
+               CASE WHEN unit IN ({units}) AND factor_plot_ratio IS NOT NULL AND factor_equity IS NOT NULL
+                    THEN {land_value} END AS value_yuan
+        FROM land_factors
     ),
     grass AS (
-        SELECT g.region_code, r.city_code, g.grassland_type, g.grade, g.area_m2
+        SELECT g.region_code, r.city_code, g.grassland_type, g.grade, g.area_m2, g.hay_yield_kg_per_ha
         FROM read_parquet($grassland) g JOIN regions r ON r.region_code = g.region_code
         WHERE g.exclusion_reason IS NULL
     ),
@@ -792,19 +883,49 @@ def bare_duckdb_sql(exact: bool = True) -> str:
             PARTITION BY k.region_code, k.grassland_type, k.grade
             ORDER BY CASE WHEN p.region_code = k.region_code THEN 1 WHEN p.region_code = k.city_code THEN 2 ELSE 3 END) = 1
     ),
-    grass_values AS (
-        SELECT g.region_code, g.grassland_type AS item_code, {grass_value} AS value_yuan
-        FROM grass g JOIN grass_prices gp USING (region_code, grassland_type, grade)
-        WHERE gp.unit IN ({units})
+    grass_rows AS (
+        SELECT 'grassland' AS category, g.region_code, g.grassland_type AS item_code, {grass_area} AS area_m2,
+               {hay} AS hay_t,
+               NULL::DECIMAL(18, 10) AS redline_share, NULL::DECIMAL(18, 10) AS farmland_share,
+               NULL::DECIMAL(18, 10) AS protected_share,
+               CASE WHEN gp.unit IN ({units}) THEN {grass_value} END AS value_yuan
+        FROM grass g LEFT JOIN grass_prices gp USING (region_code, grassland_type, grade)
+    ),
+    all_rows AS (SELECT * FROM land_rows UNION ALL BY NAME SELECT * FROM grass_rows),
+    -- the exercising subject: the rule for the item, else the category's rule
+    county_sums AS (
+        SELECT a.category, a.region_code, a.item_code, coalesce(ri.subject, rc.subject) AS subject,
+               sum(a.area_m2) AS area_m2, sum(a.hay_t) AS hay_t, sum(a.value_yuan) AS value_yuan,
+               count(a.value_yuan) AS rows_valued,
+               {memo_sums}
+        FROM all_rows a
+        LEFT JOIN read_parquet($exercising_subject_rules) ri ON ri.category = a.category AND ri.item_code = a.item_code
+        LEFT JOIN read_parquet($exercising_subject_rules) rc ON rc.category = a.category AND rc.item_code = '*'
+        GROUP BY ALL
+    ),
+    -- the ledgers' cells per county (part: the cell itself or its "of which" memo), published by rounding half-up
+    county_cells AS (
+        {cells}
+    ),
+    county_pub AS (SELECT *, round(exact, 2) AS published FROM county_cells),
+    city_pub AS (
+        SELECT c.ledger, c.part, c.category, c.item_code, c.subject, c.measure, d.parent_code AS region_code,
+               sum(c.exact) AS exact, sum(c.published) AS published
+        FROM county_pub c JOIN divisions d USING (region_code) GROUP BY ALL
+    ),
+    province_pub AS (
+        SELECT c.ledger, c.part, c.category, c.item_code, c.subject, c.measure, d.parent_code AS region_code,
+               sum(c.exact) AS exact, sum(c.published) AS published
+        FROM city_pub c JOIN divisions d USING (region_code) GROUP BY ALL
     )
-    SELECT 'land' AS category, region_code, item_code, {wan_yuan} AS value_wan_yuan FROM land_values GROUP BY ALL
-    UNION ALL
-    SELECT 'grassland', region_code, item_code, {wan_yuan} FROM grass_values GROUP BY ALL
+    SELECT ledger, part, category, region_code, item_code, subject, measure, published, exact FROM county_pub
+    UNION ALL SELECT ledger, part, category, region_code, item_code, subject, measure, published, exact FROM city_pub
+    UNION ALL SELECT ledger, part, category, region_code, item_code, subject, measure, published, exact FROM province_pub
     """
 
 
 BARE_REFERENCES = ("admin_divisions", "land_classes", "land_base_prices", "land_parameters", "land_plot_ratio_corrections",
-                   "land_date_corrections", "supply_methods", "grassland_prices")
+                   "land_date_corrections", "supply_methods", "grassland_prices", "exercising_subject_rules")
 
 
 def child_bare_duckdb(paths: Paths, exact: bool = True) -> dict:
@@ -823,31 +944,48 @@ def child_bare_duckdb(paths: Paths, exact: bool = True) -> dict:
     return {"rows": rows, "wall_s": seconds, "details": {"cells": len(records), "check": compare_with_pipeline(layout, records)}}
 
 
-def compare_with_pipeline(layout, records) -> dict:
-    """The baseline's county cells against the pipeline's ledger_value.parquet (stage c), land and grassland."""
+MEMO_PARTS = ("redline", "farmland", "protected")
+
+
+def pipeline_cells(layout) -> dict:
+    """Every land and grassland cell of the pipeline's ledger_physical and ledger_value (stage c), keyed like the
+    baselines' rows: (ledger, part, category, region_code, item_code, subject, measure) -> (published, exact)."""
     import duckdb
 
-    if not layout.ledger_value.exists():
+    con = duckdb.connect()
+    cells = {}
+    for ledger, path, measure, published in (("physical", layout.ledger_physical, "indicator", "quantity{m}"),
+                                             ("value", layout.ledger_value, "component", "value{m}_wan_yuan")):
+        for part in ("ledger",) + MEMO_PARTS:
+            column = published.format(m="" if part == "ledger" else f"_{part}")
+            if ledger == "physical" and part != "ledger":
+                column = f"quantity_{part}"
+            rows = con.execute(
+                f"SELECT category, region_code, item_code, subject, {measure}, {column}, {column}_unrounded "
+                "FROM read_parquet($p) WHERE category IN ('land', 'grassland')", {"p": str(path)}).fetchall()
+            for category, region, item, subject, m, pub, exact in rows:
+                cells[(ledger, part, category, region, item, subject, m)] = (pub, exact)
+    return cells
+
+
+def compare_with_pipeline(layout, records) -> dict:
+    """The baseline's cells against every land and grassland cell of the pipeline's ledgers (stage c): the
+    published figure (2 decimals) must be equal, the unrounded one within 0.01 元."""
+    if not (layout.ledger_value.exists() and layout.ledger_physical.exists()):
         return {"compared": False, "reason": f"{layout.ledger_value} missing (run stage c first)"}
-    pipeline = duckdb.connect().execute(
-        """SELECT category, region_code, item_code, sum(value_wan_yuan_unrounded)
-           FROM read_parquet($p) WHERE region_level = 'county' AND category IN ('land', 'grassland') GROUP BY ALL""",
-        {"p": str(layout.ledger_value)},
-    ).fetchall()
-    theirs = {(c, r, i): v for c, r, i, v in pipeline}
-    ours = {(c, r, i): v for c, r, i, v in records}
+    theirs = pipeline_cells(layout)
+    ours = {tuple(r[:7]): (r[7], r[8]) for r in records}
     common = theirs.keys() & ours.keys()
-    diffs = [abs(float(ours[k]) - float(theirs[k])) for k in common]
-    exact = sum(1 for k in common if ours[k] == theirs[k])
-    published = sum(1 for k in common if round(float(ours[k]), 2) == round(float(theirs[k]), 2))
-    total = {c: float(sum(v for (cat, _, _), v in theirs.items() if cat == c)) for c in ("land", "grassland")}
+    diffs = [abs(float(ours[k][1]) - float(theirs[k][1] or 0)) for k in common]
+    exact = sum(1 for k in common if ours[k][1] == theirs[k][1])
+    published = sum(1 for k in common if round(float(ours[k][0]), 2) == float(theirs[k][0] or 0))
     return {
         "compared": True,
         "pipeline_cells": len(theirs), "baseline_cells": len(ours),
         "only_in_pipeline": len(theirs.keys() - ours.keys()), "only_in_baseline": len(ours.keys() - theirs.keys()),
         "max_abs_diff_wan_yuan": max(diffs, default=0.0), "exactly_equal_cells": exact, "published_equal_cells": published,
-        "pipeline_total_wan_yuan": total,
-        "match": len(common) == len(theirs) == len(ours) and max(diffs, default=0.0) <= MATCH_TOLERANCE_WAN_YUAN,
+        "match": (len(common) == len(theirs) == len(ours) and published == len(common)
+                  and max(diffs, default=0.0) <= MATCH_TOLERANCE_WAN_YUAN),
     }
 
 
@@ -995,7 +1133,7 @@ def describe_check(check: dict) -> str:
     if not check.get("compared"):
         return f"not compared: {check.get('reason')}"
     verdict = "MATCH" if check["match"] else "DIFFER"
-    return (f"{verdict} with pipeline ledger: {check['baseline_cells']}/{check['pipeline_cells']} county cells, "
+    return (f"{verdict} with pipeline ledgers: {check['baseline_cells']}/{check['pipeline_cells']} cells, "
             f"max |diff| {check['max_abs_diff_wan_yuan']:.2e} 万元, published equal {check['published_equal_cells']}")
 
 
