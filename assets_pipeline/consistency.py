@@ -528,7 +528,7 @@ def _write_resolved(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
         columns = [r[0] for r in con.execute(f"DESCRIBE valid_{category}").fetchall()]
         with atomic_folder(layout.resolved(category)) as folder:
             con.execute(f"COPY ({_resolved_inventory_sql(category, columns)}) TO '{sql_path(folder / 'part-0.parquet')}' "
-                        "(FORMAT parquet, COMPRESSION zstd)")
+                        "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
     # The base map as the land model values it: only the parcels the policy changed, rejected or a finding names
     # are written (assets_pipeline/base_map.py lays them over the validated rows); counted_m2 is the area the
     # area balance expects of the parcel.
