@@ -65,7 +65,7 @@ class IngestResult:
 # Row ids are ``file index << 32 | record index``: unique, ordered by file then row, and the same
 # whichever worker read the file.
 FILE_SHIFT = 32
-PARALLEL_BYTES = 64 << 20  # below this much input, one process is faster than starting workers
+PARALLEL_BYTES = 16 << 20  # below this much input, one process is faster than starting workers
 
 
 def ingest_category(
