@@ -12,7 +12,9 @@ offending cells; frozen header; column widths; auto-filter; landscape A4 fitted 
 
 from __future__ import annotations
 
+import os
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,12 +133,14 @@ def _sheet_xml(sheet: Sheet) -> list[str | pa.Buffer]:
     for start in range(0, n, block):
         stop = min(start + block, n)
         rows = pc.cast(pa.array(np.arange(start + 2, stop + 2)), pa.string())
-        cells = [
-            _column_xml(col.slice(start, stop - start), get_column_letter(j + 1), rows,
-                        None if not sheet.highlight or sheet.highlight[j] is None else sheet.highlight[j][start:stop],
-                        bool(sheet.numeric_text and sheet.numeric_text[j]))
-            for j, col in enumerate(sheet.columns)
-        ]
+        def column(j: int, start=start, stop=stop, rows=rows) -> pa.Array:
+            return _column_xml(sheet.columns[j].slice(start, stop - start), get_column_letter(j + 1), rows,
+                               None if not sheet.highlight or sheet.highlight[j] is None else sheet.highlight[j][start:stop],
+                               bool(sheet.numeric_text and sheet.numeric_text[j]))
+
+        # Arrow's kernels release the GIL: the columns are rendered on every core
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            cells = list(pool.map(column, range(len(sheet.columns))))
         row_open = pc.binary_join_element_wise(pa.repeat(pa.scalar('<row r="', pa.string()), stop - start), rows, '">', "")
         joined = pc.binary_join_element_wise(row_open, *cells, pa.repeat(pa.scalar("</row>", pa.string()), stop - start), "")
         parts.append(_utf8_of(joined))
