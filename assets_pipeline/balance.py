@@ -210,21 +210,24 @@ VALUE_ROWS = """
                r0.balance_id IS NOT NULL AS had, r1.balance_id IS NOT NULL AS has,
                r0.balance_id IS NOT NULL AND r1.balance_id IS NOT NULL AND r0.region_code = r1.region_code
                    AND r0.item_code IS NOT DISTINCT FROM r1.item_code AND r0.subject IS NOT DISTINCT FROM r1.subject AS same_cell,
-               -- exact scaled integers: value at 1e-10 元, quantity at 1e-6 of its unit
-               CAST(r1.v * 10000000000 AS HUGEINT) AS v1_units,
-               CAST(r0.v * 10000000000 AS HUGEINT) AS v0_units,
-               CAST(CAST(r0.q AS DECIMAL(38, 6)) * 1000000 AS HUGEINT) AS q0_units,
-               CAST(CAST(r1.q AS DECIMAL(38, 6)) * 1000000 AS HUGEINT) AS q1_units,
+               CAST(r0.q AS DECIMAL(38, 6)) AS q0, CAST(r1.q AS DECIMAL(38, 6)) AS q1,
                r0.basis = r1.basis AS same_basis
         FROM r0 FULL JOIN r1 ON r0.category = r1.category AND r0.balance_id = r1.balance_id
                             AND r0.component = r1.component
     ),
     revalued AS (
         SELECT *,
-               CASE WHEN same_cell AND same_basis AND q1_units > 0 AND q0_units IS NOT NULL
-                    -- v1·q0/q1, rounded half away from zero, minus v0
-                    THEN CAST(sign(v1_units * q0_units) * ((2 * abs(v1_units * q0_units) + q1_units) // (2 * q1_units))
-                              - v0_units AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(38, 10))
+               CASE WHEN same_cell AND same_basis AND q1 > 0 AND q0 IS NOT NULL
+                    -- quantity unchanged (most rows): v1·q0/q1 is v1, the whole change is revaluation
+                    THEN CASE WHEN q0 = q1 THEN v1 - v0
+                    -- else v1·q0/q1 − v0 in exact scaled integers (value at 1e-10 元, quantity at 1e-6 of its
+                    -- unit), rounded half away from zero; only these rows pay for the 128-bit arithmetic
+                              ELSE CAST(sign(CAST(v1 * 10000000000 AS HUGEINT) * CAST(q0 * 1000000 AS HUGEINT))
+                                        * ((2 * abs(CAST(v1 * 10000000000 AS HUGEINT) * CAST(q0 * 1000000 AS HUGEINT))
+                                            + CAST(q1 * 1000000 AS HUGEINT))
+                                           // (2 * CAST(q1 * 1000000 AS HUGEINT)))
+                                        - CAST(v0 * 10000000000 AS HUGEINT) AS DECIMAL(38, 0))
+                                   * CAST(0.0000000001 AS DECIMAL(38, 10)) END
                     ELSE CAST(0 AS DECIMAL(38, 10)) END AS revaluation_yuan
         FROM joined
     )
