@@ -91,10 +91,8 @@ def _open(con, layout: YearLayout, previous: YearLayout | None, categories) -> N
 # One row per id × indicator of either year, with both years' cells and quantities side by side.
 PHYSICAL_ROWS = """
     WITH r0 AS ({rows0}), r1 AS ({rows1}),
-    lineage0 AS (SELECT DISTINCT category, lineage_key FROM valued0_rows),
-    lineage1 AS (SELECT DISTINCT category, lineage_key FROM valued1_rows),
-    joined AS (
-        SELECT coalesce(r0.category, r1.category) AS category,
+    paired AS (
+        SELECT coalesce(r0.category, r1.category) AS category, r0.lineage_key AS lineage0, r1.lineage_key AS lineage1,
                r0.region_code AS region0, r0.item_code AS item0, r0.subject AS subject0, r0.unit AS unit0,
                r0.unit_en AS unit_en0, r0.quantity AS q0,
                r1.region_code AS region1, r1.item_code AS item1, r1.subject AS subject1, r1.unit AS unit1,
@@ -103,14 +101,26 @@ PHYSICAL_ROWS = """
                r0.balance_id IS NOT NULL AS had, r1.balance_id IS NOT NULL AS has,
                r0.balance_id IS NOT NULL AND r1.balance_id IS NOT NULL AND r0.region_code = r1.region_code
                    AND r0.item_code IS NOT DISTINCT FROM r1.item_code AND r0.subject IS NOT DISTINCT FROM r1.subject AS same_cell,
-               l1.lineage_key IS NOT NULL AS continues, l0.lineage_key IS NOT NULL AS continued,
                CASE WHEN r0.balance_id IS NOT NULL AND coalesce(r0.category, r1.category) = 'minerals'
                     THEN least(coalesce(r1.annual_extraction, r0.annual_extraction, 0), r0.quantity)
                     ELSE 0 END AS extracted
         FROM r0 FULL JOIN r1 ON r0.category = r1.category AND r0.balance_id = r1.balance_id
                             AND r0.indicator = r1.indicator
-        LEFT JOIN lineage1 l1 ON l1.category = r0.category AND l1.lineage_key = r0.lineage_key
-        LEFT JOIN lineage0 l0 ON l0.category = r1.category AND l0.lineage_key = r1.lineage_key
+    ),
+    -- A row without a partner in the other year: is its asset still there (or already there) under another
+    -- item (lineage)? Only those rows are looked up among the other year's rows (small hash tables); a row with
+    -- a partner needs no answer (every use below is for rows without one).
+    gone AS (SELECT DISTINCT category, lineage0 AS lineage_key FROM paired WHERE had AND NOT has),
+    arrived AS (SELECT DISTINCT category, lineage1 AS lineage_key FROM paired WHERE has AND NOT had),
+    lineage1 AS (SELECT DISTINCT v.category, v.lineage_key FROM valued1_rows v
+                 SEMI JOIN gone g ON g.category = v.category AND g.lineage_key = v.lineage_key),
+    lineage0 AS (SELECT DISTINCT v.category, v.lineage_key FROM valued0_rows v
+                 SEMI JOIN arrived a ON a.category = v.category AND a.lineage_key = v.lineage_key),
+    joined AS (
+        SELECT p.*, l1.lineage_key IS NOT NULL AS continues, l0.lineage_key IS NOT NULL AS continued
+        FROM paired p
+        LEFT JOIN lineage1 l1 ON NOT p.has AND l1.category = p.category AND l1.lineage_key = p.lineage0
+        LEFT JOIN lineage0 l0 ON NOT p.had AND l0.category = p.category AND l0.lineage_key = p.lineage1
     ),
     -- the same-cell change left after extraction
     moved AS (SELECT *, CASE WHEN same_cell THEN q1 - q0 + extracted END AS change FROM joined)
