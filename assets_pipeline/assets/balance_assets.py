@@ -36,16 +36,16 @@ _LAST_YEAR_VALUED = [_last_year(valued_key(c)) for c in CATEGORIES]
 @dg.multi_asset(
     name="balance",
     specs=[
-        dg.AssetSpec(BALANCE_PHYSICAL, deps=[*_THIS_YEAR_LEDGERS, *_LAST_YEAR_VALUED], group_name="balance",
+        dg.AssetSpec(BALANCE_PHYSICAL, skippable=True, deps=[*_THIS_YEAR_LEDGERS, *_LAST_YEAR_VALUED], group_name="balance",
                      kinds={"duckdb", "parquet"},
                      description="balance_physical.parquet: opening, additions and reductions by kind (new, "
                      "reclassified, increase/decrease, discovered, removed, extracted, other changes in volume) and "
                      "closing per region × category × item × subject × indicator, against last year (DOMAIN §5)."),
-        dg.AssetSpec(BALANCE_VALUE, deps=[*_THIS_YEAR_LEDGERS, *_LAST_YEAR_VALUED], group_name="balance",
+        dg.AssetSpec(BALANCE_VALUE, skippable=True, deps=[*_THIS_YEAR_LEDGERS, *_LAST_YEAR_VALUED], group_name="balance",
                      kinds={"duckdb", "parquet"},
                      description="balance_value.parquet: opening, volume change, revaluation and closing in 万元 per "
                      "region × category × item × subject × component; revaluation q0·(p1−p0) row by row (DOMAIN §5)."),
-        dg.AssetSpec(LAND_TRANSITIONS, deps=[_THIS_YEAR_LEDGERS[0], _last_year(valued_key("land"))],
+        dg.AssetSpec(LAND_TRANSITIONS, skippable=True, deps=[_THIS_YEAR_LEDGERS[0], _last_year(valued_key("land"))],
                      group_name="balance",
                      kinds={"duckdb", "parquet"},
                      description="land_transitions.parquet: 土地利用转移矩阵, area from each land class and group last "
@@ -67,12 +67,20 @@ _LAST_YEAR_VALUED = [_last_year(valued_key(c)) for c in CATEGORIES]
                           "to this year's (m², exact)"),
     ],
     partitions_def=accounting_years,
+    can_subset=True,  # the outputs (and checks) are optional: a year that was not compiled yields none
 )
 def balance(context: dg.AssetExecutionContext, settings: AccountsSettings):
     from .. import year_lock
 
     layout = YearLayout(settings.output_path(), int(context.partition_key))
     last = YearLayout(layout.output_dir, layout.year - 1)
+    if not (layout.ledger_physical.exists() and layout.ledger_value.exists()):
+        # A backfill of several years also asks for the balance of the year after the last (it depends on the last
+        # year's valued rows), a year that is not being compiled: leave it out (the report and manifest of that
+        # year are skipped too) instead of failing the backfill.
+        context.log.warning(f"{layout.year} has not been compiled (no ledgers in {layout.root}): its balance accounts "
+                            "are left out")
+        return
     # last year's outputs are read under last year's lock: a run of that year in progress is waited for
     year_lock.acquire(layout.output_dir, last.year, context.run.run_id,
                       wait=lambda holder: context.log.info(f"waiting for the run of {last.year} to finish ({holder})"))
@@ -106,9 +114,12 @@ def _balance(context: dg.AssetExecutionContext, layout: YearLayout, last: YearLa
                 metadata["province_万元"] = dg.MetadataValue.md(markdown_table(
                     ["category", "opening", "volume change", "revaluation", "closing"],
                     [(c, *(f"{v:,.2f}" if v is not None else "—" for v in r)) for c, *r in totals]))
-            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+            if key in context.selected_asset_keys:  # the UI may materialize some of the three
+                yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
     for name, key, ledger in (("physical", BALANCE_PHYSICAL, last.ledger_physical), ("value", BALANCE_VALUE, last.ledger_value)):
+        if key not in context.selected_asset_keys:
+            continue
         broken, cells = identity_failures(outputs[name][1], name)
         yield dg.AssetCheckResult(check_name="account_adds_up", asset_key=key, passed=broken == 0,
                                   metadata={"cells": cells, "cells_not_adding_up": broken})
@@ -118,6 +129,8 @@ def _balance(context: dg.AssetExecutionContext, layout: YearLayout, last: YearLa
             metadata={"has_opening": has_opening, "first_mismatches": dg.MetadataValue.md(
                 markdown_table(["cell", "opening", "last closing"], [(" ".join(map(str, m[:-2])), str(m[-2]), str(m[-1])) for m in mismatches]))},
         )
+    if LAND_TRANSITIONS not in context.selected_asset_keys:
+        return
     wrong = transition_mismatches(layout) if has_transitions else []
     yield dg.AssetCheckResult(
         check_name="rows_and_columns_add_up", asset_key=LAND_TRANSITIONS, passed=not wrong,
