@@ -67,7 +67,9 @@ _LAST_YEAR_VALUED = [_last_year(valued_key(c)) for c in CATEGORIES]
                           "to this year's (m², exact)"),
     ],
     partitions_def=accounting_years,
-    can_subset=True,  # the outputs (and checks) are optional: a year that was not compiled yields none
+    # outputs and checks optional: a year that was not compiled yields none; a subset chosen in the UI is
+    # computed with the rest (the three files come from one pass) and only it is materialized
+    can_subset=True,
 )
 def balance(context: dg.AssetExecutionContext, settings: AccountsSettings):
     from .. import year_lock
