@@ -389,6 +389,22 @@ def test_area_in_m2_headed_hectares_is_refused_suggesting_m2(tmp_path):
     assert "median parcel area 1.2e+07 m² (read as 公顷)" in message and "m² (median 1,200.00 m²)" in message
 
 
+def test_a_large_file_is_judged_on_every_kth_parcel(tmp_path, monkeypatch):
+    """Past MEDIAN_SAMPLE_ROWS a file's median is taken over evenly spaced rows (memory bounded at any size): a
+    file of hectares read as m² is still refused, and a plausible one still passes."""
+    import assets_pipeline.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "MEDIAN_SAMPLE_ROWS", 10)  # 200 rows: every 20th row counts
+    rows = [[f"P{i}", "140105", "0103", f"{0.1 + (i % 7) * 0.05:.2f}", "10"] for i in range(200)]
+    deliver(tmp_path, "land.csv", csv_bytes(rows))
+    # rows 0, 20, …, 180: areas 0.10 0.40 0.35 0.30 0.25 0.20 0.15 0.10 0.40 0.35, median 0.275 (all 200: 0.25)
+    assert "median parcel area 0.275 m²" in refused(tmp_path)
+    rows = [[f"P{i}", "140105", "0103", f"{1000 + (i % 7) * 500}", "10"] for i in range(200)]
+    deliver(tmp_path, "land.csv", csv_bytes(rows))
+    _, frame = ingest(tmp_path)
+    assert len(frame) == 200
+
+
 # ---------------------------------------------------------------- files
 
 
