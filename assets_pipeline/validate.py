@@ -482,7 +482,8 @@ def validate_task(
 
 
 def _batches(pieces) -> Iterator[pa_arrow.Table]:
-    """The pieces' rows in batches of about VALIDATION_BATCH_ROWS (small county parts are joined)."""
+    """The pieces' rows in batches of VALIDATION_BATCH_ROWS (small county parts are joined, large row groups cut):
+    a batch's size, and so a worker's memory, does not grow with the size of the delivered files."""
     pending, rows = [], 0
     handles: dict[str, pq.ParquetFile] = {}
     for path, group, n in pieces:
@@ -491,9 +492,11 @@ def _batches(pieces) -> Iterator[pa_arrow.Table]:
         handle = handles.setdefault(path, pq.ParquetFile(path))
         pending.append(handle.read_row_group(group))
         rows += n
-        if rows >= VALIDATION_BATCH_ROWS:
-            yield pa_arrow.concat_tables(pending)
-            pending, rows = [], 0
+        while rows >= VALIDATION_BATCH_ROWS:
+            table = pa_arrow.concat_tables(pending)
+            yield table.slice(0, VALIDATION_BATCH_ROWS)
+            rest = table.slice(VALIDATION_BATCH_ROWS)
+            pending, rows = ([rest] if rest.num_rows else []), rest.num_rows
     if pending:
         yield pa_arrow.concat_tables(pending)
 
