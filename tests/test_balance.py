@@ -45,20 +45,21 @@ def q(sql: str, **params):
         return con.execute(sql, {k: str(v) for k, v in params.items()}).fetchall()
 
 
-def physical(layout, region, category, item, indicator):
+def _cell(path, region, category, item, last_dim, last):
+    """The one row of a balance file for a cell, as a dict."""
     rows = q("SELECT * EXCLUDE (year) FROM read_parquet($p) WHERE region_code = $r AND category = $c AND item_code = $i "
-             "AND indicator = $n", p=layout.balance_physical, r=region, c=category, i=item, n=indicator)
-    cols = [c[0] for c in duckdb.sql(f"DESCRIBE SELECT * EXCLUDE (year) FROM read_parquet('{layout.balance_physical}')").fetchall()]
+             f"AND {last_dim} = $n", p=path, r=region, c=category, i=item, n=last)
+    cols = [c[0] for c in duckdb.sql(f"DESCRIBE SELECT * EXCLUDE (year) FROM read_parquet('{path}')").fetchall()]
     assert len(rows) == 1, rows
     return dict(zip(cols, rows[0]))
+
+
+def physical(layout, region, category, item, indicator):
+    return _cell(layout.balance_physical, region, category, item, "indicator", indicator)
 
 
 def value(layout, region, category, item, component):
-    rows = q("SELECT * EXCLUDE (year) FROM read_parquet($p) WHERE region_code = $r AND category = $c AND item_code = $i "
-             "AND component = $n", p=layout.balance_value, r=region, c=category, i=item, n=component)
-    cols = [c[0] for c in duckdb.sql(f"DESCRIBE SELECT * EXCLUDE (year) FROM read_parquet('{layout.balance_value}')").fetchall()]
-    assert len(rows) == 1, rows
-    return dict(zip(cols, rows[0]))
+    return _cell(layout.balance_value, region, category, item, "component", component)
 
 
 def flows(cell: dict) -> dict:
