@@ -37,6 +37,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from .categories import CATEGORIES, CATEGORY_NAMES_ZH
 from .excel import BAD_FILL, HEADER_FILL, cell, sheet_title
 from .layout import YearLayout
+from .memos import MEMO_CATEGORIES, MEMOS
 from .report_balance import write_balance_sheets
 from .report_quality import write_scorecard_sheet
 from .storage import atomic_path
@@ -113,6 +114,17 @@ def read_report_totals(path: Path) -> dict[str, Decimal]:
     lookup does not depend on the language or the column layout. A blank total (nothing valued)
     reads as 0.00, as an empty ledger sums to 0.
     """
+    return {name: v for name, v in _named_totals(path).items() if MEMO_NAME_SEPARATOR not in name}
+
+
+def read_report_memo_totals(path: Path) -> dict[tuple[str, str], Decimal]:
+    """(category, memo) → the province "of which" value (万元) printed on the category's value sheet, read back
+    through its workbook name ``total_value_<category>__<memo>``; memos not printed are absent."""
+    return {tuple(name.split(MEMO_NAME_SEPARATOR)): v for name, v in _named_totals(path).items()
+            if MEMO_NAME_SEPARATOR in name}
+
+
+def _named_totals(path: Path) -> dict[str, Decimal]:
     wb = load_workbook(path, read_only=False, data_only=True)
     try:
         out: dict[str, Decimal] = {}
@@ -130,6 +142,7 @@ def read_report_totals(path: Path) -> dict[str, Decimal]:
 # ---------------------------------------------------------------------------------------------- words
 
 TOTAL_NAME_PREFIX = "total_value_"
+MEMO_NAME_SEPARATOR = "__"  # total_value_land__redline: the province "of which" cell of a value sheet
 CATEGORY_NAMES_EN = {"land": "Land", "forest": "Forest", "grassland": "Grassland", "wetland": "Wetland",
                      "water": "Water", "minerals": "Minerals"}
 RESOURCE_NAMES = {
@@ -224,6 +237,14 @@ _ZH = {
     "rows_excluded": "排除",
     "rows_rejected": "退回",
     "rows_unpriced": "其中未定价",
+    "memo_of": "其中：\n{m}",
+    "memo_group_value": "其中（万元）",
+    "memo_note": "“其中”栏为合计中位于{ms}内的部分，按各图斑位于其内的面积比例计算；各类区域可能重叠，不可相加；"
+                 "某类区域在本类资源中全为零时不列示该栏。",
+}
+MEMO_NAMES = {
+    "zh": {"redline": "生态保护红线", "farmland": "永久基本农田", "protected": "自然保护地"},
+    "en": {"redline": "ecological red line", "farmland": "permanent basic farmland", "protected": "protected areas"},
 }
 _EN = {
     "cover": "Cover",
@@ -285,6 +306,11 @@ _EN = {
     "rows_excluded": "Excluded",
     "rows_rejected": "Rejected",
     "rows_unpriced": "of which unpriced",
+    "memo_of": "of which:\n{m}",
+    "memo_group_value": "Of which (10⁴ yuan)",
+    "memo_note": "\"Of which\" columns give the part of the total inside the {ms}, by the share of each parcel's "
+                 "area inside it; the zones may overlap and are not to be added; a zone with no figure other than "
+                 "zero in this category is left out.",
 }
 TEXT = {"zh": _ZH, "en": _EN}
 _COMPONENT_NAMES = {
@@ -335,6 +361,16 @@ class Text:
     def paren(self, name: str, unit: str) -> str:
         return f"{name} ({unit})" if self.en else f"{name}（{unit}）"
 
+    def memo(self, memo: str) -> str:
+        name = MEMO_NAMES[self.lang][memo]
+        return name[0].upper() + name[1:] if self.en else name
+
+    def memo_note(self, memos: list[str]) -> str:
+        names = [MEMO_NAMES[self.lang][m] for m in memos]
+        joined = (", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]) if self.en \
+            else "、".join(names)
+        return self("memo_note", ms=joined)
+
 
 def _pretty_unit(unit: str) -> str:
     """'10^4 m3' → '10⁴ m³': the ledger's ASCII units as a reader writes them."""
@@ -361,12 +397,14 @@ class LedgerRow:
     unit: str | None
     unit_en: str | None
     amount: Decimal
+    memos: dict[str, Decimal] = field(default_factory=dict)  # the cell's "of which" figures (memos.py), as published
 
 
 def _read_ledger(path: Path, measure: str, amount: str) -> dict[str, list[LedgerRow]]:
     """A ledger's published cells per category; the ledgers are regions × items, small enough to read whole."""
     table = pq.read_table(path)
     has_unit = "unit" in table.column_names
+    memo_columns = {m: _memo_column(amount, m) for m in MEMOS if _memo_column(amount, m) in table.column_names}
     out: dict[str, list[LedgerRow]] = defaultdict(list)
     for r in table.to_pylist():
         if r[amount] is None:
@@ -377,18 +415,37 @@ def _read_ledger(path: Path, measure: str, amount: str) -> dict[str, list[Ledger
             item_name=r["item_name"], item_name_en=r["item_name_en"], subject_name=r["subject_name"],
             unit=r["unit"] if has_unit else None, unit_en=r["unit_en"] if has_unit else None,
             amount=Decimal(r[amount]),
+            memos={m: Decimal(r[c]) for m, c in memo_columns.items() if r[c] is not None},
         ))
     return out
 
 
-def _cells(rows: list[LedgerRow]) -> dict[tuple[str, str, str, str], Decimal]:
-    """(region, measure, item, subject) → published cell; the ledgers hold one row per key."""
-    cells: dict[tuple[str, str, str, str], Decimal] = {}
+def _memo_column(amount: str, memo: str) -> str:
+    """The ledger column of a memo's published figure: quantity_redline, value_redline_wan_yuan (memos.py)."""
+    return f"quantity_{memo}" if amount == "quantity" else f"value_{memo}_wan_yuan"
+
+
+def _memos_shown(category: str, rows: list[LedgerRow]) -> list[str]:
+    """The memos a category's sheets print: those of the memo categories with a figure other than zero.
+
+    A base map without a memo's column gives every row a share of 0; a column of zeros would read as "none of it
+    lies in the zone", which nobody measured."""
+    if category not in MEMO_CATEGORIES:
+        return []
+    return [m for m in MEMOS if any(r.memos.get(m) for r in rows)]
+
+
+def _cells(rows: list[LedgerRow]) -> dict[tuple, Decimal]:
+    """(region, measure, item, subject) → published cell, and (region, measure, item, subject, memo) → its
+    published "of which" figure; the ledgers hold one row per key."""
+    cells: dict[tuple, Decimal] = {}
     for r in rows:
         key = (r.region_code, r.measure, r.item_code, r.subject)
         if key in cells:
             raise LedgerError(f"ledger holds two rows for {key}")
         cells[key] = r.amount
+        for memo, figure in r.memos.items():
+            cells[(*key, memo)] = figure
     return cells
 
 
@@ -450,6 +507,7 @@ class Column:
     key: tuple[str, str, str] | None = None  # measure, item_code, subject
     parts: tuple[int, ...] = ()
     total: bool = False
+    memo: str | None = None  # an "of which" column: the memo's figures of the ledger cells of ``parts``, summed
 
     @property
     def header(self) -> str:
@@ -469,9 +527,14 @@ class Table:
     regions: list[Region]
     values: list[list[Decimal | None]]
 
+    @property
+    def total_index(self) -> int:
+        """A value sheet's 合计 column: its last one but the "of which" columns that follow it."""
+        return max(i for i, c in enumerate(self.columns) if c.memo is None)
+
     def grand_total(self) -> Decimal:
-        """The province row's 合计 (a value sheet's last column); 0.00 when nothing was valued."""
-        total = self.values[0][-1]
+        """The province row's 合计 (a value sheet's 合计 column); 0.00 when nothing was valued."""
+        total = self.values[0][self.total_index]
         return Decimal("0.00") if total is None else total
 
     def province_sum(self, measure: str) -> Decimal | None:
@@ -527,7 +590,8 @@ def _subject_note(items: dict[tuple[str, str], Item], text: Text) -> list[str]:
 
 
 def _physical_columns(category: str, rows: list[LedgerRow], text: Text) -> list[Column]:
-    """Per indicator (and unit) its items, then their 合计; minerals per mineral × class, never added."""
+    """Per indicator (and unit) its items, then their 合计 and its "of which" columns; minerals per mineral ×
+    class, never added."""
     items = _items(rows, category, text)
     several = len({s for _, s in items}) > 1
     units = {(r.measure, r.item_code): (r.unit or "", r.unit_en or "") for r in rows}
@@ -547,8 +611,11 @@ def _physical_columns(category: str, rows: list[LedgerRow], text: Text) -> list[
             first = len(columns)
             columns += [Column(group, _item_label(category, i, text, several), key=(indicator, i.code, i.subject))
                         for i in cells]
+            items = tuple(range(first, len(columns)))
             if len(cells) > 1:
-                columns.append(Column(group, text("total"), parts=tuple(range(first, len(columns))), total=True))
+                columns.append(Column(group, text("total"), parts=items, total=True))
+            columns += [Column(group, text("memo_of", m=MEMO_NAMES[text.lang][m]), parts=items, memo=m)
+                        for m in _memos_shown(category, rows)]
     return columns
 
 
@@ -580,6 +647,8 @@ def _value_columns(category: str, rows: list[LedgerRow], text: Text) -> list[Col
             group = columns[first].group
             columns.append(Column(group, text("subtotal"), parts=tuple(range(first, len(columns))), total=True))
     columns.append(Column(text("total_wan"), None, parts=tuple(leaves), total=True))
+    columns += [Column(text("memo_group_value"), text.memo(m), parts=tuple(leaves), memo=m)
+                for m in _memos_shown(category, rows)]
     return columns
 
 
@@ -599,7 +668,7 @@ def _value_column(category: str, component: str, item: Item, text: Text, several
 def _physical_table(category: str, rows: list[LedgerRow], regions: list[Region], cover: CoverInfo,
                     text: Text) -> Table:
     columns = _physical_columns(category, rows, text)
-    notes = [text("unit_physical")] + _subject_note(_items(rows, category, text), text)
+    notes = [text("unit_physical")] + _subject_note(_items(rows, category, text), text) + _memo_note(columns, text)
     if category == "water":
         _check_overlap_negative(rows)
         notes.append(text("water_total"))
@@ -611,11 +680,16 @@ def _physical_table(category: str, rows: list[LedgerRow], regions: list[Region],
 def _value_table(category: str, rows: list[LedgerRow], regions: list[Region], cover: CoverInfo,
                  text: Text) -> Table:
     columns = _value_columns(category, rows, text)
-    notes = [text("unit_wan")] + _subject_note(_items(rows, category, text), text)
+    notes = [text("unit_wan")] + _subject_note(_items(rows, category, text), text) + _memo_note(columns, text)
     if category == "water":
         _check_overlap_negative(rows)
         notes.append(text("water_total"))
     return _table(category, "value", rows, regions, columns, notes, cover, text)
+
+
+def _memo_note(columns: list[Column], text: Text) -> list[str]:
+    memos = [m for m in MEMOS if any(c.memo == m for c in columns)]
+    return [text.memo_note(memos)] if memos else []
 
 
 def _table(category: str, kind: str, rows: list[LedgerRow], regions: list[Region], columns: list[Column],
@@ -631,10 +705,15 @@ def _table(category: str, kind: str, rows: list[LedgerRow], regions: list[Region
 
 
 def _row_values(region: Region, columns: list[Column], cells: dict) -> list[Decimal | None]:
-    """The printed cells of one region; each total is the Decimal sum of the printed cells it adds up."""
+    """The printed cells of one region; each total is the Decimal sum of the printed cells it adds up, and each
+    "of which" figure the Decimal sum of the published memo figures of those cells."""
     row = [cells.get((region.code, *c.key)) if c.key else None for c in columns]
     for i, column in enumerate(columns):
-        if column.parts:
+        if column.memo:
+            present = [cells[k] for j in column.parts
+                       if (k := (region.code, *columns[j].key, column.memo)) in cells]
+            row[i] = sum(present, Decimal("0.00")) if present else None
+        elif column.parts:
             present = [row[j] for j in column.parts if row[j] is not None]
             row[i] = sum(present, Decimal("0.00")) if present else None
     return row
@@ -652,13 +731,14 @@ def _check_roll_up(category: str, kind: str, regions: list[Region], columns: lis
         for column in columns:
             if column.key is None:
                 continue
-            printed = cells.get((parent, *column.key), Decimal(0))
-            below = sum((cells.get((k, *column.key), Decimal(0)) for k in kids), Decimal(0))
-            if printed != below:
-                raise LedgerError(
-                    f"{kind} ledger, {category} {column.key}: region {parent} holds {printed}, "
-                    f"its {len(kids)} sub-regions sum to {below}; the table would not add up as printed"
-                )
+            for key in [column.key] + [(*column.key, m) for m in MEMOS]:
+                printed = cells.get((parent, *key), Decimal(0))
+                below = sum((cells.get((k, *key), Decimal(0)) for k in kids), Decimal(0))
+                if printed != below:
+                    raise LedgerError(
+                        f"{kind} ledger, {category} {key}: region {parent} holds {printed}, "
+                        f"its {len(kids)} sub-regions sum to {below}; the table would not add up as printed"
+                    )
 
 
 def _check_overlap_negative(rows: list[LedgerRow]) -> None:
@@ -689,6 +769,7 @@ TOP = Alignment(vertical="top", wrap_text=True)
 MIDDLE = Alignment(vertical="center")
 MIDDLE_WRAP = Alignment(vertical="center", wrap_text=True)
 LINE_HEIGHT = 15.0  # points per line of 11-pt text
+NOTE_LINE_HEIGHT = 12.0  # and of 9-pt notes
 FIRST_DATA_ROW = 5  # title, notes, two header rows
 # Printable width (mm) of an A4 and an A3 landscape page with 0.4" margins, less a little for rounding.
 A4_MM, A3_MM = 270.0, 390.0
@@ -861,7 +942,7 @@ def _write_table(wb: Workbook, table: Table, cover: CoverInfo, text: Text) -> di
     ws.freeze_panes = f"B{FIRST_DATA_ROW}"
     pages = _column_pages(widths, _group_spans(table.columns))
     _page_setup(ws, widths, cover, text, title_rows="3:4", pages=pages)
-    _write_title(ws, table, pages, text)
+    _write_title(ws, table, pages, widths, text)
     _write_header(ws, table, text)
     for region, row in zip(table.regions, table.values):
         ws.append(_region_row(ws, table, region, row))
@@ -870,21 +951,25 @@ def _write_table(wb: Workbook, table: Table, cover: CoverInfo, text: Text) -> di
     return {(table.sheet, c.header): v for c, v in zip(table.columns, table.values[0]) if v is not None}
 
 
-def _write_title(ws, table: Table, pages: list[tuple[int, int]], text: Text) -> None:
+def _write_title(ws, table: Table, pages: list[tuple[int, int]], widths: list[float], text: Text) -> None:
     """Title and notes over the table; printed over several pages across, over each page's columns.
 
     The region column repeats on every page, so a title in it would print cut short on the later ones:
     the title then starts above the first figure column, and each later page's part says it continues.
+    The notes wrap within the columns of their page (merged), so a long note is read whole on paper.
     """
-    if not pages:
-        ws.append([cell(ws, table.title, font=TITLE_FONT)])
-        ws.append([cell(ws, text.join(table.notes), font=NOTE_FONT)])
-        return
-    titles: list = [None] * (pages[-1][1] + 1)
-    notes: list = [None] * (pages[-1][1] + 1)
-    for k, (first, _) in enumerate(pages):
+    note = text.join(table.notes)
+    spans = pages or [(0, len(widths) - 1)]
+    titles: list = [None] * (spans[-1][1] + 1)
+    notes: list = [None] * (spans[-1][1] + 1)
+    lines = 1
+    for k, (first, last) in enumerate(spans):
         titles[first] = cell(ws, table.title + (text("continued") if k else ""), font=TITLE_FONT)
-        notes[first] = cell(ws, text.join(table.notes), font=NOTE_FONT)
+        notes[first] = cell(ws, note, font=NOTE_FONT, alignment=TOP)
+        if last > first:
+            ws.merged_cells.add(f"{get_column_letter(first + 1)}2:{get_column_letter(last + 1)}2")
+        lines = max(lines, _wrapped_lines(note, sum(widths[first:last + 1]) * 11 / 9))  # 9-pt notes
+    ws.row_dimensions[2].height = lines * NOTE_LINE_HEIGHT + 3
     ws.append(titles)
     ws.append(notes)
 
@@ -922,11 +1007,14 @@ def _region_row(ws, table: Table, region: Region, row: list[Decimal | None]) -> 
 
 
 def _name_total(wb: Workbook, table: Table) -> None:
-    """Name the province 合计 cell ``total_value_<category>`` so it can be read back whatever the language."""
-    column = get_column_letter(len(table.columns) + 1)
-    ref = f"{quote_sheetname(table.sheet)}!${column}${FIRST_DATA_ROW}"
-    name = TOTAL_NAME_PREFIX + table.category
-    wb.defined_names[name] = DefinedName(name, attr_text=ref)
+    """Name the province 合计 cell ``total_value_<category>``, and each "of which" cell beside it
+    ``total_value_<category>__<memo>``, so they can be read back whatever the language."""
+    cells = [(table.category, table.total_index)]
+    cells += [(f"{table.category}{MEMO_NAME_SEPARATOR}{c.memo}", i) for i, c in enumerate(table.columns) if c.memo]
+    for suffix, index in cells:
+        ref = f"{quote_sheetname(table.sheet)}!${get_column_letter(index + 2)}${FIRST_DATA_ROW}"
+        name = TOTAL_NAME_PREFIX + suffix
+        wb.defined_names[name] = DefinedName(name, attr_text=ref)
 
 
 # ---------------------------------------------------------------------------------------------- summary

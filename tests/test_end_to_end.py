@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from assets_pipeline.categories import CATEGORIES
 from assets_pipeline.cli import main
-from assets_pipeline.report import read_report_totals
+from assets_pipeline.report import read_report_memo_totals, read_report_totals
 from assets_pipeline.sample import generate_sample
 
 YEAR = 2023
@@ -88,6 +88,13 @@ def test_excel_totals_equal_parquet_totals(run):
                         WHERE region_level = 'province' GROUP BY ALL""", p=str(out / "ledger_value.parquet")))
     assert printed == {c: parquet[c] for c in CATEGORIES}
     assert sum(printed.values()) > Decimal("1000")
+    # the "of which" figures printed beside each total (memos.py): those not zero throughout, to the cent
+    memos = q("""SELECT category, sum(value_redline_wan_yuan), sum(value_farmland_wan_yuan),
+                        sum(value_protected_wan_yuan) FROM read_parquet($p) WHERE region_level = 'province'
+                 GROUP BY ALL""", p=str(out / "ledger_value.parquet"))
+    expected = {(c, m): v for c, *figures in memos for m, v in zip(("redline", "farmland", "protected"), figures) if v}
+    assert read_report_memo_totals(out / f"report_{YEAR}.xlsx") == expected
+    assert ("forest", "redline") in expected  # the sample base map gives red-line areas
     wb = load_workbook(out / f"report_{YEAR}.xlsx", read_only=True)
     assert wb.sheetnames[:2] == ["封面", "汇总"] and "土地价值量" in wb.sheetnames
 

@@ -16,9 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from assets_pipeline.layout import YearLayout
-from assets_pipeline.report import CoverInfo, LedgerError, read_report_totals, write_report
+from assets_pipeline.report import CoverInfo, LedgerError, read_report_memo_totals, read_report_totals, write_report
 
 YEAR = 2023
 HOSTILE = "=cmd|' /C calc'!A0"
@@ -88,6 +89,18 @@ VALUE = [
     ("minerals", "coalbed_methane|measured", "central", "mineral", None, CBM_MEASURED, at(XR="33.335")),
 ]
 
+# "of which" figures (memos.py): category, item, indicator or component, memo → exact per county. Land's red
+# line is chosen so the printed province figure (0.13 × 3 = 0.39) is not the exact sum rounded (0.375 → 0.38);
+# the other memos are zero throughout and must not be printed.
+MEMO = {
+    ("land", "01", "area", "redline"): at(XD="0.125", YZ="0.125", XR="0.125"),
+    ("land", "07", "area", "redline"): at(XD="1.004"),
+    ("land", "01", "area_mu", "redline"): at(XD="1.875", YZ="1.875", XR="1.875"),
+    ("land", "01", "land", "redline"): at(XD="0.105", YZ="0.105", XR="0.105"),
+}
+MEMOS = ("redline", "farmland", "protected")
+MEMO_CATEGORIES = ("land", "forest", "grassland", "wetland")
+
 ZH_SHEETS = ["封面", "汇总", "土地实物量", "土地价值量", "森林实物量", "森林价值量", "草原实物量", "草原价值量",
              "湿地实物量", "湿地价值量", "水实物量", "水价值量", "矿产实物量", "矿产价值量"]
 EN_SHEETS = ["Cover", "Summary", "Land physical", "Land value", "Forest physical", "Forest value",
@@ -118,9 +131,26 @@ def _rolled_up(exact_by_county: dict[str, Decimal]) -> list[tuple[str, str, str,
     return rows
 
 
+def _memo_figures(category: str, item: str, measure: str, amount: str) -> dict[tuple[str, str], dict]:
+    """(region, memo) → the memo columns of one ledger row: zero in the memo categories unless MEMO says more,
+    empty (None) in water and minerals, as the ledgers hold them."""
+    out = {}
+    for memo in MEMOS:
+        column = f"quantity_{memo}" if amount == "quantity" else f"value_{memo}_wan_yuan"
+        exact = MEMO.get((category, item, measure, memo), {})
+        for code, *_, published, unrounded in _rolled_up(exact or at(XD="0")):
+            zero = category in MEMO_CATEGORIES
+            out.setdefault(code, {})
+            out[code][column] = published if zero else None
+            out[code][f"{column}_unrounded"] = unrounded.quantize(Decimal("1e-12")) if zero else None
+    return out
+
+
 def _ledger_rows(specs, physical: bool) -> list[dict]:
     rows = []
+    amount = "quantity" if physical else "value_wan_yuan"
     for category, item, subject, measure, unit, (name, name_en), exact in specs:
+        memos = _memo_figures(category, item, measure, amount)
         for code, region_name, level, parent, published, unrounded in _rolled_up(exact):
             row = {"year": YEAR, "region_code": code, "region_name": region_name, "region_level": level,
                    "parent_code": parent, "category": category, "item_code": item, "subject": subject}
@@ -129,8 +159,9 @@ def _ledger_rows(specs, physical: bool) -> list[dict]:
             else:
                 row |= {"component": measure}
             row |= {"item_name": name, "item_name_en": name_en, "subject_name": SUBJECTS[subject]}
-            amount = "quantity" if physical else "value_wan_yuan"
             row |= {amount: published, f"{amount}_unrounded": unrounded.quantize(Decimal("1e-12"))}
+            zeros = {c: (v if v is None else v * 0) for c, v in next(iter(memos.values())).items()}
+            row |= memos.get(code, zeros)
             rows.append(row)
     return rows
 
@@ -147,6 +178,9 @@ def _schema(physical: bool) -> pa.Schema:
         amount = "value_wan_yuan"
     tail = [("item_name", pa.string()), ("item_name_en", pa.string()), ("subject_name", pa.string()),
             (amount, pa.decimal128(38, 2)), (f"{amount}_unrounded", pa.decimal128(38, 12))]
+    for memo in MEMOS:
+        column = f"quantity_{memo}" if physical else f"value_{memo}_wan_yuan"
+        tail += [(column, pa.decimal128(38, 2)), (f"{column}_unrounded", pa.decimal128(38, 12))]
     return pa.schema(head + middle + tail)
 
 
@@ -198,6 +232,11 @@ def _grid(ws):
             continue
         rows.append((row[0], [None if v is None else Decimal(str(v)).quantize(Decimal("0.01")) for v in row[1:]]))
     return headers, rows
+
+
+def _is_memo(upper: str, lower: str | None) -> bool:
+    """An "of which" column: 其中：… under its indicator, or under 其中（万元） on a value sheet."""
+    return upper.startswith(("其中", "Of which")) or (lower or "").startswith(("其中", "of which"))
 
 
 def _code(label: str) -> str:
@@ -255,11 +294,12 @@ def test_every_total_column_is_the_sum_of_the_cells_printed_beside_it(reports):
     checked = 0
     for ws in _category_sheets(wb):
         headers, rows = _grid(ws)
+        items = [j for j, (u, l) in enumerate(headers) if l not in (None, "小计", "合计") and not _is_memo(u, l)]
         for i, (upper, lower) in enumerate(headers):
             if lower is None and upper == "合计（万元）":  # the value sheets' grand total: every item cell
-                parts = [j for j, (u, l) in enumerate(headers) if l not in (None, "小计")]
+                parts = items
             elif lower in ("合计", "小计"):  # a group total: the items of its group
-                parts = [j for j, (u, l) in enumerate(headers) if u == upper and l not in ("合计", "小计")]
+                parts = [j for j in items if headers[j][0] == upper]
             else:
                 continue
             for label, values in rows:
@@ -321,7 +361,8 @@ def test_english_workbook_has_english_headers_and_the_same_numbers(reports):
     en = load_workbook(reports["en"][0].report())
     headers, _ = _grid(en["Land physical"])
     assert ("Area (ha)", "Cropland") in headers and ("Area (mu)", "Total") in headers
-    assert _grid(en["Land value"])[0][-1] == ("Total (10⁴ yuan)", None)
+    assert _grid(en["Land value"])[0][-2:] == [("Total (10⁴ yuan)", None), ("Of which (10⁴ yuan)", "Ecological red line")]
+    assert ("Area (ha)", "of which:\necological red line") in headers
     overlap = ("Water volume (10⁴ m³)", "Overlap between surface water and groundwater (deducted)")
     assert overlap in _grid(en["Water physical"])[0]
     assert en["Land value"]["A5"].value == zh["土地价值量"]["A5"].value == "140000 山西省"  # region names stay Chinese
@@ -440,3 +481,43 @@ def test_a_sheet_too_wide_for_one_page_prints_across_pages_broken_between_minera
         assert headers[first - 1][1] == "证实储量"
         assert ws.cell(1, first + 1).value.endswith("（续）")
     assert ws["B1"].value == "山西省2023年全民所有矿产资源实物量表" and ws["A1"].value is None
+
+
+def test_of_which_columns_print_the_published_memo_figures_of_their_total(reports):
+    """Red line of land area: cropland 0.13 in each county, residential 1.00 in 小店区 (DOMAIN §5 rounding, memos.py)."""
+    wb = load_workbook(reports["zh"][0].report())
+    headers, rows = _grid(wb["土地实物量"])
+    by_code = {_code(label): values for label, values in rows}
+    redline_ha = headers.index(("面积（公顷）", "其中：\n生态保护红线"))
+    assert {c: v[redline_ha] for c, v in by_code.items()} == {
+        "140000": D("1.39"), "140100": D("1.26"), "140105": D("1.13"), "140106": D("0.13"),
+        "140200": D("0.13"), "140212": D("0.13")}
+    assert by_code["140000"][headers.index(("面积（亩）", "其中：\n生态保护红线"))] == D("5.64")  # 1.88 × 3
+    assert redline_ha == headers.index(("面积（公顷）", "合计")) + 1  # beside the total it qualifies
+    value_headers, value_rows = _grid(wb["土地价值量"])
+    assert value_headers[-2:] == [("合计（万元）", None), ("其中（万元）", "生态保护红线")]
+    assert value_rows[0][1][-1] == D("0.33")  # 0.11 × 3 as printed; the exact 0.315 rounds to 0.32
+    note = wb["土地实物量"]["A2"]  # the note says what the column holds, wrapped over the table's width
+    assert "生态保护红线" in note.value and "永久基本农田" not in note.value and note.alignment.wrap_text
+    assert "A2:" + get_column_letter(len(headers) + 1) + "2" in {str(r) for r in wb["土地实物量"].merged_cells.ranges}
+    # memos that are zero throughout, and categories without memos, print no "of which" column
+    for ws in _category_sheets(wb):
+        memo_columns = [(u, l) for u, l in _grid(ws)[0] if _is_memo(u, l)]
+        if ws.title in ("土地实物量", "土地价值量"):
+            assert memo_columns and all("生态保护红线" in (l or "") for _, l in memo_columns), ws.title
+        else:
+            assert memo_columns == [], ws.title
+
+
+def test_of_which_totals_read_back_equal_the_parquet(reports):
+    for lang in ("zh", "en"):
+        layout, totals = reports[lang]
+        ledger = pq.read_table(layout.ledger_value).to_pylist()
+        expected = {}
+        for row in ledger:
+            for memo in MEMOS:
+                if row["region_level"] == "province" and row[f"value_{memo}_wan_yuan"]:
+                    key = (row["category"], memo)
+                    expected[key] = expected.get(key, D("0.00")) + row[f"value_{memo}_wan_yuan"]
+        assert read_report_memo_totals(layout.report()) == expected == {("land", "redline"): D("0.33")}
+        assert read_report_totals(layout.report()) == totals.values  # the memo names are not category totals
