@@ -101,6 +101,7 @@ class Paths:
 PARQUET_OUT = "pipeline_parquet"
 CSV_OUT = "pipeline_csv"
 LIKE_FOR_LIKE_OUT = "valuation_land_grassland"
+AUDIT_WRITE_OUT = "audit_write_floor"
 LAND_VALIDATION_OUT = "validation_land"
 DAGSTER_OUT = "dagster"
 
@@ -937,11 +938,48 @@ def child_bare_duckdb(paths: Paths, exact: bool = True) -> dict:
     params = {name: str(layout.reference(name)) for name in BARE_REFERENCES}
     params.update({c: duckdb_source(layout.validated(c)) for c in ("land", "grassland")})
     sql = bare_duckdb_sql(exact)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     con = duckdb.connect()
     records = con.execute(sql, params).fetchall()
-    seconds = time.perf_counter() - started
-    return {"rows": rows, "wall_s": seconds, "details": {"cells": len(records), "check": compare_with_pipeline(layout, records)}}
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    return {"rows": rows, "wall_s": seconds,
+            "details": {"cpu_s": cpu, "cells": len(records), "check": compare_with_pipeline(layout, records)}}
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far (both cores count)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child_audit_write_floor(paths: Paths) -> dict:
+    """Stage c2: the valued files stage c' wrote (land and grassland, every row with its audit trail), read and
+    written again with the pipeline's COPY options, unordered, no model: what writing the audit trail alone costs.
+
+    The baselines f and g publish the ledgers only; c' must also write these files (per input row, the value with
+    its price table, key, level, unit price, factors, model and version). On two cores c' cannot take less than
+    g's work and this write overlapped perfectly: (CPU of g + CPU of c2) / 2.
+    """
+    import duckdb
+
+    from assets_pipeline.duck import connect, sql_path
+
+    layout = layout_of(paths.output(LIKE_FOR_LIKE_OUT))
+    files = [layout.valued(c) for c in ("land", "grassland")]
+    missing = [str(f) for f in files if not f.exists()]
+    if missing:
+        raise SystemExit(f"run stage c first: {', '.join(missing)} missing")
+    rows = duckdb.connect().execute("SELECT count(*) FROM read_parquet($p)", {"p": [str(f) for f in files]}).fetchall()[0][0]
+    scratch = fresh_dir(paths.output(AUDIT_WRITE_OUT))
+    started, cpu = time.perf_counter(), cpu_seconds()
+    with connect(scratch / "duckdb_tmp") as con:
+        for f in files:
+            con.execute(f"COPY (SELECT * FROM read_parquet('{sql_path(f)}')) TO '{sql_path(scratch / f.name)}' "
+                        "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    return {"rows": rows, "wall_s": seconds, "details": {"cpu_s": cpu, "bytes": sum(f.stat().st_size for f in files)}}
 
 
 MEMO_PARTS = ("redline", "farmland", "protected")
@@ -996,6 +1034,7 @@ CHILD_STAGES = {
     "b_ingest_validate_csv": lambda p: child_ingest_validate(p, "csv", CSV_OUT),
     "c_valuation_all": child_valuation_all,
     "c_valuation_land_grassland": child_valuation_land_grassland,
+    "c_audit_write_floor": child_audit_write_floor,
     "e_pipeline_validation_land": child_pipeline_land_validation,
     "e_plain_validation_land": child_plain_validation,
     "f_plain_pandas_valuation": child_plain_valuation,
@@ -1091,6 +1130,7 @@ def run_stages(paths: Paths, stages: str, args: argparse.Namespace, with_csv: bo
     if "c" in stages:
         child("c_valuation_all", "c. valuation of 6 categories + ledgers")
         child("c_valuation_land_grassland", "c'. valuation land + grassland + their ledgers")
+        child("c_audit_write_floor", "c2. c' valued files written again alone (no model, no sort)")
     if "d" in stages:
         done.append(run_dagster_job(paths, args))
     if "e" in stages:
@@ -1150,6 +1190,13 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def floor_seconds(by_stage: dict[str, dict]) -> float | None:
+    """Least wall time c' could take on two cores: the CPU time of g (the same values and ledgers) and of c2
+    (writing the valued files alone), overlapped perfectly."""
+    cpus = [by_stage.get(s, {}).get("details", {}).get("cpu_s") for s in ("g_bare_duckdb", "c_audit_write_floor")]
+    return None if None in cpus else sum(cpus) / 2
+
+
 def ratios(by_stage: dict[str, dict]) -> dict:
     """Speed-ups and ratios between the pipeline and the baselines (None where a figure is missing)."""
     def wall(stage):
@@ -1168,6 +1215,8 @@ def ratios(by_stage: dict[str, dict]) -> dict:
         "valuation_time_ratio_vs_bare_duckdb_like_for_like": ratio(wall(lfl), wall("g_bare_duckdb")),
         "valuation_time_ratio_vs_bare_duckdb_all_six": ratio(wall(allc), wall("g_bare_duckdb")),
         "valuation_time_ratio_vs_bare_duckdb_double_like_for_like": ratio(wall(lfl), wall("g_bare_duckdb_double")),
+        "audit_write_floor_ratio_vs_bare_duckdb": ratio(wall("c_audit_write_floor"), wall("g_bare_duckdb")),
+        "like_for_like_floor_s": floor_seconds(by_stage),
         "validation_time_ratio_pipeline_vs_plain": ratio(wall("e_pipeline_validation_land"), wall("e_plain_validation_land")),
         "validation_rss_ratio_pipeline_vs_plain": ratio(rss("e_pipeline_validation_land"), rss("e_plain_validation_land")),
         "validation_tree_rss_ratio_pipeline_vs_plain": ratio(tree("e_pipeline_validation_land"), tree("e_plain_validation_land")),
@@ -1186,6 +1235,9 @@ def print_ratios(r: dict) -> None:
          r["valuation_time_ratio_vs_bare_duckdb_all_six"], "×"),
         ("valuation + ledgers: pipeline time / bare DuckDB in DOUBLE (land+grassland, like for like)",
          r["valuation_time_ratio_vs_bare_duckdb_double_like_for_like"], "×"),
+        ("writing the valued files alone (c2) / bare DuckDB time (the audit trail's floor)",
+         r.get("audit_write_floor_ratio_vs_bare_duckdb"), "×"),
+        ("least c' could take on 2 cores: (CPU of g + CPU of c2) / 2, seconds", r.get("like_for_like_floor_s"), ""),
         ("land validation: pipeline time / plain time", r["validation_time_ratio_pipeline_vs_plain"], "×"),
         ("land validation: pipeline peak RSS / plain peak RSS (largest process)",
          r["validation_rss_ratio_pipeline_vs_plain"], "×"),
