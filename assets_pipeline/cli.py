@@ -138,12 +138,19 @@ def _print_summary(result, settings: dict, year: int, seconds: float, selection:
 def _cmd_sample(args: argparse.Namespace) -> int:
     from .sample import generate_sample
 
-    years = args.years or [args.year]
+    years = _years(args)
     summary = generate_sample(Path(args.out), years, parcels=args.parcels, seed=args.seed, formats=args.formats,
                               inconsistency_share=args.inconsistency_share)
     print(f"Sample province written to {Path(args.out).resolve()} for {', '.join(map(str, years))} "
           f"({summary.seconds:.1f} s)")
     return 0
+
+
+def _years(args: argparse.Namespace) -> list[int]:
+    """The years asked for, oldest first, each once: ``--years 2021-2023`` and ``--years 2021 2022 2023`` alike."""
+    if not args.years:
+        return [args.year]
+    return sorted({year for token in args.years for year in token})  # each token is a year or a range
 
 
 def _year_range(text: str) -> list[int]:
@@ -162,7 +169,7 @@ def _year_range(text: str) -> list[int]:
 def _each_year(args: argparse.Namespace, selection: str) -> int:
     """One Dagster run per year, oldest first, so each year's balance accounts find last year's outputs;
     stops at the first year that fails."""
-    for year in args.years or [args.year]:
+    for year in _years(args):
         code = _materialize(year, _settings_config(args), selection)
         if code:
             return code
@@ -225,8 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     def year_args(p: argparse.ArgumentParser) -> None:
         which = p.add_mutually_exclusive_group(required=True)
         which.add_argument("--year", type=_accounting_year, help="accounting year, e.g. 2023")
-        which.add_argument("--years", type=_year_range, help="several years in order, e.g. 2021-2023 (balance "
-                           "accounts of each year against the one before)")
+        which.add_argument("--years", type=_year_range, nargs="+", action="extend",
+                           help="several years, run oldest first: 2021-2023 or 2021 2022 2023 (balance accounts of "
+                           "each year against the one before)")
         p.add_argument("--input-dir", required=True, help="folder with <year>/<category>.<ext> or <year>/<category>/*")
         p.add_argument("--output-dir", required=True, help="folder the year's outputs go to (<output-dir>/<year>/)")
         p.add_argument("--reference-dir", help="reference tables folder (default: the project's reference_tables/)")
@@ -250,8 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("sample", help="generate a synthetic Shanxi-like province")
-    p.add_argument("--year", type=int, default=2023)
-    p.add_argument("--years", type=int, nargs="+", help="several consistent years, e.g. 2021 2022 2023")
+    p.add_argument("--year", type=_accounting_year, default=2023)
+    p.add_argument("--years", type=_year_range, nargs="+", action="extend",
+                   help="several consistent years: 2021-2023 or 2021 2022 2023")
     p.add_argument("--out", required=True, help="folder to write <out>/<year>/… into")
     p.add_argument("--parcels", type=int, default=50_000, help="land parcels (default 50,000)")
     p.add_argument("--seed", type=int, default=2023)
