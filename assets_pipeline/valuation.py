@@ -124,8 +124,13 @@ def value_category(
         for used in model.uses:
             con.execute(f"CREATE TEMP VIEW model_{used} AS {Model.load(used).sql}")
         con.execute(f"CREATE TEMP VIEW model_rows AS {model.sql}")
+        # A row's delivered file is one of a few hundred names repeated over millions of rows: as an ENUM (DuckDB's
+        # dictionary type) it goes through the sort as a small integer instead of the name, and is written as the
+        # same Parquet text column. The names are entered in order, so rows sort as they would by the name.
+        con.execute("CREATE TYPE source_file AS ENUM ("
+                    "SELECT DISTINCT _source_file FROM inventory_rows WHERE _source_file IS NOT NULL ORDER BY 1)")
         wrapped = """
-            SELECT m.*,
+            SELECT m.* REPLACE (CAST(m._source_file AS source_file) AS _source_file),
                    coalesce(o.subject, ri.subject, ra.subject) AS subject,
                    CASE WHEN o.subject IS NOT NULL THEN 'input' ELSE 'rule' END AS subject_source,
                    r.parent_code                      AS city_code,
@@ -137,7 +142,7 @@ def value_category(
             LEFT JOIN ref_exercising_subject_rules ri ON ri.category = m.category AND ri.item_code = m.item_code
             LEFT JOIN ref_exercising_subject_rules ra ON ra.category = m.category AND ra.item_code = '*'
             LEFT JOIN ref_admin_divisions r ON r.region_code = m.region_code
-            ORDER BY m._row_id, m.component, m._source_file, m._source_row
+            ORDER BY _row_id, component, _source_file, _source_row
         """  # ordered: the same inputs give the same file, byte for byte (connections do not keep insertion order);
         # rows a model adds from the base map alone have no row id and are ordered by their base-map file and row
         params = {"model": model.name, "version": model.version, "year": layout.year}
