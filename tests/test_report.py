@@ -131,18 +131,17 @@ def _rolled_up(exact_by_county: dict[str, Decimal]) -> list[tuple[str, str, str,
     return rows
 
 
-def _memo_figures(category: str, item: str, measure: str, amount: str) -> dict[tuple[str, str], dict]:
-    """(region, memo) → the memo columns of one ledger row: zero in the memo categories unless MEMO says more,
-    empty (None) in water and minerals, as the ledgers hold them."""
+def _memo_cells(category: str, item: str, measure: str, amount: str, code: str) -> dict:
+    """The memo columns of one ledger row as the ledgers hold them: MEMO's figures rolled up like the cell's own,
+    0.00 where MEMO gives none, empty (None) in water and minerals."""
     out = {}
     for memo in MEMOS:
         column = f"quantity_{memo}" if amount == "quantity" else f"value_{memo}_wan_yuan"
-        exact = MEMO.get((category, item, measure, memo), {})
-        for code, *_, published, unrounded in _rolled_up(exact or at(XD="0")):
-            zero = category in MEMO_CATEGORIES
-            out.setdefault(code, {})
-            out[code][column] = published if zero else None
-            out[code][f"{column}_unrounded"] = unrounded.quantize(Decimal("1e-12")) if zero else None
+        rolled = {r[0]: (r[4], r[5]) for r in _rolled_up(MEMO.get((category, item, measure, memo), {}))}
+        published, exact = rolled.get(code, (D("0.00"), D("0")))
+        memo_category = category in MEMO_CATEGORIES
+        out[column] = D(published).quantize(D("0.01")) if memo_category else None
+        out[f"{column}_unrounded"] = D(exact).quantize(D("1e-12")) if memo_category else None
     return out
 
 
@@ -150,7 +149,6 @@ def _ledger_rows(specs, physical: bool) -> list[dict]:
     rows = []
     amount = "quantity" if physical else "value_wan_yuan"
     for category, item, subject, measure, unit, (name, name_en), exact in specs:
-        memos = _memo_figures(category, item, measure, amount)
         for code, region_name, level, parent, published, unrounded in _rolled_up(exact):
             row = {"year": YEAR, "region_code": code, "region_name": region_name, "region_level": level,
                    "parent_code": parent, "category": category, "item_code": item, "subject": subject}
@@ -160,8 +158,7 @@ def _ledger_rows(specs, physical: bool) -> list[dict]:
                 row |= {"component": measure}
             row |= {"item_name": name, "item_name_en": name_en, "subject_name": SUBJECTS[subject]}
             row |= {amount: published, f"{amount}_unrounded": unrounded.quantize(Decimal("1e-12"))}
-            zeros = {c: (v if v is None else v * 0) for c, v in next(iter(memos.values())).items()}
-            row |= memos.get(code, zeros)
+            row |= _memo_cells(category, item, measure, amount, code)
             rows.append(row)
     return rows
 
