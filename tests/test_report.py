@@ -518,3 +518,16 @@ def test_of_which_totals_read_back_equal_the_parquet(reports):
                     expected[key] = expected.get(key, D("0.00")) + row[f"value_{memo}_wan_yuan"]
         assert read_report_memo_totals(layout.report()) == expected == {("land", "redline"): D("0.33")}
         assert read_report_totals(layout.report()) == totals.values  # the memo names are not category totals
+
+
+def test_an_of_which_figure_that_does_not_add_up_is_refused(tmp_path):
+    layout = YearLayout(tmp_path, YEAR)
+    write_ledgers(layout)
+    table = pq.read_table(layout.ledger_physical).to_pylist()
+    for row in table:
+        if row["region_code"] == "140200" and (row["item_code"], row["indicator"]) == ("01", "area"):
+            row["quantity_redline"] += Decimal("0.01")  # 大同市 0.14 over its one county's 0.13
+    pq.write_table(pa.Table.from_pylist(table, schema=_schema(True)), layout.ledger_physical)
+    with pytest.raises(LedgerError, match="140200.*redline|redline.*140200"):
+        write_report(layout, cover_info())
+    assert not layout.report().exists()
