@@ -74,7 +74,7 @@ def _category_sheet(category: str, rows: pa.Table, lines: pa.Table) -> Sheet:
     columns = SPECS[category].column_names
     rows = rows.sort_by([("_source_file", "ascending"), ("_source_row", "ascending")]).slice(0, MAX_ROWS - 1)
     row_ids = rows["_row_id"].combine_chunks()
-    frame = lines.select(["_row_id", "column", "value", "message"]).to_pandas()
+    frame = lines.select(["_row_id", "column", "value"]).to_pandas()  # the messages are joined by _problems
     out = [rows["_source_file"].combine_chunks(), rows["_source_row"].combine_chunks(), _problems(lines, row_ids)]
     highlight: list[np.ndarray | None] = [None, None, None]
     numeric_text = [False, False, False]
