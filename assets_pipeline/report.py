@@ -404,7 +404,7 @@ def _read_ledger(path: Path, measure: str, amount: str) -> dict[str, list[Ledger
     """A ledger's published cells per category; the ledgers are regions × items, small enough to read whole."""
     table = pq.read_table(path)
     has_unit = "unit" in table.column_names
-    memo_columns = {m: _memo_column(amount, m) for m in MEMOS if _memo_column(amount, m) in table.column_names}
+    memo_columns = {m: c for m in MEMOS if (c := _memo_column(amount, m)) in table.column_names}
     out: dict[str, list[LedgerRow]] = defaultdict(list)
     for r in table.to_pylist():
         if r[amount] is None:
