@@ -307,6 +307,8 @@ def _parse(kind: str, name: str, raw: pa.Array) -> tuple[pa.Array, pa.Array | No
         return cleaning.parse_bool(raw)
     if kind == "region":
         return cleaning.parse_region(raw), None
+    if kind == "id":
+        return cleaning.parse_id(raw), None
     if kind == "code" and name == "land_class":
         return cleaning.parse_land_class(raw), None
     if kind == "code":

@@ -568,3 +568,24 @@ def test_the_command_line_shows_one_message_and_no_traceback(mini_province, tmp_
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
     assert f"error: land/ingested: {path}: part xl/worksheets/sheet1.xml unzips to 64 MiB" in err
+
+
+def test_nan_null_and_none_ids_are_empty_and_rejected_as_required(tmp_path, codes):
+    """What a spreadsheet or a script writes for a missing id is no id: ``required``, as a blank cell would be."""
+    deliver(tmp_path, "land/140105_小店区.csv", csv_bytes([
+        ROWS[0],
+        ["NaN", "140105", "0103", "10", "10"],    # line 3
+        ["null", "140105", "0103", "10", "10"],   # line 4
+        [" None ", "140105", "0103", "10", "10"],  # line 5
+        ["NULL", "140105", "0103", "10", "10"],   # line 6
+    ]))
+    # a numeric id column from a dataframe: the missing id is a float NaN
+    pq.write_table(pa.table({"BSM": [1401060000000001.0, float("nan")], "XZQDM": ["140106", "140106"],
+                             "DLBM": ["0103", "0103"], "TBMJ": [10.0, 20.0], "QSXZ": ["10", "10"]}),
+                   deliver(tmp_path, "land/140106_迎泽区.parquet"))
+    _, valid, lines = validate(tmp_path, codes)
+    assert sorted(valid["parcel_id"]) == ["1401050000000001", "1401060000000001"]
+    assert rejects_of(lines) == {("land/140105_小店区.csv", row, "parcel_id", "required") for row in (3, 4, 5, 6)} | {
+        ("land/140106_迎泽区.parquet", 2, "parcel_id", "required")}
+    # as in every column, the duplicate check does not take four empty ids for one id delivered four times
+    assert set(lines["rule"]) == {"required"}
