@@ -266,6 +266,7 @@ def missing_counties(context: dg.AssetExecutionContext, settings: AccountsSettin
     table = write_missing_counties(layout, layout.reference("admin_divisions"), layout.reference("land_classes"),
                                    settings.allow_missing_counties)
     findings = table.to_pylist()
+    write_json(findings, layout.record("deliveries", "missing_counties"))  # for the manifest
     listing = markdown_table(["category", "county", "name", "reason", "evidence", "allowed"],
                              [[f["category"], f["region_code"], f["region_name"], f["reason"], f["evidence"],
                                "yes" if f["allowed"] else ""] for f in findings])
