@@ -348,11 +348,12 @@ def duplicate_rows(ingested_parts: str, spec: CategorySpec, temp_dir: Path, coun
     keys = ", ".join(spec.id_columns)
     first = spec.id_columns[0]
     not_null = " AND ".join(f"{k} IS NOT NULL" for k in spec.id_columns)
+    region = "" if "region_code" in spec.id_columns else ", region_code"
     query = f"""
         WITH hashed AS (SELECT hash({keys}) AS h FROM read_parquet($path) WHERE {not_null}),
         repeated_hashes AS (SELECT h FROM hashed GROUP BY h HAVING count(*) > 1),
         candidates AS (
-            SELECT {keys}, region_code, _row_id, _source_file, _source_row FROM read_parquet($path)
+            SELECT {keys}{region}, _row_id, _source_file, _source_row FROM read_parquet($path)
             WHERE {not_null} AND hash({keys}) IN (SELECT h FROM repeated_hashes)
         ),
         files AS (SELECT DISTINCT _source_file FROM candidates),
@@ -388,9 +389,14 @@ def duplicate_rows(ingested_parts: str, spec: CategorySpec, temp_dir: Path, coun
                    arg_min(_source_file || ' row ' || _source_row, _row_id) FILTER (WHERE agrees) OVER ids AS kept_at,
                    arg_min(_source_file || ' row ' || _source_row, _row_id) OVER ids AS first_at,
                    row_number() OVER (PARTITION BY {keys} ORDER BY _row_id) AS occurrence,
-                   list(_source_file || ' row ' || _source_row ORDER BY _row_id) OVER ids AS every_at
+                   count(*) OVER ids AS copies
             FROM agreed
             WINDOW ids AS (PARTITION BY {keys})
+        ),
+        -- the first six places of each id, once per id (a list per row would grow with the square of the copies)
+        places AS (
+            SELECT {keys}, arg_min(_source_file || ' row ' || _source_row, _row_id, 6) AS every_at
+            FROM agreed GROUP BY ALL
         )
         SELECT _row_id,
                CASE WHEN agreeing = 1
@@ -398,10 +404,10 @@ def duplicate_rows(ingested_parts: str, spec: CategorySpec, temp_dir: Path, coun
                          || coalesce(region_code, '?') || ' in ' || _source_file
                     WHEN one_file THEN 'first seen in ' || first_at
                     ELSE 'also in ' || array_to_string(list_slice(list_filter(every_at, lambda x: x <> _source_file || ' row ' || _source_row), 1, 5), '; ')
-                         || CASE WHEN len(every_at) > 6 THEN ' …' ELSE '' END
+                         || CASE WHEN copies > 6 THEN ' … (' || copies || ' rows)' ELSE '' END
                          || ': no one row''s county is the id''s (' || coalesce(own_county, '?') || ') and its file''s, so none is kept'
                END AS "check"
-        FROM grouped
+        FROM grouped JOIN places USING ({keys})
         WHERE CASE WHEN agreeing = 1 THEN NOT agrees WHEN one_file THEN occurrence > 1 ELSE TRUE END
     """
     # runs beside nothing else, but before the workers start: a small limit keeps this process small

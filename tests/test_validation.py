@@ -168,3 +168,31 @@ def test_an_id_whose_county_code_both_rows_carry_keeps_the_row_in_that_countys_f
     assert sorted(zip(valid["parcel_id"], valid["_source_file"])) == [
         ("1401050000000001", "land/140105_小店区.csv"), ("1401070000000001", "land/140107_杏花岭区.csv")]
     assert lines[["source_file", "source_row", "rule"]].values.tolist() == [["land/140107_杏花岭区.csv", 2, "unique"]]
+
+
+def test_an_id_copied_many_times_names_six_places_and_the_count(tmp_path):
+    valid, lines = _validate_land(tmp_path, {
+        "140105_小店区.csv": _land_csv([["X01", "140105", "0103", "1", "10"]] * 4),
+        "140106_迎泽区.csv": _land_csv([["X01", "140106", "0103", "1", "10"]] * 4),
+    })
+    assert valid.empty and len(lines) == 8
+    first = lines[(lines["source_file"] == "land/140105_小店区.csv") & (lines["source_row"] == 2)]["check"].iloc[0]
+    assert first == ("also in land/140105_小店区.csv row 3; land/140105_小店区.csv row 4; land/140105_小店区.csv row 5; "
+                     "land/140106_迎泽区.csv row 2; land/140106_迎泽区.csv row 3 … (8 rows): no one row's county is the "
+                     "id's (140105) and its file's, so none is kept")
+
+
+def test_water_repeated_county_basin_and_source(tmp_path):
+    """Water's id holds the county itself: a county's row in another county's file is the stray."""
+    for name, text in {"140105_小店区.csv": "region_code,basin,source_type,volume_m3\n140105,黄河流域,surface,100\n",
+                       "140106_迎泽区.csv": "region_code,basin,source_type,volume_m3\n140105,黄河流域,surface,999\n"}.items():
+        path = tmp_path / "in" / str(YEAR) / "water" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    layout = YearLayout(tmp_path / "out", YEAR)
+    ingest_category("water", tmp_path / "in", YEAR, layout.ingested("water"))
+    validate_category("water", layout, CodeLists.from_reference(load_reference()))
+    assert pd.read_parquet(layout.validated("water"))["volume_m3"].tolist() == [100.0]
+    lines = pd.read_parquet(layout.reject_lines("water"))
+    assert lines[["source_file", "source_row", "column", "rule"]].values.tolist() == [
+        ["water/140106_迎泽区.csv", 2, "region_code", "unique"]]
