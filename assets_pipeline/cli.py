@@ -145,6 +145,9 @@ def _failure_reasons(result, year_root: Path) -> list[str]:
             if "blocking" in text and "check" in text:  # a failed blocking check: listed above with its message
                 continue
             reasons.append(_step_failure(event, year_root))
+    disk = [r for r in reasons if r.startswith("output folder ")]
+    if disk:  # a full or unwritable disk fails every step after it: one line says it all
+        return disk[:1]
     return list(dict.fromkeys(reasons)) or [_failure_reason(result, year_root)]
 
 
