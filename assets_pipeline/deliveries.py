@@ -147,3 +147,45 @@ def write_missing_counties(layout: YearLayout, divisions: Path, land_classes: Pa
     table = find_missing_counties(layout, divisions, land_classes, allowed)
     write_parquet(table, missing_counties_path(layout))
     return table
+
+
+_NAMED_FOR = r"(?:^|/)(?P<county>[0-9]{6})(?:[^0-9/][^/]*)?$"
+
+
+def _counties_with_rows(files: list[str], counties: pa.Array) -> set[str]:
+    """Counties of the rows of some Parquet files, read with Arrow: the row's county code, else its file's."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    found: set[str] = set()
+    if not files:
+        return found
+    dataset = ds.dataset(files, format="parquet")
+    columns = [c for c in ("region_code", "_source_file") if c in dataset.schema.names]
+    for batch in dataset.to_batches(columns=columns):
+        region = batch.column("region_code")
+        if "_source_file" in columns:  # the county a file is named for: 140106_迎泽区.parquet, 140106.csv
+            named = pc.struct_field(pc.extract_regex(batch.column("_source_file"), _NAMED_FOR), 0)
+        else:
+            named = pa.nulls(len(region), pa.string())
+        county = pc.if_else(pc.fill_null(pc.is_in(region, counties), False), region, named)
+        found.update(v for v in pc.unique(county).to_pylist() if v)
+    return found & set(counties.to_pylist())
+
+
+def recount_missing_land(layout: YearLayout, divisions: Path) -> set[str]:
+    """The counties missing from the land survey, counted again with Arrow from the staged files (not the SQL of
+    ``find_missing_counties``): counties with rows in another category this year or land rows last year, less those
+    with land rows this year. What the blocking check compares the findings with."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(divisions, columns=["region_code", "level"])
+    counties = table.filter(pa.compute.equal(table["level"], "county"))["region_code"]
+    refused = refused_categories(layout)
+    if "land" in refused:
+        return set()
+    this_year = {c: _counties_with_rows([str(p) for p in part_files(layout.ingested(c))], counties)
+                 for c in CATEGORIES if c not in refused}
+    last = YearLayout(layout.output_dir, layout.year - 1)
+    expected = set().union(*(v for c, v in this_year.items() if c != "land"), _counties_with_rows(_last_year_parts(last, "land"), counties))
+    return expected - this_year.get("land", set())

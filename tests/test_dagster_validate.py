@@ -131,6 +131,7 @@ def test_a_county_whose_land_survey_has_no_rows_blocks_publication(mini_province
             f"{evidence}; deliver it, or name the county with --allow-missing-county if it is known") in err
     check = _check(dg.AssetKey(["missing_counties"]), "land_survey_complete")
     assert not check.passed
+    assert check.metadata["recounted_missing"].value == ["140106"]
     assert check.metadata["missing_land_counties"].value == [
         {"county": "140106", "name": "迎泽区", "reason": "no_rows", "evidence": evidence}]
     findings = pd.read_parquet(tmp_path / "o" / str(YEAR) / "_stages" / "missing_counties.parquet")
@@ -158,3 +159,21 @@ def test_a_deleted_county_land_file_is_found_as_no_file(mini_province, tmp_path,
     assert code == 1
     assert ("misses county 140106 迎泽区: no file delivers the county; rows this year in grassland 2, minerals 1"
             in capsys.readouterr().err)
+
+
+def test_the_land_survey_check_recounts_the_missing_counties_itself(mini_province, tmp_path, capsys, monkeypatch):
+    """Findings that lost 迎泽区 (a broken query) do not let the land survey through: the check counts again."""
+    from assets_pipeline import deliveries
+    from assets_pipeline.assets import inventory_assets
+
+    def losing_every_finding(layout, divisions, land_classes, allowed=()):
+        table = deliveries.FINDINGS_SCHEMA.empty_table()
+        deliveries.write_parquet(table, deliveries.missing_counties_path(layout))
+        return table
+
+    monkeypatch.setattr(inventory_assets, "write_missing_counties", losing_every_finding)
+    _header_only_land_of_140106(mini_province)
+    code = main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "o")])
+    assert code == 1
+    assert ("error: missing_counties:land_survey_complete: the counties missing from the land survey recounted from "
+            "the staged files (140106) are not the findings' ()") in capsys.readouterr().err

@@ -7,7 +7,7 @@ import dagster as dg
 
 from ..categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
 from ..errors import InputFileError, ReferenceTableError
-from ..deliveries import missing_counties_path, refusal_path, write_missing_counties
+from ..deliveries import missing_counties_path, recount_missing_land, refusal_path, write_missing_counties
 from ..ingest import ingest_category, ingested_schema
 from ..layout import YearLayout, parts
 from ..metadata import markdown_table, table_schema
@@ -276,17 +276,25 @@ def missing_counties(context: dg.AssetExecutionContext, settings: AccountsSettin
     })
     blocking = [f for f in findings if f["blocking"]]
     problem = "; ".join(f"county {f['region_code']} {f['region_name']}: {f['evidence']}" for f in blocking)
+    # the same counties counted again from the staged files with Arrow, not with the finding's SQL
+    recounted = sorted(recount_missing_land(layout, layout.reference("admin_divisions")))
+    found = sorted(f["region_code"] for f in findings if f["category"] == "land")
+    if recounted != found:
+        problem = (f"the counties missing from the land survey recounted from the staged files ({', '.join(recounted)}) "
+                   f"are not the findings' ({', '.join(found)})")
     yield dg.AssetCheckResult(
-        check_name="land_survey_complete", asset_key=MISSING_COUNTIES, passed=not blocking,
+        check_name="land_survey_complete", asset_key=MISSING_COUNTIES, passed=not blocking and recounted == found,
         metadata={
+            "recounted_missing": dg.MetadataValue.json(recounted),
             "missing_land_counties": dg.MetadataValue.json(
                 [{"county": f["region_code"], "name": f["region_name"], "reason": f["reason"], "evidence": f["evidence"]}
                  for f in blocking]),
             "allowed": dg.MetadataValue.json(sorted(settings.allow_missing_counties)),
-            **({"problem": f"the land survey (base map) misses {problem}; deliver it, or name the county with "
+            **({"problem": problem} if recounted != found else
+               {"problem": f"the land survey (base map) misses {problem}; deliver it, or name the county with "
                            f"--allow-missing-county if it is known"} if blocking else {}),
         },
-        description=f"missing from the land survey: {problem}" if blocking else None,
+        description=problem or None,
     )
 
 
