@@ -93,8 +93,6 @@ def _execute(year: int, settings: dict, selection: str) -> int:
 
 
 def _failure_reason(result, year_root: Path) -> str:
-    from .errors import OutputFolderError, output_failure_cause
-
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             return _step_failure(event, year_root)
