@@ -20,6 +20,11 @@ EMPTY_MARKERS = ["", "-", "—", "--", "——", "/", "\\", "无", "空", "null"
 # (never read as empty: ``#N/A`` in a required column and in an optional one must both be seen).
 EXCEL_ERRORS = ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"]
 
+# What spreadsheets and dataframes write for a missing value: in an identifier it is no identifier at all
+# (``NaN`` from a numeric id column, ``None`` from a script), so it is empty there, and ``required`` rejects it.
+# In a number column ``NaN`` stays a ``type`` reject (it says "not a number", not "blank").
+ID_EMPTY_MARKERS = ["nan", "none", "null", "<na>", "nat"]
+
 _TRUE = ["是", "true", "True", "TRUE", "t", "T", "1", "y", "Y", "yes", "Yes", "YES", "有"]
 _FALSE = ["否", "false", "False", "FALSE", "f", "F", "0", "n", "N", "no", "No", "NO", "无超采"]
 
@@ -32,6 +37,13 @@ def normalise_text(arr: pa.Array) -> pa.Array:
     arr = pc.utf8_trim_whitespace(arr)
     empty = pc.is_in(arr, value_set=pa.array(EMPTY_MARKERS, pa.string()))
     return pc.if_else(empty, pa.scalar(None, pa.string()), arr)
+
+
+def parse_id(arr: pa.Array) -> pa.Array:
+    """An identifier (parcel, base parcel, deposit): text, with ``NaN``/``null``/``None`` in any case as empty."""
+    arr = normalise_text(arr)
+    missing = pc.is_in(pc.utf8_lower(arr), value_set=pa.array(ID_EMPTY_MARKERS, pa.string()))
+    return pc.if_else(pc.fill_null(missing, False), pa.scalar(None, pa.string()), arr)
 
 
 def cell_problems(arr: pa.Array, formulas: bool) -> tuple[pa.Array, pa.Array] | None:

@@ -34,7 +34,7 @@ def _settings_config(args: argparse.Namespace) -> dict:
         "output_dir": str(Path(args.output_dir).resolve()),
     }
     for name in ("reference_dir", "declared_area_unit", "mineral_model", "discount_rate", "unpriced_threshold", "lang", "xlsx_sheet",
-                 "consistency_policy", "area_tolerance"):
+                 "consistency_policy", "area_tolerance", "allow_missing_counties"):
         value = getattr(args, name, None)
         if value is not None:
             config[name] = str(Path(value).resolve()) if name == "reference_dir" else value
@@ -69,7 +69,7 @@ def _execute(year: int, settings: dict, selection: str) -> int:
     keys = list(asset_graph.get_all_asset_keys())
     if selection == "validate":
         keys = [k for k in keys if k.path[0] == "reference" or k.path[-1] in ("ingested", "validated")
-                or k.path in (["consistency"], ["rejects"])]
+                or k.path in (["consistency"], ["rejects"], ["missing_counties"])]
     run_config = {"resources": {"settings": {"config": settings}}, "loggers": {"progress": {}}}
     instance = dg.DagsterInstance.get()
     started = time.monotonic()
@@ -79,27 +79,23 @@ def _execute(year: int, settings: dict, selection: str) -> int:
     )
     seconds = time.monotonic() - started
     if not result.success:
-        print(f"error: {_failure_reason(result, Path(settings['output_dir']) / str(year))}", file=sys.stderr)
-        print(f"(run {result.run_id}; details in the Dagster UI)", file=sys.stderr)
+        year_root = Path(settings["output_dir"]) / str(year)
+        problems = _failure_reasons(result, year_root)
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        if _category_table(result):  # what was read all the same: the other categories went on
+            _print_categories(result, file=sys.stderr)
+        _print_missing_counties(year_root, file=sys.stderr)
+        print(f"(run {result.run_id}; {len(problems)} problem(s); details in the Dagster UI)", file=sys.stderr)
         return 1
     _print_summary(result, settings, year, seconds, selection)
     return 0
 
 
 def _failure_reason(result, year_root: Path) -> str:
-    from .errors import OutputFolderError, output_failure_cause
-
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
-            data = event.step_failure_data
-            reason = data.user_failure_data.description if data.user_failure_data else None
-            if not reason and data.error is not None:
-                reason = (data.error.cause.message if data.error.cause else data.error.message).strip()
-            # a full or unwritable disk while writing outputs: say so, once, naming the folder
-            cause = output_failure_cause(reason or "")
-            if cause and (cause.startswith("no space") or str(year_root) in reason):
-                return str(OutputFolderError(year_root, cause))
-            return f"{event.step_key.replace('__', '/')}: {reason.splitlines()[0] if reason else 'failed'}"
+            return _step_failure(event, year_root)
     for event in result.all_events:  # the run could not start: its settings refused it, or the year is busy
         error = getattr(event.event_specific_data, "error", None)
         while error is not None:
@@ -113,7 +109,47 @@ def _failure_reason(result, year_root: Path) -> str:
     return "the run failed"
 
 
-def _print_summary(result, settings: dict, year: int, seconds: float, selection: str) -> None:
+def _step_failure(event, year_root: Path) -> str:
+    from .errors import OutputFolderError, output_failure_cause
+
+    data = event.step_failure_data
+    reason = data.user_failure_data.description if data.user_failure_data else None
+    if not reason and data.error is not None:
+        reason = (data.error.cause.message if data.error.cause else data.error.message).strip()
+    # a full or unwritable disk while writing outputs: say so, once, naming the folder
+    cause = output_failure_cause(reason or "")
+    if cause and (cause.startswith("no space") or str(year_root) in reason):
+        return str(OutputFolderError(year_root, cause))
+    return f"{event.step_key.replace('__', '/')}: {reason.splitlines()[0] if reason else 'failed'}"
+
+
+def _failure_reasons(result, year_root: Path) -> list[str]:
+    """Every problem of the run, each once: refused categories and failed blocking checks with their message,
+    then any other step that failed (``_failure_reason``'s wording), so a run shows all its problems at once."""
+    reasons: list[str] = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+            evaluation = event.event_specific_data
+            problem = evaluation.metadata.get("problem")
+            where = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            if evaluation.check_name == "delivery_accepted":  # a refused delivery: said where it was read
+                where = f"{evaluation.asset_key.path[0]}/ingested"
+            reasons.append(f"{where}: {problem.value}" if problem is not None else f"check {where} failed")
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            data = event.step_failure_data
+            text = (data.user_failure_data.description if data.user_failure_data else None) or (
+                data.error.message if data.error is not None else "")
+            if "blocking" in text and "check" in text:  # a failed blocking check: listed above with its message
+                continue
+            reasons.append(_step_failure(event, year_root))
+    disk = [r for r in reasons if r.startswith("output folder ")]
+    if disk:  # a full or unwritable disk fails every step after it: one line says it all
+        return disk[:1]
+    return list(dict.fromkeys(reasons)) or [_failure_reason(result, year_root)]
+
+
+def _category_table(result) -> list[tuple]:
     rows = []
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
@@ -121,10 +157,34 @@ def _print_summary(result, settings: dict, year: int, seconds: float, selection:
         if key[-1] == "validated":
             md = {k: v.value for k, v in materialization.metadata.items()}
             rows.append((key[0], md["rows_read"], md["rows_valid"], md["rows_excluded"], md["rows_rejected"]))
-    print(f"\n{'category':<10} {'read':>10} {'valid':>10} {'excluded':>10} {'rejected':>10}")
-    for row in sorted(rows):
-        print(f"{row[0]:<10} {row[1]:>10,} {row[2]:>10,} {row[3]:>10,} {row[4]:>10,}")
+    return sorted(rows)
+
+
+def _print_categories(result, file=None) -> None:
+    print(f"\n{'category':<10} {'read':>10} {'valid':>10} {'excluded':>10} {'rejected':>10}", file=file)
+    for row in _category_table(result):
+        print(f"{row[0]:<10} {row[1]:>10,} {row[2]:>10,} {row[3]:>10,} {row[4]:>10,}", file=file)
+
+
+def _print_missing_counties(year_root: Path, file=None) -> None:
+    """The counties that delivered no rows for a category (``deliveries.py``), one line each."""
+    import pyarrow.parquet as pq
+
+    path = year_root / "_stages" / "missing_counties.parquet"
+    if not path.exists():
+        return
+    findings = pq.read_table(path).to_pylist()
+    if findings:
+        print(f"\nCounties that delivered no rows ({len(findings)}; {path}):", file=file)
+    for f in findings:
+        mark = "BLOCKS " if f["blocking"] else ("allowed " if f["allowed"] else "")
+        print(f"  {mark}{f['category']:<10} {f['region_code']} {f['region_name']}: {f['evidence']}", file=file)
+
+
+def _print_summary(result, settings: dict, year: int, seconds: float, selection: str) -> None:
+    _print_categories(result)
     out = Path(settings["output_dir"]) / str(year)
+    _print_missing_counties(out)
     print(f"\nDone in {seconds:.1f} s. Outputs in {out}")
     report = out / f"report_{year}.xlsx"
     if selection == "run" and report.exists():
@@ -244,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how inconsistent parcels are resolved (default base-map-wins, DOMAIN §2)")
         p.add_argument("--area-tolerance", type=float,
                        help="share by which inventory areas may exceed their base parcel (default 0.001)")
+        p.add_argument("--allow-missing-county", dest="allow_missing_counties", action="append", metavar="CODE",
+                       help="a county known to deliver no land survey this year (repeatable); otherwise a county "
+                       "missing from the base map blocks publication")
 
     p = sub.add_parser("run", help="compile the year: ingest, validate, value, ledgers, workbooks")
     year_args(p)

@@ -10,7 +10,7 @@ import dagster as dg
 
 from .assets.balance_assets import balance
 from .assets.consistency_assets import consistency, scorecard
-from .assets.inventory_assets import ingested_assets, validated_assets
+from .assets.inventory_assets import ingested_assets, missing_counties, validated_assets
 from .assets.ledger_assets import ledgers, manifest, report
 from .assets.valuation_assets import valued_assets
 from .assets.reference_assets import reference_tables
@@ -18,7 +18,7 @@ from .assets.rejects_asset import rejects
 from .progress import progress_logger
 from .settings import AccountsSettings
 
-all_assets = [reference_tables, *ingested_assets, *validated_assets, consistency, rejects, *valued_assets, ledgers, balance,
+all_assets = [reference_tables, *ingested_assets, missing_counties, *validated_assets, consistency, rejects, *valued_assets, ledgers, balance,
               scorecard, report, manifest]
 
 annual_accounts_job = dg.define_asset_job(

@@ -26,7 +26,7 @@ from .categories import AREA_FACTORS, AREA_UNITS, SPECS, VOLUME_FACTORS, VOLUME_
 from .errors import InputFileError
 from .layout import part_files
 from .duck import connect
-from .readers import DeliveredFile, detect_format, discover_files, map_headers, read_batches, sha256_of
+from .readers import DeliveredFile, detect_format, discover_files, map_headers, not_readable, read_batches, sha256_of
 from .parallel import run_tasks
 from .storage import atomic_folder, atomic_parquet_writer, write_parquet
 
@@ -81,6 +81,7 @@ def ingest_category(
 ) -> IngestResult:
     """Read every delivered file of a category into ``out_dir`` (one part per file, swapped in whole)."""
     paths = discover_files(input_dir, year, category)
+    refuse_files_no_reader_takes(Path(input_dir) / str(year), paths)
     if not paths:
         raise InputFileError(
             Path(input_dir) / str(year),
@@ -103,6 +104,22 @@ def ingest_category(
         if len(paths) > 1:
             refuse_county_delivered_twice(tmp, year_dir, paths)
     return result
+
+
+def refuse_files_no_reader_takes(year_dir: Path, paths: list[Path]) -> None:
+    """A file in a category's delivery that no reader takes stops the category, naming every such file.
+
+    Skipping it would drop what it holds without a word (a county whose land survey came as a GeoPackage
+    would vanish from the base map); the province converts it, or names it ``_…`` to leave it out knowingly.
+    """
+    unreadable = [(path, why) for path in paths if (why := not_readable(path))]
+    if unreadable:
+        listed = "; ".join(f"{path.relative_to(year_dir).as_posix()}: {why}" for path, why in unreadable)
+        raise InputFileError(
+            unreadable[0][0],
+            f"{len(unreadable)} delivered file(s) no reader takes: {listed}; deliver CSV, XLSX or Parquet, or start "
+            f"the name with _ to leave a file out / 文件格式无法读取",
+        )
 
 
 def refuse_county_delivered_twice(parts_dir: Path, year_dir: Path, paths: list[Path]) -> None:
@@ -307,6 +324,8 @@ def _parse(kind: str, name: str, raw: pa.Array) -> tuple[pa.Array, pa.Array | No
         return cleaning.parse_bool(raw)
     if kind == "region":
         return cleaning.parse_region(raw), None
+    if kind == "id":
+        return cleaning.parse_id(raw), None
     if kind == "code" and name == "land_class":
         return cleaning.parse_land_class(raw), None
     if kind == "code":

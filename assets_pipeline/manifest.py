@@ -60,6 +60,7 @@ def settings_record(settings) -> dict:
         "discount_rate": str(settings.discount_rate), "unpriced_threshold": str(settings.unpriced_threshold),
         "lang": settings.lang, "xlsx_sheet": settings.xlsx_sheet,
         "consistency_policy": settings.consistency_policy, "area_tolerance": str(settings.area_tolerance),
+        "allow_missing_counties": ", ".join(settings.allow_missing_counties),
     }
 
 
@@ -83,6 +84,7 @@ def build_manifest(layout: YearLayout, settings, run_id: str) -> dict:
         "packages": {p: importlib.metadata.version(p) for p in PACKAGES},
         "rows": rows,
         "consistency": _records(layout, "consistency", ["findings"]).get("findings"),
+        "missing_counties": _records(layout, "deliveries", ["missing_counties"]).get("missing_counties"),
         "totals": _totals(layout),
         "balance": _records(layout, "balance", ("physical", "value", "land_transitions")),
     }

@@ -54,25 +54,60 @@ class DeliveredFile:
 
 
 def discover_files(input_dir: Path, year: int, category: str) -> list[Path]:
-    """``<input>/<year>/<category>.<ext>`` or every file of ``<input>/<year>/<category>/``.
+    """``<input>/<year>/<category>.<ext>`` or every file of ``<input>/<year>/<category>/``, whatever its kind.
 
-    Hidden files, Excel lock files (``~$…``) and files starting with ``_`` are not deliveries.
+    Hidden files, Excel lock files (``~$…``), files starting with ``_`` and the operating system's own
+    (``Thumbs.db``, ``desktop.ini``) are not deliveries. Every other file is one: a file no reader takes is
+    not dropped here but named by ``not_readable`` (a county's survey sent as a GeoPackage must not vanish).
     """
     year_dir = Path(input_dir) / str(year)
     found: list[Path] = []
     for candidate in sorted(year_dir.glob(f"{category}.*")):
-        if candidate.is_file() and candidate.suffix.lower() in INPUT_EXTENSIONS:
+        if candidate.is_file():
             found.append(candidate)
     folder = year_dir / category
     if folder.is_dir():
         for candidate in sorted(folder.rglob("*")):
             if (
                 candidate.is_file()
-                and candidate.suffix.lower() in INPUT_EXTENSIONS
                 and not candidate.name.startswith((".", "_", "~$"))
+                and candidate.name.lower() not in SYSTEM_FILES
+                and not any(part.startswith((".", "_")) for part in candidate.relative_to(folder).parts[:-1])
             ):
                 found.append(candidate)
     return found
+
+
+SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
+
+# What a file that no reader takes holds, by its first bytes, so the message says what it is.
+_KNOWN_CONTENT = [
+    (b"SQLite format 3\x00", "a SQLite database (GeoPackage .gpkg, .sqlite): export the layer's attribute table as CSV, XLSX or Parquet"),
+    (b"PK\x03\x04", "a ZIP archive: unpack it and deliver the files it holds"),
+    (b"Rar!", "a RAR archive: unpack it and deliver the files it holds"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive: unpack it and deliver the files it holds"),
+    (b"AC10", "an AutoCAD drawing (.dwg): export the attribute table as CSV, XLSX or Parquet"),
+    (b"%PDF", "a PDF document: deliver the table itself as CSV, XLSX or Parquet"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.xls, .doc): save the table as .xlsx"),
+    (b"\x00\x00\x27\x0a", "a shapefile geometry (.shp): export the attribute table as CSV, XLSX or Parquet"),
+]
+
+
+def not_readable(path: Path) -> str | None:
+    """Why no reader takes a delivered file, or None when one does (CSV, XLSX, Parquet by extension).
+
+    A file of another extension is never read by guesswork: the reason names what its first bytes show.
+    """
+    if path.suffix.lower() in INPUT_EXTENSIONS:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        head = b""
+    what = next((text for magic, text in _KNOWN_CONTENT if head.startswith(magic)), None)
+    kind = f"extension {path.suffix}" if path.suffix else "no extension"
+    return f"{what} ({kind})" if what else f"{kind} is not a delivery format (CSV, XLSX or Parquet)"
 
 
 def sha256_of(path: Path) -> str:
@@ -98,6 +133,8 @@ def detect_format(path: Path) -> str:
         return "xlsx"
     if head.startswith(b"PAR1"):
         return "parquet"
+    if head.startswith(b"SQLite f"):
+        raise InputFileError(path, "is a SQLite database (GeoPackage), not a table: export it as CSV, XLSX or Parquet / 请导出为表格文件")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputFileError(path, "is an old Excel .xls workbook; save it as .xlsx / 请另存为 .xlsx 格式")
     return "csv"

@@ -60,6 +60,12 @@ class AccountsSettings(dg.ConfigurableResource):
         "reported as area_exceeds_base (default 0.001 = 0.1 %).",
     )
 
+    allow_missing_counties: list[str] = Field(
+        default=[],
+        description="County codes known to deliver no land survey this year (a county missing from the base map "
+        "otherwise blocks publication, see assets_pipeline/deliveries.py).",
+    )
+
     lang: str = Field(
         default="zh",
         description="Language of the report workbook: 'zh' (Chinese, default) or 'en' (English); the numbers are the same.",
@@ -103,6 +109,9 @@ class AccountsSettings(dg.ConfigurableResource):
             raise SettingsError(f"unpriced_threshold must be between 0 and 1, not {self.unpriced_threshold}")
         if not 0 <= self.area_tolerance < 1:
             raise SettingsError(f"area_tolerance must be a share in [0, 1), not {self.area_tolerance}")
+        odd = [c for c in self.allow_missing_counties if not (len(c) == 6 and c.isdigit())]
+        if odd:
+            raise SettingsError(f"allow_missing_counties takes 6-digit county codes, not {', '.join(map(repr, odd))}")
         for name in ("input_dir", "reference_dir"):
             if not Path(getattr(self, name)).expanduser().is_dir():
                 raise SettingsError(f"{name} {getattr(self, name)} is not a folder")

@@ -11,8 +11,8 @@ batch by batch over the ingested Parquet. Every ingested row ends in exactly one
 
 Large categories are validated by worker processes, several row-group ranges at once.
 
-Uniqueness of ids spans the whole category, so it is found first by one DuckDB query; later
-occurrences of an id are rejected and name the first one.
+Uniqueness of ids spans the whole category, so it is found first by one DuckDB query, which decides by
+county which row of a repeated id is kept (``duplicate_rows``), never by the order of the files.
 """
 
 
@@ -327,33 +327,92 @@ def validated_schema(spec: CategorySpec) -> pa_arrow.Schema:
     return ingested_schema(spec).append(pa_arrow.field("exclusion_reason", pa_arrow.string()))
 
 
-def duplicate_rows(ingested_parts: str, spec: CategorySpec, temp_dir: Path) -> pd.DataFrame:
-    """Later occurrences of an id within the year, each with where the id was first seen.
+def duplicate_rows(ingested_parts: str, spec: CategorySpec, temp_dir: Path, counties: list[str]) -> pd.DataFrame:
+    """The rows rejected because their id is delivered more than once in the year, each with why (``check``).
+
+    Which row of an id is kept is decided by counties, never by file order (DOMAIN §2, one parcel, one county):
+
+    - the id's own county is the county code it starts with (``140105…``, ``KQ140105…``; a code of the
+      province), else the county of the row's file (the code its name starts with, ``140105_小店区.csv``, else
+      the code most of its rows carry);
+    - a row *agrees* when its region code is the id's county and its file delivers that county (or names none);
+    - exactly one agreeing row: it is kept and the others are rejected, naming it (a neighbour's stray row
+      carrying this county's parcel id cannot displace the county's own row);
+    - otherwise, rows in several files: every row is rejected, each naming the others (which one is right is the
+      counties' call, not the order of the file names);
+    - otherwise, rows in one file (a county listing an id twice): the later rows are rejected, naming the first.
 
     Ids are first grouped by a 64-bit hash (ten million hashes fit in a few hundred MB where the
     strings would not); only ids whose hash repeats are then compared as themselves.
     """
     keys = ", ".join(spec.id_columns)
+    first = spec.id_columns[0]
     not_null = " AND ".join(f"{k} IS NOT NULL" for k in spec.id_columns)
+    region = "" if "region_code" in spec.id_columns else ", region_code"
     query = f"""
         WITH hashed AS (SELECT hash({keys}) AS h FROM read_parquet($path) WHERE {not_null}),
         repeated_hashes AS (SELECT h FROM hashed GROUP BY h HAVING count(*) > 1),
         candidates AS (
-            SELECT {keys}, _row_id, _source_file, _source_row FROM read_parquet($path)
+            SELECT {keys}{region}, _row_id, _source_file, _source_row FROM read_parquet($path)
             WHERE {not_null} AND hash({keys}) IN (SELECT h FROM repeated_hashes)
         ),
-        ranked AS (
-            SELECT *, row_number() OVER w AS occurrence,
-                   first_value(_source_file) OVER w AS first_file,
-                   first_value(_source_row) OVER w AS first_row
-            FROM candidates
-            WINDOW w AS (PARTITION BY {keys} ORDER BY _row_id)
+        files AS (SELECT DISTINCT _source_file FROM candidates),
+        counts AS (
+            SELECT _source_file, region_code, count(*) AS n FROM read_parquet($path)
+            WHERE region_code IS NOT NULL AND _source_file IN (SELECT _source_file FROM files) GROUP BY ALL
+        ),
+        majority AS (
+            SELECT _source_file, CASE WHEN max(n) * 2 > sum(n) THEN arg_max(region_code, n) END AS county
+            FROM counts GROUP BY _source_file
+        ),
+        file_counties AS (
+            SELECT f._source_file,
+                   coalesce(nullif(regexp_extract(parse_filename(f._source_file), '^([0-9]{{6}})([^0-9]|$)', 1), ''),
+                            m.county) AS file_county
+            FROM files f LEFT JOIN majority m USING (_source_file)
+        ),
+        judged AS (
+            SELECT c.*, fc.file_county,
+                   coalesce(list_extract(list_intersect([regexp_extract(c.{first}::VARCHAR, '^[A-Za-z]*([0-9]{{6}})', 1)],
+                                                        $counties), 1),
+                            fc.file_county) AS own_county
+            FROM candidates c JOIN file_counties fc USING (_source_file)
+        ),
+        agreed AS (
+            SELECT *, coalesce(region_code = own_county AND coalesce(file_county = own_county, TRUE), FALSE) AS agrees
+            FROM judged
+        ),
+        grouped AS (
+            SELECT *,
+                   count(*) FILTER (WHERE agrees) OVER ids AS agreeing,
+                   min(_source_file) OVER ids = max(_source_file) OVER ids AS one_file,
+                   arg_min(_source_file || ' row ' || _source_row, _row_id) FILTER (WHERE agrees) OVER ids AS kept_at,
+                   arg_min(_source_file || ' row ' || _source_row, _row_id) OVER ids AS first_at,
+                   row_number() OVER (PARTITION BY {keys} ORDER BY _row_id) AS occurrence,
+                   count(*) OVER ids AS copies
+            FROM agreed
+            WINDOW ids AS (PARTITION BY {keys})
+        ),
+        -- the first six places of each id, once per id (a list per row would grow with the square of the copies)
+        places AS (
+            SELECT {keys}, arg_min(_source_file || ' row ' || _source_row, _row_id, 6) AS every_at
+            FROM agreed GROUP BY ALL
         )
-        SELECT _row_id, first_file, first_row FROM ranked WHERE occurrence > 1
+        SELECT _row_id,
+               CASE WHEN agreeing = 1
+                    THEN 'kept ' || kept_at || ', whose county ' || own_county || ' is the id''s and its file''s; this row: county '
+                         || coalesce(region_code, '?') || ' in ' || _source_file
+                    WHEN one_file THEN 'first seen in ' || first_at
+                    ELSE 'also in ' || array_to_string(list_slice(list_filter(every_at, lambda x: x <> _source_file || ' row ' || _source_row), 1, 5), '; ')
+                         || CASE WHEN copies > 6 THEN ' … (' || copies || ' rows)' ELSE '' END
+                         || ': no one row''s county is the id''s (' || coalesce(own_county, '?') || ') and its file''s, so none is kept'
+               END AS "check"
+        FROM grouped JOIN places USING ({keys})
+        WHERE CASE WHEN agreeing = 1 THEN NOT agrees WHEN one_file THEN occurrence > 1 ELSE TRUE END
     """
     # runs beside nothing else, but before the workers start: a small limit keeps this process small
     with connect(temp_dir, memory_limit="400MB") as con:
-        return con.execute(query, {"path": ingested_parts}).df()
+        return con.execute(query, {"path": ingested_parts, "counties": list(counties)}).df()
 
 
 EXCLUSION_REASONS = {
@@ -403,7 +462,8 @@ def validate_category(
     spec = SPECS[category]
     ingested = layout.ingested(category)
     duplicates = (
-        duplicate_rows(parts(ingested), spec, layout.stages / "duckdb_tmp") if spec.id_columns else pd.DataFrame()
+        duplicate_rows(parts(ingested), spec, layout.stages / "duckdb_tmp", codes.counties)
+        if spec.id_columns else pd.DataFrame()
     )
     pieces = _pieces(ingested)
     total_rows = sum(rows for _, _, rows in pieces)
@@ -613,7 +673,7 @@ def _add_duplicates(lines: pd.DataFrame, duplicates: pd.DataFrame, frame: pd.Dat
             "column": key_column,
             "value": frame.loc[here["_row_id"].to_numpy(), key_column].astype(object).to_numpy(),
             "rule": "unique",
-            "check": ("first seen in " + here["first_file"] + " row " + here["first_row"].astype(str)).to_numpy(),
+            "check": here["check"].to_numpy(),
         }
     )
     return pd.concat([lines, dup], ignore_index=True)

@@ -96,3 +96,12 @@ def test_parsing_any_text_never_raises_and_never_loses_a_cell(cells):
 def test_not_numbers_are_type_rejects_not_floats(text, pad):
     value, bad = parse_one(pad + text + pad)
     assert value is None and bad
+
+
+@SETTINGS
+@given(st.sampled_from(["nan", "none", "null", "<na>"]), st.data(), spaces, spaces)
+def test_a_missing_value_marker_in_an_id_is_empty_in_any_case(marker, data, before, after):
+    """``NaN``, ``None``, ``NULL`` … however capitalised and padded: no id (``required`` then rejects the row)."""
+    cased = "".join(data.draw(st.sampled_from([c.lower(), c.upper()])) for c in marker)
+    assert cleaning.parse_id(pa.array([before + cased + after], pa.string()))[0].as_py() is None
+

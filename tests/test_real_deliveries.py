@@ -568,3 +568,62 @@ def test_the_command_line_shows_one_message_and_no_traceback(mini_province, tmp_
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
     assert f"error: land/ingested: {path}: part xl/worksheets/sheet1.xml unzips to 64 MiB" in err
+
+
+def test_nan_null_and_none_ids_are_empty_and_rejected_as_required(tmp_path, codes):
+    """What a spreadsheet or a script writes for a missing id is no id: ``required``, as a blank cell would be."""
+    deliver(tmp_path, "land/140105_小店区.csv", csv_bytes([
+        ROWS[0],
+        ["NaN", "140105", "0103", "10", "10"],    # line 3
+        ["null", "140105", "0103", "10", "10"],   # line 4
+        [" None ", "140105", "0103", "10", "10"],  # line 5
+        ["NULL", "140105", "0103", "10", "10"],   # line 6
+    ]))
+    # a numeric id column from a dataframe: the missing id is a float NaN
+    pq.write_table(pa.table({"BSM": [1401060000000001.0, float("nan")], "XZQDM": ["140106", "140106"],
+                             "DLBM": ["0103", "0103"], "TBMJ": [10.0, 20.0], "QSXZ": ["10", "10"]}),
+                   deliver(tmp_path, "land/140106_迎泽区.parquet"))
+    _, valid, lines = validate(tmp_path, codes)
+    assert sorted(valid["parcel_id"]) == ["1401050000000001", "1401060000000001"]
+    assert rejects_of(lines) == {("land/140105_小店区.csv", row, "parcel_id", "required") for row in (3, 4, 5, 6)} | {
+        ("land/140106_迎泽区.parquet", 2, "parcel_id", "required")}
+    # as in every column, the duplicate check does not take four empty ids for one id delivered four times
+    assert set(lines["rule"]) == {"required"}
+
+
+def test_files_no_reader_takes_refuse_the_category_naming_each(tmp_path):
+    """A county's survey sent as a GeoPackage (or zipped) must not vanish: every such file is named, the category stops."""
+    import sqlite3
+
+    deliver(tmp_path, "land/140105_小店区.csv", csv_bytes([ROWS[0]]))
+    gpkg = deliver(tmp_path, "land/140106_迎泽区.gpkg")
+    with sqlite3.connect(gpkg) as con:
+        con.execute("CREATE TABLE dltb (BSM TEXT, TBMJ REAL)")
+    with zipfile.ZipFile(deliver(tmp_path, "land/140107_杏花岭区.zip"), "w") as zf:
+        zf.writestr("140107.csv", csv_bytes([["1401070000000001", "140107", "0103", "10", "10"]]))
+    deliver(tmp_path, "land/140108_尖草坪区.dwg", b"AC1032" + bytes(64))
+    # documented as not deliveries: names starting with _ or ., and the operating system's own files
+    deliver(tmp_path, "land/_说明.docx", b"PK\x03\x04notes")
+    deliver(tmp_path, "land/.DS_Store", b"\x00\x00\x00\x01Bud1")
+    deliver(tmp_path, "land/Thumbs.db", b"\xd0\xcf\x11\xe0thumbs")
+    deliver(tmp_path, "land/_old/140105_小店区.xls", b"\xd0\xcf\x11\xe0old")
+    message = refused(tmp_path)
+    assert "3 delivered file(s) no reader takes" in message
+    assert "land/140106_迎泽区.gpkg: a SQLite database (GeoPackage .gpkg, .sqlite)" in message
+    assert "land/140107_杏花岭区.zip: a ZIP archive" in message
+    assert "land/140108_尖草坪区.dwg: an AutoCAD drawing (.dwg)" in message
+    assert "说明" not in message and "Thumbs" not in message and "DS_Store" not in message and "_old" not in message
+
+
+def test_a_geopackage_named_csv_is_refused_by_content(tmp_path):
+    import sqlite3
+
+    with sqlite3.connect(deliver(tmp_path, "land/140106_迎泽区.csv")) as con:
+        con.execute("CREATE TABLE dltb (BSM TEXT, TBMJ REAL)")
+    assert "is a SQLite database (GeoPackage)" in refused(tmp_path)
+
+
+def test_an_unknown_file_beside_the_category_file_is_named(tmp_path):
+    deliver(tmp_path, "minerals.csv", b"deposit_id\n")
+    deliver(tmp_path, "minerals.xls", b"\xd0\xcf\x11\xe0" + bytes(32))
+    assert "minerals.xls: an old Office file (.xls, .doc): save the table as .xlsx" in refused(tmp_path, "minerals")

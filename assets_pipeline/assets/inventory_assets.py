@@ -7,13 +7,14 @@ import dagster as dg
 
 from ..categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
 from ..errors import InputFileError, ReferenceTableError
+from ..deliveries import missing_counties_path, recount_missing_land, refusal_path, write_missing_counties
 from ..ingest import ingest_category, ingested_schema
 from ..layout import YearLayout, parts
 from ..metadata import markdown_table, table_schema
 from ..partitions import accounting_years
 from ..reference import TABLES, ReferenceTable, snapshot_frame
 from ..settings import AccountsSettings
-from ..storage import write_json
+from ..storage import atomic_folder, read_json, write_json, write_parquet
 from ..validate import CODE_LIST_TABLES, CodeLists, validate_category, validated_schema
 from .reference_assets import reference_key
 from ..duck import connect
@@ -28,6 +29,9 @@ VALIDATION_REFERENCES: dict[str, list[str]] = {
     "water": ["admin_divisions", "water_source_types"],
     "minerals": ["admin_divisions", "minerals", "resource_classes", "mining_right_types"],
 }
+
+
+MISSING_COUNTIES = dg.AssetKey(["missing_counties"])
 
 
 def ingested_key(category: str) -> dg.AssetKey:
@@ -52,6 +56,20 @@ def _fail(exc: Exception) -> dg.Failure:
     return dg.Failure(description=str(exc), metadata={"problem": str(exc)}, allow_retries=False)
 
 
+def _refuse(category: str, layout: YearLayout, exc: InputFileError) -> dg.MaterializeResult:
+    """A file-level problem stops its category only: the refusal is recorded and the category's stage holds no
+    rows, so the other categories are still ingested and validated; the category's ``delivery_accepted`` check
+    then fails (blocking its valuation and the publication) and the run lists every category's problem at once.
+    """
+    with atomic_folder(layout.ingested(category)) as tmp:  # no rows: nothing of an earlier run is left to reuse
+        write_parquet(ingested_schema(SPECS[category]).empty_table(), tmp / "part-00000.parquet")
+    write_json({"files": [], "rows": 0, "refused": str(exc)}, layout.record("ingested", category))
+    write_json({"category": category, "file": exc.path, "problem": str(exc)}, refusal_path(layout, category))
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": 0, "rows_read": 0, "refused": str(exc), "refused_file": dg.MetadataValue.path(exc.path),
+    })
+
+
 def build_ingested_asset(category: str) -> dg.AssetsDefinition:
     spec = SPECS[category]
 
@@ -67,13 +85,15 @@ def build_ingested_asset(category: str) -> dg.AssetsDefinition:
     def ingested(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg.MaterializeResult:
         year = int(context.partition_key)
         layout = YearLayout(settings.output_path(), year)
+        refusal = refusal_path(layout, category)
+        refusal.unlink(missing_ok=True)
         try:
             result = ingest_category(
                 category, settings.input_path(), year, layout.ingested(category),
                 declared_area_unit=settings.declared_area_unit, xlsx_sheet=settings.xlsx_sheet,
             )
         except InputFileError as exc:
-            raise _fail(exc) from None
+            return _refuse(category, layout, exc)
         files = result.files_metadata()
         combined = hashlib.sha256("".join(f["relative"] + f["sha256"] for f in files).encode()).hexdigest()
         metadata = {
@@ -108,7 +128,7 @@ def build_validated_asset(category: str) -> dg.AssetsDefinition:
         key=validated_key(category),
         group_name=category,
         partitions_def=accounting_years,
-        deps=[ingested_key(category), *references],
+        deps=[ingested_key(category), *references, *([MISSING_COUNTIES] if category == "land" else [])],
         kinds={"pandera", "parquet"},
         description=f"{CATEGORY_NAMES_ZH[category]} {category} inventory validated with Pandera: valid rows "
         "(exclusion_reason set where out of scope, e.g. collective land), rejected rows set aside with file, row and reason.",
@@ -119,7 +139,14 @@ def build_validated_asset(category: str) -> dg.AssetsDefinition:
                 asset=validated_key(category),
                 description="rows read = valid + excluded + rejected, and the same for area (DOMAIN §5, nothing lost)",
                 blocking=True,
-            )
+            ),
+            dg.AssetCheckSpec(
+                "delivery_accepted",
+                asset=validated_key(category),
+                description="the category's delivery was read: no file of it refused (a file-level problem stops the "
+                "category, and its valuation and the publication with it)",
+                blocking=True,
+            ),
         ],
     )
     def validated(context: dg.AssetExecutionContext, settings: AccountsSettings):
@@ -159,8 +186,20 @@ def build_validated_asset(category: str) -> dg.AssetsDefinition:
         )
         yield dg.MaterializeResult(metadata=metadata)
         yield reconcile(category, layout)
+        yield delivery_accepted(category, layout)
 
     return validated
+
+
+def delivery_accepted(category: str, layout: YearLayout) -> dg.AssetCheckResult:
+    """Fails when the category's delivery was refused, with the refusal's message (file and what is wrong)."""
+    refusal = refusal_path(layout, category)
+    problem = read_json(refusal)["problem"] if refusal.exists() else None
+    return dg.AssetCheckResult(
+        check_name="delivery_accepted", asset_key=validated_key(category), passed=problem is None,
+        metadata={"problem": problem} if problem else {},
+        description=problem,
+    )
 
 
 def reconcile(category: str, layout: YearLayout) -> dg.AssetCheckResult:
@@ -203,6 +242,59 @@ def reconcile(category: str, layout: YearLayout) -> dg.AssetCheckResult:
             "area_read_m2": float(a), "area_valid_m2": float(a_valid), "area_excluded_m2": float(a_excluded),
             "area_rejected_m2": float(a_rejected),
         },
+    )
+
+
+@dg.asset(
+    key=MISSING_COUNTIES,
+    group_name="deliveries",
+    partitions_def=accounting_years,
+    deps=[ingested_key(c) for c in CATEGORIES] + [reference_key("admin_divisions"), reference_key("land_classes")],
+    kinds={"duckdb", "parquet"},
+    description="Counties that delivered no rows for a category although this year's other deliveries, the land "
+    "survey or last year's say they should (_stages/missing_counties.parquet). A county missing from the land "
+    "survey, the base map, blocks publication unless the run names it (--allow-missing-county).",
+    code_version="1",
+    check_specs=[dg.AssetCheckSpec(
+        "land_survey_complete", asset=MISSING_COUNTIES, blocking=True,
+        description="every county expected in the land survey (base map, DOMAIN §2) delivered rows, or is named "
+        "as known with --allow-missing-county",
+    )],
+)
+def missing_counties(context: dg.AssetExecutionContext, settings: AccountsSettings):
+    layout = YearLayout(settings.output_path(), int(context.partition_key))
+    table = write_missing_counties(layout, layout.reference("admin_divisions"), layout.reference("land_classes"),
+                                   settings.allow_missing_counties)
+    findings = table.to_pylist()
+    write_json(findings, layout.record("deliveries", "missing_counties"))  # for the manifest
+    listing = markdown_table(["category", "county", "name", "reason", "evidence", "allowed"],
+                             [[f["category"], f["region_code"], f["region_name"], f["reason"], f["evidence"],
+                               "yes" if f["allowed"] else ""] for f in findings])
+    yield dg.MaterializeResult(metadata={
+        "dagster/row_count": len(findings), "missing_counties": dg.MetadataValue.md(listing),
+        "path": dg.MetadataValue.path(str(missing_counties_path(layout))),
+    })
+    blocking = [f for f in findings if f["blocking"]]
+    problem = "; ".join(f"county {f['region_code']} {f['region_name']}: {f['evidence']}" for f in blocking)
+    # the same counties counted again from the staged files with Arrow, not with the finding's SQL
+    recounted = sorted(recount_missing_land(layout, layout.reference("admin_divisions")))
+    found = sorted(f["region_code"] for f in findings if f["category"] == "land")
+    if recounted != found:
+        problem = (f"the counties missing from the land survey recounted from the staged files ({', '.join(recounted)}) "
+                   f"are not the findings' ({', '.join(found)})")
+    yield dg.AssetCheckResult(
+        check_name="land_survey_complete", asset_key=MISSING_COUNTIES, passed=not blocking and recounted == found,
+        metadata={
+            "recounted_missing": dg.MetadataValue.json(recounted),
+            "missing_land_counties": dg.MetadataValue.json(
+                [{"county": f["region_code"], "name": f["region_name"], "reason": f["reason"], "evidence": f["evidence"]}
+                 for f in blocking]),
+            "allowed": dg.MetadataValue.json(sorted(settings.allow_missing_counties)),
+            **({"problem": problem} if recounted != found else
+               {"problem": f"the land survey (base map) misses {problem}; deliver it, or name the county with "
+                           f"--allow-missing-county if it is known"} if blocking else {}),
+        },
+        description=problem or None,
     )
 
 
