@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from openpyxl import load_workbook
 
 from assets_pipeline.assets.consistency_assets import area_balance_check, parcel_area_check
 from assets_pipeline.base_map_checks import county_areas, parcels_over_their_area
@@ -33,6 +34,7 @@ from assets_pipeline.ingest import ingest_category
 from assets_pipeline.layout import YearLayout, part_files
 from assets_pipeline.ledger import build_ledgers
 from assets_pipeline.reference import load_reference
+from assets_pipeline.report_inconsistencies import write_inconsistency_workbook
 from assets_pipeline.validate import CodeLists, validate_category
 from assets_pipeline.valuation import value_category
 from stages import snapshot_reference
@@ -194,6 +196,14 @@ def test_an_empty_base_parcel_id_is_missing_base_and_counted_nowhere(layouts, po
     missing = found[found.finding_type == "missing_base"]
     assert sorted(missing.parcel_id) == ["FX1", "FX2", "FX3"]
     assert missing.base_parcel_id.isna().all() and (missing.area_m2 == D("4000.00")).all()
+    # the counties' workbook lists them with the base parcel id empty
+    write_inconsistency_workbook(layout)
+    wb = load_workbook(layout.inconsistencies_workbook, read_only=True)
+    listed = list(wb["图斑清单 Parcels"].values)
+    wb.close()
+    at = {name: listed[0].index(name) for name in ("finding_type", "base_parcel_id", "parcel_id")}
+    assert sorted((r[at["parcel_id"]], r[at["base_parcel_id"]]) for r in listed[1:]
+                  if r[at["finding_type"]] == "missing_base") == [("FX1", None), ("FX2", None), ("FX3", None)]
     forest = pd.read_parquet(layout.valued("forest"))
     if policy == "reject":
         rejects = combine_rejects(layout).to_pandas()
