@@ -4,13 +4,14 @@ The consistency step (assets_pipeline/consistency.py) changes few parcels of the
 or counted area the policy changed, those it rejected, and those a finding names. It writes only those, in
 ``_stages/resolved/land/``:
 
-- ``changes.parquet``: parcel_id, land_class, area_m2, counted_m2 (the area the ledgers must hold for the parcel),
-  consistency_findings, rejected;
+- ``changes.parquet``: parcel_id, land_class, area_m2, counted_m2 (the area the step means the ledgers to hold for
+  the parcel, for the audit trail; the blocking checks recompute it from the validated files,
+  assets_pipeline/base_map_checks.py), consistency_findings, rejected;
 - ``added.parquet``: whole rows of the parcels inventory-wins adds to the base map (an inventory names them, the
   survey lacks them).
 
 Rewriting ten million unchanged parcels would cost more than every check of the step together; instead, whoever
-reads the base map (the land model, the area balance) joins the small change set to the validated rows here.
+reads the resolved base map (the land model) joins the small change set to the validated rows here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ from .layout import YearLayout, parts
 
 CHANGES = "changes.parquet"
 ADDED = "added.parquet"
+
+# A base parcel id the delivery left empty names no parcel: null, blank, or the text a spreadsheet or a data frame
+# prints for an empty cell ("NaN", "null", "None"). Such a row links to nothing (missing_base), whatever parcel ids
+# the survey holds, and it names no parcel inventory-wins could add.
+EMPTY_ID_MACRO = """
+    CREATE OR REPLACE TEMP MACRO id_or_null(x) AS
+    CASE WHEN lower(trim(CAST(x AS VARCHAR))) IN ('', 'nan', 'null', 'none') THEN NULL ELSE CAST(x AS VARCHAR) END
+"""
 
 
 def has_resolved_base_map(layout: YearLayout) -> bool:

@@ -46,10 +46,14 @@ What each policy does (``consistency_policy``)
   reason); the parcel is counted where the base map's class puts it.
 - rows of a base parcel of the inventory's category: class, county and ownership are the base parcel's (scope
   follows the base ownership: a row in scope at validation that the base map puts out of scope stays among the
-  valued rows as ``excluded``, with the reason), and their areas are conformed to the base area — scaled so they add up to it
-  exactly, the last row (by id) taking the cents — less the area of sibling rows validation rejected (that
-  area waits for the county's correction). This settles area_exceeds_base, ownership_mismatch and
-  county_mismatch; the inventory's own attributes (species, age, stock, type, grade …) are kept.
+  valued rows as ``excluded``, with the reason), and their areas are conformed to the base area — scaled so they
+  add up to it exactly, the last row (by id) taking the cents. This settles area_exceeds_base, ownership_mismatch
+  and county_mismatch; the inventory's own attributes (species, age, stock, type, grade …) are kept.
+- sibling rows validation rejected (rows of the same inventory naming the same base parcel) take no part in that
+  area: their delivered area is never read (a negative, zero, empty or oversized area is often why they were
+  rejected). Where a parcel has any, its valid rows keep their delivered areas and are scaled down only if they
+  exceed the base area; the part of the parcel they do not cover (base area − their total, at least 0) is withheld
+  until the county sends the rejected rows corrected. A parcel whose rows were all rejected is withheld whole.
 - missing_inventory: the parcel is counted from the base map alone, valued on its land part: a forest parcel at
   the forest-land price without grade and no tree part, a wetland parcel by the wetland class of its land class,
   a grassland parcel stays unpriced (its type and grade are unknown) until the county delivers its row.
@@ -57,10 +61,13 @@ What each policy does (``consistency_policy``)
 ``inventory-wins``:
 
 - the inventory's area and class stand: rows keep their area; the base parcel's area becomes the inventory's
-  total (area_exceeds_base); a base parcel of a land-category class claimed by an inventory (class_mismatch)
-  takes the inventory's class, so the land model no longer values it; a row whose base parcel is missing adds
-  that parcel to the base map. Between two inventories (base of another inventory's category) the base map
-  still arbitrates: the row is set aside.
+  valid total (area_exceeds_base; with rejected siblings at least the base area, the uncovered part withheld as
+  above); a base parcel of a land-category class claimed by an inventory (class_mismatch) takes the inventory's
+  class, so the land model no longer values it; a row whose base parcel is missing adds that parcel to the base
+  map. A land-category or missing parcel claimed by several inventories goes to the first (forest, grassland,
+  wetland); the others' rows are set aside. Between two inventories (base of another inventory's category) the
+  base map still arbitrates: the row is set aside. A row with an empty base parcel id (null, blank, ``NaN``) names
+  no parcel: missing_base, set aside, nothing added.
 - county and ownership stay the base map's (where a parcel lies and who owns it is the land survey's record).
 - missing_inventory: as under base-map-wins.
 
@@ -74,9 +81,10 @@ What each policy does (``consistency_policy``)
   rejects workbook.
 
 No double counting, whatever the policy: per county, the state area over the land, forest, grassland and
-wetland ledgers equals the base map's state area (as adjusted under inventory-wins) less the area withheld by
-rejects. ``area_balance`` computes the right-hand side from the resolved base map and compares it with the
-physical ledger (a blocking check on ``ledger/physical``).
+wetland ledgers equals the base map's state area less consistency rejects and withheld area (plus the
+inventory-wins adjustments), and no base parcel counts more than its surveyed area (inventory-wins: than the
+inventory standing on it). Two blocking checks on ``ledger/physical`` recompute both from the validated files,
+not from what this step wrote (assets_pipeline/base_map_checks.py).
 """
 
 from __future__ import annotations
@@ -88,7 +96,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .base_map import ADDED, CHANGES, register_resolved_base_map
+from .base_map import ADDED, CHANGES, EMPTY_ID_MACRO
 from .duck import connect, sql_path
 from .layout import YearLayout, part_files
 from .storage import atomic_folder, atomic_path, write_json
@@ -150,8 +158,9 @@ def _register(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: str, t
         "finding_en": [v[1] for v in FINDINGS.values()], "finding_order": list(range(len(FINDINGS)))}))
     con.execute("SET VARIABLE policy = $p", {"p": policy})
     con.execute("SET VARIABLE tolerance = $t", {"t": str(Decimal(str(tolerance)))})
+    con.execute(EMPTY_ID_MACRO)
 
-    named = " UNION ALL ".join(f"SELECT base_parcel_id FROM valid_{c}" for c in INVENTORIES)
+    named = " UNION ALL ".join(f"SELECT id_or_null(base_parcel_id) AS base_parcel_id FROM valid_{c}" for c in INVENTORIES)
     # The base map: class category by the stem of the class (a trailing K keeps its stem's category). Only the
     # parcels the checks can concern: those of an inventory's category and those an inventory row names; every
     # other parcel leaves the step as it came (assets_pipeline/base_map.py).
@@ -178,12 +187,12 @@ def _register(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: str, t
            OR l.parcel_id IN (SELECT base_parcel_id FROM ({named}) WHERE base_parcel_id IS NOT NULL)
     """)
     union = " UNION ALL ".join(
-        f"SELECT '{c}' AS category, parcel_id, base_parcel_id, region_code, land_class, "
+        f"SELECT '{c}' AS category, parcel_id, id_or_null(base_parcel_id) AS base_parcel_id, region_code, land_class, "
         f"CAST(area_m2 AS DECIMAL(18, 2)) AS area_m2, {OWNERSHIP_COLUMN[c]} AS ownership, _row_id, _source_file, "
         f"_source_row FROM valid_{c}"
         for c in INVENTORIES
     )
-    # Every valid inventory row beside its base parcel.
+    # Every valid inventory row beside its base parcel (an empty base parcel id links to none: missing_base).
     con.execute(f"""
         CREATE TEMP TABLE rows AS
         SELECT i.*, coalesce(o.is_state, false) AS is_state,
@@ -196,10 +205,11 @@ def _register(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: str, t
         LEFT JOIN ref_ownership_codes o ON o.code = i.ownership
     """)
     rejected = " UNION ALL ".join(
-        f"SELECT '{c}' AS category, base_parcel_id, CAST(area_m2 AS DECIMAL(18, 2)) AS area_m2 FROM rejected_{c}"
+        f"SELECT '{c}' AS category, id_or_null(base_parcel_id) AS base_parcel_id FROM rejected_{c}"
         for c in INVENTORIES
     )
-    # Per base parcel of an inventory's category: what its inventory delivered (valid rows and rejected rows).
+    # Per base parcel of an inventory's category: what its inventory delivered (valid rows, and how many rows
+    # validation rejected: their areas are not read, a rejected area being no figure to count with).
     con.execute(f"""
         CREATE TEMP TABLE cover AS
         WITH valid AS (
@@ -207,14 +217,17 @@ def _register(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: str, t
             FROM rows WHERE has_base AND base_category = category GROUP BY ALL
         ),
         withheld AS (
-            SELECT category, base_parcel_id, coalesce(sum(area_m2), 0) AS rejected_m2, count(*) AS rejected_rows
+            SELECT category, base_parcel_id, count(*) AS rejected_rows
             FROM ({rejected}) WHERE base_parcel_id IS NOT NULL GROUP BY ALL
         )
         SELECT b.parcel_id, b.category, b.area_m2 AS base_m2,
                coalesce(v.valid_m2, 0) AS valid_m2, coalesce(v.valid_rows, 0) AS valid_rows,
-               coalesce(w.rejected_m2, 0) AS rejected_m2, coalesce(w.rejected_rows, 0) AS rejected_rows,
-               -- the area the inventory's valid rows are conformed to: the base area less rejected siblings
-               greatest(b.area_m2 - coalesce(w.rejected_m2, 0), 0) AS target_m2
+               coalesce(w.rejected_rows, 0) AS rejected_rows,
+               -- the area the inventory's valid rows are conformed to: the base area; where sibling rows were
+               -- rejected, the valid rows' own total, capped at the base area (the rest of the parcel waits for
+               -- the county's correction: the withheld area, base area - target)
+               CASE WHEN coalesce(w.rejected_rows, 0) > 0 THEN least(coalesce(v.valid_m2, 0), b.area_m2)
+                    ELSE b.area_m2 END AS target_m2
         FROM base b
         LEFT JOIN valid v ON v.category = b.category AND v.base_parcel_id = b.parcel_id
         LEFT JOIN withheld w ON w.category = b.category AND w.base_parcel_id = b.parcel_id
@@ -281,10 +294,11 @@ WITH parcel_problems AS (
     SELECT DISTINCT category, base_parcel_id FROM findings
     WHERE finding_type IN ('ownership_mismatch', 'county_mismatch', 'area_exceeds_base')
 ),
--- inventory-wins: a land-category parcel claimed by several inventories goes to the first (forest, grassland, wetland)
+-- inventory-wins: a land-category parcel, or a parcel the base map lacks, claimed by several inventories goes to
+-- the first (forest, grassland, wetland): one parcel is counted once, never once per inventory
 claims AS (
     SELECT base_parcel_id, min(CASE category WHEN 'forest' THEN 1 WHEN 'grassland' THEN 2 ELSE 3 END) AS first_rank
-    FROM rows WHERE has_base AND base_category = 'land' GROUP BY ALL
+    FROM rows WHERE base_parcel_id IS NOT NULL AND (NOT has_base OR base_category = 'land') GROUP BY ALL
 )
 SELECT r.category, r._row_id, r.base_parcel_id,
        CASE
@@ -292,7 +306,9 @@ SELECT r.category, r._row_id, r.base_parcel_id,
                CASE WHEN NOT r.has_base OR r.base_category <> r.category OR p.base_parcel_id IS NOT NULL
                     THEN 'rejected' ELSE 'conformed' END
            WHEN getvariable('policy') = 'inventory-wins' THEN
-               CASE WHEN NOT r.has_base THEN 'added'
+               CASE WHEN NOT r.has_base
+                    THEN CASE WHEN CASE r.category WHEN 'forest' THEN 1 WHEN 'grassland' THEN 2 ELSE 3 END = c.first_rank
+                              THEN 'added' ELSE 'set_aside' END   -- an empty base parcel id names nothing to add
                     WHEN r.base_category = 'land'
                          AND CASE r.category WHEN 'forest' THEN 1 WHEN 'grassland' THEN 2 ELSE 3 END = c.first_rank
                     THEN 'stands'
@@ -303,7 +319,7 @@ SELECT r.category, r._row_id, r.base_parcel_id,
        CASE WHEN NOT r.has_base THEN 'missing_base' WHEN r.base_category <> r.category THEN 'class_mismatch' END
            AS row_problem,
        -- the base parcel's side, carried so the resolved rows need one join, not two
-       r.has_base, r.base_land_class, r.base_region_code, r.base_ownership,
+       r.has_base, r.base_category, r.base_land_class, r.base_region_code, r.base_ownership,
        r.redline_share, r.farmland_share, r.protected_share
 FROM rows r
 LEFT JOIN parcel_problems p ON p.category = r.category AND p.base_parcel_id = r.base_parcel_id
@@ -364,7 +380,7 @@ def _resolved_inventory_sql(category: str, columns: list[str]) -> str:
     return f"""
         WITH base_side AS (
             SELECT v.*, a.action, a.row_problem, ca.resolved_m2,
-                   a.base_land_class, a.base_region_code, a.base_ownership, a.has_base,
+                   a.base_land_class, a.base_region_code, a.base_ownership, a.has_base, a.base_category,
                    a.redline_share, a.farmland_share, a.protected_share
             FROM valid_{category} v
             JOIN actions a ON a.category = '{category}' AND a._row_id = v._row_id
@@ -377,20 +393,25 @@ def _resolved_inventory_sql(category: str, columns: list[str]) -> str:
                    CASE WHEN action = 'conformed' THEN base_land_class ELSE land_class END AS land_class,
                    CASE WHEN action IN ('conformed', 'stands') THEN base_region_code ELSE region_code END AS region_code,
                    CASE WHEN action IN ('conformed', 'stands') THEN base_ownership ELSE {own} END AS {own},
-                   exclusion_reason AS validated_exclusion, action, row_problem,
+                   exclusion_reason AS validated_exclusion, action, row_problem, base_category,
                    redline_share, farmland_share, protected_share
             FROM base_side v
         ),
         scoped AS (
             -- scope follows the base map's ownership; a row validation had in scope that the base map puts out
             -- of scope stays among the valued rows as 'excluded', with the reason
-            SELECT v.* EXCLUDE (action, row_problem, validated_exclusion),
+            SELECT v.* EXCLUDE (action, row_problem, validated_exclusion, base_category),
                    CASE WHEN v.validated_exclusion IS NOT NULL AND {out_of_scope[0]} THEN v.validated_exclusion END
                        AS exclusion_reason,
                    CASE WHEN v.action = 'set_aside'
                         THEN 'inconsistent with the base map (' || v.row_problem || '): ' ||
-                             CASE v.row_problem WHEN 'missing_base' THEN 'no such base parcel; '
-                                  ELSE 'the base map counts it as its own class; ' END || 'base map wins'
+                             CASE WHEN id_or_null(v.base_parcel_id) IS NULL THEN 'no base parcel id; nothing to count it on'
+                                  WHEN getvariable('policy') = 'inventory-wins' AND v.row_problem = 'missing_base'
+                                  THEN 'no such base parcel; another inventory claims it first (forest, grassland, wetland)'
+                                  WHEN getvariable('policy') = 'inventory-wins' AND v.base_category = 'land'
+                                  THEN 'another inventory claims the base parcel first (forest, grassland, wetland)'
+                                  WHEN v.row_problem = 'missing_base' THEN 'no such base parcel; base map wins'
+                                  ELSE 'the base map counts it as its own class; base map wins' END
                         WHEN v.validated_exclusion IS NULL AND {out_of_scope[0]}
                         THEN 'inconsistent with the base map (ownership_mismatch): the base map records collective '
                              || 'land; base map wins'
@@ -402,7 +423,8 @@ def _resolved_inventory_sql(category: str, columns: list[str]) -> str:
             {out_of_scope[1]}
             LEFT JOIN (SELECT parcel_id, base_parcel_id, string_agg(DISTINCT finding_type, ',' ORDER BY finding_type) AS findings
                        FROM findings WHERE category = '{category}' GROUP BY ALL) f
-                   ON f.base_parcel_id = v.base_parcel_id AND (f.parcel_id = v.parcel_id OR f.parcel_id IS NULL)
+                   ON f.base_parcel_id IS NOT DISTINCT FROM id_or_null(v.base_parcel_id)
+                  AND (f.parcel_id = v.parcel_id OR f.parcel_id IS NULL)
         )
         SELECT * FROM scoped
         UNION ALL BY NAME
@@ -439,13 +461,16 @@ added AS (      -- inventory-wins: base parcels the inventories name but the bas
     WHERE a.action = 'added' GROUP BY ALL
 ),
 adjusted AS (
+    -- inventory-wins: the parcel takes its standing rows' total; where sibling rows were rejected it keeps at least
+    -- its base area (the part the valid rows do not cover waits for the county's correction)
     SELECT b.parcel_id, b.area_m2 AS base_area_m2, b.land_class AS base_land_class,
-           CASE WHEN s.base_parcel_id IS NOT NULL THEN s.standing_m2 + coalesce(c.rejected_m2, 0) ELSE b.area_m2 END
-               AS area_m2,
+           CASE WHEN s.base_parcel_id IS NULL THEN b.area_m2
+                WHEN coalesce(c.rejected_rows, 0) > 0 THEN greatest(s.standing_m2, b.area_m2)
+                ELSE s.standing_m2 END AS area_m2,
            CASE WHEN s.base_parcel_id IS NOT NULL AND b.category = 'land' THEN s.claimed_class ELSE b.land_class END
                AS land_class,
-           c.parcel_id IS NOT NULL AS has_inventory_category, c.valid_rows, c.rejected_rows, c.rejected_m2,
-           s.base_parcel_id IS NOT NULL AS stands
+           c.parcel_id IS NOT NULL AS has_inventory_category, c.valid_rows, c.rejected_rows, c.target_m2,
+           s.standing_m2, s.base_parcel_id IS NOT NULL AS stands
     FROM base b
     LEFT JOIN cover c ON c.parcel_id = b.parcel_id
     LEFT JOIN standing s ON s.base_parcel_id = b.parcel_id
@@ -453,9 +478,9 @@ adjusted AS (
 )
 SELECT a.parcel_id, a.land_class, a.area_m2, a.base_area_m2, a.base_land_class,
        CASE
-           WHEN a.stands THEN a.area_m2 - coalesce(a.rejected_m2, 0)             -- inventory-wins: the rows' area
+           WHEN a.stands THEN a.standing_m2                                      -- inventory-wins: the rows' area
            WHEN NOT a.has_inventory_category THEN a.area_m2                      -- land category: the land model
-           WHEN a.valid_rows > 0 THEN greatest(a.area_m2 - a.rejected_m2, 0)     -- conformed rows
+           WHEN a.valid_rows > 0 THEN a.target_m2                                -- conformed rows
            WHEN a.rejected_rows > 0 THEN 0                                       -- withheld: its rows were rejected
            ELSE a.area_m2                                                        -- missing_inventory: from the base map
        END AS counted_m2,
@@ -504,7 +529,9 @@ def _write_findings(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
                    WHEN getvariable('policy') = 'reject' THEN 'rejected'
                    WHEN f.finding_type = 'missing_inventory' THEN 'counted from the base map, land part only'
                    WHEN getvariable('policy') = 'inventory-wins' AND f.finding_type = 'missing_base'
-                       THEN 'inventory row stands; base parcel added'
+                       THEN coalesce((SELECT CASE a.action WHEN 'added' THEN 'inventory row stands; base parcel added'
+                                                           ELSE 'inventory row set aside' END
+                                      FROM actions a WHERE a.category = f.category AND a._row_id = f.inventory_row_id), '')
                    WHEN getvariable('policy') = 'inventory-wins' AND f.finding_type = 'class_mismatch'
                        THEN coalesce((SELECT CASE a.action WHEN 'stands' THEN 'inventory class stands; base parcel reclassified'
                                                            ELSE 'inventory row set aside' END
@@ -530,8 +557,8 @@ def _write_resolved(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
             con.execute(f"COPY ({_resolved_inventory_sql(category, columns)}) TO '{sql_path(folder / 'part-0.parquet')}' "
                         "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
     # The base map as the land model values it: only the parcels the policy changed, rejected or a finding names
-    # are written (assets_pipeline/base_map.py lays them over the validated rows); counted_m2 is the area the
-    # area balance expects of the parcel.
+    # are written (assets_pipeline/base_map.py lays them over the validated rows); counted_m2 is the area the step
+    # means the ledgers to hold for the parcel (the audit trail; the blocking checks recompute it on their own).
     changes = """
         WITH changed AS (
             SELECT parcel_id, land_class, area_m2, counted_m2 FROM resolved_base
@@ -564,10 +591,11 @@ def _write_resolved(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
         SELECT {added}, r.parcel_id, r.land_class, r.area_m2, r.base_area_m2, r.counted_m2, r.added,
                'missing_base' AS consistency_findings
         FROM resolved_base r
-        JOIN (SELECT base_parcel_id, arg_min(region_code, parcel_id) AS region_code,
-                     arg_min(ownership, parcel_id) AS ownership, arg_min(_source_file, parcel_id) AS _source_file,
-                     arg_min(_source_row, parcel_id) AS _source_row
-              FROM rows WHERE NOT has_base GROUP BY ALL) a ON a.base_parcel_id = r.parcel_id AND r.added
+        JOIN (SELECT r.base_parcel_id, arg_min(r.region_code, r.parcel_id) AS region_code,
+                     arg_min(r.ownership, r.parcel_id) AS ownership, arg_min(r._source_file, r.parcel_id) AS _source_file,
+                     arg_min(r._source_row, r.parcel_id) AS _source_row
+              FROM rows r JOIN actions x USING (category, _row_id) WHERE x.action = 'added' GROUP BY ALL) a
+             ON a.base_parcel_id = r.parcel_id AND r.added
         LEFT JOIN ref_ownership_codes o ON o.code = a.ownership
         ORDER BY r.parcel_id
     """
@@ -621,57 +649,3 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> dict[s
             table = con.sql(lines).to_arrow_table().select(REJECT_SCHEMA.names).cast(REJECT_SCHEMA)
             pq.write_table(table, lines_dir / "part-consistency.parquet")
     return counts
-
-
-# ------------------------------------------------------------------------------------------ area balance
-
-EXPECTED_AREAS_SQL = """
-    SELECT r.region_code, sum(r.base_area_m2) FILTER (WHERE NOT r.added) AS base_state_m2,
-           sum(r.area_m2 - coalesce(r.base_area_m2, 0)) AS adjusted_m2,
-           sum(r.area_m2 - r.counted_m2) AS withheld_m2,
-           sum(r.counted_m2) AS expected_m2
-    FROM resolved_base_map r
-    WHERE r.exclusion_reason IS NULL
-    GROUP BY ALL
-"""
-
-AREA_BALANCE_SQL = f"""
-    WITH expected AS ({EXPECTED_AREAS_SQL}),
-    rejected AS (
-        SELECT region_code, sum(CAST(area_m2 AS DECIMAL(18, 2))) AS rejected_m2 FROM consistency_rejected_base GROUP BY ALL
-    ),
-    ledger AS (
-        SELECT region_code, sum(quantity_unrounded) * 10000 AS ledger_m2
-        FROM read_parquet($ledger)
-        WHERE region_level = 'county' AND indicator = 'area' AND category IN ('land', 'forest', 'grassland', 'wetland')
-        GROUP BY ALL
-    )
-    SELECT coalesce(e.region_code, l.region_code) AS region_code,
-           coalesce(e.base_state_m2, 0), coalesce(x.rejected_m2, 0), coalesce(e.adjusted_m2, 0),
-           coalesce(e.withheld_m2, 0), coalesce(e.expected_m2, 0),
-           CAST(coalesce(l.ledger_m2, 0) AS DECIMAL(38, 2)) AS ledger_m2
-    FROM expected e FULL JOIN ledger l USING (region_code)
-    LEFT JOIN rejected x ON x.region_code = coalesce(e.region_code, l.region_code)
-    ORDER BY 1
-"""
-
-
-def area_balance(layout: YearLayout) -> list[tuple]:
-    """Per county (m²): the base map's state area (after consistency rejects), the area those rejects took, the
-    inventory-wins adjustments, the area withheld by rejected inventory rows, the expected area and the ledgers'.
-
-    The expected area is the resolved base map's ``counted_m2`` over state parcels; the ledgers' is the unrounded
-    ``area`` indicator (公顷 × 10,000) of land, forest, grassland and wetland."""
-    with connect() as con:
-        register_resolved_base_map(con, layout, "resolved_base_map")
-        rejected = [str(p) for p in part_files(layout.consistency_rejected_rows("land"))]
-        if rejected:
-            con.register("consistency_rejected_base", con.read_parquet(rejected))
-        else:
-            con.execute("CREATE TEMP VIEW consistency_rejected_base AS "
-                        "SELECT NULL::VARCHAR AS region_code, NULL::DOUBLE AS area_m2 WHERE false")
-        return con.execute(AREA_BALANCE_SQL, {"ledger": str(layout.ledger_physical)}).fetchall()
-
-
-BALANCE_HEADERS = ["county", "base map state area (m²)", "rejected by consistency (m²)", "adjusted (m²)",
-                   "withheld by rejects (m²)", "expected (m²)", "ledgers (m²)"]

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from assets_pipeline.assets.consistency_assets import area_balance_check
-from assets_pipeline.consistency import POLICIES, area_balance, run_consistency
+from assets_pipeline.assets.consistency_assets import area_balance_check, parcel_area_check
+from assets_pipeline.base_map_checks import county_areas, parcels_over_their_area
+from assets_pipeline.consistency import POLICIES, run_consistency
 from assets_pipeline.ingest import ingest_category
 from assets_pipeline.layout import YearLayout, part_files
 from assets_pipeline.ledger import build_ledgers
@@ -148,9 +149,17 @@ def test_ledgers_hold_the_base_map_area_once_under_every_policy(layouts, policy)
     areas = ledger_area_m2(layout)
     assert {c: a for c, a in areas.items() if a} == EXPECTED_LEDGER_AREA[policy]
     assert sum(areas.values()) == EXPECTED_TOTAL[policy]
-    (county, base_state, rejected, adjusted, withheld, expected, ledger), = area_balance(layout)
-    assert county == "140105" and expected == ledger == EXPECTED_TOTAL[policy]
-    assert area_balance_check(layout, _key()).passed
+    (county,) = county_areas(layout, policy)
+    # recomputed from the validated files: 90,000 surveyed, L04's 8,000 collective; reject: L02, L05, L06 rejected;
+    # inventory-wins: F02 +1,000, F10 +1, L03 4,000 for 4,000 (its forest row stands), L99 added with 700
+    assert (county.region_code, county.base_m2, county.collective_m2, county.state_m2) == \
+        ("140105", D("90000.00"), D("8000.00"), D("82000.00"))
+    assert (county.rejected_m2, county.withheld_m2, county.adjusted_m2) == {
+        "base-map-wins": (D(0), D(0), D(0)), "inventory-wins": (D(0), D(0), D("1701.00")),
+        "reject": (D("60000.00"), D(0), D(0))}[policy]
+    assert county.expected_m2 == county.ledger_m2 == EXPECTED_TOTAL[policy]
+    assert area_balance_check(layout, _key(), policy).passed
+    assert parcel_area_check(layout, _key(), policy).passed
 
 
 def _key():
@@ -205,11 +214,15 @@ def test_a_crafted_double_count_fails_the_check(tmp_path):
     land.loc[land.item_code == "03", ["status", "status_reason"]] = ["valued", None]
     land.to_parquet(layout.valued("land"), index=False)
     build_ledgers(layout, layout.ledger_physical, layout.ledger_value, categories=FOUR)
-    result = area_balance_check(layout, _key())
+    result = area_balance_check(layout, _key(), "base-map-wins")
     assert not result.passed
     assert result.metadata["counties_differing"].value == 1
     # L01 10,000 + L02 10,000 + L10 2,000 are the forest-class parcels now counted twice
     assert D(result.metadata["largest_difference_m2"].value) == D("22000.00")
+    over = parcels_over_their_area(layout, "base-map-wins")
+    assert [(p.parcel_id, p.allowed_m2, p.counted_m2) for p in over] == [
+        ("L01", D("10000.00"), D("20000.00")), ("L02", D("10000.00"), D("20000.00")), ("L10", D("2000.00"), D("4000.00"))]
+    assert not parcel_area_check(layout, _key(), "base-map-wins").passed
 
 
 def test_workbook_counts_and_areas_by_county_and_type(layouts):
@@ -289,9 +302,10 @@ def test_the_run_records_the_policy_and_passes_the_area_balance(sample_run):
     counts = manifest["consistency"]["findings"]
     assert sum(n for by in counts.values() for n in by.values()) == len(planted(sample_run))
     instance = dg.DagsterInstance.get()
-    check = dg.AssetCheckKey(dg.AssetKey(["ledger", "physical"]), "no_double_counting")
-    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key([check])
-    assert latest[check].event.dagster_event.event_specific_data.passed
+    checks = [dg.AssetCheckKey(dg.AssetKey(["ledger", "physical"]), name)
+              for name in ("no_double_counting", "area_within_base_parcel")]
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(checks)
+    assert all(latest[c].event.dagster_event.event_specific_data.passed for c in checks)
     # the scorecard: one line per county that delivered, in the report as the 数据质量 sheet
     card = pd.read_parquet(out / "scorecard.parquet")
     assert card["region_code"].is_unique and card["problem_share"].is_monotonic_decreasing
@@ -362,9 +376,16 @@ def test_the_blocking_check_stops_publication_in_dagster(mini_province, tmp_path
     out = tmp_path / "out"
     assert main(["run", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(out)]) == 1
     check = dg.AssetCheckKey(dg.AssetKey(["ledger", "physical"]), "no_double_counting")
-    latest = dg.DagsterInstance.get().event_log_storage.get_latest_asset_check_execution_by_key([check])
+    per_parcel = dg.AssetCheckKey(dg.AssetKey(["ledger", "physical"]), "area_within_base_parcel")
+    latest = dg.DagsterInstance.get().event_log_storage.get_latest_asset_check_execution_by_key([check, per_parcel])
     data = latest[check].event.dagster_event.event_specific_data
     assert not data.passed
     # F0001 (20,000 m² of state forest land in 140105) counted twice
     assert D(data.metadata["largest_difference_m2"].value) == D("20000.00")
+    data = latest[per_parcel].event.dagster_event.event_specific_data
+    assert not data.passed
+    # on its base parcel 1401050000000008, surveyed at 30 亩 = 20,000.00 m²: 40,000 m² counted
+    assert (data.metadata["parcels_over"].value, data.metadata["largest_excess_m2"].value) == (1, "20000.00")
+    assert "| 1401050000000008 | 140105 | 20000.00 | 20000.00 | 40000.00 | 20000.00 |" in \
+        data.metadata["worst_parcels"].value
     assert not (out / str(YEAR) / f"report_{YEAR}.xlsx").exists()

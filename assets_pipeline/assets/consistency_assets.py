@@ -1,10 +1,12 @@
-"""One base map, no double counting (DOMAIN §2): the consistency step, its report, and the area balance check."""
+"""One base map, no double counting (DOMAIN §2): the consistency step, its report, and the checks that the
+ledgers count the base map once."""
 
 from decimal import Decimal
 
 import dagster as dg
 
-from ..consistency import BALANCE_HEADERS, BASE_CATEGORIES, FINDINGS, area_balance, run_consistency
+from ..base_map_checks import COUNTY_HEADERS, PARCEL_HEADERS, county_areas, parcels_over_their_area
+from ..consistency import BASE_CATEGORIES, FINDINGS, run_consistency
 from ..duck import connect
 from ..layout import YearLayout
 from ..metadata import markdown_table
@@ -58,19 +60,70 @@ def consistency(context: dg.AssetExecutionContext, settings: AccountsSettings) -
     )
 
 
-def area_balance_check(layout: YearLayout, asset_key: dg.AssetKey) -> dg.AssetCheckResult:
+# Two blocking checks on ``ledger/physical`` (assets/ledger_assets.py), recomputed from the validated inputs
+# (assets_pipeline/base_map_checks.py), never from the consistency step's resolved rows.
+BASE_MAP_CHECKS = [
+    ("no_double_counting", "per county, the state area over the land, forest, grassland and wetland ledgers = the "
+     "validated base map's state area less consistency rejects and the area withheld by rejected inventory rows "
+     "(inventory-wins: adjusted), recomputed from the validated survey and inventories (DOMAIN §2)"),
+    ("area_within_base_parcel", "per base parcel, the area the valued land, forest, grassland and wetland rows count "
+     "on it does not exceed its surveyed area, to the cent of m² (inventory-wins: the valid total of the inventory "
+     "standing on it) (DOMAIN §2)"),
+]
+
+
+def base_map_check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(name, asset=asset_key, blocking=True, description=text) for name, text in BASE_MAP_CHECKS]
+
+
+def base_map_checks(layout: YearLayout, asset_key: dg.AssetKey, policy: str) -> list[dg.AssetCheckResult]:
+    return [area_balance_check(layout, asset_key, policy), parcel_area_check(layout, asset_key, policy)]
+
+
+def area_balance_check(layout: YearLayout, asset_key: dg.AssetKey, policy: str) -> dg.AssetCheckResult:
     """No double counting (DOMAIN §2): per county, the state area over the land, forest, grassland and wetland
-    ledgers equals the base map's state area less rejects (as the consistency policy left it), to the cent of m²."""
-    rows = area_balance(layout)
-    differing = [r for r in rows if r[5] != r[6]]
-    shown = differing[:30] if differing else rows[:30]
+    ledgers equals the validated base map's state area less consistency rejects and withheld area, plus the
+    inventory-wins adjustment, to the cent of m²."""
+    rows = county_areas(layout, policy)
+    differing = [r for r in rows if r.difference_m2]
+    shown = sorted(differing, key=lambda r: -abs(r.difference_m2))[:30] if differing else rows[:30]
+    total = [sum((getattr(r, f) for r in rows), Decimal(0)) for f in
+             ("base_m2", "collective_m2", "state_m2", "rejected_m2", "withheld_m2", "adjusted_m2", "expected_m2",
+              "ledger_m2")]
     return dg.AssetCheckResult(
         check_name="no_double_counting", asset_key=asset_key, passed=not differing,
         metadata={
+            "policy": policy,
             "counties": len(rows),
             "counties_differing": len(differing),
-            "largest_difference_m2": str(max((abs(r[6] - r[5]) for r in rows), default=Decimal(0))),
-            "by_county": dg.MetadataValue.md(markdown_table(BALANCE_HEADERS, [[str(v) for v in r] for r in shown])),
+            "largest_difference_m2": str(max((abs(r.difference_m2) for r in rows), default=Decimal(0))),
+            "province": dg.MetadataValue.md(markdown_table(COUNTY_HEADERS, [["province", *map(str, total)]])),
+            "by_county": dg.MetadataValue.md(markdown_table(
+                COUNTY_HEADERS + ["difference (m²)"],
+                [[r.region_code, str(r.base_m2), str(r.collective_m2), str(r.state_m2), str(r.rejected_m2),
+                  str(r.withheld_m2), str(r.adjusted_m2), str(r.expected_m2), str(r.ledger_m2), str(r.difference_m2)]
+                 for r in shown])),
+        },
+    )
+
+
+def parcel_area_check(layout: YearLayout, asset_key: dg.AssetKey, policy: str) -> dg.AssetCheckResult:
+    """No base parcel counted beyond its area (DOMAIN §2): per base parcel, the area of the valued rows of the four
+    categories on it is at most its surveyed area (inventory-wins: the inventory standing on it), to the cent."""
+    over = parcels_over_their_area(layout, policy)
+    return dg.AssetCheckResult(
+        check_name="area_within_base_parcel", asset_key=asset_key, passed=not over,
+        metadata={
+            "policy": policy,
+            "parcels_over": len(over),
+            "excess_m2": str(sum((p.excess_m2 for p in over), Decimal(0))),
+            "largest_excess_m2": str(over[0].excess_m2 if over else Decimal("0.00")),
+            "worst_parcels": dg.MetadataValue.md(markdown_table(
+                PARCEL_HEADERS,
+                [["(none)" if p.parcel_id is None else p.parcel_id, p.region_code or "",
+                  "" if p.base_m2 is None else str(p.base_m2), str(p.allowed_m2), str(p.counted_m2),
+                  str(p.excess_m2), p.land_rows, p.forest_rows, p.grassland_rows, p.wetland_rows]
+                 for p in over[:30]])),
         },
     )
 

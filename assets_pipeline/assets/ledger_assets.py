@@ -14,7 +14,7 @@ from ..partitions import accounting_years
 from ..settings import AccountsSettings
 from ..storage import write_json
 from .balance_assets import BALANCE_KEYS
-from .consistency_assets import SCORECARD, area_balance_check
+from .consistency_assets import SCORECARD, base_map_check_specs, base_map_checks
 from .rejects_asset import rejects
 from .valuation_assets import valued_key
 from ..duck import connect
@@ -70,9 +70,7 @@ def detail_sums(layout: YearLayout) -> list[tuple]:
         dg.AssetCheckSpec("detail_sums_equal_ledger", asset=LEDGER_VALUE, blocking=True,
                           description="sum of the valued rows = sum of the ledger's county cells, exactly; the "
                           "province's published total = the sum of its counties' published cells"),
-        dg.AssetCheckSpec("no_double_counting", asset=LEDGER_PHYSICAL, blocking=True,
-                          description="per county, the state area over the land, forest, grassland and wetland "
-                          "ledgers = the base map's state area less rejects (DOMAIN §2)"),
+        *base_map_check_specs(LEDGER_PHYSICAL),
     ],
     partitions_def=accounting_years,
 )
@@ -125,7 +123,7 @@ def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
         asset_key=UNPRICED,
         metadata={"dagster/row_count": unpriced, "path": dg.MetadataValue.path(str(layout.unpriced))},
     )
-    yield area_balance_check(layout, LEDGER_PHYSICAL)
+    yield from base_map_checks(layout, LEDGER_PHYSICAL, settings.consistency_policy)
     sums = detail_sums(layout)
     exact_ok = all(detail == county_exact for _, detail, county_exact, _, _ in sums)
     published_ok = all(county_pub == province_pub for _, _, _, county_pub, province_pub in sums)
