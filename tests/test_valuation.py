@@ -288,3 +288,74 @@ def test_an_unknown_grassland_grade_is_unpriced_with_its_reason(tmp_path):
     grassland = valued(layout, "grassland").set_index("_source_row")
     assert grassland.loc[2].status == "valued"
     assert grassland.loc[3].status == "unpriced" and grassland.loc[3].status_reason == "grade '6' not in grassland_prices"
+
+
+# --- the NPV discount rate: from mineral_parameters.csv for the year, the run's option overriding -----------------
+
+def _rate_table(tmp_path, rate: str):
+    """A copy of the reference tables whose 2023 discount_rate_npv is ``rate`` (the sample says 0.08)."""
+    import shutil
+
+    from assets_pipeline.reference import DEFAULT_REFERENCE_DIR
+
+    ref = tmp_path / "reference"
+    shutil.copytree(DEFAULT_REFERENCE_DIR, ref)
+    path = ref / "prices" / "mineral_parameters.csv"
+    old = "2023,discount_rate_npv,0.08,"
+    assert old in path.read_text(encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace(old, f"2023,discount_rate_npv,{rate},"), encoding="utf-8")
+    return ref
+
+
+def _deposit(tmp_path, ref, quantity: float, extraction: float, rent: float) -> YearLayout:
+    from assets_pipeline.reference import load_reference
+
+    layout = _minerals_inventory(tmp_path / "out", [
+        {"deposit_id": "X1", "region_code": "140105", "mineral_code": "coal", "resource_class": "proved_reserve",
+         "quantity": quantity, "unit": "万吨", "mining_right": "mining", "annual_extraction": extraction,
+         "unit_rent": rent},
+    ])
+    for name, table in load_reference(ref).items():  # the year's snapshots from the edited tables
+        write_parquet(table.to_arrow(YEAR), layout.reference(name))
+    return layout
+
+
+@pytest.mark.parametrize("rate, quantity, extraction, rent, oracle", [
+    ("0.05", 100.0, 10.0, 5.0, D("386.0867")),       # stock 100, extraction 10, unit rent 5, r 5 % (DOMAIN §4)
+    ("0.04", 1000.0, 10.0, 10.0, D("2450.4999")),    # R 100, N 100, r 4 % (DOMAIN §4)
+])
+def test_the_npv_discount_rate_comes_from_the_table_of_the_year(tmp_path, rate, quantity, extraction, rent, oracle):
+    layout = _deposit(tmp_path, _rate_table(tmp_path, rate), quantity, extraction, rent)
+    result = value_category("minerals", layout, layout.valued("minerals"), mineral_model="npv")
+    r = valued(layout, "minerals").iloc[0]
+    assert r.method == "npv" and r.value_yuan.quantize(D("0.0001")) == oracle
+    assert D(r.price_key.split(" r=")[1]) == D(rate)  # the audit trail's key: R=… N=… r=…
+    source = "reference_tables/prices/mineral_parameters.csv, year 2023"
+    assert r.discount_rate_source == source
+    assert result.parameters == {"discount_rate": rate, "discount_rate_source": source}
+
+
+def test_the_run_option_overrides_the_table_rate(tmp_path):
+    layout = _deposit(tmp_path, _rate_table(tmp_path, "0.05"), 1000.0, 10.0, 10.0)
+    result = value_category("minerals", layout, layout.valued("minerals"), mineral_model="npv", discount_rate=0.04)
+    r = valued(layout, "minerals").iloc[0]
+    assert r.value_yuan.quantize(D("0.0001")) == D("2450.4999")  # 4 %, not the table's 5 % (2,059.8 at 5 %)
+    assert r.discount_rate_source == "run option discount_rate (--discount-rate)"
+    assert result.parameters == {"discount_rate": "0.04", "discount_rate_source": "run option discount_rate (--discount-rate)"}
+
+
+def test_the_sample_rate_is_used_by_default_and_the_manifest_says_where_from(mini_province, tmp_path):
+    import json
+
+    from assets_pipeline.cli import main
+
+    out = tmp_path / "out"
+    code = main(["run", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(out),
+                 "--mineral-model", "npv", "--unpriced-threshold", "1"])
+    assert code == 0
+    producing = valued(YearLayout(out, YEAR), "minerals").query("method == 'npv'").iloc[0]
+    # quantity 100, extraction 10, unit rent 5 at the sample's 8 %: 50 × (1 − 1.08^−10) / 0.08 = 335.50407 …
+    assert producing.value_yuan.quantize(D("0.0001")) == D("335.5041")
+    manifest = json.loads((out / str(YEAR) / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["discount_rate"] == "0.08"
+    assert manifest["parameters"]["discount_rate_source"] == "reference_tables/prices/mineral_parameters.csv, year 2023"
