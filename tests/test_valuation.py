@@ -167,7 +167,10 @@ def test_unpriced_rows_are_listed_never_zero(tmp_path):
 HOSTILE_ZONE = "+cmd|' /C calc'!A0"
 
 
-def _land_delivery(tmp_path, lines: list[str]):
+LAND_HEADER = "parcel_id,region_code,land_class,area_m2,ownership,price_zone,cropland_grade"
+
+
+def _land_delivery(tmp_path, lines: list[str], header: str = LAND_HEADER):
     """A land delivery of county 140106 through the real ingest and validation, its reference snapshots written."""
     from assets_pipeline.ingest import ingest_category
     from assets_pipeline.reference import load_reference
@@ -175,7 +178,6 @@ def _land_delivery(tmp_path, lines: list[str]):
 
     inputs = tmp_path / "inputs"
     (inputs / str(YEAR) / "land").mkdir(parents=True)
-    header = "parcel_id,region_code,land_class,area_m2,ownership,price_zone,cropland_grade"
     (inputs / str(YEAR) / "land" / "140106_迎泽区.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
     layout = YearLayout(tmp_path / "out", YEAR)
     snapshot_reference(layout)
@@ -359,3 +361,28 @@ def test_the_sample_rate_is_used_by_default_and_the_manifest_says_where_from(min
     manifest = json.loads((out / str(YEAR) / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["parameters"]["discount_rate"] == "0.08"
     assert manifest["parameters"]["discount_rate_source"] == "reference_tables/prices/mineral_parameters.csv, year 2023"
+
+
+# --- granted land: a term beyond the legal one is rejected at validation, never a negative coefficient ---------------
+
+def test_a_granted_term_longer_than_the_legal_term_is_rejected_with_both_figures(tmp_path):
+    header = "parcel_id,region_code,land_class,area_m2,ownership,supply_method,granted_term_years,years_used"
+    layout = _land_delivery(tmp_path, [
+        "G1,140106,05H1,100,10,出让,50,2",    # line 2: commercial, legal term 40 (land_parameters)
+        "G2,140106,0701,100,10,出让,70,20",   # line 3: residential, 70 of 70: valid, m = 50
+        "G3,140106,0701,100,10,出让,40,45",   # line 4: used longer than granted
+        "G4,140106,05H1,100,10,划拨,50,2",    # line 5: allocated: the term is not the owner's concern
+    ], header)
+    rejects = pd.read_parquet(layout.reject_lines("land")).set_index("source_row")
+    assert sorted(rejects.index) == [2, 4]
+    legal = rejects.loc[2]
+    assert (legal.column, legal.value, legal.rule) == ("granted_term_years", "50.0", "legal_term")
+    assert legal.message_en == ("granted_term_years: granted term longer than the legal term (granted_term_years 50 > "
+                                "legal term 40 years of class 05H1, from land_parameters legal_term_commercial)")
+    assert rejects.loc[4].message_en == ("years_used: fields contradict each other "
+                                         "(years_used 45 > granted_term_years 40)")
+    value_category("land", layout, layout.valued("land"))
+    land = valued(layout, "land").set_index("_source_row")
+    assert sorted(land.index) == [3, 5]
+    assert land.loc[3].factor_equity == equity(50, 70) and land.loc[5].factor_equity == 1
+    assert (land["factor_equity"].dropna() >= 0).all()
