@@ -57,11 +57,20 @@ def settings_record(settings) -> dict:
     return {
         "input_dir": settings.input_dir, "output_dir": settings.output_dir, "reference_dir": settings.reference_dir,
         "declared_area_unit": settings.declared_area_unit, "mineral_model": settings.mineral_model,
-        "discount_rate": str(settings.discount_rate), "unpriced_threshold": str(settings.unpriced_threshold),
+        "discount_rate": "" if settings.discount_rate is None else str(settings.discount_rate),
+        "unpriced_threshold": str(settings.unpriced_threshold),
         "lang": settings.lang, "xlsx_sheet": settings.xlsx_sheet,
         "consistency_policy": settings.consistency_policy, "area_tolerance": str(settings.area_tolerance),
         "allow_missing_counties": ", ".join(settings.allow_missing_counties),
     }
+
+
+def run_parameters(layout: YearLayout, settings) -> dict:
+    """The run's settings, with the parameters a model took from the reference tables as used (the NPV discount
+    rate, ``discount_rate_source`` saying whether from mineral_parameters.csv or the run's option)."""
+    record = settings_record(settings)
+    record.update(_records(layout, "valued", ["minerals"]).get("minerals", {}).get("parameters", {}))
+    return record
 
 
 def build_manifest(layout: YearLayout, settings, run_id: str) -> dict:
@@ -76,7 +85,7 @@ def build_manifest(layout: YearLayout, settings, run_id: str) -> dict:
                    "out_of_scope_at_valuation": s.get("excluded", 0)}
     content = {
         "year": layout.year,
-        "parameters": settings_record(settings),
+        "parameters": run_parameters(layout, settings),
         "inputs": {c: r["files"] for c, r in _records(layout, "ingested", CATEGORIES).items()},
         "reference_tables": _records(layout, "reference", TABLES),
         "models": _models(),
@@ -161,7 +170,7 @@ def cover_info(layout: YearLayout, settings, run_id: str):
         inputs=[(c, f["relative"], f["sha256"], f["rows"]) for c, r in ingested.items() for f in r["files"]],
         reference_tables=[(n, r["file"], r["sha256"], str(r.get("price_year") or "")) for n, r in references.items()],
         models=[(c, r["model"], r["version"]) for c, r in valued.items()],
-        parameters={k: str(v) for k, v in settings_record(settings).items()},
+        parameters={k: str(v) for k, v in run_parameters(layout, settings).items()},
         reconciliation=[
             (c, v["rows_read"], v["rows_valid"], v["rows_excluded"], v["rows_rejected"],
              valued.get(c, {}).get("rows_by_status", {}).get("unpriced", 0))

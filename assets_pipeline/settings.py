@@ -39,9 +39,10 @@ class AccountsSettings(dg.ConfigurableResource):
         default="benchmark",
         description="Mineral valuation model: 'benchmark' (market benchmark price of the transfer income) or 'npv' (SEEA CF net present value).",
     )
-    discount_rate: float = Field(
-        default=0.08,
-        description="Discount rate of the 'npv' mineral model (8% Chinese mining-right practice, 4% World Bank CWON).",
+    discount_rate: float | None = Field(
+        default=None,
+        description="Discount rate of the 'npv' mineral model (8% Chinese mining-right practice, 4% World Bank CWON); "
+        "empty: discount_rate_npv of reference_tables/prices/mineral_parameters.csv for the year.",
     )
     unpriced_threshold: float = Field(
         default=0.01,
@@ -103,7 +104,7 @@ class AccountsSettings(dg.ConfigurableResource):
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
-        if not 0 < self.discount_rate < 1:
+        if self.discount_rate is not None and not 0 < self.discount_rate < 1:
             raise SettingsError(f"discount_rate must be between 0 and 1, not {self.discount_rate}")
         if not 0 <= self.unpriced_threshold <= 1:
             raise SettingsError(f"unpriced_threshold must be between 0 and 1, not {self.unpriced_threshold}")

@@ -62,6 +62,7 @@ RULE_MESSAGES = {
     "unique": ("标识重复", "duplicate id"),
     "unit": ("计量单位与矿种不符", "unit does not match the mineral's unit"),
     "consistency": ("字段之间不一致", "fields contradict each other"),
+    "legal_term": ("出让年限超过法定最高出让年限", "granted term longer than the legal term"),
 }
 
 COLUMN_NAMES_ZH = {
@@ -101,9 +102,34 @@ CODE_COLUMNS: dict[str, tuple[str, str]] = {
 
 # Every reference table CodeLists.from_reference reads.
 CODE_LIST_TABLES = sorted(
-    {"admin_divisions", "land_classes", "ownership_codes", "tree_ownership_codes", "minerals", "grassland_grades"}
+    {"admin_divisions", "land_classes", "ownership_codes", "tree_ownership_codes", "minerals", "grassland_grades",
+     "land_parameters"}
     | {table for table, _ in CODE_COLUMNS.values()}
 )
+
+# Legal maximum granted term by land use (DOMAIN §4), the land_parameters row that states it.
+LEGAL_TERM_PARAMETERS = {"05": "legal_term_commercial", "07": "legal_term_residential"}
+LEGAL_TERM_OTHER = "legal_term_other"
+CONSTRUCTION_LEVEL1 = ("05", "06", "07", "08", "09", "10")
+
+
+def legal_terms_of_classes(classes: pd.DataFrame, parameters: pd.DataFrame) -> dict[str, tuple[float, str]]:
+    """Land-category construction class → (legal term in years, its parameter), from the year's land_parameters.
+
+    A snapshot holds the year in force; a whole table (tests, tools) gives its latest year.
+    """
+    if parameters.empty:
+        return {}
+    latest = parameters[parameters["year"] == max(parameters["year"], key=int)]
+    years = dict(zip(latest["parameter"], latest["value"]))
+    level1 = classes["parent_class"].where(classes["parent_class"] != "", classes["land_class"])
+    construction = classes[(classes["category"] == "land") & level1.isin(CONSTRUCTION_LEVEL1)]
+    terms = {}
+    for code, first in zip(construction["land_class"], level1[construction.index]):
+        name = LEGAL_TERM_PARAMETERS.get(first, LEGAL_TERM_OTHER)
+        if name in years:
+            terms[code] = (float(years[name]), name)
+    return terms
 
 
 @dataclass
@@ -118,6 +144,9 @@ class CodeLists:
     state_trees: list[str]
     mineral_units: dict[str, str]
     grades: list[int] = field(default_factory=lambda: list(range(1, 9)))
+    # construction class → (legal term, parameter), and the supply methods whose owner holds the reversion (granted)
+    legal_terms: dict[str, tuple[float, str]] = field(default_factory=dict)
+    reversion_methods: list[str] = field(default_factory=list)
 
     @classmethod
     def from_reference(cls, tables: dict[str, ReferenceTable]) -> "CodeLists":
@@ -138,6 +167,8 @@ class CodeLists:
         trees = tables["tree_ownership_codes"].frame
         minerals = tables["minerals"].frame
         grades = [int(g) for g in tables["grassland_grades"].frame["grade"]]
+        methods = tables["supply_methods"].frame
+        parameters = tables["land_parameters"].frame if "land_parameters" in tables else pd.DataFrame()
         return cls(
             counties=sorted(divisions.loc[divisions["level"] == "county", "region_code"]),
             land_classes=sorted(usable["land_class"]),
@@ -147,6 +178,8 @@ class CodeLists:
             state_trees=sorted(trees.loc[trees["is_state"] == "true", "code"]),
             mineral_units=dict(zip(minerals["mineral_code"], minerals["unit"])),
             grades=grades,
+            legal_terms=legal_terms_of_classes(classes, parameters),
+            reversion_methods=sorted(methods.loc[methods["owner_equity"] == "reversion", "supply_method"]),
         )
 
 
@@ -158,6 +191,8 @@ def build_model(category: str, codes: CodeLists) -> type[pa.DataFrameModel]:
     """
     c = codes.codes
     counties, land_classes, units = codes.counties, codes.land_classes, codes.mineral_units
+    legal_years = {code: years for code, (years, _) in codes.legal_terms.items()}
+    reversion = codes.reversion_methods
     Str, Num, Int, Bool = Series[str], Series[float], Series[pd.Int64Dtype], Series[pd.BooleanDtype]
 
     def req(**checks):
@@ -205,6 +240,15 @@ def build_model(category: str, codes: CodeLists) -> type[pa.DataFrameModel]:
             @pa.dataframe_check(name="term_not_exceeded")
             def term_not_exceeded(cls, df: pd.DataFrame) -> pd.Series:
                 return ~(df["years_used"] > df["granted_term_years"]).fillna(False)
+
+            @pa.dataframe_check(name="term_within_legal_term")
+            def term_within_legal_term(cls, df: pd.DataFrame) -> pd.Series:
+                # granted construction land: a remaining term beyond the legal one would make the owner-equity
+                # coefficient negative (DOMAIN §4); the legal term comes from land_parameters
+                legal = df["land_class"].str.removesuffix("K").map(legal_years).astype(float)
+                granted = df["supply_method"].isin(reversion).fillna(False).astype(bool)
+                longer = (df["granted_term_years"].astype(float) > legal).fillna(False).astype(bool)
+                return ~(granted & longer)
 
         return Land
 
@@ -289,11 +333,30 @@ def build_model(category: str, codes: CodeLists) -> type[pa.DataFrameModel]:
     raise KeyError(category)
 
 
-# Which column a DataFrame-level check is about, for the reject line.
-# DataFrame-level checks: the rule and the column a reject line names.
+# DataFrame-level checks: the rule and the column a reject line names, and what it says (a text, or the text of
+# each failing row with its figures, from the frame and the code lists).
+def _figure(value) -> str:
+    return f"{float(value):g}"
+
+
+def _term_beyond_use(frame: pd.DataFrame, rows, codes: "CodeLists") -> list[str]:
+    return [f"years_used {_figure(frame.at[r, 'years_used'])} > granted_term_years "
+            f"{_figure(frame.at[r, 'granted_term_years'])}" for r in rows]
+
+
+def _term_beyond_legal(frame: pd.DataFrame, rows, codes: "CodeLists") -> list[str]:
+    texts = []
+    for r in rows:  # the failing rows only
+        years, parameter = codes.legal_terms[str(frame.at[r, "land_class"]).removesuffix("K")]
+        texts.append(f"granted_term_years {_figure(frame.at[r, 'granted_term_years'])} > legal term {_figure(years)} "
+                     f"years of class {frame.at[r, 'land_class']}, from land_parameters {parameter}")
+    return texts
+
+
 _FRAME_CHECKS = {
     "redline_within_parcel": ("consistency", "redline_area_m2", "redline_area_m2 > area_m2"),
-    "term_not_exceeded": ("consistency", "years_used", "years_used > granted_term_years"),
+    "term_not_exceeded": ("consistency", "years_used", _term_beyond_use),
+    "term_within_legal_term": ("legal_term", "granted_term_years", _term_beyond_legal),
     "unit_of_mineral": ("unit", "unit", "unit differs from minerals.csv"),
 }
 
@@ -567,7 +630,7 @@ def _validate_batch(category, spec, model, codes, table, unparsed_cells, duplica
     types = {pa_arrow.int64(): pd.Int64Dtype(), pa_arrow.bool_(): pd.BooleanDtype()}.get
     frame = table.to_pandas(types_mapper=types)
     frame.index = frame["_row_id"].to_numpy()
-    lines = _failures(model, frame, category)
+    lines = _failures(model, frame, category, codes)
     lines = _add_unparsed(lines, unparsed_cells, frame)
     lines = _add_duplicates(lines, duplicates, frame, spec)
     is_bad = frame.index.isin(pd.Index(lines["_row_id"].unique())) if len(lines) else np.zeros(len(frame), bool)
@@ -603,7 +666,8 @@ def _validate_batch(category, spec, model, codes, table, unparsed_cells, duplica
         result.area_valid += float(np.nansum(area[~is_bad & ~excluded]))
 
 
-def _failures(model: type[pa.DataFrameModel], frame: pd.DataFrame, category: str) -> pd.DataFrame:
+def _failures(model: type[pa.DataFrameModel], frame: pd.DataFrame, category: str,
+              codes: CodeLists | None = None) -> pd.DataFrame:
     """Pandera's failure cases as reject lines: (_row_id, column, value, rule, check)."""
     columns = ["_row_id", "column", "value", "rule", "check"]
     try:
@@ -625,7 +689,11 @@ def _failures(model: type[pa.DataFrameModel], frame: pd.DataFrame, category: str
         value = value.copy()
         value[frame_level] = [frame.at[r, c] for r, c in zip(row_ids[frame_level], column[frame_level])]
     check = check.where(~check.str.startswith("isin("), "isin")  # the code list itself is too long to repeat
-    check = check.where(~frame_level, check.map(lambda k: _FRAME_CHECKS.get(k, ("", "", k))[2]))
+    check = check.copy()
+    for name, (_, _, says) in _FRAME_CHECKS.items():
+        failing = (frame_level & (check == name)).to_numpy()
+        if failing.any():
+            check[failing] = says(frame, row_ids[failing], codes) if callable(says) else says
     lines = pd.DataFrame({"_row_id": row_ids, "column": column, "value": value, "rule": rule, "check": check})
     return lines.drop_duplicates(["_row_id", "column", "rule"])
 

@@ -67,6 +67,36 @@ class ValuationResult:
     rows_by_status: dict[str, int] = field(default_factory=dict)
     value_yuan: Decimal = Decimal(0)
     unpriced_share: float = 0.0
+    parameters: dict[str, str] = field(default_factory=dict)  # parameters the model used, and where from
+
+
+class ValuationParameterError(ValueError):
+    """A parameter the chosen model needs is in neither the reference tables nor the run's options."""
+
+
+DISCOUNT_RATE_TABLE = "mineral_parameters"
+
+
+def npv_discount_rate(layout: YearLayout, override: float | None = None) -> tuple[Decimal, str]:
+    """The NPV model's discount rate r and where it comes from (DOMAIN §4).
+
+    The run's ``discount_rate`` option when given; else ``discount_rate_npv`` of
+    reference_tables/prices/mineral_parameters.csv in force for the accounting year (the year's snapshot holds
+    the rows of the latest table year on or before it).
+    """
+    if override is not None:
+        return Decimal(str(override)), "run option discount_rate (--discount-rate)"
+    with connect() as con:
+        found = con.execute(
+            "SELECT value, year FROM read_parquet($p) WHERE parameter = 'discount_rate_npv'",
+            {"p": str(layout.reference(DISCOUNT_RATE_TABLE))},
+        ).fetchall()
+    if not found:
+        raise ValuationParameterError(
+            f"prices/{DISCOUNT_RATE_TABLE}.csv has no discount_rate_npv row for {layout.year} or a year before it: "
+            "add one, or give the run's discount rate (--discount-rate)")
+    value, year = found[0]
+    return Decimal(value).normalize(), f"reference_tables/prices/{DISCOUNT_RATE_TABLE}.csv, year {year}"
 
 
 def prepare(con: duckdb.DuckDBPyConnection, layout: YearLayout, variables: dict[str, object]) -> None:
@@ -114,12 +144,20 @@ def value_category(
     layout: YearLayout,
     out_path: Path,
     mineral_model: str = "benchmark",
-    discount_rate: float = 0.08,
+    discount_rate: float | None = None,
 ) -> ValuationResult:
-    """Run the category's model over its validated inventory and write the row-level values."""
+    """Run the category's model over its validated inventory and write the row-level values.
+
+    ``discount_rate`` overrides the NPV model's rate of the reference tables (``npv_discount_rate``)."""
     model = model_for(category, mineral_model)
+    variables: dict[str, object] = {"model_version": model.version}
+    parameters: dict[str, str] = {}
+    if model.name == "minerals_npv":
+        rate, source = npv_discount_rate(layout, discount_rate)
+        variables.update(discount_rate=str(rate), discount_rate_source=source)
+        parameters = {"discount_rate": str(rate), "discount_rate_source": source}
     with connect(layout.stages / "duckdb_tmp") as con:
-        prepare(con, layout, {"discount_rate": str(Decimal(str(discount_rate))), "model_version": model.version})
+        prepare(con, layout, variables)
         register_inventory(con, layout, category)
         for used in model.uses:
             con.execute(f"CREATE TEMP VIEW model_{used} AS {Model.load(used).sql}")
@@ -148,7 +186,7 @@ def value_category(
         params = {"model": model.name, "version": model.version, "year": layout.year}
         with atomic_path(out_path) as tmp:
             con.execute(f"COPY ({wrapped}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)", params)
-        result = ValuationResult(category=category, model=model)
+        result = ValuationResult(category=category, model=model, parameters=parameters)
         rows = con.execute(
             "SELECT status, count(*), coalesce(sum(value_yuan), 0) FROM read_parquet($p) GROUP BY status",
             {"p": str(out_path)},

@@ -19,7 +19,7 @@ def snapshot_reference(layout: YearLayout) -> None:
         write_parquet(table.to_arrow(layout.year), layout.reference(name))
 
 
-def compile_stages(inputs: Path, out: Path, year: int, mineral_model="benchmark", discount_rate=0.08,
+def compile_stages(inputs: Path, out: Path, year: int, mineral_model="benchmark", discount_rate=None,
                    parallel: bool | None = None, consistency_policy: str | None = None) -> YearLayout:
     """Ingest, validate and value a year with the pipeline's functions; with ``consistency_policy`` the
     base-map consistency step runs between validation and valuation, as in the Dagster job."""

@@ -1,9 +1,11 @@
 -- model:   grassland
--- version: 1.3.0
+-- version: 1.4.0
 -- method:  area × grassland price, DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion (元/亩: 0.0015) × price
 -- price:   ref_grassland_prices by county → city → province × grassland type (草原类) × grade (1–8)
+-- keys:    type and grade are matched exactly at every level; a type or grade the table does not know leaves
+--          the row unpriced, its reason naming the column and the value (grade '8' not in grassland_prices).
 -- inputs:  inventory (validated grassland polygons, state-owned in scope), ref_grassland_prices, regions
 -- physical: hay yield (t) = hay_yield_kg_per_ha × area_m2 / 10,000 / 1,000
 -- arithmetic: exact decimals; the unit value of a key (unit conversion × price, 元/m²) kept to 10 decimals,
@@ -19,6 +21,16 @@ WITH polygons AS (
     WHERE i.exclusion_reason IS NULL
 ),
 price_keys AS (SELECT DISTINCT region_code, city_code, grassland_type, grade FROM polygons),
+key_checks AS (
+    SELECT k.*,
+           CASE WHEN k.grassland_type IS NULL THEN NULL
+                WHEN t.grassland_type IS NULL THEN 'grassland_type ''' || k.grassland_type || ''' not in grassland_prices'
+                WHEN g.grade IS NULL THEN 'grade ''' || k.grade || ''' not in grassland_prices'
+           END AS key_problem
+    FROM price_keys k
+    LEFT JOIN (SELECT DISTINCT grassland_type FROM ref_grassland_prices) t ON t.grassland_type = k.grassland_type
+    LEFT JOIN (SELECT DISTINCT grade FROM ref_grassland_prices) g ON g.grade = CAST(k.grade AS VARCHAR)
+),
 prices AS (
     SELECT k.*, p.price, p.unit AS price_unit, p.year AS price_year, p.region_code AS price_region,
            CASE WHEN p.region_code = k.region_code THEN 'county' WHEN p.region_code = k.city_code THEN 'city'
@@ -40,9 +52,11 @@ unit_values AS (
 ),
 keyed AS (SELECT *, dec_mul(factor_unit, price) AS unit_value FROM unit_values),
 priced AS (
-    SELECT g.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level, p.factor_unit, p.unit_value
+    SELECT g.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level, p.factor_unit, p.unit_value,
+           c.key_problem
     FROM polygons g
     LEFT JOIN keyed p ON p.region_code = g.region_code AND p.grassland_type = g.grassland_type AND p.grade = g.grade
+    LEFT JOIN key_checks c ON c.region_code = g.region_code AND c.grassland_type = g.grassland_type AND c.grade = g.grade
 )
 SELECT
     _row_id, _source_file, _source_row,
@@ -55,6 +69,7 @@ SELECT
          WHEN price IS NULL OR factor_unit IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
     CASE WHEN consistency_exclusion IS NOT NULL THEN consistency_exclusion
          WHEN grassland_type IS NULL THEN 'no grassland inventory row describes this base parcel: type and grade unknown'
+         WHEN key_problem IS NOT NULL THEN key_problem
          WHEN price IS NULL THEN 'no grassland price for county ' || region_code || ', type ' || grassland_type
                                  || ', grade ' || grade
          WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit END AS status_reason,

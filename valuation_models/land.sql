@@ -1,5 +1,5 @@
 -- model:   land
--- version: 1.4.0
+-- version: 1.5.0
 -- method:  基准地价系数修正法 (base land price coefficient correction), DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion × base price × date correction
@@ -17,7 +17,12 @@
 -- units:   area m²; 1 亩 = 1/15 × 10,000 m², so a 元/亩 price applies to area_m2 × 0.0015; value in 元.
 -- price lookup: the most specific row wins — price zone, then county, city, province; within a level the
 --          4-digit class before its first-level class, and a row for the parcel's cropland grade before the
---          row with no grade. The level used is kept in price_level.
+--          row with no grade. The level used is kept in price_level, the row matched in price_key.
+-- keys:    a blank price_zone or cropland_grade falls back along that chain, and a zone's rows may leave a class
+--          to its county (zones price some classes only). A value the table does not know is never fallen back
+--          on: the parcel is unpriced, its reason naming column and value — price_zone 'X' not in land_base_prices;
+--          price_zone 'X' is a zone of county C, not of R, in land_base_prices; cropland_grade 'G' not in
+--          land_base_prices for class K (for a class the table prices by grade).
 -- owner equity (granted land): coefficient = 1 − (1 − (1+r)^−m) / (1 − (1+r)^−n), m = remaining term
 --          (granted_term_years − years_used), n = legal term of the land use (40 commercial 05, 70 residential 07,
 --          50 other). Allocated, leased and unsupplied land keep the whole value.
@@ -58,6 +63,40 @@ price_keys AS (
            coalesce(class_level1, class_stem) AS class_level1, cropland_grade, land_group
     FROM parcels WHERE class_category = 'land'
 ),
+-- A delivered zone must be a zone of the parcel's county in the table, and a delivered grade one the table prices
+-- the class by: a value the table does not know is a wrong key, not a blank one, and is never fallen back on.
+table_zones AS (
+    SELECT price_zone, min(region_code) AS zone_county FROM ref_land_base_prices
+    WHERE price_zone IS NOT NULL GROUP BY price_zone
+),
+zone_counties AS (SELECT DISTINCT price_zone, region_code FROM ref_land_base_prices WHERE price_zone IS NOT NULL),
+class_grades AS (SELECT DISTINCT land_class, cropland_grade FROM ref_land_base_prices WHERE cropland_grade IS NOT NULL),
+key_grades AS (
+    SELECT k.region_code, k.price_zone, k.class_stem, k.cropland_grade,
+           count(g.land_class) AS graded_rows,
+           count(g.land_class) FILTER (WHERE g.cropland_grade = CAST(k.cropland_grade AS VARCHAR)) AS grade_rows
+    FROM price_keys k
+    LEFT JOIN class_grades g ON g.land_class IN (k.class_stem, k.class_level1)
+    WHERE k.cropland_grade IS NOT NULL
+    GROUP BY ALL
+),
+checked_keys AS (
+    SELECT k.*,
+           CASE
+               WHEN k.price_zone IS NOT NULL AND tz.price_zone IS NULL
+                   THEN 'price_zone ''' || k.price_zone || ''' not in land_base_prices'
+               WHEN k.price_zone IS NOT NULL AND zc.region_code IS NULL
+                   THEN 'price_zone ''' || k.price_zone || ''' is a zone of county ' || tz.zone_county
+                        || ', not of ' || k.region_code || ', in land_base_prices'
+               WHEN kg.graded_rows > 0 AND kg.grade_rows = 0
+                   THEN 'cropland_grade ''' || k.cropland_grade || ''' not in land_base_prices for class ' || k.class_stem
+           END AS key_problem
+    FROM price_keys k
+    LEFT JOIN table_zones tz ON tz.price_zone = k.price_zone
+    LEFT JOIN zone_counties zc ON zc.price_zone = k.price_zone AND zc.region_code = k.region_code
+    LEFT JOIN key_grades kg ON kg.region_code = k.region_code AND kg.class_stem = k.class_stem
+                           AND kg.price_zone IS NOT DISTINCT FROM k.price_zone AND kg.cropland_grade = k.cropland_grade
+),
 price_candidates AS (
     SELECT k.*, p.price, p.unit AS price_unit, p.year AS price_year, p.region_code AS price_region,
            p.price_zone AS price_zone_used, p.land_class AS price_class, p.cropland_grade AS price_grade,
@@ -65,12 +104,13 @@ price_candidates AS (
                 WHEN p.region_code = k.region_code THEN 2
                 WHEN p.region_code = k.city_code THEN 3
                 ELSE 4 END AS level_rank
-    FROM price_keys k
+    FROM checked_keys k
     JOIN ref_land_base_prices p
-      ON ((p.price_zone IS NOT NULL AND p.price_zone = k.price_zone)
+      ON ((p.price_zone IS NOT NULL AND p.price_zone = k.price_zone AND p.region_code = k.region_code)
           OR (p.price_zone IS NULL AND p.region_code IN (k.region_code, k.city_code, getvariable('province_code'))))
      AND p.land_class IN (k.class_stem, k.class_level1)
      AND (p.cropland_grade IS NULL OR p.cropland_grade = CAST(k.cropland_grade AS VARCHAR))
+    WHERE k.key_problem IS NULL
 ),
 best_prices AS (
     SELECT * FROM price_candidates
@@ -96,7 +136,14 @@ prices AS (
     LEFT JOIN ref_land_date_corrections dc ON dc.land_group = b.land_group
 ),
 priced_keys AS (
-    SELECT *, dec_mul(dec_mul(factor_unit, price), factor_date) AS key_factor FROM prices
+    SELECT k.region_code, k.price_zone, k.class_stem, k.cropland_grade, k.key_problem,
+           p.* EXCLUDE (region_code, city_code, price_zone, class_stem, class_level1, cropland_grade, land_group,
+                        key_problem),
+           dec_mul(dec_mul(p.factor_unit, p.price), p.factor_date) AS key_factor
+    FROM checked_keys k
+    LEFT JOIN prices p ON p.region_code = k.region_code AND p.class_stem = k.class_stem
+                      AND p.price_zone IS NOT DISTINCT FROM k.price_zone
+                      AND p.cropland_grade IS NOT DISTINCT FROM k.cropland_grade
 ),
 
 parameters AS (
@@ -133,7 +180,7 @@ valued AS (
     SELECT
         p.*,
         pr.price, pr.unit_price, pr.price_unit, pr.price_year, pr.price_region, pr.price_level, pr.price_key,
-        pr.factor_unit, pr.factor_date, pr.key_factor,
+        pr.factor_unit, pr.factor_date, pr.key_factor, pr.key_problem,
         CASE WHEN NOT p.is_construction THEN NULL
              WHEN p.plot_ratio IS NULL THEN 1
              ELSE prf.factor END                                    AS factor_plot_ratio,
@@ -174,6 +221,7 @@ SELECT
     END                                                             AS status,
     CASE
         WHEN class_category <> 'land' THEN 'valued in the ' || class_category || ' category from its inventory'
+        WHEN key_problem IS NOT NULL THEN key_problem
         WHEN price IS NULL THEN 'no base price for county ' || region_code || ', class ' || class_stem
                                 || coalesce(', grade ' || cropland_grade, '')
         WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit

@@ -1,5 +1,5 @@
 -- model:   minerals_benchmark
--- version: 1.1.1
+-- version: 1.2.0
 -- method:  market benchmark price of the mining-right transfer income (矿业权出让收益市场基准价), DOMAIN §4
 --
 -- value (元) = quantity × recovery coefficient of its resource class × benchmark price (元 per unit of the mineral)
@@ -31,8 +31,10 @@ prices AS (
     ) = 1
 ),
 priced AS (
-    SELECT d.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level, rc.coefficient
+    SELECT d.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level, rc.coefficient,
+           m.mineral_code IS NOT NULL AS mineral_priced
     FROM deposits d
+    LEFT JOIN (SELECT DISTINCT mineral_code FROM ref_mineral_benchmark_prices) m ON m.mineral_code = d.mineral_code
     LEFT JOIN prices p ON p.region_code = d.region_code AND p.mineral_code = d.mineral_code
     LEFT JOIN ref_mineral_recovery_coefficients rc ON rc.resource_class = d.resource_class
 )
@@ -46,8 +48,9 @@ SELECT
     'mineral'                                         AS component,
     CASE WHEN price IS NULL OR coefficient IS NULL OR price_unit <> '元/' || mineral_unit THEN 'unpriced'
          ELSE 'valued' END                            AS status,
-    CASE WHEN price IS NULL THEN 'no benchmark price for county ' || region_code || ', mineral ' || mineral_code
-         WHEN coefficient IS NULL THEN 'no recovery coefficient for ' || resource_class
+    CASE WHEN NOT mineral_priced THEN 'mineral_code ''' || mineral_code || ''' not in mineral_benchmark_prices'
+         WHEN price IS NULL THEN 'no benchmark price for county ' || region_code || ', mineral ' || mineral_code
+         WHEN coefficient IS NULL THEN 'resource_class ''' || resource_class || ''' not in mineral_recovery_coefficients'
          WHEN price_unit <> '元/' || mineral_unit THEN 'price unit ' || price_unit || ' does not match ' || mineral_unit
     END                                               AS status_reason,
     CAST(quantity AS DECIMAL(24, 6))                  AS quantity,

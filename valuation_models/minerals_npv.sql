@@ -1,17 +1,20 @@
 -- model:   minerals_npv
--- version: 1.0.1
+-- version: 1.1.0
 -- uses:    minerals_benchmark
 -- method:  net present value of the resource rent (SEEA CF 2012 §5.5; World Bank CWON), DOMAIN §4
 --
 -- producing rows (annual_extraction > 0 and unit_rent given):
 --     R = annual_extraction × unit_rent                       (元 per year)
 --     N = min(quantity / annual_extraction, npv_max_years)    (remaining life, years; npv_max_years = 100)
---     value (元) = R × (1 − (1 + r)^−N) / r                    r = the run's discount rate (variable discount_rate)
+--     value (元) = R × (1 − (1 + r)^−N) / r                    r = discount_rate_npv of ref_mineral_parameters for
+--                                                             the year, or the run's --discount-rate when given
+--                                                             (variable discount_rate; discount_rate_source says which)
 -- every other row falls back to the benchmark model (rows of model_minerals_benchmark, method 'benchmark').
 -- The annuity factor (1 − (1 + r)^−N) / r is not a decimal fraction: it is kept to 12 decimals (factor_annuity);
 -- R × factor is exact decimal arithmetic (dec_mul).
 -- oracles: quantity 100, extraction 10, unit rent 5, r 5% → 386.0867; R 100, N 100, r 4% → 2450.4999.
--- inputs:  inventory, model_minerals_benchmark, ref_mineral_parameters (npv_max_years)
+-- inputs:  inventory, model_minerals_benchmark, ref_mineral_parameters (npv_max_years; discount_rate_npv through the
+--          variable discount_rate, resolved by assets_pipeline/valuation.py)
 
 WITH parameters AS (
     SELECT CAST(getvariable('discount_rate') AS DECIMAL(18, 6)) AS r,
@@ -39,6 +42,7 @@ SELECT
     CASE WHEN a._row_id IS NOT NULL THEN CAST(a.annual_rent AS DECIMAL(18, 6)) ELSE b.unit_price END AS unit_price,
     CASE WHEN a._row_id IS NOT NULL THEN '元/年' ELSE b.price_unit END               AS price_unit,
     a.factor                                                                         AS factor_annuity,
+    CASE WHEN a._row_id IS NOT NULL THEN getvariable('discount_rate_source') END     AS discount_rate_source,
     CASE WHEN a._row_id IS NOT NULL THEN 'npv' ELSE 'benchmark' END                  AS method,
     CASE WHEN a._row_id IS NOT NULL THEN CAST(dec_mul(a.annual_rent, a.factor) AS DECIMAL(38, 12)) ELSE b.value_yuan END
                                                                                      AS value_yuan

@@ -1,5 +1,5 @@
 -- model:   water
--- version: 1.1.0
+-- version: 1.2.0
 -- method:  volume × water resource price, DOMAIN §4
 --
 -- value (元) = volume_m3 × price (元/立方米) for surface water and groundwater;
@@ -37,9 +37,11 @@ keyed AS (
                         AS factor_unit FROM prices)
 ),
 priced AS (
-    SELECT w.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level, p.factor_unit, p.unit_value
+    SELECT w.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level, p.factor_unit, p.unit_value,
+           s.source_type IS NOT NULL AS source_priced
     FROM resources w
     LEFT JOIN keyed p ON p.region_code = w.region_code AND p.priced_as = w.priced_as
+    LEFT JOIN (SELECT DISTINCT source_type FROM ref_water_prices) s ON s.source_type = w.priced_as
 )
 SELECT
     _row_id, _source_file, _source_row,
@@ -48,7 +50,8 @@ SELECT
     source_type                                       AS item_code,
     'water'                                           AS component,
     CASE WHEN price IS NULL OR factor_unit IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
-    CASE WHEN price IS NULL THEN 'no water price for county ' || region_code || ', source ' || priced_as
+    CASE WHEN NOT source_priced THEN 'source_type ''' || priced_as || ''' not in water_prices'
+         WHEN price IS NULL THEN 'no water price for county ' || region_code || ', source ' || priced_as
          WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit
          WHEN sign < 0 THEN 'overlap deducted at the surface-water price' END AS status_reason,
     CAST(sign * CAST(volume_m3 AS DECIMAL(18, 2)) AS DECIMAL(18, 2)) AS volume_m3,

@@ -1,11 +1,13 @@
 -- model:   wetland
--- version: 1.3.0
+-- version: 1.4.0
 -- method:  area × wetland price, DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion (元/亩: 0.0015) × price
 -- price:   ref_wetland_prices by county → city → province × wetland class (湿地类, from the wetland type)
 --          A price of 0 is an explicit decision ("not valued": the row is valued at 0 and says so);
 --          a missing price is unpriced, never a silent 0.
+-- keys:    the class is matched exactly at every level; a type without a class in wetland_types, or a class
+--          the price table does not know, leaves the row unpriced, its reason naming the column and the value.
 -- inputs:  inventory (validated wetland polygons, state-owned in scope), ref_wetland_types, ref_wetland_prices, regions
 -- arithmetic: exact decimals; the unit value of a key (unit conversion × price, 元/m²) kept to 10 decimals,
 --          a row's value = area (2 decimals) × unit value, exact at 12 decimals (row_value); value in 元.
@@ -43,9 +45,11 @@ unit_values AS (
 ),
 keyed AS (SELECT *, dec_mul(factor_unit, price) AS unit_value FROM unit_values),
 priced AS (
-    SELECT w.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level, p.factor_unit, p.unit_value
+    SELECT w.*, p.price, p.price_unit, p.price_year, p.price_region, p.price_level, p.factor_unit, p.unit_value,
+           c.wetland_class IS NOT NULL AS class_priced
     FROM polygons w
     LEFT JOIN keyed p ON p.region_code = w.region_code AND p.wetland_class IS NOT DISTINCT FROM w.wetland_class
+    LEFT JOIN (SELECT DISTINCT wetland_class FROM ref_wetland_prices) c ON c.wetland_class = w.wetland_class
 )
 SELECT
     _row_id, _source_file, _source_row,
@@ -57,6 +61,8 @@ SELECT
     CASE WHEN consistency_exclusion IS NOT NULL THEN 'excluded'
          WHEN price IS NULL OR factor_unit IS NULL THEN 'unpriced' ELSE 'valued' END AS status,
     CASE WHEN consistency_exclusion IS NOT NULL THEN consistency_exclusion
+         WHEN wetland_class IS NULL THEN 'wetland_type ''' || coalesce(wetland_type, '') || ''' not in wetland_types'
+         WHEN NOT class_priced THEN 'wetland_class ''' || wetland_class || ''' not in wetland_prices'
          WHEN price IS NULL THEN 'no wetland price for county ' || region_code || ', class ' || coalesce(wetland_class, '?')
          WHEN factor_unit IS NULL THEN 'unknown price unit ' || price_unit
          WHEN price = 0 THEN 'not valued (price 0 by decision)' END AS status_reason,

@@ -21,7 +21,7 @@ from ..duck import connect
 
 # Reference tables each category's validation reads (lineage in the asset graph).
 VALIDATION_REFERENCES: dict[str, list[str]] = {
-    "land": ["admin_divisions", "land_classes", "ownership_codes", "supply_methods"],
+    "land": ["admin_divisions", "land_classes", "ownership_codes", "supply_methods", "land_parameters"],
     "forest": ["admin_divisions", "land_classes", "ownership_codes", "tree_ownership_codes", "forest_types",
                "forest_origins", "forest_species", "forest_age_groups"],
     "grassland": ["admin_divisions", "land_classes", "ownership_codes", "grassland_types", "grassland_grades"],

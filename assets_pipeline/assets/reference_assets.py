@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from ..errors import ReferenceTableError
 from ..layout import YearLayout
 from ..metadata import table_schema
 from ..partitions import accounting_years
@@ -39,8 +40,12 @@ def reference_tables(context: dg.AssetExecutionContext, settings: AccountsSettin
     year = int(context.partition_key)
     layout = YearLayout(settings.output_path(), year)
     selected = {key.path[-1] for key in context.selected_asset_keys}
-    tables = {name: load_table(name, settings.reference_path()) for name in TABLES}
-    check_cross_references(tables)
+    try:
+        tables = {name: load_table(name, settings.reference_path()) for name in TABLES}
+        check_cross_references(tables)
+    except ReferenceTableError as exc:
+        # the run stops here, before any step reads a price: one line, each problem a sentence naming file, line, value
+        raise dg.Failure(description=str(exc), metadata={"problem": str(exc)}, allow_retries=False) from None
     for name in sorted(selected):
         table = tables[name]
         snapshot = table.to_arrow(year)

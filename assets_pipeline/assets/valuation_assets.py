@@ -9,7 +9,7 @@ from ..metadata import markdown_table, table_schema
 from ..partitions import accounting_years
 from ..settings import AccountsSettings
 from ..storage import write_json
-from ..valuation import MODELS_DIR, Model, value_category
+from ..valuation import MODELS_DIR, Model, ValuationParameterError, value_category
 from ..consistency import BASE_CATEGORIES
 from .consistency_assets import CONSISTENCY
 from .inventory_assets import validated_key
@@ -66,10 +66,13 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
     def valued(context: dg.AssetExecutionContext, settings: AccountsSettings):
         year = int(context.partition_key)
         layout = YearLayout(settings.output_path(), year)
-        result = value_category(
-            category, layout, layout.valued(category),
-            mineral_model=settings.mineral_model, discount_rate=settings.discount_rate,
-        )
+        try:
+            result = value_category(
+                category, layout, layout.valued(category),
+                mineral_model=settings.mineral_model, discount_rate=settings.discount_rate,
+            )
+        except ValuationParameterError as exc:
+            raise dg.Failure(description=str(exc), metadata={"problem": str(exc)}, allow_retries=False) from None
         path = layout.valued(category)
         with connect() as con:
             con.register("v", con.read_parquet(str(path)))
@@ -85,7 +88,7 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
         model = result.model
         write_json(
             {"model": model.name, "version": model.version, "rows_by_status": result.rows_by_status,
-             "value_yuan": str(result.value_yuan)},
+             "value_yuan": str(result.value_yuan), "parameters": result.parameters},
             layout.record("valued", category),
         )
         yield dg.MaterializeResult(
@@ -99,6 +102,7 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
                 "model": model.name,
                 "model_version": model.version,
                 "model_file": dg.MetadataValue.path(str(MODELS_DIR / f"{model.name}.sql")),
+                **result.parameters,  # the NPV discount rate used, and where it came from
                 "price_levels": dg.MetadataValue.md(markdown_table(["price level", "status", "rows"], by_level)),
                 "dagster/column_schema": table_schema(pq.read_schema(path)),
                 "path": dg.MetadataValue.path(str(path)),
