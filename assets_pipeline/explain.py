@@ -169,7 +169,8 @@ def _rows_view(con, layout: YearLayout, query: CellQuery, level: str, cells: lis
         if f"minerals_{query.mineral_model}" not in models:
             raise ExplainError(f"the {query.category} rows of {query.year} were valued with {', '.join(models)}, not "
                                f"minerals_{query.mineral_model}: run the year with --mineral-model {query.mineral_model}")
-    region_filter = {"county": "region_code = $r", "city": "city_code = $r", "province": "TRUE"}[level]
+    region_filter = {"county": "v.region_code = $r", "province": "TRUE",
+                     "city": "v.region_code IN (SELECT region_code FROM ref_admin_divisions WHERE parent_code = $r)"}[level]
     kind = "indicator" if query.physical else "component"
     keys = sorted({(c["item_code"], c["subject"], c[kind]) for c in cells})
     con.execute("CREATE OR REPLACE TEMP TABLE cell_keys (item_code VARCHAR, subject VARCHAR, k VARCHAR)")
