@@ -147,3 +147,30 @@ def test_cli_prints_the_cell_and_names_what_it_cannot_find(compiled, capsys):
     assert main(["explain", "--year", "2022", "--output-dir", out, "--category", "land", "--region", "140105",
                  "--item", "01"]) == 2
     assert "no outputs of 2022" in capsys.readouterr().err
+
+
+def test_forest_0301_by_age_group_through_dagster(compiled):
+    """The breakdown files of the run, and their blocking check as Dagster recorded it. Forest.xlsx row 2 (F0001,
+    age group 4 成熟林) is the only 0301 row valued: row 3's base parcel is not on the base map (set aside), row 5
+    is rejected. Its 20,000 m² = 2.00 公顷 = 30.00 亩 of state forest land, 150.5 m³ of state trees."""
+    import dagster as dg
+
+    out = compiled / str(YEAR)
+    with duckdb.connect() as con:
+        physical = con.execute(
+            "SELECT region_code, indicator, member, member_name, quantity, quantity_unrounded FROM read_parquet($p) "
+            "WHERE breakdown = 'age_group' ORDER BY ALL", {"p": str(out / "breakdown_physical.parquet")}).fetchall()
+        value = con.execute(
+            "SELECT region_code, component, member, value_wan_yuan, value_wan_yuan_unrounded FROM read_parquet($p) "
+            "WHERE breakdown = 'age_group' ORDER BY ALL", {"p": str(out / "breakdown_value.parquet")}).fetchall()
+    assert [r for r in physical if r[0] == "140105"] == [
+        ("140105", "area", "4", "成熟林", D("2.00"), D("2")), ("140105", "area_mu", "4", "成熟林", D("30.00"), D("30")),
+        ("140105", "stock", "4", "成熟林", D("150.50"), D("150.5"))]
+    # land part 2 公顷 at the forest-land price, trees 150.5 m³ × 663 元/m³ = 9.97815 万元 (as explained above)
+    assert [r for r in value if r[0] == "140105"] == [("140105", "land", "4", D("7.34"), D("7.344")),
+                                                      ("140105", "trees", "4", D("9.98"), D("9.97815"))]
+    assert {r[0] for r in physical} == {"140105", "140100", "140000"}
+    key = dg.AssetCheckKey(dg.AssetKey(["ledger", "breakdowns"]), "breakdowns_add_up")
+    record = dg.DagsterInstance.get().event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
+    evaluation = record.event.dagster_event.event_specific_data
+    assert evaluation.passed and evaluation.metadata["ledger_cells_compared"].value > 0
