@@ -302,7 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", required=True, help="the folder the year was compiled into")
     p.add_argument("--category", required=True, help="land, forest, grassland, wetland, water or minerals")
     p.add_argument("--region", required=True, help="county, city or province code (a city or the province: all its counties' rows)")
-    p.add_argument("--item", required=True, help="the ledger item: 01, 0301, 02 (water source), coal|proved_reserve or coal")
+    p.add_argument("--item", required=True, help="the ledger item by code or name as the workbook prints it: 01 or 耕地, 0301, "
+                   "coal|proved_reserve or 煤炭 证实储量, coal (all its resource classes), all (the category's 合计)")
     p.add_argument("--subject", help="exercising subject (central, provincial, municipal); default: all")
     p.add_argument("--component", help="value component (land, trees, water, mineral); default: all")
     p.add_argument("--indicator", help="explain the physical ledger's cell of this indicator (area, area_mu, stock, "

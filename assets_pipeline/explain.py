@@ -134,7 +134,9 @@ def _cells(con, ledger: Path, query: CellQuery) -> list[dict]:
     measure = "quantity" if query.physical else "value_wan_yuan"
     kind = "indicator" if query.physical else "component"
     # a mineral is itemised by resource class (DOMAIN §5): `--item coal` takes all of coal's classes
-    where = """category = $c AND region_code = $r AND (item_code = $i OR (category = 'minerals' AND split_part(item_code, '|', 1) = $i))
+    # the item as the workbook's column names it (耕地, 煤炭 证实储量) or by code; `all`: the category's total (合计)
+    where = """category = $c AND region_code = $r AND ($i = 'all' OR item_code = $i OR item_name = $i OR item_name_en = $i
+               OR (category = 'minerals' AND split_part(item_code, '|', 1) = $i))
                AND ($s IS NULL OR subject = $s OR subject_name = $s) AND ($k IS NULL OR {kind} = $k)""".format(kind=kind)
     params = {"p": str(ledger), "c": query.category, "r": query.region, "i": query.item, "s": query.subject,
               "k": query.indicator if query.physical else query.component}
@@ -215,9 +217,10 @@ def _columns(con) -> list[str]:
             + [c for c in TRAILING_COLUMNS if c in present] + ["amount"])
 
 
-def workbook_path(layout: YearLayout, query: CellQuery) -> Path:
-    """``<year>/explain/<category>_<region>_<item>[_<subject>][_<component or indicator>]_<value|physical>.xlsx``."""
-    parts = [query.category, query.region, query.item, query.subject,
+def workbook_path(layout: YearLayout, query: CellQuery, item: str | None = None) -> Path:
+    """``<year>/explain/<category>_<region>_<item>[_<subject>][_<component or indicator>]_<value|physical>.xlsx``,
+    the item by its code where the query named one item (by code or name)."""
+    parts = [query.category, query.region, item or query.item, query.subject,
              query.indicator if query.physical else query.component, "physical" if query.physical else "value"]
     name = "_".join(re.sub(r"[^\w.-]+", "-", p) for p in parts if p)
     return layout.root / "explain" / f"{name}.xlsx"
@@ -279,7 +282,8 @@ def explain_cell(output_dir: Path, query: CellQuery, top: int = TOP, workbook: b
         )
         if workbook:
             table = con.sql(f"SELECT {selected} FROM cell_rows {order}").to_arrow_table()
-            explanation.workbook = workbook_path(layout, query)
+            items = {c["item_code"] for c in cells}
+            explanation.workbook = workbook_path(layout, query, items.pop() if len(items) == 1 else None)
             _write_workbook(explanation.workbook, explanation, table)
     return explanation
 
