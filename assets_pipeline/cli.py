@@ -219,7 +219,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     query = CellQuery(year=args.year, category=args.category, region=args.region, item=args.item, subject=args.subject,
                       component=args.component, indicator=indicator, mineral_model=args.mineral_model)
     try:
-        explanation = explain_cell(Path(args.output_dir).resolve(), query, top=args.top)
+        explanation = explain_cell(Path(args.output_dir).resolve(), query, top=args.top,
+                                   workbook=Path(args.workbook) if args.workbook else True)
     except ExplainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -311,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--physical", action="store_true", help="the physical ledger's area (same as --indicator area)")
     p.add_argument("--mineral-model", choices=["benchmark", "npv"], help="refuse outputs valued with the other model")
     p.add_argument("--top", type=int, default=20, help="how many of the largest rows to print (default 20)")
+    p.add_argument("--workbook", help="where to write every row (default <output-dir>/<year>/explain/<cell>.xlsx)")
     p.set_defaults(func=_cmd_explain)
     return parser
 

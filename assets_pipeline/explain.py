@@ -17,10 +17,12 @@ Everything is DuckDB over the Parquet files, filtered to the cell before anythin
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -256,35 +258,50 @@ def _write_workbook(path: Path, explanation: Explanation, table: pa.Table) -> No
         write_workbook(tmp, sheets)
 
 
-def explain_cell(output_dir: Path, query: CellQuery, top: int = TOP, workbook: bool = True) -> Explanation:
-    """The cell, its rows and its checks; the rows written to ``workbook_path`` unless ``workbook`` is false."""
+def explain_cell(output_dir: Path, query: CellQuery, top: int = TOP, workbook: bool | Path = True) -> Explanation:
+    """The cell, its rows and its checks; the rows written to ``workbook`` (a path), or to ``workbook_path`` when
+    it is true, or nowhere when it is false. Outputs that cannot be read or written raise ``ExplainError``."""
     layout = YearLayout(Path(output_dir), query.year)
     ledger = _outputs(layout, query)
-    with connect(layout.stages / "duckdb_tmp") as con:
-        prepare(con, layout, {})
-        name, level = _region(con, ledger, layout, query.region)
-        cells = _cells(con, ledger, query)
-        _rows_view(con, layout, query, level, cells)
-        county_cells, county_sum, rounding_ok = _county_cells(con, ledger, query, level, cells)
-        rows, unpriced, rows_sum = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE status = 'unpriced'), coalesce(sum(amount), 0) FROM cell_rows").fetchone()
-        columns = _columns(con)
-        order = "ORDER BY amount DESC NULLS LAST, _source_file, _source_row, component"
-        selected = ", ".join(columns)
-        largest = con.execute(f"SELECT {selected} FROM cell_rows {order} LIMIT {int(top)}").fetchall()
-        explanation = Explanation(
-            query=query, region_name=name, region_level=level, unit=cells[0]["unit"], cells=cells,
-            published=sum((c["published"] for c in cells), Decimal(0)),
-            unrounded=sum((c["unrounded"] for c in cells), Decimal(0)),
-            rows=rows, rows_unpriced=unpriced, rows_sum=Decimal(rows_sum), county_cells=county_cells,
-            county_published_sum=county_sum, county_rounding_ok=rounding_ok,
-            top=[dict(zip(columns, r)) for r in largest], columns=columns,
-        )
-        if workbook:
-            table = con.sql(f"SELECT {selected} FROM cell_rows {order}").to_arrow_table()
-            items = {c["item_code"] for c in cells}
-            explanation.workbook = workbook_path(layout, query, items.pop() if len(items) == 1 else None)
-            _write_workbook(explanation.workbook, explanation, table)
+    try:
+        # spill beside the system's temporary files: the outputs may be an auditor's read-only copy
+        with connect(Path(tempfile.gettempdir()) / "nrledger_explain") as con:
+            return _explain(con, layout, ledger, query, top, workbook)
+    except duckdb.Error as exc:
+        raise ExplainError(f"the outputs of {query.year} in {layout.root} cannot be read "
+                           f"({str(exc).splitlines()[0]}); run the year again") from None
+
+
+def _explain(con, layout: YearLayout, ledger: Path, query: CellQuery, top: int, workbook: bool | Path) -> Explanation:
+    prepare(con, layout, {})
+    name, level = _region(con, ledger, layout, query.region)
+    cells = _cells(con, ledger, query)
+    _rows_view(con, layout, query, level, cells)
+    county_cells, county_sum, rounding_ok = _county_cells(con, ledger, query, level, cells)
+    rows, unpriced, rows_sum = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE status = 'unpriced'), coalesce(sum(amount), 0) FROM cell_rows").fetchone()
+    columns = _columns(con)
+    order = "ORDER BY amount DESC NULLS LAST, _source_file, _source_row, component"
+    selected = ", ".join(columns)
+    largest = con.execute(f"SELECT {selected} FROM cell_rows {order} LIMIT {int(top)}").fetchall()
+    explanation = Explanation(
+        query=query, region_name=name, region_level=level, unit=cells[0]["unit"], cells=cells,
+        published=sum((c["published"] for c in cells), Decimal(0)),
+        unrounded=sum((c["unrounded"] for c in cells), Decimal(0)),
+        rows=rows, rows_unpriced=unpriced, rows_sum=Decimal(rows_sum), county_cells=county_cells,
+        county_published_sum=county_sum, county_rounding_ok=rounding_ok,
+        top=[dict(zip(columns, r)) for r in largest], columns=columns,
+    )
+    if workbook:
+        items = {c["item_code"] for c in cells}
+        path = Path(workbook) if not isinstance(workbook, bool) else workbook_path(
+            layout, query, items.pop() if len(items) == 1 else None)
+        table = con.sql(f"SELECT {selected} FROM cell_rows {order}").to_arrow_table()
+        try:
+            _write_workbook(path, explanation, table)
+        except OSError as exc:
+            raise ExplainError(f"cannot write {path}: {exc.strerror or exc}; name another file with --workbook") from None
+        explanation.workbook = path
     return explanation
 
 

@@ -174,3 +174,26 @@ def test_forest_0301_by_age_group_through_dagster(compiled):
     record = dg.DagsterInstance.get().event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
     evaluation = record.event.dagster_event.event_specific_data
     assert evaluation.passed and evaluation.metadata["ledger_cells_compared"].value > 0
+
+
+def test_item_by_its_printed_name_or_all_and_a_workbook_elsewhere(compiled, tmp_path):
+    by_name = explain_cell(compiled, CellQuery(YEAR, "land", "140105", "耕地"), workbook=tmp_path / "cell.xlsx")
+    assert by_name.unrounded == D("11.614383") and by_name.workbook == tmp_path / "cell.xlsx"
+    assert [D(r["amount_exact"]) for r in workbook_rows(tmp_path / "cell.xlsx")] == [D("11.614383")]
+    # 合计 of the province's land value sheet: 11.61 + 5.11 + 118.38 printed
+    total = explain_cell(compiled, CellQuery(YEAR, "land", "140000", "all"), workbook=False)
+    assert total.published == D("135.10") == total.county_published_sum and total.rows == 3 and total.ok
+    assert total.unrounded == total.rows_sum == unrounded_cell(compiled, "value", "category = 'land' AND region_level = 'province'")
+
+
+def test_damaged_outputs_are_named_not_a_traceback(compiled, tmp_path, capsys):
+    import shutil
+
+    shutil.copytree(compiled / str(YEAR), tmp_path / str(YEAR), ignore=shutil.ignore_patterns("_stages", "explain"))
+    shutil.copytree(compiled / str(YEAR) / "_stages" / "reference", tmp_path / str(YEAR) / "_stages" / "reference")
+    valued = tmp_path / str(YEAR) / "valued" / "land.parquet"
+    valued.write_bytes(valued.read_bytes()[:1000])
+    assert main(["explain", "--year", str(YEAR), "--output-dir", str(tmp_path), "--category", "land", "--region",
+                 "140105", "--item", "01"]) == 2
+    err = capsys.readouterr().err
+    assert f"the outputs of {YEAR} in {tmp_path / str(YEAR)} cannot be read" in err and "Traceback" not in err
