@@ -224,7 +224,10 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     except ExplainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(format_explanation(explanation))
+    try:
+        print(format_explanation(explanation), flush=True)
+    except BrokenPipeError:  # piped into `head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if explanation.ok else 1
 
 

@@ -61,7 +61,7 @@ class CellQuery:
     subject: str | None = None
     component: str | None = None
     indicator: str | None = None  # a physical indicator: the physical ledger is explained instead of the value one
-    mineral_model: str | None = None  # benchmark | npv: the model the outputs must have been valued with
+    mineral_model: str | None = None  # benchmark | npv: the model the minerals must have been valued with
 
     @property
     def physical(self) -> bool:
@@ -168,7 +168,7 @@ def _cells(con, ledger: Path, query: CellQuery) -> list[dict]:
 def _rows_view(con, layout: YearLayout, query: CellQuery, level: str, cells: list[dict]) -> None:
     """``cell_rows``: the valued rows of the cell, each with ``amount``, its exact part of the cell."""
     _valued_view(con, layout, [query.category])
-    if query.mineral_model:
+    if query.mineral_model and query.category == "minerals":
         models = [m for (m,) in con.execute("SELECT DISTINCT model FROM valued_all WHERE model IS NOT NULL").fetchall()]
         if f"minerals_{query.mineral_model}" not in models:
             raise ExplainError(f"the {query.category} rows of {query.year} were valued with {', '.join(models)}, not "
