@@ -7,6 +7,9 @@ sum of its cities'. The unrounded figures are kept beside the published ones.
 Physical quantities follow ownership (DOMAIN §2): the area of forest is the state forest land (land
 component), its stock and bamboo stems the state trees (trees component). Quantities in different
 units are separate indicators and are never added.
+
+Breakdowns of ledger items (forest 0301 by age group, land items by land group) are written apart from the
+ledgers, in files of their own with their own check (``build_breakdowns``, at the end of this module).
 """
 
 from __future__ import annotations
