@@ -271,6 +271,26 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return _materialize(args.year, _settings_config(ns), "run")
 
 
+def _cmd_explain(args: argparse.Namespace) -> int:
+    """Print a ledger cell with the rows that make it and its checks; write every row to a workbook."""
+    from .explain import CellQuery, ExplainError, explain_cell, format_explanation
+
+    indicator = args.indicator or ("area" if args.physical else None)
+    query = CellQuery(year=args.year, category=args.category, region=args.region, item=args.item, subject=args.subject,
+                      component=args.component, indicator=indicator, mineral_model=args.mineral_model)
+    try:
+        explanation = explain_cell(Path(args.output_dir).resolve(), query, top=args.top,
+                                   workbook=Path(args.workbook) if args.workbook else True)
+    except ExplainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        print(format_explanation(explanation), flush=True)
+    except BrokenPipeError:  # piped into `head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0 if explanation.ok else 1
+
+
 def _accounting_year(text: str) -> int:
     """An accounting year the partitions know (2015 … next year); anything else is refused."""
     import datetime as dt
@@ -343,6 +363,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=_accounting_year, required=True)
     p.add_argument("--output-dir", required=True)
     p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("explain", help="show a ledger cell, the valued rows that make it and their price rows")
+    p.add_argument("--year", type=_accounting_year, required=True)
+    p.add_argument("--output-dir", required=True, help="the folder the year was compiled into")
+    p.add_argument("--category", required=True, help="land, forest, grassland, wetland, water or minerals")
+    p.add_argument("--region", required=True, help="county, city or province code (a city or the province: all its counties' rows)")
+    p.add_argument("--item", required=True, help="the ledger item by code or name as the workbook prints it: 01 or 耕地, 0301, "
+                   "coal|proved_reserve or 煤炭 证实储量, coal (all its resource classes), all (the category's 合计)")
+    p.add_argument("--subject", help="exercising subject (central, provincial, municipal); default: all")
+    p.add_argument("--component", help="value component (land, trees, water, mineral); default: all")
+    p.add_argument("--indicator", help="explain the physical ledger's cell of this indicator (area, area_mu, stock, "
+                   "bamboo_stems, hay_yield, volume, quantity) instead of the value ledger's")
+    p.add_argument("--physical", action="store_true", help="the physical ledger's area (same as --indicator area)")
+    p.add_argument("--mineral-model", choices=["benchmark", "npv"], help="refuse outputs valued with the other model")
+    p.add_argument("--top", type=int, default=20, help="how many of the largest rows to print (default 20)")
+    p.add_argument("--workbook", help="where to write every row (default <output-dir>/<year>/explain/<cell>.xlsx)")
+    p.set_defaults(func=_cmd_explain)
     return parser
 
 

@@ -60,6 +60,15 @@ class YearLayout:
     def ledger_value(self) -> Path:
         return self.root / "ledger_value.parquet"
 
+    # ledger items broken down by age group and land group (DOMAIN §5), see ledger.py
+    @property
+    def breakdown_physical(self) -> Path:
+        return self.root / "breakdown_physical.parquet"
+
+    @property
+    def breakdown_value(self) -> Path:
+        return self.root / "breakdown_value.parquet"
+
     # balance accounts against last year (DOMAIN §5), see balance.py
     @property
     def balance_physical(self) -> Path:

@@ -108,7 +108,8 @@ def build_manifest(layout: YearLayout, settings, run_id: str) -> dict:
 
 def published_paths(layout: YearLayout) -> list:
     """The files of the year a user opens (the manifest itself aside), those that exist."""
-    paths = [layout.ledger_physical, layout.ledger_value, layout.unpriced, layout.rejects_parquet,
+    paths = [layout.ledger_physical, layout.ledger_value, layout.breakdown_physical, layout.breakdown_value,
+             layout.unpriced, layout.rejects_parquet,
              layout.rejects_workbook, layout.report(), *(layout.valued(c) for c in CATEGORIES),
              layout.balance_physical, layout.balance_value, layout.land_transitions,
              layout.inconsistencies, layout.inconsistencies_workbook, layout.scorecard]

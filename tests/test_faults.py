@@ -79,8 +79,8 @@ def kill_when_written(proc: subprocess.Popen, folder: Path, pattern: str) -> Pat
 
 def published(layout: YearLayout) -> list[Path]:
     """Every file of the year a user opens."""
-    return [layout.ledger_physical, layout.ledger_value, layout.unpriced, layout.rejects_parquet,
-            layout.rejects_workbook, layout.report(), layout.manifest, *(layout.valued(c) for c in CATEGORIES),
+    return [layout.ledger_physical, layout.ledger_value, layout.breakdown_physical, layout.breakdown_value,
+            layout.unpriced, layout.rejects_parquet, layout.rejects_workbook, layout.report(), layout.manifest, *(layout.valued(c) for c in CATEGORIES),
             layout.balance_physical, layout.balance_value, layout.land_transitions,
             layout.inconsistencies, layout.inconsistencies_workbook, layout.scorecard]
 

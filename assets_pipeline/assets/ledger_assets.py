@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 
 from ..categories import CATEGORIES
 from ..layout import YearLayout
-from ..ledger import build_ledgers, write_unpriced
+from ..ledger import breakdown_mismatches, build_breakdowns, build_ledgers, write_unpriced
 from ..manifest import build_manifest
 from ..metadata import markdown_table, table_schema
 from ..partitions import accounting_years
@@ -22,6 +22,7 @@ from ..duck import connect
 LEDGER_PHYSICAL = dg.AssetKey(["ledger", "physical"])
 LEDGER_VALUE = dg.AssetKey(["ledger", "value"])
 UNPRICED = dg.AssetKey(["ledger", "unpriced"])
+LEDGER_BREAKDOWNS = dg.AssetKey(["ledger", "breakdowns"])
 REPORT = dg.AssetKey(["report"])
 MANIFEST = dg.AssetKey(["manifest"])
 
@@ -65,12 +66,20 @@ def detail_sums(layout: YearLayout) -> list[tuple]:
                      "component; published cells rounded half-up, totals are sums of published cells (DOMAIN §5)."),
         dg.AssetSpec(UNPRICED, deps=[valued_key(c) for c in CATEGORIES], group_name="ledgers", kinds={"parquet"},
                      description="unpriced.parquet: every in-scope row without a price, with its key and reason."),
+        dg.AssetSpec(LEDGER_BREAKDOWNS, deps=[valued_key(c) for c in ("land", "forest")], group_name="ledgers",
+                     kinds={"duckdb", "parquet"},
+                     description="breakdown_physical.parquet and breakdown_value.parquet: forest 0301 by age group, "
+                     "land items by land group with the groups' subtotals; parts that add up to the ledger cells "
+                     "(DOMAIN §5)."),
     ],
     check_specs=[
         dg.AssetCheckSpec("detail_sums_equal_ledger", asset=LEDGER_VALUE, blocking=True,
                           description="sum of the valued rows = sum of the ledger's county cells, exactly; the "
                           "province's published total = the sum of its counties' published cells"),
         *base_map_check_specs(LEDGER_PHYSICAL),
+        dg.AssetCheckSpec("breakdowns_add_up", asset=LEDGER_BREAKDOWNS, blocking=True,
+                          description="the age-group and land-group parts of each ledger cell add up to it, published "
+                          "and unrounded; each group's subtotal is the sum of its parts"),
     ],
     partitions_def=accounting_years,
 )
@@ -78,6 +87,7 @@ def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
     layout = YearLayout(settings.output_path(), int(context.partition_key))
     build_ledgers(layout, layout.ledger_physical, layout.ledger_value)
     unpriced = write_unpriced(layout, layout.unpriced)
+    build_breakdowns(layout, layout.breakdown_physical, layout.breakdown_value)
     with connect() as con:
         totals = con.execute(
             "SELECT category, component, sum(value_wan_yuan) FROM read_parquet($p) WHERE region_level = 'province' "
@@ -123,6 +133,20 @@ def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
         asset_key=UNPRICED,
         metadata={"dagster/row_count": unpriced, "path": dg.MetadataValue.path(str(layout.unpriced))},
     )
+    mismatches, compared = breakdown_mismatches(layout, layout.breakdown_physical, layout.breakdown_value)
+    yield dg.MaterializeResult(
+        asset_key=LEDGER_BREAKDOWNS,
+        metadata={"paths": dg.MetadataValue.json([str(layout.breakdown_physical), str(layout.breakdown_value)]),
+                  "dagster/column_schema": _schema(layout.breakdown_value)},
+    )
+    yield dg.AssetCheckResult(
+        check_name="breakdowns_add_up", asset_key=LEDGER_BREAKDOWNS, passed=not mismatches,
+        metadata={"ledger_cells_compared": compared, "mismatches": len(mismatches),
+                  "first_mismatches": dg.MetadataValue.md(markdown_table(
+                      ["ledger", "region", "category", "item", "subject", "indicator / component", "breakdown",
+                       "cell (published)", "parts (published)", "cell (unrounded)", "parts (unrounded)"],
+                      [tuple(str(v) for v in m) for m in mismatches[:50]]))},
+    )
     yield from base_map_checks(layout, LEDGER_PHYSICAL, settings.consistency_policy)
     sums = detail_sums(layout)
     exact_ok = all(detail == county_exact for _, detail, county_exact, _, _ in sums)
@@ -139,7 +163,7 @@ def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
     key=REPORT,
     group_name="ledgers",
     partitions_def=accounting_years,
-    deps=[LEDGER_PHYSICAL, LEDGER_VALUE, UNPRICED, rejects.key, *BALANCE_KEYS, SCORECARD],
+    deps=[LEDGER_PHYSICAL, LEDGER_VALUE, UNPRICED, LEDGER_BREAKDOWNS, rejects.key, *BALANCE_KEYS, SCORECARD],
     kinds={"excel"},
     description="report_<year>.xlsx: cover (inputs, reference tables, models, reconciliation), summary with chart, "
     "physical and value ledgers of each category as an accountant reads them (province → city → county).",
