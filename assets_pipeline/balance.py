@@ -62,7 +62,7 @@ from pathlib import Path
 
 from .categories import CATEGORIES
 from .duck import connect, sql_path
-from .layout import YearLayout
+from .layout import YearLayout, part_files, parts
 from .ledger import PHYSICAL_INDICATORS_TEMPLATE, _valued_view, roll_up_levels
 from .storage import atomic_path
 from .valuation import prepare
@@ -86,6 +86,30 @@ def _open(con, layout: YearLayout, previous: YearLayout | None, categories) -> N
     _valued_view(con, layout, categories, name="valued1")
     if previous is not None:
         _valued_view(con, previous, categories, name="valued0")
+        _links_view(con, previous, "links0")
+        _links_view(con, layout, "links1")
+
+
+INVENTORIES = ("forest", "grassland", "wetland")
+
+
+def link_folder(layout: YearLayout, category: str) -> Path | None:
+    """The stage rows that hold an inventory row's ``base_parcel_id`` (by ``_row_id``): the consistency step's
+    resolved rows where it ran, else the validated rows; None when the year kept neither."""
+    for folder in (layout.resolved(category), layout.validated(category)):
+        if part_files(folder):
+            return folder
+    return None
+
+
+def _links_view(con, layout: YearLayout, name: str) -> None:
+    """``<name>``: category, _row_id, base_parcel_id of the year's forest, grassland and wetland rows (DOMAIN §2).
+    Only the rows without a partner by id are looked up in it."""
+    arms = [f"SELECT '{c}' AS category, CAST(_row_id AS BIGINT) AS _row_id, CAST(base_parcel_id AS VARCHAR) AS base_parcel_id "
+            f"FROM read_parquet('{sql_path(Path(parts(folder)))}')"
+            for c in INVENTORIES if (folder := link_folder(layout, c)) is not None]
+    arms.append("SELECT NULL::VARCHAR, NULL::BIGINT, NULL::VARCHAR WHERE false")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {' UNION ALL '.join(arms)}")
 
 
 # One row per id × indicator of either year, with both years' cells and quantities side by side.
@@ -93,6 +117,7 @@ PHYSICAL_ROWS = """
     WITH r0 AS ({rows0}), r1 AS ({rows1}),
     paired AS (
         SELECT coalesce(r0.category, r1.category) AS category, r0.lineage_key AS lineage0, r1.lineage_key AS lineage1,
+               r0.balance_id AS id0, r1.balance_id AS id1, r0._row_id AS row0, r1._row_id AS row1,
                r0.region_code AS region0, r0.item_code AS item0, r0.subject AS subject0, r0.unit AS unit0,
                r0.unit_en AS unit_en0, r0.quantity AS q0,
                r1.region_code AS region1, r1.item_code AS item1, r1.subject AS subject1, r1.unit AS unit1,
@@ -107,50 +132,115 @@ PHYSICAL_ROWS = """
         FROM r0 FULL JOIN r1 ON r0.category = r1.category AND r0.balance_id = r1.balance_id
                             AND r0.indicator = r1.indicator
     ),
-    -- A row without a partner in the other year: is its asset still there (or already there) under another
-    -- item (lineage)? Only those rows are looked up among the other year's rows (small hash tables); a row with
-    -- a partner needs no answer (every use below is for rows without one).
-    gone AS (SELECT DISTINCT category, lineage0 AS lineage_key FROM paired WHERE had AND NOT has),
-    arrived AS (SELECT DISTINCT category, lineage1 AS lineage_key FROM paired WHERE has AND NOT had),
+    -- Minerals and water: a row without a partner in the other year, is its asset still there (or already there)
+    -- under another item (lineage)? Only those rows are looked up among the other year's rows (small hash tables).
+    gone AS (SELECT DISTINCT category, lineage0 AS lineage_key FROM paired
+             WHERE had AND NOT has AND category IN ('minerals', 'water')),
+    arrived AS (SELECT DISTINCT category, lineage1 AS lineage_key FROM paired
+                WHERE has AND NOT had AND category IN ('minerals', 'water')),
     lineage1 AS (SELECT DISTINCT v.category, v.lineage_key FROM valued1_rows v
                  SEMI JOIN gone g ON g.category = v.category AND g.lineage_key = v.lineage_key),
     lineage0 AS (SELECT DISTINCT v.category, v.lineage_key FROM valued0_rows v
                  SEMI JOIN arrived a ON a.category = v.category AND a.lineage_key = v.lineage_key),
-    joined AS (
+    kept AS (
         SELECT p.*, l1.lineage_key IS NOT NULL AS continues, l0.lineage_key IS NOT NULL AS continued
         FROM paired p
         LEFT JOIN lineage1 l1 ON NOT p.has AND l1.category = p.category AND l1.lineage_key = p.lineage0
         LEFT JOIN lineage0 l0 ON NOT p.had AND l0.category = p.category AND l0.lineage_key = p.lineage1
+        WHERE (p.had AND p.has) OR p.category IN ('minerals', 'water')
+    ),
+    -- Parcels (land, forest, grassland, wetland) without a partner by id, on their base parcel (DOMAIN §2: the base
+    -- map is a parcel's one identity): a land row is its base parcel; an inventory row points at one
+    -- (``base_parcel_id`` of its stage row; a row counted from the base map alone has the base parcel's id).
+    loose AS (
+        SELECT p.category, 0 AS side, CASE WHEN p.category = 'land' OR p.row0 IS NULL THEN p.id0 ELSE l.base_parcel_id END AS base,
+               p.indicator, p.region0 AS region_code, p.item0 AS item_code, p.subject0 AS subject,
+               p.unit0 AS unit, p.unit_en0 AS unit_en, p.q0 AS q
+        FROM paired p LEFT JOIN links0 l ON l.category = p.category AND l._row_id = p.row0
+        WHERE p.had AND NOT p.has AND p.category NOT IN ('minerals', 'water')
+        UNION ALL
+        SELECT p.category, 1, CASE WHEN p.category = 'land' OR p.row1 IS NULL THEN p.id1 ELSE l.base_parcel_id END,
+               p.indicator, p.region1, p.item1, p.subject1, p.unit1, p.unit_en1, p.q1
+        FROM paired p LEFT JOIN links1 l ON l.category = p.category AND l._row_id = p.row1
+        WHERE p.has AND NOT p.had AND p.category NOT IN ('minerals', 'water')
+    ),
+    -- per base parcel, category and cell: rows re-identified on the same base parcel in the same cell are the
+    -- same asset (netted: an increase or decrease); a row without a base parcel stands alone
+    loose_cells AS (
+        SELECT category, base, indicator, region_code, item_code, subject, unit, unit_en,
+               sum(q) FILTER (WHERE side = 0) AS q0, sum(q) FILTER (WHERE side = 1) AS q1
+        FROM loose WHERE base IS NOT NULL GROUP BY ALL
+    ),
+    -- what is left moved between cells on its base parcel (another category, item, subject or county): per base
+    -- parcel and indicator the smaller of the two sides, ``moved``, is reclassified out and in, handed out to the
+    -- cells in a fixed order, so out = in exactly; the rest left the state base map (removed) or joined it (new)
+    leftover AS (
+        SELECT *, coalesce(q0, q1) AS q, q0 IS NOT NULL AS old_side,
+               sum(coalesce(q0, q1)) OVER (PARTITION BY base, indicator, q0 IS NOT NULL
+                                           ORDER BY category, region_code, item_code, subject
+                                           ROWS UNBOUNDED PRECEDING) AS running
+        FROM loose_cells WHERE q0 IS NULL OR q1 IS NULL
+    ),
+    moved_per_base AS (
+        SELECT base, indicator, least(sum(q) FILTER (WHERE old_side), sum(q) FILTER (WHERE NOT old_side)) AS moved
+        FROM leftover GROUP BY ALL HAVING bool_or(old_side) AND bool_or(NOT old_side)
+    ),
+    allotted AS (
+        SELECT l.*, greatest(0, least(l.q, coalesce(m.moved, 0) - (l.running - l.q))) AS part
+        FROM leftover l LEFT JOIN moved_per_base m USING (base, indicator)
     ),
     -- the same-cell change left after extraction
-    moved AS (SELECT *, CASE WHEN same_cell THEN q1 - q0 + extracted END AS change FROM joined)
+    moved AS (SELECT *, CASE WHEN same_cell THEN q1 - q0 + extracted END AS change,
+                      -- a parcel moved to another cell: the smaller area moves, the difference is its change
+                      CASE WHEN had AND has AND NOT same_cell AND category <> 'minerals' THEN least(q0, q1) END AS shifted
+              FROM kept)
     -- side of last year's cell: opening and reductions (and the change when the cell is the same)
     SELECT category, region0 AS region_code, item0 AS item_code, subject0 AS subject, indicator, unit0 AS unit,
            unit_en0 AS unit_en, q0 AS opening, 0 AS closing,
            0 AS additions_new, 0 AS additions_reclassified_in,
            CASE WHEN change > 0 THEN change ELSE 0 END AS additions_increase, 0 AS additions_discovered,
            CASE WHEN NOT has AND NOT continues THEN q0 - extracted ELSE 0 END AS reductions_removed,
-           CASE WHEN (has AND NOT same_cell) OR (NOT has AND continues) THEN q0 - extracted ELSE 0 END
+           CASE WHEN shifted IS NOT NULL THEN shifted
+                WHEN (has AND NOT same_cell) OR (NOT has AND continues) THEN q0 - extracted ELSE 0 END
                AS reductions_reclassified_out,
-           CASE WHEN change < 0 THEN -change ELSE 0 END AS reductions_decrease,
+           CASE WHEN change < 0 THEN -change WHEN shifted IS NOT NULL THEN q0 - shifted ELSE 0 END AS reductions_decrease,
            extracted AS reductions_extracted
     FROM moved WHERE had
     UNION ALL
     -- side of this year's cell: closing and the additions into it
     SELECT category, region1, item1, subject1, indicator, unit1, unit_en1, 0, q1,
            CASE WHEN NOT had AND NOT continued AND category <> 'minerals' THEN q1 ELSE 0 END,
-           CASE WHEN (had AND NOT same_cell) OR (NOT had AND continued) THEN q1 ELSE 0 END,
-           0,
+           CASE WHEN shifted IS NOT NULL THEN shifted
+                WHEN (had AND NOT same_cell) OR (NOT had AND continued) THEN q1 ELSE 0 END,
+           CASE WHEN shifted IS NOT NULL THEN q1 - shifted ELSE 0 END,
            CASE WHEN NOT had AND NOT continued AND category = 'minerals' THEN q1 ELSE 0 END,
            0, 0, 0, 0
     FROM moved WHERE has
+    UNION ALL
+    -- re-identified on the same base parcel, same cell: one asset, its change an increase or a decrease
+    SELECT category, region_code, item_code, subject, indicator, unit, unit_en, q0, q1, 0, 0,
+           greatest(q1 - q0, 0), 0, 0, 0, greatest(q0 - q1, 0), 0
+    FROM loose_cells WHERE q0 IS NOT NULL AND q1 IS NOT NULL
+    UNION ALL
+    -- moved to another cell on the same base parcel, or left (joined) the state base map
+    SELECT category, region_code, item_code, subject, indicator, unit, unit_en,
+           CASE WHEN old_side THEN q ELSE 0 END, CASE WHEN old_side THEN 0 ELSE q END,
+           CASE WHEN old_side THEN 0 ELSE q - part END, CASE WHEN old_side THEN 0 ELSE part END, 0, 0,
+           CASE WHEN old_side THEN q - part ELSE 0 END, CASE WHEN old_side THEN part ELSE 0 END, 0, 0
+    FROM allotted
+    UNION ALL
+    -- rows without a base parcel (an inventory row whose stage row is not there): removed or new
+    SELECT category, region_code, item_code, subject, indicator, unit, unit_en,
+           CASE side WHEN 0 THEN q ELSE 0 END, CASE side WHEN 1 THEN q ELSE 0 END,
+           CASE side WHEN 1 THEN q ELSE 0 END, 0, 0, 0, CASE side WHEN 0 THEN q ELSE 0 END, 0, 0, 0
+    FROM loose WHERE base IS NULL
 """
 
 
 def _physical_rows(year_view: str) -> str:
     inner = PHYSICAL_INDICATORS_TEMPLATE.format(
-        valued=year_view, ids="balance_id, lineage_key, annual_extraction, ",
-        ids_v="v.balance_id, v.lineage_key, v.annual_extraction, ",
+        valued=year_view, ids="balance_id, lineage_key, annual_extraction, _row_id, ",
+        ids_v="v.balance_id, v.lineage_key, v.annual_extraction, v._row_id, ",
     )
     # the '_mu' indicator is the Excel view of the area (DOMAIN §5): the balance keeps hectares only
     return f"SELECT * FROM ({inner}) WHERE indicator <> 'area_mu'"
