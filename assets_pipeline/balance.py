@@ -58,13 +58,15 @@ land-survey row, whatever its category), see ``build_land_transitions``.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from .categories import CATEGORIES
 from .duck import connect, sql_path
 from .layout import YearLayout, part_files, parts
 from .ledger import PHYSICAL_INDICATORS_TEMPLATE, _valued_view, roll_up_levels
-from .storage import atomic_path
+from .readers import sha256_of
+from .storage import atomic_path, read_json
 from .valuation import prepare
 
 ADDITIONS = ["additions_new", "additions_reclassified_in", "additions_increase", "additions_discovered"]
@@ -552,3 +554,126 @@ def transition_mismatches(layout: YearLayout) -> list[tuple]:
     with connect() as con:
         return con.execute(query, {"m": str(layout.land_transitions), "l0": str(previous.valued("land")),
                                    "l1": str(layout.valued("land"))}).fetchall()
+
+
+# ------------------------------------------------------------------ reclassifications in = out (DOMAIN §2, §5)
+
+# The balance's area reclassified, per category, in and out: county cells (unrounded, exact) and the province's
+# published figures.
+BALANCE_RECLASSIFIED = """
+    SELECT category,
+           sum(reductions_reclassified_out_unrounded) FILTER (WHERE region_level = 'county') AS out_ha,
+           sum(additions_reclassified_in_unrounded) FILTER (WHERE region_level = 'county') AS in_ha,
+           sum(reductions_reclassified_out) FILTER (WHERE region_level = 'province') AS out_published,
+           sum(additions_reclassified_in) FILTER (WHERE region_level = 'province') AS in_published
+    FROM read_parquet($p) WHERE indicator = 'area' AND has_opening GROUP BY ALL ORDER BY ALL
+"""
+
+# The area that moved, recomputed from the valued rows of both years in m² without the balance's flows: a parcel
+# that kept its id in another cell moves the smaller of its two areas; of the rest, per base parcel, the cells
+# (category × county × item × subject) found only last year hold what left them, those found only this year what
+# arrived, and the smaller of the two moved between them.
+RECOMPUTED_MOVED = """
+    WITH a0 AS (SELECT category, balance_id AS id, _row_id, region_code, item_code, subject, area_m2 FROM valued0
+                WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')),
+         a1 AS (SELECT category, balance_id AS id, _row_id, region_code, item_code, subject, area_m2 FROM valued1
+                WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')),
+    kept_id AS (
+        SELECT sum(least(a0.area_m2, a1.area_m2)) AS m2 FROM a0 JOIN a1 USING (category, id)
+        WHERE a0.region_code <> a1.region_code OR a0.item_code IS DISTINCT FROM a1.item_code
+              OR a0.subject IS DISTINCT FROM a1.subject
+    ),
+    alone AS (
+        SELECT 0 AS side, a.*, CASE WHEN a.category = 'land' OR a._row_id IS NULL THEN a.id ELSE l.base_parcel_id END AS base
+        FROM (SELECT * FROM a0 ANTI JOIN a1 USING (category, id)) a
+        LEFT JOIN links0 l ON l.category = a.category AND l._row_id = a._row_id
+        UNION ALL
+        SELECT 1, a.*, CASE WHEN a.category = 'land' OR a._row_id IS NULL THEN a.id ELSE l.base_parcel_id END
+        FROM (SELECT * FROM a1 ANTI JOIN a0 USING (category, id)) a
+        LEFT JOIN links1 l ON l.category = a.category AND l._row_id = a._row_id
+    ),
+    cells AS (
+        SELECT base, bool_or(side = 0) AS last_year, bool_or(side = 1) AS this_year, sum(area_m2) AS m2
+        FROM alone WHERE base IS NOT NULL GROUP BY base, category, region_code, item_code, subject
+    ),
+    per_base AS (
+        SELECT least(sum(m2) FILTER (WHERE last_year AND NOT this_year), sum(m2) FILTER (WHERE this_year AND NOT last_year)) AS m2
+        FROM cells GROUP BY base HAVING bool_or(last_year AND NOT this_year) AND bool_or(this_year AND NOT last_year)
+    )
+    SELECT (SELECT coalesce(sum(m2), 0) FROM kept_id), (SELECT coalesce(sum(m2), 0) FROM per_base)
+"""
+
+
+def reclassification_check(layout: YearLayout, balance_path: Path | None = None) -> dict:
+    """Over the province, area reclassified out of all categories = area reclassified in (DOMAIN §2: what leaves a
+    category on a base parcel still on the state base map arrives in another; §5). Both are compared with the area
+    that moved recomputed from the valued rows of both years (``RECOMPUTED_MOVED``), to 0.01 m².
+
+    Returns ``passed``, the per-category figures (公顷: exact and as published at the province) and the totals."""
+    balance_path = balance_path or layout.balance_physical
+    previous = previous_layout(layout)
+    with connect(layout.stages / "duckdb_tmp") as con:
+        per_category = con.execute(BALANCE_RECLASSIFIED, {"p": str(balance_path)}).fetchall()
+        if previous is None:
+            return {"passed": True, "has_opening": False, "categories": [], "note": "first year: no reclassifications"}
+        _open(con, layout, previous, CATEGORIES)
+        kept_id, on_base = con.execute(RECOMPUTED_MOVED).fetchone()
+    total_out = sum((r[1] or 0 for r in per_category), Decimal(0)) * 10000
+    total_in = sum((r[2] or 0 for r in per_category), Decimal(0)) * 10000
+    recomputed = Decimal(kept_id) + Decimal(on_base)
+    tolerance = Decimal("0.01")
+    passed = abs(total_out - total_in) < tolerance and abs(total_out - recomputed) < tolerance \
+        and abs(total_in - recomputed) < tolerance
+    return {"passed": passed, "has_opening": True, "categories": per_category, "out_m2": total_out, "in_m2": total_in,
+            "recomputed_m2": recomputed, "recomputed_same_id_m2": Decimal(kept_id), "recomputed_on_base_m2": Decimal(on_base),
+            "published_out_ha": sum((r[3] or 0 for r in per_category), Decimal(0)),
+            "published_in_ha": sum((r[4] or 0 for r in per_category), Decimal(0))}
+
+
+# ------------------------------------------------------------------ last year's files against its manifest
+
+class LastYearFileError(Exception):
+    """A file of last year the balance would open with differs from what last year's manifest.json lists."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path, self.problem = str(path), problem
+        super().__init__(f"{self.path}: {problem}")
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.problem))
+
+
+def last_year_inputs(previous: YearLayout) -> list[Path]:
+    """The files of last year the balance accounts read: its valued rows (the opening) and its ledgers (the
+    published closing the opening must equal)."""
+    paths = [*(previous.valued(c) for c in CATEGORIES), previous.ledger_physical, previous.ledger_value]
+    return [p for p in paths if p.exists()]
+
+
+def verify_last_year(layout: YearLayout) -> str:
+    """Check last year's files against last year's ``manifest.json`` (its ``outputs``' SHA-256) before they are used
+    as opening balances; raise ``LastYearFileError`` naming the first file that differs, is missing or is not listed.
+
+    Returns a note for the step's metadata: what was verified, or why nothing was (a first year; a year
+    compiled without a manifest)."""
+    previous = YearLayout(layout.output_dir, layout.year - 1)
+    files = last_year_inputs(previous)
+    if not files:
+        return f"no outputs of {previous.year}: first year of the accounts, nothing to verify"
+    if not previous.manifest.exists():
+        return (f"{previous.manifest} is missing: last year's {len(files)} files were used without verification "
+                "(a year compiled without a manifest)")
+    try:
+        described = read_json(previous.manifest).get("outputs", {})
+    except ValueError as exc:
+        raise LastYearFileError(previous.manifest, f"cannot be read ({exc}); last year's files cannot be verified") from None
+    for path in files:
+        name = path.relative_to(previous.root).as_posix()
+        if name not in described:
+            raise LastYearFileError(path, f"is not listed in {previous.manifest}: it was written after last year's run; "
+                                          f"run {previous.year} again")
+        if sha256_of(path) != described[name]["sha256"]:
+            raise LastYearFileError(path, f"differs from {previous.manifest} (sha256): it was changed after last "
+                                          f"year's run; run {previous.year} again or restore the file")
+    return f"{len(files)} files of {previous.year} match {previous.manifest.name}: " + \
+        ", ".join(p.relative_to(previous.root).as_posix() for p in files)

@@ -8,8 +8,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from assets_pipeline.balance import (build_balance, build_land_transitions, identity_failures, opening_mismatches,
-                                     transition_mismatches)
+from assets_pipeline.balance import (LastYearFileError, build_balance, build_land_transitions, identity_failures,
+                                     opening_mismatches, reclassification_check, transition_mismatches, verify_last_year)
 from assets_pipeline.categories import CATEGORIES
 from assets_pipeline.cli import main
 from assets_pipeline.layout import YearLayout
@@ -211,6 +211,135 @@ def test_a_broken_account_is_caught(two_years, tmp_path):
     assert opening_mismatches(this.balance_value, last.ledger_value, "value") == []
     assert [m[:2] for m in opening_mismatches(this.balance_value, changed, "value")] == [("140106", "minerals")]
     assert opening_mismatches(this.balance_value, tmp_path / "missing.parquet", "value") != []
+
+
+# ------------------------------------------------------------------------ matched through the base parcel
+
+def test_row_reidentified_on_its_base_parcel_is_the_same_asset(two_years):
+    this = two_years[1]
+    # F3 (8,000 m², 80 m³) became F3B on the same base parcel (8,000 m², 88 m³): no removal, no new parcel
+    area = physical(this, "140108", "forest", "0301", "area")
+    assert (area["opening"], area["closing"], flows(area)) == (D("0.80"), D("0.80"), {})
+    stock = physical(this, "140108", "forest", "0301", "stock")
+    assert (stock["opening"], stock["closing"], flows(stock)) == (D("80.00"), D("88.00"), {"additions_increase": D("8.00")})
+
+
+def test_forest_turned_mining_land_is_reclassified_out_of_forest_and_in_to_land(two_years):
+    last, this = two_years
+    out = physical(this, "140109", "forest", "0301", "area")
+    into = physical(this, "140109", "land", "06", "area")
+    # 6,000 m² = 0.6 公顷 on both sides, exactly
+    assert (out["opening"], out["closing"], flows(out)) == (D("0.60"), D("0.00"), {"reductions_reclassified_out": D("0.60")})
+    assert (into["opening"], into["closing"], flows(into)) == (D("0.00"), D("0.60"), {"additions_reclassified_in": D("0.60")})
+    assert out["reductions_reclassified_out_unrounded"] == into["additions_reclassified_in_unrounded"] == D("0.6")
+    # the trees have no counterpart in the land ledger: their 60 m³ are removed
+    stock = physical(this, "140109", "forest", "0301", "stock")
+    assert flows(stock) == {"reductions_removed": D("60.00")}
+    # the land transition matrix moves the same area from 0301 to 0602
+    assert q("SELECT from_class, to_class, area_m2 FROM read_parquet($p) WHERE region_code = '140109' "
+             "AND classification = 'class'", p=this.land_transitions) == [("0301", "0602", D("6000.00"))]
+    # value: the forest land leaves at last year's price (6,000 m² × 0.0015 × 2,400 元 = 2.16 万元), the mining land
+    # arrives at this year's; no revaluation on either side
+    forest_land = value(this, "140109", "forest", "0301", "land")
+    assert (forest_land["opening"], forest_land["volume_change"], forest_land["revaluation"], forest_land["closing"]) == \
+        (D("2.16"), D("-2.16"), 0, 0)
+    mining = value(this, "140109", "land", "06", "land")
+    assert mining["volume_change_unrounded"] == valued_yuan(this, "land", "1401090000000001") * D("0.0001")
+    assert mining["revaluation_unrounded"] == 0
+
+
+def test_dry_land_turned_forest_land_is_reclassified_out_of_land_and_in_to_forest(two_years):
+    this = two_years[1]
+    out = physical(this, "140122", "land", "01", "area")
+    into = physical(this, "140122", "forest", "0301", "area")
+    assert flows(out) == {"reductions_reclassified_out": D("0.30")} and out["closing"] == 0
+    assert flows(into) == {"additions_reclassified_in": D("0.30")} and into["opening"] == 0
+    # the stand's 30 m³ were not on the base parcel last year: new
+    assert flows(physical(this, "140122", "forest", "0301", "stock")) == {"additions_new": D("30.00")}
+
+
+def test_base_parcel_becoming_collective_leaves_the_state_ledger(two_years):
+    this = two_years[1]
+    area = physical(this, "140110", "grassland", "02", "area")
+    assert (area["opening"], area["closing"], flows(area)) == (D("0.40"), D("0.00"), {"reductions_removed": D("0.40")})
+    # hay: 4,000 m² × 1,200 kg/公顷 = 0.48 t
+    assert flows(physical(this, "140110", "grassland", "02", "hay_yield")) == {"reductions_removed": D("0.48")}
+    assert q("SELECT from_class, to_class, area_m2 FROM read_parquet($p) WHERE region_code = '140110' "
+             "AND classification = 'class'", p=this.land_transitions) == [("0404", "(removed)", D("4000.00"))]
+
+
+def test_parcel_new_on_the_base_map_is_new(two_years):
+    this = two_years[1]
+    area = physical(this, "140121", "forest", "0301", "area")
+    assert (area["opening"], area["closing"], flows(area)) == (D("0.00"), D("0.50"), {"additions_new": D("0.50")})
+    assert flows(physical(this, "140121", "forest", "0301", "stock")) == {"additions_new": D("50.00")}
+
+
+def test_province_reclassified_in_equals_out(two_years):
+    this = two_years[1]
+    found = reclassification_check(this)
+    assert found["passed"]
+    # 140106 0103 → 0201 (2,000 m², same id), 140109 forest → land (6,000 m²), 140122 land → forest (3,000 m²)
+    assert found["out_m2"] == found["in_m2"] == found["recomputed_m2"] == D("11000")
+    assert (found["recomputed_same_id_m2"], found["recomputed_on_base_m2"]) == (D("2000"), D("9000"))
+    per_category = {c: (o, i) for c, o, i, *_ in found["categories"]}
+    assert per_category["forest"] == (D("0.6"), D("0.3")) and per_category["land"] == (D("0.5"), D("0.8"))
+    assert per_category["grassland"] == per_category["wetland"] == (0, 0)
+    assert (found["published_out_ha"], found["published_in_ha"]) == (D("1.10"), D("1.10"))
+
+
+def test_reclassified_in_not_equal_out_is_caught(two_years, tmp_path):
+    this = two_years[1]
+    # the land of 140109 booked 0.01 公顷 more in than forest let out (as published and unrounded)
+    crafted = tmp_path / "in_more.parquet"
+    q(f"COPY (SELECT * REPLACE ("
+      f"CASE WHEN region_code = '140109' AND category = 'land' AND indicator = 'area' THEN additions_reclassified_in + 0.01 "
+      f"ELSE additions_reclassified_in END AS additions_reclassified_in, "
+      f"CASE WHEN region_code = '140109' AND category = 'land' AND indicator = 'area' "
+      f"THEN additions_reclassified_in_unrounded + 0.01 ELSE additions_reclassified_in_unrounded END "
+      f"AS additions_reclassified_in_unrounded) FROM read_parquet('{this.balance_physical}')) TO '{crafted}' (FORMAT parquet)")
+    found = reclassification_check(this, crafted)
+    assert not found["passed"] and found["in_m2"] - found["out_m2"] == D("100")
+    # out and in agreeing with each other but not with the area that moved (the mining land booked as new on
+    # both sides of the account): caught by the recomputation from the valued rows
+    both = tmp_path / "both.parquet"
+    q(f"COPY (SELECT * REPLACE ("
+      f"CASE WHEN region_code = '140109' AND indicator = 'area' THEN 0 ELSE additions_reclassified_in_unrounded END "
+      f"AS additions_reclassified_in_unrounded, "
+      f"CASE WHEN region_code = '140109' AND indicator = 'area' THEN 0 ELSE reductions_reclassified_out_unrounded END "
+      f"AS reductions_reclassified_out_unrounded) FROM read_parquet('{this.balance_physical}')) TO '{both}' (FORMAT parquet)")
+    found = reclassification_check(this, both)
+    assert not found["passed"] and found["out_m2"] == found["in_m2"] == D("5000") and found["recomputed_m2"] == D("11000")
+
+
+def test_last_year_files_are_checked_against_its_manifest(two_years, tmp_path):
+    import json
+    import shutil
+
+    from assets_pipeline.manifest import published_files
+
+    last, this = two_years
+    out = tmp_path / "out"
+    shutil.copytree(last.output_dir, out)
+    last, this = YearLayout(out, 2022), YearLayout(out, 2023)
+    # no manifest of 2022 (compiled step by step): used, and said so
+    assert "manifest.json is missing" in verify_last_year(this)
+    last.manifest.write_text(json.dumps({"outputs": published_files(last)}), encoding="utf-8")
+    note = verify_last_year(this)
+    assert note.startswith("8 files of 2022 match manifest.json") and "valued/forest.parquet" in note
+    # a valued file of 2022 rewritten after its run: refused, naming the file
+    q(f"COPY (SELECT * REPLACE (stock_m3 + 1 AS stock_m3) FROM read_parquet('{last.valued('forest')}')) "
+      f"TO '{tmp_path / 'forest.parquet'}' (FORMAT parquet)")
+    shutil.copy(tmp_path / "forest.parquet", last.valued("forest"))
+    with pytest.raises(LastYearFileError, match=r"2022/valued/forest\.parquet: differs from .*manifest\.json"):
+        verify_last_year(this)
+    # a ledger the manifest does not list
+    last.manifest.write_text(json.dumps({"outputs": {k: v for k, v in published_files(last).items()
+                                                     if k != "ledger_value.parquet"}}), encoding="utf-8")
+    with pytest.raises(LastYearFileError, match=r"2022/ledger_value\.parquet: is not listed"):
+        verify_last_year(this)
+    # the first year has nothing to verify
+    assert "first year" in verify_last_year(last)
 
 
 # ------------------------------------------------------------------------------------ three years, Dagster
