@@ -10,15 +10,26 @@ Derived by comparing this year's valued rows with last year's, row by row, by id
 
   - id in both years, same cell: the difference is ``additions_increase`` (area increase, forest growth,
     upward reappraisal) or ``reductions_decrease`` (area decrease, harvest, downward reappraisal);
-  - id in both years, another cell (class, item, subject or county changed): ``reductions_reclassified_out``
-    of the old cell by last year's quantity, ``additions_reclassified_in`` of the new cell by this year's;
-  - id only last year: ``reductions_reclassified_out`` when the asset is still there under another item (a
-    land parcel still on this year's base map in another category; a deposit × mineral still reported in
-    another resource class), else ``reductions_removed``. A parcel that became collective (DOMAIN §2) leaves
-    the state ledger: it is no longer on the state base map, so it counts as ``reductions_removed``;
-  - id only this year: ``additions_reclassified_in`` when the asset was there last year under another item,
-    else ``additions_discovered`` for minerals (new deposits) and ``additions_new`` for the rest (new parcels,
-    split and merge products);
+  - id in both years, another cell (class, item, subject or county changed): the smaller of its two quantities
+    is ``reductions_reclassified_out`` of the old cell and ``additions_reclassified_in`` of the new one (the same
+    figure on both sides), the rest a decrease of the old cell or an increase of the new one (minerals: out by
+    last year's quantity after extraction, in by this year's);
+  - parcels (land, forest, grassland, wetland) without a partner by id are matched through their **base parcel**
+    (DOMAIN §2: the base map is a parcel's one identity; a land row is its base parcel, an inventory row points
+    at one by ``base_parcel_id``, read from the year's stage rows by ``_row_id``). On one base parcel:
+    rows of the same category and cell in both years are the same asset re-identified, their change an
+    increase or decrease; of what is left, the area found only last year (in any category) and the area found
+    only this year moved between those cells: the smaller of the two is reclassified out of the old cells and
+    in to the new ones — handed out to the cells in a fixed order, so out = in exactly — and what remains left
+    the state base map (``reductions_removed``: the parcel became collective or is gone from the base map, or
+    shrank) or joined it (``additions_new``: new parcels, split and merge products). So a forest row gone
+    because its base parcel turned into mining land is reclassified out of forest and in to land, consistent
+    with the land transition matrix. A quantity the other category does not measure (stock, stems, hay yield)
+    has nowhere to go: it is removed (or new);
+  - minerals and water, id only last year: ``reductions_reclassified_out`` when the asset is still there under
+    another item (a deposit × mineral still reported in another resource class), else ``reductions_removed``;
+    id only this year: ``additions_reclassified_in`` when it was there last year under another item, else
+    ``additions_discovered`` for minerals (new deposits) and ``additions_new`` for water;
   - minerals: ``reductions_extracted`` is the declared ``annual_extraction`` of the row (this year's
     declaration, else last year's when the row is gone), capped at the opening quantity; it is taken before
     any other flow of the row, the rest of the row's change is classified as above.
@@ -54,6 +65,10 @@ Derived by comparing this year's valued rows with last year's, row by row, by id
 
 The land-use transition matrix (土地利用转移矩阵) is derived the same way over the base map (every state
 land-survey row, whatever its category), see ``build_land_transitions``.
+
+Two guards (balance_assets.py): last year's files are the ones its ``manifest.json`` lists before they are
+used as opening balances (``verify_last_year``), and over the province the area reclassified out of all
+categories equals the area reclassified in, both recomputed from the valued rows (``reclassification_check``).
 """
 
 from __future__ import annotations
@@ -293,7 +308,7 @@ def _physical_sql(has_previous: bool) -> str:
 
 # The quantity a row's price applies to (DOMAIN §4), and what it is (revaluation needs the same basis).
 PRICED_ROWS = """
-    SELECT category, balance_id, component, region_code, ledger_item AS item_code, subject,
+    SELECT category, balance_id, _row_id, component, region_code, ledger_item AS item_code, subject,
            CAST(value_yuan AS DECIMAL(38, 10)) AS v,
            CASE WHEN category = 'minerals' THEN quantity WHEN category = 'water' THEN volume_m3
                 WHEN category = 'forest' AND priced_on = 'stock' THEN stock_m3
@@ -305,8 +320,10 @@ PRICED_ROWS = """
 
 VALUE_ROWS = """
     WITH r0 AS ({rows0}), r1 AS ({rows1}),
-    joined AS (
+    pairs AS (
         SELECT coalesce(r0.category, r1.category) AS category, coalesce(r0.component, r1.component) AS component,
+               r0.balance_id AS id0, r1.balance_id AS id1, r0._row_id AS row0, r1._row_id AS row1,
+               r0.basis AS basis0, r1.basis AS basis1,
                r0.region_code AS region0, r0.item_code AS item0, r0.subject AS subject0, r0.v AS v0,
                r1.region_code AS region1, r1.item_code AS item1, r1.subject AS subject1, r1.v AS v1,
                r0.balance_id IS NOT NULL AS had, r1.balance_id IS NOT NULL AS has,
@@ -316,6 +333,41 @@ VALUE_ROWS = """
                r0.basis = r1.basis AS same_basis
         FROM r0 FULL JOIN r1 ON r0.category = r1.category AND r0.balance_id = r1.balance_id
                             AND r0.component = r1.component
+    ),
+    -- parcels without a partner by id, on their base parcel (as in the physical account): rows re-identified on
+    -- the same base parcel in the same cell, priced on the same basis, are one asset and are revalued as one
+    loose AS (
+        SELECT p.category, p.component, 0 AS side,
+               CASE WHEN p.category = 'land' OR p.row0 IS NULL THEN p.id0 ELSE l.base_parcel_id END AS base,
+               p.region0 AS region_code, p.item0 AS item_code, p.subject0 AS subject, p.basis0 AS basis, p.q0 AS q, p.v0 AS v
+        FROM pairs p LEFT JOIN links0 l ON l.category = p.category AND l._row_id = p.row0
+        WHERE p.had AND NOT p.has AND p.category NOT IN ('minerals', 'water')
+        UNION ALL
+        SELECT p.category, p.component, 1, CASE WHEN p.category = 'land' OR p.row1 IS NULL THEN p.id1 ELSE l.base_parcel_id END,
+               p.region1, p.item1, p.subject1, p.basis1, p.q1, p.v1
+        FROM pairs p LEFT JOIN links1 l ON l.category = p.category AND l._row_id = p.row1
+        WHERE p.has AND NOT p.had AND p.category NOT IN ('minerals', 'water')
+    ),
+    loose_cells AS (
+        SELECT category, component, region_code, item_code, subject,
+               sum(q) FILTER (WHERE side = 0) AS q0, sum(v) FILTER (WHERE side = 0) AS v0,
+               sum(q) FILTER (WHERE side = 1) AS q1, sum(v) FILTER (WHERE side = 1) AS v1,
+               bool_or(side = 0) AS had, bool_or(side = 1) AS has
+        FROM loose WHERE base IS NOT NULL GROUP BY category, component, base, region_code, item_code, subject, basis
+    ),
+    joined AS (
+        SELECT category, component, region0, item0, subject0, v0, region1, item1, subject1, v1, had, has, same_cell,
+               q0, q1, same_basis
+        FROM pairs WHERE (had AND has) OR category IN ('minerals', 'water')
+        UNION ALL
+        SELECT category, component, region_code, item_code, subject, v0, region_code, item_code, subject, v1, had, has,
+               had AND has, CAST(q0 AS DECIMAL(38, 6)), CAST(q1 AS DECIMAL(38, 6)), true
+        FROM loose_cells
+        UNION ALL
+        SELECT category, component, region_code, item_code, subject, CASE side WHEN 0 THEN v END, region_code, item_code,
+               subject, CASE side WHEN 1 THEN v END, side = 0, side = 1, false, CASE side WHEN 0 THEN q END,
+               CASE side WHEN 1 THEN q END, false
+        FROM loose WHERE base IS NULL
     ),
     revalued AS (
         SELECT *,

@@ -222,6 +222,14 @@ def test_row_reidentified_on_its_base_parcel_is_the_same_asset(two_years):
     assert (area["opening"], area["closing"], flows(area)) == (D("0.80"), D("0.80"), {})
     stock = physical(this, "140108", "forest", "0301", "stock")
     assert (stock["opening"], stock["closing"], flows(stock)) == (D("80.00"), D("88.00"), {"additions_increase": D("8.00")})
+    # and it is revalued as one asset: trees q0·(p1 − p0) = 80 m³ × 14 元, volume change 8 m³ × 714 元
+    trees = value(this, "140108", "forest", "0301", "trees")
+    assert (trees["revaluation_unrounded"], trees["volume_change_unrounded"]) == (D("0.112"), D("0.5712"))
+    # its land: 8,000 m² × 0.0015 × (2,448 − 2,400) 元, no volume change
+    land = value(this, "140108", "forest", "0301", "land")
+    assert (land["revaluation_unrounded"], land["volume_change_unrounded"]) == (D("0.0576"), 0)
+    assert (land["opening"], land["volume_change"], land["revaluation"], land["closing"]) == \
+        (D("2.88"), D("0.00"), D("0.06"), D("2.94"))
 
 
 def test_forest_turned_mining_land_is_reclassified_out_of_forest_and_in_to_land(two_years):
@@ -416,6 +424,28 @@ def test_workbook_balance_sheets_add_up_as_printed(three_years):
     last_area = q("SELECT sum(area_ha) FROM read_parquet($p) WHERE region_level = 'province' AND classification = 'group' "
                   "AND from_class <> '(new)'", p=layout.land_transitions)[0][0]
     assert matrices["group"][-1][-1] - next(r[-1] for r in matrices["group"] if r[0] == "（新增图斑）") == last_area
+
+
+def test_sample_reclassifications_in_equal_out(three_years):
+    for year in YEARS[1:]:
+        found = reclassification_check(YearLayout(three_years / "out", year))
+        assert found["passed"] and found["out_m2"] == found["in_m2"] == found["recomputed_m2"] > 0
+        # inventory rows moved with their base parcels (not only land parcels within the land category)
+        assert found["recomputed_on_base_m2"] > 0
+
+
+def test_a_changed_file_of_last_year_stops_the_balance(three_years, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(three_years / "out", out)
+    valued = YearLayout(out, 2022).valued("grassland")
+    q(f"COPY (SELECT * FROM read_parquet('{valued}') LIMIT 1) TO '{tmp_path / 'g.parquet'}' (FORMAT parquet)")
+    shutil.copy(tmp_path / "g.parquet", valued)
+    code = main(["run", "--year", "2023", "--input-dir", str(three_years / "inputs"), "--output-dir", str(out),
+                 "--unpriced-threshold", "0.05"])
+    assert code != 0
+    assert f"{valued}: differs from {YearLayout(out, 2022).manifest}" in capsys.readouterr().err
 
 
 def test_years_run_together_give_the_figures_of_years_compiled_one_by_one(three_years, tmp_path):
