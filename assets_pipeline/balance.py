@@ -149,22 +149,27 @@ PHYSICAL_ROWS = """
         FROM r0 FULL JOIN r1 ON r0.category = r1.category AND r0.balance_id = r1.balance_id
                             AND r0.indicator = r1.indicator
     ),
+    -- The rows without a partner by id, once (a small share of the rows): the join above is not computed again
+    -- for each use below.
+    unmatched AS MATERIALIZED (SELECT * FROM paired WHERE NOT (had AND has)),
     -- Minerals and water: a row without a partner in the other year, is its asset still there (or already there)
     -- under another item (lineage)? Only those rows are looked up among the other year's rows (small hash tables).
-    gone AS (SELECT DISTINCT category, lineage0 AS lineage_key FROM paired
-             WHERE had AND NOT has AND category IN ('minerals', 'water')),
-    arrived AS (SELECT DISTINCT category, lineage1 AS lineage_key FROM paired
-                WHERE has AND NOT had AND category IN ('minerals', 'water')),
+    gone AS (SELECT DISTINCT category, lineage0 AS lineage_key FROM unmatched
+             WHERE had AND category IN ('minerals', 'water')),
+    arrived AS (SELECT DISTINCT category, lineage1 AS lineage_key FROM unmatched
+                WHERE has AND category IN ('minerals', 'water')),
     lineage1 AS (SELECT DISTINCT v.category, v.lineage_key FROM valued1_rows v
                  SEMI JOIN gone g ON g.category = v.category AND g.lineage_key = v.lineage_key),
     lineage0 AS (SELECT DISTINCT v.category, v.lineage_key FROM valued0_rows v
                  SEMI JOIN arrived a ON a.category = v.category AND a.lineage_key = v.lineage_key),
     kept AS (
-        SELECT p.*, l1.lineage_key IS NOT NULL AS continues, l0.lineage_key IS NOT NULL AS continued
-        FROM paired p
+        SELECT *, false AS continues, false AS continued FROM paired WHERE had AND has
+        UNION ALL
+        SELECT p.*, l1.lineage_key IS NOT NULL, l0.lineage_key IS NOT NULL
+        FROM unmatched p
         LEFT JOIN lineage1 l1 ON NOT p.has AND l1.category = p.category AND l1.lineage_key = p.lineage0
         LEFT JOIN lineage0 l0 ON NOT p.had AND l0.category = p.category AND l0.lineage_key = p.lineage1
-        WHERE (p.had AND p.has) OR p.category IN ('minerals', 'water')
+        WHERE p.category IN ('minerals', 'water')
     ),
     -- Parcels (land, forest, grassland, wetland) without a partner by id, on their base parcel (DOMAIN §2: the base
     -- map is a parcel's one identity): a land row is its base parcel; an inventory row points at one
@@ -173,13 +178,13 @@ PHYSICAL_ROWS = """
         SELECT p.category, 0 AS side, CASE WHEN p.category = 'land' OR p.row0 IS NULL THEN p.id0 ELSE l.base_parcel_id END AS base,
                p.indicator, p.region0 AS region_code, p.item0 AS item_code, p.subject0 AS subject,
                p.unit0 AS unit, p.unit_en0 AS unit_en, p.q0 AS q
-        FROM paired p LEFT JOIN links0 l ON l.category = p.category AND l._row_id = p.row0
-        WHERE p.had AND NOT p.has AND p.category NOT IN ('minerals', 'water')
+        FROM unmatched p LEFT JOIN links0 l ON l.category = p.category AND l._row_id = p.row0
+        WHERE p.had AND p.category NOT IN ('minerals', 'water')
         UNION ALL
         SELECT p.category, 1, CASE WHEN p.category = 'land' OR p.row1 IS NULL THEN p.id1 ELSE l.base_parcel_id END,
                p.indicator, p.region1, p.item1, p.subject1, p.unit1, p.unit_en1, p.q1
-        FROM paired p LEFT JOIN links1 l ON l.category = p.category AND l._row_id = p.row1
-        WHERE p.has AND NOT p.had AND p.category NOT IN ('minerals', 'water')
+        FROM unmatched p LEFT JOIN links1 l ON l.category = p.category AND l._row_id = p.row1
+        WHERE p.has AND p.category NOT IN ('minerals', 'water')
     ),
     -- per base parcel, category and cell: rows re-identified on the same base parcel in the same cell are the
     -- same asset (netted: an increase or decrease); a row without a base parcel stands alone
@@ -334,19 +339,20 @@ VALUE_ROWS = """
         FROM r0 FULL JOIN r1 ON r0.category = r1.category AND r0.balance_id = r1.balance_id
                             AND r0.component = r1.component
     ),
+    unmatched AS MATERIALIZED (SELECT * FROM pairs WHERE NOT (had AND has)),
     -- parcels without a partner by id, on their base parcel (as in the physical account): rows re-identified on
     -- the same base parcel in the same cell, priced on the same basis, are one asset and are revalued as one
     loose AS (
         SELECT p.category, p.component, 0 AS side,
                CASE WHEN p.category = 'land' OR p.row0 IS NULL THEN p.id0 ELSE l.base_parcel_id END AS base,
                p.region0 AS region_code, p.item0 AS item_code, p.subject0 AS subject, p.basis0 AS basis, p.q0 AS q, p.v0 AS v
-        FROM pairs p LEFT JOIN links0 l ON l.category = p.category AND l._row_id = p.row0
-        WHERE p.had AND NOT p.has AND p.category NOT IN ('minerals', 'water')
+        FROM unmatched p LEFT JOIN links0 l ON l.category = p.category AND l._row_id = p.row0
+        WHERE p.had AND p.category NOT IN ('minerals', 'water')
         UNION ALL
         SELECT p.category, p.component, 1, CASE WHEN p.category = 'land' OR p.row1 IS NULL THEN p.id1 ELSE l.base_parcel_id END,
                p.region1, p.item1, p.subject1, p.basis1, p.q1, p.v1
-        FROM pairs p LEFT JOIN links1 l ON l.category = p.category AND l._row_id = p.row1
-        WHERE p.has AND NOT p.had AND p.category NOT IN ('minerals', 'water')
+        FROM unmatched p LEFT JOIN links1 l ON l.category = p.category AND l._row_id = p.row1
+        WHERE p.has AND p.category NOT IN ('minerals', 'water')
     ),
     loose_cells AS (
         SELECT category, component, region_code, item_code, subject,
@@ -358,7 +364,11 @@ VALUE_ROWS = """
     joined AS (
         SELECT category, component, region0, item0, subject0, v0, region1, item1, subject1, v1, had, has, same_cell,
                q0, q1, same_basis
-        FROM pairs WHERE (had AND has) OR category IN ('minerals', 'water')
+        FROM pairs WHERE had AND has
+        UNION ALL
+        SELECT category, component, region0, item0, subject0, v0, region1, item1, subject1, v1, had, has, same_cell,
+               q0, q1, same_basis
+        FROM unmatched WHERE category IN ('minerals', 'water')
         UNION ALL
         SELECT category, component, region_code, item_code, subject, v0, region_code, item_code, subject, v1, had, has,
                had AND has, CAST(q0 AS DECIMAL(38, 6)), CAST(q1 AS DECIMAL(38, 6)), true
