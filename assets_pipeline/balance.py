@@ -119,6 +119,16 @@ def link_folder(layout: YearLayout, category: str) -> Path | None:
     return None
 
 
+def link_sources(layout: YearLayout) -> str:
+    """Where each year's base-parcel links come from, for the step's metadata: an inventory whose stage rows are
+    gone (the year's ``_stages`` removed) has none, and its rows without a partner by id are new or removed."""
+    years = [YearLayout(layout.output_dir, layout.year - 1), layout]
+    return "; ".join(
+        f"{y.year}: " + ", ".join(f"{c} {folder.parent.name if (folder := link_folder(y, c)) else 'none'}"
+                                  for c in INVENTORIES if y.valued(c).exists())
+        for y in years if any(y.valued(c).exists() for c in INVENTORIES))
+
+
 def _links_view(con, layout: YearLayout, name: str) -> None:
     """``<name>``: category, _row_id, base_parcel_id of the year's forest, grassland and wetland rows (DOMAIN §2).
     Only the rows without a partner by id are looked up in it."""

@@ -9,7 +9,8 @@ import duckdb
 import pytest
 
 from assets_pipeline.balance import (LastYearFileError, build_balance, build_land_transitions, identity_failures,
-                                     opening_mismatches, reclassification_check, transition_mismatches, verify_last_year)
+                                     link_sources, opening_mismatches, reclassification_check, transition_mismatches,
+                                     verify_last_year)
 from assets_pipeline.categories import CATEGORIES
 from assets_pipeline.cli import main
 from assets_pipeline.layout import YearLayout
@@ -230,6 +231,27 @@ def test_row_reidentified_on_its_base_parcel_is_the_same_asset(two_years):
     assert (land["revaluation_unrounded"], land["volume_change_unrounded"]) == (D("0.0576"), 0)
     assert (land["opening"], land["volume_change"], land["revaluation"], land["closing"]) == \
         (D("2.88"), D("0.00"), D("0.06"), D("2.94"))
+
+
+def test_without_last_years_stage_rows_a_reidentified_row_is_removed_and_new(two_years, tmp_path):
+    """The link to the base parcel is read from the year's stage rows; a year whose stages were removed has none,
+    and says so: its rows without a partner by id can only be removed (and new), as before the base map."""
+    import shutil
+
+    assert link_sources(two_years[1]) == ("2022: forest validated, grassland validated, wetland validated; "
+                                          "2023: forest validated, grassland validated, wetland validated")
+    out = tmp_path / "out"
+    shutil.copytree(two_years[0].output_dir, out)
+    this = YearLayout(out, 2023)
+    shutil.rmtree(YearLayout(out, 2022).validated("forest"))
+    assert link_sources(this).startswith("2022: forest none, grassland validated")
+    build_balance(this, this.balance_physical, this.balance_value)
+    area = physical(this, "140108", "forest", "0301", "area")
+    assert flows(area) == {"additions_new": D("0.80"), "reductions_removed": D("0.80")}
+    assert identity_failures(this.balance_physical, "physical")[0] == 0
+    # the in = out check sees the same: forest to land (140109) no longer moves, the land side has nothing to meet
+    found = reclassification_check(this)
+    assert found["passed"] and found["recomputed_on_base_m2"] == D("3000")
 
 
 def test_forest_turned_mining_land_is_reclassified_out_of_forest_and_in_to_land(two_years):

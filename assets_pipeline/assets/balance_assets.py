@@ -4,8 +4,8 @@ partition: the asset graph shows the dependency across years, and blocking check
 import dagster as dg
 import pyarrow.parquet as pq
 
-from ..balance import (LastYearFileError, build_balance, build_land_transitions, identity_failures, opening_mismatches,
-                       reclassification_check, transition_mismatches, verify_last_year)
+from ..balance import (LastYearFileError, build_balance, build_land_transitions, identity_failures, link_sources,
+                       opening_mismatches, reclassification_check, transition_mismatches, verify_last_year)
 from ..categories import CATEGORIES
 from ..duck import connect
 from ..layout import YearLayout
@@ -119,6 +119,8 @@ def _balance(context: dg.AssetExecutionContext, layout: YearLayout, last: YearLa
                         "dagster/column_schema": table_schema(pq.read_schema(path)),
                         "has_opening": has_transitions if name == "land_transitions" else has_opening,
                         "last_year_files": last_year_files}
+            if name != "land_transitions" and has_opening:
+                metadata["base_parcel_links"] = link_sources(layout)
             if name == "value":
                 totals = con.execute(
                     "SELECT category, sum(opening), sum(volume_change), sum(revaluation), sum(closing) "
