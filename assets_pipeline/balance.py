@@ -20,12 +20,14 @@ Derived by comparing this year's valued rows with last year's, row by row, by id
     rows of the same category and cell in both years are the same asset re-identified, their change an
     increase or decrease; of what is left, the area found only last year (in any category) and the area found
     only this year moved between those cells: the smaller of the two is reclassified out of the old cells and
-    in to the new ones — handed out to the cells in a fixed order, so out = in exactly — and what remains left
-    the state base map (``reductions_removed``: the parcel became collective or is gone from the base map, or
-    shrank) or joined it (``additions_new``: new parcels, split and merge products). So a forest row gone
-    because its base parcel turned into mining land is reclassified out of forest and in to land, consistent
-    with the land transition matrix. A quantity the other category does not measure (stock, stems, hay yield)
-    has nowhere to go: it is removed (or new);
+    in to the new ones — handed out to the cells in a fixed order, so out = in exactly. What remains is
+    ``reductions_removed`` only when the base parcel is not on this year's state base map (it became collective
+    or is gone from the base map: a split parcel's old id), ``additions_new`` only when it was not on last
+    year's (new parcels, split and merge products); on a base parcel still (already) on the state base map it is
+    a ``reductions_decrease`` (``additions_increase``): the parcel counted smaller (larger), e.g. its inventory
+    row rejected this year. So a forest row gone because its base parcel turned into mining land is reclassified
+    out of forest and in to land, consistent with the land transition matrix; its stock, which the land
+    ledger does not measure, is a decrease;
   - minerals and water, id only last year: ``reductions_reclassified_out`` when the asset is still there under
     another item (a deposit × mineral still reported in another resource class), else ``reductions_removed``;
     id only this year: ``additions_reclassified_in`` when it was there last year under another item, else
@@ -217,9 +219,19 @@ PHYSICAL_ROWS = """
         SELECT base, indicator, least(sum(q) FILTER (WHERE old_side), sum(q) FILTER (WHERE NOT old_side)) AS moved
         FROM leftover GROUP BY ALL HAVING bool_or(old_side) AND bool_or(NOT old_side)
     ),
+    -- is the base parcel on the state base map of the other year (the land file holds every state parcel,
+    -- whatever its category)? Only the bases of the rows left over are looked up.
+    leftover_bases AS (SELECT DISTINCT base FROM leftover),
+    on_map0 AS (SELECT DISTINCT v.parcel_id AS base FROM valued0_rows v SEMI JOIN leftover_bases b ON b.base = v.parcel_id
+                WHERE v.category = 'land'),
+    on_map1 AS (SELECT DISTINCT v.parcel_id AS base FROM valued1_rows v SEMI JOIN leftover_bases b ON b.base = v.parcel_id
+                WHERE v.category = 'land'),
     allotted AS (
-        SELECT l.*, greatest(0, least(l.q, coalesce(m.moved, 0) - (l.running - l.q))) AS part
+        SELECT l.*, greatest(0, least(l.q, coalesce(m.moved, 0) - (l.running - l.q))) AS part,
+               CASE WHEN l.old_side THEN m1.base IS NOT NULL ELSE m0.base IS NOT NULL END AS on_other_map
         FROM leftover l LEFT JOIN moved_per_base m USING (base, indicator)
+        LEFT JOIN on_map1 m1 ON l.old_side AND m1.base = l.base
+        LEFT JOIN on_map0 m0 ON NOT l.old_side AND m0.base = l.base
     ),
     -- the same-cell change left after extraction
     moved AS (SELECT *, CASE WHEN same_cell THEN q1 - q0 + extracted END AS change,
@@ -254,11 +266,14 @@ PHYSICAL_ROWS = """
            greatest(q1 - q0, 0), 0, 0, 0, greatest(q0 - q1, 0), 0
     FROM loose_cells WHERE q0 IS NOT NULL AND q1 IS NOT NULL
     UNION ALL
-    -- moved to another cell on the same base parcel, or left (joined) the state base map
+    -- moved to another cell on the same base parcel; the rest left (joined) the state base map, or, on a base parcel
+    -- still (already) on it, is counted smaller (larger): e.g. a row withheld as rejected, its base parcel unchanged
     SELECT category, region_code, item_code, subject, indicator, unit, unit_en,
            CASE WHEN old_side THEN q ELSE 0 END, CASE WHEN old_side THEN 0 ELSE q END,
-           CASE WHEN old_side THEN 0 ELSE q - part END, CASE WHEN old_side THEN 0 ELSE part END, 0, 0,
-           CASE WHEN old_side THEN q - part ELSE 0 END, CASE WHEN old_side THEN part ELSE 0 END, 0, 0
+           CASE WHEN NOT old_side AND NOT on_other_map THEN q - part ELSE 0 END, CASE WHEN old_side THEN 0 ELSE part END,
+           CASE WHEN NOT old_side AND on_other_map THEN q - part ELSE 0 END, 0,
+           CASE WHEN old_side AND NOT on_other_map THEN q - part ELSE 0 END, CASE WHEN old_side THEN part ELSE 0 END,
+           CASE WHEN old_side AND on_other_map THEN q - part ELSE 0 END, 0
     FROM allotted
     UNION ALL
     -- rows without a base parcel (an inventory row whose stage row is not there): removed or new

@@ -233,9 +233,10 @@ def test_row_reidentified_on_its_base_parcel_is_the_same_asset(two_years):
         (D("2.88"), D("0.00"), D("0.06"), D("2.94"))
 
 
-def test_without_last_years_stage_rows_a_reidentified_row_is_removed_and_new(two_years, tmp_path):
+def test_without_last_years_stage_rows_a_row_without_partner_is_removed(two_years, tmp_path):
     """The link to the base parcel is read from the year's stage rows; a year whose stages were removed has none,
-    and says so: its rows without a partner by id can only be removed (and new), as before the base map."""
+    and says so: its rows without a partner by id can only be removed. (F3B, on a base parcel already on last
+    year's state base map, is then an increase.)"""
     import shutil
 
     assert link_sources(two_years[1]) == ("2022: forest validated, grassland validated, wetland validated; "
@@ -247,7 +248,7 @@ def test_without_last_years_stage_rows_a_reidentified_row_is_removed_and_new(two
     assert link_sources(this).startswith("2022: forest none, grassland validated")
     build_balance(this, this.balance_physical, this.balance_value)
     area = physical(this, "140108", "forest", "0301", "area")
-    assert flows(area) == {"additions_new": D("0.80"), "reductions_removed": D("0.80")}
+    assert flows(area) == {"additions_increase": D("0.80"), "reductions_removed": D("0.80")}
     assert identity_failures(this.balance_physical, "physical")[0] == 0
     # the in = out check sees the same: forest to land (140109) no longer moves, the land side has nothing to meet
     found = reclassification_check(this)
@@ -262,9 +263,10 @@ def test_forest_turned_mining_land_is_reclassified_out_of_forest_and_in_to_land(
     assert (out["opening"], out["closing"], flows(out)) == (D("0.60"), D("0.00"), {"reductions_reclassified_out": D("0.60")})
     assert (into["opening"], into["closing"], flows(into)) == (D("0.00"), D("0.60"), {"additions_reclassified_in": D("0.60")})
     assert out["reductions_reclassified_out_unrounded"] == into["additions_reclassified_in_unrounded"] == D("0.6")
-    # the trees have no counterpart in the land ledger: their 60 m³ are removed
+    # the trees have no counterpart in the land ledger: their 60 m³ go as a decrease (felled on a parcel that is
+    # still on the state base map), not removed
     stock = physical(this, "140109", "forest", "0301", "stock")
-    assert flows(stock) == {"reductions_removed": D("60.00")}
+    assert flows(stock) == {"reductions_decrease": D("60.00")}
     # the land transition matrix moves the same area from 0301 to 0602
     assert q("SELECT from_class, to_class, area_m2 FROM read_parquet($p) WHERE region_code = '140109' "
              "AND classification = 'class'", p=this.land_transitions) == [("0301", "0602", D("6000.00"))]
@@ -284,8 +286,8 @@ def test_dry_land_turned_forest_land_is_reclassified_out_of_land_and_in_to_fores
     into = physical(this, "140122", "forest", "0301", "area")
     assert flows(out) == {"reductions_reclassified_out": D("0.30")} and out["closing"] == 0
     assert flows(into) == {"additions_reclassified_in": D("0.30")} and into["opening"] == 0
-    # the stand's 30 m³ were not on the base parcel last year: new
-    assert flows(physical(this, "140122", "forest", "0301", "stock")) == {"additions_new": D("30.00")}
+    # the stand's 30 m³ were not counted last year, on a parcel already on the state base map: an increase
+    assert flows(physical(this, "140122", "forest", "0301", "stock")) == {"additions_increase": D("30.00")}
 
 
 def test_base_parcel_becoming_collective_leaves_the_state_ledger(two_years):
@@ -303,6 +305,15 @@ def test_parcel_new_on_the_base_map_is_new(two_years):
     area = physical(this, "140121", "forest", "0301", "area")
     assert (area["opening"], area["closing"], flows(area)) == (D("0.00"), D("0.50"), {"additions_new": D("0.50")})
     assert flows(physical(this, "140121", "forest", "0301", "stock")) == {"additions_new": D("50.00")}
+
+
+def test_row_withheld_on_a_base_parcel_still_on_the_state_base_map_is_a_decrease(two_years):
+    this = two_years[1]
+    # F7 rejected in 2023: its base parcel is still state forest land, so its 4,000 m² and 40 m³ are counted
+    # smaller this year (decrease), not removed from the state base map
+    area = physical(this, "140181", "forest", "0301", "area")
+    assert (area["opening"], area["closing"], flows(area)) == (D("0.40"), D("0.00"), {"reductions_decrease": D("0.40")})
+    assert flows(physical(this, "140181", "forest", "0301", "stock")) == {"reductions_decrease": D("40.00")}
 
 
 def test_province_reclassified_in_equals_out(two_years):
