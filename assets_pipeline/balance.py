@@ -717,6 +717,61 @@ def reclassification_check(layout: YearLayout, balance_path: Path | None = None)
             "published_in_ha": sum((r[4] or 0 for r in per_category), Decimal(0))}
 
 
+# Area removed and new, recomputed from the valued rows in m²: the rows without a partner by id whose base
+# parcel is not on the other year's state base map (the land file), or that have none. The balance's own
+# removed and new areas should be these (DOMAIN §2: only area leaving the state base map is removed).
+RECOMPUTED_REMOVED_AND_NEW = """
+    WITH a0 AS (SELECT category, balance_id AS id, _row_id, area_m2 FROM valued0
+                WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')),
+         a1 AS (SELECT category, balance_id AS id, _row_id, area_m2 FROM valued1
+                WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')),
+    gone AS (
+        SELECT a.category, a.area_m2, CASE WHEN a.category = 'land' OR a._row_id IS NULL THEN a.id ELSE l.base_parcel_id END AS base
+        FROM (SELECT * FROM a0 ANTI JOIN a1 USING (category, id)) a
+        LEFT JOIN links0 l ON l.category = a.category AND l._row_id = a._row_id
+    ),
+    came AS (
+        SELECT a.category, a.area_m2, CASE WHEN a.category = 'land' OR a._row_id IS NULL THEN a.id ELSE l.base_parcel_id END AS base
+        FROM (SELECT * FROM a1 ANTI JOIN a0 USING (category, id)) a
+        LEFT JOIN links1 l ON l.category = a.category AND l._row_id = a._row_id
+    )
+    SELECT 'removed' AS flow, category, sum(area_m2) FROM gone g
+    WHERE base IS NULL OR NOT EXISTS (SELECT 1 FROM valued1_rows m WHERE m.category = 'land' AND m.parcel_id = g.base)
+    GROUP BY ALL
+    UNION ALL
+    SELECT 'new', category, sum(area_m2) FROM came c
+    WHERE base IS NULL OR NOT EXISTS (SELECT 1 FROM valued0_rows m WHERE m.category = 'land' AND m.parcel_id = c.base)
+    GROUP BY ALL
+"""
+
+BALANCE_REMOVED_AND_NEW = """
+    SELECT category, sum(reductions_removed_unrounded) * 10000, sum(additions_new_unrounded) * 10000
+    FROM read_parquet($p) WHERE indicator = 'area' AND has_opening AND region_level = 'county' GROUP BY ALL ORDER BY ALL
+"""
+
+
+def removed_and_new_check(layout: YearLayout, balance_path: Path | None = None) -> dict:
+    """Per land, forest, grassland and wetland: the balance's area removed (new) against the area of last (this)
+    year's rows without a partner by id whose base parcel is not on this (last) year's state base map, recomputed
+    from the valued rows (``RECOMPUTED_REMOVED_AND_NEW``), m², to 0.01 m². ``rows``: category, balance removed,
+    recomputed removed, balance new, recomputed new."""
+    balance_path = balance_path or layout.balance_physical
+    previous = previous_layout(layout)
+    if previous is None:
+        return {"passed": True, "has_opening": False, "rows": []}
+    with connect(layout.stages / "duckdb_tmp") as con:
+        booked = {c: (r, n) for c, r, n in con.execute(BALANCE_REMOVED_AND_NEW, {"p": str(balance_path)}).fetchall()}
+        _open(con, layout, previous, CATEGORIES)
+        found = {(flow, c): m2 for flow, c, m2 in con.execute(RECOMPUTED_REMOVED_AND_NEW).fetchall()}
+    zero, rows = Decimal(0), []
+    for category in sorted({c for c in booked if c in ("land", *INVENTORIES)} | {c for _, c in found}):
+        removed, new = booked.get(category, (zero, zero))
+        rows.append((category, removed or zero, found.get(("removed", category)) or zero,
+                     new or zero, found.get(("new", category)) or zero))
+    passed = all(abs(r[1] - r[2]) < Decimal("0.01") and abs(r[3] - r[4]) < Decimal("0.01") for r in rows)
+    return {"passed": passed, "has_opening": True, "rows": rows}
+
+
 # ------------------------------------------------------------------ last year's files against its manifest
 
 class LastYearFileError(Exception):

@@ -9,7 +9,8 @@ import duckdb
 import pytest
 
 from assets_pipeline.balance import (LastYearFileError, build_balance, build_land_transitions, identity_failures,
-                                     link_sources, opening_mismatches, reclassification_check, transition_mismatches,
+                                     link_sources, opening_mismatches, reclassification_check, removed_and_new_check,
+                                     transition_mismatches,
                                      verify_last_year)
 from assets_pipeline.categories import CATEGORIES
 from assets_pipeline.cli import main
@@ -327,6 +328,25 @@ def test_province_reclassified_in_equals_out(two_years):
     assert per_category["forest"] == (D("0.6"), D("0.3")) and per_category["land"] == (D("0.5"), D("0.8"))
     assert per_category["grassland"] == per_category["wetland"] == (0, 0)
     assert (found["published_out_ha"], found["published_in_ha"]) == (D("1.10"), D("1.10"))
+
+
+def test_removed_and_new_are_the_area_leaving_and_joining_the_state_base_map(two_years, tmp_path):
+    this = two_years[1]
+    found = removed_and_new_check(this)
+    assert found["passed"]
+    # removed: 140105's split parcel (3,000 m²), 140107's and 140110's collective parcels (1,000 + 4,000 m²);
+    # new: the split's products (3,000 m²) and 140121's new forest parcel (5,000 m²)
+    assert [r for r in found["rows"] if any(r[1:])] == [
+        ("forest", 0, 0, D("5000"), D("5000")), ("grassland", D("4000"), D("4000"), 0, 0),
+        ("land", D("4000"), D("4000"), D("3000"), D("3000"))]
+    # a removal booked where the base parcel stayed (the rejected F7 of 140181 booked as removed) is caught
+    crafted = tmp_path / "removed.parquet"
+    q(f"COPY (SELECT * REPLACE ("
+      f"CASE WHEN region_code = '140181' AND indicator = 'area' THEN reductions_decrease_unrounded ELSE "
+      f"reductions_removed_unrounded END AS reductions_removed_unrounded) FROM read_parquet('{this.balance_physical}')) "
+      f"TO '{crafted}' (FORMAT parquet)")
+    found = removed_and_new_check(this, crafted)
+    assert not found["passed"] and found["rows"][0][1] - found["rows"][0][2] == D("4000")
 
 
 def test_reclassified_in_not_equal_out_is_caught(two_years, tmp_path):

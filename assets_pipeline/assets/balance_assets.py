@@ -5,7 +5,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from ..balance import (LastYearFileError, build_balance, build_land_transitions, identity_failures, link_sources,
-                       opening_mismatches, reclassification_check, transition_mismatches, verify_last_year)
+                       opening_mismatches, reclassification_check, removed_and_new_check, transition_mismatches, verify_last_year)
 from ..categories import CATEGORIES
 from ..duck import connect
 from ..layout import YearLayout
@@ -62,6 +62,11 @@ _LAST_YEAR_VALUED = [_last_year(valued_key(c)) for c in CATEGORIES]
                           description="over the province, area reclassified out of all categories = area reclassified "
                           "in (to 0.01 m²), and both = the area that moved, recomputed from the valued rows of both "
                           "years by id and base parcel (DOMAIN §2, §5)"),
+        dg.AssetCheckSpec("removed_is_area_leaving_the_base_map", asset=BALANCE_PHYSICAL, blocking=False,
+                          description="per land, forest, grassland and wetland: area removed (new) = area of last "
+                          "(this) year's rows without a partner by id whose base parcel is not on this (last) year's "
+                          "state base map, recomputed from the valued rows (to 0.01 m²; a warning: without the "
+                          "consistency step an inventory row may point at a parcel off the base map)"),
         dg.AssetCheckSpec("account_adds_up", asset=BALANCE_VALUE, blocking=True,
                           description="every cell: opening + volume change + revaluation = closing as published, "
                           "and exactly in the unrounded figures"),
@@ -146,6 +151,7 @@ def _balance(context: dg.AssetExecutionContext, layout: YearLayout, last: YearLa
         )
     if BALANCE_PHYSICAL in context.selected_asset_keys:
         yield _reclassification_result(reclassification_check(layout))
+        yield _removed_and_new_result(removed_and_new_check(layout))
     if LAND_TRANSITIONS not in context.selected_asset_keys:
         return
     wrong = transition_mismatches(layout) if has_transitions else []
@@ -173,3 +179,13 @@ def _reclassification_result(found: dict) -> dg.AssetCheckResult:
         metadata["note"] = found["note"]
     return dg.AssetCheckResult(check_name="reclassified_in_equals_out", asset_key=BALANCE_PHYSICAL,
                                passed=found["passed"], metadata=metadata)
+
+
+def _removed_and_new_result(found: dict) -> dg.AssetCheckResult:
+    """Removed and new against the area leaving and joining the state base map, per category (m²)."""
+    return dg.AssetCheckResult(
+        check_name="removed_is_area_leaving_the_base_map", asset_key=BALANCE_PHYSICAL, passed=found["passed"],
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"has_opening": found["has_opening"], "per_category_m2": dg.MetadataValue.md(markdown_table(
+            ["category", "removed", "left the state base map", "new", "joined the state base map"],
+            [(c, *(f"{v:.2f}" for v in r)) for c, *r in found["rows"]]))})
