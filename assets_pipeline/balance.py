@@ -68,9 +68,11 @@ Derived by comparing this year's valued rows with last year's, row by row, by id
 The land-use transition matrix (土地利用转移矩阵) is derived the same way over the base map (every state
 land-survey row, whatever its category), see ``build_land_transitions``.
 
-Two guards (balance_assets.py): last year's files are the ones its ``manifest.json`` lists before they are
-used as opening balances (``verify_last_year``), and over the province the area reclassified out of all
-categories equals the area reclassified in, both recomputed from the valued rows (``reclassification_check``).
+Guards (balance_assets.py): last year's files are the ones its ``manifest.json`` lists before they are used as
+opening balances (``verify_last_year``); over the province the area reclassified out of all categories equals
+the area reclassified in, and both the area that moved recomputed from the valued rows
+(``reclassification_check``, blocking); removed and new are the area of the rows whose base parcel left or
+joined the state base map (``removed_and_new_check``, a warning).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from ..balance import (LastYearFileError, build_balance, build_land_transitions, identity_failures, link_sources,
-                       opening_mismatches, reclassification_check, removed_and_new_check, transition_mismatches, verify_last_year)
+                       opening_mismatches, reclassification_check, removed_and_new_check, transition_mismatches,
+                       verify_last_year)
 from ..categories import CATEGORIES
 from ..duck import connect
 from ..layout import YearLayout
