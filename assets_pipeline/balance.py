@@ -109,6 +109,8 @@ def _open(con, layout: YearLayout, previous: YearLayout | None, categories) -> N
         _valued_view(con, previous, categories, name="valued0")
         _links_view(con, previous, "links0")
         _links_view(con, layout, "links1")
+        for name, year in (("base_map0", previous), ("base_map1", layout)):
+            _base_map_view(con, year, name)
 
 
 INVENTORIES = ("forest", "grassland", "wetland")
@@ -131,6 +133,15 @@ def link_sources(layout: YearLayout) -> str:
         f"{y.year}: " + ", ".join(f"{c} {folder.parent.name if (folder := link_folder(y, c)) else 'none'}"
                                   for c in INVENTORIES if y.valued(c).exists())
         for y in years if any(y.valued(c).exists() for c in INVENTORIES))
+
+
+def _base_map_view(con, layout: YearLayout, name: str) -> None:
+    """``<name>``: the parcel ids of the year's state base map — every row of the land file, whatever the parcel's
+    category (collective parcels are not in it, DOMAIN §2)."""
+    path = layout.valued("land")
+    source = (f"SELECT CAST(parcel_id AS VARCHAR) AS parcel_id FROM read_parquet('{sql_path(path)}') WHERE parcel_id IS NOT NULL"
+              if path.exists() else "SELECT NULL::VARCHAR AS parcel_id WHERE false")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {source}")
 
 
 def _links_view(con, layout: YearLayout, name: str) -> None:
@@ -224,10 +235,8 @@ PHYSICAL_ROWS = """
     -- is the base parcel on the state base map of the other year (the land file holds every state parcel,
     -- whatever its category)? Only the bases of the rows left over are looked up.
     leftover_bases AS (SELECT DISTINCT base FROM leftover),
-    on_map0 AS (SELECT DISTINCT v.parcel_id AS base FROM valued0_rows v SEMI JOIN leftover_bases b ON b.base = v.parcel_id
-                WHERE v.category = 'land'),
-    on_map1 AS (SELECT DISTINCT v.parcel_id AS base FROM valued1_rows v SEMI JOIN leftover_bases b ON b.base = v.parcel_id
-                WHERE v.category = 'land'),
+    on_map0 AS (SELECT DISTINCT m.parcel_id AS base FROM base_map0 m SEMI JOIN leftover_bases b ON b.base = m.parcel_id),
+    on_map1 AS (SELECT DISTINCT m.parcel_id AS base FROM base_map1 m SEMI JOIN leftover_bases b ON b.base = m.parcel_id),
     allotted AS (
         SELECT l.*, greatest(0, least(l.q, coalesce(m.moved, 0) - (l.running - l.q))) AS part,
                CASE WHEN l.old_side THEN m1.base IS NOT NULL ELSE m0.base IS NOT NULL END AS on_other_map
@@ -738,11 +747,11 @@ RECOMPUTED_REMOVED_AND_NEW = """
         LEFT JOIN links1 l ON l.category = a.category AND l._row_id = a._row_id
     )
     SELECT 'removed' AS flow, category, sum(area_m2) FROM gone g
-    WHERE base IS NULL OR NOT EXISTS (SELECT 1 FROM valued1_rows m WHERE m.category = 'land' AND m.parcel_id = g.base)
+    WHERE base IS NULL OR NOT EXISTS (SELECT 1 FROM base_map1 m WHERE m.parcel_id = g.base)
     GROUP BY ALL
     UNION ALL
     SELECT 'new', category, sum(area_m2) FROM came c
-    WHERE base IS NULL OR NOT EXISTS (SELECT 1 FROM valued0_rows m WHERE m.category = 'land' AND m.parcel_id = c.base)
+    WHERE base IS NULL OR NOT EXISTS (SELECT 1 FROM base_map0 m WHERE m.parcel_id = c.base)
     GROUP BY ALL
 """
 
