@@ -10,15 +10,28 @@ Derived by comparing this year's valued rows with last year's, row by row, by id
 
   - id in both years, same cell: the difference is ``additions_increase`` (area increase, forest growth,
     upward reappraisal) or ``reductions_decrease`` (area decrease, harvest, downward reappraisal);
-  - id in both years, another cell (class, item, subject or county changed): ``reductions_reclassified_out``
-    of the old cell by last year's quantity, ``additions_reclassified_in`` of the new cell by this year's;
-  - id only last year: ``reductions_reclassified_out`` when the asset is still there under another item (a
-    land parcel still on this year's base map in another category; a deposit × mineral still reported in
-    another resource class), else ``reductions_removed``. A parcel that became collective (DOMAIN §2) leaves
-    the state ledger: it is no longer on the state base map, so it counts as ``reductions_removed``;
-  - id only this year: ``additions_reclassified_in`` when the asset was there last year under another item,
-    else ``additions_discovered`` for minerals (new deposits) and ``additions_new`` for the rest (new parcels,
-    split and merge products);
+  - id in both years, another cell (class, item, subject or county changed): the smaller of its two quantities
+    is ``reductions_reclassified_out`` of the old cell and ``additions_reclassified_in`` of the new one (the same
+    figure on both sides), the rest a decrease of the old cell or an increase of the new one (minerals: out by
+    last year's quantity after extraction, in by this year's);
+  - parcels (land, forest, grassland, wetland) without a partner by id are matched through their **base parcel**
+    (DOMAIN §2: the base map is a parcel's one identity; a land row is its base parcel, an inventory row points
+    at one by ``base_parcel_id``, read from the year's stage rows by ``_row_id``). On one base parcel:
+    rows of the same category and cell in both years are the same asset re-identified, their change an
+    increase or decrease; of what is left, the area found only last year (in any category) and the area found
+    only this year moved between those cells: the smaller of the two is reclassified out of the old cells and
+    in to the new ones — handed out to the cells in a fixed order, so out = in exactly. What remains is
+    ``reductions_removed`` only when the base parcel is not on this year's state base map (it became collective
+    or is gone from the base map: a split parcel's old id), ``additions_new`` only when it was not on last
+    year's (new parcels, split and merge products); on a base parcel still (already) on the state base map it is
+    a ``reductions_decrease`` (``additions_increase``): the parcel counted smaller (larger), e.g. its inventory
+    row rejected this year. So a forest row gone because its base parcel turned into mining land is reclassified
+    out of forest and in to land, consistent with the land transition matrix; its stock, which the land
+    ledger does not measure, is a decrease;
+  - minerals and water, id only last year: ``reductions_reclassified_out`` when the asset is still there under
+    another item (a deposit × mineral still reported in another resource class), else ``reductions_removed``;
+    id only this year: ``additions_reclassified_in`` when it was there last year under another item, else
+    ``additions_discovered`` for minerals (new deposits) and ``additions_new`` for water;
   - minerals: ``reductions_extracted`` is the declared ``annual_extraction`` of the row (this year's
     declaration, else last year's when the row is gone), capped at the opening quantity; it is taken before
     any other flow of the row, the rest of the row's change is classified as above.
@@ -54,17 +67,25 @@ Derived by comparing this year's valued rows with last year's, row by row, by id
 
 The land-use transition matrix (土地利用转移矩阵) is derived the same way over the base map (every state
 land-survey row, whatever its category), see ``build_land_transitions``.
+
+Guards (balance_assets.py): last year's files are the ones its ``manifest.json`` lists before they are used as
+opening balances (``verify_last_year``); over the province the area reclassified out of all categories equals
+the area reclassified in, and both the area that moved recomputed from the valued rows
+(``reclassification_check``, blocking); removed and new are the area of the rows whose base parcel left or
+joined the state base map (``removed_and_new_check``, a warning).
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from .categories import CATEGORIES
 from .duck import connect, sql_path
-from .layout import YearLayout
+from .layout import YearLayout, part_files, parts
 from .ledger import PHYSICAL_INDICATORS_TEMPLATE, _valued_view, roll_up_levels
-from .storage import atomic_path
+from .readers import sha256_of
+from .storage import atomic_path, read_json
 from .valuation import prepare
 
 ADDITIONS = ["additions_new", "additions_reclassified_in", "additions_increase", "additions_discovered"]
@@ -86,6 +107,51 @@ def _open(con, layout: YearLayout, previous: YearLayout | None, categories) -> N
     _valued_view(con, layout, categories, name="valued1")
     if previous is not None:
         _valued_view(con, previous, categories, name="valued0")
+        _links_view(con, previous, "links0")
+        _links_view(con, layout, "links1")
+        for name, year in (("base_map0", previous), ("base_map1", layout)):
+            _base_map_view(con, year, name)
+
+
+INVENTORIES = ("forest", "grassland", "wetland")
+
+
+def link_folder(layout: YearLayout, category: str) -> Path | None:
+    """The stage rows that hold an inventory row's ``base_parcel_id`` (by ``_row_id``): the consistency step's
+    resolved rows where it ran, else the validated rows; None when the year kept neither."""
+    for folder in (layout.resolved(category), layout.validated(category)):
+        if part_files(folder):
+            return folder
+    return None
+
+
+def link_sources(layout: YearLayout) -> str:
+    """Where each year's base-parcel links come from, for the step's metadata: an inventory whose stage rows are
+    gone (the year's ``_stages`` removed) has none, and its rows without a partner by id are new or removed."""
+    years = [YearLayout(layout.output_dir, layout.year - 1), layout]
+    return "; ".join(
+        f"{y.year}: " + ", ".join(f"{c} {folder.parent.name if (folder := link_folder(y, c)) else 'none'}"
+                                  for c in INVENTORIES if y.valued(c).exists())
+        for y in years if any(y.valued(c).exists() for c in INVENTORIES))
+
+
+def _base_map_view(con, layout: YearLayout, name: str) -> None:
+    """``<name>``: the parcel ids of the year's state base map — every row of the land file, whatever the parcel's
+    category (collective parcels are not in it, DOMAIN §2)."""
+    path = layout.valued("land")
+    source = (f"SELECT CAST(parcel_id AS VARCHAR) AS parcel_id FROM read_parquet('{sql_path(path)}') WHERE parcel_id IS NOT NULL"
+              if path.exists() else "SELECT NULL::VARCHAR AS parcel_id WHERE false")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {source}")
+
+
+def _links_view(con, layout: YearLayout, name: str) -> None:
+    """``<name>``: category, _row_id, base_parcel_id of the year's forest, grassland and wetland rows (DOMAIN §2).
+    Only the rows without a partner by id are looked up in it."""
+    arms = [f"SELECT '{c}' AS category, CAST(_row_id AS BIGINT) AS _row_id, CAST(base_parcel_id AS VARCHAR) AS base_parcel_id "
+            f"FROM read_parquet('{sql_path(Path(parts(folder)))}')"
+            for c in INVENTORIES if (folder := link_folder(layout, c)) is not None]
+    arms.append("SELECT NULL::VARCHAR, NULL::BIGINT, NULL::VARCHAR WHERE false")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {' UNION ALL '.join(arms)}")
 
 
 # One row per id × indicator of either year, with both years' cells and quantities side by side.
@@ -93,6 +159,7 @@ PHYSICAL_ROWS = """
     WITH r0 AS ({rows0}), r1 AS ({rows1}),
     paired AS (
         SELECT coalesce(r0.category, r1.category) AS category, r0.lineage_key AS lineage0, r1.lineage_key AS lineage1,
+               r0.balance_id AS id0, r1.balance_id AS id1, r0._row_id AS row0, r1._row_id AS row1,
                r0.region_code AS region0, r0.item_code AS item0, r0.subject AS subject0, r0.unit AS unit0,
                r0.unit_en AS unit_en0, r0.quantity AS q0,
                r1.region_code AS region1, r1.item_code AS item1, r1.subject AS subject1, r1.unit AS unit1,
@@ -107,50 +174,131 @@ PHYSICAL_ROWS = """
         FROM r0 FULL JOIN r1 ON r0.category = r1.category AND r0.balance_id = r1.balance_id
                             AND r0.indicator = r1.indicator
     ),
-    -- A row without a partner in the other year: is its asset still there (or already there) under another
-    -- item (lineage)? Only those rows are looked up among the other year's rows (small hash tables); a row with
-    -- a partner needs no answer (every use below is for rows without one).
-    gone AS (SELECT DISTINCT category, lineage0 AS lineage_key FROM paired WHERE had AND NOT has),
-    arrived AS (SELECT DISTINCT category, lineage1 AS lineage_key FROM paired WHERE has AND NOT had),
+    -- The rows without a partner by id, once (a small share of the rows): the join above is not computed again
+    -- for each use below.
+    unmatched AS MATERIALIZED (SELECT * FROM paired WHERE NOT (had AND has)),
+    -- Minerals and water: a row without a partner in the other year, is its asset still there (or already there)
+    -- under another item (lineage)? Only those rows are looked up among the other year's rows (small hash tables).
+    gone AS (SELECT DISTINCT category, lineage0 AS lineage_key FROM unmatched
+             WHERE had AND category IN ('minerals', 'water')),
+    arrived AS (SELECT DISTINCT category, lineage1 AS lineage_key FROM unmatched
+                WHERE has AND category IN ('minerals', 'water')),
     lineage1 AS (SELECT DISTINCT v.category, v.lineage_key FROM valued1_rows v
                  SEMI JOIN gone g ON g.category = v.category AND g.lineage_key = v.lineage_key),
     lineage0 AS (SELECT DISTINCT v.category, v.lineage_key FROM valued0_rows v
                  SEMI JOIN arrived a ON a.category = v.category AND a.lineage_key = v.lineage_key),
-    joined AS (
-        SELECT p.*, l1.lineage_key IS NOT NULL AS continues, l0.lineage_key IS NOT NULL AS continued
-        FROM paired p
+    kept AS (
+        SELECT *, false AS continues, false AS continued FROM paired WHERE had AND has
+        UNION ALL
+        SELECT p.*, l1.lineage_key IS NOT NULL, l0.lineage_key IS NOT NULL
+        FROM unmatched p
         LEFT JOIN lineage1 l1 ON NOT p.has AND l1.category = p.category AND l1.lineage_key = p.lineage0
         LEFT JOIN lineage0 l0 ON NOT p.had AND l0.category = p.category AND l0.lineage_key = p.lineage1
+        WHERE p.category IN ('minerals', 'water')
+    ),
+    -- Parcels (land, forest, grassland, wetland) without a partner by id, on their base parcel (DOMAIN §2: the base
+    -- map is a parcel's one identity): a land row is its base parcel; an inventory row points at one
+    -- (``base_parcel_id`` of its stage row; a row counted from the base map alone has the base parcel's id).
+    loose AS (
+        SELECT p.category, 0 AS side, CASE WHEN p.category = 'land' OR p.row0 IS NULL THEN p.id0 ELSE l.base_parcel_id END AS base,
+               p.indicator, p.region0 AS region_code, p.item0 AS item_code, p.subject0 AS subject,
+               p.unit0 AS unit, p.unit_en0 AS unit_en, p.q0 AS q
+        FROM unmatched p LEFT JOIN links0 l ON l.category = p.category AND l._row_id = p.row0
+        WHERE p.had AND p.category NOT IN ('minerals', 'water')
+        UNION ALL
+        SELECT p.category, 1, CASE WHEN p.category = 'land' OR p.row1 IS NULL THEN p.id1 ELSE l.base_parcel_id END,
+               p.indicator, p.region1, p.item1, p.subject1, p.unit1, p.unit_en1, p.q1
+        FROM unmatched p LEFT JOIN links1 l ON l.category = p.category AND l._row_id = p.row1
+        WHERE p.has AND p.category NOT IN ('minerals', 'water')
+    ),
+    -- per base parcel, category and cell: rows re-identified on the same base parcel in the same cell are the
+    -- same asset (netted: an increase or decrease); a row without a base parcel stands alone
+    loose_cells AS (
+        SELECT category, base, indicator, region_code, item_code, subject, unit, unit_en,
+               sum(q) FILTER (WHERE side = 0) AS q0, sum(q) FILTER (WHERE side = 1) AS q1
+        FROM loose WHERE base IS NOT NULL GROUP BY ALL
+    ),
+    -- what is left moved between cells on its base parcel (another category, item, subject or county): per base
+    -- parcel and indicator the smaller of the two sides, ``moved``, is reclassified out and in, handed out to the
+    -- cells in a fixed order, so out = in exactly; the rest left the state base map (removed) or joined it (new)
+    leftover AS (
+        SELECT *, coalesce(q0, q1) AS q, q0 IS NOT NULL AS old_side,
+               sum(coalesce(q0, q1)) OVER (PARTITION BY base, indicator, q0 IS NOT NULL
+                                           ORDER BY category, region_code, item_code, subject
+                                           ROWS UNBOUNDED PRECEDING) AS running
+        FROM loose_cells WHERE q0 IS NULL OR q1 IS NULL
+    ),
+    moved_per_base AS (
+        SELECT base, indicator, least(sum(q) FILTER (WHERE old_side), sum(q) FILTER (WHERE NOT old_side)) AS moved
+        FROM leftover GROUP BY ALL HAVING bool_or(old_side) AND bool_or(NOT old_side)
+    ),
+    -- is the base parcel on the state base map of the other year (the land file holds every state parcel,
+    -- whatever its category)? Only the bases of the rows left over are looked up.
+    leftover_bases AS (SELECT DISTINCT base FROM leftover),
+    on_map0 AS (SELECT DISTINCT m.parcel_id AS base FROM base_map0 m SEMI JOIN leftover_bases b ON b.base = m.parcel_id),
+    on_map1 AS (SELECT DISTINCT m.parcel_id AS base FROM base_map1 m SEMI JOIN leftover_bases b ON b.base = m.parcel_id),
+    allotted AS (
+        SELECT l.*, greatest(0, least(l.q, coalesce(m.moved, 0) - (l.running - l.q))) AS part,
+               CASE WHEN l.old_side THEN m1.base IS NOT NULL ELSE m0.base IS NOT NULL END AS on_other_map
+        FROM leftover l LEFT JOIN moved_per_base m USING (base, indicator)
+        LEFT JOIN on_map1 m1 ON l.old_side AND m1.base = l.base
+        LEFT JOIN on_map0 m0 ON NOT l.old_side AND m0.base = l.base
     ),
     -- the same-cell change left after extraction
-    moved AS (SELECT *, CASE WHEN same_cell THEN q1 - q0 + extracted END AS change FROM joined)
+    moved AS (SELECT *, CASE WHEN same_cell THEN q1 - q0 + extracted END AS change,
+                      -- a parcel moved to another cell: the smaller area moves, the difference is its change
+                      CASE WHEN had AND has AND NOT same_cell AND category <> 'minerals' THEN least(q0, q1) END AS shifted
+              FROM kept)
     -- side of last year's cell: opening and reductions (and the change when the cell is the same)
     SELECT category, region0 AS region_code, item0 AS item_code, subject0 AS subject, indicator, unit0 AS unit,
            unit_en0 AS unit_en, q0 AS opening, 0 AS closing,
            0 AS additions_new, 0 AS additions_reclassified_in,
            CASE WHEN change > 0 THEN change ELSE 0 END AS additions_increase, 0 AS additions_discovered,
            CASE WHEN NOT has AND NOT continues THEN q0 - extracted ELSE 0 END AS reductions_removed,
-           CASE WHEN (has AND NOT same_cell) OR (NOT has AND continues) THEN q0 - extracted ELSE 0 END
+           CASE WHEN shifted IS NOT NULL THEN shifted
+                WHEN (has AND NOT same_cell) OR (NOT has AND continues) THEN q0 - extracted ELSE 0 END
                AS reductions_reclassified_out,
-           CASE WHEN change < 0 THEN -change ELSE 0 END AS reductions_decrease,
+           CASE WHEN change < 0 THEN -change WHEN shifted IS NOT NULL THEN q0 - shifted ELSE 0 END AS reductions_decrease,
            extracted AS reductions_extracted
     FROM moved WHERE had
     UNION ALL
     -- side of this year's cell: closing and the additions into it
     SELECT category, region1, item1, subject1, indicator, unit1, unit_en1, 0, q1,
            CASE WHEN NOT had AND NOT continued AND category <> 'minerals' THEN q1 ELSE 0 END,
-           CASE WHEN (had AND NOT same_cell) OR (NOT had AND continued) THEN q1 ELSE 0 END,
-           0,
+           CASE WHEN shifted IS NOT NULL THEN shifted
+                WHEN (had AND NOT same_cell) OR (NOT had AND continued) THEN q1 ELSE 0 END,
+           CASE WHEN shifted IS NOT NULL THEN q1 - shifted ELSE 0 END,
            CASE WHEN NOT had AND NOT continued AND category = 'minerals' THEN q1 ELSE 0 END,
            0, 0, 0, 0
     FROM moved WHERE has
+    UNION ALL
+    -- re-identified on the same base parcel, same cell: one asset, its change an increase or a decrease
+    SELECT category, region_code, item_code, subject, indicator, unit, unit_en, q0, q1, 0, 0,
+           greatest(q1 - q0, 0), 0, 0, 0, greatest(q0 - q1, 0), 0
+    FROM loose_cells WHERE q0 IS NOT NULL AND q1 IS NOT NULL
+    UNION ALL
+    -- moved to another cell on the same base parcel; the rest left (joined) the state base map, or, on a base parcel
+    -- still (already) on it, is counted smaller (larger): e.g. a row withheld as rejected, its base parcel unchanged
+    SELECT category, region_code, item_code, subject, indicator, unit, unit_en,
+           CASE WHEN old_side THEN q ELSE 0 END, CASE WHEN old_side THEN 0 ELSE q END,
+           CASE WHEN NOT old_side AND NOT on_other_map THEN q - part ELSE 0 END, CASE WHEN old_side THEN 0 ELSE part END,
+           CASE WHEN NOT old_side AND on_other_map THEN q - part ELSE 0 END, 0,
+           CASE WHEN old_side AND NOT on_other_map THEN q - part ELSE 0 END, CASE WHEN old_side THEN part ELSE 0 END,
+           CASE WHEN old_side AND on_other_map THEN q - part ELSE 0 END, 0
+    FROM allotted
+    UNION ALL
+    -- rows without a base parcel (an inventory row whose stage row is not there): removed or new
+    SELECT category, region_code, item_code, subject, indicator, unit, unit_en,
+           CASE side WHEN 0 THEN q ELSE 0 END, CASE side WHEN 1 THEN q ELSE 0 END,
+           CASE side WHEN 1 THEN q ELSE 0 END, 0, 0, 0, CASE side WHEN 0 THEN q ELSE 0 END, 0, 0, 0
+    FROM loose WHERE base IS NULL
 """
 
 
 def _physical_rows(year_view: str) -> str:
     inner = PHYSICAL_INDICATORS_TEMPLATE.format(
-        valued=year_view, ids="balance_id, lineage_key, annual_extraction, ",
-        ids_v="v.balance_id, v.lineage_key, v.annual_extraction, ",
+        valued=year_view, ids="balance_id, lineage_key, annual_extraction, _row_id, ",
+        ids_v="v.balance_id, v.lineage_key, v.annual_extraction, v._row_id, ",
     )
     # the '_mu' indicator is the Excel view of the area (DOMAIN §5): the balance keeps hectares only
     return f"SELECT * FROM ({inner}) WHERE indicator <> 'area_mu'"
@@ -201,7 +349,7 @@ def _physical_sql(has_previous: bool) -> str:
 
 # The quantity a row's price applies to (DOMAIN §4), and what it is (revaluation needs the same basis).
 PRICED_ROWS = """
-    SELECT category, balance_id, component, region_code, ledger_item AS item_code, subject,
+    SELECT category, balance_id, _row_id, component, region_code, ledger_item AS item_code, subject,
            CAST(value_yuan AS DECIMAL(38, 10)) AS v,
            CASE WHEN category = 'minerals' THEN quantity WHEN category = 'water' THEN volume_m3
                 WHEN category = 'forest' AND priced_on = 'stock' THEN stock_m3
@@ -213,8 +361,10 @@ PRICED_ROWS = """
 
 VALUE_ROWS = """
     WITH r0 AS ({rows0}), r1 AS ({rows1}),
-    joined AS (
+    pairs AS (
         SELECT coalesce(r0.category, r1.category) AS category, coalesce(r0.component, r1.component) AS component,
+               r0.balance_id AS id0, r1.balance_id AS id1, r0._row_id AS row0, r1._row_id AS row1,
+               r0.basis AS basis0, r1.basis AS basis1,
                r0.region_code AS region0, r0.item_code AS item0, r0.subject AS subject0, r0.v AS v0,
                r1.region_code AS region1, r1.item_code AS item1, r1.subject AS subject1, r1.v AS v1,
                r0.balance_id IS NOT NULL AS had, r1.balance_id IS NOT NULL AS has,
@@ -224,6 +374,46 @@ VALUE_ROWS = """
                r0.basis = r1.basis AS same_basis
         FROM r0 FULL JOIN r1 ON r0.category = r1.category AND r0.balance_id = r1.balance_id
                             AND r0.component = r1.component
+    ),
+    unmatched AS MATERIALIZED (SELECT * FROM pairs WHERE NOT (had AND has)),
+    -- parcels without a partner by id, on their base parcel (as in the physical account): rows re-identified on
+    -- the same base parcel in the same cell, priced on the same basis, are one asset and are revalued as one
+    loose AS (
+        SELECT p.category, p.component, 0 AS side,
+               CASE WHEN p.category = 'land' OR p.row0 IS NULL THEN p.id0 ELSE l.base_parcel_id END AS base,
+               p.region0 AS region_code, p.item0 AS item_code, p.subject0 AS subject, p.basis0 AS basis, p.q0 AS q, p.v0 AS v
+        FROM unmatched p LEFT JOIN links0 l ON l.category = p.category AND l._row_id = p.row0
+        WHERE p.had AND p.category NOT IN ('minerals', 'water')
+        UNION ALL
+        SELECT p.category, p.component, 1, CASE WHEN p.category = 'land' OR p.row1 IS NULL THEN p.id1 ELSE l.base_parcel_id END,
+               p.region1, p.item1, p.subject1, p.basis1, p.q1, p.v1
+        FROM unmatched p LEFT JOIN links1 l ON l.category = p.category AND l._row_id = p.row1
+        WHERE p.has AND p.category NOT IN ('minerals', 'water')
+    ),
+    loose_cells AS (
+        SELECT category, component, region_code, item_code, subject,
+               sum(q) FILTER (WHERE side = 0) AS q0, sum(v) FILTER (WHERE side = 0) AS v0,
+               sum(q) FILTER (WHERE side = 1) AS q1, sum(v) FILTER (WHERE side = 1) AS v1,
+               bool_or(side = 0) AS had, bool_or(side = 1) AS has
+        FROM loose WHERE base IS NOT NULL GROUP BY category, component, base, region_code, item_code, subject, basis
+    ),
+    joined AS (
+        SELECT category, component, region0, item0, subject0, v0, region1, item1, subject1, v1, had, has, same_cell,
+               q0, q1, same_basis
+        FROM pairs WHERE had AND has
+        UNION ALL
+        SELECT category, component, region0, item0, subject0, v0, region1, item1, subject1, v1, had, has, same_cell,
+               q0, q1, same_basis
+        FROM unmatched WHERE category IN ('minerals', 'water')
+        UNION ALL
+        SELECT category, component, region_code, item_code, subject, v0, region_code, item_code, subject, v1, had, has,
+               had AND has, CAST(q0 AS DECIMAL(38, 6)), CAST(q1 AS DECIMAL(38, 6)), true
+        FROM loose_cells
+        UNION ALL
+        SELECT category, component, region_code, item_code, subject, CASE side WHEN 0 THEN v END, region_code, item_code,
+               subject, CASE side WHEN 1 THEN v END, side = 0, side = 1, false, CASE side WHEN 0 THEN q END,
+               CASE side WHEN 1 THEN q END, false
+        FROM loose WHERE base IS NULL
     ),
     revalued AS (
         SELECT *,
@@ -462,3 +652,181 @@ def transition_mismatches(layout: YearLayout) -> list[tuple]:
     with connect() as con:
         return con.execute(query, {"m": str(layout.land_transitions), "l0": str(previous.valued("land")),
                                    "l1": str(layout.valued("land"))}).fetchall()
+
+
+# ------------------------------------------------------------------ reclassifications in = out (DOMAIN §2, §5)
+
+# The balance's area reclassified, per category, in and out: county cells (unrounded, exact) and the province's
+# published figures.
+BALANCE_RECLASSIFIED = """
+    SELECT category,
+           sum(reductions_reclassified_out_unrounded) FILTER (WHERE region_level = 'county') AS out_ha,
+           sum(additions_reclassified_in_unrounded) FILTER (WHERE region_level = 'county') AS in_ha,
+           sum(reductions_reclassified_out) FILTER (WHERE region_level = 'province') AS out_published,
+           sum(additions_reclassified_in) FILTER (WHERE region_level = 'province') AS in_published
+    FROM read_parquet($p) WHERE indicator = 'area' AND has_opening GROUP BY ALL ORDER BY ALL
+"""
+
+# The area that moved, recomputed from the valued rows of both years in m² without the balance's flows: a parcel
+# that kept its id in another cell moves the smaller of its two areas; of the rest, per base parcel, the cells
+# (category × county × item × subject) found only last year hold what left them, those found only this year what
+# arrived, and the smaller of the two moved between them.
+RECOMPUTED_MOVED = """
+    WITH a0 AS (SELECT category, balance_id AS id, _row_id, region_code, item_code, subject, area_m2 FROM valued0
+                WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')),
+         a1 AS (SELECT category, balance_id AS id, _row_id, region_code, item_code, subject, area_m2 FROM valued1
+                WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')),
+    kept_id AS (
+        SELECT sum(least(a0.area_m2, a1.area_m2)) AS m2 FROM a0 JOIN a1 USING (category, id)
+        WHERE a0.region_code <> a1.region_code OR a0.item_code IS DISTINCT FROM a1.item_code
+              OR a0.subject IS DISTINCT FROM a1.subject
+    ),
+    alone AS (
+        SELECT 0 AS side, a.*, CASE WHEN a.category = 'land' OR a._row_id IS NULL THEN a.id ELSE l.base_parcel_id END AS base
+        FROM (SELECT * FROM a0 ANTI JOIN a1 USING (category, id)) a
+        LEFT JOIN links0 l ON l.category = a.category AND l._row_id = a._row_id
+        UNION ALL
+        SELECT 1, a.*, CASE WHEN a.category = 'land' OR a._row_id IS NULL THEN a.id ELSE l.base_parcel_id END
+        FROM (SELECT * FROM a1 ANTI JOIN a0 USING (category, id)) a
+        LEFT JOIN links1 l ON l.category = a.category AND l._row_id = a._row_id
+    ),
+    cells AS (
+        SELECT base, bool_or(side = 0) AS last_year, bool_or(side = 1) AS this_year, sum(area_m2) AS m2
+        FROM alone WHERE base IS NOT NULL GROUP BY base, category, region_code, item_code, subject
+    ),
+    per_base AS (
+        SELECT least(sum(m2) FILTER (WHERE last_year AND NOT this_year), sum(m2) FILTER (WHERE this_year AND NOT last_year)) AS m2
+        FROM cells GROUP BY base HAVING bool_or(last_year AND NOT this_year) AND bool_or(this_year AND NOT last_year)
+    )
+    SELECT (SELECT coalesce(sum(m2), 0) FROM kept_id), (SELECT coalesce(sum(m2), 0) FROM per_base)
+"""
+
+
+def reclassification_check(layout: YearLayout, balance_path: Path | None = None) -> dict:
+    """Over the province, area reclassified out of all categories = area reclassified in (DOMAIN §2: what leaves a
+    category on a base parcel still on the state base map arrives in another; §5). Both are compared with the area
+    that moved recomputed from the valued rows of both years (``RECOMPUTED_MOVED``), to 0.01 m².
+
+    Returns ``passed``, the per-category figures (公顷: exact and as published at the province) and the totals."""
+    balance_path = balance_path or layout.balance_physical
+    previous = previous_layout(layout)
+    with connect(layout.stages / "duckdb_tmp") as con:
+        per_category = con.execute(BALANCE_RECLASSIFIED, {"p": str(balance_path)}).fetchall()
+        if previous is None:
+            return {"passed": True, "has_opening": False, "categories": [], "note": "first year: no reclassifications"}
+        _open(con, layout, previous, CATEGORIES)
+        kept_id, on_base = con.execute(RECOMPUTED_MOVED).fetchone()
+    total_out = sum((r[1] or 0 for r in per_category), Decimal(0)) * 10000
+    total_in = sum((r[2] or 0 for r in per_category), Decimal(0)) * 10000
+    recomputed = Decimal(kept_id) + Decimal(on_base)
+    tolerance = Decimal("0.01")
+    passed = abs(total_out - total_in) < tolerance and abs(total_out - recomputed) < tolerance \
+        and abs(total_in - recomputed) < tolerance
+    return {"passed": passed, "has_opening": True, "categories": per_category, "out_m2": total_out, "in_m2": total_in,
+            "recomputed_m2": recomputed, "recomputed_same_id_m2": Decimal(kept_id), "recomputed_on_base_m2": Decimal(on_base),
+            "published_out_ha": sum((r[3] or 0 for r in per_category), Decimal(0)),
+            "published_in_ha": sum((r[4] or 0 for r in per_category), Decimal(0))}
+
+
+# Area removed and new, recomputed from the valued rows in m²: the rows without a partner by id whose base
+# parcel is not on the other year's state base map (the land file), or that have none. The balance's own
+# removed and new areas should be these (DOMAIN §2: only area leaving the state base map is removed).
+RECOMPUTED_REMOVED_AND_NEW = """
+    WITH a0 AS (SELECT category, balance_id AS id, _row_id, area_m2 FROM valued0
+                WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')),
+         a1 AS (SELECT category, balance_id AS id, _row_id, area_m2 FROM valued1
+                WHERE category IN ('land', 'grassland', 'wetland') OR (category = 'forest' AND component = 'land')),
+    gone AS (
+        SELECT a.category, a.area_m2, CASE WHEN a.category = 'land' OR a._row_id IS NULL THEN a.id ELSE l.base_parcel_id END AS base
+        FROM (SELECT * FROM a0 ANTI JOIN a1 USING (category, id)) a
+        LEFT JOIN links0 l ON l.category = a.category AND l._row_id = a._row_id
+    ),
+    came AS (
+        SELECT a.category, a.area_m2, CASE WHEN a.category = 'land' OR a._row_id IS NULL THEN a.id ELSE l.base_parcel_id END AS base
+        FROM (SELECT * FROM a1 ANTI JOIN a0 USING (category, id)) a
+        LEFT JOIN links1 l ON l.category = a.category AND l._row_id = a._row_id
+    )
+    SELECT 'removed' AS flow, category, sum(area_m2) FROM gone g
+    WHERE base IS NULL OR NOT EXISTS (SELECT 1 FROM base_map1 m WHERE m.parcel_id = g.base)
+    GROUP BY ALL
+    UNION ALL
+    SELECT 'new', category, sum(area_m2) FROM came c
+    WHERE base IS NULL OR NOT EXISTS (SELECT 1 FROM base_map0 m WHERE m.parcel_id = c.base)
+    GROUP BY ALL
+"""
+
+BALANCE_REMOVED_AND_NEW = """
+    SELECT category, sum(reductions_removed_unrounded) * 10000, sum(additions_new_unrounded) * 10000
+    FROM read_parquet($p) WHERE indicator = 'area' AND has_opening AND region_level = 'county' GROUP BY ALL ORDER BY ALL
+"""
+
+
+def removed_and_new_check(layout: YearLayout, balance_path: Path | None = None) -> dict:
+    """Per land, forest, grassland and wetland: the balance's area removed (new) against the area of last (this)
+    year's rows without a partner by id whose base parcel is not on this (last) year's state base map, recomputed
+    from the valued rows (``RECOMPUTED_REMOVED_AND_NEW``), m², to 0.01 m². ``rows``: category, balance removed,
+    recomputed removed, balance new, recomputed new."""
+    balance_path = balance_path or layout.balance_physical
+    previous = previous_layout(layout)
+    if previous is None:
+        return {"passed": True, "has_opening": False, "rows": []}
+    with connect(layout.stages / "duckdb_tmp") as con:
+        booked = {c: (r, n) for c, r, n in con.execute(BALANCE_REMOVED_AND_NEW, {"p": str(balance_path)}).fetchall()}
+        _open(con, layout, previous, CATEGORIES)
+        found = {(flow, c): m2 for flow, c, m2 in con.execute(RECOMPUTED_REMOVED_AND_NEW).fetchall()}
+    zero, rows = Decimal(0), []
+    for category in sorted({c for c in booked if c in ("land", *INVENTORIES)} | {c for _, c in found}):
+        removed, new = booked.get(category, (zero, zero))
+        rows.append((category, removed or zero, found.get(("removed", category)) or zero,
+                     new or zero, found.get(("new", category)) or zero))
+    passed = all(abs(r[1] - r[2]) < Decimal("0.01") and abs(r[3] - r[4]) < Decimal("0.01") for r in rows)
+    return {"passed": passed, "has_opening": True, "rows": rows}
+
+
+# ------------------------------------------------------------------ last year's files against its manifest
+
+class LastYearFileError(Exception):
+    """A file of last year the balance would open with differs from what last year's manifest.json lists."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path, self.problem = str(path), problem
+        super().__init__(f"{self.path}: {problem}")
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.problem))
+
+
+def last_year_inputs(previous: YearLayout) -> list[Path]:
+    """The files of last year the balance accounts read: its valued rows (the opening) and its ledgers (the
+    published closing the opening must equal)."""
+    paths = [*(previous.valued(c) for c in CATEGORIES), previous.ledger_physical, previous.ledger_value]
+    return [p for p in paths if p.exists()]
+
+
+def verify_last_year(layout: YearLayout) -> str:
+    """Check last year's files against last year's ``manifest.json`` (its ``outputs``' SHA-256) before they are used
+    as opening balances; raise ``LastYearFileError`` naming the first file that differs, is missing or is not listed.
+
+    Returns a note for the step's metadata: what was verified, or why nothing was (a first year; a year
+    compiled without a manifest)."""
+    previous = YearLayout(layout.output_dir, layout.year - 1)
+    files = last_year_inputs(previous)
+    if not files:
+        return f"no outputs of {previous.year}: first year of the accounts, nothing to verify"
+    if not previous.manifest.exists():
+        return (f"{previous.manifest} is missing: last year's {len(files)} files were used without verification "
+                "(a year compiled without a manifest)")
+    try:
+        described = read_json(previous.manifest).get("outputs", {})
+    except ValueError as exc:
+        raise LastYearFileError(previous.manifest, f"cannot be read ({exc}); last year's files cannot be verified") from None
+    for path in files:
+        name = path.relative_to(previous.root).as_posix()
+        if name not in described:
+            raise LastYearFileError(path, f"is not listed in {previous.manifest}: it was written after last year's run; "
+                                          f"run {previous.year} again")
+        if sha256_of(path) != described[name]["sha256"]:
+            raise LastYearFileError(path, f"differs from {previous.manifest} (sha256): it was changed after last "
+                                          f"year's run; run {previous.year} again or restore the file")
+    return f"{len(files)} files of {previous.year} match {previous.manifest.name}: " + \
+        ", ".join(p.relative_to(previous.root).as_posix() for p in files)

@@ -8,8 +8,10 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from assets_pipeline.balance import (build_balance, build_land_transitions, identity_failures, opening_mismatches,
-                                     transition_mismatches)
+from assets_pipeline.balance import (LastYearFileError, build_balance, build_land_transitions, identity_failures,
+                                     link_sources, opening_mismatches, reclassification_check, removed_and_new_check,
+                                     transition_mismatches,
+                                     verify_last_year)
 from assets_pipeline.categories import CATEGORIES
 from assets_pipeline.cli import main
 from assets_pipeline.layout import YearLayout
@@ -213,6 +215,194 @@ def test_a_broken_account_is_caught(two_years, tmp_path):
     assert opening_mismatches(this.balance_value, tmp_path / "missing.parquet", "value") != []
 
 
+# ------------------------------------------------------------------------ matched through the base parcel
+
+def test_row_reidentified_on_its_base_parcel_is_the_same_asset(two_years):
+    this = two_years[1]
+    # F3 (8,000 m², 80 m³) became F3B on the same base parcel (8,000 m², 88 m³): no removal, no new parcel
+    area = physical(this, "140108", "forest", "0301", "area")
+    assert (area["opening"], area["closing"], flows(area)) == (D("0.80"), D("0.80"), {})
+    stock = physical(this, "140108", "forest", "0301", "stock")
+    assert (stock["opening"], stock["closing"], flows(stock)) == (D("80.00"), D("88.00"), {"additions_increase": D("8.00")})
+    # and it is revalued as one asset: trees q0·(p1 − p0) = 80 m³ × 14 元, volume change 8 m³ × 714 元
+    trees = value(this, "140108", "forest", "0301", "trees")
+    assert (trees["revaluation_unrounded"], trees["volume_change_unrounded"]) == (D("0.112"), D("0.5712"))
+    # its land: 8,000 m² × 0.0015 × (2,448 − 2,400) 元, no volume change
+    land = value(this, "140108", "forest", "0301", "land")
+    assert (land["revaluation_unrounded"], land["volume_change_unrounded"]) == (D("0.0576"), 0)
+    assert (land["opening"], land["volume_change"], land["revaluation"], land["closing"]) == \
+        (D("2.88"), D("0.00"), D("0.06"), D("2.94"))
+
+
+def test_without_last_years_stage_rows_a_row_without_partner_is_removed(two_years, tmp_path):
+    """The link to the base parcel is read from the year's stage rows; a year whose stages were removed has none,
+    and says so: its rows without a partner by id can only be removed. (F3B, on a base parcel already on last
+    year's state base map, is then an increase.)"""
+    import shutil
+
+    assert link_sources(two_years[1]) == ("2022: forest validated, grassland validated, wetland validated; "
+                                          "2023: forest validated, grassland validated, wetland validated")
+    out = tmp_path / "out"
+    shutil.copytree(two_years[0].output_dir, out)
+    this = YearLayout(out, 2023)
+    shutil.rmtree(YearLayout(out, 2022).validated("forest"))
+    assert link_sources(this).startswith("2022: forest none, grassland validated")
+    build_balance(this, this.balance_physical, this.balance_value)
+    area = physical(this, "140108", "forest", "0301", "area")
+    assert flows(area) == {"additions_increase": D("0.80"), "reductions_removed": D("0.80")}
+    assert identity_failures(this.balance_physical, "physical")[0] == 0
+    # the in = out check sees the same: forest to land (140109) no longer moves, the land side has nothing to meet
+    found = reclassification_check(this)
+    assert found["passed"] and found["recomputed_on_base_m2"] == D("3000")
+
+
+def test_forest_turned_mining_land_is_reclassified_out_of_forest_and_in_to_land(two_years):
+    last, this = two_years
+    out = physical(this, "140109", "forest", "0301", "area")
+    into = physical(this, "140109", "land", "06", "area")
+    # 6,000 m² = 0.6 公顷 on both sides, exactly
+    assert (out["opening"], out["closing"], flows(out)) == (D("0.60"), D("0.00"), {"reductions_reclassified_out": D("0.60")})
+    assert (into["opening"], into["closing"], flows(into)) == (D("0.00"), D("0.60"), {"additions_reclassified_in": D("0.60")})
+    assert out["reductions_reclassified_out_unrounded"] == into["additions_reclassified_in_unrounded"] == D("0.6")
+    # the trees have no counterpart in the land ledger: their 60 m³ go as a decrease (felled on a parcel that is
+    # still on the state base map), not removed
+    stock = physical(this, "140109", "forest", "0301", "stock")
+    assert flows(stock) == {"reductions_decrease": D("60.00")}
+    # the land transition matrix moves the same area from 0301 to 0602
+    assert q("SELECT from_class, to_class, area_m2 FROM read_parquet($p) WHERE region_code = '140109' "
+             "AND classification = 'class'", p=this.land_transitions) == [("0301", "0602", D("6000.00"))]
+    # value: the forest land leaves at last year's price (6,000 m² × 0.0015 × 2,400 元 = 2.16 万元), the mining land
+    # arrives at this year's; no revaluation on either side
+    forest_land = value(this, "140109", "forest", "0301", "land")
+    assert (forest_land["opening"], forest_land["volume_change"], forest_land["revaluation"], forest_land["closing"]) == \
+        (D("2.16"), D("-2.16"), 0, 0)
+    mining = value(this, "140109", "land", "06", "land")
+    assert mining["volume_change_unrounded"] == valued_yuan(this, "land", "1401090000000001") * D("0.0001")
+    assert mining["revaluation_unrounded"] == 0
+
+
+def test_dry_land_turned_forest_land_is_reclassified_out_of_land_and_in_to_forest(two_years):
+    this = two_years[1]
+    out = physical(this, "140122", "land", "01", "area")
+    into = physical(this, "140122", "forest", "0301", "area")
+    assert flows(out) == {"reductions_reclassified_out": D("0.30")} and out["closing"] == 0
+    assert flows(into) == {"additions_reclassified_in": D("0.30")} and into["opening"] == 0
+    # the stand's 30 m³ were not counted last year, on a parcel already on the state base map: an increase
+    assert flows(physical(this, "140122", "forest", "0301", "stock")) == {"additions_increase": D("30.00")}
+
+
+def test_base_parcel_becoming_collective_leaves_the_state_ledger(two_years):
+    this = two_years[1]
+    area = physical(this, "140110", "grassland", "02", "area")
+    assert (area["opening"], area["closing"], flows(area)) == (D("0.40"), D("0.00"), {"reductions_removed": D("0.40")})
+    # hay: 4,000 m² × 1,200 kg/公顷 = 0.48 t
+    assert flows(physical(this, "140110", "grassland", "02", "hay_yield")) == {"reductions_removed": D("0.48")}
+    assert q("SELECT from_class, to_class, area_m2 FROM read_parquet($p) WHERE region_code = '140110' "
+             "AND classification = 'class'", p=this.land_transitions) == [("0404", "(removed)", D("4000.00"))]
+
+
+def test_parcel_new_on_the_base_map_is_new(two_years):
+    this = two_years[1]
+    area = physical(this, "140121", "forest", "0301", "area")
+    assert (area["opening"], area["closing"], flows(area)) == (D("0.00"), D("0.50"), {"additions_new": D("0.50")})
+    assert flows(physical(this, "140121", "forest", "0301", "stock")) == {"additions_new": D("50.00")}
+
+
+def test_row_withheld_on_a_base_parcel_still_on_the_state_base_map_is_a_decrease(two_years):
+    this = two_years[1]
+    # F7 rejected in 2023: its base parcel is still state forest land, so its 4,000 m² and 40 m³ are counted
+    # smaller this year (decrease), not removed from the state base map
+    area = physical(this, "140181", "forest", "0301", "area")
+    assert (area["opening"], area["closing"], flows(area)) == (D("0.40"), D("0.00"), {"reductions_decrease": D("0.40")})
+    assert flows(physical(this, "140181", "forest", "0301", "stock")) == {"reductions_decrease": D("40.00")}
+
+
+def test_province_reclassified_in_equals_out(two_years):
+    this = two_years[1]
+    found = reclassification_check(this)
+    assert found["passed"]
+    # 140106 0103 → 0201 (2,000 m², same id), 140109 forest → land (6,000 m²), 140122 land → forest (3,000 m²)
+    assert found["out_m2"] == found["in_m2"] == found["recomputed_m2"] == D("11000")
+    assert (found["recomputed_same_id_m2"], found["recomputed_on_base_m2"]) == (D("2000"), D("9000"))
+    per_category = {c: (o, i) for c, o, i, *_ in found["categories"]}
+    assert per_category["forest"] == (D("0.6"), D("0.3")) and per_category["land"] == (D("0.5"), D("0.8"))
+    assert per_category["grassland"] == per_category["wetland"] == (0, 0)
+    assert (found["published_out_ha"], found["published_in_ha"]) == (D("1.10"), D("1.10"))
+
+
+def test_removed_and_new_are_the_area_leaving_and_joining_the_state_base_map(two_years, tmp_path):
+    this = two_years[1]
+    found = removed_and_new_check(this)
+    assert found["passed"]
+    # removed: 140105's split parcel (3,000 m²), 140107's and 140110's collective parcels (1,000 + 4,000 m²);
+    # new: the split's products (3,000 m²) and 140121's new forest parcel (5,000 m²)
+    assert [r for r in found["rows"] if any(r[1:])] == [
+        ("forest", 0, 0, D("5000"), D("5000")), ("grassland", D("4000"), D("4000"), 0, 0),
+        ("land", D("4000"), D("4000"), D("3000"), D("3000"))]
+    # a removal booked where the base parcel stayed (the rejected F7 of 140181 booked as removed) is caught
+    crafted = tmp_path / "removed.parquet"
+    q(f"COPY (SELECT * REPLACE ("
+      f"CASE WHEN region_code = '140181' AND indicator = 'area' THEN reductions_decrease_unrounded ELSE "
+      f"reductions_removed_unrounded END AS reductions_removed_unrounded) FROM read_parquet('{this.balance_physical}')) "
+      f"TO '{crafted}' (FORMAT parquet)")
+    found = removed_and_new_check(this, crafted)
+    assert not found["passed"] and found["rows"][0][1] - found["rows"][0][2] == D("4000")
+
+
+def test_reclassified_in_not_equal_out_is_caught(two_years, tmp_path):
+    this = two_years[1]
+    # the land of 140109 booked 0.01 公顷 more in than forest let out (as published and unrounded)
+    crafted = tmp_path / "in_more.parquet"
+    q(f"COPY (SELECT * REPLACE ("
+      f"CASE WHEN region_code = '140109' AND category = 'land' AND indicator = 'area' THEN additions_reclassified_in + 0.01 "
+      f"ELSE additions_reclassified_in END AS additions_reclassified_in, "
+      f"CASE WHEN region_code = '140109' AND category = 'land' AND indicator = 'area' "
+      f"THEN additions_reclassified_in_unrounded + 0.01 ELSE additions_reclassified_in_unrounded END "
+      f"AS additions_reclassified_in_unrounded) FROM read_parquet('{this.balance_physical}')) TO '{crafted}' (FORMAT parquet)")
+    found = reclassification_check(this, crafted)
+    assert not found["passed"] and found["in_m2"] - found["out_m2"] == D("100")
+    # out and in agreeing with each other but not with the area that moved (the mining land booked as new on
+    # both sides of the account): caught by the recomputation from the valued rows
+    both = tmp_path / "both.parquet"
+    q(f"COPY (SELECT * REPLACE ("
+      f"CASE WHEN region_code = '140109' AND indicator = 'area' THEN 0 ELSE additions_reclassified_in_unrounded END "
+      f"AS additions_reclassified_in_unrounded, "
+      f"CASE WHEN region_code = '140109' AND indicator = 'area' THEN 0 ELSE reductions_reclassified_out_unrounded END "
+      f"AS reductions_reclassified_out_unrounded) FROM read_parquet('{this.balance_physical}')) TO '{both}' (FORMAT parquet)")
+    found = reclassification_check(this, both)
+    assert not found["passed"] and found["out_m2"] == found["in_m2"] == D("5000") and found["recomputed_m2"] == D("11000")
+
+
+def test_last_year_files_are_checked_against_its_manifest(two_years, tmp_path):
+    import json
+    import shutil
+
+    from assets_pipeline.manifest import published_files
+
+    last, this = two_years
+    out = tmp_path / "out"
+    shutil.copytree(last.output_dir, out)
+    last, this = YearLayout(out, 2022), YearLayout(out, 2023)
+    # no manifest of 2022 (compiled step by step): used, and said so
+    assert "manifest.json is missing" in verify_last_year(this)
+    last.manifest.write_text(json.dumps({"outputs": published_files(last)}), encoding="utf-8")
+    note = verify_last_year(this)
+    assert note.startswith("8 files of 2022 match manifest.json") and "valued/forest.parquet" in note
+    # a valued file of 2022 rewritten after its run: refused, naming the file
+    q(f"COPY (SELECT * REPLACE (stock_m3 + 1 AS stock_m3) FROM read_parquet('{last.valued('forest')}')) "
+      f"TO '{tmp_path / 'forest.parquet'}' (FORMAT parquet)")
+    shutil.copy(tmp_path / "forest.parquet", last.valued("forest"))
+    with pytest.raises(LastYearFileError, match=r"2022/valued/forest\.parquet: differs from .*manifest\.json"):
+        verify_last_year(this)
+    # a ledger the manifest does not list
+    last.manifest.write_text(json.dumps({"outputs": {k: v for k, v in published_files(last).items()
+                                                     if k != "ledger_value.parquet"}}), encoding="utf-8")
+    with pytest.raises(LastYearFileError, match=r"2022/ledger_value\.parquet: is not listed"):
+        verify_last_year(this)
+    # the first year has nothing to verify
+    assert "first year" in verify_last_year(last)
+
+
 # ------------------------------------------------------------------------------------ three years, Dagster
 
 YEARS = [2021, 2022, 2023]
@@ -287,6 +477,28 @@ def test_workbook_balance_sheets_add_up_as_printed(three_years):
     last_area = q("SELECT sum(area_ha) FROM read_parquet($p) WHERE region_level = 'province' AND classification = 'group' "
                   "AND from_class <> '(new)'", p=layout.land_transitions)[0][0]
     assert matrices["group"][-1][-1] - next(r[-1] for r in matrices["group"] if r[0] == "（新增图斑）") == last_area
+
+
+def test_sample_reclassifications_in_equal_out(three_years):
+    for year in YEARS[1:]:
+        found = reclassification_check(YearLayout(three_years / "out", year))
+        assert found["passed"] and found["out_m2"] == found["in_m2"] == found["recomputed_m2"] > 0
+        # inventory rows moved with their base parcels (not only land parcels within the land category)
+        assert found["recomputed_on_base_m2"] > 0
+
+
+def test_a_changed_file_of_last_year_stops_the_balance(three_years, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(three_years / "out", out)
+    valued = YearLayout(out, 2022).valued("grassland")
+    q(f"COPY (SELECT * FROM read_parquet('{valued}') LIMIT 1) TO '{tmp_path / 'g.parquet'}' (FORMAT parquet)")
+    shutil.copy(tmp_path / "g.parquet", valued)
+    code = main(["run", "--year", "2023", "--input-dir", str(three_years / "inputs"), "--output-dir", str(out),
+                 "--unpriced-threshold", "0.05"])
+    assert code != 0
+    assert f"{valued}: differs from {YearLayout(out, 2022).manifest}" in capsys.readouterr().err
 
 
 def test_years_run_together_give_the_figures_of_years_compiled_one_by_one(three_years, tmp_path):

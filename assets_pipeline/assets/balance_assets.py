@@ -4,7 +4,9 @@ partition: the asset graph shows the dependency across years, and blocking check
 import dagster as dg
 import pyarrow.parquet as pq
 
-from ..balance import build_balance, build_land_transitions, identity_failures, opening_mismatches, transition_mismatches
+from ..balance import (LastYearFileError, build_balance, build_land_transitions, identity_failures, link_sources,
+                       opening_mismatches, reclassification_check, removed_and_new_check, transition_mismatches,
+                       verify_last_year)
 from ..categories import CATEGORIES
 from ..duck import connect
 from ..layout import YearLayout
@@ -57,6 +59,15 @@ _LAST_YEAR_VALUED = [_last_year(valued_key(c)) for c in CATEGORIES]
                           "as published; additions and reductions are the sums of their kinds"),
         dg.AssetCheckSpec("opening_equals_last_closing", asset=BALANCE_PHYSICAL, blocking=True,
                           description="published opening = last year's published closing of the same cell"),
+        dg.AssetCheckSpec("reclassified_in_equals_out", asset=BALANCE_PHYSICAL, blocking=True,
+                          description="over the province, area reclassified out of all categories = area reclassified "
+                          "in (to 0.01 m²), and both = the area that moved, recomputed from the valued rows of both "
+                          "years by id and base parcel (DOMAIN §2, §5)"),
+        dg.AssetCheckSpec("removed_is_area_leaving_the_base_map", asset=BALANCE_PHYSICAL, blocking=False,
+                          description="per land, forest, grassland and wetland: area removed (new) = area of last "
+                          "(this) year's rows without a partner by id whose base parcel is not on this (last) year's "
+                          "state base map, recomputed from the valued rows (to 0.01 m²; a warning: without the "
+                          "consistency step an inventory row may point at a parcel off the base map)"),
         dg.AssetCheckSpec("account_adds_up", asset=BALANCE_VALUE, blocking=True,
                           description="every cell: opening + volume change + revaluation = closing as published, "
                           "and exactly in the unrounded figures"),
@@ -93,6 +104,11 @@ def balance(context: dg.AssetExecutionContext, settings: AccountsSettings):
 
 
 def _balance(context: dg.AssetExecutionContext, layout: YearLayout, last: YearLayout):
+    try:  # last year's files are the opening balances: they must be the ones its manifest lists
+        last_year_files = verify_last_year(layout)
+    except LastYearFileError as exc:
+        raise dg.Failure(description=f"balance: {exc}", metadata={"problem": str(exc)}, allow_retries=False) from None
+    context.log.info(f"last year's files: {last_year_files}")
     has_opening = build_balance(layout, layout.balance_physical, layout.balance_value)
     has_transitions = build_land_transitions(layout, layout.land_transitions)
     if not has_opening:
@@ -107,7 +123,10 @@ def _balance(context: dg.AssetExecutionContext, layout: YearLayout, last: YearLa
                        layout.record("balance", name))
             metadata = {"dagster/row_count": rows, "path": dg.MetadataValue.path(str(path)),
                         "dagster/column_schema": table_schema(pq.read_schema(path)),
-                        "has_opening": has_transitions if name == "land_transitions" else has_opening}
+                        "has_opening": has_transitions if name == "land_transitions" else has_opening,
+                        "last_year_files": last_year_files}
+            if name != "land_transitions" and has_opening:
+                metadata["base_parcel_links"] = link_sources(layout)
             if name == "value":
                 totals = con.execute(
                     "SELECT category, sum(opening), sum(volume_change), sum(revaluation), sum(closing) "
@@ -131,6 +150,9 @@ def _balance(context: dg.AssetExecutionContext, layout: YearLayout, last: YearLa
             metadata={"has_opening": has_opening, "first_mismatches": dg.MetadataValue.md(
                 markdown_table(["cell", "opening", "last closing"], [(" ".join(map(str, m[:-2])), str(m[-2]), str(m[-1])) for m in mismatches]))},
         )
+    if BALANCE_PHYSICAL in context.selected_asset_keys:
+        yield _reclassification_result(reclassification_check(layout))
+        yield _removed_and_new_result(removed_and_new_check(layout))
     if LAND_TRANSITIONS not in context.selected_asset_keys:
         return
     wrong = transition_mismatches(layout) if has_transitions else []
@@ -139,3 +161,32 @@ def _balance(context: dg.AssetExecutionContext, layout: YearLayout, last: YearLa
         metadata={"has_opening": has_transitions, "first_mismatches": dg.MetadataValue.md(
             markdown_table(["county", "side", "class", "matrix m²", "survey m²"], [tuple(map(str, w)) for w in wrong]))},
     )
+
+
+def _reclassification_result(found: dict) -> dg.AssetCheckResult:
+    """The in = out check's result, with each category's area reclassified in and out (公顷)."""
+    metadata = {"has_opening": found["has_opening"]}
+    if found["has_opening"]:
+        metadata.update({
+            "out_m2": str(found["out_m2"]), "in_m2": str(found["in_m2"]), "recomputed_m2": str(found["recomputed_m2"]),
+            "recomputed_same_id_m2": str(found["recomputed_same_id_m2"]),
+            "recomputed_on_base_parcel_m2": str(found["recomputed_on_base_m2"]),
+            "published_out_公顷": str(found["published_out_ha"]), "published_in_公顷": str(found["published_in_ha"]),
+            "per_category_公顷": dg.MetadataValue.md(markdown_table(
+                ["category", "out", "in", "out (published)", "in (published)"],
+                [(c, f"{(o or 0):.10f}", f"{(i or 0):.10f}", str(po), str(pi)) for c, o, i, po, pi in found["categories"]])),
+        })
+    else:
+        metadata["note"] = found["note"]
+    return dg.AssetCheckResult(check_name="reclassified_in_equals_out", asset_key=BALANCE_PHYSICAL,
+                               passed=found["passed"], metadata=metadata)
+
+
+def _removed_and_new_result(found: dict) -> dg.AssetCheckResult:
+    """Removed and new against the area leaving and joining the state base map, per category (m²)."""
+    return dg.AssetCheckResult(
+        check_name="removed_is_area_leaving_the_base_map", asset_key=BALANCE_PHYSICAL, passed=found["passed"],
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"has_opening": found["has_opening"], "per_category_m2": dg.MetadataValue.md(markdown_table(
+            ["category", "removed", "left the state base map", "new", "joined the state base map"],
+            [(c, *(f"{v:.2f}" for v in r)) for c, *r in found["rows"]]))})
