@@ -11,16 +11,21 @@ import argparse
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from .settings import PROJECT_DIR
 
-DEFAULT_DAGSTER_HOME = PROJECT_DIR / "dagster_home"
+DAGSTER_FOLDER = ".dagster"  # the Dagster instance of an output folder: <output-dir>/.dagster/
 
 
-def _dagster_home() -> Path:
-    """``DAGSTER_HOME`` if set, else the project's ``dagster_home/`` so run history survives restarts."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME)))
+def _dagster_home(output_dir: Path) -> Path:
+    """``DAGSTER_HOME`` if set, else the output folder's own instance (``<output-dir>/.dagster/``).
+
+    The instance belongs to the accounts it produced: the run history and lineage travel with the
+    published set, and the UI opened on that folder shows exactly its runs."""
+    explicit = os.environ.get("DAGSTER_HOME")
+    home = Path(explicit) if explicit else Path(output_dir) / DAGSTER_FOLDER
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
@@ -45,24 +50,45 @@ def _materialize(year: int, settings: dict, selection: str) -> int:
     """Run the year holding its lock (``year_lock``): a second run of the same year is refused."""
     from . import year_lock
     from .errors import OutputFolderError, RunInProgressError
+    from .failures import EXIT_CANNOT_WRITE, EXIT_IN_PROGRESS, EXIT_REFUSED
 
     output_dir = Path(settings["output_dir"])
     try:
         year_lock.acquire(output_dir, year)
     except (RunInProgressError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 75 if isinstance(exc, RunInProgressError) else 73  # EX_TEMPFAIL / EX_CANTCREAT
+        return EXIT_IN_PROGRESS if isinstance(exc, RunInProgressError) else EXIT_CANNOT_WRITE
     try:
+        refusal = _validate_refusal(output_dir, year) if selection == "validate" else None
+        if refusal:
+            print(f"error: {refusal}", file=sys.stderr)
+            return EXIT_REFUSED
         return _execute(year, settings, selection)
     finally:
         year_lock.release(output_dir, year)
 
 
+def _validate_refusal(output_dir: Path, year: int) -> str | None:
+    """``validate`` writes the rejects and inconsistency files (and the stage files) of the year: into a folder
+    holding the year's published accounts it would leave them beside ledgers, report and manifest of another
+    run, a mixed set. Such a folder is refused."""
+    from .layout import YearLayout
+
+    layout = YearLayout(output_dir, year)
+    if not (layout.manifest.exists() or layout.ledger_value.exists() or layout.ledger_physical.exists()):
+        return None
+    return (f"{layout.root} holds the compiled accounts of {year}; validate would replace their rejects and "
+            "inconsistency lists and leave a mixed set. Validate into another folder "
+            f"(--output-dir {output_dir.parent / (output_dir.name + '-validation')}), or run the year")
+
+
 def _execute(year: int, settings: dict, selection: str) -> int:
-    _dagster_home()
+    output_dir = Path(settings["output_dir"])
+    home = _dagster_home(output_dir)
     import dagster as dg
 
     from .definitions import defs
+    from .failures import EXIT_INTERRUPTED, explain, interrupted_line
 
     job = defs.resolve_job_def("annual_accounts")
     asset_graph = defs.resolve_asset_graph()
@@ -71,46 +97,25 @@ def _execute(year: int, settings: dict, selection: str) -> int:
         keys = [k for k in keys if k.path[0] == "reference" or k.path[-1] in ("ingested", "validated")
                 or k.path in (["consistency"], ["rejects"])]
     run_config = {"resources": {"settings": {"config": settings}}, "loggers": {"progress": {}}}
-    instance = dg.DagsterInstance.get()
+    instance = dg.DagsterInstance.from_config(str(home))
     started = time.monotonic()
-    print(f"Compiling {year} from {settings['input_dir']} (Dagster instance: {os.environ['DAGSTER_HOME']})", file=sys.stderr)
-    result = job.execute_in_process(
-        run_config=run_config, instance=instance, partition_key=str(year), raise_on_error=False, asset_selection=keys,
-    )
+    print(f"Compiling {year} from {settings['input_dir']} (Dagster instance: {home})", file=sys.stderr)
+    try:
+        result = job.execute_in_process(
+            run_config=run_config, instance=instance, partition_key=str(year), raise_on_error=False, asset_selection=keys,
+        )
+    except KeyboardInterrupt:
+        print(interrupted_line(year, output_dir), file=sys.stderr)
+        return EXIT_INTERRUPTED
     seconds = time.monotonic() - started
     if not result.success:
-        print(f"error: {_failure_reason(result, Path(settings['output_dir']) / str(year))}", file=sys.stderr)
-        print(f"(run {result.run_id}; details in the Dagster UI)", file=sys.stderr)
-        return 1
+        failure = explain(result, year, output_dir)
+        for line in failure.lines:
+            print(line, file=sys.stderr)
+        print(f"(run {result.run_id}; details in the Dagster UI on {home})", file=sys.stderr)
+        return failure.code
     _print_summary(result, settings, year, seconds, selection)
     return 0
-
-
-def _failure_reason(result, year_root: Path) -> str:
-    from .errors import OutputFolderError, output_failure_cause
-
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            data = event.step_failure_data
-            reason = data.user_failure_data.description if data.user_failure_data else None
-            if not reason and data.error is not None:
-                reason = (data.error.cause.message if data.error.cause else data.error.message).strip()
-            # a full or unwritable disk while writing outputs: say so, once, naming the folder
-            cause = output_failure_cause(reason or "")
-            if cause and (cause.startswith("no space") or str(year_root) in reason):
-                return str(OutputFolderError(year_root, cause))
-            return f"{event.step_key.replace('__', '/')}: {reason.splitlines()[0] if reason else 'failed'}"
-    for event in result.all_events:  # the run could not start: its settings refused it, or the year is busy
-        error = getattr(event.event_specific_data, "error", None)
-        while error is not None:
-            if error.cls_name in ("SettingsError", "RunInProgressError", "OutputFolderError", "InputFileError"):
-                return error.message.strip().split(": ", 1)[-1]  # "module.Class: message"
-            error = error.cause
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
-            evaluation = event.event_specific_data
-            return f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed"
-    return "the run failed"
 
 
 def _print_summary(result, settings: dict, year: int, seconds: float, selection: str) -> None:
@@ -283,13 +288,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM stops the command as Ctrl-C does (Dagster, while a run is in progress, does the same)."""
+    import signal
+    import threading
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .failures import EXIT_INTERRUPTED
+
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with _sigterm_as_interrupt():
+            return args.func(args)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
