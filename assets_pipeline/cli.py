@@ -83,8 +83,25 @@ def _validate_refusal(output_dir: Path, year: int) -> str | None:
 
 
 def _execute(year: int, settings: dict, selection: str) -> int:
+    from .errors import OutputFolderError, output_failure_cause
+    from .failures import EXIT_CANNOT_WRITE
+
     output_dir = Path(settings["output_dir"])
-    home = _dagster_home(output_dir)
+    try:
+        return _execute_in(_dagster_home(output_dir), year, settings, selection)
+    except OSError as exc:  # the instance's folder or database on a full or read-only disk
+        print(f"error: {OutputFolderError.from_os_error(output_dir, exc)}", file=sys.stderr)
+        return EXIT_CANNOT_WRITE
+    except Exception as exc:  # e.g. the instance's SQLite database: "database or disk is full"
+        cause = output_failure_cause(str(exc)) or ("no space left on the device" if "disk is full" in str(exc) else None)
+        if cause is None:
+            raise
+        print(f"error: {OutputFolderError(output_dir, cause)}", file=sys.stderr)
+        return EXIT_CANNOT_WRITE
+
+
+def _execute_in(home: Path, year: int, settings: dict, selection: str) -> int:
+    output_dir = Path(settings["output_dir"])
     import dagster as dg
 
     from .definitions import defs

@@ -137,7 +137,7 @@ def province(tmp_path_factory):
     assert code == 0, log
     layout = YearLayout(out, YEAR)
     return {"root": root, "inputs": root / "inputs", "out": out, "layout": layout,
-            "content": snapshot(layout), "bytes": file_bytes(layout)}
+            "content": snapshot(layout), "bytes": file_bytes(layout), "log": log}
 
 
 # -------------------------------------------------------------------------------------------------- tests
@@ -153,6 +153,23 @@ def test_first_run_publishes_every_output_and_a_manifest_with_their_hashes(provi
     # folder, has neither a folder nor a lock file (the balance step had no outputs of it to wait for)
     assert not (layout.stages / "duckdb_tmp").exists()
     assert sorted(p.name for p in province["out"].iterdir()) == [f".{YEAR}.lock", str(YEAR)]
+    # a normal run prints no library warning
+    assert "Warning" not in province["log"] and "warn" not in province["log"].lower(), province["log"]
+
+
+def test_a_stopped_run_says_so_in_words_and_the_previous_outputs_stay(province):
+    """SIGTERM (as `kill <pid>` or a service manager sends) while the ledger is written: the run stops, says so
+    without any class name, and every published file is still the first run's."""
+    from assets_pipeline.storage import KILL_AFTER_WRITING, KILL_SIGNAL
+
+    layout = province["layout"]
+    env = {**os.environ, KILL_AFTER_WRITING: str(layout.root / ".ledger_physical.parquet.*.part"), KILL_SIGNAL: "SIGTERM"}
+    code, log = finish(start_run(province["inputs"], province["out"], env=env))
+    assert code == 130, log
+    errors = [line for line in log.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: interrupted; the previous outputs of {YEAR} are intact"], log
+    assert "dagster." not in log and "Error:" not in log and "Traceback" not in log
+    assert file_bytes(layout) == province["bytes"] and leftovers(layout.root) == []
 
 
 KILL_POINTS = [
