@@ -144,3 +144,18 @@ def test_every_asset_has_a_code_version_of_the_code_that_computes_it():
     assert versions["ledger/value"] == source_version(*COMPUTED_BY["ledger"]) == versions["ledger/physical"]
     assert versions["report"] == source_version(*COMPUTED_BY["report"])
     assert versions["minerals/valued"].startswith("minerals_benchmark-") and "+minerals_npv-" in versions["minerals/valued"]
+
+
+def test_any_failed_check_is_named_in_both_languages_with_its_figures():
+    """A check without a message of its own shows its scalar figures (tables and JSON stay in the UI)."""
+    import dagster as dg
+
+    from assets_pipeline.failures import check_lines
+
+    evaluation = dg.AssetCheckEvaluation(
+        asset_key=dg.AssetKey(["ledger", "physical"]), check_name="no_double_counting", passed=False,
+        metadata={"counties": 2, "counties_differing": 1, "largest_difference_m2": "20000.00",
+                  "by_county": dg.MetadataValue.md("| county |\n|---|\n| 140105 |")})
+    assert check_lines(evaluation) == [
+        "error: check ledger/physical:no_double_counting (无重复计算 / no double counting) failed: counties 2, "
+        "counties differing 1, largest difference m2 20000.00"]
