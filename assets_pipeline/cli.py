@@ -114,13 +114,14 @@ def _execute_in(home: Path, year: int, settings: dict, selection: str) -> int:
         keys = [k for k in keys if k.path[0] == "reference" or k.path[-1] in ("ingested", "validated")
                 or k.path in (["consistency"], ["rejects"])]
     run_config = {"resources": {"settings": {"config": settings}}, "loggers": {"progress": {}}}
-    instance = dg.DagsterInstance.from_config(str(home))
     started = time.monotonic()
     print(f"Compiling {year} from {settings['input_dir']} (Dagster instance: {home})", file=sys.stderr)
     try:
-        result = job.execute_in_process(
-            run_config=run_config, instance=instance, partition_key=str(year), raise_on_error=False, asset_selection=keys,
-        )
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            result = job.execute_in_process(
+                run_config=run_config, instance=instance, partition_key=str(year), raise_on_error=False,
+                asset_selection=keys,
+            )
     except KeyboardInterrupt:
         print(interrupted_line(year, output_dir), file=sys.stderr)
         return EXIT_INTERRUPTED
