@@ -11,16 +11,21 @@ import argparse
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from .settings import PROJECT_DIR
 
-DEFAULT_DAGSTER_HOME = PROJECT_DIR / "dagster_home"
+DAGSTER_FOLDER = ".dagster"  # the Dagster instance of an output folder: <output-dir>/.dagster/
 
 
-def _dagster_home() -> Path:
-    """``DAGSTER_HOME`` if set, else the project's ``dagster_home/`` so run history survives restarts."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME)))
+def _dagster_home(output_dir: Path) -> Path:
+    """``DAGSTER_HOME`` if set, else the output folder's own instance (``<output-dir>/.dagster/``).
+
+    The instance belongs to the accounts it produced: the run history and lineage travel with the
+    published set, and the UI opened on that folder shows exactly its runs."""
+    explicit = os.environ.get("DAGSTER_HOME")
+    home = Path(explicit) if explicit else Path(output_dir) / DAGSTER_FOLDER
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
@@ -45,24 +50,62 @@ def _materialize(year: int, settings: dict, selection: str) -> int:
     """Run the year holding its lock (``year_lock``): a second run of the same year is refused."""
     from . import year_lock
     from .errors import OutputFolderError, RunInProgressError
+    from .failures import EXIT_CANNOT_WRITE, EXIT_IN_PROGRESS, EXIT_REFUSED
 
     output_dir = Path(settings["output_dir"])
     try:
         year_lock.acquire(output_dir, year)
     except (RunInProgressError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 75 if isinstance(exc, RunInProgressError) else 73  # EX_TEMPFAIL / EX_CANTCREAT
+        return EXIT_IN_PROGRESS if isinstance(exc, RunInProgressError) else EXIT_CANNOT_WRITE
     try:
+        refusal = _validate_refusal(output_dir, year) if selection == "validate" else None
+        if refusal:
+            print(f"error: {refusal}", file=sys.stderr)
+            return EXIT_REFUSED
         return _execute(year, settings, selection)
     finally:
         year_lock.release(output_dir, year)
 
 
+def _validate_refusal(output_dir: Path, year: int) -> str | None:
+    """``validate`` writes the rejects and inconsistency files (and the stage files) of the year: into a folder
+    holding the year's published accounts it would leave them beside ledgers, report and manifest of another
+    run, a mixed set. Such a folder is refused."""
+    from .layout import YearLayout
+
+    layout = YearLayout(output_dir, year)
+    if not (layout.manifest.exists() or layout.ledger_value.exists() or layout.ledger_physical.exists()):
+        return None
+    return (f"{layout.root} holds the compiled accounts of {year}; validate would replace their rejects and "
+            "inconsistency lists and leave a mixed set. Validate into another folder "
+            f"(--output-dir {output_dir.parent / (output_dir.name + '-validation')}), or run the year")
+
+
 def _execute(year: int, settings: dict, selection: str) -> int:
-    _dagster_home()
+    from .errors import OutputFolderError, output_failure_cause
+    from .failures import EXIT_CANNOT_WRITE
+
+    output_dir = Path(settings["output_dir"])
+    try:
+        return _execute_in(_dagster_home(output_dir), year, settings, selection)
+    except OSError as exc:  # the instance's folder or database on a full or read-only disk
+        print(f"error: {OutputFolderError.from_os_error(output_dir, exc)}", file=sys.stderr)
+        return EXIT_CANNOT_WRITE
+    except Exception as exc:  # e.g. the instance's SQLite database: "database or disk is full"
+        cause = output_failure_cause(str(exc)) or ("no space left on the device" if "disk is full" in str(exc) else None)
+        if cause is None:
+            raise
+        print(f"error: {OutputFolderError(output_dir, cause)}", file=sys.stderr)
+        return EXIT_CANNOT_WRITE
+
+
+def _execute_in(home: Path, year: int, settings: dict, selection: str) -> int:
+    output_dir = Path(settings["output_dir"])
     import dagster as dg
 
     from .definitions import defs
+    from .failures import EXIT_INTERRUPTED, interrupted_line, why_failed
 
     job = defs.resolve_job_def("annual_accounts")
     asset_graph = defs.resolve_asset_graph()
@@ -71,82 +114,29 @@ def _execute(year: int, settings: dict, selection: str) -> int:
         keys = [k for k in keys if k.path[0] == "reference" or k.path[-1] in ("ingested", "validated")
                 or k.path in (["consistency"], ["rejects"], ["missing_counties"])]
     run_config = {"resources": {"settings": {"config": settings}}, "loggers": {"progress": {}}}
-    instance = dg.DagsterInstance.get()
     started = time.monotonic()
-    print(f"Compiling {year} from {settings['input_dir']} (Dagster instance: {os.environ['DAGSTER_HOME']})", file=sys.stderr)
-    result = job.execute_in_process(
-        run_config=run_config, instance=instance, partition_key=str(year), raise_on_error=False, asset_selection=keys,
-    )
+    print(f"Compiling {year} from {settings['input_dir']} (Dagster instance: {home})", file=sys.stderr)
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            result = job.execute_in_process(
+                run_config=run_config, instance=instance, partition_key=str(year), raise_on_error=False,
+                asset_selection=keys,
+            )
+    except KeyboardInterrupt:
+        print(interrupted_line(year, output_dir), file=sys.stderr)
+        return EXIT_INTERRUPTED
     seconds = time.monotonic() - started
     if not result.success:
-        year_root = Path(settings["output_dir"]) / str(year)
-        problems = _failure_reasons(result, year_root)
-        for problem in problems:
-            print(f"error: {problem}", file=sys.stderr)
+        failure = why_failed(result, year, output_dir)
+        for line in failure.lines:
+            print(line, file=sys.stderr)
         if _category_table(result):  # what was read all the same: the other categories went on
             _print_categories(result, file=sys.stderr)
-        _print_missing_counties(year_root, file=sys.stderr)
-        print(f"(run {result.run_id}; {len(problems)} problem(s); details in the Dagster UI)", file=sys.stderr)
-        return 1
+        _print_missing_counties(output_dir / str(year), file=sys.stderr)
+        print(f"(run {result.run_id}; details in the Dagster UI on {home})", file=sys.stderr)
+        return failure.code
     _print_summary(result, settings, year, seconds, selection)
     return 0
-
-
-def _failure_reason(result, year_root: Path) -> str:
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            return _step_failure(event, year_root)
-    for event in result.all_events:  # the run could not start: its settings refused it, or the year is busy
-        error = getattr(event.event_specific_data, "error", None)
-        while error is not None:
-            if error.cls_name in ("SettingsError", "RunInProgressError", "OutputFolderError", "InputFileError"):
-                return error.message.strip().split(": ", 1)[-1]  # "module.Class: message"
-            error = error.cause
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
-            evaluation = event.event_specific_data
-            return f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed"
-    return "the run failed"
-
-
-def _step_failure(event, year_root: Path) -> str:
-    from .errors import OutputFolderError, output_failure_cause
-
-    data = event.step_failure_data
-    reason = data.user_failure_data.description if data.user_failure_data else None
-    if not reason and data.error is not None:
-        reason = (data.error.cause.message if data.error.cause else data.error.message).strip()
-    # a full or unwritable disk while writing outputs: say so, once, naming the folder
-    cause = output_failure_cause(reason or "")
-    if cause and (cause.startswith("no space") or str(year_root) in reason):
-        return str(OutputFolderError(year_root, cause))
-    return f"{event.step_key.replace('__', '/')}: {reason.splitlines()[0] if reason else 'failed'}"
-
-
-def _failure_reasons(result, year_root: Path) -> list[str]:
-    """Every problem of the run, each once: refused categories and failed blocking checks with their message,
-    then any other step that failed (``_failure_reason``'s wording), so a run shows all its problems at once."""
-    reasons: list[str] = []
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
-            evaluation = event.event_specific_data
-            problem = evaluation.metadata.get("problem")
-            where = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-            if evaluation.check_name == "delivery_accepted":  # a refused delivery: said where it was read
-                where = f"{evaluation.asset_key.path[0]}/ingested"
-            reasons.append(f"{where}: {problem.value}" if problem is not None else f"check {where} failed")
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            data = event.step_failure_data
-            text = (data.user_failure_data.description if data.user_failure_data else None) or (
-                data.error.message if data.error is not None else "")
-            if "blocking" in text and "check" in text:  # a failed blocking check: listed above with its message
-                continue
-            reasons.append(_step_failure(event, year_root))
-    disk = [r for r in reasons if r.startswith("output folder ")]
-    if disk:  # a full or unwritable disk fails every step after it: one line says it all
-        return disk[:1]
-    return list(dict.fromkeys(reasons)) or [_failure_reason(result, year_root)]
 
 
 def _category_table(result) -> list[tuple]:
@@ -383,13 +373,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM stops the command as Ctrl-C does (Dagster, while a run is in progress, does the same)."""
+    import signal
+    import threading
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .failures import EXIT_INTERRUPTED
+
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with _sigterm_as_interrupt():
+            return args.func(args)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -130,23 +130,32 @@ def published_files(layout: YearLayout) -> dict:
 
 
 def verify_outputs(layout: YearLayout) -> list[str]:
-    """What does not match between the year's manifest and its published files (empty when all is well)."""
+    """What does not match between the year's manifest and its published files (empty when all is well).
+
+    Each problem says what happened as far as the manifest tells: the manifest is the last file a run writes,
+    so a file that differs from it (or that it does not list) was written after the run the manifest names,
+    by a run that published no manifest: one that failed, was stopped or was killed."""
     if not layout.manifest.exists():
         return [f"{layout.manifest} is missing: no run of {layout.year} has completed in {layout.root}"]
     try:
-        described = read_json(layout.manifest).get("outputs", {})
+        document = read_json(layout.manifest)
     except ValueError as exc:
         return [f"{layout.manifest} cannot be read: {exc}"]
+    described = document.get("outputs", {})
+    run = document.get("run", {})
+    published_by = f"run {run.get('run_id', '?')} of {run.get('written_at', '?')}"
+    later = f"replaced after {published_by}, which manifest.json describes, by a run that failed, was stopped or was killed"
     problems = []
     present = {p.relative_to(layout.root).as_posix(): p for p in published_paths(layout)}
     for name, record in sorted(described.items()):
         path = layout.root / name
         if name not in present:
-            problems.append(f"{path} is missing")
+            problems.append(f"{path} is missing (published by {published_by})")
         elif sha256_of(path) != record["sha256"]:
-            problems.append(f"{path} differs from the manifest (written by a later run that did not finish)")
+            problems.append(f"{path} differs from the manifest: {later}")
     for name in sorted(set(present) - set(described)):
-        problems.append(f"{present[name]} is not in the manifest (written by a later run that did not finish)")
+        problems.append(f"{present[name]} is not in the manifest: written after {published_by} by a run that failed, "
+                        "was stopped or was killed")
     return problems
 
 

@@ -79,6 +79,8 @@ class AccountsSettings(dg.ConfigurableResource):
         """
         year = self._run_year(context)
         self.check(year)
+        if context.run is not None and context.instance is not None:  # the run's parameters, shown on the run in the UI
+            context.instance.add_run_tags(context.run.run_id, self.run_tags())
         if year is not None:
             from . import year_lock
 
@@ -122,6 +124,25 @@ class AccountsSettings(dg.ConfigurableResource):
                 link, target = outside[0]
                 raise SettingsError(f"{link} links to {target}, outside the input folder {self.input_path()}; "
                                     "copy the file into the input folder instead")
+
+    def run_tags(self) -> dict[str, str]:
+        """Tags of the run (filterable in the UI's run list): which province, from where to where, how valued."""
+        return {"nrledger/province": self.province(), "nrledger/input_dir": str(self.input_path()),
+                "nrledger/output_dir": str(self.output_path()), "nrledger/reference_dir": str(self.reference_path()),
+                "nrledger/consistency_policy": self.consistency_policy, "nrledger/mineral_model": self.mineral_model}
+
+    def province(self) -> str:
+        """``code name`` of the province in the reference tables' admin divisions (``?`` where none is listed)."""
+        import csv
+
+        try:
+            with open(self.reference_path() / "admin_divisions.csv", encoding="utf-8-sig", newline="") as f:
+                for row in csv.DictReader(f):
+                    if row.get("level") == "province":
+                        return f"{row['region_code']} {row['name']}"
+        except (OSError, KeyError, csv.Error):
+            pass
+        return "?"
 
     @staticmethod
     def _run_year(context: dg.InitResourceContext) -> int | None:

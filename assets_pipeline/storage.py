@@ -18,6 +18,12 @@ import pyarrow.parquet as pq
 _UMASK = os.umask(0)
 os.umask(_UMASK)  # read once: temporary files are created private, published ones follow the umask
 
+# Fault point for the tests of a killed run (tests/test_faults.py): when set to a path pattern (fnmatch, e.g.
+# "*/_stages/validated/.land.*.part"), the process group is killed (SIGKILL, as a power cut would) the moment a
+# temporary file or folder whose path matches is complete and not yet moved into place. A test thus kills a run at a chosen point instead of racing it.
+KILL_AFTER_WRITING = "NRLEDGER_KILL_AFTER_WRITING"
+KILL_SIGNAL = "NRLEDGER_KILL_SIGNAL"  # SIGTERM to the process alone instead
+
 PARQUET_OPTIONS = dict(compression="zstd", compression_level=1, write_statistics=True)
 # Text columns whose values are mostly distinct: a dictionary would only grow until the writer gives it up.
 DISTINCT_TEXT = frozenset({"parcel_id", "base_parcel_id", "deposit_id", "value", "message", "message_zh", "message_en"})
@@ -31,6 +37,19 @@ def parquet_options(schema: pa.Schema) -> dict:
     return {**PARQUET_OPTIONS, "use_dictionary": text}
 
 
+def _fault_point(tmp: Path) -> None:
+    import fnmatch
+
+    pattern = os.environ.get(KILL_AFTER_WRITING)
+    if pattern and fnmatch.fnmatch(str(tmp), pattern):
+        import signal
+
+        if os.environ.get(KILL_SIGNAL) == "SIGTERM":  # as `kill <pid>` would: the process may end in good order
+            os.kill(os.getpid(), signal.SIGTERM)
+        else:
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
 @contextmanager
 def atomic_path(final: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; move it into place when the block succeeds."""
@@ -41,6 +60,7 @@ def atomic_path(final: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        _fault_point(tmp)
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, final)
     finally:
@@ -92,6 +112,7 @@ def atomic_folder(final: Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent))
     try:
         yield tmp
+        _fault_point(tmp)
         os.chmod(tmp, 0o777 & ~_UMASK)
         old = None
         if final.exists():

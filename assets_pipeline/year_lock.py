@@ -12,7 +12,8 @@ not refuse each other.
 
 When the lock is taken, what a killed run left behind is cleared: temporary files and folders of the
 atomic writers (``.<name>.*.part``, ``.<name>.*.old``) and DuckDB's spill folder. Nothing else can be
-writing there at that moment, so nothing in use is removed.
+writing there at that moment, so nothing in use is removed. When the run gives the lock back, its own spill
+folder goes too: a finished run leaves no working files but ``_stages/``'s records.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _GUARD = threading.Lock()
 class _Held:
     fd: int
     count: int
+    reader: bool = False  # held to read another year's outputs, not to write them
 
 
 def lock_path(output_dir: Path, year: int) -> Path:
@@ -54,15 +56,20 @@ def _holder(path: Path) -> str:
     return f"pid {info.get('pid')} on {info.get('host')}, started {info.get('started')}{run}"
 
 
-def acquire(output_dir: Path, year: int, run_id: str | None = None, wait=None) -> Path:
+def acquire(output_dir: Path, year: int, run_id: str | None = None, wait=None) -> Path | None:
     """Take the year's lock or raise ``RunInProgressError`` naming the holder.
 
     With ``wait`` (a callable given the holder's description), wait for the holder to finish instead: a
     run that reads another year's outputs (the balance accounts read last year's) waits for that year's
     run, so it never reads a half-written year. Such a reader leaves that year's folder as it is (no
-    clean-up, no write test, not even created when absent)."""
+    clean-up, no write test, not even created when absent). When that year has no folder at all there is
+    nothing to read and nothing to protect: no lock is taken (and no lock file left for a year never
+    compiled there) and ``None`` is returned. The reader then treats that year as never compiled; a run of
+    that year started at the same moment is not held back (compile the years in order, as ``--years`` does)."""
     output_dir = Path(output_dir)
     path = lock_path(output_dir, year)
+    if wait is not None and path not in _HELD and not (output_dir / str(int(year))).is_dir():
+        return None
     with _GUARD:
         held = _HELD.get(path)
         if held is not None:
@@ -89,7 +96,7 @@ def acquire(output_dir: Path, year: int, run_id: str | None = None, wait=None) -
             os.pwrite(fd, json.dumps(info).encode(), 0)
         except OSError:
             pass  # a full disk: the lock holds all the same, only the holder's details are missing
-        _HELD[path] = _Held(fd, 1)
+        _HELD[path] = _Held(fd, 1, reader=wait is not None)
     if wait is not None:
         return path
     try:
@@ -128,6 +135,8 @@ def release(output_dir: Path, year: int) -> None:
         if held.count:
             return
         del _HELD[path]
+        if not held.reader:  # still the only one in the folder: the run's spill folder is of no more use
+            shutil.rmtree(spill_folder(Path(output_dir) / str(int(year))), ignore_errors=True)
         os.close(held.fd)  # closing releases the flock; the file stays (removing it would race a waiter)
 
 
@@ -160,7 +169,12 @@ def clear_leftovers(year_root: Path) -> list[Path]:
             if name.startswith(".") and name.endswith(".part"):
                 (here / name).unlink(missing_ok=True)
                 removed.append(here / name)
-    spill = year_root / "_stages" / "duckdb_tmp"
+    spill = spill_folder(year_root)
     if spill.exists():
         shutil.rmtree(spill, ignore_errors=True)
     return removed
+
+
+def spill_folder(year_root: Path) -> Path:
+    """Where the steps' DuckDB connections spill beyond their memory limit (``layout.stages / "duckdb_tmp"``)."""
+    return Path(year_root) / "_stages" / "duckdb_tmp"

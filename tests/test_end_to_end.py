@@ -122,3 +122,28 @@ def test_manifest_names_inputs_models_and_packages(run):
     assert all(len(f["sha256"]) == 64 for files in manifest["inputs"].values() for f in files)
     assert manifest["reference_tables"]["land_base_prices"]["price_year"] == 2023
     assert manifest["packages"]["dagster"] and len(manifest["content_sha256"]) == 64
+
+
+def test_lineage_names_the_code_and_the_bytes_of_each_published_file(run):
+    """ledger/value's code version is its code's (not the run's id), its data version the file's SHA-256 as the
+    manifest lists it; the minerals materialization says which model ran."""
+    from assets_pipeline.definitions import COMPUTED_BY
+    from assets_pipeline.metadata import source_version
+
+    instance = dg.DagsterInstance.get()
+    manifest = json.loads((run / "out" / str(YEAR) / "manifest.json").read_text(encoding="utf-8"))
+    for key, name in ((["ledger", "value"], "ledger_value.parquet"), (["ledger", "physical"], "ledger_physical.parquet"),
+                      (["balance", "value"], "balance_value.parquet")):
+        event = instance.get_latest_materialization_event(dg.AssetKey(key))
+        tags = event.asset_materialization.tags
+        assert tags["dagster/code_version"] == source_version(*COMPUTED_BY[key[0]]) != event.run_id
+        assert tags["dagster/data_version"] == manifest["outputs"][name]["sha256"]
+    minerals = instance.get_latest_materialization_event(dg.AssetKey(["minerals", "valued"])).asset_materialization
+    assert minerals.tags["nrledger/model"] == f"minerals_benchmark-{manifest['models_used']['minerals']['version']}"
+    report = instance.get_latest_materialization_event(dg.AssetKey(["report"]))
+    assert report.asset_materialization.tags["dagster/data_version"] == manifest["outputs"][f"report_{YEAR}.xlsx"]["sha256"]
+    schema = instance.get_latest_materialization_event(dg.AssetKey(["ledger", "value"])) \
+        .asset_materialization.metadata["dagster/column_schema"].value
+    described = {c.name: c.description for c in schema.columns}
+    assert described["value_wan_yuan"] == "published value in 万元, rounded half-up to 2 decimals per county"
+    assert all(described.values()), [n for n, d in described.items() if not d]

@@ -3,8 +3,9 @@
 Every test starts the real command line (``python -m assets_pipeline.cli run``) as a process of its own on a
 small sample province and reads back what is left in the output folder: Parquet with pyarrow, workbooks
 with openpyxl, the manifest as JSON. A run is killed with SIGKILL (its whole process group: the pipeline
-starts worker processes) at the moment one of the atomic writers' temporary files (``.<name>.*.part``,
-see ``assets_pipeline/storage.py``) appears, never after a guessed time.
+starts worker processes) by the atomic writer itself, the moment a chosen temporary file (``.<name>.*.part``,
+see ``assets_pipeline/storage.py``, ``NRLEDGER_KILL_AFTER_WRITING``) is complete and not yet in place: never
+after a guessed time, never a race with the run.
 """
 
 from __future__ import annotations
@@ -58,23 +59,15 @@ def finish(proc: subprocess.Popen) -> tuple[int, str]:
     return code, Path(proc.log).read_text(encoding="utf-8")
 
 
-def kill_when_written(proc: subprocess.Popen, folder: Path, pattern: str) -> Path:
-    """SIGKILL the run's process group as soon as a temporary file or folder named ``pattern`` is in ``folder``."""
-    deadline = time.monotonic() + SAFETY_TIMEOUT
-    while proc.poll() is None and time.monotonic() < deadline:
-        try:
-            names = os.listdir(folder)
-        except FileNotFoundError:
-            names = []
-        hits = [n for n in names if fnmatch.fnmatch(n, pattern)]
-        if hits:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            return folder / hits[0]
-        time.sleep(0.002)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    pytest.fail(f"the run ended before {folder / pattern} appeared:\n{Path(proc.log).read_text(encoding='utf-8')}")
+def run_killed_after_writing(inputs: Path, out: Path, folder: Path, pattern: str) -> str:
+    """A run that kills itself (SIGKILL to its process group) once a temporary file named ``pattern`` is written
+    in ``folder`` (the writer's fault point, ``assets_pipeline.storage.KILL_AFTER_WRITING``)."""
+    from assets_pipeline.storage import KILL_AFTER_WRITING
+
+    proc = start_run(inputs, out, env={**os.environ, KILL_AFTER_WRITING: str(folder / pattern)})
+    code, log = finish(proc)
+    assert code == -signal.SIGKILL, f"the run was not killed after writing {pattern} (exit code {code}):\n{log}"
+    return log
 
 
 def published(layout: YearLayout) -> list[Path]:
@@ -144,7 +137,7 @@ def province(tmp_path_factory):
     assert code == 0, log
     layout = YearLayout(out, YEAR)
     return {"root": root, "inputs": root / "inputs", "out": out, "layout": layout,
-            "content": snapshot(layout), "bytes": file_bytes(layout)}
+            "content": snapshot(layout), "bytes": file_bytes(layout), "log": log}
 
 
 # -------------------------------------------------------------------------------------------------- tests
@@ -156,6 +149,27 @@ def test_first_run_publishes_every_output_and_a_manifest_with_their_hashes(provi
     assert set(manifest["outputs"]) == {p.relative_to(layout.root).as_posix() for p in published(layout)} - {"manifest.json"}
     assert verify_outputs(layout) == []
     assert leftovers(layout.root) == []
+    # no working files left: DuckDB's spill folder goes with the run, and 2022, never compiled in this
+    # folder, has neither a folder nor a lock file (the balance step had no outputs of it to wait for)
+    assert not (layout.stages / "duckdb_tmp").exists()
+    assert sorted(p.name for p in province["out"].iterdir()) == [f".{YEAR}.lock", str(YEAR)]
+    # a normal run prints no library warning
+    assert "Warning" not in province["log"] and "warn" not in province["log"].lower(), province["log"]
+
+
+def test_a_stopped_run_says_so_in_words_and_the_previous_outputs_stay(province):
+    """SIGTERM (as `kill <pid>` or a service manager sends) while the ledger is written: the run stops, says so
+    without any class name, and every published file is still the first run's."""
+    from assets_pipeline.storage import KILL_AFTER_WRITING, KILL_SIGNAL
+
+    layout = province["layout"]
+    env = {**os.environ, KILL_AFTER_WRITING: str(layout.root / ".ledger_physical.parquet.*.part"), KILL_SIGNAL: "SIGTERM"}
+    code, log = finish(start_run(province["inputs"], province["out"], env=env))
+    assert code == 130, log
+    errors = [line for line in log.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: interrupted; the previous outputs of {YEAR} are intact"], log
+    assert "dagster." not in log and "Error:" not in log and "Traceback" not in log
+    assert file_bytes(layout) == province["bytes"] and leftovers(layout.root) == []
 
 
 KILL_POINTS = [
@@ -170,10 +184,10 @@ def test_a_run_killed_at_any_moment_leaves_the_previous_outputs_and_the_next_run
     layout, inputs, out = province["layout"], province["inputs"], province["out"]
     left = []
     for moment, folder, pattern in KILL_POINTS:
-        proc = start_run(inputs, out)
-        temporary = kill_when_written(proc, layout.root.joinpath(*folder), pattern)
-        assert temporary.exists(), f"killed during the {moment}: its temporary file stays behind"
-        left.append(temporary)
+        run_killed_after_writing(inputs, out, layout.root.joinpath(*folder), pattern)
+        temporary = [p for p in layout.root.joinpath(*folder).iterdir() if fnmatch.fnmatch(p.name, pattern)]
+        assert len(temporary) == 1, f"killed during the {moment}: its temporary file stays behind"
+        left += temporary
         # every published file is readable and holds what the first run wrote, byte for byte (the
         # outputs this run did replace before it was killed are its own, equal ones: runs are deterministic)
         assert_same_content(layout, province["content"])
@@ -203,10 +217,13 @@ def test_verify_names_a_file_a_later_unfinished_run_replaced(province, tmp_path,
     layout.unpriced.unlink()
     assert main(["verify", "--year", str(YEAR), "--output-dir", str(copy)]) == 1
     err = capsys.readouterr().err
-    assert f"{layout.ledger_value} differs from the manifest" in err
-    assert f"{layout.unpriced} is missing" in err
-    assert verify_outputs(layout) == [f"{layout.ledger_value} differs from the manifest (written by a later run that did not finish)",
-                                      f"{layout.unpriced} is missing"]
+    run = json.loads(layout.manifest.read_text(encoding="utf-8"))["run"]
+    published_by = f"run {run['run_id']} of {run['written_at']}"
+    assert verify_outputs(layout) == [
+        f"{layout.ledger_value} differs from the manifest: replaced after {published_by}, which manifest.json "
+        "describes, by a run that failed, was stopped or was killed",
+        f"{layout.unpriced} is missing (published by {published_by})"]
+    assert all(f"error: {problem}" in err for problem in verify_outputs(layout))
 
 
 def _wait_for_holder(lock: Path, pid: int, proc: subprocess.Popen) -> dict:

@@ -1,6 +1,8 @@
 """The year's balance accounts and land-use transition matrix (DOMAIN §5), derived against LAST year's
 partition: the asset graph shows the dependency across years, and blocking checks guard the identities."""
 
+import warnings
+
 import dagster as dg
 import pyarrow.parquet as pq
 
@@ -24,7 +26,10 @@ BALANCE_KEYS = [BALANCE_PHYSICAL, BALANCE_VALUE, LAND_TRANSITIONS]
 
 # last year's partition of an asset; the first year of the accounts has none. This year's valued rows come
 # in through this year's ledgers (one partition mapping per upstream asset in a multi-asset).
-LAST_YEAR = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True)
+# (the parameter is marked beta; its warning is silenced here, where it arises, so that runs print none)
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*allow_nonexistent_upstream_partitions")
+    LAST_YEAR = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True)
 
 
 def _last_year(key: dg.AssetKey) -> dg.AssetDep:
@@ -95,12 +100,13 @@ def balance(context: dg.AssetExecutionContext, settings: AccountsSettings):
                             "are left out")
         return
     # last year's outputs are read under last year's lock: a run of that year in progress is waited for
-    year_lock.acquire(layout.output_dir, last.year, context.run.run_id,
-                      wait=lambda holder: context.log.info(f"waiting for the run of {last.year} to finish ({holder})"))
+    held = year_lock.acquire(layout.output_dir, last.year, context.run.run_id,
+                             wait=lambda holder: context.log.info(f"waiting for the run of {last.year} to finish ({holder})"))
     try:
         yield from _balance(context, layout, last)
     finally:
-        year_lock.release(layout.output_dir, last.year)
+        if held is not None:  # none taken when last year has no folder (year_lock.acquire)
+            year_lock.release(layout.output_dir, last.year)
 
 
 def _balance(context: dg.AssetExecutionContext, layout: YearLayout, last: YearLayout):
@@ -118,7 +124,8 @@ def _balance(context: dg.AssetExecutionContext, layout: YearLayout, last: YearLa
     with connect() as con:
         for name, (key, path) in outputs.items():
             rows = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(path)}).fetchone()[0]
-            write_json({"file": path.name, "sha256": sha256_of(path), "rows": rows,
+            sha256 = sha256_of(path)
+            write_json({"file": path.name, "sha256": sha256, "rows": rows,
                         "has_opening": has_transitions if name == "land_transitions" else has_opening},
                        layout.record("balance", name))
             metadata = {"dagster/row_count": rows, "path": dg.MetadataValue.path(str(path)),
@@ -136,7 +143,7 @@ def _balance(context: dg.AssetExecutionContext, layout: YearLayout, last: YearLa
                     ["category", "opening", "volume change", "revaluation", "closing"],
                     [(c, *(f"{v:,.2f}" if v is not None else "—" for v in r)) for c, *r in totals]))
             if key in context.selected_asset_keys:  # the UI may materialize some of the three
-                yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+                yield dg.MaterializeResult(asset_key=key, metadata=metadata, data_version=dg.DataVersion(sha256))
 
     for name, key, ledger in (("physical", BALANCE_PHYSICAL, last.ledger_physical), ("value", BALANCE_VALUE, last.ledger_value)):
         if key not in context.selected_asset_keys:

@@ -9,7 +9,7 @@ from ..categories import CATEGORIES
 from ..layout import YearLayout
 from ..ledger import breakdown_mismatches, build_breakdowns, build_ledgers, write_unpriced
 from ..manifest import build_manifest
-from ..metadata import markdown_table, table_schema
+from ..metadata import file_data_version, markdown_table, table_schema
 from ..partitions import accounting_years
 from ..settings import AccountsSettings
 from ..storage import write_json
@@ -107,6 +107,7 @@ def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
     )
     yield dg.MaterializeResult(
         asset_key=LEDGER_PHYSICAL,
+        data_version=file_data_version(layout.ledger_physical),
         metadata={
             "dagster/row_count": rows_physical,
             "path": dg.MetadataValue.path(str(layout.ledger_physical)),
@@ -118,6 +119,7 @@ def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
     )
     yield dg.MaterializeResult(
         asset_key=LEDGER_VALUE,
+        data_version=file_data_version(layout.ledger_value),
         metadata={
             "dagster/row_count": rows_value,
             "path": dg.MetadataValue.path(str(layout.ledger_value)),
@@ -131,6 +133,7 @@ def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
     )
     yield dg.MaterializeResult(
         asset_key=UNPRICED,
+        data_version=file_data_version(layout.unpriced),
         metadata={"dagster/row_count": unpriced, "path": dg.MetadataValue.path(str(layout.unpriced))},
     )
     mismatches, compared = breakdown_mismatches(layout, layout.breakdown_physical, layout.breakdown_value)
@@ -198,7 +201,8 @@ def report(context: dg.AssetExecutionContext, settings: AccountsSettings):
             if (c, m) in printed_memos or memos.get(m):
                 rows.append((c, m, str(memos.get(m, zero)), str(printed_memos.get((c, m), "not printed"))))
                 passed &= printed_memos.get((c, m), zero) == memos.get(m, zero)
-    yield dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(layout.report())), "language": settings.lang})
+    yield dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(layout.report())), "language": settings.lang},
+                               data_version=file_data_version(layout.report()))
     yield dg.AssetCheckResult(
         check_name="excel_totals_equal_parquet", asset_key=REPORT, passed=passed,
         metadata={"totals": dg.MetadataValue.md(
@@ -220,6 +224,7 @@ def manifest(context: dg.AssetExecutionContext, settings: AccountsSettings) -> d
     document = build_manifest(layout, settings, context.run.run_id)
     write_json(document, layout.manifest)
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(document["content_sha256"]),
         metadata={"path": dg.MetadataValue.path(str(layout.manifest)),
                   "content_sha256": document["content_sha256"],
                   "packages": dg.MetadataValue.json(document["packages"])}

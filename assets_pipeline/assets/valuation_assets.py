@@ -4,6 +4,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from ..categories import CATEGORIES, CATEGORY_NAMES_ZH
+from ..ledger import write_unpriced
 from ..layout import YearLayout
 from ..metadata import markdown_table, table_schema
 from ..partitions import accounting_years
@@ -40,6 +41,21 @@ def _code_version(category: str) -> str:
         return "+".join(f"{m.name}-{m.version}" for m in (Model.load("minerals_benchmark"), Model.load("minerals_npv")))
     model = Model.load(category)
     return f"{model.name}-{model.version}"
+
+
+def worst_unpriced_counties(layout: YearLayout, category: str, limit: int = 5) -> list[dict]:
+    """The counties with the largest unpriced share of their in-scope rows (the check's figure, per county)."""
+    with connect() as con:
+        rows = con.execute(
+            """SELECT v.region_code, any_value(a.name), count(*) FILTER (WHERE v.status = 'unpriced') AS unpriced,
+                      count(*) AS in_scope
+               FROM read_parquet($valued) v LEFT JOIN read_parquet($regions) a ON a.region_code = v.region_code
+               WHERE v.status IN ('valued', 'unpriced') GROUP BY v.region_code HAVING unpriced > 0
+               ORDER BY unpriced / in_scope DESC, unpriced DESC, v.region_code LIMIT $limit""",
+            {"valued": str(layout.valued(category)), "regions": str(layout.reference("admin_divisions")), "limit": limit},
+        ).fetchall()
+    return [{"county": code, "name": name, "unpriced": n, "rows": total, "share": round(n / total, 6)}
+            for code, name, n, total in rows]
 
 
 def build_valued_asset(category: str) -> dg.AssetsDefinition:
@@ -92,6 +108,8 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
             layout.record("valued", category),
         )
         yield dg.MaterializeResult(
+            # the code version names every model the category may run; the tag says which one this run ran
+            tags={"nrledger/model": f"{model.name}-{model.version}"},
             metadata={
                 "dagster/row_count": sum(result.rows_by_status.values()),
                 "rows_valued": result.rows_by_status.get("valued", 0),
@@ -108,12 +126,20 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
                 "path": dg.MetadataValue.path(str(path)),
             }
         )
-        yield dg.AssetCheckResult(
-            check_name="unpriced_share", asset_key=key,
-            passed=result.unpriced_share <= settings.unpriced_threshold,
-            metadata={"unpriced_share": result.unpriced_share, "threshold": settings.unpriced_threshold,
-                      "top_reasons": dg.MetadataValue.md(markdown_table(["reason", "rows"], reasons))},
-        )
+        passed = result.unpriced_share <= settings.unpriced_threshold
+        unpriced = result.rows_by_status.get("unpriced", 0)
+        check = {"unpriced_share": result.unpriced_share, "threshold": settings.unpriced_threshold,
+                 "unpriced_rows": unpriced, "in_scope_rows": unpriced + result.rows_by_status.get("valued", 0),
+                 "worst_counties": dg.MetadataValue.json(worst_unpriced_counties(layout, category)),
+                 "top_reasons": dg.MetadataValue.md(markdown_table(["reason", "rows"], reasons))}
+        if not passed:
+            # the check stops publication, and the ledger step that writes unpriced.parquet with it: the list a
+            # user needs to fix the cause is written here, before the check is reported
+            write_unpriced(layout, layout.unpriced, [c for c in CATEGORIES if layout.valued(c).exists()])
+            check |= {"file": dg.MetadataValue.path(str(layout.unpriced)),
+                      "file_holds": "every in-scope row without a price, with the key that found none",
+                      "what_to_do": "add the price rows or fix the codes, or raise --unpriced-threshold knowingly"}
+        yield dg.AssetCheckResult(check_name="unpriced_share", asset_key=key, passed=passed, metadata=check)
         yield dg.AssetCheckResult(
             check_name="no_negative_values", asset_key=key, passed=negative == 0,
             metadata={"negative_rows": negative},
