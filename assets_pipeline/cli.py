@@ -133,7 +133,8 @@ def _execute_in(home: Path, year: int, settings: dict, selection: str) -> int:
         if _category_table(result):  # what was read all the same: the other categories went on
             _print_categories(result, file=sys.stderr)
         _print_missing_counties(output_dir / str(year), file=sys.stderr)
-        print(f"(run {result.run_id}; details in the Dagster UI on {home})", file=sys.stderr)
+        problems = sum(line.startswith("error:") for line in failure.lines)
+        print(f"(run {result.run_id}; {problems} problem(s); details in the Dagster UI on {home})", file=sys.stderr)
         return failure.code
     _print_summary(result, settings, year, seconds, selection)
     return 0
