@@ -401,8 +401,9 @@ def generate_sample(out_dir: Path, years: Sequence[int], parcels: int = 50_000, 
 def stream(seed: int, *keys: int | str) -> np.random.Generator:
     """An independent random stream per (seed, purpose, county, year).
 
-    Keying every draw by what it is for keeps a county's files identical whatever else is generated, and
-    lets later years be derived without replaying earlier draws.
+    Keying every draw by what it is for keeps a county's files identical whatever else is generated (but for which
+    of its grassland parcels without inventory are state land: the year's ``UnpricedBudget`` counts the counties
+    written before it), and lets later years be derived without replaying earlier draws.
     """
     words = [int(seed)] + [k if isinstance(k, int) else zlib.crc32(k.encode("utf-8")) for k in keys]
     return np.random.default_rng(np.random.SeedSequence(words))
