@@ -287,6 +287,12 @@ SHRUNK_BASE_SHARE = 0.9            # the base parcel recorded at 90 % of what it
 COLLECTIVE_CODE = "30"             # 集体土地所有权, under state inventory rows
 MISSING_BASE_SERIAL = 9_900_000_000  # serials no county uses: base parcels that do not exist …
 UNDESCRIBED_SERIAL = 9_800_000_000   # … and base parcels appended without an inventory row
+# A state grassland base parcel without an inventory row is unpriced (type and grade unknown, DOMAIN §2), and a run
+# fails when a category's unpriced rows pass --unpriced-threshold (default 0.01) of its in-scope rows. The sample
+# keeps such parcels to at most half that share of each year's state grassland rows, so a sample of any size compiles
+# with the defaults; the other base parcels of this kind are planted on collective land (reported, not in scope).
+UNPRICED_WITHOUT_INVENTORY = ("grassland",)
+UNPRICED_PLANTED_SHARE = 0.005
 
 # Decimal places of number columns as written to text (CSV); area columns keep 2 (survey precision).
 DECIMALS = {
@@ -339,7 +345,9 @@ def generate_sample(out_dir: Path, years: Sequence[int], parcels: int = 50_000, 
     ``inconsistency_share`` is, per county and inventory, the share of base parcels given each kind of
     inconsistency between the base map and the inventory (DOMAIN §2; see ``plant_inconsistencies``), listed in
     ``_sample/planted_inconsistencies_<year>.csv``; 0 keeps the inventories in exact agreement with the base map.
-    Files a previous sample left for these years are removed first.
+    State grassland base parcels without an inventory row, which a run finds unpriced, stay within
+    UNPRICED_PLANTED_SHARE of the year's state grassland rows (see ``UnpricedBudget``), so any sample compiles
+    with the run's default unpriced threshold. Files a previous sample left for these years are removed first.
     """
     started = time.perf_counter()
     if formats not in FORMATS:
@@ -393,8 +401,9 @@ def generate_sample(out_dir: Path, years: Sequence[int], parcels: int = 50_000, 
 def stream(seed: int, *keys: int | str) -> np.random.Generator:
     """An independent random stream per (seed, purpose, county, year).
 
-    Keying every draw by what it is for keeps a county's files identical whatever else is generated, and
-    lets later years be derived without replaying earlier draws.
+    Keying every draw by what it is for keeps a county's files identical whatever else is generated (but for which
+    of its grassland parcels without inventory are state land: the year's ``UnpricedBudget`` counts the counties
+    written before it), and lets later years be derived without replaying earlier draws.
     """
     words = [int(seed)] + [k if isinstance(k, int) else zlib.crc32(k.encode("utf-8")) for k in keys]
     return np.random.default_rng(np.random.SeedSequence(words))
@@ -1368,8 +1377,27 @@ class Planted:
         return len(self.rows)
 
 
+@dataclass
+class UnpricedBudget:
+    """How many unpriced rows a year's sample may still plant: at most ``share`` of the in-scope rows counted so far.
+
+    Counties are written one after the other, so the year's budget grows with each county's in-scope rows (counted
+    low: only clean state rows on untouched state base parcels) and the planted unpriced rows never pass ``share``
+    of the year's in-scope rows, however small the province."""
+
+    share: float = UNPRICED_PLANTED_SHARE
+    in_scope: int = 0
+    planted: int = 0
+
+    def allowance(self, more_in_scope: int) -> int:
+        """Unpriced rows a county with ``more_in_scope`` in-scope rows may plant; counts those rows in."""
+        self.in_scope += more_in_scope
+        return max(0, int(np.floor(self.share * self.in_scope + 1e-9)) - self.planted)
+
+
 def plant_inconsistencies(tables: dict[str, tuple[pa.Table, Planted]], base_category: np.ndarray, county: County,
-                          share: float, rng: np.random.Generator) -> pd.DataFrame:
+                          share: float, rng: np.random.Generator,
+                          budgets: dict[str, UnpricedBudget] | None = None) -> pd.DataFrame:
     """Plant each kind of inconsistency on about ``share`` of the county's base parcels of each inventory, and
     return what a run must find (county, category, finding type, base parcel, inventory row, area in m²).
 
@@ -1382,8 +1410,11 @@ def plant_inconsistencies(tables: dict[str, tuple[pa.Table, Planted]], base_cate
     - area_exceeds_base: the base parcel recorded at 90 % of its area (its red-line area capped to it);
     - ownership_mismatch: a state base parcel under state inventory rows recorded collective (30);
     - county_mismatch: the inventory rows recorded in another county;
-    - missing_inventory: a copy of a base parcel that no inventory row describes (appended).
+    - missing_inventory: a copy of a base parcel that no inventory row describes (appended). Where such a parcel
+      is unpriced (UNPRICED_WITHOUT_INVENTORY), state parcels are taken only within the year's ``budgets`` of that
+      category and collective ones otherwise, so the count of the kind stays ``share`` of the base parcels.
     """
+    budgets = budgets if budgets is not None else {}
     land, land_planted = tables["land"]
     factor = M2_PER_MU if county.delivery.area_unit == "mu" else 1.0
     base_ids = np.asarray(land.column("parcel_id").to_pylist(), dtype=object)
@@ -1421,9 +1452,16 @@ def plant_inconsistencies(tables: dict[str, tuple[pa.Table, Planted]], base_cate
         for kind in INCONSISTENCY_KINDS:
             k = stochastic_round(share * int(of_category.sum()), rng)
             eligible = base_state[pool] & state_base[pool] if kind == "ownership_mismatch" else np.ones(len(pool), bool)
+            if kind == "missing_inventory" and name in UNPRICED_WITHOUT_INVENTORY:
+                budget = budgets.setdefault(name, UnpricedBudget())
+                in_scope = rows["state"] & ~rows["dirty"] & rows["base"].isin(base_ids[pool[base_state[pool]]])
+                allowed = budget.allowance(int(in_scope.sum()))
+                eligible = ~base_state[pool] | (np.cumsum(base_state[pool]) <= allowed)
             taken = np.flatnonzero(eligible)[:k]
             picks = pool[taken]
             pool = np.delete(pool, taken)
+            if kind == "missing_inventory" and name in UNPRICED_WITHOUT_INVENTORY:
+                budgets[name].planted += int(base_state[picks].sum())
             if not len(picks):
                 continue
             at = np.sort(picks.astype(np.int64))
@@ -1762,6 +1800,7 @@ class SampleBook:
         self.rows: dict[int, dict[str, int]] = {y: {c: 0 for c in SPECS} for y in years}
         self.planted: dict[int, list[pd.DataFrame]] = {y: [] for y in years}
         self.inconsistencies: dict[int, list[pd.DataFrame]] = {y: [] for y in years}
+        self.budgets: dict[int, dict[str, UnpricedBudget]] = {y: {} for y in years}  # unpriced rows planted
 
     def clear_year(self, year: int) -> None:
         """Remove the files a previous sample left for this year, so no stale county file is read as input."""
@@ -1822,7 +1861,7 @@ def write_county_year(book: SampleBook, county: County, state: CountyState, ref:
         tables[name] = plant_county_defects(table, name, eligible, rng, dirty_share, county.delivery)
     if inconsistency_share > 0 and "land" in tables:
         found = plant_inconsistencies(tables, category, county, inconsistency_share,
-                                      stream(seed, "inconsistencies", int(county.code), year))
+                                      stream(seed, "inconsistencies", int(county.code), year), book.budgets[year])
         book.inconsistencies[year].append(found)
     for name, (table, planted) in tables.items():
         relative = f"{name}/{county.file_stem}.{county.delivery.extension}"

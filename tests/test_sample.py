@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets_pipeline.categories import SPECS
-from assets_pipeline.sample import GROUP_AREA_WAN_HA, REFERENCE_DIR, generate_sample
+from assets_pipeline.sample import (GROUP_AREA_WAN_HA, REFERENCE_DIR, UNPRICED_PLANTED_SHARE, UnpricedBudget,
+                                    generate_sample)
 
 COUNTY_CATEGORIES = ("land", "forest", "grassland", "wetland")
 FIRST_LEVEL_GROUP = {
@@ -372,3 +373,74 @@ def test_later_years_evolve_from_the_first(mixed):
     joined = before.drop_duplicates("parcel_id").merge(after.drop_duplicates("parcel_id"), on="parcel_id")
     changed = (joined["land_class_x"] != joined["land_class_y"]).mean()
     assert 0.003 < changed < 0.05
+
+
+# --- base parcels without inventory: unpriced grassland within the run's default threshold --------------------
+
+
+def test_unpriced_budget_grows_with_the_rows_counted():
+    budget = UnpricedBudget(share=0.005)
+    assert budget.allowance(150) == 0  # 0.005 × 150 = 0.75
+    assert budget.allowance(60) == 1  # 0.005 × 210 = 1.05
+    budget.planted += 1
+    assert budget.allowance(189) == 0  # 0.005 × 399 = 1.995, one already planted
+    assert budget.allowance(1) == 1  # 0.005 × 400 = 2
+    assert UnpricedBudget(share=0.005).allowance(0) == 0
+
+
+def test_state_grassland_without_inventory_stays_within_half_the_threshold(tmp_path):
+    """With every tenth base parcel given each kind, the budget binds: the kind keeps its count, on collective land
+    beyond the few state parcels (if any) that half the default unpriced threshold allows."""
+    summary = generate_sample(tmp_path, [2023], parcels=3_000, seed=3, formats="parquet", dirty_share=0.0,
+                              inconsistency_share=0.1)
+    year_dir = tmp_path / "2023"
+    planted = pd.read_csv(tmp_path / "_sample" / "planted_inconsistencies_2023.csv", dtype=str)
+    undescribed = planted[(planted["category"] == "grassland") & (planted["finding_type"] == "missing_inventory")]
+    base = base_map(year_dir).drop_duplicates("parcel_id").set_index("parcel_id")
+    state = base.loc[undescribed["base_parcel_id"], "ownership"].isin(["10", "20"])
+    grassland = pd.concat([read_delivered(p, "grassland")[0] for p in county_files(year_dir, "grassland")])
+    state_rows = grassland["ownership"].isin(["10", "20"]).sum()
+    assert state.sum() <= UNPRICED_PLANTED_SHARE * state_rows
+    assert (~state).sum() > 15  # the kind is planted all the same, on collective base parcels
+    # still about a tenth of each county's grassland base parcels (rounded per county)
+    grassland_parcels = (survey_group(base["land_class"]) == "grassland").sum() - len(undescribed)
+    assert len(undescribed) == pytest.approx(0.1 * grassland_parcels, rel=0.25)
+    assert summary.rows[2023]["grassland"] == len(grassland)
+
+
+# --- samples of any size compile with the run's defaults (slow: a Dagster run per year) ----------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parcels, seed, years", [(1_000, 3, [2021, 2022, 2023]), (1_000, 8, [2021, 2022, 2023]),
+                                                  (4_000, 5, [2023])])
+def test_small_samples_compile_with_the_defaults(tmp_path, parcels, seed, years):
+    from assets_pipeline.cli import main
+
+    inputs, out = tmp_path / "inputs", tmp_path / "out"
+    span = f"{years[0]}-{years[-1]}"
+    assert main(["sample", "--years", span, "--out", str(inputs), "--parcels", str(parcels), "--seed", str(seed)]) == 0
+    assert main(["run", "--years", span, "--input-dir", str(inputs), "--output-dir", str(out)]) == 0
+    key = ["category", "finding_type", "base_parcel_id", "parcel_id"]
+    for year in years:
+        year_out = out / str(year)
+        planted = pd.read_csv(inputs / "_sample" / f"planted_inconsistencies_{year}.csv", dtype=str)
+        found = pd.read_parquet(year_out / "inconsistencies.parquet")
+        assert set(found[key].fillna("").itertuples(index=False, name=None)) == \
+            set(planted[key].fillna("").itertuples(index=False, name=None))
+        # every planted dirty row rejected at its file, row and column, and nothing else
+        defects = pd.read_csv(inputs / "_sample" / f"planted_{year}.csv")
+        rejects = pd.read_parquet(year_out / "rejects.parquet")
+        columns = ["category", "source_file", "source_row", "column", "rule"]
+        assert set(rejects[columns].itertuples(index=False, name=None)) == \
+            set(defects[columns].itertuples(index=False, name=None))
+        # the only unpriced rows are planted grassland base parcels without inventory, within half the threshold
+        statuses = pd.concat([pd.read_parquet(p, columns=["category", "status"])
+                              for p in sorted((year_out / "valued").glob("*.parquet"))])
+        assert set(statuses.loc[statuses["status"] == "unpriced", "category"]) <= {"grassland"}
+        grassland = pd.read_parquet(year_out / "valued" / "grassland.parquet", columns=["parcel_id", "status"])
+        unpriced = grassland.loc[grassland["status"] == "unpriced", "parcel_id"]
+        undescribed = planted.loc[(planted["category"] == "grassland")
+                                  & (planted["finding_type"] == "missing_inventory"), "base_parcel_id"]
+        assert set(unpriced) <= set(undescribed)
+        assert len(unpriced) <= UNPRICED_PLANTED_SHARE * grassland["status"].isin(["valued", "unpriced"]).sum()
