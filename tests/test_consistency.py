@@ -249,9 +249,7 @@ def sample_run(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("sample")
     generate_sample(root / "inputs", [YEAR], parcels=6000, seed=7, inconsistency_share=0.01)
-    # a grassland parcel from the base map alone is unpriced (its type is unknown): allow for the planted ones
-    code = main(["run", "--year", str(YEAR), "--input-dir", str(root / "inputs"), "--output-dir", str(root / "out"),
-                 "--unpriced-threshold", "0.05"])
+    code = main(["run", "--year", str(YEAR), "--input-dir", str(root / "inputs"), "--output-dir", str(root / "out")])
     assert code == 0
     return root
 

@@ -412,8 +412,7 @@ def test_state_grassland_without_inventory_stays_within_half_the_threshold(tmp_p
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("parcels, seed, years", [(1_000, 3, [2021, 2022, 2023]), (1_000, 8, [2021, 2022, 2023]),
-                                                  (4_000, 5, [2023])])
+@pytest.mark.parametrize("parcels, seed, years", [(1_000, 3, [2021, 2022, 2023]), (4_000, 5, [2023])])
 def test_small_samples_compile_with_the_defaults(tmp_path, parcels, seed, years):
     from assets_pipeline.cli import main
 
