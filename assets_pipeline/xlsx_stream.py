@@ -41,6 +41,7 @@ class Sheet:
     widths: list[float] = field(default_factory=list)
     freeze: str | None = "A2"
     autofilter: bool = True
+    mark_blank: bool = False  # a highlighted cell with no value is written (empty, red) rather than left out
 
 
 def _escape(text: pa.Array) -> pa.Array:
@@ -57,7 +58,7 @@ def _escape(text: pa.Array) -> pa.Array:
 
 
 def _column_xml(values: pa.Array, letter: str, rows: pa.Array, highlight: np.ndarray | None,
-                numeric_text: bool) -> pa.Array:
+                numeric_text: bool, mark_blank: bool = False) -> pa.Array:
     """One column's cells as XML strings (empty where the value is null).
 
     Numeric columns are numbers; text columns are text (codes keep their leading zeros, long ids their
@@ -79,6 +80,9 @@ def _column_xml(values: pa.Array, letter: str, rows: pa.Array, highlight: np.nda
     as_number = pc.binary_join_element_wise(ref, "><v>", escaped, "</v></c>", "")
     as_text = pc.binary_join_element_wise(ref, ' t="inlineStr"><is><t xml:space="preserve">', escaped, "</t></is></c>", "")
     cell = pc.if_else(numeric, as_number, as_text)
+    if mark_blank and highlight is not None:  # a required value left blank: the empty cell itself is marked
+        empty = pc.and_(pc.is_null(cell), pa.array(highlight, pa.bool_()))
+        cell = pc.if_else(empty, pc.binary_join_element_wise(ref, "/>", ""), cell)
     return pc.fill_null(cell, "")
 
 
@@ -136,7 +140,7 @@ def _sheet_xml(sheet: Sheet) -> list[str | pa.Buffer]:
         def column(j: int, start=start, stop=stop, rows=rows) -> pa.Array:
             return _column_xml(sheet.columns[j].slice(start, stop - start), get_column_letter(j + 1), rows,
                                None if not sheet.highlight or sheet.highlight[j] is None else sheet.highlight[j][start:stop],
-                               bool(sheet.numeric_text and sheet.numeric_text[j]))
+                               bool(sheet.numeric_text and sheet.numeric_text[j]), sheet.mark_blank)
 
         # Arrow's kernels release the GIL: the columns are rendered on every core
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
