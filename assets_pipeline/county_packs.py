@@ -221,7 +221,7 @@ def write_county_packs(layout: YearLayout, input_dir: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for county, county_sheets in sorted(sheets.items()):
-        path = folder / f"{county}_{names.get(county, '')}.xlsx"
+        path = folder / f"{county}_{_file_name(names.get(county, ''))}.xlsx"
         with atomic_path(path) as tmp:
             write_workbook(tmp, [_notes(layout, county, names.get(county, ""))] + county_sheets)
         written[county] = path
@@ -229,6 +229,12 @@ def write_county_packs(layout: YearLayout, input_dir: Path) -> dict[str, Path]:
         if old not in written.values():
             old.unlink()
     return written
+
+
+def _file_name(name: str) -> str:
+    """A county's name as part of a file name: no path or reserved characters, at most 40 characters (a name
+    comes from the reference table, which a province edits)."""
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .")[:40]
 
 
 def _delivered_rows(path: Path, relative: str, category: str, record: dict, rows: set[int]) -> pa.Table:
