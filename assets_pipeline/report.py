@@ -1189,7 +1189,7 @@ def _summary_chart(ws, n: int, text: Text) -> None:
 
 # ---------------------------------------------------------------------------------------------- cover
 
-COVER_WIDTHS = [26, 38, 12, 12, 12, 12, 12, 12]
+COVER_WIDTHS = [26, 38, 18, 12, 12, 12, 12, 12]
 
 
 def _write_cover(wb: Workbook, cover: CoverInfo, text: Text, tables: list[Table] | None = None) -> None:
@@ -1228,16 +1228,21 @@ def _cover_figures(ws, row: int, tables: list[Table], text: Text) -> int:
     h = dict(font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN)
     ws.append([])
     ws.append([cell(ws, text("figures"), font=SECTION_FONT)])
-    ws.append([_styled(ws, x, **h) for x in (text("category"), text("value_wan"), text("physical_main"), text("unit"))])
+    ws.append([_styled(ws, x, **h) for x in (text("category"), text("value_wan"), text("physical_main"), text("unit"))]
+              + [_styled(ws, None, fill=HEADER_FILL)])
+    ws.merged_cells.add(f"D{row + 3}:E{row + 3}")
     rows = _summary_rows(tables, text)
-    for name, _, total, quantity, unit in rows:
+    for i, (name, _, total, quantity, unit) in enumerate(rows, start=row + 4):
         ws.append([_styled(ws, name), _styled(ws, float(total), number_format=NUMBER),
                    _styled(ws, None if quantity is None else float(quantity), number_format=NUMBER),
-                   _styled(ws, unit or None, alignment=MIDDLE_WRAP)])
+                   _styled(ws, unit or None), _styled(ws, None)])
+        ws.merged_cells.add(f"D{i}:E{i}")
     grand = sum((r[2] for r in rows), Decimal("0.00"))
     ws.append([_styled(ws, text("total"), font=BOLD, fill=PROVINCE_FILL),
                _styled(ws, float(grand), number_format=NUMBER, font=BOLD, fill=PROVINCE_FILL),
-               _styled(ws, None, fill=PROVINCE_FILL), _styled(ws, None, fill=PROVINCE_FILL)])
+               _styled(ws, None, fill=PROVINCE_FILL), _styled(ws, None, fill=PROVINCE_FILL),
+               _styled(ws, None, fill=PROVINCE_FILL)])
+    ws.merged_cells.add(f"D{row + 4 + len(rows)}:E{row + 4 + len(rows)}")
     return row + 3 + len(rows) + 1
 
 
@@ -1340,7 +1345,10 @@ def _area_identity(ws, row: int, terms: dict[str, Decimal], text: Text) -> int:
     ws.append([cell(ws, text("area_identity"), font=SECTION_FONT, alignment=TOP)])
     ws.merged_cells.add(f"A{row + 2}:{get_column_letter(len(COVER_WIDTHS))}{row + 2}")
     ws.row_dimensions[row + 2].height = 36
-    ws.append([_styled(ws, text("term"), **h), _styled(ws, text("area_m2"), **h), _styled(ws, text("check"), **h)])
+    # the terms' names span two columns (A:B), their figures and the check follow
+    ws.append([_styled(ws, text("term"), **h), _styled(ws, None, fill=HEADER_FILL), _styled(ws, text("area_m2"), **h),
+               _styled(ws, text("check"), **h)])
+    ws.merged_cells.add(f"A{row + 3}:B{row + 3}")
     lines = []
     for key in IDENTITY_TERMS:
         if key.startswith("ledger_"):
@@ -1354,8 +1362,9 @@ def _area_identity(ws, row: int, terms: dict[str, Decimal], text: Text) -> int:
         if i == len(lines) - 1:
             check = _styled(ws, text("closes") if closes else text("not_closes"), font=None if closes else BOLD,
                             fill=None if closes else BAD_FILL, alignment=Alignment(horizontal="center"))
-        ws.append([_styled(ws, label, font=BOLD if bold else None, alignment=MIDDLE_WRAP),
+        ws.append([_styled(ws, label, font=BOLD if bold else None, alignment=MIDDLE_WRAP), _styled(ws, None),
                    _styled(ws, float(value), number_format=NUMBER, font=BOLD if bold else None), check])
+        ws.merged_cells.add(f"A{row + 4 + i}:B{row + 4 + i}")
     return row + 3 + len(lines)
 
 
