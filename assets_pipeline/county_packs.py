@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
@@ -303,9 +304,14 @@ def _file_sheet(relative: str, category: str, record: dict, delivered: pa.Table,
         + [pa.array(source_rows, pa.int64()), problems],
         highlight=[marked[h] for h in headers] + [None, None],
         numeric_text=[False] * (len(headers) + 2),
-        widths=[max(12.0, min(30.0, 2.2 * len(h) + 4)) for h in headers] + [12.0, 70.0],
+        widths=[max(10.0, min(30.0, _display_width(h) + 3.0)) for h in headers] + [12.0, 70.0],
         mark_blank=True,
     )
+
+
+def _display_width(text: str) -> int:
+    """A header's width in column units: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _notes(layout: YearLayout, county: str, name: str) -> Sheet:

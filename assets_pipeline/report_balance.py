@@ -287,7 +287,8 @@ def _matrix(rows: list[dict], classification: str) -> tuple[list[str], list[str]
     return froms, tos, {"cells": cells, "names": names}
 
 
-def _write_transition_sheet(wb, rows: list[dict], province: str, year: int, lang: str) -> None:
+def _write_transition_sheet(wb, rows: list[dict], province: str, year: int, lang: str,
+                            names_en: dict[str, str] | None = None) -> None:
     words = WORDS[lang]
     ws = wb.create_sheet(sheet_title(words["transition_sheet"]))
     columns = 1 + max((len(_matrix(rows, c)[1]) for c in ("group", "class")), default=0)
@@ -304,7 +305,8 @@ def _write_transition_sheet(wb, rows: list[dict], province: str, year: int, lang
             return words["removed"]
         if code in words:
             return words[code]
-        return f"{code} {names.get(code) or ''}".strip() if lang == "zh" else code
+        name = names.get(code) if lang == "zh" else (names_en or {}).get(code)
+        return f"{code} {name or ''}".strip()
 
     row = 2  # rows written so far: title, note
     for classification, title in (("group", words["groups"]), ("class", words["classes"])):
@@ -328,6 +330,15 @@ def _write_transition_sheet(wb, rows: list[dict], province: str, year: int, lang
                   + [_num(ws, sum(column_totals.values(), Decimal("0.00")), True)])
 
 
+def _land_class_names_en(layout: YearLayout) -> dict[str, str]:
+    """Land classes' English names from the year's reference snapshot (the transitions carry the Chinese)."""
+    path = layout.reference("land_classes")
+    if not path.exists():
+        return {}
+    table = pq.read_table(path, columns=["land_class", "name_en"])
+    return dict(zip(table["land_class"].to_pylist(), table["name_en"].to_pylist()))
+
+
 def write_balance_sheets(wb, layout: YearLayout, province: str, lang: str = "zh") -> None:
     """Append the 平衡表 sheets (physical and value per category) and the transition matrix sheet."""
     physical = _rows(layout.balance_physical, ["category", "item_code", "subject", "indicator"])
@@ -341,7 +352,7 @@ def write_balance_sheets(wb, layout: YearLayout, province: str, lang: str = "zh"
             _write_value_sheet(wb, category, rows_v, province, layout.year, lang)
     if layout.balance_physical.exists() or layout.land_transitions.exists():
         rows = _rows(layout.land_transitions, ["classification", "from_class", "to_class"], province_only=True)
-        _write_transition_sheet(wb, rows, province, layout.year, lang)
+        _write_transition_sheet(wb, rows, province, layout.year, lang, _land_class_names_en(layout))
 
 
 # ------------------------------------------------------------------------------------------- reading back
