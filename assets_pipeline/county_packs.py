@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from .categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
 from .consistency import FINDINGS, OWNERSHIP_COLUMN
+from .duck import connect
 from .layout import YearLayout, part_files
 from .readers import DeliveredFile, map_headers, read_batches
 from .storage import atomic_path
@@ -106,28 +107,6 @@ def _plain_number(text: str) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def finding_reason(finding: str, row: dict) -> tuple[str, str]:
-    """An inconsistent parcel's finding in words, with both sides' figures where they differ."""
-    zh, en = FINDINGS.get(finding, (finding, finding))
-    detail_zh = detail_en = ""
-    if finding == "class_mismatch":
-        detail_zh = f"：底图地类 {row.get('base_land_class')}，本表地类 {row.get('inventory_land_class')}"
-        detail_en = f": base map class {row.get('base_land_class')}, this file {row.get('inventory_land_class')}"
-    elif finding == "area_exceeds_base":
-        detail_zh = f"：底图面积 {row.get('base_area_m2')} 平方米，调查面积合计 {row.get('inventory_area_m2')} 平方米"
-        detail_en = f": base area {row.get('base_area_m2')} m², inventory total {row.get('inventory_area_m2')} m²"
-    elif finding == "ownership_mismatch":
-        detail_zh = f"：底图权属 {row.get('base_ownership')}，本表 {row.get('inventory_ownership')}"
-        detail_en = f": base map {row.get('base_ownership')}, this file {row.get('inventory_ownership')}"
-    elif finding == "county_mismatch":
-        detail_zh = f"：底图行政区 {row.get('base_region_code')}，本表 {row.get('inventory_region_code')}"
-        detail_en = f": base map {row.get('base_region_code')}, this file {row.get('inventory_region_code')}"
-    elif finding in ("missing_base", "missing_inventory"):
-        detail_zh = f"：底图图斑 {row.get('base_parcel_id')}"
-        detail_en = f": base parcel {row.get('base_parcel_id')}"
-    return f"不一致图斑 {zh}{detail_zh}", f"inconsistent parcel, {en}{detail_en}"
-
-
 # ---------------------------------------------------------------------------------------------- what to fix
 
 
@@ -142,37 +121,90 @@ def _records(layout: YearLayout) -> dict[str, tuple[str, dict]]:
     return out
 
 
-def _problems(layout: YearLayout, records: dict[str, tuple[str, dict]]) -> list[dict]:
-    """One entry per (file, row, column, reason): the rejects and the inconsistent parcels, with their county."""
+FINDING_SENTENCES_SQL = """
+    SELECT source_file AS file, source_row AS row, category, region_code, finding_type,
+           '不一致图斑 ' || finding_zh || CASE finding_type
+               WHEN 'class_mismatch' THEN '：底图地类 ' || coalesce(base_land_class, '') || '，本表地类 ' || coalesce(inventory_land_class, '')
+               WHEN 'area_exceeds_base' THEN '：底图面积 ' || coalesce(CAST(base_area_m2 AS VARCHAR), '') || ' 平方米，调查面积合计 '
+                                             || coalesce(CAST(inventory_area_m2 AS VARCHAR), '') || ' 平方米'
+               WHEN 'ownership_mismatch' THEN '：底图权属 ' || coalesce(base_ownership, '') || '，本表 ' || coalesce(inventory_ownership, '')
+               WHEN 'county_mismatch' THEN '：底图行政区 ' || coalesce(base_region_code, '') || '，本表 ' || coalesce(inventory_region_code, '')
+               ELSE '：底图图斑 ' || coalesce(base_parcel_id, '') END
+           || ' / inconsistent parcel, ' || finding_en || CASE finding_type
+               WHEN 'class_mismatch' THEN ': base map class ' || coalesce(base_land_class, '') || ', this file ' || coalesce(inventory_land_class, '')
+               WHEN 'area_exceeds_base' THEN ': base area ' || coalesce(CAST(base_area_m2 AS VARCHAR), '') || ' m², inventory total '
+                                             || coalesce(CAST(inventory_area_m2 AS VARCHAR), '') || ' m²'
+               WHEN 'ownership_mismatch' THEN ': base map ' || coalesce(base_ownership, '') || ', this file ' || coalesce(inventory_ownership, '')
+               WHEN 'county_mismatch' THEN ': base map ' || coalesce(base_region_code, '') || ', this file ' || coalesce(inventory_region_code, '')
+               ELSE ': base parcel ' || coalesce(base_parcel_id, '') END AS sentence
+    FROM read_parquet($p) WHERE source_file IS NOT NULL AND source_row IS NOT NULL
+"""
+
+
+def _problems(layout: YearLayout, records: dict[str, tuple[str, dict]], con) -> None:
+    """A view ``problems`` of one line per (file, row, county, column, sentence): the rejects and the inconsistent
+    parcels, in DuckDB (a province's rejects are not looped over in Python: only their distinct reasons are)."""
     counties = _counties(layout)
-    entries: list[dict] = []
+    con.register("counties", pa.table({"region_code": list(counties)}))
+    selects = []
     for category in CATEGORIES:
-        rows = _parts(layout.rejected_rows(category), layout.consistency_rejected_rows(category),
-                      columns=["_row_id", "_source_file", "_source_row", "region_code"])
-        lines = _parts(layout.reject_lines(category), layout.consistency_reject_lines(category),
-                       columns=["_row_id", "column", "rule", "check"])
-        if rows is None or lines is None or not rows.num_rows:
-            continue
-        by_id = {r["_row_id"]: r for r in rows.to_pylist()}
-        for line in lines.to_pylist():
-            row = by_id.get(line["_row_id"])
-            if row is None:
-                continue
-            entries.append({"file": row["_source_file"], "row": row["_source_row"], "category": category,
-                            "county": _county_of(row["region_code"], row["_source_file"], counties),
-                            "column": line["column"], "rule": line["rule"], "check": line["check"], "finding": None})
+        rows = [str(f) for f in part_files(layout.rejected_rows(category)) + part_files(layout.consistency_rejected_rows(category))]
+        lines = [str(f) for f in part_files(layout.reject_lines(category)) + part_files(layout.consistency_reject_lines(category))]
+        if rows and lines:
+            con.register(f"rows_{category}", con.read_parquet(rows, union_by_name=True))
+            con.register(f"lines_{category}", con.read_parquet(lines, union_by_name=True))
+            selects.append(f"""SELECT r._source_file AS file, r._source_row AS row, '{category}' AS category,
+                                      r.region_code, l."column" AS col, l.rule, l."check" AS chk, NULL::VARCHAR AS sentence
+                               FROM lines_{category} l JOIN rows_{category} r USING (_row_id)""")
     if layout.inconsistencies.exists():
-        for f in pq.read_table(layout.inconsistencies).to_pylist():
-            if f["source_file"] is None or f["source_row"] is None:
-                continue
-            category = records.get(f["source_file"], (f["category"], {}))[0]
-            column = FINDING_COLUMNS.get(f["finding_type"])
-            if f["finding_type"] == "ownership_mismatch":
-                column = OWNERSHIP_COLUMN.get(category, "ownership")
-            entries.append({"file": f["source_file"], "row": f["source_row"], "category": category,
-                            "county": _county_of(f["region_code"], f["source_file"], counties),
-                            "column": column, "rule": None, "check": None, "finding": f["finding_type"], "detail": f})
-    return entries
+        con.execute(f"CREATE TEMP TABLE findings AS {FINDING_SENTENCES_SQL}", {"p": str(layout.inconsistencies)})
+        con.register("finding_columns", pa.table({
+            "finding_type": list(FINDING_COLUMNS) + ["ownership_mismatch"] * len(OWNERSHIP_COLUMN),
+            "category": [None] * len(FINDING_COLUMNS) + list(OWNERSHIP_COLUMN),
+            "col": list(FINDING_COLUMNS.values()) + list(OWNERSHIP_COLUMN.values())}))
+        selects.append("""SELECT f.file, f.row, f.category, f.region_code, c.col, NULL AS rule, NULL AS chk, f.sentence
+                          FROM findings f LEFT JOIN finding_columns c ON c.finding_type = f.finding_type
+                               AND (c.category IS NULL OR c.category = f.category)""")
+    body = " UNION ALL ".join(selects) if selects else (
+        "SELECT NULL::VARCHAR AS file, NULL::BIGINT AS row, NULL::VARCHAR AS category, NULL::VARCHAR AS region_code, "
+        "NULL::VARCHAR AS col, NULL::VARCHAR AS rule, NULL::VARCHAR AS chk, NULL::VARCHAR AS sentence WHERE false")
+    con.execute(f"""
+        CREATE TEMP TABLE raw_problems AS
+        SELECT file, row, category, col, rule, chk, sentence,
+               CASE WHEN region_code IN (SELECT region_code FROM counties) THEN region_code
+                    WHEN regexp_extract(file, '(^|/)([0-9]{{6}})_', 2) IN (SELECT region_code FROM counties)
+                    THEN regexp_extract(file, '(^|/)([0-9]{{6}})_', 2)
+                    ELSE '{UNKNOWN_COUNTY[0]}' END AS county
+        FROM ({body})
+    """)
+    # the reject lines' reasons in words: one Python call per distinct (file, column, rule, check), not per row
+    distinct = con.execute("SELECT DISTINCT file, category, col, rule, chk FROM raw_problems WHERE sentence IS NULL").fetchall()
+    headers = {}
+    for file, category, col, rule, chk in distinct:
+        header = _header_of(records, file, category).get(col) or COLUMN_NAMES_ZH.get(col or "", col or "")
+        zh, en = plain_reason(rule, chk, header)
+        headers.setdefault("file", []).append(file)
+        headers.setdefault("col", []).append(col)
+        headers.setdefault("rule", []).append(rule)
+        headers.setdefault("chk", []).append(chk)
+        headers.setdefault("reason", []).append(f"{zh} / {en}")
+    reasons = pa.table(headers) if headers else pa.table({k: pa.array([], pa.string())
+                                                          for k in ("file", "col", "rule", "chk", "reason")})
+    con.register("reasons", reasons)
+    con.execute("""
+        CREATE TEMP TABLE problems AS
+        SELECT p.file, p.row, p.category, p.county, p.col, coalesce(p.sentence, r.reason) AS sentence,
+               p.sentence IS NOT NULL AS is_finding
+        FROM raw_problems p LEFT JOIN reasons r
+             ON r.file = p.file AND r.col IS NOT DISTINCT FROM p.col AND r.rule IS NOT DISTINCT FROM p.rule
+                AND r.chk IS NOT DISTINCT FROM p.chk
+    """)
+
+
+def _header_of(records: dict[str, tuple[str, dict]], file: str, category: str) -> dict[str, str]:
+    """Canonical column → the header the county's file gave it (the ingest record's header map)."""
+    record = records.get(file, (category, {}))[1]
+    return {canonical: header for header, canonical in (record.get("header_map") or {}).items()}
 
 
 def _counties(layout: YearLayout) -> dict[str, str]:
@@ -181,43 +213,32 @@ def _counties(layout: YearLayout) -> dict[str, str]:
     return {c: n for c, n, lv in zip(*(table[k].to_pylist() for k in ("region_code", "name", "level"))) if lv == "county"}
 
 
-def _county_of(code: str | None, source_file: str, counties: dict[str, str]) -> str:
-    """The row's county; a code that is not a county of the province falls back on the file's name
-    (``140105_小店区.csv``), as the scorecard does."""
-    if code in counties:
-        return code
-    m = re.search(r"(^|/)([0-9]{6})_", source_file or "")
-    if m and m.group(2) in counties:
-        return m.group(2)
-    return UNKNOWN_COUNTY[0]
-
-
-def _parts(*folders, columns: list[str]) -> pa.Table | None:
-    files = [f for folder in folders for f in part_files(folder)]
-    if not files:
-        return None
-    return pa.concat_tables([pq.read_table(f, columns=columns) for f in files], promote_options="permissive")
-
-
 # ---------------------------------------------------------------------------------------------- the packs
 
 
 def write_county_packs(layout: YearLayout, input_dir: Path) -> dict[str, Path]:
     """Write one pack per county with rows to fix (and remove the packs of a previous run); returns them."""
     records = _records(layout)
-    entries = _problems(layout, records)
     names = _counties(layout) | {UNKNOWN_COUNTY[0]: UNKNOWN_COUNTY[1]}
-    by_file: dict[str, list[dict]] = defaultdict(list)
-    for e in entries:
-        by_file[e["file"]].append(e)
     sheets: dict[str, list[Sheet]] = defaultdict(list)
     year_dir = Path(input_dir) / str(layout.year)
-    for relative in sorted(by_file):
-        category, record = records.get(relative, (by_file[relative][0]["category"], {}))
-        delivered = _delivered_rows(year_dir / relative, relative, category, record, {e["row"] for e in by_file[relative]})
-        for county in sorted({e["county"] for e in by_file[relative]}):
-            mine = [e for e in by_file[relative] if e["county"] == county]
-            sheets[county].append(_file_sheet(relative, category, record, delivered, mine))
+    with connect(layout.stages / "duckdb_tmp") as con:
+        _problems(layout, records, con)
+        files = con.execute("SELECT file, any_value(category) FROM problems GROUP BY file ORDER BY file").fetchall()
+        # per row its distinct reasons (in one order whatever the threads did), and per column its offending rows
+        by_row = con.sql("SELECT file, county, row, list(DISTINCT sentence ORDER BY sentence) FROM problems "
+                         "GROUP BY file, county, row ORDER BY file, county, row").to_arrow_table()
+        marks: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(dict)
+        for file, county, col, rows in con.execute("SELECT file, county, col, list(DISTINCT row) FROM problems "
+                                                   "WHERE col IS NOT NULL GROUP BY ALL").fetchall():
+            marks[(file, county)][col] = rows
+    for relative, category in files:
+        category, record = records.get(relative, (category, {}))
+        here = by_row.filter(pc.equal(by_row.column(0), relative)).drop_columns(["file"])
+        delivered = _delivered_rows(year_dir / relative, relative, category, record, here.column(1))
+        for county in sorted(set(here.column(0).to_pylist())):
+            mine = here.filter(pc.equal(here.column(0), county))
+            sheets[county].append(_file_sheet(relative, category, record, delivered, mine, marks[(relative, county)]))
     folder = pack_folder(layout)
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -238,12 +259,12 @@ def _file_name(name: str) -> str:
     return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .")[:40]
 
 
-def _delivered_rows(path: Path, relative: str, category: str, record: dict, rows: set[int]) -> pa.Table:
+def _delivered_rows(path: Path, relative: str, category: str, record: dict, rows: pa.Array) -> pa.Table:
     """The wanted rows of a delivered file as the county wrote them: its own columns, cell text, row numbers.
 
     The file is read again with the reader ingest used (same sheet), batch by batch, keeping only those rows."""
     delivered = DeliveredFile(path=path, relative=relative)
-    wanted = pa.array(sorted(rows), pa.int64())
+    wanted = pc.unique(rows.combine_chunks() if isinstance(rows, pa.ChunkedArray) else rows).cast(pa.int64())
     kept: list[pa.Table] = []
     for batch in read_batches(path, delivered, sheet=record.get("sheet"), spec=SPECS[category]):
         chosen = batch.filter(pc.is_in(batch.column("_source_row"), value_set=wanted))
@@ -270,39 +291,28 @@ def _text(column) -> pa.Array:
     return pc.cast(column, pa.string())
 
 
-def _file_sheet(relative: str, category: str, record: dict, delivered: pa.Table, entries: list[dict]) -> Sheet:
-    """One delivered file's rows to fix: the file's columns in its order, then the row number and the reasons."""
+def _file_sheet(relative: str, category: str, record: dict, delivered: pa.Table, mine: pa.Table,
+                marked: dict[str, list[int]]) -> Sheet:
+    """One delivered file's rows of one county: the file's columns in its order, then the row number and the
+    reasons; ``mine`` holds (county, row, reasons) per row, ``marked`` the rows of each offending column."""
     headers = [n for n in delivered.column_names if n != "_source_row"]
     mapping = record.get("header_map") or map_headers(Path(relative), headers, SPECS[category])[0]
-    header_of = {canonical: header for header, canonical in mapping.items()}
-    source_rows = delivered.column("_source_row").to_numpy()
-    order = np.argsort(source_rows, kind="stable")
-    delivered = delivered.take(pa.array(order))
-    source_rows = source_rows[order]
-    position = {int(r): i for i, r in enumerate(source_rows)}
-    reasons: dict[int, list[str]] = defaultdict(list)
-    marked: dict[str, np.ndarray] = {h: np.zeros(len(source_rows), dtype=bool) for h in headers}
-    for e in sorted(entries, key=lambda e: (e["row"], e["finding"] is not None, e["column"] or "")):
-        i = position.get(int(e["row"]))
-        if i is None:
-            continue
-        header = header_of.get(e["column"])
-        if header in marked:
-            marked[header][i] = True
-        shown = header or COLUMN_NAMES_ZH.get(e["column"] or "", e["column"] or "")
-        zh, en = (finding_reason(e["finding"], e["detail"]) if e["finding"]
-                  else plain_reason(e["rule"], e["check"], shown))
-        sentence = f"{zh} / {en}"
-        if sentence not in reasons[i]:
-            reasons[i].append(sentence)
-    problems = pa.array(["；".join(reasons[i]) for i in range(len(source_rows))], pa.string())
+    rows = delivered.filter(pc.is_in(delivered.column("_source_row"), value_set=mine.column(1).combine_chunks()))
+    rows = rows.sort_by([("_source_row", "ascending")])
+    source_rows = rows.column("_source_row").combine_chunks()
+    reasons = pc.take(pc.binary_join(mine.column(2).combine_chunks(), "；"),
+                      pc.index_in(source_rows, value_set=mine.column(1).combine_chunks()))
+    numbers = source_rows.to_numpy()
+    highlight = []
+    for h in headers:
+        canonical = mapping.get(h)
+        highlight.append(np.isin(numbers, marked[canonical]) if canonical in marked else None)
     name = f"{CATEGORY_NAMES_ZH.get(category, category)} {Path(relative).name}"
     return Sheet(
         name=name,
         header=headers + [ROW_HEADER, PROBLEM_HEADER],
-        columns=[delivered.column(h).combine_chunks() for h in headers]
-        + [pa.array(source_rows, pa.int64()), problems],
-        highlight=[marked[h] for h in headers] + [None, None],
+        columns=[rows.column(h).combine_chunks() for h in headers] + [source_rows, reasons],
+        highlight=highlight + [None, None],
         numeric_text=[False] * (len(headers) + 2),
         widths=[max(10.0, min(30.0, _display_width(h) + 3.0)) for h in headers] + [12.0, 70.0],
         mark_blank=True,
