@@ -535,3 +535,20 @@ def test_an_of_which_figure_that_does_not_add_up_is_refused(tmp_path):
     with pytest.raises(LedgerError, match="140200.*redline|redline.*140200"):
         write_report(layout, cover_info())
     assert not layout.report().exists()
+
+
+def test_blank_means_no_parcels_and_an_of_which_figure_is_blank_exactly_where_its_total_is(reports):
+    """One convention on every sheet, stated in its note: blank = no figure, 0.00 = a figure that is zero."""
+    wb = load_workbook(reports["zh"][0].report())
+    for ws in _category_sheets(wb):
+        assert "空白表示该地区没有此项图斑或记录" in ws["A2"].value
+    en = load_workbook(reports["en"][0].report())
+    assert "Blank: the region has no parcel or record" in en["Land physical"]["A2"].value
+    headers, rows = _grid(wb["土地实物量"])
+    totals = [i for i, (u, lo) in enumerate(headers) if lo == "合计"]
+    memos = [i for i, (u, lo) in enumerate(headers) if _is_memo(u, lo)]
+    assert totals and memos
+    for _, values in rows:
+        for m in memos:
+            total = max(t for t in totals if t < m)
+            assert (values[m] is None) == (values[total] is None)
