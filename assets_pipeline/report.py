@@ -1341,10 +1341,10 @@ def _area_identity(ws, row: int, terms: dict[str, Decimal], text: Text) -> int:
     h = dict(font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN)
     right, difference = identity_closes(terms)
     closes = abs(difference) <= Decimal("0.01")
+    ws.row_dimensions[row + 2].height = 34  # two lines of the section's title (set before the row: write-only)
     ws.append([])
     ws.append([cell(ws, text("area_identity"), font=SECTION_FONT, alignment=TOP)])
     ws.merged_cells.add(f"A{row + 2}:{get_column_letter(len(COVER_WIDTHS))}{row + 2}")
-    ws.row_dimensions[row + 2].height = 36
     # the terms' names span two columns (A:B), their figures and the check follow
     ws.append([_styled(ws, text("term"), **h), _styled(ws, None, fill=HEADER_FILL), _styled(ws, text("area_m2"), **h),
                _styled(ws, text("check"), **h)])

@@ -165,12 +165,12 @@ def _layout(ws, widths: list[float], title_rows: str | None = "3:3", freeze: str
 
 def _title_and_note(ws, title: str, note: str, columns: int, width: float) -> None:
     """Title and a wrapped note merged across the table, tall enough to be read whole."""
+    ws.row_dimensions[1].height = 22  # heights before the rows: the sheet is written once
+    ws.row_dimensions[2].height = 12 * max(1, -(-len(note) * 2 // max(int(width), 1)) + 1)
     ws.append([cell(ws, title, font=TITLE_FONT)])
     ws.append([cell(ws, note, font=NOTE_FONT, alignment=NOTE_ALIGNMENT)])
     if columns > 1:
         ws.merged_cells.add(f"A2:{get_column_letter(columns)}2")
-    ws.row_dimensions[1].height = 22
-    ws.row_dimensions[2].height = 12 * max(1, -(-len(note) * 2 // max(int(width), 1)) + 1)
 
 
 def ordered_regions(rows: list[dict]) -> list[tuple[str, str, str]]:

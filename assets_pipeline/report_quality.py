@@ -183,12 +183,12 @@ def write_scorecard_sheet(wb, layout: YearLayout, lang: str = "zh") -> None:
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.oddFooter.left.text = "&A"
     ws.oddFooter.center.text = "&P / &N"
+    ws.row_dimensions[2].height = 52  # heights before the rows: the sheet is written once
+    ws.row_dimensions[3].height = 30
     ws.append([cell(ws, words["title"].format(year=layout.year), font=Font(name="Calibri", bold=True, size=14))])
     ws.append([cell(ws, words["note"], font=Font(name="Calibri", size=9, color="404040"),
                     alignment=Alignment(wrap_text=True, vertical="top"))])
     ws.merged_cells.add(f"A2:{chr(ord('A') + len(widths) - 1)}2")
-    ws.row_dimensions[2].height = 52
-    ws.row_dimensions[3].height = 30
     ws.append([cell(ws, zh if lang == "zh" else en, font=HEADER_FONT, fill=HEADER_FILL,
                     alignment=Alignment(wrap_text=True, horizontal="center", vertical="center"))
                for _, zh, en in SCORECARD_COLUMNS])
