@@ -827,7 +827,7 @@ NOTE_LINE_HEIGHT = 12.0  # and of 9-pt notes
 FIRST_DATA_ROW = 5  # title, notes, two header rows
 # Printable width (mm) of an A4 and an A3 landscape page with 0.4" margins, less a little for rounding.
 A4_MM, A3_MM = 270.0, 390.0
-MIN_SCALE = 0.75  # below this a printed figure is too small to read (11 pt → 8 pt): spread over more pages
+MIN_SCALE = 0.75  # below this on A4 a printed figure is too small to read (11 pt → 8 pt): print on A3
 PAPER_A4, PAPER_A3 = 9, 8
 
 
@@ -863,8 +863,9 @@ def _page_setup(ws, widths: list[float], cover: CoverInfo, text: Text, title_row
                 pages: list[tuple[int, int]] | None = None) -> None:
     """Landscape, fit to width on A4 or A3, page numbers in the footer.
 
-    With ``pages`` (see ``_column_pages``) the sheet is printed at one scale over several pages across,
-    broken between column groups, with the region column repeated on each.
+    Every sheet is fitted to its page's width, its header rows repeated as print titles; ``pages`` (column
+    ranges printed at one scale over several pages across, the region column repeated) is kept for a caller
+    that wants such breaks, and the ledger sheets pass none.
     """
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = PAPER_A4 if _printed_mm(widths) * MIN_SCALE <= A4_MM else PAPER_A3
@@ -889,30 +890,6 @@ def _page_setup(ws, widths: list[float], cover: CoverInfo, text: Text, title_row
 def _printed_mm(widths: list[float]) -> float:
     """Printed width at 100 %: a column of width w is w × 7 + 5 pixels of 1/96 inch (11-pt Calibri)."""
     return sum(w * 7 + 5 for w in widths) * 25.4 / 96
-
-
-def _column_pages(widths: list[float], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sheet columns (0-based, region column 0) per page across: whole column groups while they fit.
-
-    Empty when the sheet fits one A3 page wide at MIN_SCALE or more (then it is simply fitted to width).
-    """
-    if _printed_mm(widths) * MIN_SCALE <= A3_MM:
-        return []
-    room = A3_MM / MIN_SCALE - _printed_mm(widths[:1])
-    pieces: list[tuple[int, int]] = []
-    for a, b in spans:  # a group wider than a page is cut column by column
-        a, b = a + 1, b + 1
-        if _printed_mm(widths[a:b + 1]) <= room:
-            pieces.append((a, b))
-        else:
-            pieces += [(i, i) for i in range(a, b + 1)]
-    pages: list[tuple[int, int]] = []
-    for a, b in pieces:
-        if pages and _printed_mm(widths[pages[-1][0]:b + 1]) <= room:
-            pages[-1] = (pages[-1][0], b)
-        else:
-            pages.append((a, b))
-    return pages
 
 
 def _footer(ws, cover: CoverInfo, text: Text) -> None:
