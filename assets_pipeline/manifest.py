@@ -112,7 +112,8 @@ def published_paths(layout: YearLayout) -> list:
              layout.unpriced, layout.rejects_parquet,
              layout.rejects_workbook, layout.report(), *(layout.valued(c) for c in CATEGORIES),
              layout.balance_physical, layout.balance_value, layout.land_transitions,
-             layout.inconsistencies, layout.inconsistencies_workbook, layout.scorecard]
+             layout.inconsistencies, layout.inconsistencies_workbook, layout.scorecard,
+             *sorted((layout.root / "to_counties").glob("*.xlsx"))]  # the county packs (county_packs.py)
     return [p for p in paths if p.exists()]
 
 

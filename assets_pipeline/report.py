@@ -16,6 +16,7 @@ text always goes through ``excel.cell`` so a name like ``=1+1`` stays text.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import unicodedata
@@ -23,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow.parquet as pq
 from openpyxl import Workbook, load_workbook
@@ -36,7 +38,8 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from .categories import CATEGORIES, CATEGORY_NAMES_ZH
 from .excel import BAD_FILL, HEADER_FILL, cell, sheet_title
-from .layout import YearLayout
+from .duck import connect
+from .layout import YearLayout, part_files
 from .memos import MEMO_CATEGORIES, MEMOS
 from .report_balance import write_balance_sheets
 from .report_quality import write_scorecard_sheet
@@ -60,6 +63,9 @@ class CoverInfo:
     parameters: dict[str, str] = field(default_factory=dict)
     # category, rows read, valid, excluded, rejected, unpriced
     reconciliation: list[tuple[str, int, int, int, int, int]] = field(default_factory=list)
+    # the area identity's terms in m² (area_identity()); empty: not shown
+    area_identity: dict[str, Decimal] = field(default_factory=dict)
+    time_zone: str = "Asia/Shanghai"  # the province's; China keeps one zone, UTC+08:00
 
 
 @dataclass
@@ -83,6 +89,8 @@ def write_report(layout: YearLayout, cover: CoverInfo, lang: str = "zh") -> Repo
     if int(cover.year) != layout.year:
         raise ValueError(f"cover year {cover.year} is not the layout's year {layout.year}")
     text = Text(lang)
+    if not cover.area_identity:
+        cover.area_identity = area_identity(layout)
     physical = _read_ledger(layout.ledger_physical, "indicator", "quantity")
     value = _read_ledger(layout.ledger_value, "component", "value_wan_yuan")
     tables = []
@@ -94,7 +102,7 @@ def write_report(layout: YearLayout, cover: CoverInfo, lang: str = "zh") -> Repo
 
     wb = Workbook(write_only=True)
     result = ReportTotals(path=layout.report())
-    _write_cover(wb, cover, text)
+    _write_cover(wb, cover, text, tables)
     result.totals.update(_write_summary(wb, tables, cover, text))
     for table in tables:
         result.totals.update(_write_table(wb, table, cover, text))
@@ -102,6 +110,7 @@ def write_report(layout: YearLayout, cover: CoverInfo, lang: str = "zh") -> Repo
             result.values[table.category] = table.grand_total()
     write_balance_sheets(wb, layout, cover.province_name, lang)
     write_scorecard_sheet(wb, layout, lang)
+    _write_inputs(wb, cover, text)
     with atomic_path(layout.report()) as tmp:
         wb.save(tmp)
     return result
@@ -205,7 +214,6 @@ _ZH = {
     "physical_main": "主要实物量",
     "quantity": "数量",
     "unit": "计量单位",
-    "see_detail": "见明细",
     "chart_title": "各类自然资源资产价值量（万元）",
     "footer_page": "第 &P 页，共 &N 页",
     "footer_run": "运行编号 {run}",
@@ -241,6 +249,27 @@ _ZH = {
     "memo_group_value": "其中（万元）",
     "memo_note": "“其中”栏为合计中位于{ms}内的部分，按各图斑位于其内的面积比例计算；各类区域可能重叠，不可相加；"
                  "某类区域在本类资源中全为零时不列示该栏。",
+    "blank_note": "空白表示该地区没有此项图斑或记录（无数据）；0.00 表示有图斑或记录、计量结果为零（“其中”栏同此）。",
+    "see_detail_unit": "单位不一，见明细表",
+    "inputs_sheet": "输入文件",
+    "inputs_title": "{province}{year}年度账户的输入文件与参考表",
+    "inputs_note": "各文件的 SHA-256 校验值，用于核实本工作簿所依据的数据即为所报送的文件。",
+    "figures": "主要数字（省级）",
+    "value_wan": "价值量（万元）",
+    "area_identity": "面积核对（平方米）：底图读入面积 = 土地 + 森林 + 草原 + 湿地账户面积 + 集体所有（排除）+ 退回 + 被退回调查记录占用 − 调整",
+    "term": "项目",
+    "area_m2": "面积（平方米）",
+    "identity_base": "底图读入面积（国土调查全部图斑）",
+    "identity_ledger": "{c}账户面积",
+    "identity_collective": "集体所有土地（排除，不入账）",
+    "identity_rejected": "退回的底图图斑（数据校验）",
+    "identity_rejected_consistency": "退回的底图图斑（一致性处理）",
+    "identity_withheld": "被退回的森林、草原、湿地调查记录所在底图面积（未入账）",
+    "identity_adjusted": "调整（以调查为准时底图面积的增减）",
+    "identity_sum": "右侧合计",
+    "identity_difference": "差额（底图读入面积 − 右侧合计）",
+    "closes": "闭合",
+    "not_closes": "不闭合",
 }
 MEMO_NAMES = {
     "zh": {"redline": "生态保护红线", "farmland": "永久基本农田", "protected": "自然保护地"},
@@ -273,7 +302,6 @@ _EN = {
     "physical_main": "Main physical quantity",
     "quantity": "Quantity",
     "unit": "Unit",
-    "see_detail": "see detail",
     "chart_title": "Value by category (10⁴ yuan)",
     "footer_page": "Page &P of &N",
     "footer_run": "Run {run}",
@@ -311,6 +339,29 @@ _EN = {
     "memo_note": "\"Of which\" columns give the part of the total inside the {ms}, by the share of each parcel's "
                  "area inside it; the zones may overlap and are not to be added; a zone with no figure other than "
                  "zero in this category is left out.",
+    "blank_note": "Blank: the region has no parcel or record of the item (no figure); 0.00: parcels or records that "
+                  "measure zero (the same in the \"of which\" columns).",
+    "see_detail_unit": "units differ, see detail",
+    "inputs_sheet": "Input files",
+    "inputs_title": "{province} {year}: input files and reference tables",
+    "inputs_note": "The SHA-256 of each file, to verify that this workbook rests on the files delivered.",
+    "figures": "Key figures (province)",
+    "value_wan": "Value (10⁴ yuan)",
+    "area_identity": "Area identity (m²): base map read = land + forest + grassland + wetland ledgers + collective "
+                     "(excluded) + rejected + withheld by rejected inventory rows − adjusted",
+    "term": "Term",
+    "area_m2": "Area (m²)",
+    "identity_base": "Base map read (every land survey parcel)",
+    "identity_ledger": "{c} ledger area",
+    "identity_collective": "Collective land (excluded, not in the ledgers)",
+    "identity_rejected": "Base parcels rejected (validation)",
+    "identity_rejected_consistency": "Base parcels rejected (consistency policy)",
+    "identity_withheld": "Base area of rejected forest, grassland and wetland rows (not counted)",
+    "identity_adjusted": "Adjusted (base area changed under inventory-wins)",
+    "identity_sum": "Sum of the terms",
+    "identity_difference": "Difference (base map read − sum of the terms)",
+    "closes": "closes",
+    "not_closes": "does NOT close",
 }
 TEXT = {"zh": _ZH, "en": _EN}
 _COMPONENT_NAMES = {
@@ -669,6 +720,7 @@ def _physical_table(category: str, rows: list[LedgerRow], regions: list[Region],
                     text: Text) -> Table:
     columns = _physical_columns(category, rows, text)
     notes = [text("unit_physical")] + _subject_note(_items(rows, category, text), text) + _memo_note(columns, text)
+    notes.append(text("blank_note"))
     if category == "water":
         _check_overlap_negative(rows)
         notes.append(text("water_total"))
@@ -681,6 +733,7 @@ def _value_table(category: str, rows: list[LedgerRow], regions: list[Region], co
                  text: Text) -> Table:
     columns = _value_columns(category, rows, text)
     notes = [text("unit_wan")] + _subject_note(_items(rows, category, text), text) + _memo_note(columns, text)
+    notes.append(text("blank_note"))
     if category == "water":
         _check_overlap_negative(rows)
         notes.append(text("water_total"))
@@ -710,8 +763,9 @@ def _row_values(region: Region, columns: list[Column], cells: dict) -> list[Deci
     row = [cells.get((region.code, *c.key)) if c.key else None for c in columns]
     for i, column in enumerate(columns):
         if column.memo:
-            present = [cells[k] for j in column.parts
-                       if (k := (region.code, *columns[j].key, column.memo)) in cells]
+            # blank where the cells it qualifies are all blank (no parcels); else a figure, 0.00 when measured zero
+            present = [cells.get((region.code, *columns[j].key, column.memo), Decimal("0.00")) for j in column.parts
+                       if (region.code, *columns[j].key) in cells]
             row[i] = sum(present, Decimal("0.00")) if present else None
         elif column.parts:
             present = [row[j] for j in column.parts if row[j] is not None]
@@ -773,7 +827,7 @@ NOTE_LINE_HEIGHT = 12.0  # and of 9-pt notes
 FIRST_DATA_ROW = 5  # title, notes, two header rows
 # Printable width (mm) of an A4 and an A3 landscape page with 0.4" margins, less a little for rounding.
 A4_MM, A3_MM = 270.0, 390.0
-MIN_SCALE = 0.75  # below this a printed figure is too small to read (11 pt → 8 pt): spread over more pages
+MIN_SCALE = 0.75  # below this on A4 a printed figure is too small to read (11 pt → 8 pt): print on A3
 PAPER_A4, PAPER_A3 = 9, 8
 
 
@@ -809,11 +863,12 @@ def _page_setup(ws, widths: list[float], cover: CoverInfo, text: Text, title_row
                 pages: list[tuple[int, int]] | None = None) -> None:
     """Landscape, fit to width on A4 or A3, page numbers in the footer.
 
-    With ``pages`` (see ``_column_pages``) the sheet is printed at one scale over several pages across,
-    broken between column groups, with the region column repeated on each.
+    Every sheet is fitted to its page's width, its header rows repeated as print titles; ``pages`` (column
+    ranges printed at one scale over several pages across, the region column repeated) is kept for a caller
+    that wants such breaks, and the ledger sheets pass none.
     """
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = PAPER_A4 if _printed_mm(widths) * 0.8 <= A4_MM else PAPER_A3
+    ws.page_setup.paperSize = PAPER_A4 if _printed_mm(widths) * MIN_SCALE <= A4_MM else PAPER_A3
     if pages:
         widest = max(_printed_mm(widths[a:b + 1]) for a, b in pages) + _printed_mm(widths[:1])
         ws.page_setup.scale = min(100, int(100 * A3_MM / widest))
@@ -835,30 +890,6 @@ def _page_setup(ws, widths: list[float], cover: CoverInfo, text: Text, title_row
 def _printed_mm(widths: list[float]) -> float:
     """Printed width at 100 %: a column of width w is w × 7 + 5 pixels of 1/96 inch (11-pt Calibri)."""
     return sum(w * 7 + 5 for w in widths) * 25.4 / 96
-
-
-def _column_pages(widths: list[float], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sheet columns (0-based, region column 0) per page across: whole column groups while they fit.
-
-    Empty when the sheet fits one A3 page wide at MIN_SCALE or more (then it is simply fitted to width).
-    """
-    if _printed_mm(widths) * MIN_SCALE <= A3_MM:
-        return []
-    room = A3_MM / MIN_SCALE - _printed_mm(widths[:1])
-    pieces: list[tuple[int, int]] = []
-    for a, b in spans:  # a group wider than a page is cut column by column
-        a, b = a + 1, b + 1
-        if _printed_mm(widths[a:b + 1]) <= room:
-            pieces.append((a, b))
-        else:
-            pieces += [(i, i) for i in range(a, b + 1)]
-    pages: list[tuple[int, int]] = []
-    for a, b in pieces:
-        if pages and _printed_mm(widths[pages[-1][0]:b + 1]) <= room:
-            pages[-1] = (pages[-1][0], b)
-        else:
-            pages.append((a, b))
-    return pages
 
 
 def _footer(ws, cover: CoverInfo, text: Text) -> None:
@@ -940,7 +971,7 @@ def _write_table(wb: Workbook, table: Table, cover: CoverInfo, text: Text) -> di
     ws.row_dimensions[1].height = 22
     ws.row_dimensions[3].height, ws.row_dimensions[4].height = _header_heights(table, widths)
     ws.freeze_panes = f"B{FIRST_DATA_ROW}"
-    pages = _column_pages(widths, _group_spans(table.columns))
+    pages: list[tuple[int, int]] = []  # every sheet prints fitted to its page's width (A3 when wide)
     _page_setup(ws, widths, cover, text, title_rows="3:4", pages=pages)
     _write_title(ws, table, pages, widths, text)
     _write_header(ws, table, text)
@@ -1036,8 +1067,8 @@ def _summary_rows(tables: list[Table], text: Text) -> list[tuple[str, list[Decim
 
 def _main_quantity(category: str, physical: Table, text: Text) -> tuple[Decimal | str | None, str]:
     indicator = MAIN_INDICATOR.get(category)
-    if indicator is None:
-        return text("see_detail"), ""
+    if indicator is None:  # minerals: no figure (units differ); the unit column says where to look
+        return None, text("see_detail_unit")
     quantity = physical.province_sum(indicator)
     unit = next((c.group for c in physical.columns if c.key and c.key[0] == indicator), "")
     unit = re.search(r"[（(]([^）)]*)[）)]\s*$", unit)
@@ -1074,7 +1105,7 @@ def _summary_widths(rows, grand: list[Decimal | None], text: Text) -> list[float
                     for i in range(len(COMPONENTS) + 1)]
     quantities = [len(f"{r[3]:,.2f}") + 3 for r in rows if isinstance(r[3], Decimal)]
     name = max(_display_width(r[0]) for r in rows) + 4
-    return [float(max(name, 14)), *map(float, value_widths), float(max(quantities + [14])), 14.0]
+    return [float(max(name, 14)), *map(float, value_widths), float(max(quantities + [14])), 20.0]
 
 
 def _summary_header(ws, component_labels: list[str], text: Text) -> None:
@@ -1107,7 +1138,8 @@ def _summary_line(ws, name, components, total, quantity, unit, bold=False) -> li
         out.append(_styled(ws, quantity, fill=fill, alignment=Alignment(horizontal="right")))
     else:
         out.append(_styled(ws, None if quantity is None else float(quantity), number_format=NUMBER, fill=fill))
-    out.append(_styled(ws, unit or None, fill=fill, alignment=Alignment(horizontal="center")))
+    out.append(_styled(ws, unit or None, fill=fill, alignment=Alignment(horizontal="center", vertical="center",
+                                                                       wrap_text=True)))
     return out
 
 
@@ -1134,11 +1166,13 @@ def _summary_chart(ws, n: int, text: Text) -> None:
 
 # ---------------------------------------------------------------------------------------------- cover
 
-COVER_WIDTHS = [26, 38, 12, 12, 12, 12, 12, 12]
+COVER_WIDTHS = [26, 38, 18, 12, 12, 12, 12, 12]
 
 
-def _write_cover(wb: Workbook, cover: CoverInfo, text: Text) -> None:
-    """Title, the run, and what it read: inputs and reference tables with hashes, models, parameters, rows."""
+def _write_cover(wb: Workbook, cover: CoverInfo, text: Text, tables: list[Table] | None = None) -> None:
+    """Title and the run, then the figures: the province's value and main quantity per category, the row
+    reconciliation and the area identity; then the models and parameters. The files' hashes are on their own
+    sheet (输入文件), so the cover's first page is the accounts, not a list of hashes."""
     ws = wb.create_sheet(sheet_title(text("cover")))
     for i, width in enumerate(COVER_WIDTHS, 1):
         ws.column_dimensions[get_column_letter(i)].width = width
@@ -1149,21 +1183,166 @@ def _write_cover(wb: Workbook, cover: CoverInfo, text: Text) -> None:
     ws.append([cell(ws, title, font=Font(name=FONT, bold=True, size=16))])
     ws.append([])
     facts = ((text("year"), str(cover.year)), (text("province"), text.paren(cover.province_name, cover.province_code)),
-             (text("run_time"), cover.run_time), (text("run_id"), cover.run_id), (text("note"), text("rounding_note")))
+             (text("run_time"), local_time(cover.run_time, cover.time_zone)), (text("run_id"), cover.run_id),
+             (text("note"), text("rounding_note")))
     for label, value in facts:
         ws.append([cell(ws, label, font=BOLD, alignment=TOP), cell(ws, value, alignment=TOP)])
     ws.merged_cells.add(f"B7:{get_column_letter(len(COVER_WIDTHS))}7")
     row = 7
-    row = _cover_section(ws, row, text("inputs"), [text("category"), text("file"), text("rows"), "SHA-256"],
-                         [(_category_name(c, text), f, int(n), h) for c, f, h, n in cover.inputs], span_last=True)
-    row = _cover_section(ws, row, text("reference_tables"),
-                         [text("table"), text("file"), text("price_year"), "SHA-256"],
-                         [(t, f, str(y), h) for t, f, h, y in cover.reference_tables], span_last=True)
+    if tables:
+        row = _cover_figures(ws, row, tables, text)
+    row = _reconciliation(ws, row, cover, text)
+    if cover.area_identity:
+        row = _area_identity(ws, row, cover.area_identity, text)
     row = _cover_section(ws, row, text("models"), [text("category"), text("model"), text("version")],
                          [(_category_name(c, text), m, v) for c, m, v in cover.models])
     row = _cover_section(ws, row, text("parameters"), [text("parameter"), text("value")],
                          [(k, str(v)) for k, v in cover.parameters.items()], span_last=True)
-    _reconciliation(ws, cover, text)
+
+
+def _cover_figures(ws, row: int, tables: list[Table], text: Text) -> int:
+    """Per category the province's value (万元) and main physical quantity, as the summary prints them."""
+    h = dict(font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN)
+    ws.append([])
+    ws.append([cell(ws, text("figures"), font=SECTION_FONT)])
+    ws.append([_styled(ws, x, **h) for x in (text("category"), text("value_wan"), text("physical_main"), text("unit"))]
+              + [_styled(ws, None, fill=HEADER_FILL)])
+    ws.merged_cells.add(f"D{row + 3}:E{row + 3}")
+    rows = _summary_rows(tables, text)
+    for i, (name, _, total, quantity, unit) in enumerate(rows, start=row + 4):
+        ws.append([_styled(ws, name), _styled(ws, float(total), number_format=NUMBER),
+                   _styled(ws, None if quantity is None else float(quantity), number_format=NUMBER),
+                   _styled(ws, unit or None), _styled(ws, None)])
+        ws.merged_cells.add(f"D{i}:E{i}")
+    grand = sum((r[2] for r in rows), Decimal("0.00"))
+    ws.append([_styled(ws, text("total"), font=BOLD, fill=PROVINCE_FILL),
+               _styled(ws, float(grand), number_format=NUMBER, font=BOLD, fill=PROVINCE_FILL),
+               _styled(ws, None, fill=PROVINCE_FILL), _styled(ws, None, fill=PROVINCE_FILL),
+               _styled(ws, None, fill=PROVINCE_FILL)])
+    ws.merged_cells.add(f"D{row + 4 + len(rows)}:E{row + 4 + len(rows)}")
+    return row + 3 + len(rows) + 1
+
+
+def _write_inputs(wb: Workbook, cover: CoverInfo, text: Text) -> None:
+    """The input files and reference tables with their SHA-256, on a sheet of their own."""
+    ws = wb.create_sheet(sheet_title(text("inputs_sheet")))
+    for i, width in enumerate(COVER_WIDTHS, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.row_dimensions[1].height = 22
+    _page_setup(ws, COVER_WIDTHS, cover, text, title_rows=None)
+    ws.append([cell(ws, text("inputs_title", province=cover.province_name, year=cover.year), font=TITLE_FONT)])
+    ws.append([cell(ws, text("inputs_note"), font=NOTE_FONT)])
+    row = 2
+    row = _cover_section(ws, row, text("inputs"), [text("category"), text("file"), text("rows"), "SHA-256"],
+                         [(_category_name(c, text), f, int(n), h) for c, f, h, n in cover.inputs], span_last=True)
+    _cover_section(ws, row, text("reference_tables"), [text("table"), text("file"), text("price_year"), "SHA-256"],
+                   [(t, f, str(y), h) for t, f, h, y in cover.reference_tables], span_last=True)
+    ws.freeze_panes = "A2"
+
+
+def local_time(iso: str, zone: str = "Asia/Shanghai") -> str:
+    """A run's time in the province's local time with its offset: ``2026-12-06 21:30:00 +08:00``.
+
+    The run records the machine's time (often UTC on a server); the accountant reads the province's clock.
+    Text that is not a time is shown as it is."""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return iso
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # a naive time is the machine's
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):  # a system without the time-zone database: China's offset
+        tz = dt.timezone(dt.timedelta(hours=8))
+    local = moment.astimezone(tz)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M:%S} {offset[:3]}:{offset[3:]}"
+
+
+IDENTITY_TERMS = ("identity_base", "ledger_land", "ledger_forest", "ledger_grassland", "ledger_wetland",
+                  "identity_collective", "identity_rejected", "identity_rejected_consistency", "identity_withheld",
+                  "identity_adjusted")
+
+
+def area_identity(layout: YearLayout) -> dict[str, Decimal]:
+    """The terms of the area identity in m² (DOMAIN §2, §5): the land survey's area as read equals the area
+    over the land, forest, grassland and wetland ledgers, plus collective land (excluded), plus the base parcels
+    rejected (by validation and by the consistency policy), plus the base area withheld by rejected inventory
+    rows, less the inventory-wins adjustments.
+
+    The base map, collective and rejected areas are summed from the stage files themselves (ingested,
+    validated and rejected land rows); the ledgers' from ``ledger_physical.parquet`` (unrounded 公顷 × 10,000);
+    the withheld and adjusted areas are the consistency step's. Empty when the stages are not there."""
+    ingested = part_files(layout.ingested("land"))
+    if not ingested or not layout.ledger_physical.exists():
+        return {}
+    from .consistency import area_balance
+
+    def total(files: list[Path], where: str = "true") -> Decimal:
+        if not files:
+            return Decimal("0.00")
+        value = con.execute(f"SELECT sum(CAST(area_m2 AS DECIMAL(38, 2))) FROM read_parquet($f) WHERE {where}",
+                            {"f": [str(f) for f in files]}).fetchone()[0]
+        return Decimal("0.00") if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+    with connect() as con:
+        terms = {"identity_base": total(ingested)}
+        ledgers = dict(con.execute(
+            "SELECT category, CAST(sum(quantity_unrounded) * 10000 AS DECIMAL(38, 2)) FROM read_parquet($p) "
+            "WHERE region_level = 'province' AND indicator = 'area' GROUP BY ALL", {"p": str(layout.ledger_physical)}
+        ).fetchall())
+        for category in ("land", "forest", "grassland", "wetland"):
+            terms[f"ledger_{category}"] = Decimal(ledgers.get(category) or 0).quantize(Decimal("0.01"))
+        terms["identity_collective"] = total(part_files(layout.validated("land")), "exclusion_reason IS NOT NULL")
+        terms["identity_rejected"] = total(part_files(layout.rejected_rows("land")))
+        terms["identity_rejected_consistency"] = total(part_files(layout.consistency_rejected_rows("land")))
+    try:
+        by_county = area_balance(layout)
+    except Exception:  # no consistency step was run (a partial run): nothing withheld or adjusted
+        by_county = []
+    terms["identity_withheld"] = sum((Decimal(r[4]) for r in by_county), Decimal("0.00"))
+    terms["identity_adjusted"] = sum((Decimal(r[3]) for r in by_county), Decimal("0.00"))
+    return terms
+
+
+def identity_closes(terms: dict[str, Decimal]) -> tuple[Decimal, Decimal]:
+    """(sum of the right-hand terms, difference from the base map read); the identity closes when the
+    difference rounds to 0.00 m² (the ledger areas are unrounded 公顷, so a cent of m² of float noise is allowed)."""
+    right = sum((v for k, v in terms.items() if k not in ("identity_base", "identity_adjusted")), Decimal("0.00"))
+    right -= terms.get("identity_adjusted", Decimal("0.00"))
+    return right, terms.get("identity_base", Decimal("0.00")) - right
+
+
+def _area_identity(ws, row: int, terms: dict[str, Decimal], text: Text) -> int:
+    h = dict(font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN)
+    right, difference = identity_closes(terms)
+    closes = abs(difference) <= Decimal("0.01")
+    ws.row_dimensions[row + 2].height = 34  # two lines of the section's title (set before the row: write-only)
+    ws.append([])
+    ws.append([cell(ws, text("area_identity"), font=SECTION_FONT, alignment=TOP)])
+    ws.merged_cells.add(f"A{row + 2}:{get_column_letter(len(COVER_WIDTHS))}{row + 2}")
+    # the terms' names span two columns (A:B), their figures and the check follow
+    ws.append([_styled(ws, text("term"), **h), _styled(ws, None, fill=HEADER_FILL), _styled(ws, text("area_m2"), **h),
+               _styled(ws, text("check"), **h)])
+    ws.merged_cells.add(f"A{row + 3}:B{row + 3}")
+    lines = []
+    for key in IDENTITY_TERMS:
+        if key.startswith("ledger_"):
+            label = text("identity_ledger", c=text.category(key[len("ledger_"):]))
+        else:
+            label = text(key)
+        lines.append((label, terms.get(key, Decimal("0.00")), False))
+    lines += [(text("identity_sum"), right, True), (text("identity_difference"), difference, True)]
+    for i, (label, value, bold) in enumerate(lines):
+        check = None
+        if i == len(lines) - 1:
+            check = _styled(ws, text("closes") if closes else text("not_closes"), font=None if closes else BOLD,
+                            fill=None if closes else BAD_FILL, alignment=Alignment(horizontal="center"))
+        ws.append([_styled(ws, label, font=BOLD if bold else None, alignment=MIDDLE_WRAP), _styled(ws, None),
+                   _styled(ws, float(value), number_format=NUMBER, font=BOLD if bold else None), check])
+        ws.merged_cells.add(f"A{row + 4 + i}:B{row + 4 + i}")
+    return row + 3 + len(lines)
 
 
 def _category_name(category: str, text: Text) -> str:
@@ -1208,7 +1387,7 @@ def _spanned(ws, cells: list, span_last: bool, fill) -> list:
     return cells + [_styled(ws, None, fill=fill) for _ in range(len(COVER_WIDTHS) - len(cells))]
 
 
-def _reconciliation(ws, cover: CoverInfo, text: Text) -> None:
+def _reconciliation(ws, row: int, cover: CoverInfo, text: Text) -> int:
     """Rows per category: read = valid + excluded + rejected (DOMAIN §5, Nothing lost); unpriced shown."""
     headers = [text("category"), text("check"), text("rows_read"), text("rows_valid"), text("rows_excluded"),
                text("rows_rejected"), text("rows_unpriced")]
@@ -1223,6 +1402,7 @@ def _reconciliation(ws, cover: CoverInfo, text: Text) -> None:
                            font=None if balanced else BOLD, fill=None if balanced else BAD_FILL,
                            alignment=Alignment(horizontal="center"))]
                   + [_styled(ws, int(n), number_format=COUNT) for n in (read, valid, excluded, rejected, unpriced)])
+    return row + 3 + len(cover.reconciliation)
 
 
 # ---------------------------------------------------------------------------------------------- helpers

@@ -10,11 +10,18 @@ after (``<county code>_<name>.<ext>``), else under "no county".
 
 from __future__ import annotations
 
+import re
+
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.properties import PageSetupProperties
+
 from .categories import CATEGORIES
+from .consistency import FINDINGS
 from .duck import connect, sql_path
 from .excel import HEADER_FILL, HEADER_FONT, cell, sheet_title
 from .layout import YearLayout, part_files
 from .storage import atomic_path
+from .validate import RULE_MESSAGES
 
 SCORECARD_COLUMNS = [
     ("region_code", "行政区代码", "county code"), ("region_name", "县级单位", "county"),
@@ -118,18 +125,84 @@ def build_scorecard(layout: YearLayout) -> list[tuple]:
                            {"p": str(layout.scorecard)}).fetchall()
 
 
+QUALITY_WORDS = {
+    "zh": {"sheet": "数据质量", "title": "{year}年各县报送数据质量",
+           "note": "每个县级单位报送的全部数据行（六类资源）中，退回、与底图不一致、无价格和排除（集体所有）的比例；"
+                   "按市、县排列，市行为其所辖县的报送行数之和。“主要退回规则”“主要不一致类型”列出行数最多的三项。"
+                   "“未能确定所属县”一行为行政区代码不是本省县级单位、且文件名也未以县代码开头的退回行，"
+                   "请按退回工作簿中的文件名查明报送单位。",
+           "unknown": "未能确定所属县", "city": "市级小计"},
+    "en": {"sheet": "Data quality", "title": "{year}: quality of the counties' deliveries",
+           "note": "Per county, over every row it delivered (six categories): the share rejected, inconsistent with "
+                   "the base map, unpriced and excluded (collective). Cities, then their counties; a city row holds "
+                   "its counties' rows delivered. Top rules and findings: the three with the most rows. The row "
+                   "\"county not identified\" holds rejected rows whose county code is not a county of the province "
+                   "and whose file name does not start with one: find the sender by the file names in the rejects "
+                   "workbook.",
+           "unknown": "county not identified", "city": "city subtotal"},
+}
+_COUNTED = re.compile(r"([a-z_]+) \((\d+)\)")
+
+
+def plain_names(listed: str | None, lang: str) -> str | None:
+    """``code_list (5), missing_base (2)`` → ``代码不在代码表中（5）、底图无此图斑（2）``: rules and findings by
+    their names (validate.RULE_MESSAGES, consistency.FINDINGS), not their codes."""
+    if not listed:
+        return listed
+    names = {k: v for k, v in RULE_MESSAGES.items()} | {k: v for k, v in FINDINGS.items()}
+    i = 0 if lang == "zh" else 1
+    parts = [f"{names.get(code, (code, code))[i]}（{n}）" if lang == "zh" else f"{names.get(code, (code, code))[i]} ({n})"
+             for code, n in _COUNTED.findall(listed)]
+    return ("、" if lang == "zh" else "; ").join(parts) if parts else listed
+
+
 def write_scorecard_sheet(wb, layout: YearLayout, lang: str = "zh") -> None:
-    """The scorecard as a sheet of the report workbook (write-only openpyxl), when the step has run."""
+    """The scorecard as a sheet of the report workbook (write-only openpyxl), when the step has run: a title and
+    a note, the header frozen and repeated on printed pages, counties under their cities in code order, rules and
+    findings by name."""
     if not layout.scorecard.exists():
         return
+    words = QUALITY_WORDS[lang]
     with connect() as con:
-        rows = con.execute("SELECT * EXCLUDE (year) FROM read_parquet($p) ORDER BY problem_share DESC, region_code",
-                           {"p": str(layout.scorecard)}).fetchall()
-    ws = wb.create_sheet(sheet_title("数据质量" if lang == "zh" else "Data quality"))
-    for i, width in enumerate((12, 16, 12, 12, 12, 12, 12, 14, 40, 40)):
+        rows = con.execute(
+            "SELECT s.* EXCLUDE (year), d.parent_code, p.name FROM read_parquet($p) s "
+            "LEFT JOIN read_parquet($d) d ON d.region_code = s.region_code AND d.level = 'county' "
+            "LEFT JOIN read_parquet($d) p ON p.region_code = d.parent_code "
+            "ORDER BY s.region_code IS NULL, d.parent_code, s.region_code",
+            {"p": str(layout.scorecard), "d": str(layout.reference("admin_divisions"))}).fetchall()
+    ws = wb.create_sheet(sheet_title(words["sheet"]))
+    widths = (12, 18, 12, 11, 11, 11, 11, 12, 36, 36)
+    for i, width in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = width
-    ws.append([cell(ws, zh if lang == "zh" else en, font=HEADER_FONT, fill=HEADER_FILL) for _, zh, en in SCORECARD_COLUMNS])
+    ws.freeze_panes = "C4"
+    ws.print_title_rows = "3:3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.oddFooter.left.text = "&A"
+    ws.oddFooter.center.text = "&P / &N"
+    ws.row_dimensions[2].height = 52  # heights before the rows: the sheet is written once
+    ws.row_dimensions[3].height = 30
+    ws.append([cell(ws, words["title"].format(year=layout.year), font=Font(name="Calibri", bold=True, size=14))])
+    ws.append([cell(ws, words["note"], font=Font(name="Calibri", size=9, color="404040"),
+                    alignment=Alignment(wrap_text=True, vertical="top"))])
+    ws.merged_cells.add(f"A2:{chr(ord('A') + len(widths) - 1)}2")
+    ws.append([cell(ws, zh if lang == "zh" else en, font=HEADER_FONT, fill=HEADER_FILL,
+                    alignment=Alignment(wrap_text=True, horizontal="center", vertical="center"))
+               for _, zh, en in SCORECARD_COLUMNS])
+    bold = Font(name="Calibri", bold=True)
+    city = object()
     for row in rows:
-        ws.append([cell(ws, v, number_format="0.00%" if 3 <= i <= 7 else None) for i, v in enumerate(row)])
-    ws.freeze_panes = "C2"
-
+        *figures, parent, parent_name = row
+        if parent != city and parent is not None:
+            city = parent
+            delivered = sum(r[2] for r in rows if r[-2] == parent)
+            ws.append([cell(ws, parent, font=bold), cell(ws, f"{parent_name} {words['city']}", font=bold),
+                       cell(ws, delivered, number_format="#,##0", font=bold)])
+        figures[1] = words["unknown"] if figures[0] is None else figures[1]
+        figures[8], figures[9] = plain_names(figures[8], lang), plain_names(figures[9], lang)
+        ws.append([cell(ws, v, number_format="0.00%" if 3 <= i <= 7 else ("#,##0" if i == 2 else None),
+                        alignment=Alignment(indent=1) if i == 1 else None)
+                   for i, v in enumerate(figures)])

@@ -26,6 +26,10 @@ from openpyxl.utils import get_column_letter
 from .excel import MAX_CELL_CHARS, MAX_ROWS, TRUNCATED_MARK, unique_titles
 
 STYLE_PLAIN, STYLE_HEADER, STYLE_BAD = 0, 1, 2
+# with number formats (Sheet.formats): 2 decimals, a count, and each of them and text in bold (total rows)
+STYLE_DECIMAL, STYLE_COUNT, STYLE_BOLD_DECIMAL, STYLE_BOLD_COUNT, STYLE_BOLD = 3, 4, 5, 6, 7
+FORMATS = {"decimal": (STYLE_DECIMAL, STYLE_BOLD_DECIMAL), "count": (STYLE_COUNT, STYLE_BOLD_COUNT),
+           None: (STYLE_PLAIN, STYLE_BOLD)}
 _NUMBER = r"^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 
@@ -41,6 +45,9 @@ class Sheet:
     widths: list[float] = field(default_factory=list)
     freeze: str | None = "A2"
     autofilter: bool = True
+    mark_blank: bool = False  # a highlighted cell with no value is written (empty, red) rather than left out
+    formats: list[str | None] = field(default_factory=list)  # per column: "decimal" (#,##0.00), "count" (#,##0)
+    bold_rows: np.ndarray | None = None  # rows printed in bold (subtotals and totals)
 
 
 def _escape(text: pa.Array) -> pa.Array:
@@ -57,7 +64,8 @@ def _escape(text: pa.Array) -> pa.Array:
 
 
 def _column_xml(values: pa.Array, letter: str, rows: pa.Array, highlight: np.ndarray | None,
-                numeric_text: bool) -> pa.Array:
+                numeric_text: bool, mark_blank: bool = False, fmt: str | None = None,
+                bold: np.ndarray | None = None) -> pa.Array:
     """One column's cells as XML strings (empty where the value is null).
 
     Numeric columns are numbers; text columns are text (codes keep their leading zeros, long ids their
@@ -67,6 +75,14 @@ def _column_xml(values: pa.Array, letter: str, rows: pa.Array, highlight: np.nda
     n = len(values)
     style = (pa.array(np.where(highlight, f' s="{STYLE_BAD}"', ""), pa.string()) if highlight is not None
              else pa.repeat(pa.scalar("", pa.string()), n))
+    if fmt is not None or bold is not None:
+        plain, strong = FORMATS[fmt]
+        base = np.full(n, f' s="{plain}"' if plain else "", dtype=object)
+        if bold is not None:
+            base[bold] = f' s="{strong}"'
+        if highlight is not None:
+            base[highlight] = f' s="{STYLE_BAD}"'
+        style = pa.array(base, pa.string())
     ref = pc.binary_join_element_wise(pa.repeat(pa.scalar(f'<c r="{letter}', pa.string()), n), rows, '"', style, "")
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_decimal(values.type):
         text = pc.cast(values, pa.string())
@@ -79,6 +95,9 @@ def _column_xml(values: pa.Array, letter: str, rows: pa.Array, highlight: np.nda
     as_number = pc.binary_join_element_wise(ref, "><v>", escaped, "</v></c>", "")
     as_text = pc.binary_join_element_wise(ref, ' t="inlineStr"><is><t xml:space="preserve">', escaped, "</t></is></c>", "")
     cell = pc.if_else(numeric, as_number, as_text)
+    if mark_blank and highlight is not None:  # a required value left blank: the empty cell itself is marked
+        empty = pc.and_(pc.is_null(cell), pa.array(highlight, pa.bool_()))
+        cell = pc.if_else(empty, pc.binary_join_element_wise(ref, "/>", ""), cell)
     return pc.fill_null(cell, "")
 
 
@@ -136,7 +155,9 @@ def _sheet_xml(sheet: Sheet) -> list[str | pa.Buffer]:
         def column(j: int, start=start, stop=stop, rows=rows) -> pa.Array:
             return _column_xml(sheet.columns[j].slice(start, stop - start), get_column_letter(j + 1), rows,
                                None if not sheet.highlight or sheet.highlight[j] is None else sheet.highlight[j][start:stop],
-                               bool(sheet.numeric_text and sheet.numeric_text[j]))
+                               bool(sheet.numeric_text and sheet.numeric_text[j]), sheet.mark_blank,
+                               sheet.formats[j] if sheet.formats else None,
+                               None if sheet.bold_rows is None else sheet.bold_rows[start:stop])
 
         # Arrow's kernels release the GIL: the columns are rendered on every core
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
@@ -168,6 +189,15 @@ _STYLES = (
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     '</styleSheet>'
 )
+# The same with the number styles (built-in formats 4 = #,##0.00 and 3 = #,##0), written only by a workbook whose
+# sheets use them, so a workbook without them keeps its bytes.
+_STYLES_WITH_NUMBERS = _STYLES.replace('<cellXfs count="3">', '<cellXfs count="8">').replace(
+    '</cellXfs>',
+    '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="4" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>'
+    '<xf numFmtId="3" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>')
 
 
 def write_workbook(path: Path, sheets: list[Sheet]) -> None:
@@ -216,7 +246,8 @@ def write_workbook(path: Path, sheets: list[Sheet]) -> None:
                    f'{rels}<Relationship Id="rId{n + 1}" '
                    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
                    'Target="styles.xml"/></Relationships>')
-        z.writestr("xl/styles.xml", _STYLES)
+        numbers = any(sheet.formats or sheet.bold_rows is not None for sheet in sheets)
+        z.writestr("xl/styles.xml", _STYLES_WITH_NUMBERS if numbers else _STYLES)
         for i, sheet in enumerate(sheets, start=1):
             with z.open(_member(f"xl/worksheets/sheet{i}.xml"), "w", force_zip64=True) as out:
                 for piece in _sheet_xml(sheet):

@@ -226,16 +226,30 @@ def test_a_crafted_double_count_fails_the_check(tmp_path):
 
 
 def test_workbook_counts_and_areas_by_county_and_type(layouts):
+    from assets_pipeline.categories import CATEGORY_NAMES_ZH
+    from assets_pipeline.consistency import FINDINGS as NAMES
+
     layout = layouts["base-map-wins"]
     write_inconsistency_workbook(layout)
-    wb = load_workbook(layout.inconsistencies_workbook, read_only=True)
-    rows = list(wb["按县汇总 By county"].values)
-    header, body = rows[0], rows[1:]
-    at = {(r[header.index("category")], r[header.index("finding_type")]): r for r in body}
-    assert {k: (r[header.index("parcels")], D(str(r[header.index("area_mu")]))) for k, r in at.items()} == {
-        k: (n, (a * D("0.0015")).quantize(D("0.01"))) for k, (n, a) in FINDINGS.items()}
-    parcels = list(wb["图斑清单 Parcels"].values)
-    assert parcels[0][:3] == ("region_code", "category", "finding_type") and len(parcels) == 1 + len(FINDINGS)
+    wb = load_workbook(layout.inconsistencies_workbook)
+    rows = list(wb["按县汇总"].iter_rows())
+    header, body = [c.value for c in rows[0]], rows[1:]
+    assert header == ["市", "县（市、区）", "资源类别", "问题类型", "图斑数（个）", "涉及面积（亩）", "涉及面积（公顷）"]
+    county_rows = [r for r in body if r[1].value not in ("小计", "合计")]
+    at = {(r[2].value, r[3].value): (r[4].value, D(str(r[5].value))) for r in county_rows}
+    assert at == {(CATEGORY_NAMES_ZH[k[0]], NAMES[k[1]][0]): (n, (a * D("0.0015")).quantize(D("0.01")))
+                  for k, (n, a) in FINDINGS.items()}
+    assert all(r[5].number_format == "#,##0.00" and r[6].number_format == "#,##0.00" for r in body)
+    # each city's 小计 is the sum of its counties' printed rows; the 合计 the sum of the cities'
+    subtotals = [r for r in body if r[1].value == "小计"]
+    for sub in subtotals:
+        mine = [r for r in county_rows if r[0].value == sub[0].value]
+        assert sub[4].value == sum(r[4].value for r in mine) and sub[5].font.b
+        assert D(str(sub[5].value)) == sum(D(str(r[5].value)) for r in mine)
+    total = body[-1]
+    assert total[1].value == "合计" and total[4].value == sum(r[4].value for r in subtotals)
+    parcels = list(wb["图斑清单"].values)
+    assert parcels[0][:3] == ("行政区代码", "资源类别", "问题类型") and len(parcels) == 1 + len(FINDINGS)
     wb.close()
 
 
@@ -278,12 +292,14 @@ def test_the_report_finds_exactly_what_the_generator_planted(sample_run):
 def test_the_workbook_counts_per_county_equal_the_planted(sample_run):
     expected = planted(sample_run)
     wb = load_workbook(sample_run / "out" / str(YEAR) / f"inconsistencies_{YEAR}.xlsx", read_only=True)
-    rows = list(wb["按县汇总 By county"].values)
+    rows = list(wb["按县汇总"].values)
     wb.close()
-    header = rows[0]
-    col = {name: header.index(name) for name in header}
-    printed = {(r[col["region_code"]], r[col["category"]], r[col["finding_type"]]): (r[col["parcels"]], D(str(r[col["area_mu"]])))
-               for r in rows[1:]}
+    from assets_pipeline.categories import CATEGORY_NAMES_ZH
+    from assets_pipeline.consistency import FINDINGS as NAMES
+
+    printed = {(r[1].split(" ")[0], r[2], r[3]): (r[4], D(str(r[5]))) for r in rows[1:] if r[1] not in ("小计", "合计")}
+    expected = expected.assign(category=expected["category"].map(CATEGORY_NAMES_ZH),
+                               finding_type=expected["finding_type"].map(lambda f: NAMES[f][0]))
     want = expected.groupby(["region_code", "category", "finding_type"])["area_m2"].agg(["size", "sum"])
     assert set(printed) == set(want.index)
     for k, (n, area_mu) in printed.items():
@@ -310,8 +326,10 @@ def test_the_run_records_the_policy_and_passes_the_area_balance(sample_run):
     inconsistent = (card["inconsistent_share"] * card["rows_delivered"]).round().sum()
     assert inconsistent == len(planted(sample_run))
     wb = load_workbook(out / f"report_{YEAR}.xlsx", read_only=True)
-    assert len(list(wb["数据质量"].values)) == 1 + len(card)
+    rows = list(wb["数据质量"].values)[3:]  # under the title, the note and the header: cities and their counties
     wb.close()
+    counties = [r for r in rows if not str(r[1]).endswith("市级小计")]
+    assert len(counties) == len(card) and len(rows) > len(counties)
 
 
 def test_scorecard_shares_per_county(layouts):

@@ -75,7 +75,8 @@ def published(layout: YearLayout) -> list[Path]:
     return [layout.ledger_physical, layout.ledger_value, layout.breakdown_physical, layout.breakdown_value,
             layout.unpriced, layout.rejects_parquet, layout.rejects_workbook, layout.report(), layout.manifest, *(layout.valued(c) for c in CATEGORIES),
             layout.balance_physical, layout.balance_value, layout.land_transitions,
-            layout.inconsistencies, layout.inconsistencies_workbook, layout.scorecard]
+            layout.inconsistencies, layout.inconsistencies_workbook, layout.scorecard,
+            *sorted((layout.root / "to_counties").glob("*.xlsx"))]  # the county packs
 
 
 def workbook_values(path: Path) -> dict[str, list[tuple]]:

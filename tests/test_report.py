@@ -102,10 +102,10 @@ MEMOS = ("redline", "farmland", "protected")
 MEMO_CATEGORIES = ("land", "forest", "grassland", "wetland")
 
 ZH_SHEETS = ["封面", "汇总", "土地实物量", "土地价值量", "森林实物量", "森林价值量", "草原实物量", "草原价值量",
-             "湿地实物量", "湿地价值量", "水实物量", "水价值量", "矿产实物量", "矿产价值量"]
+             "湿地实物量", "湿地价值量", "水实物量", "水价值量", "矿产实物量", "矿产价值量", "输入文件"]
 EN_SHEETS = ["Cover", "Summary", "Land physical", "Land value", "Forest physical", "Forest value",
              "Grassland physical", "Grassland value", "Wetland physical", "Wetland value", "Water physical",
-             "Water value", "Minerals physical", "Minerals value"]
+             "Water value", "Minerals physical", "Minerals value", "Input files"]
 FIRST_DATA_ROW = 5
 
 
@@ -245,7 +245,7 @@ def _sum(values) -> Decimal:
 
 
 def _category_sheets(wb):
-    return [ws for ws in wb.worksheets[2:]]
+    return [ws for ws in wb.worksheets[2:] if ws.title not in ("输入文件", "Input files")]
 
 
 # ------------------------------------------------------------------------------------------ tests
@@ -348,7 +348,9 @@ def test_summary_rows_add_up_to_the_printed_grand_total(reports):
     categories = ["land", "forest", "grassland", "wetland", "water", "minerals"]
     category_totals = dict(zip(categories, (cents(r[5]) for r in rows)))
     assert category_totals == read_report_totals(layout.report())
-    assert rows[5][6] == "见明细" and rows[5][6] is not None
+    # minerals: no quantity (units differ) and no text in the number column; the unit column says why
+    assert rows[5][6] is None and rows[5][7] == "单位不一，见明细表"
+    assert all(isinstance(r[c], (int, float)) or r[c] is None for r in rows for c in range(1, 7))
     assert rows[0][7] == "公顷" and rows[4][7] == "万立方米"
     assert ws._charts, "the summary carries a bar chart of value by category"
 
@@ -403,8 +405,13 @@ def test_cover_states_the_run_and_flags_an_unbalanced_category(reports):
     ws = wb["封面"]
     text = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
     assert ws["A1"].value == "山西省 全民所有自然资源资产清查 2023 年度账户"
-    assert "run-0001" in text and "ab" * 32 in text and "ef" * 32 in text and "minerals_benchmark" in text
+    assert "run-0001" in text and "minerals_benchmark" in text
     assert "平衡" in text and "不平衡" in text  # land 13 = 5 + 2 + 6; water 3 ≠ 2 + 0 + 0
+    # the figures come first, the hashes are on their own sheet
+    assert text.index("主要数字（省级）") < text.index("数据行核对（读入 = 有效 + 排除 + 退回）") < text.index("估价模型")
+    assert "ab" * 32 not in text
+    inputs = [c.value for row in wb["输入文件"].iter_rows() for c in row if c.value is not None]
+    assert "ab" * 32 in inputs and "ef" * 32 in inputs
     en = load_workbook(reports["en"][0].report())["Cover"]
     assert en["A1"].value == "山西省 state-owned natural resource asset accounts 2023"
 
@@ -458,8 +465,8 @@ def test_libreoffice_renders_the_workbook_to_pdf(reports, tmp_path):
     assert pdf.read_bytes()[:5] == b"%PDF-"
 
 
-def test_a_sheet_too_wide_for_one_page_prints_across_pages_broken_between_minerals(tmp_path):
-    """Ten minerals × five classes: never below 75 % on A3, each page's part titled as continued."""
+def test_a_sheet_too_wide_for_one_page_prints_fitted_to_the_width_of_an_a3_page(tmp_path):
+    """Ten minerals × five classes: one A3 page wide, the header rows repeated on every page down."""
     classes = [("proved_reserve", "证实储量"), ("probable_reserve", "可信储量"), ("measured", "探明资源量"),
                ("indicated", "控制资源量"), ("inferred", "推断资源量")]
     minerals = [(f"m{i:02d}", f"矿种{i:02d}") for i in range(10)]
@@ -470,14 +477,11 @@ def test_a_sheet_too_wide_for_one_page_prints_across_pages_broken_between_minera
     write_ledgers(layout, physical, value)
     write_report(layout, cover_info())
     ws = load_workbook(layout.report())["矿产实物量"]
-    breaks = [b.id for b in ws.col_breaks.brk]
-    assert breaks and ws.print_title_cols == "$A:$A"
-    assert int(ws.page_setup.paperSize) == 8 and 75 <= ws.page_setup.scale <= 100
-    headers, _ = _grid(ws)
-    for first in breaks:  # a page starts with a mineral's first class, under a continued title
-        assert headers[first - 1][1] == "证实储量"
-        assert ws.cell(1, first + 1).value.endswith("（续）")
-    assert ws["B1"].value == "山西省2023年全民所有矿产资源实物量表" and ws["A1"].value is None
+    assert not ws.col_breaks.brk
+    assert int(ws.page_setup.paperSize) == 8
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0 and ws.print_title_rows == "$3:$4"
+    assert ws["A1"].value == "山西省2023年全民所有矿产资源实物量表"
 
 
 def test_of_which_columns_print_the_published_memo_figures_of_their_total(reports):
@@ -531,3 +535,20 @@ def test_an_of_which_figure_that_does_not_add_up_is_refused(tmp_path):
     with pytest.raises(LedgerError, match="140200.*redline|redline.*140200"):
         write_report(layout, cover_info())
     assert not layout.report().exists()
+
+
+def test_blank_means_no_parcels_and_an_of_which_figure_is_blank_exactly_where_its_total_is(reports):
+    """One convention on every sheet, stated in its note: blank = no figure, 0.00 = a figure that is zero."""
+    wb = load_workbook(reports["zh"][0].report())
+    for ws in _category_sheets(wb):
+        assert "空白表示该地区没有此项图斑或记录" in ws["A2"].value
+    en = load_workbook(reports["en"][0].report())
+    assert "Blank: the region has no parcel or record" in en["Land physical"]["A2"].value
+    headers, rows = _grid(wb["土地实物量"])
+    totals = [i for i, (u, lo) in enumerate(headers) if lo == "合计"]
+    memos = [i for i, (u, lo) in enumerate(headers) if _is_memo(u, lo)]
+    assert totals and memos
+    for _, values in rows:
+        for m in memos:
+            total = max(t for t in totals if t < m)
+            assert (values[m] is None) == (values[total] is None)

@@ -4,6 +4,7 @@
 import dagster as dg
 
 from ..categories import CATEGORIES
+from ..county_packs import pack_folder, write_county_packs
 from ..export_rejects import combine_rejects, write_rejects_workbook
 from ..layout import YearLayout
 from ..metadata import markdown_table
@@ -19,14 +20,16 @@ from .inventory_assets import validated_key
     partitions_def=accounting_years,
     deps=[validated_key(c) for c in CATEGORIES] + [CONSISTENCY],
     kinds={"parquet", "excel"},
-    description="rejects.parquet (one line per failed rule, with file, row and reason) and rejects_<year>.xlsx, "
-    "the workbook a county fixes and sends back.",
+    description="rejects.parquet (one line per failed rule, with file, row and reason), rejects_<year>.xlsx for "
+    "analysts, and per county to_counties/<code>_<name>.xlsx: its rejected and inconsistent rows as it delivered "
+    "them, to fix and send back.",
     code_version="1",
 )
 def rejects(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg.MaterializeResult:
     layout = YearLayout(settings.output_path(), int(context.partition_key))
     table = combine_rejects(layout)
     rows = write_rejects_workbook(layout)
+    packs = write_county_packs(layout, settings.input_path())
     by_file = table.group_by(["category", "source_file"]).aggregate([("source_row", "count_distinct")]).to_pylist()
     by_file.sort(key=lambda r: (-r["source_row_count_distinct"], r["source_file"]))
     return dg.MaterializeResult(
@@ -35,6 +38,8 @@ def rejects(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg
             "rejected_rows": sum(rows.values()),
             "rejects_parquet": dg.MetadataValue.path(str(layout.rejects_parquet)),
             "rejects_workbook": dg.MetadataValue.path(str(layout.rejects_workbook)),
+            "county_packs": len(packs),
+            "county_packs_folder": dg.MetadataValue.path(str(pack_folder(layout))),
             "worst_files": dg.MetadataValue.md(
                 markdown_table(["category", "file", "rejected rows"],
                                [[r["category"], r["source_file"], r["source_row_count_distinct"]] for r in by_file[:20]])
