@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 import pyarrow.parquet as pq
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
@@ -90,7 +91,7 @@ def write_report(layout: YearLayout, cover: CoverInfo, lang: str = "zh") -> Repo
         raise ValueError(f"cover year {cover.year} is not the layout's year {layout.year}")
     text = Text(lang)
     if not cover.area_identity:
-        cover.area_identity = area_identity(layout)
+        cover.area_identity = area_identity(layout, str(cover.parameters.get("consistency_policy") or "base-map-wins"))
     physical = _read_ledger(layout.ledger_physical, "indicator", "quantity")
     value = _read_ledger(layout.ledger_value, "component", "value_wan_yuan")
     tables = []
@@ -1265,7 +1266,7 @@ IDENTITY_TERMS = ("identity_base", "ledger_land", "ledger_forest", "ledger_grass
                   "identity_adjusted")
 
 
-def area_identity(layout: YearLayout) -> dict[str, Decimal]:
+def area_identity(layout: YearLayout, policy: str = "base-map-wins") -> dict[str, Decimal]:
     """The terms of the area identity in m² (DOMAIN §2, §5): the land survey's area as read equals the area
     over the land, forest, grassland and wetland ledgers, plus collective land (excluded), plus the base parcels
     rejected (by validation and by the consistency policy), plus the base area withheld by rejected inventory
@@ -1277,7 +1278,7 @@ def area_identity(layout: YearLayout) -> dict[str, Decimal]:
     ingested = part_files(layout.ingested("land"))
     if not ingested or not layout.ledger_physical.exists():
         return {}
-    from .consistency import area_balance
+    from .base_map_checks import county_areas
 
     def total(files: list[Path], where: str = "true") -> Decimal:
         if not files:
@@ -1298,11 +1299,11 @@ def area_identity(layout: YearLayout) -> dict[str, Decimal]:
         terms["identity_rejected"] = total(part_files(layout.rejected_rows("land")))
         terms["identity_rejected_consistency"] = total(part_files(layout.consistency_rejected_rows("land")))
     try:
-        by_county = area_balance(layout)
-    except Exception:  # no consistency step was run (a partial run): nothing withheld or adjusted
+        by_county = county_areas(layout, policy)
+    except duckdb.Error:  # no consistency step was run (a partial run): nothing withheld or adjusted
         by_county = []
-    terms["identity_withheld"] = sum((Decimal(r[4]) for r in by_county), Decimal("0.00"))
-    terms["identity_adjusted"] = sum((Decimal(r[3]) for r in by_county), Decimal("0.00"))
+    terms["identity_withheld"] = sum((Decimal(c.withheld_m2 or 0) for c in by_county), Decimal("0.00"))
+    terms["identity_adjusted"] = sum((Decimal(c.adjusted_m2 or 0) for c in by_county), Decimal("0.00"))
     return terms
 
 
