@@ -34,7 +34,7 @@ from assets_pipeline.ingest import ingest_category
 from assets_pipeline.layout import YearLayout, part_files
 from assets_pipeline.ledger import build_ledgers
 from assets_pipeline.reference import load_reference
-from assets_pipeline.report_inconsistencies import write_inconsistency_workbook
+from assets_pipeline.report_inconsistencies import LIST_COLUMNS_ZH, write_inconsistency_workbook
 from assets_pipeline.validate import CodeLists, validate_category
 from assets_pipeline.valuation import value_category
 from stages import snapshot_reference
@@ -199,9 +199,9 @@ def test_an_empty_base_parcel_id_is_missing_base_and_counted_nowhere(layouts, po
     # the counties' workbook lists them with the base parcel id empty
     write_inconsistency_workbook(layout)
     wb = load_workbook(layout.inconsistencies_workbook, read_only=True)
-    listed = list(wb["图斑清单 Parcels"].values)
+    listed = list(wb["图斑清单"].values)
     wb.close()
-    at = {name: listed[0].index(name) for name in ("finding_type", "base_parcel_id", "parcel_id")}
+    at = {name: listed[0].index(LIST_COLUMNS_ZH[name]) for name in ("finding_type", "base_parcel_id", "parcel_id")}
     assert sorted((r[at["parcel_id"]], r[at["base_parcel_id"]]) for r in listed[1:]
                   if r[at["finding_type"]] == "missing_base") == [("FX1", None), ("FX2", None), ("FX3", None)]
     forest = pd.read_parquet(layout.valued("forest"))
