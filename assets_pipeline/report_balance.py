@@ -224,6 +224,15 @@ def _value_label(r: dict, category: str, lang: str, several: bool) -> str:
     return _item_label(r, lang, several, _component(category, r["component"], lang))
 
 
+def _by_region(rows: list[dict]):
+    """(code, name, level, bold, its rows) per region, province → city → county; province and city rows in bold."""
+    by_region = defaultdict(list)
+    for r in rows:
+        by_region[r["region_code"]].append(r)
+    for code, region_name, level in ordered_regions(rows):
+        yield code, region_name, level, LEVEL_RANK.get(level, 2) < 2, by_region[code]
+
+
 def _write_physical_sheet(wb, category: str, rows: list[dict], province: str, year: int, lang: str) -> None:
     words = WORDS[lang]
     name = CATEGORY_NAMES_ZH[category] if lang == "zh" else CATEGORY_NAMES_EN[category]
@@ -237,12 +246,8 @@ def _write_physical_sheet(wb, category: str, rows: list[dict], province: str, ye
     ws.row_dimensions[3].height = HEADER_HEIGHT
     ws.append(_header(ws, [words["region"], words["item_unit"]] + [_label(k, lang) for k in flows]))
     several = len({r["subject"] for r in rows}) > 1
-    by_region = defaultdict(list)
-    for r in rows:
-        by_region[r["region_code"]].append(r)
-    for code, region_name, level in ordered_regions(rows):
-        bold = LEVEL_RANK.get(level, 2) < 2
-        for r in by_region[code]:
+    for code, region_name, level, bold, here in _by_region(rows):
+        for r in here:
             ws.append([_region_cell(ws, code, region_name, level), cell(ws, _physical_label(r, lang, several))]
                       + [_num(ws, r[k], bold) for k in flows])
 
@@ -260,12 +265,7 @@ def _write_value_sheet(wb, category: str, rows: list[dict], province: str, year:
     ws.row_dimensions[3].height = HEADER_HEIGHT
     ws.append(_header(ws, [words["region"], words["item"]] + [_label(k, lang) + words["wan"] for k in VALUE_ROWS]))
     several = len({r["subject"] for r in rows}) > 1
-    by_region = defaultdict(list)
-    for r in rows:
-        by_region[r["region_code"]].append(r)
-    for code, region_name, level in ordered_regions(rows):
-        bold = LEVEL_RANK.get(level, 2) < 2
-        here = by_region[code]
+    for code, region_name, level, bold, here in _by_region(rows):
         for r in here:
             ws.append([_region_cell(ws, code, region_name, level), cell(ws, _value_label(r, category, lang, several))]
                       + [_num(ws, r[k], bold) for k in VALUE_ROWS])
