@@ -14,7 +14,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .settings import PROJECT_DIR
+from assets_pipeline.settings import PROJECT_DIR
 
 DAGSTER_FOLDER = ".dagster"  # the Dagster instance of an output folder: <output-dir>/.dagster/
 
@@ -48,9 +48,9 @@ def _settings_config(args: argparse.Namespace) -> dict:
 
 def _materialize(year: int, settings: dict, selection: str) -> int:
     """Run the year holding its lock (``year_lock``): a second run of the same year is refused."""
-    from . import year_lock
-    from .errors import OutputFolderError, RunInProgressError
-    from .failures import EXIT_CANNOT_WRITE, EXIT_IN_PROGRESS, EXIT_REFUSED
+    from assets_pipeline.infra import year_lock
+    from assets_pipeline.infra.errors import OutputFolderError, RunInProgressError
+    from assets_pipeline.defs.failures import EXIT_CANNOT_WRITE, EXIT_IN_PROGRESS, EXIT_REFUSED
 
     output_dir = Path(settings["output_dir"])
     try:
@@ -72,7 +72,7 @@ def _validate_refusal(output_dir: Path, year: int) -> str | None:
     """``validate`` writes the rejects and inconsistency files (and the stage files) of the year: into a folder
     holding the year's published accounts it would leave them beside ledgers, report and manifest of another
     run, a mixed set. Such a folder is refused."""
-    from .layout import YearLayout
+    from assets_pipeline.infra.layout import YearLayout
 
     layout = YearLayout(output_dir, year)
     if not (layout.manifest.exists() or layout.ledger_value.exists() or layout.ledger_physical.exists()):
@@ -83,8 +83,8 @@ def _validate_refusal(output_dir: Path, year: int) -> str | None:
 
 
 def _execute(year: int, settings: dict, selection: str) -> int:
-    from .errors import OutputFolderError, output_failure_cause
-    from .failures import EXIT_CANNOT_WRITE
+    from assets_pipeline.infra.errors import OutputFolderError, output_failure_cause
+    from assets_pipeline.defs.failures import EXIT_CANNOT_WRITE
 
     output_dir = Path(settings["output_dir"])
     try:
@@ -104,8 +104,8 @@ def _execute_in(home: Path, year: int, settings: dict, selection: str) -> int:
     output_dir = Path(settings["output_dir"])
     import dagster as dg
 
-    from .definitions import defs
-    from .failures import EXIT_INTERRUPTED, interrupted_line, why_failed
+    from assets_pipeline.defs.definitions import defs
+    from assets_pipeline.defs.failures import EXIT_INTERRUPTED, interrupted_line, why_failed
 
     job = defs.resolve_job_def("annual_accounts")
     asset_graph = defs.resolve_asset_graph()
@@ -187,7 +187,7 @@ def _print_summary(result, settings: dict, year: int, seconds: float, selection:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from .sample import generate_sample
+    from assets_pipeline.sample.generate import generate_sample
 
     years = _years(args)
     summary = generate_sample(Path(args.out), years, parcels=args.parcels, seed=args.seed, formats=args.formats,
@@ -236,8 +236,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .layout import YearLayout
-    from .manifest import verify_outputs
+    from assets_pipeline.infra.layout import YearLayout
+    from assets_pipeline.publish.manifest import verify_outputs
 
     layout = YearLayout(Path(args.output_dir).resolve(), args.year)
     problems = verify_outputs(layout)
@@ -252,7 +252,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .sample import generate_sample
+    from assets_pipeline.sample.generate import generate_sample
 
     folder = Path(args.folder)
     inputs, outputs = folder / "inputs", folder / "outputs"
@@ -264,7 +264,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     """Print a ledger cell with the rows that make it and its checks; write every row to a workbook."""
-    from .explain import CellQuery, ExplainError, explain_cell, format_explanation
+    from assets_pipeline.publish.explain import CellQuery, ExplainError, explain_cell, format_explanation
 
     indicator = args.indicator or ("area" if args.physical else None)
     query = CellQuery(year=args.year, category=args.category, region=args.region, item=args.item, subject=args.subject,
@@ -394,7 +394,7 @@ def _sigterm_as_interrupt():
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .failures import EXIT_INTERRUPTED
+    from assets_pipeline.defs.failures import EXIT_INTERRUPTED
 
     args = build_parser().parse_args(argv)
     try:

@@ -7,9 +7,9 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from .reference import DEFAULT_REFERENCE_DIR
+from assets_pipeline.reference.tables import DEFAULT_REFERENCE_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 class AccountsSettings(dg.ConfigurableResource):
@@ -82,14 +82,14 @@ class AccountsSettings(dg.ConfigurableResource):
         if context.run is not None and context.instance is not None:  # the run's parameters, shown on the run in the UI
             context.instance.add_run_tags(context.run.run_id, self.run_tags())
         if year is not None:
-            from . import year_lock
+            from assets_pipeline.infra import year_lock
 
             year_lock.acquire(self.output_path(), year, run_id=context.run.run_id)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         year = self._run_year(context)
         if year is not None:
-            from . import year_lock
+            from assets_pipeline.infra import year_lock
 
             year_lock.release(self.output_path(), year)
 
@@ -99,7 +99,7 @@ class AccountsSettings(dg.ConfigurableResource):
         A delivery that is a symbolic link to a file outside ``input_dir`` is refused: the run would read
         (and the manifest vouch for) a file the input folder does not hold.
         """
-        from .errors import SettingsError
+        from assets_pipeline.infra.errors import SettingsError
 
         choices = {"mineral_model": ("benchmark", "npv"), "lang": ("zh", "en"),
                    "consistency_policy": ("base-map-wins", "inventory-wins", "reject")}

@@ -35,7 +35,7 @@ def _paths(work_dir: Path, parcels: int) -> tuple[Path, Path]:
 
 
 def child_generate(work_dir: Path, parcels: int) -> dict:
-    from assets_pipeline.sample import generate_sample
+    from assets_pipeline.sample.generate import generate_sample
 
     inputs, _ = _paths(work_dir, parcels)
     rb.fresh_dir(inputs)
@@ -47,14 +47,14 @@ def child_generate(work_dir: Path, parcels: int) -> dict:
 
 def child_compile(work_dir: Path, parcels: int) -> dict:
     """Both years up to their ledgers, with the pipeline's functions (workers where the pipeline uses them)."""
-    from assets_pipeline.categories import CATEGORIES
-    from assets_pipeline.ingest import ingest_category
-    from assets_pipeline.layout import YearLayout
-    from assets_pipeline.ledger import build_ledgers
-    from assets_pipeline.reference import load_reference
-    from assets_pipeline.storage import write_parquet
-    from assets_pipeline.validate import CodeLists, validate_category
-    from assets_pipeline.valuation import value_category
+    from assets_pipeline.schema.categories import CATEGORIES
+    from assets_pipeline.ingest.canonical import ingest_category
+    from assets_pipeline.infra.layout import YearLayout
+    from assets_pipeline.ledgers.ledger import build_ledgers
+    from assets_pipeline.reference.tables import load_reference
+    from assets_pipeline.infra.storage import write_parquet
+    from assets_pipeline.validate.rows import CodeLists, validate_category
+    from assets_pipeline.valuation.models import value_category
 
     inputs, out = _paths(work_dir, parcels)
     rb.fresh_dir(out)
@@ -78,9 +78,9 @@ def child_balance(work_dir: Path, parcels: int) -> dict:
     """The measured step: 2023's balance accounts and transition matrix against 2022."""
     import pyarrow.parquet as pq
 
-    from assets_pipeline.balance import build_balance, build_land_transitions
-    from assets_pipeline.categories import CATEGORIES
-    from assets_pipeline.layout import YearLayout
+    from assets_pipeline.ledgers.balance import build_balance, build_land_transitions
+    from assets_pipeline.schema.categories import CATEGORIES
+    from assets_pipeline.infra.layout import YearLayout
 
     _, out = _paths(work_dir, parcels)
     layout = YearLayout(out, YEARS[1])

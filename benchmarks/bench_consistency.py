@@ -3,7 +3,7 @@
 Generates a Parquet province of N base parcels with its linked forest, grassland and wetland inventories
 (``generate_sample(out, [2023], parcels=N, formats="parquet")``, inconsistencies planted at the sample's default
 share), ingests and validates the four base-map categories (preparation, not measured), then runs
-``assets_pipeline.consistency.run_consistency`` in a child process per policy and prints its wall time and peak
+``assets_pipeline.consistency.resolve.run_consistency`` in a child process per policy and prints its wall time and peak
 RSS. Helpers (measured child processes, RSS high-water marks, reference snapshots) come from run_benchmark.py.
 
     .venv/bin/python benchmarks/bench_consistency.py --parcels 200000          # a quick check
@@ -32,10 +32,10 @@ def province_dir(work: Path, parcels: int) -> Path:
 
 def child_prepare(work: Path, parcels: int) -> dict:
     """Generate the province and validate its four base-map categories (skipped with --reuse when complete)."""
-    from assets_pipeline.ingest import ingest_category
-    from assets_pipeline.reference import load_reference
-    from assets_pipeline.sample import generate_sample
-    from assets_pipeline.validate import CodeLists, validate_category
+    from assets_pipeline.ingest.canonical import ingest_category
+    from assets_pipeline.reference.tables import load_reference
+    from assets_pipeline.sample.generate import generate_sample
+    from assets_pipeline.validate.rows import CodeLists, validate_category
 
     folder = rb.fresh_dir(province_dir(work, parcels))
     started = time.perf_counter()
@@ -51,7 +51,7 @@ def child_prepare(work: Path, parcels: int) -> dict:
 
 
 def child_consistency(work: Path, parcels: int, policy: str) -> dict:
-    from assets_pipeline.consistency import run_consistency
+    from assets_pipeline.consistency.resolve import run_consistency
 
     layout = rb.layout_of(province_dir(work, parcels) / "out")
     started = time.perf_counter()

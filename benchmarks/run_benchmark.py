@@ -299,7 +299,7 @@ class RssSampler:
 
 
 def layout_of(out_dir: Path):
-    from assets_pipeline.layout import YearLayout
+    from assets_pipeline.infra.layout import YearLayout
 
     return YearLayout(out_dir, YEAR)
 
@@ -314,15 +314,15 @@ def fresh_dir(path: Path) -> Path:
 
 def snapshot_reference(layout) -> None:
     """The year's reference snapshots, as the pipeline's reference asset writes them."""
-    from assets_pipeline.reference import load_reference
-    from assets_pipeline.storage import write_parquet
+    from assets_pipeline.reference.tables import load_reference
+    from assets_pipeline.infra.storage import write_parquet
 
     for name, table in load_reference().items():
         write_parquet(table.to_arrow(YEAR), layout.reference(name))
 
 
 def child_generate(paths: Paths, fmt: str) -> dict:
-    from assets_pipeline.sample import generate_sample
+    from assets_pipeline.sample.generate import generate_sample
 
     folder = fresh_dir(paths.province(fmt))
     started = time.perf_counter()
@@ -337,10 +337,10 @@ def child_ingest_validate(paths: Paths, fmt: str, out_name: str) -> dict:
 
     ``parallel`` is left to the pipeline (workers for large inputs), as the Dagster assets leave it.
     """
-    from assets_pipeline.categories import CATEGORIES
-    from assets_pipeline.ingest import ingest_category
-    from assets_pipeline.reference import load_reference
-    from assets_pipeline.validate import CodeLists, validate_category
+    from assets_pipeline.schema.categories import CATEGORIES
+    from assets_pipeline.ingest.canonical import ingest_category
+    from assets_pipeline.reference.tables import load_reference
+    from assets_pipeline.validate.rows import CodeLists, validate_category
 
     layout = layout_of(fresh_dir(paths.output(out_name)))
     inputs = paths.province(fmt)
@@ -371,7 +371,7 @@ def child_ingest_validate(paths: Paths, fmt: str, out_name: str) -> dict:
 
 def stage_folder(folder: Path) -> Path:
     """A stage's folder of Parquet parts, which must hold at least one part."""
-    from assets_pipeline.layout import part_files
+    from assets_pipeline.infra.layout import part_files
 
     if not part_files(folder):
         raise SystemExit(f"{folder} has no Parquet parts: run stage a first (same --parcels and --work-dir)")
@@ -380,14 +380,14 @@ def stage_folder(folder: Path) -> Path:
 
 def stage_files(folder: Path) -> list[str]:
     """The parts of a stage folder, as pyarrow takes them (ingested folders also hold ``unparsed-*`` side tables)."""
-    from assets_pipeline.layout import part_files
+    from assets_pipeline.infra.layout import part_files
 
     return [str(f) for f in part_files(stage_folder(folder))]
 
 
 def duckdb_source(folder: Path) -> str:
     """What read_parquet takes for a stage folder: the glob of its parts."""
-    from assets_pipeline.layout import parts
+    from assets_pipeline.infra.layout import parts
 
     return parts(stage_folder(folder))
 
@@ -401,8 +401,8 @@ def validated_rows(layout, categories) -> int:
 
 def value_and_ledgers(layout, categories) -> dict:
     """value_category for each category, then build_ledgers over them; seconds of each step."""
-    from assets_pipeline import ledger
-    from assets_pipeline.valuation import value_category
+    from assets_pipeline.ledgers import ledger
+    from assets_pipeline.valuation.models import value_category
 
     steps = {}
     started = time.perf_counter()
@@ -418,7 +418,7 @@ def value_and_ledgers(layout, categories) -> dict:
 
 def child_valuation_all(paths: Paths) -> dict:
     """Stage c: the six categories valued from stage a's validated Parquet, then the ledgers."""
-    from assets_pipeline.categories import CATEGORIES
+    from assets_pipeline.schema.categories import CATEGORIES
 
     layout = layout_of(paths.output(PARQUET_OUT))
     rows = validated_rows(layout, CATEGORIES)
@@ -451,8 +451,8 @@ def child_pipeline_land_validation(paths: Paths) -> dict:
 
     validate_category reads and writes the folders of one layout: a scratch layout shares a's ingested folder.
     """
-    from assets_pipeline.reference import load_reference
-    from assets_pipeline.validate import CodeLists, validate_category
+    from assets_pipeline.reference.tables import load_reference
+    from assets_pipeline.validate.rows import CodeLists, validate_category
 
     source = layout_of(paths.output(PARQUET_OUT))
     stage_folder(source.ingested("land"))
@@ -472,8 +472,8 @@ def child_plain_validation(paths: Paths) -> dict:
     import pyarrow as pa_arrow
     import pyarrow.parquet as pq
 
-    from assets_pipeline.reference import load_reference
-    from assets_pipeline.validate import CodeLists, build_model
+    from assets_pipeline.reference.tables import load_reference
+    from assets_pipeline.validate.rows import CodeLists, build_model
 
     source = layout_of(paths.output(PARQUET_OUT))
     ingested = stage_files(source.ingested("land"))
@@ -965,7 +965,7 @@ def child_audit_write_floor(paths: Paths) -> dict:
     """
     import duckdb
 
-    from assets_pipeline.duck import connect, sql_path
+    from assets_pipeline.infra.duck import connect, sql_path
 
     layout = layout_of(paths.output(LIKE_FOR_LIKE_OUT))
     files = [layout.valued(c) for c in ("land", "grassland")]

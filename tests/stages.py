@@ -4,14 +4,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from assets_pipeline.categories import CATEGORIES
-from assets_pipeline.consistency import run_consistency
-from assets_pipeline.ingest import ingest_category
-from assets_pipeline.layout import YearLayout
-from assets_pipeline.reference import load_reference
-from assets_pipeline.storage import write_parquet
-from assets_pipeline.validate import CodeLists, validate_category
-from assets_pipeline.valuation import value_category
+from assets_pipeline.schema.categories import CATEGORIES
+from assets_pipeline.consistency.resolve import run_consistency
+from assets_pipeline.ingest.canonical import ingest_category
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.reference.tables import load_reference
+from assets_pipeline.infra.storage import write_parquet
+from assets_pipeline.validate.rows import CodeLists, validate_category
+from assets_pipeline.valuation.models import value_category
 
 
 def snapshot_reference(layout: YearLayout) -> None:

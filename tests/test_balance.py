@@ -8,16 +8,16 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from assets_pipeline.balance import (LastYearFileError, build_balance, build_land_transitions, identity_failures,
+from assets_pipeline.ledgers.balance import (LastYearFileError, build_balance, build_land_transitions, identity_failures,
                                      link_sources, opening_mismatches, reclassification_check, removed_and_new_check,
                                      transition_mismatches,
                                      verify_last_year)
-from assets_pipeline.categories import CATEGORIES
+from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.cli import main
-from assets_pipeline.layout import YearLayout
-from assets_pipeline.ledger import build_ledgers
-from assets_pipeline.report_balance import read_balance_sheet, read_transition_sheet
-from assets_pipeline.sample import generate_sample
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.ledgers.ledger import build_ledgers
+from assets_pipeline.publish.report_balance import read_balance_sheet, read_transition_sheet
+from assets_pipeline.sample.generate import generate_sample
 from stages import compile_stages
 from two_year_province import write_two_year_province
 
@@ -125,7 +125,7 @@ def test_parcel_becoming_collective_is_removed_from_the_state_ledger(two_years):
 
 
 def test_balance_sheets_in_english(two_years):
-    from assets_pipeline.report import CoverInfo, write_report
+    from assets_pipeline.publish.report import CoverInfo, write_report
 
     this = two_years[1]
     write_report(this, CoverInfo(year=2023, province_code="140000", province_name="山西省", run_time="-", run_id="-"),
@@ -377,7 +377,7 @@ def test_last_year_files_are_checked_against_its_manifest(two_years, tmp_path):
     import json
     import shutil
 
-    from assets_pipeline.manifest import published_files
+    from assets_pipeline.publish.manifest import published_files
 
     last, this = two_years
     out = tmp_path / "out"
@@ -520,7 +520,7 @@ def test_the_year_after_a_backfill_is_left_out_not_failed(tmp_path, monkeypatch)
     2024 is materialized, and the report and manifest of 2024 are skipped."""
     import dagster as dg
 
-    from assets_pipeline.definitions import defs
+    from assets_pipeline.defs.definitions import defs
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     (tmp_path / "home").mkdir()

@@ -26,17 +26,17 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-from assets_pipeline.assets.consistency_assets import area_balance_check, parcel_area_check
-from assets_pipeline.base_map_checks import county_areas, parcels_over_their_area
-from assets_pipeline.consistency import POLICIES, run_consistency
-from assets_pipeline.export_rejects import combine_rejects
-from assets_pipeline.ingest import ingest_category
-from assets_pipeline.layout import YearLayout, part_files
-from assets_pipeline.ledger import build_ledgers
-from assets_pipeline.reference import load_reference
-from assets_pipeline.report_inconsistencies import LIST_COLUMNS_ZH, write_inconsistency_workbook
-from assets_pipeline.validate import CodeLists, validate_category
-from assets_pipeline.valuation import value_category
+from assets_pipeline.defs.consistency import area_balance_check, parcel_area_check
+from assets_pipeline.consistency.base_map_checks import county_areas, parcels_over_their_area
+from assets_pipeline.consistency.resolve import POLICIES, run_consistency
+from assets_pipeline.publish.rejects import combine_rejects
+from assets_pipeline.ingest.canonical import ingest_category
+from assets_pipeline.infra.layout import YearLayout, part_files
+from assets_pipeline.ledgers.ledger import build_ledgers
+from assets_pipeline.reference.tables import load_reference
+from assets_pipeline.publish.inconsistencies import LIST_COLUMNS_ZH, write_inconsistency_workbook
+from assets_pipeline.validate.rows import CodeLists, validate_category
+from assets_pipeline.valuation.models import value_category
 from stages import snapshot_reference
 
 YEAR = 2023

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assets_pipeline.cli import _years, build_parser
-from assets_pipeline.reference import DEFAULT_REFERENCE_DIR
+from assets_pipeline.reference.tables import DEFAULT_REFERENCE_DIR
 
 FOLDERS = ["--input-dir", "in", "--output-dir", "out"]
 
@@ -46,7 +46,7 @@ def _reference_without(tmp_path, table: str, drop) -> "Path":
 
     import pandas as pd
 
-    from assets_pipeline.reference import DEFAULT_REFERENCE_DIR
+    from assets_pipeline.reference.tables import DEFAULT_REFERENCE_DIR
 
     ref = tmp_path / "reference"
     shutil.copytree(DEFAULT_REFERENCE_DIR, ref)
@@ -135,8 +135,8 @@ def test_each_output_folder_keeps_its_own_dagster_history(mini_province, tmp_pat
 
 
 def test_every_asset_has_a_code_version_of_the_code_that_computes_it():
-    from assets_pipeline.definitions import COMPUTED_BY, defs
-    from assets_pipeline.metadata import source_version
+    from assets_pipeline.defs.definitions import COMPUTED_BY, defs
+    from assets_pipeline.defs.metadata import source_version
 
     graph = defs.resolve_asset_graph()
     versions = {key.to_user_string(): graph.get(key).code_version for key in graph.get_all_asset_keys()}
@@ -150,7 +150,7 @@ def test_any_failed_check_is_named_in_both_languages_with_its_figures():
     """A check without a message of its own shows its scalar figures (tables and JSON stay in the UI)."""
     import dagster as dg
 
-    from assets_pipeline.failures import check_lines
+    from assets_pipeline.defs.failures import check_lines
 
     evaluation = dg.AssetCheckEvaluation(
         asset_key=dg.AssetKey(["ledger", "physical"]), check_name="no_double_counting", passed=False,

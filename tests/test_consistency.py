@@ -12,17 +12,17 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from assets_pipeline.assets.consistency_assets import area_balance_check, parcel_area_check
-from assets_pipeline.base_map_checks import county_areas, parcels_over_their_area
-from assets_pipeline.consistency import POLICIES, run_consistency
-from assets_pipeline.ingest import ingest_category
-from assets_pipeline.layout import YearLayout, part_files
-from assets_pipeline.ledger import build_ledgers
-from assets_pipeline.reference import load_reference
-from assets_pipeline.report_inconsistencies import write_inconsistency_workbook
-from assets_pipeline.export_rejects import combine_rejects, write_rejects_workbook
-from assets_pipeline.validate import CodeLists, validate_category
-from assets_pipeline.valuation import value_category
+from assets_pipeline.defs.consistency import area_balance_check, parcel_area_check
+from assets_pipeline.consistency.base_map_checks import county_areas, parcels_over_their_area
+from assets_pipeline.consistency.resolve import POLICIES, run_consistency
+from assets_pipeline.ingest.canonical import ingest_category
+from assets_pipeline.infra.layout import YearLayout, part_files
+from assets_pipeline.ledgers.ledger import build_ledgers
+from assets_pipeline.reference.tables import load_reference
+from assets_pipeline.publish.inconsistencies import write_inconsistency_workbook
+from assets_pipeline.publish.rejects import combine_rejects, write_rejects_workbook
+from assets_pipeline.validate.rows import CodeLists, validate_category
+from assets_pipeline.valuation.models import value_category
 from stages import snapshot_reference
 
 YEAR = 2023
@@ -226,8 +226,8 @@ def test_a_crafted_double_count_fails_the_check(tmp_path):
 
 
 def test_workbook_counts_and_areas_by_county_and_type(layouts):
-    from assets_pipeline.categories import CATEGORY_NAMES_ZH
-    from assets_pipeline.consistency import FINDINGS as NAMES
+    from assets_pipeline.schema.categories import CATEGORY_NAMES_ZH
+    from assets_pipeline.consistency.resolve import FINDINGS as NAMES
 
     layout = layouts["base-map-wins"]
     write_inconsistency_workbook(layout)
@@ -259,7 +259,7 @@ def test_workbook_counts_and_areas_by_county_and_type(layouts):
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory):
     from assets_pipeline.cli import main
-    from assets_pipeline.sample import generate_sample
+    from assets_pipeline.sample.generate import generate_sample
 
     root = tmp_path_factory.mktemp("sample")
     generate_sample(root / "inputs", [YEAR], parcels=6000, seed=7, inconsistency_share=0.01)
@@ -294,8 +294,8 @@ def test_the_workbook_counts_per_county_equal_the_planted(sample_run):
     wb = load_workbook(sample_run / "out" / str(YEAR) / f"inconsistencies_{YEAR}.xlsx", read_only=True)
     rows = list(wb["按县汇总"].values)
     wb.close()
-    from assets_pipeline.categories import CATEGORY_NAMES_ZH
-    from assets_pipeline.consistency import FINDINGS as NAMES
+    from assets_pipeline.schema.categories import CATEGORY_NAMES_ZH
+    from assets_pipeline.consistency.resolve import FINDINGS as NAMES
 
     printed = {(r[1].split(" ")[0], r[2], r[3]): (r[4], D(str(r[5]))) for r in rows[1:] if r[1] not in ("小计", "合计")}
     expected = expected.assign(category=expected["category"].map(CATEGORY_NAMES_ZH),
@@ -333,8 +333,8 @@ def test_the_run_records_the_policy_and_passes_the_area_balance(sample_run):
 
 
 def test_scorecard_shares_per_county(layouts):
-    from assets_pipeline.ledger import write_unpriced
-    from assets_pipeline.report_quality import build_scorecard
+    from assets_pipeline.ledgers.ledger import write_unpriced
+    from assets_pipeline.publish.quality import build_scorecard
 
     layout = layouts["reject"]
     write_unpriced(layout, layout.unpriced, categories=FOUR)
@@ -375,7 +375,7 @@ def test_the_blocking_check_stops_publication_in_dagster(mini_province, tmp_path
     is not written."""
     import shutil
 
-    from assets_pipeline.assets import consistency_assets
+    from assets_pipeline.defs import consistency as consistency_assets
     from assets_pipeline.cli import main
 
     clean = tmp_path / "clean"

@@ -18,14 +18,14 @@ from openpyxl import load_workbook
 from mini_province import LAND_GBK_HEADER, write_mini_province
 from stages import snapshot_reference
 
-from assets_pipeline.categories import CATEGORIES
-from assets_pipeline.county_packs import PROBLEM_HEADER, ROW_HEADER, plain_reason, write_county_packs
-from assets_pipeline.export_rejects import combine_rejects
-from assets_pipeline.ingest import ingest_category
-from assets_pipeline.layout import YearLayout
-from assets_pipeline.reference import load_reference
-from assets_pipeline.storage import write_json
-from assets_pipeline.validate import CodeLists, validate_category
+from assets_pipeline.schema.categories import CATEGORIES
+from assets_pipeline.publish.county_packs import PROBLEM_HEADER, ROW_HEADER, plain_reason, write_county_packs
+from assets_pipeline.publish.rejects import combine_rejects
+from assets_pipeline.ingest.canonical import ingest_category
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.reference.tables import load_reference
+from assets_pipeline.infra.storage import write_json
+from assets_pipeline.validate.rows import CodeLists, validate_category
 
 YEAR = 2023
 RED = "FFFFC7CE"

@@ -5,7 +5,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from assets_pipeline.cli import main
-from assets_pipeline.definitions import defs
+from assets_pipeline.defs.definitions import defs
 from mini_province import PLANTED, YEAR
 
 
@@ -58,7 +58,7 @@ def test_validate_through_dagster_writes_rejects_and_passes_reconciliation(mini_
 def test_problems_join_each_rows_messages_in_line_order():
     import pyarrow as pa
 
-    from assets_pipeline.export_rejects import _problems
+    from assets_pipeline.publish.rejects import _problems
 
     lines = pa.table({"_row_id": [7, 3, 7, 7], "message": ["a", "b", "c", "d"]})
     assert _problems(lines, pa.array([3, 9, 7])).to_pylist() == ["b", None, "a; c; d"]
@@ -163,8 +163,8 @@ def test_a_deleted_county_land_file_is_found_as_no_file(mini_province, tmp_path,
 
 def test_the_land_survey_check_recounts_the_missing_counties_itself(mini_province, tmp_path, capsys, monkeypatch):
     """Findings that lost 迎泽区 (a broken query) do not let the land survey through: the check counts again."""
-    from assets_pipeline import deliveries
-    from assets_pipeline.assets import inventory_assets
+    from assets_pipeline.ingest import deliveries
+    from assets_pipeline.defs import inventory as inventory_assets
 
     def losing_every_finding(layout, divisions, land_classes, allowed=()):
         table = deliveries.FINDINGS_SCHEMA.empty_table()

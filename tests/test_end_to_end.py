@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from assets_pipeline.categories import CATEGORIES
+from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.cli import main
-from assets_pipeline.report import read_report_memo_totals, read_report_totals
-from assets_pipeline.sample import generate_sample
+from assets_pipeline.publish.report import read_report_memo_totals, read_report_totals
+from assets_pipeline.sample.generate import generate_sample
 
 YEAR = 2023
 
@@ -127,8 +127,8 @@ def test_manifest_names_inputs_models_and_packages(run):
 def test_lineage_names_the_code_and_the_bytes_of_each_published_file(run):
     """ledger/value's code version is its code's (not the run's id), its data version the file's SHA-256 as the
     manifest lists it; the minerals materialization says which model ran."""
-    from assets_pipeline.definitions import COMPUTED_BY
-    from assets_pipeline.metadata import source_version
+    from assets_pipeline.defs.definitions import COMPUTED_BY
+    from assets_pipeline.defs.metadata import source_version
 
     instance = dg.DagsterInstance.get()
     manifest = json.loads((run / "out" / str(YEAR) / "manifest.json").read_text(encoding="utf-8"))

@@ -12,9 +12,9 @@ import pytest
 from openpyxl import load_workbook
 
 from assets_pipeline.cli import main
-from assets_pipeline.explain import CellQuery, explain_cell
-from assets_pipeline.layout import YearLayout
-from assets_pipeline.ledger import build_ledgers
+from assets_pipeline.publish.explain import CellQuery, explain_cell
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.ledgers.ledger import build_ledgers
 from stages import snapshot_reference
 from test_ledger import _valued_land
 

@@ -25,11 +25,11 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-from assets_pipeline.categories import CATEGORIES
-from assets_pipeline.layout import YearLayout
-from assets_pipeline.manifest import verify_outputs
-from assets_pipeline.report import TEXT
-from assets_pipeline.sample import generate_sample
+from assets_pipeline.schema.categories import CATEGORIES
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.publish.manifest import verify_outputs
+from assets_pipeline.publish.report import TEXT
+from assets_pipeline.sample.generate import generate_sample
 
 YEAR, OTHER_YEAR = 2023, 2022
 PARCELS = 3000
@@ -61,8 +61,8 @@ def finish(proc: subprocess.Popen) -> tuple[int, str]:
 
 def run_killed_after_writing(inputs: Path, out: Path, folder: Path, pattern: str) -> str:
     """A run that kills itself (SIGKILL to its process group) once a temporary file named ``pattern`` is written
-    in ``folder`` (the writer's fault point, ``assets_pipeline.storage.KILL_AFTER_WRITING``)."""
-    from assets_pipeline.storage import KILL_AFTER_WRITING
+    in ``folder`` (the writer's fault point, ``assets_pipeline.infra.storage.KILL_AFTER_WRITING``)."""
+    from assets_pipeline.infra.storage import KILL_AFTER_WRITING
 
     proc = start_run(inputs, out, env={**os.environ, KILL_AFTER_WRITING: str(folder / pattern)})
     code, log = finish(proc)
@@ -161,7 +161,7 @@ def test_first_run_publishes_every_output_and_a_manifest_with_their_hashes(provi
 def test_a_stopped_run_says_so_in_words_and_the_previous_outputs_stay(province):
     """SIGTERM (as `kill <pid>` or a service manager sends) while the ledger is written: the run stops, says so
     without any class name, and every published file is still the first run's."""
-    from assets_pipeline.storage import KILL_AFTER_WRITING, KILL_SIGNAL
+    from assets_pipeline.infra.storage import KILL_AFTER_WRITING, KILL_SIGNAL
 
     layout = province["layout"]
     env = {**os.environ, KILL_AFTER_WRITING: str(layout.root / ".ledger_physical.parquet.*.part"), KILL_SIGNAL: "SIGTERM"}
@@ -266,7 +266,7 @@ def test_a_second_run_of_the_same_year_is_refused_while_another_year_runs_alongs
     assert own_year(mine) == own_year(theirs)
     assert verify_outputs(layout) == [] and verify_outputs(YearLayout(out, OTHER_YEAR)) == []
     # the runs have ended, and with them their locks
-    from assets_pipeline import year_lock
+    from assets_pipeline.infra import year_lock
 
     year_lock.acquire(out, YEAR)
     year_lock.release(out, YEAR)
@@ -276,11 +276,11 @@ def test_a_run_launched_as_from_the_dagster_ui_takes_the_same_lock(province, tmp
     """A run launched from the UI has no command line around it: its settings resource holds the lock."""
     import dagster as dg
 
-    from assets_pipeline.definitions import defs
+    from assets_pipeline.defs.definitions import defs
 
     out = tmp_path / "out"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from assets_pipeline import year_lock; "
+        [sys.executable, "-c", "import sys; from assets_pipeline.infra import year_lock; "
          f"year_lock.acquire({str(out)!r}, {YEAR}); print('held', flush=True); sys.stdin.read()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
@@ -298,7 +298,7 @@ def test_a_run_launched_as_from_the_dagster_ui_takes_the_same_lock(province, tmp
         holder.stdin.close()
         holder.wait()
     # the holder has gone, and with it the lock
-    from assets_pipeline import year_lock
+    from assets_pipeline.infra import year_lock
 
     year_lock.acquire(out, YEAR)
     year_lock.release(out, YEAR)
@@ -385,7 +385,7 @@ def test_a_read_only_output_folder_gives_one_clear_error_and_keeps_the_previous_
 
 def test_what_a_killed_run_leaves_is_cleared_when_the_next_run_takes_the_lock(tmp_path):
     """Including the one moment a stage folder is missing: moved aside, its replacement not yet in place."""
-    from assets_pipeline import year_lock
+    from assets_pipeline.infra import year_lock
 
     root = tmp_path / str(YEAR)
     aside = root / "_stages" / "validated" / ".land.k3j2.old" / "land"

@@ -19,9 +19,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from assets_pipeline.cli import main
-from assets_pipeline.excel import MAX_CELL_CHARS, TRUNCATED_MARK, cell, sheet_title, unique_titles
-from assets_pipeline.reference import DEFAULT_REFERENCE_DIR
-from assets_pipeline.xlsx_stream import Sheet, write_workbook
+from assets_pipeline.publish.excel import MAX_CELL_CHARS, TRUNCATED_MARK, cell, sheet_title, unique_titles
+from assets_pipeline.reference.tables import DEFAULT_REFERENCE_DIR
+from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
 from mini_province import YEAR, write_mini_province
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
@@ -164,7 +164,7 @@ def test_region_names_stay_text_in_the_report(hostile_run):
 def test_paths_in_sql_text_have_their_quotes_doubled(tmp_path):
     import duckdb
 
-    from assets_pipeline.duck import connect, sql_path
+    from assets_pipeline.infra.duck import connect, sql_path
 
     folder = tmp_path / "o'brien"
     assert sql_path(folder / "a.parquet") == str(folder / "a.parquet").replace("'", "''")
@@ -211,7 +211,7 @@ def test_a_year_outside_the_accounting_years_is_refused(tmp_path, capsys, year):
 
 
 def test_settings_no_step_could_use_are_refused_with_a_message(tmp_path):
-    from assets_pipeline.errors import SettingsError
+    from assets_pipeline.infra.errors import SettingsError
     from assets_pipeline.settings import AccountsSettings
 
     good = dict(input_dir=str(tmp_path), output_dir=str(tmp_path / "out"))

@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets_pipeline.layout import YearLayout
-from assets_pipeline.ledger import build_ledgers
-from assets_pipeline.reference import load_reference
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.ledgers.ledger import build_ledgers
+from assets_pipeline.reference.tables import load_reference
 from stages import snapshot_reference
 
 YEAR = 2023

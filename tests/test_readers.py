@@ -5,9 +5,9 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import Workbook
 
-from assets_pipeline.errors import InputFileError
-from assets_pipeline.ingest import ingest_category
-from assets_pipeline.readers import detect_encoding, header_key, split_unit
+from assets_pipeline.infra.errors import InputFileError
+from assets_pipeline.ingest.canonical import ingest_category
+from assets_pipeline.ingest.readers import detect_encoding, header_key, split_unit
 
 CANONICAL = ["parcel_id", "region_code", "land_class", "area_m2", "ownership"]
 SURVEY = ["BSM", "XZQDM", "DLBM", "TBMJ", "QSXZ"]

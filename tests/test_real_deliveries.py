@@ -22,12 +22,12 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import Workbook
 
-from assets_pipeline import readers
-from assets_pipeline.errors import InputFileError
-from assets_pipeline.ingest import ingest_category
-from assets_pipeline.layout import YearLayout
-from assets_pipeline.reference import load_reference
-from assets_pipeline.validate import CodeLists, validate_category
+from assets_pipeline.ingest import readers
+from assets_pipeline.infra.errors import InputFileError
+from assets_pipeline.ingest.canonical import ingest_category
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.reference.tables import load_reference
+from assets_pipeline.validate.rows import CodeLists, validate_category
 
 YEAR = 2023
 SURVEY = ["BSM", "XZQDM", "DLBM", "TBMJ", "QSXZ"]
@@ -392,7 +392,7 @@ def test_area_in_m2_headed_hectares_is_refused_suggesting_m2(tmp_path):
 def test_a_large_file_is_judged_on_every_kth_parcel(tmp_path, monkeypatch):
     """Past MEDIAN_SAMPLE_ROWS a file's median is taken over evenly spaced rows (memory bounded at any size): a
     file of hectares read as m² is still refused, and a plausible one still passes."""
-    import assets_pipeline.ingest as ingest_module
+    import assets_pipeline.ingest.canonical as ingest_module
 
     monkeypatch.setattr(ingest_module, "MEDIAN_SAMPLE_ROWS", 10)  # 200 rows: every 20th row counts
     rows = [[f"P{i}", "140105", "0103", f"{0.1 + (i % 7) * 0.05:.2f}", "10"] for i in range(200)]

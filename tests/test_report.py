@@ -18,8 +18,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from assets_pipeline.layout import YearLayout
-from assets_pipeline.report import CoverInfo, LedgerError, read_report_memo_totals, read_report_totals, write_report
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.publish.report import CoverInfo, LedgerError, read_report_memo_totals, read_report_totals, write_report
 
 YEAR = 2023
 HOSTILE = "=cmd|' /C calc'!A0"

@@ -13,12 +13,12 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from assets_pipeline.balance import build_balance, build_land_transitions
-from assets_pipeline.export_rejects import combine_rejects
-from assets_pipeline.ledger import build_ledgers, write_unpriced
-from assets_pipeline.report import CoverInfo, area_identity, local_time, write_report
-from assets_pipeline.report_balance import read_balance_sheet
-from assets_pipeline.report_quality import build_scorecard
+from assets_pipeline.ledgers.balance import build_balance, build_land_transitions
+from assets_pipeline.publish.rejects import combine_rejects
+from assets_pipeline.ledgers.ledger import build_ledgers, write_unpriced
+from assets_pipeline.publish.report import CoverInfo, area_identity, local_time, write_report
+from assets_pipeline.publish.report_balance import read_balance_sheet
+from assets_pipeline.publish.quality import build_scorecard
 from stages import compile_stages
 from two_year_province import write_two_year_province
 

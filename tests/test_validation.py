@@ -4,11 +4,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from assets_pipeline.categories import CATEGORIES
-from assets_pipeline.ingest import ingest_category
-from assets_pipeline.layout import YearLayout, parts
-from assets_pipeline.reference import load_reference
-from assets_pipeline.validate import CodeLists, validate_category
+from assets_pipeline.schema.categories import CATEGORIES
+from assets_pipeline.ingest.canonical import ingest_category
+from assets_pipeline.infra.layout import YearLayout, parts
+from assets_pipeline.reference.tables import load_reference
+from assets_pipeline.validate.rows import CodeLists, validate_category
 from mini_province import PLANTED, YEAR
 
 

@@ -8,11 +8,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from assets_pipeline.categories import SPECS
-from assets_pipeline.layout import YearLayout
-from assets_pipeline.storage import write_parquet
-from assets_pipeline.valuation import value_category
-from assets_pipeline.validate import validated_schema
+from assets_pipeline.schema.categories import SPECS
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.infra.storage import write_parquet
+from assets_pipeline.valuation.models import value_category
+from assets_pipeline.validate.rows import validated_schema
 from mini_province import YEAR
 from stages import compile_stages, snapshot_reference, valued
 
@@ -107,7 +107,7 @@ def test_minerals_npv_oracle_and_benchmark_fallback(layout):
 
 
 def test_a_delivered_subject_overrides_the_rule_table(layout, tmp_path):
-    from assets_pipeline.ledger import build_ledgers
+    from assets_pipeline.ledgers.ledger import build_ledgers
 
     minerals = valued(layout, "minerals")
     # minerals are provincial by the rule table; line 3 names 中央直接行使 (DOMAIN §5: an input column may override)
@@ -172,9 +172,9 @@ LAND_HEADER = "parcel_id,region_code,land_class,area_m2,ownership,price_zone,cro
 
 def _land_delivery(tmp_path, lines: list[str], header: str = LAND_HEADER):
     """A land delivery of county 140106 through the real ingest and validation, its reference snapshots written."""
-    from assets_pipeline.ingest import ingest_category
-    from assets_pipeline.reference import load_reference
-    from assets_pipeline.validate import CodeLists, validate_category
+    from assets_pipeline.ingest.canonical import ingest_category
+    from assets_pipeline.reference.tables import load_reference
+    from assets_pipeline.validate.rows import CodeLists, validate_category
 
     inputs = tmp_path / "inputs"
     (inputs / str(YEAR) / "land").mkdir(parents=True)
@@ -217,7 +217,7 @@ def test_an_unknown_price_zone_is_unpriced_never_the_county_price(tmp_path):
     assert other.status_reason == "price_zone '140105-Z03' is a zone of county 140105, not of 140106, in land_base_prices"
     assert result.unpriced_share == 0.5
 
-    from assets_pipeline.ledger import write_unpriced
+    from assets_pipeline.ledgers.ledger import write_unpriced
 
     write_unpriced(layout, layout.unpriced, categories=["land"])
     listed = pd.read_parquet(layout.unpriced).set_index("source_row")
@@ -298,7 +298,7 @@ def _rate_table(tmp_path, rate: str):
     """A copy of the reference tables whose 2023 discount_rate_npv is ``rate`` (the sample says 0.08)."""
     import shutil
 
-    from assets_pipeline.reference import DEFAULT_REFERENCE_DIR
+    from assets_pipeline.reference.tables import DEFAULT_REFERENCE_DIR
 
     ref = tmp_path / "reference"
     shutil.copytree(DEFAULT_REFERENCE_DIR, ref)
@@ -310,7 +310,7 @@ def _rate_table(tmp_path, rate: str):
 
 
 def _deposit(tmp_path, ref, quantity: float, extraction: float, rent: float) -> YearLayout:
-    from assets_pipeline.reference import load_reference
+    from assets_pipeline.reference.tables import load_reference
 
     layout = _minerals_inventory(tmp_path / "out", [
         {"deposit_id": "X1", "region_code": "140105", "mineral_code": "coal", "resource_class": "proved_reserve",

@@ -4,7 +4,7 @@ import numpy as np
 import pyarrow as pa
 from openpyxl import load_workbook
 
-from assets_pipeline.xlsx_stream import Sheet, write_workbook
+from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
 
 
 def test_round_trip(tmp_path):

@@ -1,0 +1,302 @@
+"""Per category: the delivered files ingested, then validated (DOMAIN §3), with a reconciliation check."""
+
+
+import hashlib
+
+import dagster as dg
+
+from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
+from assets_pipeline.infra.errors import InputFileError, ReferenceTableError
+from assets_pipeline.ingest.deliveries import missing_counties_path, recount_missing_land, refusal_path, write_missing_counties
+from assets_pipeline.ingest.canonical import ingest_category, ingested_schema
+from assets_pipeline.infra.layout import YearLayout, parts
+from assets_pipeline.defs.metadata import markdown_table, table_schema
+from assets_pipeline.defs.partitions import accounting_years
+from assets_pipeline.reference.tables import TABLES, ReferenceTable, snapshot_frame
+from assets_pipeline.settings import AccountsSettings
+from assets_pipeline.infra.storage import atomic_folder, read_json, write_json, write_parquet
+from assets_pipeline.validate.rows import CODE_LIST_TABLES, CodeLists, validate_category, validated_schema
+from assets_pipeline.defs.reference import reference_key
+from assets_pipeline.infra.duck import connect
+
+# Reference tables each category's validation reads (lineage in the asset graph).
+VALIDATION_REFERENCES: dict[str, list[str]] = {
+    "land": ["admin_divisions", "land_classes", "ownership_codes", "supply_methods", "land_parameters"],
+    "forest": ["admin_divisions", "land_classes", "ownership_codes", "tree_ownership_codes", "forest_types",
+               "forest_origins", "forest_species", "forest_age_groups"],
+    "grassland": ["admin_divisions", "land_classes", "ownership_codes", "grassland_types", "grassland_grades"],
+    "wetland": ["admin_divisions", "land_classes", "ownership_codes", "wetland_types"],
+    "water": ["admin_divisions", "water_source_types"],
+    "minerals": ["admin_divisions", "minerals", "resource_classes", "mining_right_types"],
+}
+
+
+MISSING_COUNTIES = dg.AssetKey(["missing_counties"])
+
+
+def ingested_key(category: str) -> dg.AssetKey:
+    return dg.AssetKey([category, "ingested"])
+
+
+def validated_key(category: str) -> dg.AssetKey:
+    return dg.AssetKey([category, "validated"])
+
+
+def load_code_lists(layout: YearLayout) -> CodeLists:
+    """Code lists from the year's reference snapshots, the rows the reference assets recorded."""
+    tables = {
+        name: ReferenceTable(spec=TABLES[name], path=layout.reference(name), frame=snapshot_frame(layout.reference(name)), sha256="")
+        for name in CODE_LIST_TABLES
+    }
+    return CodeLists.from_reference(tables)
+
+
+def _fail(exc: Exception) -> dg.Failure:
+    """A file-level problem: one clear message, no traceback in the UI or on the command line."""
+    return dg.Failure(description=str(exc), metadata={"problem": str(exc)}, allow_retries=False)
+
+
+def _refuse(category: str, layout: YearLayout, exc: InputFileError) -> dg.MaterializeResult:
+    """A file-level problem stops its category only: the refusal is recorded and the category's stage holds no
+    rows, so the other categories are still ingested and validated; the category's ``delivery_accepted`` check
+    then fails (blocking its valuation and the publication) and the run lists every category's problem at once.
+    """
+    with atomic_folder(layout.ingested(category)) as tmp:  # no rows: nothing of an earlier run is left to reuse
+        write_parquet(ingested_schema(SPECS[category]).empty_table(), tmp / "part-00000.parquet")
+    write_json({"files": [], "rows": 0, "refused": str(exc)}, layout.record("ingested", category))
+    write_json({"category": category, "file": exc.path, "problem": str(exc)}, refusal_path(layout, category))
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": 0, "rows_read": 0, "refused": str(exc), "refused_file": dg.MetadataValue.path(exc.path),
+    })
+
+
+def build_ingested_asset(category: str) -> dg.AssetsDefinition:
+    spec = SPECS[category]
+
+    @dg.asset(
+        key=ingested_key(category),
+        group_name=category,
+        partitions_def=accounting_years,
+        kinds={"parquet"},
+        description=f"{CATEGORY_NAMES_ZH[category]} {category} inventory as delivered by the counties, in canonical "
+        "columns (areas in m²), with the file and row each record came from.",
+        code_version="1",
+    )
+    def ingested(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg.MaterializeResult:
+        year = int(context.partition_key)
+        layout = YearLayout(settings.output_path(), year)
+        refusal = refusal_path(layout, category)
+        refusal.unlink(missing_ok=True)
+        try:
+            result = ingest_category(
+                category, settings.input_path(), year, layout.ingested(category),
+                declared_area_unit=settings.declared_area_unit, xlsx_sheet=settings.xlsx_sheet,
+            )
+        except InputFileError as exc:
+            return _refuse(category, layout, exc)
+        files = result.files_metadata()
+        combined = hashlib.sha256("".join(f["relative"] + f["sha256"] for f in files).encode()).hexdigest()
+        metadata = {
+            "dagster/row_count": result.rows,
+            "rows_read": result.rows,
+            "files": len(files),
+            "unparsed_cells": result.unparsed_cells,
+            "input_files": dg.MetadataValue.md(
+                markdown_table(
+                    ["file", "format", "encoding", "rows", "sha256", "units", "ignored columns"],
+                    [[f["relative"], f["format"], f["encoding"] or "", f["rows"], f["sha256"],
+                      ", ".join(f"{k}={v}" for k, v in f["units"].items()), ", ".join(f["ignored_columns"])] for f in files],
+                )
+            ),
+            "input_sha256": dg.MetadataValue.json({f["relative"]: f["sha256"] for f in files}),
+            "dagster/column_schema": table_schema(ingested_schema(spec), {c.name: c.description for c in spec.columns}),
+            "path": dg.MetadataValue.path(str(layout.ingested(category))),
+        }
+        if spec.area_column:
+            metadata["area_read_m2"] = round(result.area_m2, 2)
+        write_json({"files": files, "rows": result.rows, "data_version": combined}, layout.record("ingested", category))
+        return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(combined))
+
+    return ingested
+
+
+def build_validated_asset(category: str) -> dg.AssetsDefinition:
+    spec = SPECS[category]
+    references = [reference_key(t) for t in VALIDATION_REFERENCES[category]]
+
+    @dg.asset(
+        key=validated_key(category),
+        group_name=category,
+        partitions_def=accounting_years,
+        deps=[ingested_key(category), *references, *([MISSING_COUNTIES] if category == "land" else [])],
+        kinds={"pandera", "parquet"},
+        description=f"{CATEGORY_NAMES_ZH[category]} {category} inventory validated with Pandera: valid rows "
+        "(exclusion_reason set where out of scope, e.g. collective land), rejected rows set aside with file, row and reason.",
+        code_version="1",
+        check_specs=[
+            dg.AssetCheckSpec(
+                "rows_reconcile",
+                asset=validated_key(category),
+                description="rows read = valid + excluded + rejected, and the same for area (DOMAIN §5, nothing lost)",
+                blocking=True,
+            ),
+            dg.AssetCheckSpec(
+                "delivery_accepted",
+                asset=validated_key(category),
+                description="the category's delivery was read: no file of it refused (a file-level problem stops the "
+                "category, and its valuation and the publication with it)",
+                blocking=True,
+            ),
+        ],
+    )
+    def validated(context: dg.AssetExecutionContext, settings: AccountsSettings):
+        year = int(context.partition_key)
+        layout = YearLayout(settings.output_path(), year)
+        try:
+            codes = load_code_lists(layout)
+        except (ReferenceTableError, FileNotFoundError) as exc:
+            raise _fail(exc) from None
+        result = validate_category(category, layout, codes)
+        metadata = {
+            "dagster/row_count": result.rows_valid + result.rows_excluded,
+            "rows_read": result.rows_read,
+            "rows_valid": result.rows_valid,
+            "rows_excluded": result.rows_excluded,
+            "rows_rejected": result.rows_rejected,
+            "reject_lines": result.reject_lines,
+            "rejects_by_rule": dg.MetadataValue.md(
+                markdown_table(["rule", "reject lines"], sorted(result.rejects_by_rule.items()))
+            ),
+            "excluded_by_reason": dg.MetadataValue.md(
+                markdown_table(["reason", "rows"], sorted(result.excluded_by_reason.items()))
+            ),
+            "dagster/column_schema": table_schema(validated_schema(spec)),
+            "path": dg.MetadataValue.path(str(layout.validated(category))),
+            "rejected_rows_path": dg.MetadataValue.path(str(layout.rejected_rows(category))),
+        }
+        if spec.area_column:
+            metadata.update(
+                area_read_m2=round(result.area_read, 2), area_valid_m2=round(result.area_valid, 2),
+                area_excluded_m2=round(result.area_excluded, 2), area_rejected_m2=round(result.area_rejected, 2),
+            )
+        write_json(
+            {"rows_read": result.rows_read, "rows_valid": result.rows_valid, "rows_excluded": result.rows_excluded,
+             "rows_rejected": result.rows_rejected, "rejects_by_rule": result.rejects_by_rule},
+            layout.record("validated", category),
+        )
+        yield dg.MaterializeResult(metadata=metadata)
+        yield reconcile(category, layout)
+        yield delivery_accepted(category, layout)
+
+    return validated
+
+
+def delivery_accepted(category: str, layout: YearLayout) -> dg.AssetCheckResult:
+    """Fails when the category's delivery was refused, with the refusal's message (file and what is wrong)."""
+    refusal = refusal_path(layout, category)
+    problem = read_json(refusal)["problem"] if refusal.exists() else None
+    return dg.AssetCheckResult(
+        check_name="delivery_accepted", asset_key=validated_key(category), passed=problem is None,
+        metadata={"problem": problem} if problem else {},
+        description=problem,
+    )
+
+
+def reconcile(category: str, layout: YearLayout) -> dg.AssetCheckResult:
+    """Recount from the files themselves: every ingested row is valid, excluded or rejected, once."""
+    area = SPECS[category].area_column
+
+    def area_sum(condition: str = "TRUE") -> str:
+        # each area to the cent before summing, so the identity is checked exactly
+        if not area:
+            return "0::DECIMAL(38,2)"
+        return f"coalesce(sum({area}::DECIMAL(38,2)) FILTER (WHERE {condition}), 0)"
+
+    query = f"""
+        WITH read AS (SELECT count(*) AS n, {area_sum()} AS a, count(DISTINCT _row_id) AS ids FROM read_parquet($ingested)),
+        v AS (SELECT count(*) FILTER (WHERE exclusion_reason IS NULL) AS valid,
+                     count(*) FILTER (WHERE exclusion_reason IS NOT NULL) AS excluded,
+                     {area_sum("exclusion_reason IS NULL")} AS a_valid,
+                     {area_sum("exclusion_reason IS NOT NULL")} AS a_excluded
+              FROM read_parquet($validated)),
+        r AS (SELECT count(*) AS rejected, {area_sum()} AS a_rejected FROM read_parquet($rejected)),
+        both_ AS (SELECT count(*) AS overlap FROM read_parquet($validated) v SEMI JOIN read_parquet($rejected) r USING (_row_id))
+        SELECT * FROM read, v, r, both_
+    """
+    with connect() as con:
+        row = con.execute(
+            query,
+            {"ingested": parts(layout.ingested(category)), "validated": parts(layout.validated(category)),
+             "rejected": parts(layout.rejected_rows(category))},
+        ).fetchone()
+    n, a, ids, valid, excluded, a_valid, a_excluded, rejected, a_rejected, overlap = row
+    rows_ok = n == valid + excluded + rejected and ids == n and overlap == 0
+    area_ok = a == a_valid + a_excluded + a_rejected
+    return dg.AssetCheckResult(
+        check_name="rows_reconcile",
+        asset_key=validated_key(category),
+        passed=bool(rows_ok and area_ok),
+        metadata={
+            "rows_read": n, "rows_valid": valid, "rows_excluded": excluded, "rows_rejected": rejected,
+            "rows_in_two_places": overlap,
+            "area_read_m2": float(a), "area_valid_m2": float(a_valid), "area_excluded_m2": float(a_excluded),
+            "area_rejected_m2": float(a_rejected),
+        },
+    )
+
+
+@dg.asset(
+    key=MISSING_COUNTIES,
+    group_name="deliveries",
+    partitions_def=accounting_years,
+    deps=[ingested_key(c) for c in CATEGORIES] + [reference_key("admin_divisions"), reference_key("land_classes")],
+    kinds={"duckdb", "parquet"},
+    description="Counties that delivered no rows for a category although this year's other deliveries, the land "
+    "survey or last year's say they should (_stages/missing_counties.parquet). A county missing from the land "
+    "survey, the base map, blocks publication unless the run names it (--allow-missing-county).",
+    code_version="1",
+    check_specs=[dg.AssetCheckSpec(
+        "land_survey_complete", asset=MISSING_COUNTIES, blocking=True,
+        description="every county expected in the land survey (base map, DOMAIN §2) delivered rows, or is named "
+        "as known with --allow-missing-county",
+    )],
+)
+def missing_counties(context: dg.AssetExecutionContext, settings: AccountsSettings):
+    layout = YearLayout(settings.output_path(), int(context.partition_key))
+    table = write_missing_counties(layout, layout.reference("admin_divisions"), layout.reference("land_classes"),
+                                   settings.allow_missing_counties)
+    findings = table.to_pylist()
+    write_json(findings, layout.record("deliveries", "missing_counties"))  # for the manifest
+    listing = markdown_table(["category", "county", "name", "reason", "evidence", "allowed"],
+                             [[f["category"], f["region_code"], f["region_name"], f["reason"], f["evidence"],
+                               "yes" if f["allowed"] else ""] for f in findings])
+    yield dg.MaterializeResult(metadata={
+        "dagster/row_count": len(findings), "missing_counties": dg.MetadataValue.md(listing),
+        "path": dg.MetadataValue.path(str(missing_counties_path(layout))),
+    })
+    blocking = [f for f in findings if f["blocking"]]
+    problem = "; ".join(f"county {f['region_code']} {f['region_name']}: {f['evidence']}" for f in blocking)
+    # the same counties counted again from the staged files with Arrow, not with the finding's SQL
+    recounted = sorted(recount_missing_land(layout, layout.reference("admin_divisions")))
+    found = sorted(f["region_code"] for f in findings if f["category"] == "land")
+    if recounted != found:
+        problem = (f"the counties missing from the land survey recounted from the staged files ({', '.join(recounted)}) "
+                   f"are not the findings' ({', '.join(found)})")
+    yield dg.AssetCheckResult(
+        check_name="land_survey_complete", asset_key=MISSING_COUNTIES, passed=not blocking and recounted == found,
+        metadata={
+            "recounted_missing": dg.MetadataValue.json(recounted),
+            "missing_land_counties": dg.MetadataValue.json(
+                [{"county": f["region_code"], "name": f["region_name"], "reason": f["reason"], "evidence": f["evidence"]}
+                 for f in blocking]),
+            "allowed": dg.MetadataValue.json(sorted(settings.allow_missing_counties)),
+            **({"problem": problem} if recounted != found else
+               {"problem": f"the land survey (base map) misses {problem}; deliver it, or name the county with "
+                           f"--allow-missing-county if it is known"} if blocking else {}),
+        },
+        description=problem or None,
+    )
+
+
+ingested_assets = [build_ingested_asset(c) for c in CATEGORIES]
+validated_assets = [build_validated_asset(c) for c in CATEGORIES]

@@ -1,0 +1,73 @@
+"""Reference tables as assets: validated, snapshotted for the year, hashed as their data version."""
+
+
+import dagster as dg
+
+from assets_pipeline.infra.errors import ReferenceTableError
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.defs.metadata import table_schema
+from assets_pipeline.defs.partitions import accounting_years
+from assets_pipeline.reference.tables import TABLES, check_cross_references, load_table
+from assets_pipeline.settings import AccountsSettings
+from assets_pipeline.infra.storage import write_json, write_parquet
+
+
+def reference_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["reference", name])
+
+
+@dg.multi_asset(
+    name="reference_tables",
+    specs=[
+        dg.AssetSpec(
+            reference_key(spec.name),
+            description=f"{spec.description} — reference_tables/{spec.file}",
+            group_name="reference_tables",
+            kinds={"csv", "pandera"},
+            metadata={"file": f"reference_tables/{spec.file}"},
+        )
+        for spec in TABLES.values()
+    ],
+    partitions_def=accounting_years,
+    can_subset=True,
+)
+def reference_tables(context: dg.AssetExecutionContext, settings: AccountsSettings):
+    """Validate every selected reference table with Pandera and snapshot the rows in force for the year.
+
+    Price tables keep only the rows of the latest year on or before the accounting year, so the
+    snapshot is exactly what the valuation models will see.
+    """
+    year = int(context.partition_key)
+    layout = YearLayout(settings.output_path(), year)
+    selected = {key.path[-1] for key in context.selected_asset_keys}
+    try:
+        tables = {name: load_table(name, settings.reference_path()) for name in TABLES}
+        check_cross_references(tables)
+    except ReferenceTableError as exc:
+        # the run stops here, before any step reads a price: one line, each problem a sentence naming file, line, value
+        raise dg.Failure(description=str(exc), metadata={"problem": str(exc)}, allow_retries=False) from None
+    for name in sorted(selected):
+        table = tables[name]
+        snapshot = table.to_arrow(year)
+        write_parquet(snapshot, layout.reference(name))
+        years = sorted({int(y) for y in table.frame["year"]}) if table.spec.price_table else []
+        metadata = {
+            "path": dg.MetadataValue.path(str(table.path)),
+            "sha256": table.sha256,
+            "rows_in_file": len(table.frame),
+            "rows_in_force": snapshot.num_rows,
+            "dagster/column_schema": table_schema(snapshot.schema),
+            "snapshot": dg.MetadataValue.path(str(layout.reference(name))),
+        }
+        if table.spec.price_table:
+            metadata["price_years_in_file"] = ", ".join(map(str, years))
+            in_force = snapshot.column("year").to_pylist()
+            metadata["price_year_used"] = in_force[0] if in_force else "none"
+        write_json(
+            {"table": name, "file": f"reference_tables/{table.spec.file}", "sha256": table.sha256,
+             "rows_in_force": snapshot.num_rows, "price_year": metadata.get("price_year_used", "")},
+            layout.record("reference", name),
+        )
+        yield dg.MaterializeResult(
+            asset_key=reference_key(name), metadata=metadata, data_version=dg.DataVersion(table.sha256)
+        )

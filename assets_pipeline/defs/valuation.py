@@ -1,0 +1,151 @@
+"""Per category: the validated inventory valued by its SQL model (DOMAIN §4), with its checks."""
+
+import dagster as dg
+import pyarrow.parquet as pq
+
+from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH
+from assets_pipeline.ledgers.ledger import write_unpriced
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.defs.metadata import markdown_table, table_schema
+from assets_pipeline.defs.partitions import accounting_years
+from assets_pipeline.settings import AccountsSettings
+from assets_pipeline.infra.storage import write_json
+from assets_pipeline.valuation.models import MODELS_DIR, Model, ValuationParameterError, value_category
+from assets_pipeline.consistency.resolve import BASE_CATEGORIES
+from assets_pipeline.defs.consistency import CONSISTENCY
+from assets_pipeline.defs.inventory import validated_key
+from assets_pipeline.defs.reference import reference_key
+from assets_pipeline.infra.duck import connect
+
+# Reference tables each model reads (lineage in the asset graph).
+MODEL_REFERENCES: dict[str, list[str]] = {
+    "land": ["land_classes", "land_base_prices", "land_date_corrections", "land_plot_ratio_corrections",
+             "land_parameters", "supply_methods"],
+    "forest": ["forest_species", "forest_land_prices", "timber_prices", "bamboo_prices", "ownership_codes",
+               "tree_ownership_codes"],
+    "grassland": ["grassland_prices"],
+    "wetland": ["wetland_types", "wetland_prices"],
+    "water": ["water_prices"],
+    "minerals": ["minerals", "mineral_benchmark_prices", "mineral_recovery_coefficients", "mineral_parameters"],
+}
+COMMON_REFERENCES = ["admin_divisions", "exercising_subject_rules"]
+
+
+def valued_key(category: str) -> dg.AssetKey:
+    return dg.AssetKey([category, "valued"])
+
+
+def _code_version(category: str) -> str:
+    """The model files' versions: a changed model marks the asset stale in the UI."""
+    if category == "minerals":
+        return "+".join(f"{m.name}-{m.version}" for m in (Model.load("minerals_benchmark"), Model.load("minerals_npv")))
+    model = Model.load(category)
+    return f"{model.name}-{model.version}"
+
+
+def worst_unpriced_counties(layout: YearLayout, category: str, limit: int = 5) -> list[dict]:
+    """The counties with the largest unpriced share of their in-scope rows (the check's figure, per county)."""
+    with connect() as con:
+        rows = con.execute(
+            """SELECT v.region_code, any_value(a.name), count(*) FILTER (WHERE v.status = 'unpriced') AS unpriced,
+                      count(*) AS in_scope
+               FROM read_parquet($valued) v LEFT JOIN read_parquet($regions) a ON a.region_code = v.region_code
+               WHERE v.status IN ('valued', 'unpriced') GROUP BY v.region_code HAVING unpriced > 0
+               ORDER BY unpriced / in_scope DESC, unpriced DESC, v.region_code LIMIT $limit""",
+            {"valued": str(layout.valued(category)), "regions": str(layout.reference("admin_divisions")), "limit": limit},
+        ).fetchall()
+    return [{"county": code, "name": name, "unpriced": n, "rows": total, "share": round(n / total, 6)}
+            for code, name, n, total in rows]
+
+
+def build_valued_asset(category: str) -> dg.AssetsDefinition:
+    key = valued_key(category)
+
+    @dg.asset(
+        key=key,
+        group_name=category,
+        partitions_def=accounting_years,
+        deps=[validated_key(category)] + [reference_key(t) for t in MODEL_REFERENCES[category] + COMMON_REFERENCES]
+        + ([CONSISTENCY] if category in BASE_CATEGORIES else []),
+        kinds={"duckdb", "parquet"},
+        description=f"{CATEGORY_NAMES_ZH[category]} {category}: every in-scope row valued by "
+        f"valuation_models/{'minerals_<model>' if category == 'minerals' else category}.sql, with its audit trail "
+        "(price table, key, level of the region fallback, unit price, correction factors, model version).",
+        code_version=_code_version(category),
+        check_specs=[
+            dg.AssetCheckSpec("unpriced_share", asset=key, blocking=True,
+                              description="share of in-scope rows without a price ≤ the run's unpriced_threshold"),
+            dg.AssetCheckSpec("no_negative_values", asset=key, blocking=True,
+                              description="no negative value, except the water overlap deduction (DOMAIN §4)"),
+        ],
+    )
+    def valued(context: dg.AssetExecutionContext, settings: AccountsSettings):
+        year = int(context.partition_key)
+        layout = YearLayout(settings.output_path(), year)
+        try:
+            result = value_category(
+                category, layout, layout.valued(category),
+                mineral_model=settings.mineral_model, discount_rate=settings.discount_rate,
+            )
+        except ValuationParameterError as exc:
+            raise dg.Failure(description=str(exc), metadata={"problem": str(exc)}, allow_retries=False) from None
+        path = layout.valued(category)
+        with connect() as con:
+            con.register("v", con.read_parquet(str(path)))
+            by_level = con.execute(
+                "SELECT coalesce(price_level, '-'), status, count(*) FROM v GROUP BY ALL ORDER BY ALL"
+            ).fetchall()
+            negative = con.execute(
+                "SELECT count(*) FROM v WHERE value_yuan < 0 AND NOT (category = 'water' AND item_code = 'overlap')"
+            ).fetchone()[0]
+            reasons = con.execute(
+                "SELECT status_reason, count(*) FROM v WHERE status = 'unpriced' GROUP BY ALL ORDER BY 2 DESC LIMIT 10"
+            ).fetchall()
+        model = result.model
+        write_json(
+            {"model": model.name, "version": model.version, "rows_by_status": result.rows_by_status,
+             "value_yuan": str(result.value_yuan), "parameters": result.parameters},
+            layout.record("valued", category),
+        )
+        yield dg.MaterializeResult(
+            # the code version names every model the category may run; the tag says which one this run ran
+            tags={"nrledger/model": f"{model.name}-{model.version}"},
+            metadata={
+                "dagster/row_count": sum(result.rows_by_status.values()),
+                "rows_valued": result.rows_by_status.get("valued", 0),
+                "rows_unpriced": result.rows_by_status.get("unpriced", 0),
+                "rows_excluded": result.rows_by_status.get("excluded", 0),
+                "value_wan_yuan": float(result.value_yuan / 10000),
+                "value_yuan_exact": str(result.value_yuan),
+                "model": model.name,
+                "model_version": model.version,
+                "model_file": dg.MetadataValue.path(str(MODELS_DIR / f"{model.name}.sql")),
+                **result.parameters,  # the NPV discount rate used, and where it came from
+                "price_levels": dg.MetadataValue.md(markdown_table(["price level", "status", "rows"], by_level)),
+                "dagster/column_schema": table_schema(pq.read_schema(path)),
+                "path": dg.MetadataValue.path(str(path)),
+            }
+        )
+        passed = result.unpriced_share <= settings.unpriced_threshold
+        unpriced = result.rows_by_status.get("unpriced", 0)
+        check = {"unpriced_share": result.unpriced_share, "threshold": settings.unpriced_threshold,
+                 "unpriced_rows": unpriced, "in_scope_rows": unpriced + result.rows_by_status.get("valued", 0),
+                 "worst_counties": dg.MetadataValue.json(worst_unpriced_counties(layout, category)),
+                 "top_reasons": dg.MetadataValue.md(markdown_table(["reason", "rows"], reasons))}
+        if not passed:
+            # the check stops publication, and the ledger step that writes unpriced.parquet with it: the list a
+            # user needs to fix the cause is written here, before the check is reported
+            write_unpriced(layout, layout.unpriced, [c for c in CATEGORIES if layout.valued(c).exists()])
+            check |= {"file": dg.MetadataValue.path(str(layout.unpriced)),
+                      "file_holds": "every in-scope row without a price, with the key that found none",
+                      "what_to_do": "add the price rows or fix the codes, or raise --unpriced-threshold knowingly"}
+        yield dg.AssetCheckResult(check_name="unpriced_share", asset_key=key, passed=passed, metadata=check)
+        yield dg.AssetCheckResult(
+            check_name="no_negative_values", asset_key=key, passed=negative == 0,
+            metadata={"negative_rows": negative},
+        )
+
+    return valued
+
+
+valued_assets = [build_valued_asset(c) for c in CATEGORIES]

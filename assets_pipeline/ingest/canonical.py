@@ -1,0 +1,333 @@
+"""Ingest: a category's delivered files → Parquet parts with canonical columns (DOMAIN §3).
+
+Headers are matched to canonical names, areas converted to m², volumes to m³, cells parsed to
+their types. Nothing is judged here: a cell that cannot be parsed becomes null and its original
+text goes to a side table (``unparsed-<file>.parquet``) that validation turns into rejects.
+Files are read and written batch by batch, so memory stays bounded whatever the province's size, and
+several files are read at once by worker processes when the delivery is large.
+
+Two checks look at a whole file, or the whole category, and stop it with one message: a median parcel
+area no survey would give (a wrong area unit, DOMAIN §3: areas arrive in m²), and one county delivered
+in two files (it would be counted twice, DOMAIN §2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from assets_pipeline.ingest import cleaning
+from assets_pipeline.schema.categories import AREA_FACTORS, AREA_UNITS, SPECS, VOLUME_FACTORS, VOLUME_UNITS, CategorySpec
+from assets_pipeline.infra.errors import InputFileError
+from assets_pipeline.infra.layout import part_files
+from assets_pipeline.infra.duck import connect
+from assets_pipeline.ingest.readers import DeliveredFile, detect_format, discover_files, map_headers, not_readable, read_batches, sha256_of
+from assets_pipeline.infra.parallel import run_tasks
+from assets_pipeline.infra.storage import atomic_folder, atomic_parquet_writer, write_parquet
+
+ARROW_TYPES = {
+    "id": pa.string(),
+    "code": pa.string(),
+    "region": pa.string(),
+    "text": pa.string(),
+    "number": pa.float64(),
+    "area": pa.float64(),
+    "integer": pa.int64(),
+    "bool": pa.bool_(),
+}
+
+PROVENANCE = [("_row_id", pa.int64()), ("_source_file", pa.string()), ("_source_row", pa.int64())]
+
+def ingested_schema(spec: CategorySpec) -> pa.Schema:
+    fields = [pa.field(c.name, ARROW_TYPES[c.kind]) for c in spec.columns]
+    fields += [pa.field(n, t) for n, t in PROVENANCE]
+    return pa.schema(fields)
+
+
+@dataclass
+class IngestResult:
+    category: str
+    rows: int
+    area_m2: float
+    files: list[DeliveredFile] = field(default_factory=list)
+    unparsed_cells: int = 0
+
+    def files_metadata(self) -> list[dict]:
+        return [
+            {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(f).items() if k != "path"}
+            for f in self.files
+        ]
+
+
+# Row ids are ``file index << 32 | record index``: unique, ordered by file then row, and the same
+# whichever worker read the file.
+FILE_SHIFT = 32
+PARALLEL_BYTES = 16 << 20  # below this much input, one process is faster than starting workers
+
+
+def ingest_category(
+    category: str,
+    input_dir: Path,
+    year: int,
+    out_dir: Path,
+    declared_area_unit: str = "m2",
+    xlsx_sheet: str | None = None,
+    parallel: bool | None = None,
+) -> IngestResult:
+    """Read every delivered file of a category into ``out_dir`` (one part per file, swapped in whole)."""
+    paths = discover_files(input_dir, year, category)
+    refuse_files_no_reader_takes(Path(input_dir) / str(year), paths)
+    if not paths:
+        raise InputFileError(
+            Path(input_dir) / str(year),
+            f"no {category} inventory delivered (expected {category}.csv/.xlsx/.parquet or a folder {category}/) / 未找到清查数据",
+        )
+    year_dir = Path(input_dir) / str(year)
+    if parallel is None:
+        parallel = sum(p.stat().st_size for p in paths) > PARALLEL_BYTES
+    result = IngestResult(category=category, rows=0, area_m2=0.0)
+    with atomic_folder(out_dir) as tmp:
+        tasks = [(category, index, path, year_dir, tmp, declared_area_unit, xlsx_sheet) for index, path in enumerate(paths)]
+        for delivered, area, unparsed in run_tasks(ingest_file, tasks, parallel):
+            result.files.append(delivered)
+            result.rows += delivered.rows
+            result.area_m2 += area
+            result.unparsed_cells += unparsed
+        spec = SPECS[category]
+        if spec.area_column and result.rows:
+            refuse_implausible_areas(tmp, result.files, spec.area_column)
+        if len(paths) > 1:
+            refuse_county_delivered_twice(tmp, year_dir, paths)
+    return result
+
+
+def refuse_files_no_reader_takes(year_dir: Path, paths: list[Path]) -> None:
+    """A file in a category's delivery that no reader takes stops the category, naming every such file.
+
+    Skipping it would drop what it holds without a word (a county whose land survey came as a GeoPackage
+    would vanish from the base map); the province converts it, or names it ``_…`` to leave it out knowingly.
+    """
+    unreadable = [(path, why) for path in paths if (why := not_readable(path))]
+    if unreadable:
+        listed = "; ".join(f"{path.relative_to(year_dir).as_posix()}: {why}" for path, why in unreadable)
+        raise InputFileError(
+            unreadable[0][0],
+            f"{len(unreadable)} delivered file(s) no reader takes: {listed}; deliver CSV, XLSX or Parquet, or start "
+            f"the name with _ to leave a file out / 文件格式无法读取",
+        )
+
+
+def refuse_county_delivered_twice(parts_dir: Path, year_dir: Path, paths: list[Path]) -> None:
+    """Two files of one category that deliver the same county: which one is right is the province's
+    call, so the category stops naming both files (nothing is added up twice).
+
+    A file delivers the county its name starts with (``140105_小店区.csv``, the usual naming), else the
+    county that more than half of its rows carry; rows of another code in a county's file (a neighbour's
+    parcel, a mistyped code) are left to validation and the consistency checks, not taken for a second
+    delivery.
+    """
+    query = """
+        WITH counts AS (
+            SELECT _source_file, region_code, count(*) AS n FROM read_parquet($parts)
+            WHERE region_code IS NOT NULL GROUP BY ALL
+        ),
+        delivered AS (
+            SELECT _source_file,
+                   coalesce(nullif(regexp_extract(parse_filename(_source_file), '^([0-9]{6})([^0-9]|$)', 1), ''),
+                            CASE WHEN max(n) * 2 > sum(n) THEN arg_max(region_code, n) END) AS county
+            FROM counts GROUP BY _source_file
+        )
+        SELECT county, list(_source_file ORDER BY _source_file) AS files FROM delivered
+        WHERE county IS NOT NULL GROUP BY county HAVING count(*) > 1 ORDER BY county LIMIT 5
+    """
+    with connect(memory_limit="400MB") as con:  # a small aggregate: no spill folder needed
+        twice = con.execute(query, {"parts": str(parts_dir / "part-*.parquet")}).fetchall()
+    if twice:
+        listed = "; ".join(f"county {code} in {' and '.join(files)}" for code, files in twice)
+        raise InputFileError(
+            year_dir / twice[0][1][0],
+            f"the same county is delivered twice: {listed}; keep one file per county / 同一县级单位的数据重复提交",
+        )
+
+
+def ingest_file(
+    category: str, index: int, path: Path, year_dir: Path, out_dir: Path, declared_area_unit: str, xlsx_sheet: str | None
+) -> tuple[DeliveredFile, float, int]:
+    """One delivered file → ``part-<index>.parquet`` (+ ``unparsed-<index>.parquet`` when cells failed)."""
+    spec = SPECS[category]
+    delivered = DeliveredFile(path=path, relative=path.relative_to(year_dir).as_posix())
+    detect_format(path)  # an unreadable or empty file is refused here, before it is hashed
+    delivered.size_bytes = path.stat().st_size
+    delivered.sha256 = sha256_of(path)
+    area, unparsed_cells = 0.0, 0
+    unparsed_parts: list[pa.Table] = []
+    mapping: dict[str, str] | None = None
+    first_row_id = index << FILE_SHIFT
+    with atomic_parquet_writer(out_dir / f"part-{index:05d}.parquet", ingested_schema(spec)) as writer:
+        for batch in read_batches(path, delivered, sheet=xlsx_sheet or None, spec=spec):
+            if mapping is None:
+                headers = [n for n in batch.schema.names if n != "_source_row"]
+                mapping, units, ignored = map_headers(path, headers, spec)
+                delivered.header_map, delivered.ignored_columns = mapping, ignored
+                delivered.units = _resolve_units(path, spec, units, declared_area_unit)
+            table, unparsed = canonicalise(
+                batch, spec, mapping, delivered.units, first_row_id + delivered.rows, delivered.relative,
+                workbook=delivered.format == "xlsx",
+            )
+            writer.write_table(table)
+            if unparsed is not None:
+                unparsed_parts.append(unparsed)
+                unparsed_cells += unparsed.num_rows
+            delivered.rows += table.num_rows
+            if spec.area_column:
+                area += pc.sum(table[spec.area_column]).as_py() or 0.0
+    if unparsed_parts:
+        write_parquet(pa.concat_tables(unparsed_parts), out_dir / f"unparsed-{index:05d}.parquet")
+    return delivered, area, unparsed_cells
+
+
+# What a land-survey parcel can measure, in m²: a median outside this says the unit is wrong.
+PLAUSIBLE_MEDIAN_M2 = (1.0, 1_000_000.0)
+MEDIAN_SAMPLE_ROWS = 1_000_000
+_UNIT_NAMES = {"m2": "m²", "mu": "亩", "ha": "公顷"}
+
+
+def refuse_implausible_areas(parts_dir: Path, files: list[DeliveredFile], column: str) -> None:
+    """Stop a file whose median parcel area, after conversion, no parcel survey would give.
+
+    A wrong unit (hectares declared as m², m² headed 亩) changes every figure by 666 or 10,000 times
+    (1 公顷 = 10,000 m² = 15 亩, DOMAIN §4); the median is robust to the file's few odd parcels, which
+    validation rejects one by one.
+
+    A median keeps every value in memory, so it is taken one part (one delivered file) at a time, and over at most
+    about a million evenly spaced rows of it (every k-th row id): memory stays bounded however large the province
+    or the file, and the result does not depend on threads. For a unit that is off by a factor of 15 or more, an
+    estimate from a million parcels is as good as the exact median.
+    """
+    medians: dict[str, float] = {}
+    with connect(memory_limit="400MB") as con:
+        for part in part_files(parts_dir):
+            step = max(1, pq.ParquetFile(part).metadata.num_rows // MEDIAN_SAMPLE_ROWS)
+            medians.update(con.execute(
+                f"SELECT _source_file, median({column}) FROM read_parquet($part) "
+                f"WHERE {column} > 0 AND _row_id % {step} = 0 GROUP BY ALL",
+                {"part": str(part)},
+            ).fetchall())
+    low, high = PLAUSIBLE_MEDIAN_M2
+    for delivered in files:
+        median = medians.get(delivered.relative)
+        if median is None or low <= median <= high:
+            continue
+        unit = delivered.units[column]
+        as_delivered = median / float(Decimal(AREA_FACTORS[unit]))
+        likely = [
+            f"{_UNIT_NAMES[u]} (median {as_delivered * float(Decimal(f)):,.2f} m²)"
+            for u, f in AREA_FACTORS.items()
+            if u != unit and low <= as_delivered * float(Decimal(f)) <= high
+        ]
+        suggestion = f"; the values look like {' or '.join(likely)}: put the unit in the header (面积(亩)) or use --area-unit" if likely else ""
+        raise InputFileError(
+            delivered.path,
+            f"column {column}: median parcel area {median:,.4g} m² (read as {_UNIT_NAMES[unit]}) is outside the plausible "
+            f"{low:,.0f}–{high:,.0f} m²{suggestion} / 面积单位可能有误",
+        )
+
+
+def _resolve_units(path: Path, spec: CategorySpec, header_units: dict[str, str], declared_area_unit: str) -> dict[str, str]:
+    """Canonical unit of each area/volume column: from its header, else the declared unit."""
+    resolved: dict[str, str] = {}
+    for column in spec.columns:
+        named = header_units.get(column.name)
+        if column.kind == "area":
+            unit = AREA_UNITS.get(named.lower() if named else declared_area_unit.lower())
+            if unit is None:
+                raise InputFileError(path, f"column {column.name}: unknown area unit '{named or declared_area_unit}' (m2, 亩, 公顷) / 面积单位无法识别")
+            resolved[column.name] = unit
+        elif column.name == "volume_m3":
+            unit = VOLUME_UNITS.get(named.lower() if named else "m3")
+            if unit is None:
+                raise InputFileError(path, f"column {column.name}: unknown volume unit '{named}' (立方米, 万立方米, 亿立方米) / 水量单位无法识别")
+            resolved[column.name] = unit
+    return resolved
+
+
+def canonicalise(
+    batch: pa.RecordBatch,
+    spec: CategorySpec,
+    mapping: dict[str, str],
+    units: dict[str, str],
+    first_row_id: int,
+    source_file: str,
+    workbook: bool = False,
+) -> tuple[pa.Table, pa.Table | None]:
+    """One batch in the file's own columns → canonical typed columns + the cells that did not parse.
+
+    A cell holding an Excel error value (any file), or a formula without its saved value (workbooks),
+    is not parsed: it becomes null and is listed with why, whatever its column's kind.
+    """
+    by_canonical = {canonical: header for header, canonical in mapping.items()}
+    n = batch.num_rows
+    row_ids = pa.array(range(first_row_id, first_row_id + n), pa.int64())
+    arrays: list[pa.Array] = []
+    unparsed_parts: list[pa.Table] = []
+    for column in spec.columns:
+        header = by_canonical.get(column.name)
+        if header is None:
+            arrays.append(pa.nulls(n, ARROW_TYPES[column.kind]))
+            continue
+        raw = batch.column(header)
+        problems = cleaning.cell_problems(raw, formulas=workbook)
+        if problems is not None:
+            raw = pc.if_else(problems[0], pa.scalar(None, pa.string()), raw)
+        values, bad = _parse(column.kind, column.name, raw)
+        if column.kind == "area":
+            values = cleaning.scale(values, AREA_FACTORS[units[column.name]])
+        elif column.name == "volume_m3":
+            values = cleaning.scale(values, VOLUME_FACTORS[units[column.name]])
+        arrays.append(values)
+        if bad is not None and pc.any(bad).as_py():
+            unparsed_parts.append(_unparsed(row_ids, bad, column.name, cleaning.normalise_text(raw), "parse"))
+        if problems is not None:
+            mask, why = problems
+            unparsed_parts.append(
+                _unparsed(row_ids, mask, column.name, pc.utf8_trim_whitespace(batch.column(header)), pc.filter(why, mask))
+            )
+    arrays += [row_ids, pa.repeat(pa.scalar(source_file, pa.string()), n), batch.column("_source_row")]
+    table = pa.Table.from_arrays(arrays, schema=ingested_schema(spec))
+    unparsed = pa.concat_tables(unparsed_parts) if unparsed_parts else None
+    return table, unparsed
+
+
+UNPARSED_SCHEMA = pa.schema([("_row_id", pa.int64()), ("column", pa.string()), ("value", pa.string()), ("check", pa.string())])
+
+
+def _unparsed(row_ids: pa.Array, mask: pa.Array, column: str, text: pa.Array, check) -> pa.Table:
+    n = pc.sum(mask).as_py()
+    checks = pa.repeat(pa.scalar(check, pa.string()), n) if isinstance(check, str) else check
+    return pa.Table.from_arrays(
+        [pc.filter(row_ids, mask), pa.repeat(pa.scalar(column, pa.string()), n), pc.filter(text, mask), checks],
+        schema=UNPARSED_SCHEMA,
+    )
+
+
+def _parse(kind: str, name: str, raw: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+    if kind in ("number", "area"):
+        return cleaning.parse_number(raw)
+    if kind == "integer":
+        return cleaning.parse_integer(raw)
+    if kind == "bool":
+        return cleaning.parse_bool(raw)
+    if kind == "region":
+        return cleaning.parse_region(raw), None
+    if kind == "id":
+        return cleaning.parse_id(raw), None
+    if kind == "code" and name == "land_class":
+        return cleaning.parse_land_class(raw), None
+    if kind == "code":
+        return cleaning.parse_code(raw), None
+    return cleaning.normalise_text(raw), None

@@ -1,0 +1,208 @@
+"""County data-quality scorecard: which counties the province should call.
+
+Per county, over every delivered row of the six categories: the share rejected (validation, and the consistency
+step under the ``reject`` policy), inconsistent with the base map (findings of ``inconsistencies.parquet``,
+DOMAIN §2), unpriced (in scope, no price, DOMAIN §4) and excluded (collective, DOMAIN §2), with the rules and
+finding types that account for most of them. Written as ``scorecard.parquet`` and as a sheet of the report.
+A rejected row whose county code is not a county of the province is scored under the county its file is named
+after (``<county code>_<name>.<ext>``), else under "no county".
+"""
+
+from __future__ import annotations
+
+import re
+
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from assets_pipeline.schema.categories import CATEGORIES
+from assets_pipeline.consistency.resolve import FINDINGS
+from assets_pipeline.infra.duck import connect, sql_path
+from assets_pipeline.publish.excel import HEADER_FILL, HEADER_FONT, cell, sheet_title
+from assets_pipeline.infra.layout import YearLayout, part_files
+from assets_pipeline.infra.storage import atomic_path
+from assets_pipeline.validate.rows import RULE_MESSAGES
+
+SCORECARD_COLUMNS = [
+    ("region_code", "行政区代码", "county code"), ("region_name", "县级单位", "county"),
+    ("rows_delivered", "报送行数", "rows delivered"), ("rejected_share", "退回比例", "rejected share"),
+    ("inconsistent_share", "不一致比例", "inconsistent share"), ("unpriced_share", "无价格比例", "unpriced share"),
+    ("excluded_share", "排除比例", "excluded share"), ("problem_share", "问题比例合计", "problem share"),
+    ("worst_rules", "主要退回规则", "top reject rules"), ("worst_findings", "主要不一致类型", "top findings"),
+]
+
+
+def _union(con, name: str, files_by_category: dict[str, list[str]], select: str, empty: str) -> None:
+    """A view ``name`` over the parts of every category, with its category."""
+    selects = []
+    for category, files in files_by_category.items():
+        if files:
+            con.register(f"{name}_{category}", con.read_parquet(files, union_by_name=True))
+            selects.append(f"SELECT '{category}' AS category, {select} FROM {name}_{category}")
+    body = " UNION ALL ".join(selects) if selects else f"SELECT NULL::VARCHAR AS category, {empty} WHERE false"
+    con.execute(f"CREATE TEMP VIEW {name} AS {body}")
+
+
+def build_scorecard(layout: YearLayout) -> list[tuple]:
+    """Write ``scorecard.parquet`` (one row per county, worst first) and return its rows."""
+    validated = {c: [str(p) for p in part_files(layout.validated(c))] for c in CATEGORIES}
+    rejected = {c: [str(p) for p in part_files(layout.rejected_rows(c)) + part_files(layout.consistency_rejected_rows(c))]
+                for c in CATEGORIES}
+    lines = {c: [str(p) for p in part_files(layout.reject_lines(c)) + part_files(layout.consistency_reject_lines(c))]
+             for c in CATEGORIES}
+    counts = """
+        -- a row the reject policy set aside is both valid (validation) and rejected (consistency): count it once
+        -- a rejected row whose county code is not a county of the province counts for the county its file is
+        -- named after (<county code>_<name>.<ext>), else under no county
+        WITH counties AS (SELECT region_code FROM read_parquet($divisions) WHERE level = 'county'),
+        rejected AS (
+            SELECT r.category, r._row_id,
+                   CASE WHEN r.region_code IN (SELECT region_code FROM counties) THEN r.region_code
+                        WHEN regexp_extract(r._source_file, '(^|/)([0-9]{6})_', 2) IN (SELECT region_code FROM counties)
+                        THEN regexp_extract(r._source_file, '(^|/)([0-9]{6})_', 2) END AS region_code
+            FROM rejected_rows r
+        ),
+        delivered AS (
+            SELECT v.category, v.region_code, v.excluded, v._row_id FROM valid v
+            ANTI JOIN rejected r ON r.category = v.category AND r._row_id = v._row_id
+            UNION ALL SELECT category, region_code, false, _row_id FROM rejected
+        ),
+        per_county AS (
+            SELECT d.region_code, count(*) AS rows_delivered,
+                   count(*) FILTER (WHERE r._row_id IS NOT NULL) AS rows_rejected,
+                   count(*) FILTER (WHERE d.excluded) AS rows_excluded
+            FROM delivered d LEFT JOIN rejected r ON r.category = d.category AND r._row_id = d._row_id
+            GROUP BY ALL
+        ),
+        rules AS (
+            SELECT r.region_code, l.rule, count(DISTINCT l.category || ':' || l._row_id) AS n
+            FROM lines l JOIN rejected r ON r.category = l.category AND r._row_id = l._row_id GROUP BY ALL
+        ),
+        findings AS (
+            SELECT region_code, finding_type, count(*) AS n FROM read_parquet($inconsistencies) GROUP BY ALL
+        ),
+        unpriced AS (
+            SELECT region_code, count(DISTINCT category || ':' || source_file || ':' || source_row) AS n
+            FROM read_parquet($unpriced)
+            GROUP BY ALL
+        ),
+        scored AS (
+            SELECT p.region_code, coalesce(d.name, '未识别县 no county') AS region_name, p.rows_delivered,
+                   p.rows_rejected / p.rows_delivered AS rejected_share,
+                   coalesce((SELECT sum(n) FROM findings f WHERE f.region_code = p.region_code), 0) / p.rows_delivered
+                       AS inconsistent_share,
+                   coalesce(u.n, 0) / p.rows_delivered AS unpriced_share,
+                   p.rows_excluded / p.rows_delivered AS excluded_share,
+                   (SELECT string_agg(rule || ' (' || n || ')', ', ' ORDER BY n DESC, rule)
+                    FROM (SELECT * FROM rules x WHERE x.region_code IS NOT DISTINCT FROM p.region_code ORDER BY n DESC, rule LIMIT 3))
+                       AS worst_rules,
+                   (SELECT string_agg(finding_type || ' (' || n || ')', ', ' ORDER BY n DESC, finding_type)
+                    FROM (SELECT * FROM findings x WHERE x.region_code IS NOT DISTINCT FROM p.region_code
+                          ORDER BY n DESC, finding_type LIMIT 3)) AS worst_findings
+            FROM per_county p
+            LEFT JOIN read_parquet($divisions) d ON d.region_code = p.region_code
+            LEFT JOIN unpriced u ON u.region_code = p.region_code
+        )
+        SELECT CAST($year AS INTEGER) AS year, region_code, region_name, rows_delivered,
+               round(rejected_share, 6) AS rejected_share, round(inconsistent_share, 6) AS inconsistent_share,
+               round(unpriced_share, 6) AS unpriced_share, round(excluded_share, 6) AS excluded_share,
+               round(rejected_share + inconsistent_share + unpriced_share, 6) AS problem_share,
+               worst_rules, worst_findings
+        FROM scored
+        ORDER BY problem_share DESC, region_code
+    """
+    params = {"inconsistencies": str(layout.inconsistencies), "unpriced": str(layout.unpriced),
+              "divisions": str(layout.reference("admin_divisions")), "year": layout.year}
+    with connect(layout.stages / "duckdb_tmp") as con:
+        _union(con, "valid", validated, "region_code, exclusion_reason IS NOT NULL AS excluded, _row_id",
+               "NULL::VARCHAR AS region_code, false AS excluded, NULL::BIGINT AS _row_id")
+        _union(con, "rejected_rows", rejected, "region_code, _source_file, _row_id",
+               "NULL::VARCHAR AS region_code, NULL::VARCHAR AS _source_file, NULL::BIGINT AS _row_id")
+        _union(con, "lines", lines, "rule, _row_id", "NULL::VARCHAR AS rule, NULL::BIGINT AS _row_id")
+        with atomic_path(layout.scorecard) as tmp:
+            con.execute(f"COPY ({counts}) TO '{sql_path(tmp)}' (FORMAT parquet)", params)
+        return con.execute("SELECT * EXCLUDE (year) FROM read_parquet($p) ORDER BY problem_share DESC, region_code",
+                           {"p": str(layout.scorecard)}).fetchall()
+
+
+QUALITY_WORDS = {
+    "zh": {"sheet": "数据质量", "title": "{year}年各县报送数据质量",
+           "note": "每个县级单位报送的全部数据行（六类资源）中，退回、与底图不一致、无价格和排除（集体所有）的比例；"
+                   "按市、县排列，市行为其所辖县的报送行数之和。“主要退回规则”“主要不一致类型”列出行数最多的三项。"
+                   "“未能确定所属县”一行为行政区代码不是本省县级单位、且文件名也未以县代码开头的退回行，"
+                   "请按退回工作簿中的文件名查明报送单位。",
+           "unknown": "未能确定所属县", "city": "市级小计"},
+    "en": {"sheet": "Data quality", "title": "{year}: quality of the counties' deliveries",
+           "note": "Per county, over every row it delivered (six categories): the share rejected, inconsistent with "
+                   "the base map, unpriced and excluded (collective). Cities, then their counties; a city row holds "
+                   "its counties' rows delivered. Top rules and findings: the three with the most rows. The row "
+                   "\"county not identified\" holds rejected rows whose county code is not a county of the province "
+                   "and whose file name does not start with one: find the sender by the file names in the rejects "
+                   "workbook.",
+           "unknown": "county not identified", "city": "city subtotal"},
+}
+_COUNTED = re.compile(r"([a-z_]+) \((\d+)\)")
+
+
+def plain_names(listed: str | None, lang: str) -> str | None:
+    """``code_list (5), missing_base (2)`` → ``代码不在代码表中（5）、底图无此图斑（2）``: rules and findings by
+    their names (validate.RULE_MESSAGES, consistency.FINDINGS), not their codes."""
+    if not listed:
+        return listed
+    names = {k: v for k, v in RULE_MESSAGES.items()} | {k: v for k, v in FINDINGS.items()}
+    i = 0 if lang == "zh" else 1
+    parts = [f"{names.get(code, (code, code))[i]}（{n}）" if lang == "zh" else f"{names.get(code, (code, code))[i]} ({n})"
+             for code, n in _COUNTED.findall(listed)]
+    return ("、" if lang == "zh" else "; ").join(parts) if parts else listed
+
+
+def write_scorecard_sheet(wb, layout: YearLayout, lang: str = "zh") -> None:
+    """The scorecard as a sheet of the report workbook (write-only openpyxl), when the step has run: a title and
+    a note, the header frozen and repeated on printed pages, counties under their cities in code order, rules and
+    findings by name."""
+    if not layout.scorecard.exists():
+        return
+    words = QUALITY_WORDS[lang]
+    with connect() as con:
+        rows = con.execute(
+            "SELECT s.* EXCLUDE (year), d.parent_code, p.name FROM read_parquet($p) s "
+            "LEFT JOIN read_parquet($d) d ON d.region_code = s.region_code AND d.level = 'county' "
+            "LEFT JOIN read_parquet($d) p ON p.region_code = d.parent_code "
+            "ORDER BY s.region_code IS NULL, d.parent_code, s.region_code",
+            {"p": str(layout.scorecard), "d": str(layout.reference("admin_divisions"))}).fetchall()
+    ws = wb.create_sheet(sheet_title(words["sheet"]))
+    widths = (12, 18, 12, 11, 11, 11, 11, 12, 36, 36)
+    for i, width in enumerate(widths):
+        ws.column_dimensions[chr(ord("A") + i)].width = width
+    ws.freeze_panes = "C4"
+    ws.print_title_rows = "3:3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.oddFooter.left.text = "&A"
+    ws.oddFooter.center.text = "&P / &N"
+    ws.row_dimensions[2].height = 52  # heights before the rows: the sheet is written once
+    ws.row_dimensions[3].height = 30
+    ws.append([cell(ws, words["title"].format(year=layout.year), font=Font(name="Calibri", bold=True, size=14))])
+    ws.append([cell(ws, words["note"], font=Font(name="Calibri", size=9, color="404040"),
+                    alignment=Alignment(wrap_text=True, vertical="top"))])
+    ws.merged_cells.add(f"A2:{chr(ord('A') + len(widths) - 1)}2")
+    ws.append([cell(ws, zh if lang == "zh" else en, font=HEADER_FONT, fill=HEADER_FILL,
+                    alignment=Alignment(wrap_text=True, horizontal="center", vertical="center"))
+               for _, zh, en in SCORECARD_COLUMNS])
+    bold = Font(name="Calibri", bold=True)
+    city = object()
+    for row in rows:
+        *figures, parent, parent_name = row
+        if parent != city and parent is not None:
+            city = parent
+            delivered = sum(r[2] for r in rows if r[-2] == parent)
+            ws.append([cell(ws, parent, font=bold), cell(ws, f"{parent_name} {words['city']}", font=bold),
+                       cell(ws, delivered, number_format="#,##0", font=bold)])
+        figures[1] = words["unknown"] if figures[0] is None else figures[1]
+        figures[8], figures[9] = plain_names(figures[8], lang), plain_names(figures[9], lang)
+        ws.append([cell(ws, v, number_format="0.00%" if 3 <= i <= 7 else ("#,##0" if i == 2 else None),
+                        alignment=Alignment(indent=1) if i == 1 else None)
+                   for i, v in enumerate(figures)])
