@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets_pipeline.schema.categories import SPECS
-from assets_pipeline.sample.generate import (GROUP_AREA_WAN_HA, REFERENCE_DIR, UNPRICED_PLANTED_SHARE, UnpricedBudget,
+from assets_pipeline.sample import (GROUP_AREA_WAN_HA, REFERENCE_DIR, UNPRICED_PLANTED_SHARE, UnpricedBudget,
                                     generate_sample)
 
 COUNTY_CATEGORIES = ("land", "forest", "grassland", "wetland")

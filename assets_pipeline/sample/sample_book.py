@@ -1,0 +1,80 @@
+"""Where the sample goes and the record of what was written: the files, their rows, the planted dirty rows and
+inconsistencies, and the README that explains them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from assets_pipeline.sample.counties import Delivery
+from assets_pipeline.sample.defects import Planted
+from assets_pipeline.sample.inconsistencies import INCONSISTENCY_COLUMNS, UnpricedBudget
+from assets_pipeline.sample.province_figures import COUNTY_CATEGORIES
+from assets_pipeline.sample.writers import user_row_numbers, write_delivered
+from assets_pipeline.schema.categories import SPECS
+
+README_TEXT = (
+    "This folder belongs to a synthetic Shanxi-like province (140000) written by assets_pipeline.sample.generate for "
+    "trying the pipeline: one land-survey file (the base map) and forest, grassland and wetland inventories per "
+    "county, a province water table and a province mineral table per year, delivered in the mixed encodings, "
+    "formats and headers real counties use. It is NOT real data: every parcel, deposit and volume is drawn at "
+    "random to resemble the province's composition, and prices come from the illustrative reference tables. "
+    "planted_<year>.csv lists every dirty row that was planted on purpose (category, file relative to the year "
+    "folder, row number as the user sees it: CSV line, Excel row or Parquet record, column and the rule it "
+    "breaks), so the rejections of a pipeline run can be checked against it. planted_inconsistencies_<year>.csv "
+    "lists the inconsistencies planted between the base map and the inventories (county, category, finding type, "
+    "base parcel id, inventory parcel id, area concerned in m²), which a run must report in inconsistencies.parquet.\n"
+)
+
+
+class SampleBook:
+    """Where the sample goes, and the record of what was written."""
+
+    def __init__(self, out_dir: Path, years: list[int]):
+        self.out_dir = out_dir
+        self.files: dict[int, list[str]] = {y: [] for y in years}
+        self.rows: dict[int, dict[str, int]] = {y: {c: 0 for c in SPECS} for y in years}
+        self.planted: dict[int, list[pd.DataFrame]] = {y: [] for y in years}
+        self.inconsistencies: dict[int, list[pd.DataFrame]] = {y: [] for y in years}
+        self.budgets: dict[int, dict[str, UnpricedBudget]] = {y: {} for y in years}  # unpriced rows planted
+
+    def clear_year(self, year: int) -> None:
+        """Remove the files a previous sample left for this year, so no stale county file is read as input."""
+        year_dir = self.out_dir / str(year)
+        for category in COUNTY_CATEGORIES:
+            if (year_dir / category).is_dir():
+                shutil.rmtree(year_dir / category)
+        for name in ("water", "minerals"):
+            for extension in ("csv", "xlsx", "parquet"):
+                (year_dir / f"{name}.{extension}").unlink(missing_ok=True)
+
+    def write(self, year: int, relative: str, category: str, table: pa.Table, planted: Planted,
+              delivery: Delivery) -> None:
+        write_delivered(self.out_dir / str(year) / relative, table, SPECS[category], planted, delivery)
+        self.files[year].append(relative)
+        self.rows[year][category] += table.num_rows
+        if len(planted):
+            self.planted[year].append(pd.DataFrame({
+                "category": category, "source_file": relative,
+                "source_row": user_row_numbers(planted.rows, delivery),
+                "column": planted.columns, "rule": planted.rules,
+            }))
+
+    def write_records(self) -> None:
+        folder = self.out_dir / "_sample"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "README.txt").write_text(README_TEXT, encoding="utf-8")
+        columns = ["category", "source_file", "source_row", "column", "rule"]
+        for year, frames in self.planted.items():
+            record = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+            record = record.sort_values(["source_file", "source_row"], kind="stable")
+            record.to_csv(folder / f"planted_{year}.csv", index=False, columns=columns, lineterminator="\n")
+        for year, frames in self.inconsistencies.items():
+            record = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=INCONSISTENCY_COLUMNS)
+            record = record.sort_values(["region_code", "category", "finding_type", "base_parcel_id", "parcel_id"],
+                                        kind="stable")
+            record.to_csv(folder / f"planted_inconsistencies_{year}.csv", index=False, columns=INCONSISTENCY_COLUMNS,
+                          lineterminator="\n")
