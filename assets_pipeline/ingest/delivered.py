@@ -127,7 +127,6 @@ def detect_format(path: Path) -> str:
     return "csv"
 
 
-
 def with_source_rows(batch: pa.RecordBatch, first_row: int) -> pa.RecordBatch:
     rows = pa.array(range(first_row, first_row + batch.num_rows), pa.int64())
     return batch.append_column("_source_row", rows)
@@ -146,7 +145,6 @@ def without_empty_rows(batch: pa.RecordBatch) -> pa.RecordBatch:
         if not pc.any(empty).as_py():
             return batch
     return batch.filter(pc.invert(empty))
-
 
 
 def short_message(exc: Exception) -> str:

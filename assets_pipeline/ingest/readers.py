@@ -46,7 +46,6 @@ def read_batches(
         yield from csv_batches(path, delivered)
 
 
-
 def parquet_batches(path: Path) -> Iterator[pa.RecordBatch]:
     try:
         parquet = pq.ParquetFile(path)

@@ -60,7 +60,6 @@ def _first_non_ascii_lines(path: Path) -> tuple[bytes, bool]:
     return b"", True
 
 
-
 def _sniff_delimiter(header_line: str) -> str:
     counts = {d: header_line.count(d) for d in (",", "\t", ";", "|")}
     return max(counts, key=counts.get) if max(counts.values()) > 0 else ","

@@ -110,7 +110,6 @@ def _declared_rows(zf: zipfile.ZipFile, part: str) -> int | None:
     return int(last) if last else None
 
 
-
 # Cells calamine reads as empty though they hold something: Excel errors (t="e") and formulas saved
 # without a value. Found in the sheet XML with two patterns; only chunks that hold a formula or an
 # error are searched.

@@ -97,7 +97,6 @@ def xlsx_batches(
         yield without_empty_rows(with_source_rows(batch, first + start + 1))
 
 
-
 def _cell_text(value: object) -> str | None:
     """An Excel cell as text: integral numbers without ``.0``, dates in ISO form, errors kept as text."""
     if value is None or value == "":

@@ -62,6 +62,12 @@ def _optional_area(name: str, aliases: tuple[str, ...], description: str, label_
                   label_en=label_en, bounds=(("ge", 0),))
 
 
+def _polygon_columns(category: str) -> tuple[Column, ...]:
+    """The first columns of a polygon inventory drawn on the base map (grassland, wetland)."""
+    return (replace(PARCEL_ID, description=f"{category} polygon id"), BASE_PARCEL_ID, REGION_CODE, LAND_CLASS,
+            replace(AREA_M2, description="polygon area"), OWNERSHIP)
+
+
 LAND = CategorySpec(
     name="land",
     id_columns=("parcel_id",),
@@ -135,12 +141,7 @@ GRASSLAND = CategorySpec(
     id_columns=("parcel_id",),
     quantity_columns=("hay_yield_kg_per_ha",),
     columns=(
-        replace(PARCEL_ID, description="grassland polygon id"),
-        BASE_PARCEL_ID,
-        REGION_CODE,
-        LAND_CLASS,
-        replace(AREA_M2, description="polygon area"),
-        OWNERSHIP,
+        *_polygon_columns("grassland"),
         Column("grassland_type", "code", aliases=("草原类", "草地类", "CYL", "CDL"), description="grassland class (18 classes)",
                label_zh="草原类", label_en="grassland class", code_list=("grassland_types", "grassland_type")),
         Column("grade", "integer", aliases=("草原等级", "等级", "CYDJ"), description="grassland grade 1-8",
@@ -158,12 +159,7 @@ WETLAND = CategorySpec(
     name="wetland",
     id_columns=("parcel_id",),
     columns=(
-        replace(PARCEL_ID, description="wetland polygon id"),
-        BASE_PARCEL_ID,
-        REGION_CODE,
-        LAND_CLASS,
-        replace(AREA_M2, description="polygon area"),
-        OWNERSHIP,
+        *_polygon_columns("wetland"),
         Column("wetland_type", "code", aliases=("SDL", "湿地类", "湿地型", "湿地类型"), description="wetland type",
                label_zh="湿地型", label_en="wetland type", code_list=("wetland_types", "wetland_type")),
         BASIN,

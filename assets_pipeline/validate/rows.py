@@ -12,7 +12,9 @@ batch by batch over the ingested Parquet. Every ingested row ends in exactly one
 Large categories are validated by worker processes, several row-group ranges at once.
 
 Uniqueness of ids spans the whole category, so it is found first by one DuckDB query, which decides by
-county which row of a repeated id is kept (``duplicate_rows``), never by the order of the files.
+county which row of a repeated id is kept (``duplicates``), never by the order of the files. The model comes
+from the category's description (``model``, with the year's ``codes``); a row's failures become reject lines
+(``rejects``).
 """
 
 
