@@ -10,7 +10,7 @@ category is adding one ``Column``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 
@@ -112,7 +112,7 @@ class CategorySpec:
     def with_column(self, column: Column) -> "CategorySpec":
         """The same category with one more column (last, or in place of the column of its name)."""
         kept = tuple(c for c in self.columns if c.name != column.name)
-        return CategorySpec(self.name, kept + (column,), self.id_columns, self.area_column, self.quantity_columns)
+        return replace(self, columns=kept + (column,))
 
 
 def header_aliases(spec: CategorySpec) -> dict[str, tuple[str, ...]]:
