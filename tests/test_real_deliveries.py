@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import Workbook
 
-from assets_pipeline.ingest import readers
+from assets_pipeline.ingest import workbook_parts
 from assets_pipeline.infra.errors import InputFileError
 from assets_pipeline.ingest.canonical import ingest_category
 from assets_pipeline.infra.layout import YearLayout
@@ -325,7 +325,7 @@ def test_workbook_over_the_size_limit_is_refused(tmp_path, monkeypatch):
     """A real 1 GiB workbook is too slow to write in a test: the limit is lowered instead."""
     path = deliver(tmp_path, "land.xlsx")
     workbook([SURVEY, ROWS[0]]).save(path)
-    monkeypatch.setattr(readers, "XLSX_MAX_BYTES", 1 << 10)
+    monkeypatch.setattr(workbook_parts, "XLSX_MAX_BYTES", 1 << 10)
     message = refused(tmp_path)
     size = path.stat().st_size
     assert message == f"{path}: workbook is {size / 1024:.1f} KiB, over the 1 KiB limit; deliver it as CSV or Parquet / 文件过大"

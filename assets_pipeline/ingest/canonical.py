@@ -22,7 +22,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from assets_pipeline.ingest import cleaning
+from assets_pipeline.infra import sql
 from assets_pipeline.schema.categories import AREA_FACTORS, AREA_UNITS, SPECS, VOLUME_FACTORS, VOLUME_UNITS, CategorySpec
+from assets_pipeline.schema.columns import ARROW_TYPES
 from assets_pipeline.infra.errors import InputFileError
 from assets_pipeline.infra.layout import part_files
 from assets_pipeline.infra.duck import connect
@@ -30,21 +32,15 @@ from assets_pipeline.ingest.readers import DeliveredFile, detect_format, discove
 from assets_pipeline.infra.parallel import run_tasks
 from assets_pipeline.infra.storage import atomic_folder, atomic_parquet_writer, write_parquet
 
-ARROW_TYPES = {
-    "id": pa.string(),
-    "code": pa.string(),
-    "region": pa.string(),
-    "text": pa.string(),
-    "number": pa.float64(),
-    "area": pa.float64(),
-    "integer": pa.int64(),
-    "bool": pa.bool_(),
-}
+__all__ = ["ARROW_TYPES", "IngestResult", "ingest_category", "ingest_file", "ingested_schema", "canonicalise"]
 
 PROVENANCE = [("_row_id", pa.int64()), ("_source_file", pa.string()), ("_source_row", pa.int64())]
 
+
 def ingested_schema(spec: CategorySpec) -> pa.Schema:
-    fields = [pa.field(c.name, ARROW_TYPES[c.kind]) for c in spec.columns]
+    """The ingested parts' columns: the category's columns, each of its kind's Arrow type, then where each row
+    came from."""
+    fields = [pa.field(c.name, c.arrow_type) for c in spec.columns]
     fields += [pa.field(n, t) for n, t in PROVENANCE]
     return pa.schema(fields)
 
@@ -131,22 +127,8 @@ def refuse_county_delivered_twice(parts_dir: Path, year_dir: Path, paths: list[P
     parcel, a mistyped code) are left to validation and the consistency checks, not taken for a second
     delivery.
     """
-    query = """
-        WITH counts AS (
-            SELECT _source_file, region_code, count(*) AS n FROM read_parquet($parts)
-            WHERE region_code IS NOT NULL GROUP BY ALL
-        ),
-        delivered AS (
-            SELECT _source_file,
-                   coalesce(nullif(regexp_extract(parse_filename(_source_file), '^([0-9]{6})([^0-9]|$)', 1), ''),
-                            CASE WHEN max(n) * 2 > sum(n) THEN arg_max(region_code, n) END) AS county
-            FROM counts GROUP BY _source_file
-        )
-        SELECT county, list(_source_file ORDER BY _source_file) AS files FROM delivered
-        WHERE county IS NOT NULL GROUP BY county HAVING count(*) > 1 ORDER BY county LIMIT 5
-    """
     with connect(memory_limit="400MB") as con:  # a small aggregate: no spill folder needed
-        twice = con.execute(query, {"parts": str(parts_dir / "part-*.parquet")}).fetchall()
+        twice = con.execute(sql.load(__file__, "county_delivered_twice"), {"parts": str(parts_dir / "part-*.parquet")}).fetchall()
     if twice:
         listed = "; ".join(f"county {code} in {' and '.join(files)}" for code, files in twice)
         raise InputFileError(
@@ -210,13 +192,14 @@ def refuse_implausible_areas(parts_dir: Path, files: list[DeliveredFile], column
     estimate from a million parcels is as good as the exact median.
     """
     medians: dict[str, float] = {}
+    name = sql.identifier(column)
     with connect(memory_limit="400MB") as con:
         for part in part_files(parts_dir):
             step = max(1, pq.ParquetFile(part).metadata.num_rows // MEDIAN_SAMPLE_ROWS)
             medians.update(con.execute(
-                f"SELECT _source_file, median({column}) FROM read_parquet($part) "
-                f"WHERE {column} > 0 AND _row_id % {step} = 0 GROUP BY ALL",
-                {"part": str(part)},
+                f"SELECT _source_file, median({name}) FROM read_parquet($part) "
+                f"WHERE {name} > 0 AND _row_id % $step = 0 GROUP BY ALL",
+                {"part": str(part), "step": step},
             ).fetchall())
     low, high = PLAUSIBLE_MEDIAN_M2
     for delivered in files:
@@ -243,12 +226,12 @@ def _resolve_units(path: Path, spec: CategorySpec, header_units: dict[str, str],
     resolved: dict[str, str] = {}
     for column in spec.columns:
         named = header_units.get(column.name)
-        if column.kind == "area":
+        if column.measure == "area":
             unit = AREA_UNITS.get(named.lower() if named else declared_area_unit.lower())
             if unit is None:
                 raise InputFileError(path, f"column {column.name}: unknown area unit '{named or declared_area_unit}' (m2, 亩, 公顷) / 面积单位无法识别")
             resolved[column.name] = unit
-        elif column.name == "volume_m3":
+        elif column.measure == "volume":
             unit = VOLUME_UNITS.get(named.lower() if named else "m3")
             if unit is None:
                 raise InputFileError(path, f"column {column.name}: unknown volume unit '{named}' (立方米, 万立方米, 亿立方米) / 水量单位无法识别")
@@ -278,16 +261,16 @@ def canonicalise(
     for column in spec.columns:
         header = by_canonical.get(column.name)
         if header is None:
-            arrays.append(pa.nulls(n, ARROW_TYPES[column.kind]))
+            arrays.append(pa.nulls(n, column.arrow_type))
             continue
         raw = batch.column(header)
         problems = cleaning.cell_problems(raw, formulas=workbook)
         if problems is not None:
             raw = pc.if_else(problems[0], pa.scalar(None, pa.string()), raw)
         values, bad = _parse(column.kind, column.name, raw)
-        if column.kind == "area":
+        if column.measure == "area":
             values = cleaning.scale(values, AREA_FACTORS[units[column.name]])
-        elif column.name == "volume_m3":
+        elif column.measure == "volume":
             values = cleaning.scale(values, VOLUME_FACTORS[units[column.name]])
         arrays.append(values)
         if bad is not None and pc.any(bad).as_py():

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from assets_pipeline.infra import sql
 from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files
@@ -38,8 +39,6 @@ FINDINGS_SCHEMA = pa.schema([
 # Where a category's counties are expected from this year's other deliveries (see the module's docstring).
 FROM_OTHER_CATEGORIES = {"land", "water"}
 FROM_BASE_MAP = {"forest", "grassland", "wetland"}
-
-_COUNTY_OF_FILE = r"'^([0-9]{6})([^0-9]|$)'"
 
 
 def missing_counties_path(layout: YearLayout) -> Path:
@@ -85,56 +84,25 @@ def find_missing_counties(layout: YearLayout, divisions: Path, land_classes: Pat
         # rows per category × county this year: the row's county code, else its file's (a blank code is still the county's row)
         con.execute("CREATE TEMP TABLE this_year (category VARCHAR, county VARCHAR, n BIGINT)")
         for category in present:
-            con.execute(f"""
-                INSERT INTO this_year
-                SELECT '{category}', county, count(*) FROM (
-                    SELECT CASE WHEN region_code IN (SELECT region_code FROM counties) THEN region_code
-                                ELSE nullif(regexp_extract(parse_filename(_source_file), {_COUNTY_OF_FILE}, 1), '') END AS county
-                    FROM read_parquet($p)) WHERE county IS NOT NULL GROUP BY ALL""",
-                        {"p": str(layout.ingested(category) / "part-*.parquet")})
+            con.execute(sql.load(__file__, "rows_this_year"),
+                        {"category": category, "p": str(layout.ingested(category) / "part-*.parquet")})
         con.execute("CREATE TEMP TABLE last_year (category VARCHAR, county VARCHAR, n BIGINT)")
         for category in present:
             files = _last_year_parts(last, category)
             if files:
-                con.execute(f"""INSERT INTO last_year SELECT '{category}', region_code, count(*) FROM read_parquet($p)
-                                WHERE region_code IN (SELECT region_code FROM counties) GROUP BY ALL""", {"p": files})
+                con.execute("INSERT INTO last_year SELECT $category, region_code, count(*) FROM read_parquet($p) "
+                            "WHERE region_code IN (SELECT region_code FROM counties) GROUP BY ALL",
+                            {"category": category, "p": files})
         con.execute("CREATE TEMP TABLE base_map (category VARCHAR, county VARCHAR, n BIGINT)")
         if "land" in present:
-            con.execute("""
-                INSERT INTO base_map
-                SELECT c.category, l.region_code, count(*) FROM read_parquet($land) l
-                JOIN read_parquet($classes) c ON c.land_class = regexp_replace(l.land_class, 'K$', '')
-                WHERE l.region_code IN (SELECT region_code FROM counties) AND c.category IN ('forest', 'grassland', 'wetland')
-                GROUP BY ALL""", {"land": str(layout.ingested("land") / "part-*.parquet"), "classes": str(land_classes)})
+            con.execute(sql.load(__file__, "base_map_parcels"), {"land": str(layout.ingested("land") / "part-*.parquet"), "classes": str(land_classes)})
         con.execute("CREATE TEMP TABLE empty_files (category VARCHAR, county VARCHAR, file VARCHAR)")
         for category in present:
             for county, file in _empty_files(layout, category):
                 con.execute("INSERT INTO empty_files VALUES (?, ?, ?)", [category, county, file])
         con.execute("CREATE TEMP TABLE categories AS SELECT unnest($c) AS category", {"c": present})
-        rows = con.execute(f"""
-            WITH evidence AS (
-                SELECT k.category, o.county,
-                       'rows this year in ' || string_agg(o.category || ' ' || format('{{:,}}', o.n), ', ' ORDER BY o.category) AS said
-                FROM categories k JOIN this_year o ON o.category <> k.category
-                WHERE k.category IN {tuple(sorted(FROM_OTHER_CATEGORIES))} GROUP BY ALL
-                UNION ALL
-                SELECT category, county, 'the land survey holds ' || format('{{:,}}', n) || ' ' || category || ' parcel(s) of the county'
-                FROM base_map
-                UNION ALL
-                SELECT category, county, format('{{:,}}', n) || ' ' || category || ' row(s) last year ({last.year})'
-                FROM last_year
-            ),
-            expected AS (SELECT category, county, string_agg(said, '; ' ORDER BY said) AS evidence FROM evidence GROUP BY ALL)
-            SELECT e.category, e.county, c.name_zh,
-                   CASE WHEN f.file IS NOT NULL THEN 'no_rows' ELSE 'no_file' END,
-                   CASE WHEN f.file IS NOT NULL THEN 'no rows in ' || f.file || ' (header only)'
-                        ELSE 'no file delivers the county' END || '; ' || e.evidence
-            FROM expected e JOIN counties c ON c.region_code = e.county
-            LEFT JOIN (SELECT category, county, min(file) AS file FROM empty_files GROUP BY ALL) f USING (category, county)
-            WHERE e.category IN (SELECT category FROM categories)
-              AND NOT EXISTS (SELECT 1 FROM this_year t WHERE t.category = e.category AND t.county = e.county)
-            ORDER BY e.category <> 'land', e.category, e.county
-        """).fetchall()
+        rows = con.execute(sql.load(__file__, "missing_counties"),
+                           {"from_other_categories": sorted(FROM_OTHER_CATEGORIES), "last_year": last.year}).fetchall()
     allowed_set = {str(a) for a in allowed}
     columns = list(zip(*rows)) if rows else [[]] * 5
     is_allowed = [county in allowed_set for county in columns[1]]

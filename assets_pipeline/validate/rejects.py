@@ -1,0 +1,157 @@
+"""Reject lines: why a row failed, one line per failed rule, in the county's words and the auditor's.
+
+A line names the row by its file and row (``source_file``, ``source_row``), the column and the value, the rule
+(``required``, ``type``, ``code_list``, ``region``, ``range``, ``unique``, ``unit``, ``consistency``,
+``legal_term``) and what exactly failed (``check``), with a message in Chinese (the column by its Chinese
+label, ``schema.categories``) and in English. Lines come from Pandera's failure cases, from the cells that
+did not parse at ingest (``type``, replacing the ``required`` their blank caused) and from repeated ids
+(``unique``, see ``duplicates``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow as pa_arrow
+
+from assets_pipeline.schema.categories import COLUMN_NAMES_ZH
+from assets_pipeline.schema.columns import CategorySpec
+from assets_pipeline.validate.codes import CodeLists
+from assets_pipeline.validate.model import FRAME_CHECKS
+
+REJECT_SCHEMA = pa_arrow.schema(
+    [
+        ("category", pa_arrow.string()),
+        ("source_file", pa_arrow.string()),
+        ("source_row", pa_arrow.int64()),
+        ("column", pa_arrow.string()),
+        ("value", pa_arrow.string()),
+        ("rule", pa_arrow.string()),
+        ("check", pa_arrow.string()),
+        ("message_zh", pa_arrow.string()),
+        ("message_en", pa_arrow.string()),
+        ("message", pa_arrow.string()),
+        ("_row_id", pa_arrow.int64()),
+    ]
+)
+
+RULE_MESSAGES = {
+    "required": ("必填项为空", "required value is blank"),
+    "type": ("不是有效的数值或格式", "not a valid number or format"),
+    "code_list": ("代码不在代码表中", "code not in the code list"),
+    "region": ("行政区代码不是本省县级单位", "region code is not a county of the province"),
+    "range": ("数值超出允许范围", "value out of range"),
+    "unique": ("标识重复", "duplicate id"),
+    "unit": ("计量单位与矿种不符", "unit does not match the mineral's unit"),
+    "consistency": ("字段之间不一致", "fields contradict each other"),
+    "legal_term": ("出让年限超过法定最高出让年限", "granted term longer than the legal term"),
+}
+
+def failures(model: type[pa.DataFrameModel], frame: pd.DataFrame, category: str,
+              codes: CodeLists | None = None) -> pd.DataFrame:
+    """Pandera's failure cases as reject lines: (_row_id, column, value, rule, check)."""
+    columns = ["_row_id", "column", "value", "rule", "check"]
+    try:
+        model.validate(frame, lazy=True)
+        return pd.DataFrame(columns=columns)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    cases = cases[cases["index"].notna()]
+    frame_level = cases["check"].isin(list(FRAME_CHECKS))
+    # a DataFrame-level check reports every column of a failing row: keep one line, on its own column
+    cases = pd.concat([cases[~frame_level], cases[frame_level].drop_duplicates(["index", "check"])])
+    frame_level = cases["check"].isin(list(FRAME_CHECKS))
+    check = cases["check"].astype(str)
+    rule = check.map(rule_of)
+    column = cases["column"].astype(object).where(~frame_level, check.map(lambda k: FRAME_CHECKS.get(k, ("", "", ""))[1]))
+    row_ids = cases["index"].astype("int64")
+    value = cases["failure_case"].astype(object)
+    if frame_level.any():
+        value = value.copy()
+        value[frame_level] = [frame.at[r, c] for r, c in zip(row_ids[frame_level], column[frame_level])]
+    check = check.where(~check.str.startswith("isin("), "isin")  # the code list itself is too long to repeat
+    check = check.copy()
+    for name, (_, _, says) in FRAME_CHECKS.items():
+        failing = (frame_level & (check == name)).to_numpy()
+        if failing.any():
+            check[failing] = says(frame, row_ids[failing], codes) if callable(says) else says
+    lines = pd.DataFrame({"_row_id": row_ids, "column": column, "value": value, "rule": rule, "check": check})
+    return lines.drop_duplicates(["_row_id", "column", "rule"])
+
+
+def rule_of(check: str) -> str:
+    if check == "not_nullable":
+        return "required"
+    if check in RULE_MESSAGES:
+        return check
+    if check in FRAME_CHECKS:
+        return FRAME_CHECKS[check][0]
+    if check.startswith("isin("):
+        return "code_list"
+    if check.startswith("dtype("):
+        return "type"
+    return "range"
+
+
+def add_unparsed(lines: pd.DataFrame, unparsed: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells that did not parse: a ``type`` reject replaces the ``required`` one their null caused."""
+    if unparsed.empty:
+        return lines
+    here = unparsed[unparsed["_row_id"].isin(frame.index)]
+    if here.empty:
+        return lines
+    check = here["check"] if "check" in here else "parse"  # why the cell was not read (Excel error, formula …)
+    typed = pd.DataFrame(
+        {"_row_id": here["_row_id"], "column": here["column"], "value": here["value"], "rule": "type", "check": check}
+    )
+    key = lines["_row_id"].astype(str) + "\x1f" + lines["column"].astype(str)
+    shadowed = key.isin(typed["_row_id"].astype(str) + "\x1f" + typed["column"])
+    return pd.concat([lines[~shadowed], typed], ignore_index=True)
+
+
+def add_duplicates(lines: pd.DataFrame, duplicates: pd.DataFrame, frame: pd.DataFrame, spec: CategorySpec) -> pd.DataFrame:
+    if duplicates.empty:
+        return lines
+    here = duplicates[duplicates["_row_id"].isin(frame.index)]
+    if here.empty:
+        return lines
+    key_column = spec.id_columns[0]
+    dup = pd.DataFrame(
+        {
+            "_row_id": here["_row_id"].to_numpy(),
+            "column": key_column,
+            "value": frame.loc[here["_row_id"].to_numpy(), key_column].astype(object).to_numpy(),
+            "rule": "unique",
+            "check": here["check"].to_numpy(),
+        }
+    )
+    return pd.concat([lines, dup], ignore_index=True)
+
+
+def reject_table(lines: pd.DataFrame, frame: pd.DataFrame, category: str) -> pa_arrow.Table:
+    row_ids = lines["_row_id"].to_numpy()
+    zh = lines["rule"].map({rule: texts[0] for rule, texts in RULE_MESSAGES.items()})
+    en = lines["rule"].map({rule: texts[1] for rule, texts in RULE_MESSAGES.items()})
+    col_zh = lines["column"].map(COLUMN_NAMES_ZH).fillna(lines["column"])
+    detail = lines["check"].where(~lines["check"].isin(["not_nullable", "parse", "isin", "code_list", "region"]), "")
+    has_detail = detail != ""
+    message_zh = col_zh + "：" + zh + ("（" + detail + "）").where(has_detail, "")
+    message_en = lines["column"] + ": " + en + (" (" + detail + ")").where(has_detail, "")
+    value = lines["value"].astype(object)
+    value = value.astype(str).where(value.notna(), None)
+    out = pd.DataFrame(
+        {
+            "category": category,
+            "source_file": frame.loc[row_ids, "_source_file"].to_numpy(),
+            "source_row": frame.loc[row_ids, "_source_row"].to_numpy(),
+            "column": lines["column"].to_numpy(),
+            "value": value.to_numpy(),
+            "rule": lines["rule"].to_numpy(),
+            "check": lines["check"].to_numpy(),
+            "message_zh": message_zh.to_numpy(),
+            "message_en": message_en.to_numpy(),
+            "message": (message_zh + " / " + message_en).to_numpy(),
+            "_row_id": row_ids,
+        }
+    ).sort_values(["_row_id", "column"])
+    return pa_arrow.Table.from_pandas(out, schema=REJECT_SCHEMA, preserve_index=False)
