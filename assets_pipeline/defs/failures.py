@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assets_pipeline.infra.errors import OutputFolderError, output_failure_cause
+import dagster as dg
+# The types of two fields of Dagster's failure events: why a step failed (``StepFailureData.error_source``) and why
+# the run did (``JobFailureData.failure_reason``). Dagster exports the events, not these.
+from dagster._core.events import RunFailureReason
+from dagster._core.execution.plan.objects import ErrorSource
+
+from assets_pipeline.infra.errors import (InputFileError, OutputFolderError, ReferenceTableError, RunInProgressError,
+                                          SettingsError, output_failure_cause)
 
 # Exit codes of ``nrledger`` (listed in the README, "When something goes wrong").
 EXIT_OK = 0
@@ -41,10 +48,11 @@ CHECK_NAMES = {
     "delivery_accepted": ("交付文件可读", "delivery accepted"),
 }
 
-# Errors a user can act on, by class name: their message says it all.
-_OWN_ERRORS = ("InputFileError", "ReferenceTableError", "RunInProgressError", "OutputFolderError", "SettingsError")
-# How Dagster names an interrupted step or run (SIGINT, or SIGTERM, which it maps to SIGINT).
-_INTERRUPTS = ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+# Errors a user can act on, and the exit code of each: their message says it all. A run's events hold them
+# serialised, by the name of their class.
+_OWN_ERRORS = {cls.__name__: code for cls, code in [
+    (InputFileError, EXIT_FAILED), (ReferenceTableError, EXIT_FAILED), (SettingsError, EXIT_FAILED),
+    (RunInProgressError, EXIT_IN_PROGRESS), (OutputFolderError, EXIT_CANNOT_WRITE)]}
 
 
 @dataclass
@@ -55,37 +63,47 @@ class Failure:
     code: int = EXIT_FAILED
 
 
-def why_failed(result, year: int, output_dir: Path) -> Failure:
+def why_failed(result: dg.ExecuteInProcessResult, year: int, output_dir: Path) -> Failure:
     """Every reason a run of ``year`` failed, from its ``ExecuteInProcessResult``, each once: the failed checks
     that guard publication (a refused delivery among them), then any other step that failed, so that a run shows
     all its problems at once rather than the first one found."""
     year_root = Path(output_dir) / str(year)
-    errors = [(event, error) for event in result.all_events for error in _chain(_error_of(event))]
-    if any(error.cls_name in _INTERRUPTS for _, error in errors):
+    if _interrupted(result):
         return Failure([interrupted_line(year, output_dir)], EXIT_INTERRUPTED)
     lines: list[str] = []
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed and _blocks(evaluation):
             lines += check_lines(evaluation)
-    steps = [_step_reason(event, year_root) for event in result.all_events
-             if event.event_type_value == "STEP_FAILURE" and not _failed_by_a_check(event)]
+    stopped_by_a_check = _steps_stopped_by_a_check(result)
+    steps = [_step_reason(event, year_root) for event in result.get_step_failure_events()
+             if event.step_key not in stopped_by_a_check]
     disk = [reason for reason in steps if reason.startswith("output folder ")]
     if disk:  # a full or unwritable disk fails every step after it: one line says it all
         return Failure([f"error: {disk[0]}"])
     lines += [f"error: {reason}" for reason in dict.fromkeys(steps)]
     if lines:
         return Failure(lines)
-    for _, error in errors:  # the run could not start: its settings refused it, or the year is busy
-        if error.cls_name in _OWN_ERRORS:
-            text = _message(error)
-            code = {"RunInProgressError": EXIT_IN_PROGRESS, "OutputFolderError": EXIT_CANNOT_WRITE}.get(error.cls_name)
-            return Failure([f"error: {text}"], code or EXIT_FAILED)
+    for event in result.all_events:  # the run could not start: its settings refused it, or the year is busy
+        for error in _chain(getattr(event.event_specific_data, "error", None)):
+            if error.cls_name in _OWN_ERRORS:
+                return Failure([f"error: {_message(error)}"], _OWN_ERRORS[error.cls_name])
     return Failure([f"error: the run of {year} failed"])
 
 
-def _failed_by_a_check(event) -> bool:
-    """A step that stopped because a blocking check failed: the check is listed with its figures instead."""
-    return any(error.cls_name == "DagsterAssetCheckFailedError" for error in _chain(event.step_failure_data.error))
+def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Stopped by Ctrl-C or SIGTERM: a step ended by the interruption, or the run ended by it between steps."""
+    if any(event.step_failure_data.error_source == ErrorSource.INTERRUPT for event in result.get_step_failure_events()):
+        return True
+    return any(event.job_failure_data.failure_reason == RunFailureReason.UNEXPECTED_TERMINATION
+               for event in result.all_events if event.event_type == dg.DagsterEventType.RUN_FAILURE)
+
+
+def _steps_stopped_by_a_check(result: dg.ExecuteInProcessResult) -> set[str]:
+    """The steps Dagster failed because a check they evaluated failed, blocking, with ERROR severity: the check is
+    listed with its figures instead."""
+    return {event.step_key for event in result.all_events
+            if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+            and _stops_its_step(event.asset_check_evaluation_data)}
 
 
 def interrupted_line(year: int, output_dir: Path) -> str:
@@ -120,7 +138,7 @@ def check_lines(evaluation) -> list[str]:
     if worst:
         lines.append("  worst counties: " + "; ".join(_county(c) for c in worst))
     for name, value in evaluation.metadata.items():
-        if type(value).__name__ == "PathMetadataValue":
+        if isinstance(value, dg.PathMetadataValue):
             what = metadata.get(f"{name}_holds")
             lines.append(f"  open {value.value}" + (f" ({what})" if what else ""))
     hint = metadata.get("what_to_do")
@@ -150,16 +168,14 @@ def _county(county: dict) -> str:
     return f"{name} {figure:.2%}{counts}" if isinstance(figure, (int, float)) else f"{name} {figure}{counts}"
 
 
-def _blocks(evaluation) -> bool:
+def _blocks(evaluation: dg.AssetCheckEvaluation) -> bool:
     """A check that stops publication: blocking, failed with ERROR severity."""
-    return evaluation.blocking is not False and evaluation.severity.value == "ERROR"
+    return evaluation.blocking is not False and evaluation.severity == dg.AssetCheckSeverity.ERROR
 
 
-def _error_of(event):
-    data = event.event_specific_data
-    if event.event_type_value == "STEP_FAILURE":
-        return data.error
-    return getattr(data, "error", None)
+def _stops_its_step(evaluation: dg.AssetCheckEvaluation) -> bool:
+    """Dagster's own rule for failing the step that evaluated a check."""
+    return not evaluation.passed and bool(evaluation.blocking) and evaluation.severity == dg.AssetCheckSeverity.ERROR
 
 
 def _chain(error):

@@ -1,7 +1,7 @@
 """Errors a user can act on.
 
-A file-level problem stops its category with one message naming the file and what is wrong
-(issue "Inventories in, validated", point 4); it never surfaces as a traceback.
+A file-level problem stops its category with one message naming the file and what is wrong; it never
+surfaces as a traceback.
 """
 
 from __future__ import annotations
@@ -61,7 +61,6 @@ class OutputFolderError(Exception):
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             return cls(folder, "not writable (permission denied or read-only file system)")
         return cls(folder, exc.strerror or str(exc))
-
 
 
 def output_failure_cause(text: str) -> str | None:

@@ -19,21 +19,22 @@ class _StepProgress(logging.Handler):
             pass
 
     def _emit(self, record: logging.LogRecord) -> None:
-        meta = getattr(record, "dagster_meta", None) or {}
-        event = meta.get("dagster_event")
+        # what Dagster hands a logger: each record's ``dagster_meta``, with the run's event when it logs one
+        event: dg.DagsterEvent | None = (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
         if event is None:
             return
-        kind, step = event.event_type_value, event.step_key
-        if kind == "STEP_START":
+        step = event.step_key
+        if event.is_step_start:
             _STARTED[step] = time.monotonic()
-        elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
+        elif event.is_step_success or event.is_step_failure:
             seconds = time.monotonic() - _STARTED.pop(step, time.monotonic())
-            mark = "ok  " if kind == "STEP_SUCCESS" else "FAIL"
+            mark = "ok  " if event.is_step_success else "FAIL"
             print(f"  {mark} {step.replace('__', '/'):<38} {seconds:6.1f} s", file=sys.stderr, flush=True)
-        elif kind == "ASSET_CHECK_EVALUATION":
-            data = event.event_specific_data
-            if not data.passed:
-                print(f"  FAIL check {data.asset_key.to_user_string()}:{data.check_name}", file=sys.stderr, flush=True)
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.asset_check_evaluation_data
+            if not evaluation.passed:
+                print(f"  FAIL check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}",
+                      file=sys.stderr, flush=True)
 
 
 @dg.logger(description="Prints one line per finished step (used by the nrledger command line).")

@@ -1,10 +1,11 @@
-"""One run per year at a time: an OS file lock beside the year's output folder.
+"""One run per year at a time: a file lock beside the year's output folder.
 
 Two runs of one year writing the same folder would interleave their outputs (one run's ledgers beside
-the other's manifest). A run therefore holds ``<output>/.<year>.lock`` with ``fcntl.flock`` from its
-start to its end; the operating system releases the lock when the process ends, however it ends (even
-killed), so a stale lock file never blocks the next run. The file records who holds it (pid, host,
-start time, run id), which a refused run prints.
+the other's manifest). A run therefore holds ``<output>/.<year>.lock`` from its start to its end, taken
+with ``filelock`` (``flock`` on Linux and macOS, ``LockFileEx`` on Windows). The operating system releases
+the lock when the process ends, however it ends (even killed), so a stale lock file never blocks the next
+run. The file records who holds it (pid, host, start time, run id), which a refused run prints; the file
+itself stays when the lock is given back (removing it would race a waiter).
 
 The command line takes the lock before it starts the Dagster run; the run's ``settings`` resource takes
 it too (runs launched from the Dagster UI). Within one process the lock is re-entrant, so the two do
@@ -19,7 +20,6 @@ folder goes too: a finished run leaves no working files but ``_stages/``'s recor
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
 import shutil
@@ -28,15 +28,20 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from assets_pipeline.infra.errors import OutputFolderError, RunInProgressError
 
 _HELD: dict[Path, "_Held"] = {}
 _GUARD = threading.Lock()
+# Windows locks the lock file's first byte against every other process, reads included: the holder's details
+# are written after it, where a refused run can still read them.
+_DETAILS_FROM = 1
 
 
 @dataclass
 class _Held:
-    fd: int
+    lock: FileLock
     count: int
     reader: bool = False  # held to read another year's outputs, not to write them
 
@@ -47,13 +52,31 @@ def lock_path(output_dir: Path, year: int) -> Path:
 
 def _holder(path: Path) -> str:
     try:
-        info = json.loads(path.read_text(encoding="utf-8") or "{}")
+        with open(path, "rb") as f:
+            f.seek(_DETAILS_FROM)
+            info = json.loads(f.read().decode("utf-8") or "{}")
     except (OSError, ValueError):
         info = {}
     if not info:
         return "another process (no details recorded)"
     run = f", run {info['run_id']}" if info.get("run_id") else ""
     return f"pid {info.get('pid')} on {info.get('host')}, started {info.get('started')}{run}"
+
+
+def _record_holder(run_id: str | None):
+    """What the lock file says while this process holds it, written through the lock's own descriptor."""
+
+    def record(fd: int) -> None:
+        info = {"pid": os.getpid(), "host": socket.gethostname(),
+                "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "run_id": run_id}
+        try:
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, b"\n" * _DETAILS_FROM + json.dumps(info).encode())
+        except OSError:
+            pass  # a full disk: the lock holds all the same, only the holder's details are missing
+
+    return record
 
 
 def acquire(output_dir: Path, year: int, run_id: str | None = None, wait=None) -> Path | None:
@@ -75,28 +98,19 @@ def acquire(output_dir: Path, year: int, run_id: str | None = None, wait=None) -
         if held is not None:
             held.count += 1
             return path
+        lock = FileLock(path, thread_local=False, preserve_lock_file=True, on_acquired=_record_holder(run_id))
         try:
             output_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                lock.acquire(blocking=False)
+            except Timeout:
+                if wait is None:
+                    raise RunInProgressError(year, output_dir / str(year), _holder(path)) from None
+                wait(_holder(path))
+                lock.acquire()
         except OSError as exc:
             raise OutputFolderError.from_os_error(output_dir, exc) from None
-        os.set_inheritable(fd, False)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if wait is None:
-                os.close(fd)
-                raise RunInProgressError(year, output_dir / str(year), _holder(path)) from None
-            wait(_holder(path))
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        info = {"pid": os.getpid(), "host": socket.gethostname(),
-                "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "run_id": run_id}
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(info).encode(), 0)
-        except OSError:
-            pass  # a full disk: the lock holds all the same, only the holder's details are missing
-        _HELD[path] = _Held(fd, 1, reader=wait is not None)
+        _HELD[path] = _Held(lock, 1, reader=wait is not None)
     if wait is not None:
         return path
     try:
@@ -137,7 +151,7 @@ def release(output_dir: Path, year: int) -> None:
         del _HELD[path]
         if not held.reader:  # still the only one in the folder: the run's spill folder is of no more use
             shutil.rmtree(spill_folder(Path(output_dir) / str(int(year))), ignore_errors=True)
-        os.close(held.fd)  # closing releases the flock; the file stays (removing it would race a waiter)
+        held.lock.release()
 
 
 def is_held(output_dir: Path, year: int) -> bool:

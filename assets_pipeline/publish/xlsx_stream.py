@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,17 +102,15 @@ def _column_xml(values: pa.Array, letter: str, rows: pa.Array, highlight: np.nda
     return pc.fill_null(cell, "")
 
 
-def _member(name: str) -> zipfile.ZipInfo:
-    """A zip member dated 1980-01-01 (the zip epoch), so the file's bytes do not depend on when it was written."""
-    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info._compresslevel = 1  # (Python 3.13 calls it compress_level and keeps this name as an alias)
-    return info
+def _member(z: zipfile.ZipFile, name: str, force_zip64: bool = False):
+    """A member opened for writing by name: the archive's compression (deflate, level 1) and ``ZipInfo``'s default
+    date, 1980-01-01 (the zip epoch), so the file's bytes do not depend on when it was written."""
+    return z.open(name, "w", force_zip64=force_zip64)
 
 
-def _dated(z: zipfile.ZipFile):
-    plain = z.writestr
-    return lambda name, data: plain(_member(name), data)
+def _write_member(z: zipfile.ZipFile, name: str, text: str) -> None:
+    with _member(z, name) as out:
+        out.write(text.encode("utf-8"))
 
 
 def _quoted_sheet(name: str) -> str:
@@ -128,26 +127,27 @@ def _utf8_of(cells: pa.Array) -> pa.Buffer:
     return cells.buffers()[2][int(offsets[0]):int(offsets[-1])]
 
 
-def _sheet_xml(sheet: Sheet) -> list[str | pa.Buffer]:
-    """The worksheet XML in pieces (text, and the row blocks' bytes), header in row 1."""
+def _sheet_xml(sheet: Sheet) -> Iterator[str | pa.Buffer]:
+    """The worksheet XML in pieces (text, and the row blocks' bytes), header in row 1; one block of rows is
+    rendered at a time, as the zip takes the one before."""
     n = min(len(sheet.columns[0]) if sheet.columns else 0, MAX_ROWS - 1)
     last = get_column_letter(max(len(sheet.header), 1))
-    parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-             '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>']
-    parts.append(f'<dimension ref="A1:{last}{n + 1}"/>')
+    yield ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+           '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
+    yield f'<dimension ref="A1:{last}{n + 1}"/>'
     if sheet.freeze:
-        parts.append('<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-                     'state="frozen"/></sheetView></sheetViews>')
+        yield ('<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+               'state="frozen"/></sheetView></sheetViews>')
     if sheet.widths:
-        parts.append("<cols>" + "".join(
+        yield ("<cols>" + "".join(
             f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(sheet.widths, start=1)) + "</cols>")
-    parts.append("<sheetData>")
+    yield "<sheetData>"
     header = "".join(
         f'<c r="{get_column_letter(i)}1" s="{STYLE_HEADER}" t="inlineStr"><is><t>{_escape(pa.array([h])).to_pylist()[0]}</t></is></c>'
         for i, h in enumerate(sheet.header, start=1))
-    parts.append(f'<row r="1">{header}</row>')
+    yield f'<row r="1">{header}</row>'
     block = 100_000
     for start in range(0, n, block):
         stop = min(start + block, n)
@@ -164,14 +164,13 @@ def _sheet_xml(sheet: Sheet) -> list[str | pa.Buffer]:
             cells = list(pool.map(column, range(len(sheet.columns))))
         row_open = pc.binary_join_element_wise(pa.repeat(pa.scalar('<row r="', pa.string()), stop - start), rows, '">', "")
         joined = pc.binary_join_element_wise(row_open, *cells, pa.repeat(pa.scalar("</row>", pa.string()), stop - start), "")
-        parts.append(_utf8_of(joined))
-    parts.append("</sheetData>")
+        yield _utf8_of(joined)
+    yield "</sheetData>"
     if sheet.autofilter and sheet.header:
-        parts.append(f'<autoFilter ref="A1:{last}{n + 1}"/>')
-    parts.append('<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
-                 '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
-                 '<headerFooter><oddFooter>&amp;C&amp;A &amp;P / &amp;N</oddFooter></headerFooter></worksheet>')
-    return parts
+        yield f'<autoFilter ref="A1:{last}{n + 1}"/>'
+    yield ('<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
+           '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+           '<headerFooter><oddFooter>&amp;C&amp;A &amp;P / &amp;N</oddFooter></headerFooter></worksheet>')
 
 
 _STYLES = (
@@ -218,37 +217,36 @@ def write_workbook(path: Path, sheets: list[Sheet]) -> None:
         f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(sheets) + 1))
     n = len(sheets)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        z.writestr = _dated(z)  # fixed member times: equal content gives equal bytes
-        z.writestr("[Content_Types].xml",
-                   '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-                   '<Default Extension="xml" ContentType="application/xml"/>'
-                   '<Override PartName="/xl/workbook.xml" '
-                   'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-                   '<Override PartName="/xl/styles.xml" '
-                   'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-                   f"{content_types}</Types>")
-        z.writestr("_rels/.rels",
-                   '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                   '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-                   'Target="xl/workbook.xml"/></Relationships>')
-        z.writestr("xl/workbook.xml",
-                   '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                   '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                   'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-                   f"<sheets>{workbook_sheets}</sheets>"
-                   + (f"<definedNames>{titles}</definedNames>" if titles else "") + "</workbook>")
-        z.writestr("xl/_rels/workbook.xml.rels",
-                   '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                   '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                   f'{rels}<Relationship Id="rId{n + 1}" '
-                   'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-                   'Target="styles.xml"/></Relationships>')
+        _write_member(z, "[Content_Types].xml",
+                      '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                      '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                      '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                      '<Default Extension="xml" ContentType="application/xml"/>'
+                      '<Override PartName="/xl/workbook.xml" '
+                      'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                      '<Override PartName="/xl/styles.xml" '
+                      'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+                      f"{content_types}</Types>")
+        _write_member(z, "_rels/.rels",
+                      '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                      '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                      '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+                      'Target="xl/workbook.xml"/></Relationships>')
+        _write_member(z, "xl/workbook.xml",
+                      '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                      '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                      'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                      f"<sheets>{workbook_sheets}</sheets>"
+                      + (f"<definedNames>{titles}</definedNames>" if titles else "") + "</workbook>")
+        _write_member(z, "xl/_rels/workbook.xml.rels",
+                      '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                      '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                      f'{rels}<Relationship Id="rId{n + 1}" '
+                      'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
+                      'Target="styles.xml"/></Relationships>')
         numbers = any(sheet.formats or sheet.bold_rows is not None for sheet in sheets)
-        z.writestr("xl/styles.xml", _STYLES_WITH_NUMBERS if numbers else _STYLES)
+        _write_member(z, "xl/styles.xml", _STYLES_WITH_NUMBERS if numbers else _STYLES)
         for i, sheet in enumerate(sheets, start=1):
-            with z.open(_member(f"xl/worksheets/sheet{i}.xml"), "w", force_zip64=True) as out:
+            with _member(z, f"xl/worksheets/sheet{i}.xml", force_zip64=True) as out:
                 for piece in _sheet_xml(sheet):
                     out.write(piece.encode("utf-8") if isinstance(piece, str) else memoryview(piece))
