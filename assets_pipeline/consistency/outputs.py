@@ -63,6 +63,6 @@ def write_rejects(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> dict[st
             selected = ", ".join(sql.identifier(c) for c in columns)
             con.execute(f"COPY (SELECT {selected} FROM rejected_now) TO "
                         f"{sql.path_literal(rows_dir / 'part-consistency.parquet')} (FORMAT parquet)")
-            lines = con.execute(sql.load(__file__, "reject_lines"), {"category": category}).fetch_arrow_table()
+            lines = con.sql(sql.load(__file__, "reject_lines"), params={"category": category}).to_arrow_table()
             pq.write_table(lines.select(REJECT_SCHEMA.names).cast(REJECT_SCHEMA), lines_dir / "part-consistency.parquet")
     return counts
