@@ -28,7 +28,8 @@ from openpyxl import load_workbook
 
 from assets_pipeline.defs.consistency import area_balance_check, parcel_area_check
 from assets_pipeline.consistency.base_map_checks import county_areas, parcels_over_their_area
-from assets_pipeline.consistency.resolve import POLICIES, run_consistency
+from assets_pipeline.consistency.policies import POLICIES
+from assets_pipeline.consistency.resolve import run_consistency
 from assets_pipeline.publish.rejects import combine_rejects
 from assets_pipeline.ingest.canonical import ingest_category
 from assets_pipeline.infra.layout import YearLayout, part_files

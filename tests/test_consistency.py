@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 
 from assets_pipeline.defs.consistency import area_balance_check, parcel_area_check
 from assets_pipeline.consistency.base_map_checks import county_areas, parcels_over_their_area
-from assets_pipeline.consistency.resolve import POLICIES, run_consistency
+from assets_pipeline.consistency.policies import POLICIES
+from assets_pipeline.consistency.resolve import run_consistency
 from assets_pipeline.ingest.canonical import ingest_category
 from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.ledgers.ledger import build_ledgers
@@ -227,7 +228,7 @@ def test_a_crafted_double_count_fails_the_check(tmp_path):
 
 def test_workbook_counts_and_areas_by_county_and_type(layouts):
     from assets_pipeline.schema.categories import CATEGORY_NAMES_ZH
-    from assets_pipeline.consistency.resolve import FINDINGS as NAMES
+    from assets_pipeline.consistency.findings import FINDINGS as NAMES
 
     layout = layouts["base-map-wins"]
     write_inconsistency_workbook(layout)
@@ -295,7 +296,7 @@ def test_the_workbook_counts_per_county_equal_the_planted(sample_run):
     rows = list(wb["按县汇总"].values)
     wb.close()
     from assets_pipeline.schema.categories import CATEGORY_NAMES_ZH
-    from assets_pipeline.consistency.resolve import FINDINGS as NAMES
+    from assets_pipeline.consistency.findings import FINDINGS as NAMES
 
     printed = {(r[1].split(" ")[0], r[2], r[3]): (r[4], D(str(r[5]))) for r in rows[1:] if r[1] not in ("小计", "合计")}
     expected = expected.assign(category=expected["category"].map(CATEGORY_NAMES_ZH),

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from assets_pipeline.cli import main
-from assets_pipeline.reference.tables import DEFAULT_REFERENCE_DIR, ReferenceRulesError, load_reference, load_table
+from assets_pipeline.reference.rules import ReferenceRulesError
+from assets_pipeline.reference.tables import DEFAULT_REFERENCE_DIR, load_reference, load_table
 from mini_province import YEAR
 
 

@@ -1,12 +1,12 @@
 """The resolved base map (DOMAIN §2): the validated land survey with the consistency step's changes laid over it.
 
-The consistency step (assets_pipeline/consistency.py) changes few parcels of the base map: those whose class, area
+The consistency step (consistency/resolve.py) changes few parcels of the base map: those whose class, area
 or counted area the policy changed, those it rejected, and those a finding names. It writes only those, in
 ``_stages/resolved/land/``:
 
 - ``changes.parquet``: parcel_id, land_class, area_m2, counted_m2 (the area the step means the ledgers to hold for
   the parcel, for the audit trail; the blocking checks recompute it from the validated files,
-  assets_pipeline/base_map_checks.py), consistency_findings, rejected;
+  consistency/base_map_checks.py), consistency_findings, rejected;
 - ``added.parquet``: whole rows of the parcels inventory-wins adds to the base map (an inventory names them, the
   survey lacks them).
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import duckdb
 
+from assets_pipeline.infra import sql
 from assets_pipeline.infra.layout import YearLayout, parts
 
 CHANGES = "changes.parquet"
@@ -41,19 +42,9 @@ def register_resolved_base_map(con: duckdb.DuckDBPyConnection, layout: YearLayou
     the validated land survey (class and area as resolved) and base_area_m2 (as surveyed), counted_m2, added and
     consistency_findings."""
     folder = layout.resolved("land")
-    con.register(f"{name}_validated", con.read_parquet(parts(layout.validated("land"))))
-    con.register(f"{name}_changes", con.read_parquet(str(folder / CHANGES)))
-    con.register(f"{name}_added", con.read_parquet(str(folder / ADDED)))
-    con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW {name} AS
-        SELECT v.* REPLACE (coalesce(c.land_class, v.land_class) AS land_class,
-                            coalesce(c.area_m2, CAST(v.area_m2 AS DECIMAL(18, 2))) AS area_m2),
-               CAST(v.area_m2 AS DECIMAL(18, 2)) AS base_area_m2,
-               coalesce(c.counted_m2, CAST(v.area_m2 AS DECIMAL(18, 2))) AS counted_m2,
-               false AS added, c.consistency_findings
-        FROM {name}_validated v
-        LEFT JOIN {name}_changes c ON c.parcel_id = v.parcel_id
-        WHERE c.rejected IS NOT TRUE
-        UNION ALL BY NAME
-        SELECT * FROM {name}_added
-    """)
+    views = {part: f"{name}_{part}" for part in ("validated", "changes", "added")}
+    con.register(views["validated"], con.read_parquet(parts(layout.validated("land"))))
+    con.register(views["changes"], con.read_parquet(str(folder / CHANGES)))
+    con.register(views["added"], con.read_parquet(str(folder / ADDED)))
+    con.execute(sql.load(__file__, "resolved_base_map", view=sql.identifier(name),
+                         **{part: sql.identifier(view) for part, view in views.items()}))

@@ -6,7 +6,8 @@ from decimal import Decimal
 import dagster as dg
 
 from assets_pipeline.consistency.base_map_checks import COUNTY_HEADERS, PARCEL_HEADERS, county_areas, parcels_over_their_area
-from assets_pipeline.consistency.resolve import BASE_CATEGORIES, FINDINGS, run_consistency
+from assets_pipeline.consistency.findings import BASE_CATEGORIES, FINDINGS
+from assets_pipeline.consistency.resolve import run_consistency
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.defs.metadata import markdown_table

@@ -12,7 +12,8 @@ from assets_pipeline.ingest.canonical import ingest_category, ingested_schema
 from assets_pipeline.infra.layout import YearLayout, parts
 from assets_pipeline.defs.metadata import markdown_table, table_schema
 from assets_pipeline.defs.partitions import accounting_years
-from assets_pipeline.reference.tables import TABLES, ReferenceTable, snapshot_frame
+from assets_pipeline.reference.snapshots import snapshot_frame
+from assets_pipeline.reference.tables import TABLES, ReferenceTable
 from assets_pipeline.settings import AccountsSettings
 from assets_pipeline.infra.storage import atomic_folder, read_json, write_json, write_parquet
 from assets_pipeline.validate.rows import CODE_LIST_TABLES, CodeLists, validate_category, validated_schema

@@ -7,7 +7,8 @@ from assets_pipeline.infra.errors import ReferenceTableError
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.defs.metadata import table_schema
 from assets_pipeline.defs.partitions import accounting_years
-from assets_pipeline.reference.tables import TABLES, check_cross_references, load_table
+from assets_pipeline.reference.rules import check_cross_references
+from assets_pipeline.reference.tables import TABLES, load_table
 from assets_pipeline.settings import AccountsSettings
 from assets_pipeline.infra.storage import write_json, write_parquet
 

@@ -11,7 +11,7 @@ from assets_pipeline.defs.partitions import accounting_years
 from assets_pipeline.settings import AccountsSettings
 from assets_pipeline.infra.storage import write_json
 from assets_pipeline.valuation.models import MODELS_DIR, Model, ValuationParameterError, value_category
-from assets_pipeline.consistency.resolve import BASE_CATEGORIES
+from assets_pipeline.consistency.findings import BASE_CATEGORIES
 from assets_pipeline.defs.consistency import CONSISTENCY
 from assets_pipeline.defs.inventory import validated_key
 from assets_pipeline.defs.reference import reference_key

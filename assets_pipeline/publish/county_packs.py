@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
-from assets_pipeline.consistency.resolve import FINDINGS, OWNERSHIP_COLUMN
+from assets_pipeline.consistency.findings import FINDINGS, OWNERSHIP_COLUMN
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.ingest.readers import DeliveredFile, map_headers, read_batches

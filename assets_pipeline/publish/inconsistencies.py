@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from assets_pipeline.schema.categories import CATEGORY_NAMES_ZH
-from assets_pipeline.consistency.resolve import FINDINGS
+from assets_pipeline.consistency.findings import FINDINGS
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.publish.excel import MAX_ROWS
 from assets_pipeline.infra.layout import YearLayout

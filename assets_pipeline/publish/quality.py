@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from assets_pipeline.schema.categories import CATEGORIES
-from assets_pipeline.consistency.resolve import FINDINGS
+from assets_pipeline.consistency.findings import FINDINGS
 from assets_pipeline.infra.duck import connect, sql_path
 from assets_pipeline.publish.excel import HEADER_FILL, HEADER_FONT, cell, sheet_title
 from assets_pipeline.infra.layout import YearLayout, part_files

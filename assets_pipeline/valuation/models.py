@@ -18,10 +18,11 @@ from pathlib import Path
 import duckdb
 
 from assets_pipeline.consistency.base_map import has_resolved_base_map, register_resolved_base_map
-from assets_pipeline.infra.duck import connect, sql_path
+from assets_pipeline.infra import sql
+from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files, parts
-from assets_pipeline.reference.tables import TABLES
 from assets_pipeline.infra.storage import atomic_path
+from assets_pipeline.reference.snapshots import register_reference_views
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "valuation_models"
 MODEL_OF_CATEGORY = {
@@ -101,19 +102,7 @@ def npv_discount_rate(layout: YearLayout, override: float | None = None) -> tupl
 
 def prepare(con: duckdb.DuckDBPyConnection, layout: YearLayout, variables: dict[str, object]) -> None:
     """Views over the year's reference snapshots and the region hierarchy; run parameters as variables."""
-    for name in TABLES:
-        path = layout.reference(name)
-        if path.exists():
-            con.register(f"ref_{name}", con.read_parquet(str(path)))
-    con.execute(
-        """
-        CREATE TEMP VIEW regions AS
-        SELECT d.region_code, d.name, d.level,
-               CASE d.level WHEN 'county' THEN d.parent_code WHEN 'city' THEN d.region_code END AS city_code,
-               p.region_code AS province_code
-        FROM ref_admin_divisions d CROSS JOIN (SELECT region_code FROM ref_admin_divisions WHERE level = 'province') p
-        """
-    )
+    register_reference_views(con, layout)
     province = con.execute("SELECT region_code FROM ref_admin_divisions WHERE level = 'province'").fetchone()[0]
     values = {"province_code": province, "year": layout.year, **variables}
     for key, value in values.items():
@@ -124,7 +113,7 @@ def prepare(con: duckdb.DuckDBPyConnection, layout: YearLayout, variables: dict[
 
 def register_inventory(con: duckdb.DuckDBPyConnection, layout: YearLayout, category: str) -> None:
     """The rows the model values, as ``inventory``: the consistency step's resolved rows where it ran (DOMAIN §2,
-    assets_pipeline/consistency.py), else the validated rows, with the consistency columns left empty."""
+    assets_pipeline/consistency/), else the validated rows, with the consistency columns left empty."""
     resolved = layout.resolved(category)
     if category == "land" and has_resolved_base_map(layout):
         register_resolved_base_map(con, layout, "inventory_rows")
@@ -167,25 +156,9 @@ def value_category(
         # same Parquet text column. The names are entered in order, so rows sort as they would by the name.
         con.execute("CREATE TYPE source_file AS ENUM ("
                     "SELECT DISTINCT _source_file FROM inventory_rows WHERE _source_file IS NOT NULL ORDER BY 1)")
-        wrapped = """
-            SELECT m.* REPLACE (CAST(m._source_file AS source_file) AS _source_file),
-                   coalesce(o.subject, ri.subject, ra.subject) AS subject,
-                   CASE WHEN o.subject IS NOT NULL THEN 'input' ELSE 'rule' END AS subject_source,
-                   r.parent_code                      AS city_code,
-                   $model                             AS model,
-                   $version                           AS model_version,
-                   CAST($year AS INTEGER)             AS year
-            FROM model_rows m
-            LEFT JOIN (SELECT _row_id, subject FROM inventory WHERE subject IS NOT NULL) o ON o._row_id = m._row_id
-            LEFT JOIN ref_exercising_subject_rules ri ON ri.category = m.category AND ri.item_code = m.item_code
-            LEFT JOIN ref_exercising_subject_rules ra ON ra.category = m.category AND ra.item_code = '*'
-            LEFT JOIN ref_admin_divisions r ON r.region_code = m.region_code
-            ORDER BY _row_id, component, _source_file, _source_row
-        """  # ordered: the same inputs give the same file, byte for byte (connections do not keep insertion order);
-        # rows a model adds from the base map alone have no row id and are ordered by their base-map file and row
         params = {"model": model.name, "version": model.version, "year": layout.year}
         with atomic_path(out_path) as tmp:
-            con.execute(f"COPY ({wrapped}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)", params)
+            con.execute(sql.load(__file__, "valued_rows", path=sql.path_literal(tmp)), params)
         result = ValuationResult(category=category, model=model, parameters=parameters)
         rows = con.execute(
             "SELECT status, count(*), coalesce(sum(value_yuan), 0) FROM read_parquet($p) GROUP BY status",
