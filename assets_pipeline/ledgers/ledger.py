@@ -40,9 +40,9 @@ ROW_COLUMNS = ("area_m2", "stock_m3", "bamboo_stems", "hay_t", "volume_m3", "qua
                "parcel_id", "deposit_id", "basin", "annual_extraction", "land_class", "priced_on", *SHARES)
 
 
-def column_list(names: Iterable[str], pattern: str = "{}") -> sql.Literal:
+def column_list(names: Iterable[str], pattern: str = "{}", separator: str = ", ") -> sql.Literal:
     """``pattern`` filled with each of our own column names, comma-separated: a generated select list."""
-    return sql.Literal(", ".join(pattern.format(sql.identifier(n)) for n in names))
+    return sql.Literal(separator.join(pattern.format(sql.identifier(n)) for n in names))
 
 
 def column_prefix(names: Iterable[str], pattern: str = "{}") -> sql.Literal:
