@@ -89,8 +89,8 @@ from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.ledgers.both_years import open_both_years, previous_layout
-from assets_pipeline.ledgers.ledger import (PHYSICAL_DIMS, VALUE_DIMS, column_list, physical_indicators, publish_kind,
-                                            roll_up_levels)
+from assets_pipeline.ledgers.ledger import (PHYSICAL_DIMS, VALUE_DIMS, cell_names, column_list, physical_indicators,
+                                            publish_kind, roll_up_levels)
 
 ADDITIONS = ["additions_new", "additions_reclassified_in", "additions_increase", "additions_discovered"]
 REDUCTIONS = ["reductions_removed", "reductions_reclassified_out", "reductions_decrease", "reductions_extracted"]
@@ -127,7 +127,7 @@ def build_balance(layout: YearLayout, physical_path: Path, value_path: Path, cat
         flows_views(con, previous is not None)
         for account, path in (("physical", physical_path), ("value", value_path)):
             levels = roll_up_levels(dims[account], [*measures[account], *(m + "_x" for m in measures[account])])
-            query = sql.load(__file__, f"balance_{account}", levels=levels)
+            query = sql.load(__file__, f"balance_{account}", levels=levels, named=cell_names())
             with atomic_path(path) as tmp:
                 con.execute(f"COPY ({query}) TO {sql.path_literal(tmp)} (FORMAT parquet, COMPRESSION zstd)",
                             {"year": layout.year, "has_opening": previous is not None})

@@ -17,7 +17,8 @@ WITH county AS (
     FROM physical_flows GROUP BY ALL
 ),
 county_pub AS (
-    SELECT *, closing - opening - (additions_new + additions_reclassified_in + additions_increase + additions_discovered)
+    SELECT *, closing - opening
+              - (additions_new + additions_reclassified_in + additions_increase + additions_discovered)
               + (reductions_removed + reductions_reclassified_out + reductions_decrease + reductions_extracted)
               AS other_changes_in_volume,
            closing_x - opening_x
@@ -37,10 +38,11 @@ county_pub AS (
         FROM county
     )
 ),
-{levels}
-SELECT CAST($year AS INTEGER) AS year, a.region_code, d.name AS region_name, d.level AS region_level,
-       d.parent_code, a.category, a.item_code, a.subject, a.indicator, a.unit, a.unit_en, n.name_zh AS item_name,
-       n.name_en AS item_name_en, s.name_zh AS subject_name, $has_opening AS has_opening,
+{levels},
+{named}
+SELECT CAST($year AS INTEGER) AS year, a.region_code, a.region_name, a.region_level, a.parent_code,
+       a.category, a.item_code, a.subject, a.indicator, a.unit, a.unit_en, a.item_name, a.item_name_en, a.subject_name,
+       $has_opening AS has_opening,
        CAST(a.opening AS DECIMAL(38, 2)) AS opening,
        CAST(a.additions_new + a.additions_reclassified_in + a.additions_increase + a.additions_discovered
             + a.other_changes_in_volume AS DECIMAL(38, 2)) AS additions,
@@ -67,8 +69,5 @@ SELECT CAST($year AS INTEGER) AS year, a.region_code, d.name AS region_name, d.l
        CAST(a.reductions_decrease_x AS DECIMAL(38, 10)) AS reductions_decrease_unrounded,
        CAST(a.reductions_extracted_x AS DECIMAL(38, 10)) AS reductions_extracted_unrounded,
        CAST(a.other_changes_in_volume_x AS DECIMAL(38, 10)) AS other_changes_in_volume_unrounded
-FROM all_levels a
-JOIN ref_admin_divisions d USING (region_code)
-LEFT JOIN item_names n ON n.category = a.category AND n.item_code = a.item_code
-LEFT JOIN ref_exercising_subjects s ON s.subject = a.subject
-ORDER BY a.category, d.level, a.region_code, a.item_code, a.subject, a.indicator
+FROM named_levels a
+ORDER BY a.category, a.region_level, a.region_code, a.item_code, a.subject, a.indicator

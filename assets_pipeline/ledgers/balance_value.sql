@@ -18,17 +18,16 @@ county_pub AS (
            round(closing_x, 2) - round(opening_x, 2) - round(volume_change_x, 2) AS revaluation
     FROM county
 ),
-{levels}
-SELECT CAST($year AS INTEGER) AS year, a.region_code, d.name AS region_name, d.level AS region_level,
-       d.parent_code, a.category, a.item_code, a.subject, a.component, n.name_zh AS item_name,
-       n.name_en AS item_name_en, s.name_zh AS subject_name, $has_opening AS has_opening,
+{levels},
+{named}
+SELECT CAST($year AS INTEGER) AS year, a.region_code, a.region_name, a.region_level, a.parent_code,
+       a.category, a.item_code, a.subject, a.component, a.item_name, a.item_name_en, a.subject_name,
+       $has_opening AS has_opening,
        CAST(a.opening AS DECIMAL(38, 2)) AS opening, CAST(a.closing AS DECIMAL(38, 2)) AS closing,
        CAST(a.volume_change AS DECIMAL(38, 2)) AS volume_change, CAST(a.revaluation AS DECIMAL(38, 2)) AS revaluation,
-       CAST(a.opening_x AS DECIMAL(38, 14)) AS opening_unrounded, CAST(a.closing_x AS DECIMAL(38, 14)) AS closing_unrounded,
+       CAST(a.opening_x AS DECIMAL(38, 14)) AS opening_unrounded,
+       CAST(a.closing_x AS DECIMAL(38, 14)) AS closing_unrounded,
        CAST(a.volume_change_x AS DECIMAL(38, 14)) AS volume_change_unrounded,
        CAST(a.revaluation_x AS DECIMAL(38, 14)) AS revaluation_unrounded
-FROM all_levels a
-JOIN ref_admin_divisions d USING (region_code)
-LEFT JOIN item_names n ON n.category = a.category AND n.item_code = a.item_code
-LEFT JOIN ref_exercising_subjects s ON s.subject = a.subject
-ORDER BY a.category, d.level, a.region_code, a.item_code, a.subject, a.component
+FROM named_levels a
+ORDER BY a.category, a.region_level, a.region_code, a.item_code, a.subject, a.component

@@ -1,7 +1,7 @@
--- A breakdown file from its county parts (view cells: the ledger's dimensions, breakdown, member, region_code, amount): a county
--- cell's parts are its exact parts cut to the cent plus 0.01 for as many parts, largest remainder first, as the
--- cell's published cents need; cities and the province are sums of published parts; land groups' subtotals
--- (land_group_total, no item) are sums of the published land_group parts.
+-- A breakdown file from its county parts (view cells: the ledger's dimensions, breakdown, member, region_code,
+-- amount): a county cell's parts are its exact parts cut to the cent plus 0.01 for as many parts, largest remainder
+-- first, as the cell's published cents need; cities and the province are sums of published parts; land groups'
+-- subtotals (land_group_total, no item) are sums of the published land_group parts.
 WITH county AS (
     SELECT {dims}, breakdown, member, region_code, sum(amount) AS exact FROM cells GROUP BY ALL
 ),

@@ -76,6 +76,11 @@ def roll_up_levels(dims: Iterable[str], measures: Iterable[str], county: str = "
                                 sums=column_list(measures, "sum(c.{0}) AS {0}")))
 
 
+def cell_names() -> sql.Literal:
+    """CTE ``named_levels``: the cells of ``all_levels`` with their region's, item's and subject's names."""
+    return sql.Literal(sql.query(__file__, "cell_names"))
+
+
 def publish_kind(kind: str) -> dict[str, sql.Literal]:
     """The pieces of a roll-up that depend on the ledger's kind: the published and unrounded columns' names and
     the dimension its rows are ordered by last."""
@@ -110,7 +115,8 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
     "of which" column is rolled up from those sums."""
     queries = {
         kind: sql.load(__file__, "ledger_roll_up", dims=column_list(dims), dims_a=column_list(dims, "a.{}"),
-                       levels=roll_up_levels(dims, ["exact", "published"]), **publish_kind(kind))
+                       levels=roll_up_levels(dims, ["exact", "published"]), named=cell_names(),
+                       **publish_kind(kind))
         for kind, dims in (("physical", PHYSICAL_DIMS), ("value", VALUE_DIMS))
     }
     with connect(layout.stages / "duckdb_tmp") as con:
