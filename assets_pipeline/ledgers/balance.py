@@ -3,7 +3,7 @@
 Derived by comparing this year's valued rows with last year's, row by row, by id (DOMAIN §5):
 
 * **ids** — land, forest, grassland and wetland rows by ``parcel_id``; mineral rows by deposit × mineral ×
-  resource class; water by county × basin × source type (``ledger.BALANCE_COLUMNS``). A row's **cell** is the
+  resource class; water by county × basin × source type (``valued_rows.sql``). A row's **cell** is the
   ledger's: county × category × item × exercising subject (× indicator for quantities, × component for values).
 
 * **physical flows** of a row (one indicator: area, stock, hay yield, volume, mineral quantity):

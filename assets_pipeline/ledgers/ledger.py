@@ -63,7 +63,7 @@ def physical_cells(valued: str, carried: Iterable[str] = ()) -> str:
 
 
 def county_sums(rows: str, dims: Iterable[str] = (), memos: bool = False) -> str:
-    """The county sums of the view ``rows`` per cell and ``dims`` (COUNTY_SUMS), with the memos' parts or not."""
+    """The county sums of the view ``rows`` per cell and ``dims`` (``county_sums.sql``), with the memos' parts or not."""
     return sql.load(__file__, "county_sums", rows=sql.identifier(rows), dims=column_prefix(dims),
                     memos=sql.Literal(",\n       " + memo_sums() if memos else ""))
 
