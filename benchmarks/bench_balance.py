@@ -78,7 +78,8 @@ def child_balance(work_dir: Path, parcels: int) -> dict:
     """The measured step: 2023's balance accounts and transition matrix against 2022."""
     import pyarrow.parquet as pq
 
-    from assets_pipeline.ledgers.balance import build_balance, build_land_transitions
+    from assets_pipeline.ledgers.balance import build_balance
+    from assets_pipeline.ledgers.transitions import build_land_transitions
     from assets_pipeline.schema.categories import CATEGORIES
     from assets_pipeline.infra.layout import YearLayout
 

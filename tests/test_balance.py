@@ -8,10 +8,11 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from assets_pipeline.ledgers.balance import (LastYearFileError, build_balance, build_land_transitions, identity_failures,
-                                     link_sources, opening_mismatches, reclassification_check, removed_and_new_check,
-                                     transition_mismatches,
-                                     verify_last_year)
+from assets_pipeline.ledgers.balance import build_balance, identity_failures, opening_mismatches
+from assets_pipeline.ledgers.both_years import link_sources
+from assets_pipeline.ledgers.last_year_files import LastYearFileError, verify_last_year
+from assets_pipeline.ledgers.reclassifications import reclassification_check, removed_and_new_check
+from assets_pipeline.ledgers.transitions import build_land_transitions, transition_mismatches
 from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.cli import main
 from assets_pipeline.infra.layout import YearLayout

@@ -79,7 +79,7 @@ def _valued_land_classes(layout: YearLayout, rows: list[tuple[str, str, str, str
 
 
 def test_land_groups_break_down_each_item_and_add_up_as_printed(tmp_path):
-    from assets_pipeline.ledgers.ledger import breakdown_mismatches, build_breakdowns
+    from assets_pipeline.ledgers.breakdowns import breakdown_mismatches, build_breakdowns
 
     layout = YearLayout(tmp_path, 2023)
     snapshot_reference(layout)
@@ -123,7 +123,7 @@ def test_land_groups_break_down_each_item_and_add_up_as_printed(tmp_path):
 
 
 def test_breakdown_check_fails_when_a_part_is_lost(tmp_path):
-    from assets_pipeline.ledgers.ledger import breakdown_mismatches, build_breakdowns
+    from assets_pipeline.ledgers.breakdowns import breakdown_mismatches, build_breakdowns
 
     layout = YearLayout(tmp_path, 2023)
     snapshot_reference(layout)

@@ -13,7 +13,8 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from assets_pipeline.ledgers.balance import build_balance, build_land_transitions
+from assets_pipeline.ledgers.balance import build_balance
+from assets_pipeline.ledgers.transitions import build_land_transitions
 from assets_pipeline.publish.rejects import combine_rejects
 from assets_pipeline.ledgers.ledger import build_ledgers, write_unpriced
 from assets_pipeline.publish.report import CoverInfo, area_identity, local_time, write_report

@@ -7,7 +7,8 @@ import pyarrow.parquet as pq
 
 from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.infra.layout import YearLayout
-from assets_pipeline.ledgers.ledger import breakdown_mismatches, build_breakdowns, build_ledgers, write_unpriced
+from assets_pipeline.ledgers.breakdowns import breakdown_mismatches, build_breakdowns
+from assets_pipeline.ledgers.ledger import build_ledgers, write_unpriced
 from assets_pipeline.publish.manifest import build_manifest
 from assets_pipeline.defs.metadata import file_data_version, markdown_table, table_schema
 from assets_pipeline.defs.partitions import accounting_years

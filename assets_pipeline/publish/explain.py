@@ -30,7 +30,7 @@ from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.publish.excel import MAX_ROWS
 from assets_pipeline.infra.layout import YearLayout
-from assets_pipeline.ledgers.ledger import PHYSICAL_INDICATORS_TEMPLATE, _valued_view
+from assets_pipeline.ledgers.ledger import PHYSICAL_INDICATORS_TEMPLATE, valued_view as _valued_view
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.valuation.models import prepare
 from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
