@@ -9,15 +9,15 @@ from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPE
 from assets_pipeline.infra.errors import InputFileError, ReferenceTableError
 from assets_pipeline.ingest.deliveries import missing_counties_path, recount_missing_land, refusal_path, write_missing_counties
 from assets_pipeline.ingest.canonical import ingest_category, ingested_schema
-from assets_pipeline.infra.layout import YearLayout, parts
+from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.defs.metadata import markdown_table, table_schema
 from assets_pipeline.defs.partitions import accounting_years
 from assets_pipeline.reference.tables import TABLES, ReferenceTable, snapshot_frame
 from assets_pipeline.settings import AccountsSettings
 from assets_pipeline.infra.storage import atomic_folder, read_json, write_json, write_parquet
+from assets_pipeline.validate.reconcile import reconcile_category
 from assets_pipeline.validate.rows import CODE_LIST_TABLES, CodeLists, validate_category, validated_schema
 from assets_pipeline.defs.reference import reference_key
-from assets_pipeline.infra.duck import connect
 
 # Reference tables each category's validation reads (lineage in the asset graph).
 VALIDATION_REFERENCES: dict[str, list[str]] = {
@@ -204,43 +204,16 @@ def delivery_accepted(category: str, layout: YearLayout) -> dg.AssetCheckResult:
 
 def reconcile(category: str, layout: YearLayout) -> dg.AssetCheckResult:
     """Recount from the files themselves: every ingested row is valid, excluded or rejected, once."""
-    area = SPECS[category].area_column
-
-    def area_sum(condition: str = "TRUE") -> str:
-        # each area to the cent before summing, so the identity is checked exactly
-        if not area:
-            return "0::DECIMAL(38,2)"
-        return f"coalesce(sum({area}::DECIMAL(38,2)) FILTER (WHERE {condition}), 0)"
-
-    query = f"""
-        WITH read AS (SELECT count(*) AS n, {area_sum()} AS a, count(DISTINCT _row_id) AS ids FROM read_parquet($ingested)),
-        v AS (SELECT count(*) FILTER (WHERE exclusion_reason IS NULL) AS valid,
-                     count(*) FILTER (WHERE exclusion_reason IS NOT NULL) AS excluded,
-                     {area_sum("exclusion_reason IS NULL")} AS a_valid,
-                     {area_sum("exclusion_reason IS NOT NULL")} AS a_excluded
-              FROM read_parquet($validated)),
-        r AS (SELECT count(*) AS rejected, {area_sum()} AS a_rejected FROM read_parquet($rejected)),
-        both_ AS (SELECT count(*) AS overlap FROM read_parquet($validated) v SEMI JOIN read_parquet($rejected) r USING (_row_id))
-        SELECT * FROM read, v, r, both_
-    """
-    with connect() as con:
-        row = con.execute(
-            query,
-            {"ingested": parts(layout.ingested(category)), "validated": parts(layout.validated(category)),
-             "rejected": parts(layout.rejected_rows(category))},
-        ).fetchone()
-    n, a, ids, valid, excluded, a_valid, a_excluded, rejected, a_rejected, overlap = row
-    rows_ok = n == valid + excluded + rejected and ids == n and overlap == 0
-    area_ok = a == a_valid + a_excluded + a_rejected
+    found = reconcile_category(category, layout)
     return dg.AssetCheckResult(
         check_name="rows_reconcile",
         asset_key=validated_key(category),
-        passed=bool(rows_ok and area_ok),
+        passed=found.rows_add_up and found.area_adds_up,
         metadata={
-            "rows_read": n, "rows_valid": valid, "rows_excluded": excluded, "rows_rejected": rejected,
-            "rows_in_two_places": overlap,
-            "area_read_m2": float(a), "area_valid_m2": float(a_valid), "area_excluded_m2": float(a_excluded),
-            "area_rejected_m2": float(a_rejected),
+            "rows_read": found.rows_read, "rows_valid": found.rows_valid, "rows_excluded": found.rows_excluded,
+            "rows_rejected": found.rows_rejected, "rows_in_two_places": found.rows_in_two_places,
+            "area_read_m2": float(found.area_read_m2), "area_valid_m2": float(found.area_valid_m2),
+            "area_excluded_m2": float(found.area_excluded_m2), "area_rejected_m2": float(found.area_rejected_m2),
         },
     )
 
