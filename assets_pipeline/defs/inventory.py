@@ -1,22 +1,21 @@
 """Per category: the delivered files ingested, then validated (DOMAIN §3), with a reconciliation check."""
 
 
-import hashlib
-
 import dagster as dg
 
 from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
 from assets_pipeline.infra.errors import InputFileError, ReferenceTableError
 from assets_pipeline.ingest.deliveries import missing_counties_path, recount_missing_land, refusal_path, write_missing_counties
 from assets_pipeline.ingest.canonical import ingest_category, ingested_schema
+from assets_pipeline.ingest.records import record_ingested, record_refusal
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.defs.metadata import markdown_table, table_schema
 from assets_pipeline.defs.partitions import accounting_years
-from assets_pipeline.reference.tables import TABLES, ReferenceTable, snapshot_frame
 from assets_pipeline.settings import AccountsSettings
-from assets_pipeline.infra.storage import atomic_folder, read_json, write_json, write_parquet
+from assets_pipeline.infra.storage import read_json, write_json
 from assets_pipeline.validate.reconcile import reconcile_category
-from assets_pipeline.validate.rows import CODE_LIST_TABLES, CodeLists, validate_category, validated_schema
+from assets_pipeline.validate.code_lists import load_code_lists
+from assets_pipeline.validate.rows import validate_category, validated_schema
 from assets_pipeline.defs.reference import reference_key
 
 # Reference tables each category's validation reads (lineage in the asset graph).
@@ -42,29 +41,14 @@ def validated_key(category: str) -> dg.AssetKey:
     return dg.AssetKey([category, "validated"])
 
 
-def load_code_lists(layout: YearLayout) -> CodeLists:
-    """Code lists from the year's reference snapshots, the rows the reference assets recorded."""
-    tables = {
-        name: ReferenceTable(spec=TABLES[name], path=layout.reference(name), frame=snapshot_frame(layout.reference(name)), sha256="")
-        for name in CODE_LIST_TABLES
-    }
-    return CodeLists.from_reference(tables)
-
-
 def _fail(exc: Exception) -> dg.Failure:
     """A file-level problem: one clear message, no traceback in the UI or on the command line."""
     return dg.Failure(description=str(exc), metadata={"problem": str(exc)}, allow_retries=False)
 
 
 def _refuse(category: str, layout: YearLayout, exc: InputFileError) -> dg.MaterializeResult:
-    """A file-level problem stops its category only: the refusal is recorded and the category's stage holds no
-    rows, so the other categories are still ingested and validated; the category's ``delivery_accepted`` check
-    then fails (blocking its valuation and the publication) and the run lists every category's problem at once.
-    """
-    with atomic_folder(layout.ingested(category)) as tmp:  # no rows: nothing of an earlier run is left to reuse
-        write_parquet(ingested_schema(SPECS[category]).empty_table(), tmp / "part-00000.parquet")
-    write_json({"files": [], "rows": 0, "refused": str(exc)}, layout.record("ingested", category))
-    write_json({"category": category, "file": exc.path, "problem": str(exc)}, refusal_path(layout, category))
+    """A refused delivery (``ingest.records.record_refusal``): the category goes on with no rows."""
+    record_refusal(category, layout, exc)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": 0, "rows_read": 0, "refused": str(exc), "refused_file": dg.MetadataValue.path(exc.path),
     })
@@ -95,7 +79,7 @@ def build_ingested_asset(category: str) -> dg.AssetsDefinition:
         except InputFileError as exc:
             return _refuse(category, layout, exc)
         files = result.files_metadata()
-        combined = hashlib.sha256("".join(f["relative"] + f["sha256"] for f in files).encode()).hexdigest()
+        combined = record_ingested(category, layout, result)
         metadata = {
             "dagster/row_count": result.rows,
             "rows_read": result.rows,
@@ -114,7 +98,6 @@ def build_ingested_asset(category: str) -> dg.AssetsDefinition:
         }
         if spec.area_column:
             metadata["area_read_m2"] = round(result.area_m2, 2)
-        write_json({"files": files, "rows": result.rows, "data_version": combined}, layout.record("ingested", category))
         return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(combined))
 
     return ingested
