@@ -88,7 +88,7 @@ class AccountsSettings(dg.ConfigurableResource):
     discount_rate: float | None = Field(
         default=None,
         description="Discount rate of the 'npv' mineral model (8% Chinese mining-right practice, 4% World Bank CWON); "
-        "empty: discount_rate_npv of reference_tables/prices/mineral_parameters.csv for the year.",
+        "unset: discount_rate_npv of reference_tables/prices/mineral_parameters.csv for the year.",
         json_schema_extra=option("--discount-rate", run_only=True),
     )
     unpriced_threshold: float = Field(

@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="several years, run oldest first: 2021-2023 or 2021 2022 2023 (balance accounts of "
                            "each year against the one before)")
         add_setting_options(p, command)
+
     p = sub.add_parser("run", help="compile the year: ingest, validate, value, ledgers, workbooks")
     year_args(p, "run")
     p.set_defaults(func=_cmd_run)
