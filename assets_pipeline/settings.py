@@ -1,76 +1,152 @@
-"""Run parameters, set per run in the Dagster launchpad or by the ``nrledger`` command line."""
+"""Run parameters, set per run in the Dagster launchpad or by the ``nrledger`` command line.
+
+``AccountsSettings`` is the one description of a run's parameters: its fields (type, default, description) are
+the Dagster resource's config, the command line's options and help (``cli.options``), and the parameters the
+manifest records. The choices are enumerations whose members are named by their own values, so the launchpad,
+the command line and the manifest all speak the same words (``base-map-wins``, ``亩``…).
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import dagster as dg
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
+from assets_pipeline.infra.errors import SettingsError
 from assets_pipeline.reference.tables import DEFAULT_REFERENCE_DIR
+from assets_pipeline.schema.categories import AREA_UNITS
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
+class MineralModel(StrEnum):
+    """How mineral resources are valued (DOMAIN §4)."""
+
+    benchmark = "benchmark"
+    npv = "npv"
+
+
+class ReportLanguage(StrEnum):
+    """Language of the report workbook; its figures are the same in both."""
+
+    zh = "zh"
+    en = "en"
+
+
+# Members named by their values (the words users type; "base-map-wins" is no Python name, so the functional form).
+ConsistencyPolicy = StrEnum("ConsistencyPolicy", [(p, p) for p in ("base-map-wins", "inventory-wins", "reject")])
+ConsistencyPolicy.__doc__ = "How parcels inconsistent with the base map (不一致图斑, DOMAIN §2) are resolved."
+AreaUnit = StrEnum("AreaUnit", [(u, u) for u in AREA_UNITS])
+AreaUnit.__doc__ = "A spelling of an area unit a delivery may declare (schema.categories.AREA_UNITS)."
+
+CHOICES: dict[str, type[StrEnum]] = {"declared_area_unit": AreaUnit, "mineral_model": MineralModel,
+                                      "lang": ReportLanguage, "consistency_policy": ConsistencyPolicy}
+
+
+def option(flag: str, *, run_only: bool = False, required: bool = False, metavar: str | None = None) -> dict:
+    """How a setting is given to ``nrledger run`` and ``validate``: its option, whether ``validate`` (which values
+    nothing and writes no workbook) takes it too, and whether the command line requires it."""
+    return {"option": flag, "run_only": run_only, "required": required, "metavar": metavar}
+
+
 class AccountsSettings(dg.ConfigurableResource):
-    """Where the year's inventories are read from and its ledgers written to, and how they are valued."""
+    """Where the year's inventories are read from and its ledgers written to, and how they are valued.
+
+    A choice is checked against its enumeration and kept as its value, a plain string: the steps, the run's
+    metadata and the manifest take it as text.
+    """
+
+    model_config = ConfigDict(use_enum_values=True, validate_default=True)
 
     input_dir: str = Field(
         default=str(PROJECT_DIR / "data" / "sample"),
         description="Folder of county deliveries: <input_dir>/<year>/<category>.<ext> or <input_dir>/<year>/<category>/*.<ext>.",
+        json_schema_extra=option("--input-dir", required=True),
     )
     output_dir: str = Field(
         default=str(PROJECT_DIR / "data" / "output"),
         description="Folder the year's ledgers, workbooks and rejects are written to (<output_dir>/<year>/).",
+        json_schema_extra=option("--output-dir", required=True),
     )
     reference_dir: str = Field(
         default=str(DEFAULT_REFERENCE_DIR),
         description="Folder of the reference tables (code lists and price tables); the province's own replace the samples.",
+        json_schema_extra=option("--reference-dir"),
     )
-    declared_area_unit: str = Field(
-        default="m2",
+    declared_area_unit: AreaUnit = Field(
+        default=AreaUnit("m2"),
         description="Unit of area columns whose header names no unit: m2 (survey convention), 亩/mu or 公顷/ha.",
+        json_schema_extra=option("--area-unit"),
     )
-    xlsx_sheet: str = Field(
-        default="",
-        description="Sheet to read from .xlsx deliveries (default: the first sheet).",
-    )
-    mineral_model: str = Field(
-        default="benchmark",
+    mineral_model: MineralModel = Field(
+        default=MineralModel.benchmark,
         description="Mineral valuation model: 'benchmark' (market benchmark price of the transfer income) or 'npv' (SEEA CF net present value).",
+        json_schema_extra=option("--mineral-model", run_only=True),
     )
     discount_rate: float | None = Field(
         default=None,
         description="Discount rate of the 'npv' mineral model (8% Chinese mining-right practice, 4% World Bank CWON); "
-        "empty: discount_rate_npv of reference_tables/prices/mineral_parameters.csv for the year.",
+        "unset: discount_rate_npv of reference_tables/prices/mineral_parameters.csv for the year.",
+        json_schema_extra=option("--discount-rate", run_only=True),
     )
     unpriced_threshold: float = Field(
         default=0.01,
         description="Largest share of in-scope rows per category allowed to lack a price before the run's check fails.",
+        json_schema_extra=option("--unpriced-threshold", run_only=True),
     )
-    consistency_policy: str = Field(
-        default="base-map-wins",
+    lang: ReportLanguage = Field(
+        default=ReportLanguage.zh,
+        description="Language of the report workbook: 'zh' (Chinese, default) or 'en' (English); the numbers are the same.",
+        json_schema_extra=option("--lang", run_only=True),
+    )
+    xlsx_sheet: str = Field(
+        default="",
+        description="Sheet to read from .xlsx deliveries (default: the first sheet).",
+        json_schema_extra=option("--sheet"),
+    )
+    consistency_policy: ConsistencyPolicy = Field(
+        default=ConsistencyPolicy("base-map-wins"),
         description="How inconsistent parcels (不一致图斑, DOMAIN §2) are resolved: 'base-map-wins' (area, class, county "
         "and ownership from the land survey; inconsistent inventory rows set aside or conformed), 'inventory-wins' "
         "(the inventory's area and class stand and the base parcel is adjusted) or 'reject' (inconsistent rows and "
-        "their base parcels are rejected with rule 'consistency'). See assets_pipeline/consistency.py.",
+        "their base parcels are rejected with rule 'consistency'). See assets_pipeline/consistency/resolve.py.",
+        json_schema_extra=option("--consistency-policy"),
     )
     area_tolerance: float = Field(
         default=0.001,
         description="Share by which the inventory rows of one base parcel may exceed its area before the parcel is "
         "reported as area_exceeds_base (default 0.001 = 0.1 %).",
+        json_schema_extra=option("--area-tolerance"),
     )
-
     allow_missing_counties: list[str] = Field(
         default=[],
-        description="County codes known to deliver no land survey this year (a county missing from the base map "
-        "otherwise blocks publication, see assets_pipeline/deliveries.py).",
+        description="County codes known to deliver no land survey this year (repeatable; a county missing from the "
+        "base map otherwise blocks publication, see assets_pipeline/ingest/deliveries.py).",
+        json_schema_extra=option("--allow-missing-county", metavar="CODE"),
     )
 
-    lang: str = Field(
-        default="zh",
-        description="Language of the report workbook: 'zh' (Chinese, default) or 'en' (English); the numbers are the same.",
-    )
+    def __init__(self, **config) -> None:
+        # a choice outside its enumeration is refused in the words of ``check``, not as a validation traceback
+        for name, choices in CHOICES.items():
+            value = config.get(name)
+            if value is not None and value not in {c.value for c in choices}:
+                raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+        super().__init__(**config)
+
+    def record(self) -> dict[str, str]:
+        """The parameters as the manifest and the report's cover record them: every field as text, in field order
+        (no discount rate: empty; the counties: comma-separated)."""
+        record = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                value = ""
+            elif isinstance(value, list):
+                value = ", ".join(value)
+            record[name] = str(value)
+        return record
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Hold the year's lock for the whole run (``year_lock``): a second run of the year is refused.
@@ -99,13 +175,6 @@ class AccountsSettings(dg.ConfigurableResource):
         A delivery that is a symbolic link to a file outside ``input_dir`` is refused: the run would read
         (and the manifest vouch for) a file the input folder does not hold.
         """
-        from assets_pipeline.infra.errors import SettingsError
-
-        choices = {"mineral_model": ("benchmark", "npv"), "lang": ("zh", "en"),
-                   "consistency_policy": ("base-map-wins", "inventory-wins", "reject")}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
         if self.discount_rate is not None and not 0 < self.discount_rate < 1:
             raise SettingsError(f"discount_rate must be between 0 and 1, not {self.discount_rate}")
         if not 0 <= self.unpriced_threshold <= 1:

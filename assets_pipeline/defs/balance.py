@@ -12,8 +12,8 @@ from assets_pipeline.ledgers.last_year_files import LastYearFileError, verify_la
 from assets_pipeline.ledgers.reclassifications import reclassification_check, removed_and_new_check
 from assets_pipeline.ledgers.transitions import build_land_transitions, transition_mismatches
 from assets_pipeline.schema.categories import CATEGORIES
-from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.ledgers.published_totals import province_balance_totals, row_count
 from assets_pipeline.defs.metadata import markdown_table, table_schema
 from assets_pipeline.defs.partitions import accounting_years
 from assets_pipeline.ingest.readers import sha256_of
@@ -123,29 +123,25 @@ def _balance(context: dg.AssetExecutionContext, layout: YearLayout, last: YearLa
         context.log.info(f"{layout.year}: no valued rows of {layout.year - 1}, so the balance accounts have no opening")
     outputs = {"physical": (BALANCE_PHYSICAL, layout.balance_physical), "value": (BALANCE_VALUE, layout.balance_value),
                "land_transitions": (LAND_TRANSITIONS, layout.land_transitions)}
-    with connect() as con:
-        for name, (key, path) in outputs.items():
-            rows = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(path)}).fetchone()[0]
-            sha256 = sha256_of(path)
-            write_json({"file": path.name, "sha256": sha256, "rows": rows,
-                        "has_opening": has_transitions if name == "land_transitions" else has_opening},
-                       layout.record("balance", name))
-            metadata = {"dagster/row_count": rows, "path": dg.MetadataValue.path(str(path)),
-                        "dagster/column_schema": table_schema(pq.read_schema(path)),
-                        "has_opening": has_transitions if name == "land_transitions" else has_opening,
-                        "last_year_files": last_year_files}
-            if name != "land_transitions" and has_opening:
-                metadata["base_parcel_links"] = link_sources(layout)
-            if name == "value":
-                totals = con.execute(
-                    "SELECT category, sum(opening), sum(volume_change), sum(revaluation), sum(closing) "
-                    "FROM read_parquet($p) WHERE region_level = 'province' GROUP BY ALL ORDER BY ALL", {"p": str(path)}
-                ).fetchall()
-                metadata["province_万元"] = dg.MetadataValue.md(markdown_table(
-                    ["category", "opening", "volume change", "revaluation", "closing"],
-                    [(c, *(f"{v:,.2f}" if v is not None else "—" for v in r)) for c, *r in totals]))
-            if key in context.selected_asset_keys:  # the UI may materialize some of the three
-                yield dg.MaterializeResult(asset_key=key, metadata=metadata, data_version=dg.DataVersion(sha256))
+    for name, (key, path) in outputs.items():
+        rows = row_count(path)
+        sha256 = sha256_of(path)
+        write_json({"file": path.name, "sha256": sha256, "rows": rows,
+                    "has_opening": has_transitions if name == "land_transitions" else has_opening},
+                   layout.record("balance", name))
+        metadata = {"dagster/row_count": rows, "path": dg.MetadataValue.path(str(path)),
+                    "dagster/column_schema": table_schema(pq.read_schema(path)),
+                    "has_opening": has_transitions if name == "land_transitions" else has_opening,
+                    "last_year_files": last_year_files}
+        if name != "land_transitions" and has_opening:
+            metadata["base_parcel_links"] = link_sources(layout)
+        if name == "value":
+            totals = province_balance_totals(path)
+            metadata["province_万元"] = dg.MetadataValue.md(markdown_table(
+                ["category", "opening", "volume change", "revaluation", "closing"],
+                [(c, *(f"{v:,.2f}" if v is not None else "—" for v in r)) for c, *r in totals]))
+        if key in context.selected_asset_keys:  # the UI may materialize some of the three
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata, data_version=dg.DataVersion(sha256))
 
     for name, key, ledger in (("physical", BALANCE_PHYSICAL, last.ledger_physical), ("value", BALANCE_VALUE, last.ledger_value)):
         if key not in context.selected_asset_keys:

@@ -6,9 +6,9 @@ from decimal import Decimal
 import dagster as dg
 
 from assets_pipeline.consistency.base_map_checks import COUNTY_HEADERS, PARCEL_HEADERS, county_areas, parcels_over_their_area
-from assets_pipeline.consistency.findings import BASE_CATEGORIES, FINDINGS
+from assets_pipeline.consistency.findings import BASE_CATEGORIES
+from assets_pipeline.consistency.findings_summary import counties_most_findings, findings_by_type
 from assets_pipeline.consistency.resolve import run_consistency
-from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.defs.metadata import markdown_table
 from assets_pipeline.defs.partitions import accounting_years
@@ -36,15 +36,8 @@ def consistency(context: dg.AssetExecutionContext, settings: AccountsSettings) -
     layout = YearLayout(settings.output_path(), int(context.partition_key))
     result = run_consistency(layout, settings.consistency_policy, settings.area_tolerance)
     write_inconsistency_workbook(layout)
-    by_type = [
-        (category, code, FINDINGS[code][0], n, f"{result.area_m2[category][code] * Decimal('0.0015'):,.2f}",
-         f"{result.area_m2[category][code] * Decimal('0.0001'):,.4f}")
-        for category, counts in result.findings.items() for code, n in counts.items()
-    ]
-    with connect() as con:
-        worst = con.execute(
-            "SELECT region_code, count(*), CAST(sum(area_m2) * 0.0015 AS DECIMAL(38, 2)) FROM read_parquet($p) "
-            "GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 20", {"p": str(layout.inconsistencies)}).fetchall()
+    by_type = findings_by_type(result)
+    worst = counties_most_findings(layout)
     return dg.MaterializeResult(
         metadata={
             "policy": result.policy,
@@ -143,16 +136,16 @@ SCORECARD = dg.AssetKey(["scorecard"])
     code_version="1",
 )
 def scorecard(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg.MaterializeResult:
-    from assets_pipeline.publish.quality import SCORECARD_COLUMNS, build_scorecard
+    from assets_pipeline.publish.quality import build_scorecard
+    from assets_pipeline.publish.scorecard import counties_to_call
 
     layout = YearLayout(settings.output_path(), int(context.partition_key))
     rows = build_scorecard(layout)
-    percent = {3, 4, 5, 6, 7}
-    shown = [[f"{v:.2%}" if i in percent else ("" if v is None else v) for i, v in enumerate(r)] for r in rows[:20]]
+    headers, shown = counties_to_call(rows)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(rows),
-            "counties_to_call": dg.MetadataValue.md(markdown_table([zh for _, zh, _ in SCORECARD_COLUMNS], shown)),
+            "counties_to_call": dg.MetadataValue.md(markdown_table(headers, shown)),
             "path": dg.MetadataValue.path(str(layout.scorecard)),
         }
     )

@@ -26,7 +26,7 @@ COMPUTED_BY = {
     "reference": ("reference", "defs/reference"),
     "ledger": ("ledgers", "consistency", "defs/ledgers"),
     "balance": ("ledgers", "defs/balance"),
-    "report": ("publish", "consistency", "defs/ledgers"),
+    "report": ("publish", "consistency", "ledgers/published_totals", "defs/ledgers"),
     "manifest": ("publish/manifest", "defs/ledgers"),
 }
 

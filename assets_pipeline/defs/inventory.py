@@ -1,24 +1,22 @@
 """Per category: the delivered files ingested, then validated (DOMAIN §3), with a reconciliation check."""
 
 
-import hashlib
-
 import dagster as dg
 
 from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
 from assets_pipeline.infra.errors import InputFileError, ReferenceTableError
 from assets_pipeline.ingest.deliveries import missing_counties_path, recount_missing_land, refusal_path, write_missing_counties
 from assets_pipeline.ingest.canonical import ingest_category, ingested_schema
-from assets_pipeline.infra.layout import YearLayout, parts
+from assets_pipeline.ingest.records import record_ingested, record_refusal
+from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.defs.metadata import markdown_table, table_schema
 from assets_pipeline.defs.partitions import accounting_years
-from assets_pipeline.reference.snapshots import snapshot_frame
-from assets_pipeline.reference.tables import TABLES, ReferenceTable
 from assets_pipeline.settings import AccountsSettings
-from assets_pipeline.infra.storage import atomic_folder, read_json, write_json, write_parquet
-from assets_pipeline.validate.rows import CODE_LIST_TABLES, CodeLists, validate_category, validated_schema
+from assets_pipeline.infra.storage import read_json, write_json
+from assets_pipeline.validate.reconcile import reconcile_category
+from assets_pipeline.validate.code_lists import load_code_lists
+from assets_pipeline.validate.rows import validate_category, validated_schema
 from assets_pipeline.defs.reference import reference_key
-from assets_pipeline.infra.duck import connect
 
 # Reference tables each category's validation reads (lineage in the asset graph).
 VALIDATION_REFERENCES: dict[str, list[str]] = {
@@ -43,29 +41,14 @@ def validated_key(category: str) -> dg.AssetKey:
     return dg.AssetKey([category, "validated"])
 
 
-def load_code_lists(layout: YearLayout) -> CodeLists:
-    """Code lists from the year's reference snapshots, the rows the reference assets recorded."""
-    tables = {
-        name: ReferenceTable(spec=TABLES[name], path=layout.reference(name), frame=snapshot_frame(layout.reference(name)), sha256="")
-        for name in CODE_LIST_TABLES
-    }
-    return CodeLists.from_reference(tables)
-
-
 def _fail(exc: Exception) -> dg.Failure:
     """A file-level problem: one clear message, no traceback in the UI or on the command line."""
     return dg.Failure(description=str(exc), metadata={"problem": str(exc)}, allow_retries=False)
 
 
 def _refuse(category: str, layout: YearLayout, exc: InputFileError) -> dg.MaterializeResult:
-    """A file-level problem stops its category only: the refusal is recorded and the category's stage holds no
-    rows, so the other categories are still ingested and validated; the category's ``delivery_accepted`` check
-    then fails (blocking its valuation and the publication) and the run lists every category's problem at once.
-    """
-    with atomic_folder(layout.ingested(category)) as tmp:  # no rows: nothing of an earlier run is left to reuse
-        write_parquet(ingested_schema(SPECS[category]).empty_table(), tmp / "part-00000.parquet")
-    write_json({"files": [], "rows": 0, "refused": str(exc)}, layout.record("ingested", category))
-    write_json({"category": category, "file": exc.path, "problem": str(exc)}, refusal_path(layout, category))
+    """A refused delivery (``ingest.records.record_refusal``): the category goes on with no rows."""
+    record_refusal(category, layout, exc)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": 0, "rows_read": 0, "refused": str(exc), "refused_file": dg.MetadataValue.path(exc.path),
     })
@@ -96,7 +79,7 @@ def build_ingested_asset(category: str) -> dg.AssetsDefinition:
         except InputFileError as exc:
             return _refuse(category, layout, exc)
         files = result.files_metadata()
-        combined = hashlib.sha256("".join(f["relative"] + f["sha256"] for f in files).encode()).hexdigest()
+        combined = record_ingested(category, layout, result)
         metadata = {
             "dagster/row_count": result.rows,
             "rows_read": result.rows,
@@ -115,7 +98,6 @@ def build_ingested_asset(category: str) -> dg.AssetsDefinition:
         }
         if spec.area_column:
             metadata["area_read_m2"] = round(result.area_m2, 2)
-        write_json({"files": files, "rows": result.rows, "data_version": combined}, layout.record("ingested", category))
         return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(combined))
 
     return ingested
@@ -205,43 +187,16 @@ def delivery_accepted(category: str, layout: YearLayout) -> dg.AssetCheckResult:
 
 def reconcile(category: str, layout: YearLayout) -> dg.AssetCheckResult:
     """Recount from the files themselves: every ingested row is valid, excluded or rejected, once."""
-    area = SPECS[category].area_column
-
-    def area_sum(condition: str = "TRUE") -> str:
-        # each area to the cent before summing, so the identity is checked exactly
-        if not area:
-            return "0::DECIMAL(38,2)"
-        return f"coalesce(sum({area}::DECIMAL(38,2)) FILTER (WHERE {condition}), 0)"
-
-    query = f"""
-        WITH read AS (SELECT count(*) AS n, {area_sum()} AS a, count(DISTINCT _row_id) AS ids FROM read_parquet($ingested)),
-        v AS (SELECT count(*) FILTER (WHERE exclusion_reason IS NULL) AS valid,
-                     count(*) FILTER (WHERE exclusion_reason IS NOT NULL) AS excluded,
-                     {area_sum("exclusion_reason IS NULL")} AS a_valid,
-                     {area_sum("exclusion_reason IS NOT NULL")} AS a_excluded
-              FROM read_parquet($validated)),
-        r AS (SELECT count(*) AS rejected, {area_sum()} AS a_rejected FROM read_parquet($rejected)),
-        both_ AS (SELECT count(*) AS overlap FROM read_parquet($validated) v SEMI JOIN read_parquet($rejected) r USING (_row_id))
-        SELECT * FROM read, v, r, both_
-    """
-    with connect() as con:
-        row = con.execute(
-            query,
-            {"ingested": parts(layout.ingested(category)), "validated": parts(layout.validated(category)),
-             "rejected": parts(layout.rejected_rows(category))},
-        ).fetchone()
-    n, a, ids, valid, excluded, a_valid, a_excluded, rejected, a_rejected, overlap = row
-    rows_ok = n == valid + excluded + rejected and ids == n and overlap == 0
-    area_ok = a == a_valid + a_excluded + a_rejected
+    found = reconcile_category(category, layout)
     return dg.AssetCheckResult(
         check_name="rows_reconcile",
         asset_key=validated_key(category),
-        passed=bool(rows_ok and area_ok),
+        passed=found.rows_add_up and found.area_adds_up,
         metadata={
-            "rows_read": n, "rows_valid": valid, "rows_excluded": excluded, "rows_rejected": rejected,
-            "rows_in_two_places": overlap,
-            "area_read_m2": float(a), "area_valid_m2": float(a_valid), "area_excluded_m2": float(a_excluded),
-            "area_rejected_m2": float(a_rejected),
+            "rows_read": found.rows_read, "rows_valid": found.rows_valid, "rows_excluded": found.rows_excluded,
+            "rows_rejected": found.rows_rejected, "rows_in_two_places": found.rows_in_two_places,
+            "area_read_m2": float(found.area_read_m2), "area_valid_m2": float(found.area_valid_m2),
+            "area_excluded_m2": float(found.area_excluded_m2), "area_rejected_m2": float(found.area_rejected_m2),
         },
     )
 

@@ -9,6 +9,8 @@ from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.ledgers.breakdowns import breakdown_mismatches, build_breakdowns
 from assets_pipeline.ledgers.ledger import build_ledgers, write_unpriced
+from assets_pipeline.ledgers.published_totals import (detail_sums, province_physical_preview, province_value_totals,
+                                                     row_count)
 from assets_pipeline.publish.manifest import build_manifest
 from assets_pipeline.defs.metadata import file_data_version, markdown_table, table_schema
 from assets_pipeline.defs.partitions import accounting_years
@@ -18,7 +20,6 @@ from assets_pipeline.defs.balance import BALANCE_KEYS
 from assets_pipeline.defs.consistency import SCORECARD, base_map_check_specs, base_map_checks
 from assets_pipeline.defs.rejects import rejects
 from assets_pipeline.defs.valuation import valued_key
-from assets_pipeline.infra.duck import connect
 
 LEDGER_PHYSICAL = dg.AssetKey(["ledger", "physical"])
 LEDGER_VALUE = dg.AssetKey(["ledger", "value"])
@@ -30,30 +31,6 @@ MANIFEST = dg.AssetKey(["manifest"])
 
 def _schema(path) -> dg.TableSchema:
     return table_schema(pq.read_schema(path))
-
-
-def detail_sums(layout: YearLayout) -> list[tuple]:
-    """Per category: exact value of the valued rows vs the ledger's county cells (unrounded), and the
-    province's published total vs the sum of its counties' published cells."""
-    query = """
-        WITH detail AS (
-            SELECT category, coalesce(sum(value_yuan) FILTER (WHERE status = 'valued'), 0) * 0.0001 AS detail
-            FROM read_parquet($valued, union_by_name = true) GROUP BY ALL
-        ),
-        ledger AS (
-            SELECT category,
-                   sum(value_wan_yuan_unrounded) FILTER (WHERE region_level = 'county') AS county_exact,
-                   sum(value_wan_yuan) FILTER (WHERE region_level = 'county') AS county_published,
-                   sum(value_wan_yuan) FILTER (WHERE region_level = 'province') AS province_published
-            FROM read_parquet($ledger) GROUP BY ALL
-        )
-        SELECT d.category, CAST(d.detail AS DECIMAL(38, 16)), coalesce(l.county_exact, 0),
-               coalesce(l.county_published, 0), coalesce(l.province_published, 0)
-        FROM detail d LEFT JOIN ledger l USING (category) ORDER BY 1
-    """
-    paths = [str(layout.valued(c)) for c in CATEGORIES if layout.valued(c).exists()]
-    with connect() as con:
-        return con.execute(query, {"valued": paths, "ledger": str(layout.ledger_value)}).fetchall()
 
 
 @dg.multi_asset(
@@ -89,17 +66,9 @@ def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
     build_ledgers(layout, layout.ledger_physical, layout.ledger_value)
     unpriced = write_unpriced(layout, layout.unpriced)
     build_breakdowns(layout, layout.breakdown_physical, layout.breakdown_value)
-    with connect() as con:
-        totals = con.execute(
-            "SELECT category, component, sum(value_wan_yuan) FROM read_parquet($p) WHERE region_level = 'province' "
-            "GROUP BY ALL ORDER BY ALL", {"p": str(layout.ledger_value)}
-        ).fetchall()
-        physical_preview = con.execute(
-            "SELECT category, item_name, indicator, unit, sum(quantity) FROM read_parquet($p) WHERE region_level = 'province' "
-            "GROUP BY ALL ORDER BY ALL LIMIT 60", {"p": str(layout.ledger_physical)}
-        ).fetchall()
-        rows_physical = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(layout.ledger_physical)}).fetchone()[0]
-        rows_value = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(layout.ledger_value)}).fetchone()[0]
+    totals = province_value_totals(layout)
+    physical_preview = province_physical_preview(layout)
+    rows_physical, rows_value = row_count(layout.ledger_physical), row_count(layout.ledger_value)
     lineage = dg.TableColumnLineage(
         deps_by_column={
             "value_wan_yuan": [dg.TableColumnDep(asset_key=valued_key(c), column_name="value_yuan") for c in CATEGORIES],
@@ -176,32 +145,14 @@ def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
                                    "back from the .xlsx, equal the ledger Parquet's province totals to the cent")],
 )
 def report(context: dg.AssetExecutionContext, settings: AccountsSettings):
-    from assets_pipeline.ledgers.memos import MEMOS
-    from assets_pipeline.publish.report import read_report_memo_totals, read_report_totals, write_report
     from assets_pipeline.publish.manifest import cover_info
+    from assets_pipeline.publish.report import write_report
+    from assets_pipeline.publish.report_totals import report_totals_against_ledger
 
     layout = YearLayout(settings.output_path(), int(context.partition_key))
     cover = cover_info(layout, settings, context.run.run_id)
     write_report(layout, cover, lang=settings.lang)
-    printed = read_report_totals(layout.report())
-    printed_memos = read_report_memo_totals(layout.report())
-    sums = ", ".join(f"coalesce(sum(value_{m}_wan_yuan), 0)" for m in MEMOS)
-    with connect() as con:
-        parquet = {c: (total, dict(zip(MEMOS, memos))) for c, total, *memos in con.execute(
-            f"SELECT category, sum(value_wan_yuan), {sums} FROM read_parquet($p) "
-            "WHERE region_level = 'province' GROUP BY ALL",
-            {"p": str(layout.ledger_value)},
-        ).fetchall()}
-    zero = Decimal("0.00")
-    rows, passed = [], True
-    for c in CATEGORIES:
-        total, memos = parquet.get(c, (zero, {}))
-        rows.append((c, "", str(total), str(printed.get(c, "missing"))))
-        passed &= printed.get(c) == total
-        for m in MEMOS:  # a memo the sheet leaves out is zero throughout (report._memos_shown)
-            if (c, m) in printed_memos or memos.get(m):
-                rows.append((c, m, str(memos.get(m, zero)), str(printed_memos.get((c, m), "not printed"))))
-                passed &= printed_memos.get((c, m), zero) == memos.get(m, zero)
+    rows, passed = report_totals_against_ledger(layout)
     yield dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(layout.report())), "language": settings.lang},
                                data_version=file_data_version(layout.report()))
     yield dg.AssetCheckResult(

@@ -8,9 +8,9 @@ from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.defs.metadata import table_schema
 from assets_pipeline.defs.partitions import accounting_years
 from assets_pipeline.reference.rules import check_cross_references
+from assets_pipeline.reference.snapshots import write_year_snapshot
 from assets_pipeline.reference.tables import TABLES, load_table
 from assets_pipeline.settings import AccountsSettings
-from assets_pipeline.infra.storage import write_json, write_parquet
 
 
 def reference_key(name: str) -> dg.AssetKey:
@@ -33,11 +33,8 @@ def reference_key(name: str) -> dg.AssetKey:
     can_subset=True,
 )
 def reference_tables(context: dg.AssetExecutionContext, settings: AccountsSettings):
-    """Validate every selected reference table with Pandera and snapshot the rows in force for the year.
-
-    Price tables keep only the rows of the latest year on or before the accounting year, so the
-    snapshot is exactly what the valuation models will see.
-    """
+    """Validate every selected reference table with Pandera and snapshot the rows in force for the year
+    (``reference.snapshots``)."""
     year = int(context.partition_key)
     layout = YearLayout(settings.output_path(), year)
     selected = {key.path[-1] for key in context.selected_asset_keys}
@@ -49,26 +46,18 @@ def reference_tables(context: dg.AssetExecutionContext, settings: AccountsSettin
         raise dg.Failure(description=str(exc), metadata={"problem": str(exc)}, allow_retries=False) from None
     for name in sorted(selected):
         table = tables[name]
-        snapshot = table.to_arrow(year)
-        write_parquet(snapshot, layout.reference(name))
-        years = sorted({int(y) for y in table.frame["year"]}) if table.spec.price_table else []
+        snapshot = write_year_snapshot(name, table, layout)
         metadata = {
             "path": dg.MetadataValue.path(str(table.path)),
             "sha256": table.sha256,
             "rows_in_file": len(table.frame),
-            "rows_in_force": snapshot.num_rows,
-            "dagster/column_schema": table_schema(snapshot.schema),
+            "rows_in_force": snapshot.rows.num_rows,
+            "dagster/column_schema": table_schema(snapshot.rows.schema),
             "snapshot": dg.MetadataValue.path(str(layout.reference(name))),
         }
         if table.spec.price_table:
-            metadata["price_years_in_file"] = ", ".join(map(str, years))
-            in_force = snapshot.column("year").to_pylist()
-            metadata["price_year_used"] = in_force[0] if in_force else "none"
-        write_json(
-            {"table": name, "file": f"reference_tables/{table.spec.file}", "sha256": table.sha256,
-             "rows_in_force": snapshot.num_rows, "price_year": metadata.get("price_year_used", "")},
-            layout.record("reference", name),
-        )
+            metadata["price_years_in_file"] = ", ".join(map(str, snapshot.price_years_in_file))
+            metadata["price_year_used"] = snapshot.price_year_used
         yield dg.MaterializeResult(
             asset_key=reference_key(name), metadata=metadata, data_version=dg.DataVersion(table.sha256)
         )

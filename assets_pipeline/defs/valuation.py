@@ -11,11 +11,11 @@ from assets_pipeline.defs.partitions import accounting_years
 from assets_pipeline.settings import AccountsSettings
 from assets_pipeline.infra.storage import write_json
 from assets_pipeline.valuation.models import MODELS_DIR, Model, ValuationParameterError, value_category
+from assets_pipeline.valuation.unpriced import summarize_valued_rows, worst_unpriced_counties
 from assets_pipeline.consistency.findings import BASE_CATEGORIES
 from assets_pipeline.defs.consistency import CONSISTENCY
 from assets_pipeline.defs.inventory import validated_key
 from assets_pipeline.defs.reference import reference_key
-from assets_pipeline.infra.duck import connect
 
 # Reference tables each model reads (lineage in the asset graph).
 MODEL_REFERENCES: dict[str, list[str]] = {
@@ -41,21 +41,6 @@ def _code_version(category: str) -> str:
         return "+".join(f"{m.name}-{m.version}" for m in (Model.load("minerals_benchmark"), Model.load("minerals_npv")))
     model = Model.load(category)
     return f"{model.name}-{model.version}"
-
-
-def worst_unpriced_counties(layout: YearLayout, category: str, limit: int = 5) -> list[dict]:
-    """The counties with the largest unpriced share of their in-scope rows (the check's figure, per county)."""
-    with connect() as con:
-        rows = con.execute(
-            """SELECT v.region_code, any_value(a.name), count(*) FILTER (WHERE v.status = 'unpriced') AS unpriced,
-                      count(*) AS in_scope
-               FROM read_parquet($valued) v LEFT JOIN read_parquet($regions) a ON a.region_code = v.region_code
-               WHERE v.status IN ('valued', 'unpriced') GROUP BY v.region_code HAVING unpriced > 0
-               ORDER BY unpriced / in_scope DESC, unpriced DESC, v.region_code LIMIT $limit""",
-            {"valued": str(layout.valued(category)), "regions": str(layout.reference("admin_divisions")), "limit": limit},
-        ).fetchall()
-    return [{"county": code, "name": name, "unpriced": n, "rows": total, "share": round(n / total, 6)}
-            for code, name, n, total in rows]
 
 
 def build_valued_asset(category: str) -> dg.AssetsDefinition:
@@ -90,17 +75,8 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
         except ValuationParameterError as exc:
             raise dg.Failure(description=str(exc), metadata={"problem": str(exc)}, allow_retries=False) from None
         path = layout.valued(category)
-        with connect() as con:
-            con.register("v", con.read_parquet(str(path)))
-            by_level = con.execute(
-                "SELECT coalesce(price_level, '-'), status, count(*) FROM v GROUP BY ALL ORDER BY ALL"
-            ).fetchall()
-            negative = con.execute(
-                "SELECT count(*) FROM v WHERE value_yuan < 0 AND NOT (category = 'water' AND item_code = 'overlap')"
-            ).fetchone()[0]
-            reasons = con.execute(
-                "SELECT status_reason, count(*) FROM v WHERE status = 'unpriced' GROUP BY ALL ORDER BY 2 DESC LIMIT 10"
-            ).fetchall()
+        valued_rows = summarize_valued_rows(path)
+        by_level, negative, reasons = valued_rows.by_price_level, valued_rows.negative_rows, valued_rows.unpriced_reasons
         model = result.model
         write_json(
             {"model": model.name, "version": model.version, "rows_by_status": result.rows_by_status,

@@ -54,15 +54,7 @@ def _totals(layout: YearLayout) -> dict:
 
 
 def settings_record(settings) -> dict:
-    return {
-        "input_dir": settings.input_dir, "output_dir": settings.output_dir, "reference_dir": settings.reference_dir,
-        "declared_area_unit": settings.declared_area_unit, "mineral_model": settings.mineral_model,
-        "discount_rate": "" if settings.discount_rate is None else str(settings.discount_rate),
-        "unpriced_threshold": str(settings.unpriced_threshold),
-        "lang": settings.lang, "xlsx_sheet": settings.xlsx_sheet,
-        "consistency_policy": settings.consistency_policy, "area_tolerance": str(settings.area_tolerance),
-        "allow_missing_counties": ", ".join(settings.allow_missing_counties),
-    }
+    return settings.record()
 
 
 def run_parameters(layout: YearLayout, settings) -> dict:
