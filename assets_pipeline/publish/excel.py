@@ -12,6 +12,9 @@ MAX_ROWS = 1_048_576
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 HEADER_FONT = Font(name="Calibri", bold=True)
+TITLE_FONT = Font(name="Calibri", bold=True, size=14)
+NOTE_FONT = Font(name="Calibri", size=9, color="404040")
+NUMBER = "#,##0.00"
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
 
