@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.ingest.readers import DeliveredFile, map_headers, read_batches
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.validate.rows import COLUMN_NAMES_ZH
+from assets_pipeline.publish.excel import display_width
 from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
 
 ROW_HEADER = "原文件行号 Row"
@@ -283,14 +283,9 @@ def _file_sheet(relative: str, category: str, record: dict, delivered: pa.Table,
         columns=[rows.column(h).combine_chunks() for h in headers] + [source_rows, reasons],
         highlight=highlight + [None, None],
         numeric_text=[False] * (len(headers) + 2),
-        widths=[max(10.0, min(30.0, _display_width(h) + 3.0)) for h in headers] + [12.0, 70.0],
+        widths=[max(10.0, min(30.0, display_width(h) + 3.0)) for h in headers] + [12.0, 70.0],
         mark_blank=True,
     )
-
-
-def _display_width(text: str) -> int:
-    """A header's width in column units: a Chinese character takes two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _notes(layout: YearLayout, county: str, name: str) -> Sheet:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.consistency.resolve import FINDINGS
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
-from assets_pipeline.publish.excel import HEADER_FILL, HEADER_FONT, cell, sheet_title
+from assets_pipeline.publish.excel import BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, TITLE_FONT, cell, sheet_title
 from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.validate.rows import RULE_MESSAGES
@@ -125,22 +125,21 @@ def write_scorecard_sheet(wb, layout: YearLayout, lang: str = "zh") -> None:
     ws.oddFooter.center.text = "&P / &N"
     ws.row_dimensions[2].height = 52  # heights before the rows: the sheet is written once
     ws.row_dimensions[3].height = 30
-    ws.append([cell(ws, words["title"].format(year=layout.year), font=Font(name="Calibri", bold=True, size=14))])
-    ws.append([cell(ws, words["note"], font=Font(name="Calibri", size=9, color="404040"),
+    ws.append([cell(ws, words["title"].format(year=layout.year), font=TITLE_FONT)])
+    ws.append([cell(ws, words["note"], font=NOTE_FONT,
                     alignment=Alignment(wrap_text=True, vertical="top"))])
     ws.merged_cells.add(f"A2:{chr(ord('A') + len(widths) - 1)}2")
     ws.append([cell(ws, zh if lang == "zh" else en, font=HEADER_FONT, fill=HEADER_FILL,
                     alignment=Alignment(wrap_text=True, horizontal="center", vertical="center"))
                for _, zh, en in SCORECARD_COLUMNS])
-    bold = Font(name="Calibri", bold=True)
     city = object()
     for row in rows:
         *figures, parent, parent_name = row
         if parent != city and parent is not None:
             city = parent
             delivered = sum(r[2] for r in rows if r[-2] == parent)
-            ws.append([cell(ws, parent, font=bold), cell(ws, f"{parent_name} {words['city']}", font=bold),
-                       cell(ws, delivered, number_format="#,##0", font=bold)])
+            ws.append([cell(ws, parent, font=BOLD), cell(ws, f"{parent_name} {words['city']}", font=BOLD),
+                       cell(ws, delivered, number_format="#,##0", font=BOLD)])
         figures[1] = words["unknown"] if figures[0] is None else figures[1]
         figures[8], figures[9] = plain_names(figures[8], lang), plain_names(figures[9], lang)
         ws.append([cell(ws, v, number_format="0.00%" if 3 <= i <= 7 else ("#,##0" if i == 2 else None),

@@ -26,10 +26,10 @@ from openpyxl.styles import Alignment
 
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.ledgers.balance import ADDITIONS, REDUCTIONS
-from assets_pipeline.publish.excel import cell, sheet_title
+from assets_pipeline.publish.excel import BOLD, cell, sheet_title
 from assets_pipeline.publish.regions import LEVEL_RANK, print_order
 from assets_pipeline.publish.report_sheet_layout import (
-    BOLD, HEADER_HEIGHT, figure_cell, header_cells, read_rows, sheet_layout, title_and_note,
+    HEADER_HEIGHT, figure_cell, header_cells, read_rows, sheet_layout, title_and_note,
 )
 from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH
 from assets_pipeline.schema.labels import CATEGORY_NAMES_EN, component_name

@@ -14,12 +14,12 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 
-from assets_pipeline.publish.excel import HEADER_FILL, NOTE_FONT, NUMBER, TITLE_FONT, cell
+from assets_pipeline.publish.excel import HEADER_FILL, NOTE_FONT, NUMBER, TITLE_FONT, cell, display_width
 from assets_pipeline.publish.regions import LEVEL_RANK
 from assets_pipeline.publish.report_ledger_rows import Region
 from assets_pipeline.publish.report_style import (
-    BOLD, FIRST_DATA_ROW, HEADER_ALIGN, HEADER_FONT, LINE_HEIGHT, NOTE_LINE_HEIGHT, PROVINCE_FILL, TOP, display_width,
-    page_setup, styled, wrapped_lines,
+    BOLD, FIRST_DATA_ROW, HEADER_ALIGN, HEADER_FONT, LINE_HEIGHT, NOTE_LINE_HEIGHT, PROVINCE_FILL, TOP, page_setup,
+    styled, wrapped_lines,
 )
 from assets_pipeline.publish.report_tables import Column, Table
 from assets_pipeline.publish.report_words import Text

@@ -6,13 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from assets_pipeline.publish.excel import HEADER_FILL, HEADER_FONT, NOTE_FONT, NUMBER, TITLE_FONT, cell
+from assets_pipeline.publish.excel import BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, NUMBER, TITLE_FONT, cell
 
-BOLD = Font(name="Calibri", bold=True)
 HEADER_ALIGNMENT = Alignment(wrap_text=True, horizontal="center", vertical="center")
 NOTE_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 HEADER_HEIGHT = 45  # points: three lines of wrapped header text

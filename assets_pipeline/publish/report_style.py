@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from assets_pipeline.publish.excel import cell
+from assets_pipeline.publish.excel import cell, display_width
 from assets_pipeline.publish.report_words import Text
 
 COUNT = "#,##0"
@@ -34,11 +33,6 @@ FIRST_DATA_ROW = 5  # title, notes, two header rows
 A4_MM, A3_MM = 270.0, 390.0
 MIN_SCALE = 0.75  # below this on A4 a printed figure is too small to read (11 pt → 8 pt): print on A3
 PAPER_A4, PAPER_A3 = 9, 8
-
-
-def display_width(text: str) -> int:
-    """Width in column units: a Chinese character takes two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def wrapped_lines(text: str, width: float) -> int:

@@ -11,9 +11,9 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
-from assets_pipeline.publish.excel import HEADER_FILL, NOTE_FONT, NUMBER, TITLE_FONT, cell, sheet_title
+from assets_pipeline.publish.excel import HEADER_FILL, NOTE_FONT, NUMBER, TITLE_FONT, cell, display_width, sheet_title
 from assets_pipeline.publish.report_style import (
-    BOLD, FIRST_DATA_ROW, HEADER_ALIGN, HEADER_FONT, LINE_HEIGHT, PROVINCE_FILL, display_width, page_setup, styled,
+    BOLD, FIRST_DATA_ROW, HEADER_ALIGN, HEADER_FONT, LINE_HEIGHT, PROVINCE_FILL, page_setup, styled,
 )
 from assets_pipeline.publish.report_tables import Table
 from assets_pipeline.publish.report_words import Text

@@ -15,9 +15,9 @@ import pyarrow.parquet as pq
 from openpyxl import load_workbook
 
 from assets_pipeline.infra.layout import YearLayout
-from assets_pipeline.publish.excel import cell, sheet_title
+from assets_pipeline.publish.excel import BOLD, cell, sheet_title
 from assets_pipeline.publish.report_sheet_layout import (
-    BOLD, HEADER_HEIGHT, figure_cell, header_cells, read_rows, sheet_layout, title_and_note,
+    HEADER_HEIGHT, figure_cell, header_cells, read_rows, sheet_layout, title_and_note,
 )
 
 WORDS = {
