@@ -51,6 +51,11 @@ def _category_zh(column: pa.Array) -> pa.Array:
     return pa.array(names, pa.string())
 
 
+def _array(column) -> pa.Array:
+    """A column as one array, as the streaming writer takes it."""
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
 def _by_county_sheet(table: pa.Table) -> Sheet:
     """Counties under their city, a 小计 row per city, the province's 合计 last (rows in bold)."""
     level = table["level"].to_numpy()
@@ -63,7 +68,7 @@ def _by_county_sheet(table: pa.Table) -> Sheet:
                table["finding_zh"], table["parcels"], table["area_mu"], table["area_ha"]]
     return Sheet(name="按县汇总", header=["市", "县（市、区）", "资源类别", "问题类型", "图斑数（个）", "涉及面积（亩）",
                                       "涉及面积（公顷）"],
-                 columns=[c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns],
+                 columns=[_array(c) for c in columns],
                  widths=[18, 20, 10, 20, 12, 16, 16], formats=[None, None, None, None, "count", "decimal", "decimal"],
                  bold_rows=level > 0)
 
@@ -74,7 +79,7 @@ def _by_type_sheet(table: pa.Table) -> Sheet:
     columns = [pa.array(category, pa.string()), table["finding_zh"], table["parcels"], table["area_mu"],
                table["area_ha"]]
     return Sheet(name="按类型汇总", header=["资源类别", "问题类型", "图斑数（个）", "涉及面积（亩）", "涉及面积（公顷）"],
-                 columns=[c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns],
+                 columns=[_array(c) for c in columns],
                  widths=[12, 22, 12, 16, 16], formats=[None, None, "count", "decimal", "decimal"], bold_rows=level > 0)
 
 

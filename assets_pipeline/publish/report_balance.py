@@ -143,17 +143,28 @@ def _by_region(rows: list[dict]):
         yield code, region_name, level, LEVEL_RANK.get(level, 2) < 2, by_region[code]
 
 
+def _sheet(wb, category: str, kind: str, widths: list[float], note: str, province: str, year: int, lang: str):
+    """A category's 平衡表 sheet of one kind (physical or value), laid out, its title and note written."""
+    words = WORDS[lang]
+    name = _category_name(category, lang)
+    ws = wb.create_sheet(sheet_title(words["balance_sheet"].format(name=name, kind=words[kind])))
+    sheet_layout(ws, widths)
+    title_and_note(ws, words["balance_title"].format(province=province, year=year, name=name, kind=words[kind]),
+                   note, len(widths), sum(widths))
+    ws.row_dimensions[3].height = HEADER_HEIGHT
+    return ws
+
+
+def _category_name(category: str, lang: str) -> str:
+    return CATEGORY_NAMES_ZH[category] if lang == "zh" else CATEGORY_NAMES_EN[category]
+
+
 def _write_physical_sheet(wb, category: str, rows: list[dict], province: str, year: int, lang: str) -> None:
     words = WORDS[lang]
-    name = CATEGORY_NAMES_ZH[category] if lang == "zh" else CATEGORY_NAMES_EN[category]
     flows = physical_flows(category, rows)
-    ws = wb.create_sheet(sheet_title(words["balance_sheet"].format(name=name, kind=words["physical"])))
-    widths = [26.0, 30.0] + [13.0] * len(flows)
-    sheet_layout(ws, widths)
     has_opening = any(r["has_opening"] for r in rows)
-    title_and_note(ws, words["balance_title"].format(province=province, year=year, name=name, kind=words["physical"]),
-                   words["note"] if has_opening else words["first_year"], len(widths), sum(widths))
-    ws.row_dimensions[3].height = HEADER_HEIGHT
+    ws = _sheet(wb, category, "physical", [26.0, 30.0] + [13.0] * len(flows),
+                words["note"] if has_opening else words["first_year"], province, year, lang)
     ws.append(header_cells(ws, [words["region"], words["item_unit"]] + [_label(k, lang) for k in flows]))
     several = len({r["subject"] for r in rows}) > 1
     for code, region_name, level, bold, here in _by_region(rows):
@@ -164,15 +175,9 @@ def _write_physical_sheet(wb, category: str, rows: list[dict], province: str, ye
 
 def _write_value_sheet(wb, category: str, rows: list[dict], province: str, year: int, lang: str) -> None:
     words = WORDS[lang]
-    name = CATEGORY_NAMES_ZH[category] if lang == "zh" else CATEGORY_NAMES_EN[category]
-    ws = wb.create_sheet(sheet_title(words["balance_sheet"].format(name=name, kind=words["value"])))
-    widths = [26.0, 30.0] + [16.0] * len(VALUE_ROWS)
-    sheet_layout(ws, widths)
     has_opening = any(r["has_opening"] for r in rows)
     note = words["note_value"] + ("" if has_opening else (" " if lang == "en" else "") + words["first_year"])
-    title_and_note(ws, words["balance_title"].format(province=province, year=year, name=name, kind=words["value"]),
-                   note, len(widths), sum(widths))
-    ws.row_dimensions[3].height = HEADER_HEIGHT
+    ws = _sheet(wb, category, "value", [26.0, 30.0] + [16.0] * len(VALUE_ROWS), note, province, year, lang)
     ws.append(header_cells(ws, [words["region"], words["item"]] + [_label(k, lang) + words["wan"] for k in VALUE_ROWS]))
     several = len({r["subject"] for r in rows}) > 1
     for code, region_name, level, bold, here in _by_region(rows):
@@ -207,7 +212,7 @@ def read_balance_sheet(path: Path, category: str, lang: str = "zh") -> dict[str,
     """A category's province account read back from the saved workbook's two 平衡表 sheets:
     {"physical"|"value": {item label: {row key: figure}}}, the value's 合计 row under its label."""
     words = WORDS[lang]
-    name = CATEGORY_NAMES_ZH[category] if lang == "zh" else CATEGORY_NAMES_EN[category]
+    name = _category_name(category, lang)
     keys = {_label(k, lang): k for k in LABELS}
     keys.update({_label(k, lang) + words["wan"]: k for k in VALUE_ROWS})
     out: dict = {"physical": {}, "value": {}}
