@@ -17,7 +17,8 @@ from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.cli import main
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.ledgers.ledger import build_ledgers
-from assets_pipeline.publish.report_balance import read_balance_sheet, read_transition_sheet
+from assets_pipeline.publish.report_balance import read_balance_sheet
+from assets_pipeline.publish.report_transitions import read_transition_sheet
 from assets_pipeline.sample.generate import generate_sample
 from stages import compile_stages
 from two_year_province import write_two_year_province
@@ -126,7 +127,8 @@ def test_parcel_becoming_collective_is_removed_from_the_state_ledger(two_years):
 
 
 def test_balance_sheets_in_english(two_years):
-    from assets_pipeline.publish.report import CoverInfo, write_report
+    from assets_pipeline.publish.report import write_report
+    from assets_pipeline.publish.report_cover import CoverInfo
 
     this = two_years[1]
     write_report(this, CoverInfo(year=2023, province_code="140000", province_name="山西省", run_time="-", run_id="-"),

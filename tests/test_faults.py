@@ -28,7 +28,7 @@ from openpyxl import load_workbook
 from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.publish.manifest import verify_outputs
-from assets_pipeline.publish.report import TEXT
+from assets_pipeline.publish.report_words import TEXT
 from assets_pipeline.sample.generate import generate_sample
 
 YEAR, OTHER_YEAR = 2023, 2022

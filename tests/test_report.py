@@ -19,7 +19,9 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from assets_pipeline.infra.layout import YearLayout
-from assets_pipeline.publish.report import CoverInfo, LedgerError, read_report_memo_totals, read_report_totals, write_report
+from assets_pipeline.publish.report import read_report_memo_totals, read_report_totals, write_report
+from assets_pipeline.publish.report_cover import CoverInfo
+from assets_pipeline.publish.report_ledger_rows import LedgerError
 
 YEAR = 2023
 HOSTILE = "=cmd|' /C calc'!A0"

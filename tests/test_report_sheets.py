@@ -17,7 +17,9 @@ from assets_pipeline.ledgers.balance import build_balance
 from assets_pipeline.ledgers.transitions import build_land_transitions
 from assets_pipeline.publish.rejects import combine_rejects
 from assets_pipeline.ledgers.ledger import build_ledgers, write_unpriced
-from assets_pipeline.publish.report import CoverInfo, area_identity, local_time, write_report
+from assets_pipeline.publish.area_identity import area_identity
+from assets_pipeline.publish.report import write_report
+from assets_pipeline.publish.report_cover import CoverInfo, local_time
 from assets_pipeline.publish.report_balance import read_balance_sheet
 from assets_pipeline.publish.quality import build_scorecard
 from stages import compile_stages

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
@@ -29,12 +28,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
-from assets_pipeline.consistency.findings import FINDINGS, OWNERSHIP_COLUMN
+from assets_pipeline.consistency.findings import OWNERSHIP_COLUMN
+from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.ingest.readers import DeliveredFile, map_headers, read_batches
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.validate.rows import COLUMN_NAMES_ZH
+from assets_pipeline.publish.excel import display_width
 from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
 
 ROW_HEADER = "原文件行号 Row"
@@ -121,24 +122,6 @@ def _records(layout: YearLayout) -> dict[str, tuple[str, dict]]:
     return out
 
 
-FINDING_SENTENCES_SQL = """
-    SELECT source_file AS file, source_row AS row, category, region_code, finding_type,
-           '不一致图斑 ' || finding_zh || CASE finding_type
-               WHEN 'class_mismatch' THEN '：底图地类 ' || coalesce(base_land_class, '') || '，本表地类 ' || coalesce(inventory_land_class, '')
-               WHEN 'area_exceeds_base' THEN '：底图面积 ' || coalesce(CAST(base_area_m2 AS VARCHAR), '') || ' 平方米，调查面积合计 '
-                                             || coalesce(CAST(inventory_area_m2 AS VARCHAR), '') || ' 平方米'
-               WHEN 'ownership_mismatch' THEN '：底图权属 ' || coalesce(base_ownership, '') || '，本表 ' || coalesce(inventory_ownership, '')
-               WHEN 'county_mismatch' THEN '：底图行政区 ' || coalesce(base_region_code, '') || '，本表 ' || coalesce(inventory_region_code, '')
-               ELSE '：底图图斑 ' || coalesce(base_parcel_id, '') END
-           || ' / inconsistent parcel, ' || finding_en || CASE finding_type
-               WHEN 'class_mismatch' THEN ': base map class ' || coalesce(base_land_class, '') || ', this file ' || coalesce(inventory_land_class, '')
-               WHEN 'area_exceeds_base' THEN ': base area ' || coalesce(CAST(base_area_m2 AS VARCHAR), '') || ' m², inventory total '
-                                             || coalesce(CAST(inventory_area_m2 AS VARCHAR), '') || ' m²'
-               WHEN 'ownership_mismatch' THEN ': base map ' || coalesce(base_ownership, '') || ', this file ' || coalesce(inventory_ownership, '')
-               WHEN 'county_mismatch' THEN ': base map ' || coalesce(base_region_code, '') || ', this file ' || coalesce(inventory_region_code, '')
-               ELSE ': base parcel ' || coalesce(base_parcel_id, '') END AS sentence
-    FROM read_parquet($p) WHERE source_file IS NOT NULL AND source_row IS NOT NULL
-"""
 
 
 def _problems(layout: YearLayout, records: dict[str, tuple[str, dict]], con) -> None:
@@ -157,7 +140,7 @@ def _problems(layout: YearLayout, records: dict[str, tuple[str, dict]], con) -> 
                                       r.region_code, l."column" AS col, l.rule, l."check" AS chk, NULL::VARCHAR AS sentence
                                FROM lines_{category} l JOIN rows_{category} r USING (_row_id)""")
     if layout.inconsistencies.exists():
-        con.execute(f"CREATE TEMP TABLE findings AS {FINDING_SENTENCES_SQL}", {"p": str(layout.inconsistencies)})
+        con.execute(sql.load(__file__, "finding_sentences"), {"p": str(layout.inconsistencies)})
         con.register("finding_columns", pa.table({
             "finding_type": list(FINDING_COLUMNS) + ["ownership_mismatch"] * len(OWNERSHIP_COLUMN),
             "category": [None] * len(FINDING_COLUMNS) + list(OWNERSHIP_COLUMN),
@@ -168,15 +151,8 @@ def _problems(layout: YearLayout, records: dict[str, tuple[str, dict]], con) -> 
     body = " UNION ALL ".join(selects) if selects else (
         "SELECT NULL::VARCHAR AS file, NULL::BIGINT AS row, NULL::VARCHAR AS category, NULL::VARCHAR AS region_code, "
         "NULL::VARCHAR AS col, NULL::VARCHAR AS rule, NULL::VARCHAR AS chk, NULL::VARCHAR AS sentence WHERE false")
-    con.execute(f"""
-        CREATE TEMP TABLE raw_problems AS
-        SELECT file, row, category, col, rule, chk, sentence,
-               CASE WHEN region_code IN (SELECT region_code FROM counties) THEN region_code
-                    WHEN regexp_extract(file, '(^|/)([0-9]{{6}})_', 2) IN (SELECT region_code FROM counties)
-                    THEN regexp_extract(file, '(^|/)([0-9]{{6}})_', 2)
-                    ELSE '{UNKNOWN_COUNTY[0]}' END AS county
-        FROM ({body})
-    """)
+    con.execute(f"CREATE TEMP VIEW problem_lines AS {body}")
+    con.execute(sql.load(__file__, "raw_problems"), {"unknown": UNKNOWN_COUNTY[0]})
     # the reject lines' reasons in words: one Python call per distinct (file, column, rule, check), not per row
     distinct = con.execute("SELECT DISTINCT file, category, col, rule, chk FROM raw_problems WHERE sentence IS NULL").fetchall()
     headers = {}
@@ -191,14 +167,7 @@ def _problems(layout: YearLayout, records: dict[str, tuple[str, dict]], con) -> 
     reasons = pa.table(headers) if headers else pa.table({k: pa.array([], pa.string())
                                                           for k in ("file", "col", "rule", "chk", "reason")})
     con.register("reasons", reasons)
-    con.execute("""
-        CREATE TEMP TABLE problems AS
-        SELECT p.file, p.row, p.category, p.county, p.col, coalesce(p.sentence, r.reason) AS sentence,
-               p.sentence IS NOT NULL AS is_finding
-        FROM raw_problems p LEFT JOIN reasons r
-             ON r.file = p.file AND r.col IS NOT DISTINCT FROM p.col AND r.rule IS NOT DISTINCT FROM p.rule
-                AND r.chk IS NOT DISTINCT FROM p.chk
-    """)
+    con.execute(sql.load(__file__, "problems"))
 
 
 def _header_of(records: dict[str, tuple[str, dict]], file: str, category: str) -> dict[str, str]:
@@ -314,14 +283,9 @@ def _file_sheet(relative: str, category: str, record: dict, delivered: pa.Table,
         columns=[rows.column(h).combine_chunks() for h in headers] + [source_rows, reasons],
         highlight=highlight + [None, None],
         numeric_text=[False] * (len(headers) + 2),
-        widths=[max(10.0, min(30.0, _display_width(h) + 3.0)) for h in headers] + [12.0, 70.0],
+        widths=[max(10.0, min(30.0, display_width(h) + 3.0)) for h in headers] + [12.0, 70.0],
         mark_blank=True,
     )
-
-
-def _display_width(text: str) -> int:
-    """A header's width in column units: a Chinese character takes two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _notes(layout: YearLayout, county: str, name: str) -> Sheet:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
@@ -12,6 +13,10 @@ MAX_ROWS = 1_048_576
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 HEADER_FONT = Font(name="Calibri", bold=True)
+BOLD = Font(name="Calibri", bold=True)
+TITLE_FONT = Font(name="Calibri", bold=True, size=14)
+NOTE_FONT = Font(name="Calibri", size=9, color="404040")
+NUMBER = "#,##0.00"
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
 
@@ -37,6 +42,11 @@ def unique_titles(names: list[str]) -> list[str]:
         seen.add(title.casefold())
         out.append(title)
     return out
+
+
+def display_width(text: str) -> int:
+    """Width in column units: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def cell_text(value: str) -> str:

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assets_pipeline.schema.categories import CATEGORIES
+from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.publish.excel import MAX_ROWS
 from assets_pipeline.infra.layout import YearLayout
@@ -186,16 +187,10 @@ def _rows_view(con, layout: YearLayout, query: CellQuery, level: str, cells: lis
     if query.physical:
         # the ledger's own definition of each indicator (ledger.py), row by row: the part of each row in the cell
         parts = PHYSICAL_INDICATORS_TEMPLATE.format(valued="chosen", ids="_n, ", ids_v="v._n, ")
-        con.execute(f"""CREATE OR REPLACE TEMP VIEW cell_rows AS
-            SELECT c.*, p.quantity AS amount FROM ({parts}) p JOIN chosen c USING (_n)
-            SEMI JOIN cell_keys k ON k.item_code = p.item_code AND k.subject IS NOT DISTINCT FROM p.subject
-                                 AND k.k = p.indicator""")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW chosen_parts AS {parts}")
+        con.execute(sql.load(__file__, "cell_rows_physical"))
     else:
-        con.execute("""CREATE OR REPLACE TEMP VIEW cell_rows AS
-            SELECT c.*, CAST(c.value_yuan * 0.0001 AS DECIMAL(38, 16)) AS amount FROM chosen c
-            SEMI JOIN cell_keys k ON k.item_code = c.ledger_item AND k.subject IS NOT DISTINCT FROM c.subject
-                                 AND k.k = c.component
-            WHERE c.status = 'valued'""")
+        con.execute(sql.load(__file__, "cell_rows_value"))
 
 
 def _county_cells(con, ledger: Path, query: CellQuery, level: str, cells: list[dict]) -> tuple[int, Decimal, bool]:

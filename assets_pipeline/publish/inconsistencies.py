@@ -9,52 +9,17 @@ streaming writer (``xlsx_stream``): a province may hold millions of findings.
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 
 from assets_pipeline.schema.categories import CATEGORY_NAMES_ZH
 from assets_pipeline.consistency.findings import FINDINGS
+from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.publish.excel import MAX_ROWS
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
 
-# 1 公顷 = 10,000 m² = 15 亩 (DOMAIN §4); county figures rounded half-up to 2 decimals, subtotals their sums
-SUMMARY_SQL = """
-    WITH county AS (
-        SELECT coalesce(d.parent_code, '') AS city_code, coalesce(c.name, '') AS city_name, f.region_code,
-               coalesce(d.name, '') AS region_name, f.category, min(l.finding_order) AS finding_order,
-               any_value(l.finding_zh) AS finding_zh, count(*) AS parcels,
-               round(CAST(sum(f.area_m2) AS DECIMAL(38, 6)) * 0.0015, 2) AS area_mu,
-               round(CAST(sum(f.area_m2) AS DECIMAL(38, 6)) * 0.0001, 2) AS area_ha
-        FROM read_parquet($p) f
-        JOIN finding_labels l USING (finding_type)
-        LEFT JOIN read_parquet($divisions) d ON d.region_code = f.region_code
-        LEFT JOIN read_parquet($divisions) c ON c.region_code = d.parent_code
-        GROUP BY f.region_code, d.parent_code, c.name, d.name, f.category, f.finding_type
-    )
-    SELECT city_code, city_name, region_code, region_name, category, finding_order, finding_zh, parcels, area_mu,
-           area_ha, 0 AS level FROM county
-    UNION ALL
-    SELECT city_code, any_value(city_name), NULL, NULL, NULL, NULL, NULL, sum(parcels), sum(area_mu), sum(area_ha), 1
-    FROM county GROUP BY city_code
-    UNION ALL
-    SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, sum(parcels), sum(area_mu), sum(area_ha), 2 FROM county
-    ORDER BY level = 2, city_code, level, region_code, category, finding_order
-"""
-BY_TYPE_SQL = """
-    WITH t AS (
-        SELECT f.category, min(l.finding_order) AS finding_order, any_value(l.finding_zh) AS finding_zh,
-               count(*) AS parcels, round(CAST(sum(f.area_m2) AS DECIMAL(38, 6)) * 0.0015, 2) AS area_mu,
-               round(CAST(sum(f.area_m2) AS DECIMAL(38, 6)) * 0.0001, 2) AS area_ha
-        FROM read_parquet($p) f JOIN finding_labels l USING (finding_type)
-        GROUP BY f.category, f.finding_type
-    )
-    SELECT category, finding_order, finding_zh, parcels, area_mu, area_ha, 0 AS level FROM t
-    UNION ALL SELECT NULL, NULL, NULL, sum(parcels), sum(area_mu), sum(area_ha), 1 FROM t
-    ORDER BY level, category, finding_order
-"""
 LIST_COLUMNS = ["region_code", "category", "finding_type", "finding_zh", "base_parcel_id", "parcel_id", "area_m2",
                 "base_land_class", "inventory_land_class", "base_area_m2", "inventory_area_m2", "base_ownership",
                 "inventory_ownership", "base_region_code", "inventory_region_code", "source_file", "source_row",
@@ -86,6 +51,11 @@ def _category_zh(column: pa.Array) -> pa.Array:
     return pa.array(names, pa.string())
 
 
+def _array(column) -> pa.Array:
+    """A column as one array, as the streaming writer takes it."""
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
 def _by_county_sheet(table: pa.Table) -> Sheet:
     """Counties under their city, a 小计 row per city, the province's 合计 last (rows in bold)."""
     level = table["level"].to_numpy()
@@ -98,7 +68,7 @@ def _by_county_sheet(table: pa.Table) -> Sheet:
                table["finding_zh"], table["parcels"], table["area_mu"], table["area_ha"]]
     return Sheet(name="按县汇总", header=["市", "县（市、区）", "资源类别", "问题类型", "图斑数（个）", "涉及面积（亩）",
                                       "涉及面积（公顷）"],
-                 columns=[c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns],
+                 columns=[_array(c) for c in columns],
                  widths=[18, 20, 10, 20, 12, 16, 16], formats=[None, None, None, None, "count", "decimal", "decimal"],
                  bold_rows=level > 0)
 
@@ -109,7 +79,7 @@ def _by_type_sheet(table: pa.Table) -> Sheet:
     columns = [pa.array(category, pa.string()), table["finding_zh"], table["parcels"], table["area_mu"],
                table["area_ha"]]
     return Sheet(name="按类型汇总", header=["资源类别", "问题类型", "图斑数（个）", "涉及面积（亩）", "涉及面积（公顷）"],
-                 columns=[c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns],
+                 columns=[_array(c) for c in columns],
                  widths=[12, 22, 12, 16, 16], formats=[None, None, "count", "decimal", "decimal"], bold_rows=level > 0)
 
 
@@ -132,8 +102,8 @@ def write_inconsistency_workbook(layout: YearLayout) -> dict[str, int]:
     params = {"p": str(layout.inconsistencies), "divisions": str(layout.reference("admin_divisions"))}
     with connect() as con:
         con.register("finding_labels", _labels())
-        by_county = con.sql(SUMMARY_SQL, params=params).to_arrow_table()
-        by_type = con.sql(BY_TYPE_SQL, params={"p": params["p"]}).to_arrow_table()
+        by_county = con.sql(sql.load(__file__, "inconsistencies_by_county"), params=params).to_arrow_table()
+        by_type = con.sql(sql.load(__file__, "inconsistencies_by_type"), params={"p": params["p"]}).to_arrow_table()
         counts = dict(con.execute("SELECT finding_type, count(*) FROM read_parquet($p) GROUP BY ALL",
                                   {"p": params["p"]}).fetchall())
         parcels = con.sql(

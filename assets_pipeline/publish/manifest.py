@@ -154,7 +154,7 @@ def verify_outputs(layout: YearLayout) -> list[str]:
 
 def cover_info(layout: YearLayout, settings, run_id: str):
     """What the workbook's cover sheet shows, from the same records as the manifest."""
-    from assets_pipeline.publish.report import CoverInfo
+    from assets_pipeline.publish.report_cover import CoverInfo
 
     with connect() as con:
         province_code, province_name = con.execute(

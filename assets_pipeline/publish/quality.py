@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.consistency.findings import FINDINGS
-from assets_pipeline.infra.duck import connect, sql_path
-from assets_pipeline.publish.excel import HEADER_FILL, HEADER_FONT, cell, sheet_title
+from assets_pipeline.infra import sql
+from assets_pipeline.infra.duck import connect
+from assets_pipeline.publish.excel import BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, TITLE_FONT, cell, sheet_title
 from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.validate.rows import RULE_MESSAGES
@@ -50,67 +51,6 @@ def build_scorecard(layout: YearLayout) -> list[tuple]:
                 for c in CATEGORIES}
     lines = {c: [str(p) for p in part_files(layout.reject_lines(c)) + part_files(layout.consistency_reject_lines(c))]
              for c in CATEGORIES}
-    counts = """
-        -- a row the reject policy set aside is both valid (validation) and rejected (consistency): count it once
-        -- a rejected row whose county code is not a county of the province counts for the county its file is
-        -- named after (<county code>_<name>.<ext>), else under no county
-        WITH counties AS (SELECT region_code FROM read_parquet($divisions) WHERE level = 'county'),
-        rejected AS (
-            SELECT r.category, r._row_id,
-                   CASE WHEN r.region_code IN (SELECT region_code FROM counties) THEN r.region_code
-                        WHEN regexp_extract(r._source_file, '(^|/)([0-9]{6})_', 2) IN (SELECT region_code FROM counties)
-                        THEN regexp_extract(r._source_file, '(^|/)([0-9]{6})_', 2) END AS region_code
-            FROM rejected_rows r
-        ),
-        delivered AS (
-            SELECT v.category, v.region_code, v.excluded, v._row_id FROM valid v
-            ANTI JOIN rejected r ON r.category = v.category AND r._row_id = v._row_id
-            UNION ALL SELECT category, region_code, false, _row_id FROM rejected
-        ),
-        per_county AS (
-            SELECT d.region_code, count(*) AS rows_delivered,
-                   count(*) FILTER (WHERE r._row_id IS NOT NULL) AS rows_rejected,
-                   count(*) FILTER (WHERE d.excluded) AS rows_excluded
-            FROM delivered d LEFT JOIN rejected r ON r.category = d.category AND r._row_id = d._row_id
-            GROUP BY ALL
-        ),
-        rules AS (
-            SELECT r.region_code, l.rule, count(DISTINCT l.category || ':' || l._row_id) AS n
-            FROM lines l JOIN rejected r ON r.category = l.category AND r._row_id = l._row_id GROUP BY ALL
-        ),
-        findings AS (
-            SELECT region_code, finding_type, count(*) AS n FROM read_parquet($inconsistencies) GROUP BY ALL
-        ),
-        unpriced AS (
-            SELECT region_code, count(DISTINCT category || ':' || source_file || ':' || source_row) AS n
-            FROM read_parquet($unpriced)
-            GROUP BY ALL
-        ),
-        scored AS (
-            SELECT p.region_code, coalesce(d.name, '未识别县 no county') AS region_name, p.rows_delivered,
-                   p.rows_rejected / p.rows_delivered AS rejected_share,
-                   coalesce((SELECT sum(n) FROM findings f WHERE f.region_code = p.region_code), 0) / p.rows_delivered
-                       AS inconsistent_share,
-                   coalesce(u.n, 0) / p.rows_delivered AS unpriced_share,
-                   p.rows_excluded / p.rows_delivered AS excluded_share,
-                   (SELECT string_agg(rule || ' (' || n || ')', ', ' ORDER BY n DESC, rule)
-                    FROM (SELECT * FROM rules x WHERE x.region_code IS NOT DISTINCT FROM p.region_code ORDER BY n DESC, rule LIMIT 3))
-                       AS worst_rules,
-                   (SELECT string_agg(finding_type || ' (' || n || ')', ', ' ORDER BY n DESC, finding_type)
-                    FROM (SELECT * FROM findings x WHERE x.region_code IS NOT DISTINCT FROM p.region_code
-                          ORDER BY n DESC, finding_type LIMIT 3)) AS worst_findings
-            FROM per_county p
-            LEFT JOIN read_parquet($divisions) d ON d.region_code = p.region_code
-            LEFT JOIN unpriced u ON u.region_code = p.region_code
-        )
-        SELECT CAST($year AS INTEGER) AS year, region_code, region_name, rows_delivered,
-               round(rejected_share, 6) AS rejected_share, round(inconsistent_share, 6) AS inconsistent_share,
-               round(unpriced_share, 6) AS unpriced_share, round(excluded_share, 6) AS excluded_share,
-               round(rejected_share + inconsistent_share + unpriced_share, 6) AS problem_share,
-               worst_rules, worst_findings
-        FROM scored
-        ORDER BY problem_share DESC, region_code
-    """
     params = {"inconsistencies": str(layout.inconsistencies), "unpriced": str(layout.unpriced),
               "divisions": str(layout.reference("admin_divisions")), "year": layout.year}
     with connect(layout.stages / "duckdb_tmp") as con:
@@ -120,7 +60,7 @@ def build_scorecard(layout: YearLayout) -> list[tuple]:
                "NULL::VARCHAR AS region_code, NULL::VARCHAR AS _source_file, NULL::BIGINT AS _row_id")
         _union(con, "lines", lines, "rule, _row_id", "NULL::VARCHAR AS rule, NULL::BIGINT AS _row_id")
         with atomic_path(layout.scorecard) as tmp:
-            con.execute(f"COPY ({counts}) TO '{sql_path(tmp)}' (FORMAT parquet)", params)
+            con.execute(sql.load(__file__, "scorecard", target=sql.path_literal(tmp)), params)
         return con.execute("SELECT * EXCLUDE (year) FROM read_parquet($p) ORDER BY problem_share DESC, region_code",
                            {"p": str(layout.scorecard)}).fetchall()
 
@@ -185,22 +125,21 @@ def write_scorecard_sheet(wb, layout: YearLayout, lang: str = "zh") -> None:
     ws.oddFooter.center.text = "&P / &N"
     ws.row_dimensions[2].height = 52  # heights before the rows: the sheet is written once
     ws.row_dimensions[3].height = 30
-    ws.append([cell(ws, words["title"].format(year=layout.year), font=Font(name="Calibri", bold=True, size=14))])
-    ws.append([cell(ws, words["note"], font=Font(name="Calibri", size=9, color="404040"),
+    ws.append([cell(ws, words["title"].format(year=layout.year), font=TITLE_FONT)])
+    ws.append([cell(ws, words["note"], font=NOTE_FONT,
                     alignment=Alignment(wrap_text=True, vertical="top"))])
     ws.merged_cells.add(f"A2:{chr(ord('A') + len(widths) - 1)}2")
     ws.append([cell(ws, zh if lang == "zh" else en, font=HEADER_FONT, fill=HEADER_FILL,
                     alignment=Alignment(wrap_text=True, horizontal="center", vertical="center"))
                for _, zh, en in SCORECARD_COLUMNS])
-    bold = Font(name="Calibri", bold=True)
     city = object()
     for row in rows:
         *figures, parent, parent_name = row
         if parent != city and parent is not None:
             city = parent
             delivered = sum(r[2] for r in rows if r[-2] == parent)
-            ws.append([cell(ws, parent, font=bold), cell(ws, f"{parent_name} {words['city']}", font=bold),
-                       cell(ws, delivered, number_format="#,##0", font=bold)])
+            ws.append([cell(ws, parent, font=BOLD), cell(ws, f"{parent_name} {words['city']}", font=BOLD),
+                       cell(ws, delivered, number_format="#,##0", font=BOLD)])
         figures[1] = words["unknown"] if figures[0] is None else figures[1]
         figures[8], figures[9] = plain_names(figures[8], lang), plain_names(figures[9], lang)
         ws.append([cell(ws, v, number_format="0.00%" if 3 <= i <= 7 else ("#,##0" if i == 2 else None),
