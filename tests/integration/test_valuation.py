@@ -346,6 +346,7 @@ def test_the_run_option_overrides_the_table_rate(tmp_path):
     assert result.parameters == {"discount_rate": "0.04", "discount_rate_source": "run option discount_rate (--discount-rate)"}
 
 
+@pytest.mark.slow
 def test_the_sample_rate_is_used_by_default_and_the_manifest_says_where_from(mini_province, tmp_path):
     import json
 

@@ -172,7 +172,7 @@ def survey_group(land_class: pd.Series) -> pd.Series:
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
     out = tmp_path_factory.mktemp("mixed")
-    # row defects only: the planted base-map inconsistencies are checked against a run in tests/test_consistency.py
+    # row defects only: the planted base-map inconsistencies are checked against a run in tests/integration/test_consistency.py
     return out, generate_sample(out, [2022, 2023], parcels=6_000, seed=7, formats="mixed", dirty_share=0.03,
                                 inconsistency_share=0.0)
 
