@@ -18,12 +18,9 @@ from stages import compile_stages, snapshot_reference, valued
 
 
 @pytest.fixture(scope="module")
-def layout(tmp_path_factory):
-    from mini_province import write_mini_province
-
+def layout(tmp_path_factory, mini_province_shared):
     root = tmp_path_factory.mktemp("valuation")
-    inputs = write_mini_province(root / "inputs")
-    return compile_stages(inputs, root / "out", YEAR, mineral_model="npv", discount_rate=0.05)
+    return compile_stages(mini_province_shared, root / "out", YEAR, mineral_model="npv", discount_rate=0.05)
 
 
 def row(frame: pd.DataFrame, **where) -> pd.Series:
