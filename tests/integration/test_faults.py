@@ -35,6 +35,9 @@ YEAR, OTHER_YEAR = 2023, 2022
 PARCELS = 3000
 SAFETY_TIMEOUT = 600  # a hung run fails the test instead of hanging the suite; no step depends on it
 
+# the tests here start the real command line on a generated province, again and again (minutes)
+pytestmark = pytest.mark.slow
+
 
 # ------------------------------------------------------------------------------------------------ helpers
 

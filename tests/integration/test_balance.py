@@ -421,6 +421,7 @@ def three_years(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_sample_accounts_add_up_in_every_cell_and_year(three_years):
     # the first year's balance looked for 2020 under its lock, and left no folder behind
     assert not (three_years / "out" / "2020").exists()
@@ -450,6 +451,7 @@ def test_sample_accounts_add_up_in_every_cell_and_year(three_years):
     assert all(k > 0 for k in kinds)
 
 
+@pytest.mark.slow
 def test_workbook_balance_sheets_add_up_as_printed(three_years):
     layout = YearLayout(three_years / "out", 2023)
     for category in CATEGORIES:
@@ -480,6 +482,7 @@ def test_workbook_balance_sheets_add_up_as_printed(three_years):
     assert matrices["group"][-1][-1] - next(r[-1] for r in matrices["group"] if r[0] == "（新增图斑）") == last_area
 
 
+@pytest.mark.slow
 def test_sample_reclassifications_in_equal_out(three_years):
     for year in YEARS[1:]:
         found = reclassification_check(YearLayout(three_years / "out", year))
@@ -488,6 +491,7 @@ def test_sample_reclassifications_in_equal_out(three_years):
         assert found["recomputed_on_base_m2"] > 0
 
 
+@pytest.mark.slow
 def test_a_changed_file_of_last_year_stops_the_balance(three_years, tmp_path, capsys):
     import shutil
 
@@ -502,6 +506,7 @@ def test_a_changed_file_of_last_year_stops_the_balance(three_years, tmp_path, ca
     assert f"{valued}: differs from {YearLayout(out, 2022).manifest}" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_years_run_together_give_the_figures_of_years_compiled_one_by_one(three_years, tmp_path):
     one_by_one = compile_years(three_years / "inputs", tmp_path / "out", YEARS, consistency_policy="base-map-wins")
     for layout in one_by_one:
@@ -517,6 +522,7 @@ def test_years_run_together_give_the_figures_of_years_compiled_one_by_one(three_
     assert q("SELECT * FROM read_parquet($p) ORDER BY ALL", p=YearLayout(three_years / "out", 2023).balance_value) == before
 
 
+@pytest.mark.slow
 def test_the_year_after_a_backfill_is_left_out_not_failed(tmp_path, monkeypatch):
     """A Dagster backfill of 2021-2023 also asks for the balance of 2024 (it depends on 2023's valued rows through
     the partition mapping). With no ledgers of 2024 the step leaves its accounts out: the run succeeds, nothing of

@@ -2,6 +2,7 @@
 
 import dagster as dg
 import pandas as pd
+import pytest
 from openpyxl import load_workbook
 
 from assets_pipeline.cli import main
@@ -17,6 +18,7 @@ def test_definitions_load_and_show_the_six_categories():
     assert "reference/land_classes" in keys and "reference/land_base_prices" in keys
 
 
+@pytest.mark.slow
 def test_validate_through_dagster_writes_rejects_and_passes_reconciliation(mini_province, tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(out)])
@@ -64,6 +66,7 @@ def test_problems_join_each_rows_messages_in_line_order():
     assert _problems(lines, pa.array([3, 9, 7])).to_pylist() == ["b", None, "a; c; d"]
 
 
+@pytest.mark.slow
 def test_a_missing_required_column_stops_the_category_with_one_line(mini_province, tmp_path, capsys):
     path = mini_province / str(YEAR) / "minerals.csv"
     text = path.read_text(encoding="utf-8").replace("resource_class,", "klass,")
@@ -83,6 +86,7 @@ def _check(key: dg.AssetKey, name: str):
     return record.event.dagster_event.event_specific_data
 
 
+@pytest.mark.slow
 def test_two_empty_files_stop_their_categories_only_and_both_are_reported(mini_province, tmp_path, capsys):
     """0-byte grassland and water files: both refusals printed, the four other categories ingested and validated."""
     (mini_province / str(YEAR) / "grassland.csv").write_bytes(b"")
@@ -115,6 +119,7 @@ def _header_only_land_of_140106(mini_province):
     frame.iloc[:0].to_parquet(path, index=False)
 
 
+@pytest.mark.slow
 def test_a_county_whose_land_survey_has_no_rows_blocks_publication(mini_province, tmp_path, capsys):
     """迎泽区's land file is a header only; it delivers grassland (1 row) and minerals (1 row), and had 3 land rows in
     2022: a finding, and the blocking check stops the land category (and so the publication)."""
@@ -142,6 +147,7 @@ def test_a_county_whose_land_survey_has_no_rows_blocks_publication(mini_province
     assert not (year_root / "ledger_value.parquet").exists() and not (year_root / "valued" / "land.parquet").exists()
 
 
+@pytest.mark.slow
 def test_a_county_named_as_known_lets_the_land_survey_through(mini_province, tmp_path, capsys):
     _header_only_land_of_140106(mini_province)
     code = main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "o"),
@@ -153,6 +159,7 @@ def test_a_county_named_as_known_lets_the_land_survey_through(mini_province, tmp
     assert _check(dg.AssetKey(["missing_counties"]), "land_survey_complete").passed
 
 
+@pytest.mark.slow
 def test_a_deleted_county_land_file_is_found_as_no_file(mini_province, tmp_path, capsys):
     (mini_province / str(YEAR) / "land" / "140106_迎泽区.parquet").unlink()
     code = main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "o")])
@@ -161,6 +168,7 @@ def test_a_deleted_county_land_file_is_found_as_no_file(mini_province, tmp_path,
             in capsys.readouterr().err)
 
 
+@pytest.mark.slow
 def test_the_land_survey_check_recounts_the_missing_counties_itself(mini_province, tmp_path, capsys, monkeypatch):
     """Findings that lost 迎泽区 (a broken query) do not let the land survey through: the check counts again."""
     from assets_pipeline.ingest import deliveries

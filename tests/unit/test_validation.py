@@ -12,13 +12,14 @@ from assets_pipeline.validate.rows import CodeLists, validate_category
 from mini_province import PLANTED, YEAR
 
 
-@pytest.fixture
-def validated(mini_province, tmp_path):
-    layout = YearLayout(tmp_path / "out", YEAR)
+@pytest.fixture(scope="module")
+def validated(mini_province_shared, tmp_path_factory):
+    """The province ingested and validated once; the tests below only read what was written."""
+    layout = YearLayout(tmp_path_factory.mktemp("validated") / "out", YEAR)
     codes = CodeLists.from_reference(load_reference())
     results = {}
     for category in CATEGORIES:
-        ingest_category(category, mini_province, YEAR, layout.ingested(category))
+        ingest_category(category, mini_province_shared, YEAR, layout.ingested(category))
         results[category] = validate_category(category, layout, codes)
     return layout, results
 

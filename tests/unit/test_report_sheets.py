@@ -53,13 +53,10 @@ def years(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def mini(tmp_path_factory):
+def mini(tmp_path_factory, mini_province_shared):
     """The mini province (mini_province.py): one year with planted rejects, for the data-quality sheet."""
-    from mini_province import write_mini_province
-
     root = tmp_path_factory.mktemp("report_mini")
-    inputs = write_mini_province(root / "inputs")
-    layout = compile_stages(inputs, root / "out", 2023, consistency_policy="base-map-wins")
+    layout = compile_stages(mini_province_shared, root / "out", 2023, consistency_policy="base-map-wins")
     build_ledgers(layout, layout.ledger_physical, layout.ledger_value)
     write_unpriced(layout, layout.unpriced)
     combine_rejects(layout)

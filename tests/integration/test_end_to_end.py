@@ -21,6 +21,9 @@ from assets_pipeline.sample.generate import generate_sample
 
 YEAR = 2023
 
+# every test here reads one run of a generated province through Dagster (minutes)
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):

@@ -128,6 +128,7 @@ def hostile_run(tmp_path_factory):
     return root / "out'; --" / str(YEAR)
 
 
+@pytest.mark.slow
 def test_rejected_cells_and_messages_stay_text_in_the_rejects_workbook(hostile_run):
     path = hostile_run / f"rejects_{YEAR}.xlsx"
     cells = _cells(path)
@@ -143,6 +144,7 @@ def test_rejected_cells_and_messages_stay_text_in_the_rejects_workbook(hostile_r
     assert len(risky) >= 6 and all(c.data_type == "s" for c in risky)
 
 
+@pytest.mark.slow
 def test_region_names_stay_text_in_the_report(hostile_run):
     path = hostile_run / f"report_{YEAR}.xlsx"
     cells = _cells(path)
@@ -174,6 +176,7 @@ def test_paths_in_sql_text_have_their_quotes_doubled(tmp_path):
     assert duckdb.sql(f"SELECT x FROM read_parquet('{sql_path(folder / 'a.parquet')}')").fetchall() == [(1,)]
 
 
+@pytest.mark.slow
 def test_rejected_values_with_quotes_are_stored_as_they_were_delivered(hostile_run):
     import pyarrow.parquet as pq
 
@@ -182,6 +185,7 @@ def test_rejected_values_with_quotes_are_stored_as_they_were_delivered(hostile_r
     assert ("land_class", "0199'") in values and ("land_class", HYPERLINK) in values
 
 
+@pytest.mark.slow
 def test_a_delivery_linking_outside_the_input_folder_is_refused(tmp_path, capsys):
     inputs = write_mini_province(tmp_path / "inputs")
     secret = tmp_path / "elsewhere" / "140106_secret.csv"

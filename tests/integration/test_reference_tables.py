@@ -99,6 +99,7 @@ def test_parameters_the_models_read_are_checked(tmp_path, line, old, new, senten
     assert sentence in refused.value.sentences
 
 
+@pytest.mark.slow
 def test_a_negative_price_stops_the_run_at_the_reference_step(mini_province, tmp_path, capsys):
     ref = _copy(tmp_path)
     # a price no parcel of the mini province uses: the run must still stop, before anything is valued

@@ -553,6 +553,7 @@ def test_gbk_text_first_seen_after_the_first_megabyte(tmp_path, codes):
     assert frame["basin"].iloc[-1] == "黄河流域" and frame["_source_row"].iloc[-1] == 25_002
 
 
+@pytest.mark.slow
 def test_the_command_line_shows_one_message_and_no_traceback(mini_province, tmp_path, capsys):
     """The hand-made province with its land folder replaced by a zip bomb: `nrledger validate` exits 1
     with the file and the problem on one line."""

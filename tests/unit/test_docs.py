@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CITATION = re.compile(r"DOMAIN §(\d+)")
 SECTION = re.compile(r"^## (\d+)\. ", re.MULTILINE)
 

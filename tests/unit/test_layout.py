@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "assets_pipeline"
+PACKAGE = Path(__file__).resolve().parents[2] / "assets_pipeline"
 MODULES = sorted(PACKAGE.rglob("*.py"))
 SQL_WORDS = re.compile(r"\b(SELECT|COPY|CREATE|INSERT|UPDATE|DELETE)\b")
 MAX_LINES = 400

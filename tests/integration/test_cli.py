@@ -56,6 +56,7 @@ def _reference_without(tmp_path, table: str, drop) -> "Path":
     return ref
 
 
+@pytest.mark.slow
 def test_a_failed_unpriced_check_says_share_limit_worst_counties_and_the_file_to_open(mini_province, tmp_path, capsys):
     """Without a coal price, the mini province's two coal rows (both in 140105 小店区) have none: 2 of 2 in-scope
     mineral rows, 100 % against a limit of 50 %; unpriced.parquet lists them although the ledgers never ran."""
@@ -86,6 +87,7 @@ def test_a_failed_unpriced_check_says_share_limit_worst_counties_and_the_file_to
     assert "dagster." not in err and "Error:" not in err and "Warning" not in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_validate_refuses_a_folder_holding_the_compiled_year(mini_province, tmp_path, capsys):
     """validate would replace the rejects and findings beside ledgers of another run: it refuses, writing nothing."""
     from assets_pipeline.cli import main
@@ -107,6 +109,7 @@ def test_validate_refuses_a_folder_holding_the_compiled_year(mini_province, tmp_
 
 # ----------------------------------------------------------------------------------------------------- lineage
 
+@pytest.mark.slow
 def test_each_output_folder_keeps_its_own_dagster_history(mini_province, tmp_path, monkeypatch, capsys):
     """Without DAGSTER_HOME, the instance is the output folder's own (<output-dir>/.dagster): two folders of the
     same year are two histories, each with its run, tagged with its province, folders, policy and model."""

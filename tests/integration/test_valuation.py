@@ -18,12 +18,9 @@ from stages import compile_stages, snapshot_reference, valued
 
 
 @pytest.fixture(scope="module")
-def layout(tmp_path_factory):
-    from mini_province import write_mini_province
-
+def layout(tmp_path_factory, mini_province_shared):
     root = tmp_path_factory.mktemp("valuation")
-    inputs = write_mini_province(root / "inputs")
-    return compile_stages(inputs, root / "out", YEAR, mineral_model="npv", discount_rate=0.05)
+    return compile_stages(mini_province_shared, root / "out", YEAR, mineral_model="npv", discount_rate=0.05)
 
 
 def row(frame: pd.DataFrame, **where) -> pd.Series:
@@ -346,6 +343,7 @@ def test_the_run_option_overrides_the_table_rate(tmp_path):
     assert result.parameters == {"discount_rate": "0.04", "discount_rate_source": "run option discount_rate (--discount-rate)"}
 
 
+@pytest.mark.slow
 def test_the_sample_rate_is_used_by_default_and_the_manifest_says_where_from(mini_province, tmp_path):
     import json
 

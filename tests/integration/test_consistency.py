@@ -274,6 +274,7 @@ def planted(root) -> pd.DataFrame:
                        dtype={"region_code": str, "base_parcel_id": str, "parcel_id": str})
 
 
+@pytest.mark.slow
 def test_the_report_finds_exactly_what_the_generator_planted(sample_run):
     expected = planted(sample_run)
     assert set(expected["finding_type"]) == {"missing_base", "class_mismatch", "area_exceeds_base",
@@ -290,6 +291,7 @@ def test_the_report_finds_exactly_what_the_generator_planted(sample_run):
     assert ((got["sum"] - want["sum"]).abs() <= 0.01 * got["size"]).all()
 
 
+@pytest.mark.slow
 def test_the_workbook_counts_per_county_equal_the_planted(sample_run):
     expected = planted(sample_run)
     wb = load_workbook(sample_run / "out" / str(YEAR) / f"inconsistencies_{YEAR}.xlsx", read_only=True)
@@ -308,6 +310,7 @@ def test_the_workbook_counts_per_county_equal_the_planted(sample_run):
         assert abs(area_mu - D(str(round(want.loc[k, "sum"] * 0.0015, 2)))) <= D("0.01")
 
 
+@pytest.mark.slow
 def test_the_run_records_the_policy_and_passes_the_area_balance(sample_run):
     import json
 
@@ -371,6 +374,7 @@ def test_protected_area_memos_in_both_ledgers(layouts):
     assert levels["province"] == levels["city"] == levels["county"]
 
 
+@pytest.mark.slow
 def test_the_blocking_check_stops_publication_in_dagster(mini_province, tmp_path, monkeypatch):
     """A resolution that counts the forest twice (its resolved rows written twice) fails the check, and the report
     is not written."""

@@ -16,7 +16,7 @@ from assets_pipeline.publish.explain import CellQuery, explain_cell
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.ledgers.ledger import build_ledgers
 from stages import snapshot_reference
-from test_ledger import _valued_land
+from unit.test_ledger import _valued_land
 
 YEAR = 2023
 
@@ -47,6 +47,7 @@ def workbook_rows(path) -> list[dict]:
     return [dict(zip(header, r)) for r in rows[1:] if r[0] is not None]
 
 
+@pytest.mark.slow
 def test_land_county_cell_is_its_parcel(compiled):
     # line 2 of 140105's CSV: 3 亩 = 2000.00 m² of 0103 dry land, grade 7, province price 38,522 元/亩 × date 1.005:
     # 2000 × 0.0015 × 38522 × 1.005 = 116,143.83 元 = 11.614383 万元, published 11.61
@@ -63,6 +64,7 @@ def test_land_county_cell_is_its_parcel(compiled):
         ("land/140105_小店区.csv", 2, D("11.614383"))]
 
 
+@pytest.mark.slow
 def test_forest_trees_of_a_city_are_its_counties_rows(compiled):
     # Excel row 2 of forest.xlsx: 150.5 m³ of state pine trees at 663 元/m³ = 99,781.5 元 = 9.97815 万元
     e = explain_cell(compiled, CellQuery(YEAR, "forest", "140100", "0301", component="trees"))
@@ -76,11 +78,13 @@ def test_forest_trees_of_a_city_are_its_counties_rows(compiled):
         ("forest.xlsx", 2, "ref_timber_prices", "stock")]
 
 
+@pytest.mark.slow
 def test_forest_stock_of_the_province(compiled):
     e = explain_cell(compiled, CellQuery(YEAR, "forest", "140000", "0301", indicator="stock"))
     assert e.unit == "立方米" and e.unrounded == D("150.5") == e.rows_sum and e.published == D("150.50") and e.ok
 
 
+@pytest.mark.slow
 def test_minerals_npv_province_cell(compiled):
     # D001 coal: proved reserve 100, extraction 10, rent 5 at r = 5 % → 386.086746459300 元 (DOMAIN §4 oracle 386.0867);
     # inferred 50 万吨 × 126,000 元/万吨 × recovery 0.4 = 2,520,000 元 (not producing: benchmark)
@@ -125,6 +129,7 @@ def test_a_tampered_cell_fails_its_checks(tmp_path):
     assert e.sum_ok and not e.published_ok and not e.ok
 
 
+@pytest.mark.slow
 def test_cli_prints_the_cell_and_names_what_it_cannot_find(compiled, capsys):
     out = str(compiled)
     assert main(["explain", "--year", str(YEAR), "--output-dir", out, "--category", "land", "--region", "140105",
@@ -149,6 +154,7 @@ def test_cli_prints_the_cell_and_names_what_it_cannot_find(compiled, capsys):
     assert "no outputs of 2022" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_forest_0301_by_age_group_through_dagster(compiled):
     """The breakdown files of the run, and their blocking check as Dagster recorded it. Forest.xlsx row 2 (F0001,
     age group 4 成熟林) is the only 0301 row valued: row 3's base parcel is not on the base map (set aside), row 5
@@ -176,6 +182,7 @@ def test_forest_0301_by_age_group_through_dagster(compiled):
     assert evaluation.passed and evaluation.metadata["ledger_cells_compared"].value > 0
 
 
+@pytest.mark.slow
 def test_item_by_its_printed_name_or_all_and_a_workbook_elsewhere(compiled, tmp_path):
     by_name = explain_cell(compiled, CellQuery(YEAR, "land", "140105", "耕地"), workbook=tmp_path / "cell.xlsx")
     assert by_name.unrounded == D("11.614383") and by_name.workbook == tmp_path / "cell.xlsx"
@@ -186,6 +193,7 @@ def test_item_by_its_printed_name_or_all_and_a_workbook_elsewhere(compiled, tmp_
     assert total.unrounded == total.rows_sum == unrounded_cell(compiled, "value", "category = 'land' AND region_level = 'province'")
 
 
+@pytest.mark.slow
 def test_damaged_outputs_are_named_not_a_traceback(compiled, tmp_path, capsys):
     import shutil
 

@@ -172,7 +172,7 @@ def survey_group(land_class: pd.Series) -> pd.Series:
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
     out = tmp_path_factory.mktemp("mixed")
-    # row defects only: the planted base-map inconsistencies are checked against a run in tests/test_consistency.py
+    # row defects only: the planted base-map inconsistencies are checked against a run in tests/integration/test_consistency.py
     return out, generate_sample(out, [2022, 2023], parcels=6_000, seed=7, formats="mixed", dirty_share=0.03,
                                 inconsistency_share=0.0)
 
@@ -187,6 +187,7 @@ def clean(tmp_path_factory):
 # --- tests ------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes(tmp_path):
     first = generate_sample(tmp_path / "a", [2023], parcels=2_000, seed=11)
     generate_sample(tmp_path / "b", [2023], parcels=2_000, seed=11)
@@ -196,6 +197,7 @@ def test_same_seed_same_bytes(tmp_path):
     assert first.planted[2023] > 0
 
 
+@pytest.mark.slow
 def test_parquet_format_and_another_seed(mixed, tmp_path):
     out, summary = mixed
     other = generate_sample(tmp_path, [2022], parcels=6_000, seed=8, formats="parquet")
@@ -204,6 +206,7 @@ def test_parquet_format_and_another_seed(mixed, tmp_path):
     assert not (tmp_path / "2022" / "water.xlsx").exists() and (tmp_path / "2022" / "minerals.parquet").exists()
 
 
+@pytest.mark.slow
 def test_layout_and_summary(mixed):
     out, summary = mixed
     assert summary.years == [2022, 2023]
@@ -221,6 +224,7 @@ def test_layout_and_summary(mixed):
     assert "not real data" in (out / "_sample" / "README.txt").read_text(encoding="utf-8").lower()
 
 
+@pytest.mark.slow
 def test_mixed_deliveries(mixed):
     out, summary = mixed
     kinds = summary.deliveries.values()
@@ -268,6 +272,7 @@ def test_mixed_deliveries(mixed):
     assert (region.str.len() == 12).mean() > 0.9
 
 
+@pytest.mark.slow
 def test_every_header_is_known_to_categories(mixed):
     out, _ = mixed
     for category in COUNTY_CATEGORIES:
@@ -277,6 +282,7 @@ def test_every_header_is_known_to_categories(mixed):
     read_delivered(out / "2023" / "minerals.csv", "minerals")
 
 
+@pytest.mark.slow
 def test_planted_file_lists_exactly_the_dirty_rows(mixed):
     out, summary = mixed
     for year in summary.years:
@@ -297,6 +303,7 @@ def test_planted_file_lists_exactly_the_dirty_rows(mixed):
             assert found == recorded, (category, sorted(found ^ recorded)[:5])
 
 
+@pytest.mark.slow
 def test_planted_rows_show_their_defect(mixed):
     """Spot checks straight from the file at the recorded row number."""
     out, _ = mixed
@@ -316,6 +323,7 @@ def test_planted_rows_show_their_defect(mixed):
             assert cell.startswith("149999")
 
 
+@pytest.mark.slow
 def test_inventories_point_to_base_parcels(mixed):
     out, summary = mixed
     for year in summary.years:
@@ -327,6 +335,7 @@ def test_inventories_point_to_base_parcels(mixed):
                 assert np.isin(frame["base_parcel_id"].to_numpy(dtype=str), base_ids).all(), path
 
 
+@pytest.mark.slow
 def test_inventories_match_their_base_parcels(clean):
     out, summary = clean
     year_dir = out / "2023"
@@ -350,6 +359,7 @@ def test_inventories_match_their_base_parcels(clean):
     assert summary.planted[2023] == 0 and total > 0
 
 
+@pytest.mark.slow
 def test_area_shares_follow_the_province(clean):
     out, _ = clean
     base = base_map(out / "2023")
@@ -363,6 +373,7 @@ def test_area_shares_follow_the_province(clean):
     assert state["cropland"] < 0.1 and state["water"] > 0.8
 
 
+@pytest.mark.slow
 def test_later_years_evolve_from_the_first(mixed):
     out, _ = mixed
     before, after = base_map(out / "2022"), base_map(out / "2023")
@@ -388,6 +399,7 @@ def test_unpriced_budget_grows_with_the_rows_counted():
     assert UnpricedBudget(share=0.005).allowance(0) == 0
 
 
+@pytest.mark.slow
 def test_state_grassland_without_inventory_stays_within_half_the_threshold(tmp_path):
     """With every tenth base parcel given each kind, the budget binds: the kind keeps its count, on collective land
     beyond the few state parcels (if any) that half the default unpriced threshold allows."""
