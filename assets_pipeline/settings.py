@@ -41,8 +41,12 @@ ConsistencyPolicy.__doc__ = "How parcels inconsistent with the base map (不一�
 AreaUnit = StrEnum("AreaUnit", [(u, u) for u in AREA_UNITS])
 AreaUnit.__doc__ = "A spelling of an area unit a delivery may declare (schema.categories.AREA_UNITS)."
 
-CHOICES: dict[str, type[StrEnum]] = {"declared_area_unit": AreaUnit, "mineral_model": MineralModel,
-                                      "lang": ReportLanguage, "consistency_policy": ConsistencyPolicy}
+CHOICES: dict[str, type[StrEnum]] = {
+    "declared_area_unit": AreaUnit,
+    "mineral_model": MineralModel,
+    "lang": ReportLanguage,
+    "consistency_policy": ConsistencyPolicy,
+}
 
 
 def option(flag: str, *, run_only: bool = False, required: bool = False, metavar: str | None = None) -> dict:
@@ -191,14 +195,21 @@ class AccountsSettings(dg.ConfigurableResource):
             outside = links_outside(self.input_path(), self.input_path() / str(year))
             if outside:
                 link, target = outside[0]
-                raise SettingsError(f"{link} links to {target}, outside the input folder {self.input_path()}; "
-                                    "copy the file into the input folder instead")
+                raise SettingsError(
+                    f"{link} links to {target}, outside the input folder {self.input_path()}; "
+                    "copy the file into the input folder instead"
+                )
 
     def run_tags(self) -> dict[str, str]:
         """Tags of the run (filterable in the UI's run list): which province, from where to where, how valued."""
-        return {"nrledger/province": self.province(), "nrledger/input_dir": str(self.input_path()),
-                "nrledger/output_dir": str(self.output_path()), "nrledger/reference_dir": str(self.reference_path()),
-                "nrledger/consistency_policy": self.consistency_policy, "nrledger/mineral_model": self.mineral_model}
+        return {
+            "nrledger/province": self.province(),
+            "nrledger/input_dir": str(self.input_path()),
+            "nrledger/output_dir": str(self.output_path()),
+            "nrledger/reference_dir": str(self.reference_path()),
+            "nrledger/consistency_policy": self.consistency_policy,
+            "nrledger/mineral_model": self.mineral_model,
+        }
 
     def province(self) -> str:
         """``code name`` of the province in the reference tables' admin divisions (``?`` where none is listed)."""

@@ -47,12 +47,12 @@ def child_generate(work_dir: Path, parcels: int) -> dict:
 
 def child_compile(work_dir: Path, parcels: int) -> dict:
     """Both years up to their ledgers, with the pipeline's functions (workers where the pipeline uses them)."""
-    from assets_pipeline.schema.categories import CATEGORIES
-    from assets_pipeline.ingest.canonical import ingest_category
     from assets_pipeline.infra.layout import YearLayout
+    from assets_pipeline.infra.storage import write_parquet
+    from assets_pipeline.ingest.canonical import ingest_category
     from assets_pipeline.ledgers.ledger import build_ledgers
     from assets_pipeline.reference.tables import load_reference
-    from assets_pipeline.infra.storage import write_parquet
+    from assets_pipeline.schema.categories import CATEGORIES
     from assets_pipeline.validate.rows import CodeLists, validate_category
     from assets_pipeline.valuation.models import value_category
 
@@ -78,10 +78,10 @@ def child_balance(work_dir: Path, parcels: int) -> dict:
     """The measured step: 2023's balance accounts and transition matrix against 2022."""
     import pyarrow.parquet as pq
 
+    from assets_pipeline.infra.layout import YearLayout
     from assets_pipeline.ledgers.balance import build_balance
     from assets_pipeline.ledgers.transitions import build_land_transitions
     from assets_pipeline.schema.categories import CATEGORIES
-    from assets_pipeline.infra.layout import YearLayout
 
     _, out = _paths(work_dir, parcels)
     layout = YearLayout(out, YEARS[1])
@@ -101,17 +101,24 @@ CHILDREN = {"generate": child_generate, "compile": child_compile, "balance": chi
 
 
 def run_child(stage: str, args: argparse.Namespace) -> rb.Measurement:
-    return rb.measure_child(Path(__file__).resolve(), stage, stage,
-                            ["--work-dir", str(args.work_dir), "--parcels", str(args.parcels)],
-                            Path(args.work_dir) / f"result_{stage}_{args.parcels}.json",
-                            Path(args.work_dir) / "logs" / f"{stage}_{args.parcels}.log", args.rss_limit_mib)
+    return rb.measure_child(
+        Path(__file__).resolve(),
+        stage,
+        stage,
+        ["--work-dir", str(args.work_dir), "--parcels", str(args.parcels)],
+        Path(args.work_dir) / f"result_{stage}_{args.parcels}.json",
+        Path(args.work_dir) / "logs" / f"{stage}_{args.parcels}.log",
+        args.rss_limit_mib,
+    )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parcels", type=int, default=DEFAULT_PARCELS)
     parser.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR))
-    parser.add_argument("--reuse", action="store_true", help="keep an already generated and compiled province of this size")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep an already generated and compiled province of this size"
+    )
     parser.add_argument("--rss-limit-mib", type=float, default=20_000.0)
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--child-result", help=argparse.SUPPRESS)
@@ -137,15 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nBalance benchmark, {args.parcels:,} parcels, years {YEARS[0]} → {YEARS[1]}")
     print(f"{'step':<10} {'rows':>12} {'wall s':>9} {'proc s':>9} {'max proc MiB':>13} {'tree MiB':>9}")
     for m in measured:
-        print(f"{m.stage:<10} {rb.fmt_num(m.rows, ',')[:12]:>12} {rb.fmt_num(m.wall_s, '.1f'):>9} "
-              f"{rb.fmt_num(m.process_s, '.1f'):>9} {rb.fmt_num(m.peak_rss_mib, ',.0f'):>13} "
-              f"{rb.fmt_num(m.tree_rss_peak_mib, ',.0f'):>9}")
+        print(
+            f"{m.stage:<10} {rb.fmt_num(m.rows, ',')[:12]:>12} {rb.fmt_num(m.wall_s, '.1f'):>9} "
+            f"{rb.fmt_num(m.process_s, '.1f'):>9} {rb.fmt_num(m.peak_rss_mib, ',.0f'):>13} "
+            f"{rb.fmt_num(m.tree_rss_peak_mib, ',.0f'):>9}"
+        )
     balance = next((m for m in measured if m.stage == "balance"), None)
     if balance is not None and balance.details.get("steps"):
         for step, seconds in balance.details["steps"].items():
             print(f"  {step:<24} {seconds:8.1f} s")
     (work_dir / f"results_{args.parcels}.json").write_text(
-        json.dumps([m.__dict__ for m in measured], indent=2, default=str), encoding="utf-8")
+        json.dumps([m.__dict__ for m in measured], indent=2, default=str), encoding="utf-8"
+    )
     return 0 if all(m.ok for m in measured) else 1
 
 

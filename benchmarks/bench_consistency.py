@@ -62,11 +62,15 @@ def child_consistency(work: Path, parcels: int, policy: str) -> dict:
 
 def measure(args: argparse.Namespace, child: str, label: str, policy: str = "") -> rb.Measurement:
     name = f"{child}_{policy or 'prep'}"
-    return rb.measure_child(Path(__file__).resolve(), child, label,
-                            ["--work-dir", str(args.work_dir), "--parcels", str(args.parcels)]
-                            + (["--policy", policy] if policy else []),
-                            args.work_dir / "consistency" / f"result_{name}.json",
-                            args.work_dir / "consistency" / "logs" / f"{name}.log", args.rss_limit_mib)
+    return rb.measure_child(
+        Path(__file__).resolve(),
+        child,
+        label,
+        ["--work-dir", str(args.work_dir), "--parcels", str(args.parcels)] + (["--policy", policy] if policy else []),
+        args.work_dir / "consistency" / f"result_{name}.json",
+        args.work_dir / "consistency" / "logs" / f"{name}.log",
+        args.rss_limit_mib,
+    )
 
 
 def main() -> int:
@@ -82,8 +86,11 @@ def main() -> int:
     args.work_dir = args.work_dir.resolve()
 
     if args.child:
-        own = (child_prepare(args.work_dir, args.parcels) if args.child == "prepare"
-               else child_consistency(args.work_dir, args.parcels, args.policy))
+        own = (
+            child_prepare(args.work_dir, args.parcels)
+            if args.child == "prepare"
+            else child_consistency(args.work_dir, args.parcels, args.policy)
+        )
         args.child_result.write_text(json.dumps(own, default=str), encoding="utf-8")
         return 0
 
@@ -100,8 +107,16 @@ def main() -> int:
         findings = sum(n for by in m.details.get("findings", {}).values() for n in by.values())
         wall = f"{m.wall_s:,.1f}" if m.wall_s is not None else "-"
         print(f"{policy:<16}{wall:>10}{m.peak_rss_mib or 0:>15,.0f}{findings:>12,}", flush=True)
-        results.append({"policy": policy, "wall_s": m.wall_s, "process_s": m.process_s, "peak_rss_mib": m.peak_rss_mib,
-                        "ok": m.ok, "findings": m.details.get("findings")})
+        results.append(
+            {
+                "policy": policy,
+                "wall_s": m.wall_s,
+                "process_s": m.process_s,
+                "peak_rss_mib": m.peak_rss_mib,
+                "ok": m.ok,
+                "findings": m.details.get("findings"),
+            }
+        )
     out = args.work_dir / "consistency" / f"results_{args.parcels}.json"
     out.write_text(json.dumps({"parcels": args.parcels, "results": results}, indent=2), encoding="utf-8")
     print(f"\nresults: {out}")

@@ -25,6 +25,7 @@ workers are started with ``spawn`` and import this file again, so nothing runs o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -176,8 +177,9 @@ def run_measured(cmd: list[str], log_path: Path, rss_limit_mib: float, env: dict
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_DIR, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_DIR, env=env, start_new_session=True
+        )
     watched = psutil.Process(proc.pid)
     tree_peak, hwm_peak, processes, killed = 0, 0, set(), False
     while True:
@@ -195,15 +197,26 @@ def run_measured(cmd: list[str], log_path: Path, rss_limit_mib: float, env: dict
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait again
     ru_maxrss = usage.ru_maxrss * 1024  # Linux: KiB
     return Measurement(
-        stage="", label="", process_s=seconds, peak_rss_mib=max(ru_maxrss, hwm_peak) / MIB,
-        tree_rss_peak_mib=tree_peak / MIB, exit_code=proc.returncode, killed_over_limit=killed,
-        details={"rss": {"ru_maxrss_mib": ru_maxrss / MIB, "sampled_vmhwm_max_mib": hwm_peak / MIB,
-                         "processes_seen": len(processes)}},
+        stage="",
+        label="",
+        process_s=seconds,
+        peak_rss_mib=max(ru_maxrss, hwm_peak) / MIB,
+        tree_rss_peak_mib=tree_peak / MIB,
+        exit_code=proc.returncode,
+        killed_over_limit=killed,
+        details={
+            "rss": {
+                "ru_maxrss_mib": ru_maxrss / MIB,
+                "sampled_vmhwm_max_mib": hwm_peak / MIB,
+                "processes_seen": len(processes),
+            }
+        },
     )
 
 
-def measure_child(script: Path, child: str, label: str, extra: list[str], result_path: Path, log: Path,
-                  rss_limit_mib: float) -> Measurement:
+def measure_child(
+    script: Path, child: str, label: str, extra: list[str], result_path: Path, log: Path, rss_limit_mib: float
+) -> Measurement:
     """Run ``script --child <child> … --child-result <result_path>`` in its own interpreter, measured, and combine
     the figures the child wrote (rows, its own wall time, details) with the measured ones. The benchmark scripts
     beside this one use it too."""
@@ -224,9 +237,15 @@ def measure_child(script: Path, child: str, label: str, extra: list[str], result
 
 def run_child(stage: str, label: str, paths: Paths, args: argparse.Namespace) -> Measurement:
     """Run one stage of this script in its own interpreter and combine its own figures with the measured ones."""
-    return measure_child(Path(__file__).resolve(), stage, label,
-                         ["--work-dir", str(paths.work_dir), "--parcels", str(paths.parcels)],
-                         paths.child_result(stage), paths.log(stage), args.rss_limit_mib)
+    return measure_child(
+        Path(__file__).resolve(),
+        stage,
+        label,
+        ["--work-dir", str(paths.work_dir), "--parcels", str(paths.parcels)],
+        paths.child_result(stage),
+        paths.log(stage),
+        args.rss_limit_mib,
+    )
 
 
 def describe_failure(m: Measurement) -> str:
@@ -269,10 +288,8 @@ class RssSampler:
 
         sizes = []
         for member in process_tree(self._me):
-            try:
+            with contextlib.suppress(psutil.Error):
                 sizes.append(member.memory_info().rss)
-            except psutil.Error:
-                pass
         return max(sizes, default=0), sum(sizes)
 
     def _run(self) -> None:
@@ -281,7 +298,7 @@ class RssSampler:
             with self._lock:
                 self._peaks = (max(self._peaks[0], largest), max(self._peaks[1], total))
 
-    def __enter__(self) -> "RssSampler":
+    def __enter__(self) -> RssSampler:
         self._thread.start()
         return self
 
@@ -314,8 +331,8 @@ def fresh_dir(path: Path) -> Path:
 
 def snapshot_reference(layout) -> None:
     """The year's reference snapshots, as the pipeline's reference asset writes them."""
-    from assets_pipeline.reference.tables import load_reference
     from assets_pipeline.infra.storage import write_parquet
+    from assets_pipeline.reference.tables import load_reference
 
     for name, table in load_reference().items():
         write_parquet(table.to_arrow(YEAR), layout.reference(name))
@@ -337,9 +354,9 @@ def child_ingest_validate(paths: Paths, fmt: str, out_name: str) -> dict:
 
     ``parallel`` is left to the pipeline (workers for large inputs), as the Dagster assets leave it.
     """
-    from assets_pipeline.schema.categories import CATEGORIES
     from assets_pipeline.ingest.canonical import ingest_category
     from assets_pipeline.reference.tables import load_reference
+    from assets_pipeline.schema.categories import CATEGORIES
     from assets_pipeline.validate.rows import CodeLists, validate_category
 
     layout = layout_of(fresh_dir(paths.output(out_name)))
@@ -357,14 +374,24 @@ def child_ingest_validate(paths: Paths, fmt: str, out_name: str) -> dict:
             t1 = time.perf_counter()
             validated = validate_category(category, layout, codes)
             t2 = time.perf_counter()
-            categories.append({
-                "category": category, "rows": ingested.rows, "files": len(ingested.files),
-                "ingest_s": t1 - t0, "validate_s": t2 - t1, "wall_s": t2 - t0, **sampler.window(),
-                "valid": validated.rows_valid, "excluded": validated.rows_excluded, "rejected": validated.rows_rejected,
-            })
+            categories.append(
+                {
+                    "category": category,
+                    "rows": ingested.rows,
+                    "files": len(ingested.files),
+                    "ingest_s": t1 - t0,
+                    "validate_s": t2 - t1,
+                    "wall_s": t2 - t0,
+                    **sampler.window(),
+                    "valid": validated.rows_valid,
+                    "excluded": validated.rows_excluded,
+                    "rejected": validated.rows_rejected,
+                }
+            )
         seconds = time.perf_counter() - started
     return {
-        "rows": sum(c["rows"] for c in categories), "wall_s": seconds,
+        "rows": sum(c["rows"] for c in categories),
+        "wall_s": seconds,
         "details": {"reference_s": reference_s, "reference_rss": reference_rss, "categories": categories},
     }
 
@@ -461,8 +488,11 @@ def child_pipeline_land_validation(paths: Paths) -> dict:
     started = time.perf_counter()
     result = validate_category("land", layout, codes)
     seconds = time.perf_counter() - started
-    return {"rows": result.rows_read, "wall_s": seconds,
-            "details": {"rejected_rows": result.rows_rejected, "reject_lines": result.reject_lines}}
+    return {
+        "rows": result.rows_read,
+        "wall_s": seconds,
+        "details": {"rejected_rows": result.rows_rejected, "reject_lines": result.reject_lines},
+    }
 
 
 def child_plain_validation(paths: Paths) -> dict:
@@ -513,8 +543,12 @@ def reference_frames(layout, names) -> dict:
     frames = {}
     for name in names:
         table = pq.read_table(layout.reference(name))
-        floats = pa_arrow.schema([pa_arrow.field(f.name, pa_arrow.float64()) if pa_arrow.types.is_decimal(f.type) else f
-                                  for f in table.schema])
+        floats = pa_arrow.schema(
+            [
+                pa_arrow.field(f.name, pa_arrow.float64()) if pa_arrow.types.is_decimal(f.type) else f
+                for f in table.schema
+            ]
+        )
         frames[name] = table.cast(floats).to_pandas()
     return frames
 
@@ -555,8 +589,19 @@ def plain_land_rows(layout, ref: dict):
     """The in-scope land rows with their value (元, NaN when unpriced), as valuation_models/land.sql computes them."""
     import pandas as pd
 
-    columns = ["region_code", "land_class", "area_m2", "price_zone", "cropland_grade", "plot_ratio", "supply_method",
-               "granted_term_years", "years_used", "exclusion_reason", *PLAIN_MEMOS.values()]
+    columns = [
+        "region_code",
+        "land_class",
+        "area_m2",
+        "price_zone",
+        "cropland_grade",
+        "plot_ratio",
+        "supply_method",
+        "granted_term_years",
+        "years_used",
+        "exclusion_reason",
+        *PLAIN_MEMOS.values(),
+    ]
     land = pd.read_parquet(stage_folder(layout.validated("land")), columns=columns)
     land = land[land["exclusion_reason"].isna()]
     land["class_stem"] = land["land_class"].str.removesuffix("K")
@@ -576,8 +621,14 @@ def plain_land_rows(layout, ref: dict):
     land["land_use"] = land["class_level1"].map(LAND_USE_OF_LEVEL1).fillna("other")
     land["factor_plot_ratio"] = plot_ratio_factors(land, construction, ref["land_plot_ratio_corrections"])
     land["factor_equity"] = equity_factors(land, construction, ref)
-    land["value_yuan"] = (land["area_m2"] * land["factor_unit"] * land["price"] * land["factor_date"]
-                          * land["factor_plot_ratio"] * land["factor_equity"])
+    land["value_yuan"] = (
+        land["area_m2"]
+        * land["factor_unit"]
+        * land["price"]
+        * land["factor_date"]
+        * land["factor_plot_ratio"]
+        * land["factor_equity"]
+    )
     for memo, column in PLAIN_MEMOS.items():
         land[f"{memo}_share"] = (land[column] / land["area_m2"].where(land["area_m2"] != 0)).clip(upper=1).fillna(0)
     land["hay_t"] = float("nan")
@@ -590,8 +641,12 @@ def land_price_steps(prices) -> list:
     zoned = prices[prices["price_zone"].notna()]
     unzoned = prices[prices["price_zone"].isna()]
     steps = []
-    for frame_region, table, table_region in (("price_zone", zoned, "price_zone"), ("region_code", unzoned, "region_code"),
-                                              ("city_code", unzoned, "region_code"), ("province_code", unzoned, "region_code")):
+    for frame_region, table, table_region in (
+        ("price_zone", zoned, "price_zone"),
+        ("region_code", unzoned, "region_code"),
+        ("city_code", unzoned, "region_code"),
+        ("province_code", unzoned, "region_code"),
+    ):
         for frame_class in ("class_stem", "class_level1"):
             graded = table[table["cropland_grade"].notna()]
             ungraded = table[table["cropland_grade"].isna()]
@@ -623,8 +678,11 @@ def equity_factors(land, construction, ref):
 
     parameters = ref["land_parameters"].set_index("parameter")["value"]
     r = parameters["capitalisation_rate"]
-    legal = land["land_use"].map({"commercial": parameters["legal_term_commercial"],
-                                  "residential": parameters["legal_term_residential"]}).fillna(parameters["legal_term_other"])
+    legal = (
+        land["land_use"]
+        .map({"commercial": parameters["legal_term_commercial"], "residential": parameters["legal_term_residential"]})
+        .fillna(parameters["legal_term_other"])
+    )
     owner = land["supply_method"].map(ref["supply_methods"].set_index("supply_method")["owner_equity"]).fillna("whole")
     remaining = (land["granted_term_years"] - land["years_used"]).to_numpy(dtype=float, na_value=np.nan)
     coefficient = 1 - (1 - (1 + r) ** -remaining) / (1 - (1 + r) ** -legal.to_numpy(dtype=float))
@@ -646,7 +704,10 @@ def plain_grassland_rows(layout, ref: dict):
     grass["province_code"] = province
     prices = ref["grassland_prices"]
     keys = ("region_code", "grassland_type", "grade")
-    steps = [((region, "grassland_type", "grade_text"), prices, keys) for region in ("region_code", "city_code", "province_code")]
+    steps = [
+        ((region, "grassland_type", "grade_text"), prices, keys)
+        for region in ("region_code", "city_code", "province_code")
+    ]
     cascade_prices(grass, steps)
     grass["value_yuan"] = grass["area_m2"] * grass["unit"].map(UNIT_FACTORS) * grass["price"]
     grass["hay_t"] = grass["hay_yield_kg_per_ha"] * grass["area_m2"] * 1e-7
@@ -683,17 +744,21 @@ def plain_ledgers(rows, ref: dict):
             rows[f"{memo}__{measure}"] = rows[measure] * rows[f"{memo}_share"]
     keys = ["category", "region_code", "item_code", "subject"]
     sums = rows.groupby(keys, as_index=False).agg(
-        **{c: (c, lambda x: x.sum(min_count=1)) if c.endswith("hay_t") else (c, "sum")
-           for c in ["area_m2", "hay_t", "value_yuan"] + [f"{m}__{x}" for m in PLAIN_MEMOS
-                                                           for x in ("area_m2", "hay_t", "value_yuan")]},
-        rows_valued=("valued", "sum"))
+        **{
+            c: (c, lambda x: x.sum(min_count=1)) if c.endswith("hay_t") else (c, "sum")
+            for c in ["area_m2", "hay_t", "value_yuan"]
+            + [f"{m}__{x}" for m in PLAIN_MEMOS for x in ("area_m2", "hay_t", "value_yuan")]
+        },
+        rows_valued=("valued", "sum"),
+    )
     cells = []
     for part, prefix in [("ledger", "")] + [(m, f"{m}__") for m in PLAIN_MEMOS]:
         for ledger, measure, column, factor, keep in (
-                ("physical", "area", "area_m2", 1e-4, sums["area_m2"].notna()),
-                ("physical", "area_mu", "area_m2", 0.0015, sums["area_m2"].notna()),
-                ("physical", "hay_yield", "hay_t", 1.0, (sums["category"] == "grassland") & sums["hay_t"].notna()),
-                ("value", "land", "value_yuan", 1e-4, sums["rows_valued"] > 0)):
+            ("physical", "area", "area_m2", 1e-4, sums["area_m2"].notna()),
+            ("physical", "area_mu", "area_m2", 0.0015, sums["area_m2"].notna()),
+            ("physical", "hay_yield", "hay_t", 1.0, (sums["category"] == "grassland") & sums["hay_t"].notna()),
+            ("value", "land", "value_yuan", 1e-4, sums["rows_valued"] > 0),
+        ):
             cell = sums.loc[keep, keys].assign(ledger=ledger, part=part, measure=measure)
             cell["exact"] = sums.loc[keep, prefix + column].fillna(0) * factor
             cells.append(cell)
@@ -706,8 +771,11 @@ def plain_ledgers(rows, ref: dict):
         up = levels[-1].assign(region_code=levels[-1]["region_code"].map(parents))
         levels.append(up.groupby(dims + ["region_code"], as_index=False)[["exact", "published"]].sum())
     cells = pd.concat(levels, ignore_index=True)
-    return list(cells[dims[:3] + ["region_code", "item_code", "subject", "measure", "published", "exact"]]
-                .itertuples(index=False, name=None))
+    return list(
+        cells[dims[:3] + ["region_code", "item_code", "subject", "measure", "published", "exact"]].itertuples(
+            index=False, name=None
+        )
+    )
 
 
 def child_plain_valuation(paths: Paths) -> dict:
@@ -716,15 +784,33 @@ def child_plain_valuation(paths: Paths) -> dict:
     layout = layout_of(paths.output(PARQUET_OUT))
     rows = validated_rows(layout, ("land", "grassland"))
     started = time.perf_counter()
-    ref = reference_frames(layout, ["admin_divisions", "land_classes", "land_base_prices", "land_date_corrections",
-                                    "land_plot_ratio_corrections", "land_parameters", "supply_methods", "grassland_prices",
-                                    "exercising_subject_rules"])
-    columns = ["category", "region_code", "item_code", "area_m2", "hay_t", "value_yuan"] + [f"{m}_share" for m in PLAIN_MEMOS]
-    valued = pd.concat([plain_land_rows(layout, ref)[columns], plain_grassland_rows(layout, ref)[columns]],
-                       ignore_index=True)
+    ref = reference_frames(
+        layout,
+        [
+            "admin_divisions",
+            "land_classes",
+            "land_base_prices",
+            "land_date_corrections",
+            "land_plot_ratio_corrections",
+            "land_parameters",
+            "supply_methods",
+            "grassland_prices",
+            "exercising_subject_rules",
+        ],
+    )
+    columns = ["category", "region_code", "item_code", "area_m2", "hay_t", "value_yuan"] + [
+        f"{m}_share" for m in PLAIN_MEMOS
+    ]
+    valued = pd.concat(
+        [plain_land_rows(layout, ref)[columns], plain_grassland_rows(layout, ref)[columns]], ignore_index=True
+    )
     records = plain_ledgers(valued, ref)
     seconds = time.perf_counter() - started
-    return {"rows": rows, "wall_s": seconds, "details": {"cells": len(records), "check": compare_with_pipeline(layout, records)}}
+    return {
+        "rows": rows,
+        "wall_s": seconds,
+        "details": {"cells": len(records), "check": compare_with_pipeline(layout, records)},
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -758,12 +844,16 @@ def bare_duckdb_sql(exact: bool = True) -> str:
     grass_key_value = mul(unit.format(u="p.unit"), "p.price")
     if exact:
         area = "CAST(area_m2 AS DECIMAL(18, 2))"
-        land_value = (f"CASE WHEN is_construction THEN CAST({mul(mul(area + ' * key_value', 'factor_plot_ratio'), 'factor_equity')}"
-                      f" AS DECIMAL(38, 12)) ELSE {area} * key_value END")
+        land_value = (
+            f"CASE WHEN is_construction THEN CAST({mul(mul(area + ' * key_value', 'factor_plot_ratio'), 'factor_equity')}"
+            f" AS DECIMAL(38, 12)) ELSE {area} * key_value END"
+        )
         grass_value = "CAST(g.area_m2 AS DECIMAL(18, 2)) * gp.key_value"
         grass_area = "CAST(g.area_m2 AS DECIMAL(18, 2))"
-        hay = ("CAST(CAST(g.hay_yield_kg_per_ha AS DECIMAL(18, 4)) * CAST(g.area_m2 AS DECIMAL(18, 2)) * 0.0000001 "
-               "AS DECIMAL(38, 12))")
+        hay = (
+            "CAST(CAST(g.hay_yield_kg_per_ha AS DECIMAL(18, 4)) * CAST(g.area_m2 AS DECIMAL(18, 2)) * 0.0000001 "
+            "AS DECIMAL(38, 12))"
+        )
         share = "CAST(least(CAST({c} AS DECIMAL(18, 2)) / nullif(CAST(i.area_m2 AS DECIMAL(18, 2)), 0), 1) AS DECIMAL(18, 10))"
     else:
         land_value = mul(mul(mul("area_m2", "key_value"), "factor_plot_ratio"), "factor_equity")
@@ -773,21 +863,28 @@ def bare_duckdb_sql(exact: bool = True) -> str:
         share = "least({c} / nullif(i.area_m2, 0), 1)"
     units = ", ".join(f"'{u}'" for u in UNIT_FACTORS)
     memos = {"redline": "redline_area_m2", "farmland": "basic_farmland_area_m2", "protected": "protected_area_m2"}
-    land_shares = ", ".join(f"CASE WHEN i.{column} IS NULL THEN 0 ELSE {share.format(c='i.' + column)} END AS {memo}_share"
-                            for memo, column in memos.items())
+    land_shares = ", ".join(
+        f"CASE WHEN i.{column} IS NULL THEN 0 ELSE {share.format(c='i.' + column)} END AS {memo}_share"
+        for memo, column in memos.items()
+    )
     memo_sums = ",\n               ".join(
         f"sum(a.{measure} * coalesce(a.{memo}_share, 0)) AS {memo}__{measure}"
-        for memo in memos for measure in ("area_m2", "hay_t", "value_yuan"))
+        for memo in memos
+        for measure in ("area_m2", "hay_t", "value_yuan")
+    )
     # (ledger, indicator or component, quantity of the county sums) as ledger_physical / ledger_value publish them
-    measures = [("physical", "area", "{p}area_m2 * 0.0001", "true"),
-                ("physical", "area_mu", "{p}area_m2 * 0.0015", "true"),
-                ("physical", "hay_yield", "{p}hay_t", "category = 'grassland' AND hay_t IS NOT NULL"),
-                ("value", "land", "{p}value_yuan * 0.0001", "rows_valued > 0")]
+    measures = [
+        ("physical", "area", "{p}area_m2 * 0.0001", "true"),
+        ("physical", "area_mu", "{p}area_m2 * 0.0015", "true"),
+        ("physical", "hay_yield", "{p}hay_t", "category = 'grassland' AND hay_t IS NOT NULL"),
+        ("value", "land", "{p}value_yuan * 0.0001", "rows_valued > 0"),
+    ]
     cells = "\n        UNION ALL ".join(
         f"SELECT '{ledger}' AS ledger, '{part}' AS part, category, region_code, item_code, subject, '{measure}' AS measure, "
         f"{expression.format(p=prefix)} AS exact FROM county_sums WHERE {where}"
         for part, prefix in [("ledger", "")] + [(m, f"{m}__") for m in memos]
-        for ledger, measure, expression, where in measures)
+        for ledger, measure, expression, where in measures
+    )
     return f"""
     WITH divisions AS (SELECT * FROM read_parquet($admin_divisions)),
     province AS (SELECT region_code AS province_code FROM divisions WHERE level = 'province'),
@@ -925,8 +1022,17 @@ def bare_duckdb_sql(exact: bool = True) -> str:
     """
 
 
-BARE_REFERENCES = ("admin_divisions", "land_classes", "land_base_prices", "land_parameters", "land_plot_ratio_corrections",
-                   "land_date_corrections", "supply_methods", "grassland_prices", "exercising_subject_rules")
+BARE_REFERENCES = (
+    "admin_divisions",
+    "land_classes",
+    "land_base_prices",
+    "land_parameters",
+    "land_plot_ratio_corrections",
+    "land_date_corrections",
+    "supply_methods",
+    "grassland_prices",
+    "exercising_subject_rules",
+)
 
 
 def child_bare_duckdb(paths: Paths, exact: bool = True) -> dict:
@@ -942,8 +1048,11 @@ def child_bare_duckdb(paths: Paths, exact: bool = True) -> dict:
     con = duckdb.connect()
     records = con.execute(sql, params).fetchall()
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-    return {"rows": rows, "wall_s": seconds,
-            "details": {"cpu_s": cpu, "cells": len(records), "check": compare_with_pipeline(layout, records)}}
+    return {
+        "rows": rows,
+        "wall_s": seconds,
+        "details": {"cpu_s": cpu, "cells": len(records), "check": compare_with_pipeline(layout, records)},
+    }
 
 
 def cpu_seconds() -> float:
@@ -972,13 +1081,19 @@ def child_audit_write_floor(paths: Paths) -> dict:
     missing = [str(f) for f in files if not f.exists()]
     if missing:
         raise SystemExit(f"run stage c first: {', '.join(missing)} missing")
-    rows = duckdb.connect().execute("SELECT count(*) FROM read_parquet($p)", {"p": [str(f) for f in files]}).fetchall()[0][0]
+    rows = (
+        duckdb.connect()
+        .execute("SELECT count(*) FROM read_parquet($p)", {"p": [str(f) for f in files]})
+        .fetchall()[0][0]
+    )
     scratch = fresh_dir(paths.output(AUDIT_WRITE_OUT))
     started, cpu = time.perf_counter(), cpu_seconds()
     with connect(scratch / "duckdb_tmp") as con:
         for f in files:
-            con.execute(f"COPY (SELECT * FROM read_parquet('{sql_path(f)}')) TO '{sql_path(scratch / f.name)}' "
-                        "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
+            con.execute(
+                f"COPY (SELECT * FROM read_parquet('{sql_path(f)}')) TO '{sql_path(scratch / f.name)}' "
+                "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
+            )
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     return {"rows": rows, "wall_s": seconds, "details": {"cpu_s": cpu, "bytes": sum(f.stat().st_size for f in files)}}
 
@@ -993,15 +1108,19 @@ def pipeline_cells(layout) -> dict:
 
     con = duckdb.connect()
     cells = {}
-    for ledger, path, measure, published in (("physical", layout.ledger_physical, "indicator", "quantity{m}"),
-                                             ("value", layout.ledger_value, "component", "value{m}_wan_yuan")):
+    for ledger, path, measure, published in (
+        ("physical", layout.ledger_physical, "indicator", "quantity{m}"),
+        ("value", layout.ledger_value, "component", "value{m}_wan_yuan"),
+    ):
         for part in ("ledger",) + MEMO_PARTS:
             column = published.format(m="" if part == "ledger" else f"_{part}")
             if ledger == "physical" and part != "ledger":
                 column = f"quantity_{part}"
             rows = con.execute(
                 f"SELECT category, region_code, item_code, subject, {measure}, {column}, {column}_unrounded "
-                "FROM read_parquet($p) WHERE category IN ('land', 'grassland')", {"p": str(path)}).fetchall()
+                "FROM read_parquet($p) WHERE category IN ('land', 'grassland')",
+                {"p": str(path)},
+            ).fetchall()
             for category, region, item, subject, m, pub, exact in rows:
                 cells[(ledger, part, category, region, item, subject, m)] = (pub, exact)
     return cells
@@ -1020,11 +1139,18 @@ def compare_with_pipeline(layout, records) -> dict:
     published = sum(1 for k in common if round(float(ours[k][0]), 2) == float(theirs[k][0] or 0))
     return {
         "compared": True,
-        "pipeline_cells": len(theirs), "baseline_cells": len(ours),
-        "only_in_pipeline": len(theirs.keys() - ours.keys()), "only_in_baseline": len(ours.keys() - theirs.keys()),
-        "max_abs_diff_wan_yuan": max(diffs, default=0.0), "exactly_equal_cells": exact, "published_equal_cells": published,
-        "match": (len(common) == len(theirs) == len(ours) and published == len(common)
-                  and max(diffs, default=0.0) <= MATCH_TOLERANCE_WAN_YUAN),
+        "pipeline_cells": len(theirs),
+        "baseline_cells": len(ours),
+        "only_in_pipeline": len(theirs.keys() - ours.keys()),
+        "only_in_baseline": len(ours.keys() - theirs.keys()),
+        "max_abs_diff_wan_yuan": max(diffs, default=0.0),
+        "exactly_equal_cells": exact,
+        "published_equal_cells": published,
+        "match": (
+            len(common) == len(theirs) == len(ours)
+            and published == len(common)
+            and max(diffs, default=0.0) <= MATCH_TOLERANCE_WAN_YUAN
+        ),
     }
 
 
@@ -1072,8 +1198,15 @@ def run_dagster_job(paths: Paths, args: argparse.Namespace) -> Measurement:
     out = fresh_dir(paths.output(DAGSTER_OUT))
     print(f"  running {label} …", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="nrledger-bench-dagster-home-") as home:
-        cmd = nrledger_command() + ["run", "--year", str(YEAR), "--input-dir", str(paths.province("parquet")),
-                                    "--output-dir", str(out)]
+        cmd = nrledger_command() + [
+            "run",
+            "--year",
+            str(YEAR),
+            "--input-dir",
+            str(paths.province("parquet")),
+            "--output-dir",
+            str(out),
+        ]
         m = run_measured(cmd, paths.log("d_dagster_job"), args.rss_limit_mib, env={**os.environ, "DAGSTER_HOME": home})
     m.stage, m.label = "d_dagster_job", label
     m.details["command"] = " ".join(cmd[:1] + ["run", "--year", str(YEAR), "--input-dir", "…", "--output-dir", "…"])
@@ -1158,13 +1291,17 @@ def print_table(title: str, measurements: list[Measurement]) -> None:
         note = "" if m.ok else describe_failure(m)
         if check := m.details.get("check"):
             note = (note + "; " if note else "") + describe_check(check)
-        print(f"{m.label:<54} {fmt_num(m.rows, ',d'):>12} {fmt_num(m.wall_s, '.1f'):>8} {fmt_num(m.process_s, '.1f'):>8} "
-              f"{fmt_num(m.peak_rss_mib, ',.0f'):>13} {fmt_num(m.tree_rss_peak_mib, ',.0f'):>9}  {note}")
+        print(
+            f"{m.label:<54} {fmt_num(m.rows, ',d'):>12} {fmt_num(m.wall_s, '.1f'):>8} {fmt_num(m.process_s, '.1f'):>8} "
+            f"{fmt_num(m.peak_rss_mib, ',.0f'):>13} {fmt_num(m.tree_rss_peak_mib, ',.0f'):>9}  {note}"
+        )
         for c in m.details.get("categories", []):
-            print(f"{'    ' + c['category']:<54} {c['rows']:>12,d} {c['wall_s']:>8.1f} {'':>8} {c['peak_rss_mib']:>13,.0f} "
-                  f"{c['tree_rss_peak_mib']:>9,.0f}  "
-                  f"ingest {c['ingest_s']:.1f} s + validate {c['validate_s']:.1f} s; valid {c['valid']:,}, "
-                  f"excluded {c['excluded']:,}, rejected {c['rejected']:,} (RSS sampled)")
+            print(
+                f"{'    ' + c['category']:<54} {c['rows']:>12,d} {c['wall_s']:>8.1f} {'':>8} {c['peak_rss_mib']:>13,.0f} "
+                f"{c['tree_rss_peak_mib']:>9,.0f}  "
+                f"ingest {c['ingest_s']:.1f} s + validate {c['validate_s']:.1f} s; valid {c['valid']:,}, "
+                f"excluded {c['excluded']:,}, rejected {c['rejected']:,} (RSS sampled)"
+            )
         steps = m.details.get("steps")
         for step, seconds in steps.items() if isinstance(steps, dict) else ():  # stage d's steps: print_job_steps
             print(f"{'    ' + step:<54} {'':>12} {seconds:>8.1f}")
@@ -1174,8 +1311,10 @@ def describe_check(check: dict) -> str:
     if not check.get("compared"):
         return f"not compared: {check.get('reason')}"
     verdict = "MATCH" if check["match"] else "DIFFER"
-    return (f"{verdict} with pipeline ledgers: {check['baseline_cells']}/{check['pipeline_cells']} cells, "
-            f"max |diff| {check['max_abs_diff_wan_yuan']:.2e} 万元, published equal {check['published_equal_cells']}")
+    return (
+        f"{verdict} with pipeline ledgers: {check['baseline_cells']}/{check['pipeline_cells']} cells, "
+        f"max |diff| {check['max_abs_diff_wan_yuan']:.2e} 万元, published equal {check['published_equal_cells']}"
+    )
 
 
 def print_job_steps(m: Measurement) -> None:
@@ -1200,6 +1339,7 @@ def floor_seconds(by_stage: dict[str, dict]) -> float | None:
 
 def ratios(by_stage: dict[str, dict]) -> dict:
     """Speed-ups and ratios between the pipeline and the baselines (None where a figure is missing)."""
+
     def wall(stage):
         return by_stage.get(stage, {}).get("wall_s")
 
@@ -1218,33 +1358,66 @@ def ratios(by_stage: dict[str, dict]) -> dict:
         "valuation_time_ratio_vs_bare_duckdb_double_like_for_like": ratio(wall(lfl), wall("g_bare_duckdb_double")),
         "audit_write_floor_ratio_vs_bare_duckdb": ratio(wall("c_audit_write_floor"), wall("g_bare_duckdb")),
         "like_for_like_floor_s": floor_seconds(by_stage),
-        "validation_time_ratio_pipeline_vs_plain": ratio(wall("e_pipeline_validation_land"), wall("e_plain_validation_land")),
-        "validation_rss_ratio_pipeline_vs_plain": ratio(rss("e_pipeline_validation_land"), rss("e_plain_validation_land")),
-        "validation_tree_rss_ratio_pipeline_vs_plain": ratio(tree("e_pipeline_validation_land"), tree("e_plain_validation_land")),
+        "validation_time_ratio_pipeline_vs_plain": ratio(
+            wall("e_pipeline_validation_land"), wall("e_plain_validation_land")
+        ),
+        "validation_rss_ratio_pipeline_vs_plain": ratio(
+            rss("e_pipeline_validation_land"), rss("e_plain_validation_land")
+        ),
+        "validation_tree_rss_ratio_pipeline_vs_plain": ratio(
+            tree("e_pipeline_validation_land"), tree("e_plain_validation_land")
+        ),
     }
 
 
 def print_ratios(r: dict) -> None:
     lines = [
-        ("valuation + ledgers: plain pandas time / pipeline time (land+grassland, like for like)",
-         r["valuation_speedup_vs_plain_pandas_like_for_like"], "×"),
-        ("valuation + ledgers: plain pandas (land+grassland) / pipeline (all 6 categories)",
-         r["valuation_speedup_vs_plain_pandas_all_six"], "×"),
-        ("valuation + ledgers: pipeline time / bare DuckDB time (land+grassland, like for like)",
-         r["valuation_time_ratio_vs_bare_duckdb_like_for_like"], "×"),
-        ("valuation + ledgers: pipeline (all 6 categories) / bare DuckDB (land+grassland)",
-         r["valuation_time_ratio_vs_bare_duckdb_all_six"], "×"),
-        ("valuation + ledgers: pipeline time / bare DuckDB in DOUBLE (land+grassland, like for like)",
-         r["valuation_time_ratio_vs_bare_duckdb_double_like_for_like"], "×"),
-        ("writing the valued files alone (c2) / bare DuckDB time (the audit trail's floor)",
-         r.get("audit_write_floor_ratio_vs_bare_duckdb"), "×"),
-        ("about the least c' could take on 2 cores: (CPU of g + CPU of c2) / 2, seconds",
-         r.get("like_for_like_floor_s"), ""),
+        (
+            "valuation + ledgers: plain pandas time / pipeline time (land+grassland, like for like)",
+            r["valuation_speedup_vs_plain_pandas_like_for_like"],
+            "×",
+        ),
+        (
+            "valuation + ledgers: plain pandas (land+grassland) / pipeline (all 6 categories)",
+            r["valuation_speedup_vs_plain_pandas_all_six"],
+            "×",
+        ),
+        (
+            "valuation + ledgers: pipeline time / bare DuckDB time (land+grassland, like for like)",
+            r["valuation_time_ratio_vs_bare_duckdb_like_for_like"],
+            "×",
+        ),
+        (
+            "valuation + ledgers: pipeline (all 6 categories) / bare DuckDB (land+grassland)",
+            r["valuation_time_ratio_vs_bare_duckdb_all_six"],
+            "×",
+        ),
+        (
+            "valuation + ledgers: pipeline time / bare DuckDB in DOUBLE (land+grassland, like for like)",
+            r["valuation_time_ratio_vs_bare_duckdb_double_like_for_like"],
+            "×",
+        ),
+        (
+            "writing the valued files alone (c2) / bare DuckDB time (the audit trail's floor)",
+            r.get("audit_write_floor_ratio_vs_bare_duckdb"),
+            "×",
+        ),
+        (
+            "about the least c' could take on 2 cores: (CPU of g + CPU of c2) / 2, seconds",
+            r.get("like_for_like_floor_s"),
+            "",
+        ),
         ("land validation: pipeline time / plain time", r["validation_time_ratio_pipeline_vs_plain"], "×"),
-        ("land validation: pipeline peak RSS / plain peak RSS (largest process)",
-         r["validation_rss_ratio_pipeline_vs_plain"], "×"),
-        ("land validation: pipeline peak RSS / plain peak RSS (process tree)",
-         r.get("validation_tree_rss_ratio_pipeline_vs_plain"), "×"),
+        (
+            "land validation: pipeline peak RSS / plain peak RSS (largest process)",
+            r["validation_rss_ratio_pipeline_vs_plain"],
+            "×",
+        ),
+        (
+            "land validation: pipeline peak RSS / plain peak RSS (process tree)",
+            r.get("validation_tree_rss_ratio_pipeline_vs_plain"),
+            "×",
+        ),
     ]
     print("\nRatios")
     for text, value, unit in lines:
@@ -1258,19 +1431,37 @@ def targets(by_stage: dict[str, dict], r: dict) -> list[dict]:
     def verdict(name, figure, limit, met):
         return {"target": name, "figure": figure, "limit": limit, "met": None if figure is None else met(figure, limit)}
 
-    below = lambda f, l: f < l  # noqa: E731
+    below = lambda figure_, limit_: figure_ < limit_  # noqa: E731
     return [
         verdict("Parquet ingest + validate, wall s (work)", a.get("wall_s"), TARGET_INGEST_VALIDATE_S, below),
-        verdict("Parquet ingest + validate, peak RSS MiB (largest process)", a.get("peak_rss_mib"),
-                TARGET_INGEST_VALIDATE_RSS_MIB, below),
-        verdict("Parquet ingest + validate, peak RSS MiB (process tree)", a.get("tree_rss_peak_mib"),
-                TARGET_INGEST_VALIDATE_RSS_MIB, below),
+        verdict(
+            "Parquet ingest + validate, peak RSS MiB (largest process)",
+            a.get("peak_rss_mib"),
+            TARGET_INGEST_VALIDATE_RSS_MIB,
+            below,
+        ),
+        verdict(
+            "Parquet ingest + validate, peak RSS MiB (process tree)",
+            a.get("tree_rss_peak_mib"),
+            TARGET_INGEST_VALIDATE_RSS_MIB,
+            below,
+        ),
         verdict("whole job through Dagster, wall s (process)", d.get("process_s"), TARGET_JOB_S, below),
-        verdict("whole job through Dagster, peak RSS MiB of any process", d.get("peak_rss_mib"), TARGET_JOB_RSS_MIB, below),
-        verdict("valuation + ledgers speed-up vs plain pandas (like for like)",
-                r["valuation_speedup_vs_plain_pandas_like_for_like"], TARGET_SPEEDUP_VS_PANDAS, lambda f, l: f >= l),
-        verdict("valuation + ledgers time / bare DuckDB (like for like)",
-                r["valuation_time_ratio_vs_bare_duckdb_like_for_like"], TARGET_RATIO_VS_DUCKDB, lambda f, l: f <= l),
+        verdict(
+            "whole job through Dagster, peak RSS MiB of any process", d.get("peak_rss_mib"), TARGET_JOB_RSS_MIB, below
+        ),
+        verdict(
+            "valuation + ledgers speed-up vs plain pandas (like for like)",
+            r["valuation_speedup_vs_plain_pandas_like_for_like"],
+            TARGET_SPEEDUP_VS_PANDAS,
+            lambda figure_, limit_: figure_ >= limit_,
+        ),
+        verdict(
+            "valuation + ledgers time / bare DuckDB (like for like)",
+            r["valuation_time_ratio_vs_bare_duckdb_like_for_like"],
+            TARGET_RATIO_VS_DUCKDB,
+            lambda figure_, limit_: figure_ <= limit_,
+        ),
     ]
 
 
@@ -1287,25 +1478,38 @@ def scale_check(paths: Paths, args: argparse.Namespace, base: dict[str, dict]) -
     measured = run_stages(big, "ae", args, with_csv=False)
     print_table(f"Scale check at {big.parcels:,} parcels", measured)
     by_stage = {m.stage: asdict(m) for m in measured}
-    growth = {stage: stage_growth(base.get(stage, {}), by_stage.get(stage, {}))
-              for stage in ("a_ingest_validate_parquet", "e_pipeline_validation_land", "e_plain_validation_land")}
+    growth = {
+        stage: stage_growth(base.get(stage, {}), by_stage.get(stage, {}))
+        for stage in ("a_ingest_validate_parquet", "e_pipeline_validation_land", "e_plain_validation_land")
+    }
     print_growth(growth, paths.parcels, big.parcels)
     a = growth["a_ingest_validate_parquet"]
-    met = {kind: None if a[f"{kind}_growth"] is None else a[f"{kind}_growth"] <= TARGET_SCALE_RSS_GROWTH
-           for kind in ("rss", "tree_rss")}
+    met = {
+        kind: None if a[f"{kind}_growth"] is None else a[f"{kind}_growth"] <= TARGET_SCALE_RSS_GROWTH
+        for kind in ("rss", "tree_rss")
+    }
     for kind, text in (("rss", "largest process"), ("tree_rss", "process tree")):
-        print(f"  pipeline (stage a) peak RSS growth within {TARGET_SCALE_RSS_GROWTH:.2f}× ({text}): "
-              f"{ {True: 'met', False: 'MISSED', None: 'not measured'}[met[kind]] }")
-    return {"parcels": big.parcels, "stages": by_stage, "growth": growth,
-            "pipeline_growth_met": met["rss"], "pipeline_tree_growth_met": met["tree_rss"]}
+        print(
+            f"  pipeline (stage a) peak RSS growth within {TARGET_SCALE_RSS_GROWTH:.2f}× ({text}): "
+            f"{ {True: 'met', False: 'MISSED', None: 'not measured'}[met[kind]] }"
+        )
+    return {
+        "parcels": big.parcels,
+        "stages": by_stage,
+        "growth": growth,
+        "pipeline_growth_met": met["rss"],
+        "pipeline_tree_growth_met": met["tree_rss"],
+    }
 
 
 def stage_growth(small: dict, large: dict) -> dict:
     """Peak RSS (both kinds) and wall time of one stage at 3N against N."""
     if large.get("exit_code") not in (0, None) and not large.get("killed_over_limit"):
         large = {}  # a stage that failed has no peak to compare (one killed at the limit gives a lower bound)
-    growth = {"wall_growth": ratio(large.get("wall_s"), small.get("wall_s")),
-              "large_killed_over_limit": large.get("killed_over_limit", False)}
+    growth = {
+        "wall_growth": ratio(large.get("wall_s"), small.get("wall_s")),
+        "large_killed_over_limit": large.get("killed_over_limit", False),
+    }
     for kind, key in (("rss", "peak_rss_mib"), ("tree_rss", "tree_rss_peak_mib")):
         growth[f"{kind}_small_mib"], growth[f"{kind}_large_mib"] = small.get(key), large.get(key)
         growth[f"{kind}_growth"] = ratio(large.get(key), small.get(key))
@@ -1316,17 +1520,23 @@ def print_growth(growth: dict, small: int, large: int) -> None:
     print(f"\nPeak RSS growth {large:,} / {small:,} parcels (pipeline target ≤ {TARGET_SCALE_RSS_GROWTH:.2f}×)")
     for stage, g in growth.items():
         lower = " (at least: killed at the RSS limit)" if g["large_killed_over_limit"] else ""
-        print(f"  {stage:<28} max proc {fmt_num(g['rss_small_mib'], ',.0f'):>6} → {fmt_num(g['rss_large_mib'], ',.0f'):>6} MiB "
-              f"×{fmt_num(g['rss_growth'], '.2f')}   tree {fmt_num(g['tree_rss_small_mib'], ',.0f'):>6} → "
-              f"{fmt_num(g['tree_rss_large_mib'], ',.0f'):>6} MiB ×{fmt_num(g['tree_rss_growth'], '.2f')}{lower}   "
-              f"wall ×{fmt_num(g['wall_growth'], '.2f')}")
+        print(
+            f"  {stage:<28} max proc {fmt_num(g['rss_small_mib'], ',.0f'):>6} → {fmt_num(g['rss_large_mib'], ',.0f'):>6} MiB "
+            f"×{fmt_num(g['rss_growth'], '.2f')}   tree {fmt_num(g['tree_rss_small_mib'], ',.0f'):>6} → "
+            f"{fmt_num(g['tree_rss_large_mib'], ',.0f'):>6} MiB ×{fmt_num(g['tree_rss_growth'], '.2f')}{lower}   "
+            f"wall ×{fmt_num(g['wall_growth'], '.2f')}"
+        )
 
 
 def machine() -> dict:
     import psutil
 
-    return {"cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / (1 << 30), 1),
-            "python": platform.python_version(), "platform": platform.platform()}
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / (1 << 30), 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def save_results(paths: Paths, measured: list[Measurement], scale: dict | None) -> dict:
@@ -1350,12 +1560,18 @@ def save_results(paths: Paths, measured: list[Measurement], scale: dict | None) 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--parcels", type=int, default=DEFAULT_PARCELS, help="land parcels of the province (default 10,000,000)")
+    p.add_argument(
+        "--parcels", type=int, default=DEFAULT_PARCELS, help="land parcels of the province (default 10,000,000)"
+    )
     p.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR), help="inputs, outputs, logs and results.json")
     p.add_argument("--reuse", action="store_true", help="keep an already generated province of the same size")
     p.add_argument("--scale-check", action="store_true", help=f"also run stages a and e at {SCALE_FACTOR}× the parcels")
-    p.add_argument("--stages", default=STAGE_KEYS, help="which of a–g to run (default all: abcdefg); c, e, f, g read a's outputs")
-    p.add_argument("--rss-limit-mib", type=float, default=20_000, help="kill a stage whose process tree grows past this")
+    p.add_argument(
+        "--stages", default=STAGE_KEYS, help="which of a–g to run (default all: abcdefg); c, e, f, g read a's outputs"
+    )
+    p.add_argument(
+        "--rss-limit-mib", type=float, default=20_000, help="kill a stage whose process tree grows past this"
+    )
     p.add_argument("--child", choices=sorted(CHILD_STAGES), help=argparse.SUPPRESS)
     p.add_argument("--child-result", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -1369,11 +1585,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale_check:
         stages = "".join(sorted(set(stages) | set("ae")))
     paths = Paths(Path(args.work_dir).resolve(), args.parcels)
-    print(f"nrledger benchmark: {args.parcels:,} parcels, stages {stages}, work dir {paths.work_dir} "
-          f"({os.cpu_count()} CPUs)", file=sys.stderr, flush=True)
+    print(
+        f"nrledger benchmark: {args.parcels:,} parcels, stages {stages}, work dir {paths.work_dir} "
+        f"({os.cpu_count()} CPUs)",
+        file=sys.stderr,
+        flush=True,
+    )
     measured = run_stages(paths, stages, args)
-    print_table(f"Stages at {args.parcels:,} parcels (max proc: largest single process; tree: sum over the process tree)",
-                measured)
+    print_table(
+        f"Stages at {args.parcels:,} parcels (max proc: largest single process; tree: sum over the process tree)",
+        measured,
+    )
     for m in measured:
         if m.stage == "d_dagster_job":
             print_job_steps(m)

@@ -47,8 +47,20 @@ LAND_PARQUET = pd.DataFrame(
     }
 )
 
-FOREST_HEADER = ["标识码", "国土调查图斑标识码", "行政区代码", "地类编码", "面积", "权属性质", "林木所有权", "林种", "起源",
-                 "优势树种", "龄组", "蓄积"]
+FOREST_HEADER = [
+    "标识码",
+    "国土调查图斑标识码",
+    "行政区代码",
+    "地类编码",
+    "面积",
+    "权属性质",
+    "林木所有权",
+    "林种",
+    "起源",
+    "优势树种",
+    "龄组",
+    "蓄积",
+]
 FOREST_ROWS = [
     # Excel row 2: state land, state trees
     ["F0001", "1401050000000008", "140105", "0301", 20000, "10", "1", "1", "1", "200", "4", 150.5],
@@ -62,8 +74,8 @@ FOREST_ROWS = [
 
 GRASSLAND_CSV = (
     "parcel_id,base_parcel_id,region_code,land_class,area_m2,ownership,grassland_type,grade,hay_yield_kg_per_ha,vegetation_cover_pct\n"
-    "G0001,1401060000000002,140106,0404,\"50,000\",10,02,5,\"1,200\",60\n"   # line 2: thousand separators
-    "G0002,1401060000000099,140106,0401,1000,10,02,9,800,50\n"              # line 3: grade 9 → range
+    'G0001,1401060000000002,140106,0404,"50,000",10,02,5,"1,200",60\n'  # line 2: thousand separators
+    "G0002,1401060000000099,140106,0401,1000,10,02,9,800,50\n"  # line 3: grade 9 → range
 )
 
 WETLAND_CSV = (

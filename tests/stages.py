@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.consistency.resolve import run_consistency
-from assets_pipeline.ingest.canonical import ingest_category
 from assets_pipeline.infra.layout import YearLayout
-from assets_pipeline.reference.tables import load_reference
 from assets_pipeline.infra.storage import write_parquet
+from assets_pipeline.ingest.canonical import ingest_category
+from assets_pipeline.reference.tables import load_reference
+from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.validate.rows import CodeLists, validate_category
 from assets_pipeline.valuation.models import value_category
 
@@ -19,8 +19,15 @@ def snapshot_reference(layout: YearLayout) -> None:
         write_parquet(table.to_arrow(layout.year), layout.reference(name))
 
 
-def compile_stages(inputs: Path, out: Path, year: int, mineral_model="benchmark", discount_rate=None,
-                   parallel: bool | None = None, consistency_policy: str | None = None) -> YearLayout:
+def compile_stages(
+    inputs: Path,
+    out: Path,
+    year: int,
+    mineral_model="benchmark",
+    discount_rate=None,
+    parallel: bool | None = None,
+    consistency_policy: str | None = None,
+) -> YearLayout:
     """Ingest, validate and value a year with the pipeline's functions; with ``consistency_policy`` the
     base-map consistency step runs between validation and valuation, as in the Dagster job."""
     layout = YearLayout(out, year)
@@ -32,7 +39,9 @@ def compile_stages(inputs: Path, out: Path, year: int, mineral_model="benchmark"
     if consistency_policy:
         run_consistency(layout, consistency_policy)
     for category in CATEGORIES:
-        value_category(category, layout, layout.valued(category), mineral_model=mineral_model, discount_rate=discount_rate)
+        value_category(
+            category, layout, layout.valued(category), mineral_model=mineral_model, discount_rate=discount_rate
+        )
     return layout
 
 

@@ -62,44 +62,64 @@ LAND = {
         "1401810000000001,140181,0301,4000,10",
     ],
 }
-FOREST_HEADER = ("parcel_id,base_parcel_id,region_code,land_class,area_m2,land_ownership,tree_ownership,forest_type,"
-                 "origin,species_code,age_group,stock_m3")
+FOREST_HEADER = (
+    "parcel_id,base_parcel_id,region_code,land_class,area_m2,land_ownership,tree_ownership,forest_type,"
+    "origin,species_code,age_group,stock_m3"
+)
 FOREST = {
-    2022: ["F1,1401050000000010,140105,0301,10000,10,1,1,1,150,4,100",
-           "F2,1401050000000011,140105,0301,20000,10,1,1,1,150,4,200",
-           "F3,1401080000000001,140108,0301,8000,10,1,1,1,150,4,80",
-           "F4,1401090000000001,140109,0301,6000,10,1,1,1,150,4,60",
-           "F7,1401810000000001,140181,0301,4000,10,1,1,1,150,4,40"],
-    2023: ["F1,1401050000000010,140105,0301,10000,10,1,1,1,150,4,110",
-           "F2,1401050000000011,140105,0301,20000,10,1,1,1,150,4,50",
-           "F3B,1401080000000001,140108,0301,8000,10,1,1,1,150,4,88",
-           "F5,1401210000000001,140121,0301,5000,10,1,1,1,150,4,50",
-           "F6,1401220000000001,140122,0301,3000,10,1,1,1,150,4,30",
-           "F7,1401810000000001,140181,9999,4000,10,1,1,1,150,4,40"],  # rejected: no such land class
+    2022: [
+        "F1,1401050000000010,140105,0301,10000,10,1,1,1,150,4,100",
+        "F2,1401050000000011,140105,0301,20000,10,1,1,1,150,4,200",
+        "F3,1401080000000001,140108,0301,8000,10,1,1,1,150,4,80",
+        "F4,1401090000000001,140109,0301,6000,10,1,1,1,150,4,60",
+        "F7,1401810000000001,140181,0301,4000,10,1,1,1,150,4,40",
+    ],
+    2023: [
+        "F1,1401050000000010,140105,0301,10000,10,1,1,1,150,4,110",
+        "F2,1401050000000011,140105,0301,20000,10,1,1,1,150,4,50",
+        "F3B,1401080000000001,140108,0301,8000,10,1,1,1,150,4,88",
+        "F5,1401210000000001,140121,0301,5000,10,1,1,1,150,4,50",
+        "F6,1401220000000001,140122,0301,3000,10,1,1,1,150,4,30",
+        "F7,1401810000000001,140181,9999,4000,10,1,1,1,150,4,40",
+    ],  # rejected: no such land class
 }
-MINERALS_HEADER = "deposit_id,region_code,mineral_code,resource_class,quantity,unit,mining_right,annual_extraction,unit_rent"
+MINERALS_HEADER = (
+    "deposit_id,region_code,mineral_code,resource_class,quantity,unit,mining_right,annual_extraction,unit_rent"
+)
 MINERALS = {
-    2022: ["D001,140105,coal,proved_reserve,100,万吨,mining,10,",
-           "D001,140105,coal,inferred,50,万吨,mining,,",
-           "D003,140106,coal,measured,50,万吨,exploration,,"],
-    2023: ["D001,140105,coal,probable_reserve,90,万吨,mining,10,",
-           "D001,140105,coal,inferred,50,万吨,mining,,",
-           "D003,140106,coal,measured,50,万吨,exploration,,"],
+    2022: [
+        "D001,140105,coal,proved_reserve,100,万吨,mining,10,",
+        "D001,140105,coal,inferred,50,万吨,mining,,",
+        "D003,140106,coal,measured,50,万吨,exploration,,",
+    ],
+    2023: [
+        "D001,140105,coal,probable_reserve,90,万吨,mining,10,",
+        "D001,140105,coal,inferred,50,万吨,mining,,",
+        "D003,140106,coal,measured,50,万吨,exploration,,",
+    ],
 }
 
-GRASSLAND_HEADER = ("parcel_id,base_parcel_id,region_code,land_class,area_m2,ownership,grassland_type,grade,"
-                    "hay_yield_kg_per_ha,vegetation_cover_pct")
+GRASSLAND_HEADER = (
+    "parcel_id,base_parcel_id,region_code,land_class,area_m2,ownership,grassland_type,grade,"
+    "hay_yield_kg_per_ha,vegetation_cover_pct"
+)
 GRASSLAND = {
-    2022: ["G1,1401050000000020,140105,0404,5000,10,02,5,1200,60",
-           "G2,1401100000000001,140110,0404,4000,10,02,5,1200,60"],
-    2023: ["G1,1401050000000020,140105,0404,5000,10,02,5,1200,60",
-           "G2,1401100000000001,140110,0404,4000,30,02,5,1200,60"],  # collective: out of scope
+    2022: [
+        "G1,1401050000000020,140105,0404,5000,10,02,5,1200,60",
+        "G2,1401100000000001,140110,0404,4000,10,02,5,1200,60",
+    ],
+    2023: [
+        "G1,1401050000000020,140105,0404,5000,10,02,5,1200,60",
+        "G2,1401100000000001,140110,0404,4000,30,02,5,1200,60",
+    ],  # collective: out of scope
 }
 
 # wetland and water do not change
 UNCHANGED = {
-    "wetland": ("parcel_id,base_parcel_id,region_code,land_class,area_m2,ownership,wetland_type,basin,protection_status",
-                ["W1,1401050000000021,140105,1106,2500,10,1106,黄河流域,"]),
+    "wetland": (
+        "parcel_id,base_parcel_id,region_code,land_class,area_m2,ownership,wetland_type,basin,protection_status",
+        ["W1,1401050000000021,140105,1106,2500,10,1106,黄河流域,"],
+    ),
     "water": ("region_code,basin,source_type,volume_m3", ["140105,黄河流域,surface,1000000"]),
 }
 
@@ -108,9 +128,12 @@ def write_two_year_province(root: Path) -> Path:
     for year in (2022, 2023):
         base = Path(root) / str(year)
         base.mkdir(parents=True, exist_ok=True)
-        for name, header, rows in (("land", LAND_HEADER, LAND), ("forest", FOREST_HEADER, FOREST),
-                                   ("minerals", MINERALS_HEADER, MINERALS),
-                                   ("grassland", GRASSLAND_HEADER, GRASSLAND)):
+        for name, header, rows in (
+            ("land", LAND_HEADER, LAND),
+            ("forest", FOREST_HEADER, FOREST),
+            ("minerals", MINERALS_HEADER, MINERALS),
+            ("grassland", GRASSLAND_HEADER, GRASSLAND),
+        ):
             (base / f"{name}.csv").write_text("\n".join([header, *rows[year]]) + "\n", encoding="utf-8")
         for name, (header, rows) in UNCHANGED.items():
             (base / f"{name}.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")

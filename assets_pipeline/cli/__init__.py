@@ -23,10 +23,18 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from assets_pipeline.sample.generate import generate_sample
 
     years = _years(args)
-    summary = generate_sample(Path(args.out), years, parcels=args.parcels, seed=args.seed, formats=args.formats,
-                              inconsistency_share=args.inconsistency_share)
-    print(f"Sample province written to {Path(args.out).resolve()} for {', '.join(map(str, years))} "
-          f"({summary.seconds:.1f} s)")
+    summary = generate_sample(
+        Path(args.out),
+        years,
+        parcels=args.parcels,
+        seed=args.seed,
+        formats=args.formats,
+        inconsistency_share=args.inconsistency_share,
+    )
+    print(
+        f"Sample province written to {Path(args.out).resolve()} for {', '.join(map(str, years))} "
+        f"({summary.seconds:.1f} s)"
+    )
     return 0
 
 
@@ -77,8 +85,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if problems:
-        print(f"The outputs of {args.year} in {layout.root} are not the set manifest.json describes: run the year again.",
-              file=sys.stderr)
+        print(
+            f"The outputs of {args.year} in {layout.root} are not the set manifest.json describes: run the year again.",
+            file=sys.stderr,
+        )
         return 1
     print(f"The outputs of {args.year} in {layout.root} are complete and match manifest.json.")
     return 0
@@ -100,11 +110,23 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from assets_pipeline.publish.explain import CellQuery, ExplainError, explain_cell, format_explanation
 
     indicator = args.indicator or ("area" if args.physical else None)
-    query = CellQuery(year=args.year, category=args.category, region=args.region, item=args.item, subject=args.subject,
-                      component=args.component, indicator=indicator, mineral_model=args.mineral_model)
+    query = CellQuery(
+        year=args.year,
+        category=args.category,
+        region=args.region,
+        item=args.item,
+        subject=args.subject,
+        component=args.component,
+        indicator=indicator,
+        mineral_model=args.mineral_model,
+    )
     try:
-        explanation = explain_cell(Path(args.output_dir).resolve(), query, top=args.top,
-                                   workbook=Path(args.workbook) if args.workbook else True)
+        explanation = explain_cell(
+            Path(args.output_dir).resolve(),
+            query,
+            top=args.top,
+            workbook=Path(args.workbook) if args.workbook else True,
+        )
     except ExplainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -136,9 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     def year_args(p: argparse.ArgumentParser, command: str) -> None:
         which = p.add_mutually_exclusive_group(required=True)
         which.add_argument("--year", type=_accounting_year, help="accounting year, e.g. 2023")
-        which.add_argument("--years", type=_year_range, nargs="+", action="extend",
-                           help="several years, run oldest first: 2021-2023 or 2021 2022 2023 (balance accounts of "
-                           "each year against the one before)")
+        which.add_argument(
+            "--years",
+            type=_year_range,
+            nargs="+",
+            action="extend",
+            help="several years, run oldest first: 2021-2023 or 2021 2022 2023 (balance accounts of "
+            "each year against the one before)",
+        )
         add_setting_options(p, command)
 
     p = sub.add_parser("run", help="compile the year: ingest, validate, value, ledgers, workbooks")
@@ -151,14 +178,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="generate a synthetic Shanxi-like province")
     p.add_argument("--year", type=_accounting_year, default=2023)
-    p.add_argument("--years", type=_year_range, nargs="+", action="extend",
-                   help="several consistent years: 2021-2023 or 2021 2022 2023")
+    p.add_argument(
+        "--years",
+        type=_year_range,
+        nargs="+",
+        action="extend",
+        help="several consistent years: 2021-2023 or 2021 2022 2023",
+    )
     p.add_argument("--out", required=True, help="folder to write <out>/<year>/… into")
     p.add_argument("--parcels", type=int, default=50_000, help="land parcels (default 50,000)")
     p.add_argument("--seed", type=int, default=2023)
     p.add_argument("--formats", choices=["mixed", "parquet", "csv"], default="mixed")
-    p.add_argument("--inconsistency-share", type=float, default=0.005,
-                   help="share of base parcels given each kind of base-map inconsistency (default 0.005; 0 for none)")
+    p.add_argument(
+        "--inconsistency-share",
+        type=float,
+        default=0.005,
+        help="share of base parcels given each kind of base-map inconsistency (default 0.005; 0 for none)",
+    )
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("demo", help="generate the sample province and compile it")
@@ -177,13 +213,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=_accounting_year, required=True)
     p.add_argument("--output-dir", required=True, help="the folder the year was compiled into")
     p.add_argument("--category", required=True, help="land, forest, grassland, wetland, water or minerals")
-    p.add_argument("--region", required=True, help="county, city or province code (a city or the province: all its counties' rows)")
-    p.add_argument("--item", required=True, help="the ledger item by code or name as the workbook prints it: 01 or 耕地, 0301, "
-                   "coal|proved_reserve or 煤炭 证实储量, coal (all its resource classes), all (the category's 合计)")
+    p.add_argument(
+        "--region", required=True, help="county, city or province code (a city or the province: all its counties' rows)"
+    )
+    p.add_argument(
+        "--item",
+        required=True,
+        help="the ledger item by code or name as the workbook prints it: 01 or 耕地, 0301, "
+        "coal|proved_reserve or 煤炭 证实储量, coal (all its resource classes), all (the category's 合计)",
+    )
     p.add_argument("--subject", help="exercising subject (central, provincial, municipal); default: all")
     p.add_argument("--component", help="value component (land, trees, water, mineral); default: all")
-    p.add_argument("--indicator", help="explain the physical ledger's cell of this indicator (area, area_mu, stock, "
-                   "bamboo_stems, hay_yield, volume, quantity) instead of the value ledger's")
+    p.add_argument(
+        "--indicator",
+        help="explain the physical ledger's cell of this indicator (area, area_mu, stock, "
+        "bamboo_stems, hay_yield, volume, quantity) instead of the value ledger's",
+    )
     p.add_argument("--physical", action="store_true", help="the physical ledger's area (same as --indicator area)")
     p.add_argument("--mineral-model", choices=list(MineralModel), help="refuse outputs valued with the other model")
     p.add_argument("--top", type=int, default=20, help="how many of the largest rows to print (default 20)")

@@ -16,8 +16,11 @@ from assets_pipeline.settings import AccountsSettings
 
 def setting_fields(command: str) -> dict[str, FieldInfo]:
     """The settings ``command`` (``run`` or ``validate``) takes, in the model's order."""
-    return {name: field for name, field in AccountsSettings.model_fields.items()
-            if command == "run" or not field.json_schema_extra["run_only"]}
+    return {
+        name: field
+        for name, field in AccountsSettings.model_fields.items()
+        if command == "run" or not field.json_schema_extra["run_only"]
+    }
 
 
 def value_type(field: FieldInfo) -> type:

@@ -29,9 +29,9 @@ def dagster_home(output_dir: Path) -> Path:
 
 def materialize(year: int, settings: dict, selection: str) -> int:
     """Run the year holding its lock (``year_lock``): a second run of the same year is refused."""
+    from assets_pipeline.defs.failures import EXIT_CANNOT_WRITE, EXIT_IN_PROGRESS, EXIT_REFUSED
     from assets_pipeline.infra import year_lock
     from assets_pipeline.infra.errors import OutputFolderError, RunInProgressError
-    from assets_pipeline.defs.failures import EXIT_CANNOT_WRITE, EXIT_IN_PROGRESS, EXIT_REFUSED
 
     output_dir = Path(settings["output_dir"])
     try:
@@ -58,14 +58,16 @@ def validate_refusal(output_dir: Path, year: int) -> str | None:
     layout = YearLayout(output_dir, year)
     if not (layout.manifest.exists() or layout.ledger_value.exists() or layout.ledger_physical.exists()):
         return None
-    return (f"{layout.root} holds the compiled accounts of {year}; validate would replace their rejects and "
-            "inconsistency lists and leave a mixed set. Validate into another folder "
-            f"(--output-dir {output_dir.parent / (output_dir.name + '-validation')}), or run the year")
+    return (
+        f"{layout.root} holds the compiled accounts of {year}; validate would replace their rejects and "
+        "inconsistency lists and leave a mixed set. Validate into another folder "
+        f"(--output-dir {output_dir.parent / (output_dir.name + '-validation')}), or run the year"
+    )
 
 
 def execute(year: int, settings: dict, selection: str) -> int:
-    from assets_pipeline.infra.errors import OutputFolderError, output_failure_cause
     from assets_pipeline.defs.failures import EXIT_CANNOT_WRITE
+    from assets_pipeline.infra.errors import OutputFolderError, output_failure_cause
 
     output_dir = Path(settings["output_dir"])
     try:
@@ -74,7 +76,9 @@ def execute(year: int, settings: dict, selection: str) -> int:
         print(f"error: {OutputFolderError.from_os_error(output_dir, exc)}", file=sys.stderr)
         return EXIT_CANNOT_WRITE
     except Exception as exc:  # e.g. the instance's SQLite database: "database or disk is full"
-        cause = output_failure_cause(str(exc)) or ("no space left on the device" if "disk is full" in str(exc) else None)
+        cause = output_failure_cause(str(exc)) or (
+            "no space left on the device" if "disk is full" in str(exc) else None
+        )
         if cause is None:
             raise
         print(f"error: {OutputFolderError(output_dir, cause)}", file=sys.stderr)
@@ -92,15 +96,23 @@ def execute_in(home: Path, year: int, settings: dict, selection: str) -> int:
     asset_graph = defs.resolve_asset_graph()
     keys = list(asset_graph.get_all_asset_keys())
     if selection == "validate":
-        keys = [k for k in keys if k.path[0] == "reference" or k.path[-1] in ("ingested", "validated")
-                or k.path in (["consistency"], ["rejects"], ["missing_counties"])]
+        keys = [
+            k
+            for k in keys
+            if k.path[0] == "reference"
+            or k.path[-1] in ("ingested", "validated")
+            or k.path in (["consistency"], ["rejects"], ["missing_counties"])
+        ]
     run_config = {"resources": {"settings": {"config": settings}}, "loggers": {"progress": {}}}
     started = time.monotonic()
     print(f"Compiling {year} from {settings['input_dir']} (Dagster instance: {home})", file=sys.stderr)
     try:
         with dg.DagsterInstance.from_config(str(home)) as instance:
             result = job.execute_in_process(
-                run_config=run_config, instance=instance, partition_key=str(year), raise_on_error=False,
+                run_config=run_config,
+                instance=instance,
+                partition_key=str(year),
+                raise_on_error=False,
                 asset_selection=keys,
             )
     except KeyboardInterrupt:

@@ -46,5 +46,11 @@ def register_resolved_base_map(con: duckdb.DuckDBPyConnection, layout: YearLayou
     con.register(views["validated"], con.read_parquet(parts(layout.validated("land"))))
     con.register(views["changes"], con.read_parquet(str(folder / CHANGES)))
     con.register(views["added"], con.read_parquet(str(folder / ADDED)))
-    con.execute(sql.load(__file__, "resolved_base_map", view=sql.identifier(name),
-                         **{part: sql.identifier(view) for part, view in views.items()}))
+    con.execute(
+        sql.load(
+            __file__,
+            "resolved_base_map",
+            view=sql.identifier(name),
+            **{part: sql.identifier(view) for part, view in views.items()},
+        )
+    )

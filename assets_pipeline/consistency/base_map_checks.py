@@ -65,16 +65,26 @@ def _register_inputs(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy:
     con.execute(sql.load(__file__, "claims"))
     files = [str(p) for p in part_files(layout.consistency_rejected_rows("land"))]
     if files:
-        con.execute("CREATE TEMP TABLE rejected_by_consistency AS SELECT DISTINCT parcel_id FROM read_parquet($f)",
-                    {"f": files})
+        con.execute(
+            "CREATE TEMP TABLE rejected_by_consistency AS SELECT DISTINCT parcel_id FROM read_parquet($f)", {"f": files}
+        )
     else:
         con.execute("CREATE TEMP TABLE rejected_by_consistency (parcel_id VARCHAR)")
 
 
 # --------------------------------------------------------------------------------------------- per county
 
-COUNTY_HEADERS = ["county", "base map (m²)", "collective (m²)", "state (m²)", "rejected by consistency (m²)",
-                  "withheld by rejected rows (m²)", "inventory-wins adjustment (m²)", "expected (m²)", "ledgers (m²)"]
+COUNTY_HEADERS = [
+    "county",
+    "base map (m²)",
+    "collective (m²)",
+    "state (m²)",
+    "rejected by consistency (m²)",
+    "withheld by rejected rows (m²)",
+    "inventory-wins adjustment (m²)",
+    "expected (m²)",
+    "ledgers (m²)",
+]
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,7 @@ def county_areas(layout: YearLayout, policy: str) -> list[CountyArea]:
 
 # --------------------------------------------------------------------------------------------- per parcel
 
+
 def _register_counted_rows(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
     """The valued rows the ledgers count in area (view ``counted``), each with the base parcel it lies on."""
     for category in ("land",) + INVENTORIES:
@@ -117,8 +128,18 @@ def _register_counted_rows(con: duckdb.DuckDBPyConnection, layout: YearLayout) -
     con.execute(sql.load(__file__, "counted_rows"))
 
 
-PARCEL_HEADERS = ["base parcel", "county", "surveyed area (m²)", "allowed (m²)", "counted (m²)", "excess (m²)",
-                  "land rows", "forest rows", "grassland rows", "wetland rows"]
+PARCEL_HEADERS = [
+    "base parcel",
+    "county",
+    "surveyed area (m²)",
+    "allowed (m²)",
+    "counted (m²)",
+    "excess (m²)",
+    "land rows",
+    "forest rows",
+    "grassland rows",
+    "wetland rows",
+]
 
 
 @dataclass(frozen=True)

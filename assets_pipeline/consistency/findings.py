@@ -73,9 +73,17 @@ def register_inputs(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: 
             con.register(f"rejected_{category}", con.read_parquet([str(p) for p in rejected]))
         else:
             con.execute(f"CREATE TEMP VIEW rejected_{category} AS SELECT * FROM valid_{category} LIMIT 0")
-    con.register("finding_labels", pa.table({
-        "finding_type": list(FINDINGS), "finding_zh": [v[0] for v in FINDINGS.values()],
-        "finding_en": [v[1] for v in FINDINGS.values()], "finding_order": list(range(len(FINDINGS)))}))
+    con.register(
+        "finding_labels",
+        pa.table(
+            {
+                "finding_type": list(FINDINGS),
+                "finding_zh": [v[0] for v in FINDINGS.values()],
+                "finding_en": [v[1] for v in FINDINGS.values()],
+                "finding_order": list(range(len(FINDINGS))),
+            }
+        ),
+    )
     con.execute("SET VARIABLE policy = $p", {"p": policy})
     con.execute("SET VARIABLE tolerance = $t", {"t": str(Decimal(str(tolerance)))})
     con.execute(EMPTY_ID_MACRO)

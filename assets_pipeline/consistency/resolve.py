@@ -55,8 +55,9 @@ class ConsistencyResult:
         }
 
 
-def run_consistency(layout: YearLayout, policy: str = DEFAULT_POLICY,
-                    area_tolerance: float = DEFAULT_AREA_TOLERANCE) -> ConsistencyResult:
+def run_consistency(
+    layout: YearLayout, policy: str = DEFAULT_POLICY, area_tolerance: float = DEFAULT_AREA_TOLERANCE
+) -> ConsistencyResult:
     """Find the inconsistencies of the year, apply the policy and write the findings, the resolved rows the
     models value and (reject) the consistency rejects."""
     if policy not in POLICIES:

@@ -12,10 +12,10 @@ from assets_pipeline.defs.balance import balance
 from assets_pipeline.defs.consistency import consistency, scorecard
 from assets_pipeline.defs.inventory import ingested_assets, missing_counties, validated_assets
 from assets_pipeline.defs.ledgers import ledgers, manifest, report
-from assets_pipeline.defs.valuation import valued_assets
+from assets_pipeline.defs.metadata import source_version
 from assets_pipeline.defs.reference import reference_tables
 from assets_pipeline.defs.rejects import rejects
-from assets_pipeline.defs.metadata import source_version
+from assets_pipeline.defs.valuation import valued_assets
 from assets_pipeline.infra.progress import progress_logger
 from assets_pipeline.settings import AccountsSettings
 
@@ -37,9 +37,23 @@ def _with_code_version(spec: dg.AssetSpec) -> dg.AssetSpec:
     return spec.replace_attributes(code_version=source_version(*COMPUTED_BY[spec.key.path[0]]))
 
 
-all_assets = dg.map_asset_specs(_with_code_version, [
-    reference_tables, *ingested_assets, missing_counties, *validated_assets, consistency, rejects, *valued_assets, ledgers, balance,
-    scorecard, report, manifest])
+all_assets = dg.map_asset_specs(
+    _with_code_version,
+    [
+        reference_tables,
+        *ingested_assets,
+        missing_counties,
+        *validated_assets,
+        consistency,
+        rejects,
+        *valued_assets,
+        ledgers,
+        balance,
+        scorecard,
+        report,
+        manifest,
+    ],
+)
 
 annual_accounts_job = dg.define_asset_job(
     "annual_accounts",

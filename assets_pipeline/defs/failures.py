@@ -13,13 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+
 # The types of two fields of Dagster's failure events: why a step failed (``StepFailureData.error_source``) and why
 # the run did (``JobFailureData.failure_reason``). Dagster exports the events, not these.
 from dagster._core.events import RunFailureReason
 from dagster._core.execution.plan.objects import ErrorSource
 
-from assets_pipeline.infra.errors import (InputFileError, OutputFolderError, ReferenceTableError, RunInProgressError,
-                                          SettingsError, output_failure_cause)
+from assets_pipeline.infra.errors import (
+    InputFileError,
+    OutputFolderError,
+    ReferenceTableError,
+    RunInProgressError,
+    SettingsError,
+    output_failure_cause,
+)
 
 # Exit codes of ``nrledger`` (listed in the README, "When something goes wrong").
 EXIT_OK = 0
@@ -50,9 +57,16 @@ CHECK_NAMES = {
 
 # Errors a user can act on, and the exit code of each: their message says it all. A run's events hold them
 # serialised, by the name of their class.
-_OWN_ERRORS = {cls.__name__: code for cls, code in [
-    (InputFileError, EXIT_FAILED), (ReferenceTableError, EXIT_FAILED), (SettingsError, EXIT_FAILED),
-    (RunInProgressError, EXIT_IN_PROGRESS), (OutputFolderError, EXIT_CANNOT_WRITE)]}
+_OWN_ERRORS = {
+    cls.__name__: code
+    for cls, code in [
+        (InputFileError, EXIT_FAILED),
+        (ReferenceTableError, EXIT_FAILED),
+        (SettingsError, EXIT_FAILED),
+        (RunInProgressError, EXIT_IN_PROGRESS),
+        (OutputFolderError, EXIT_CANNOT_WRITE),
+    ]
+}
 
 
 @dataclass
@@ -75,8 +89,11 @@ def why_failed(result: dg.ExecuteInProcessResult, year: int, output_dir: Path) -
         if not evaluation.passed and _blocks(evaluation):
             lines += check_lines(evaluation)
     stopped_by_a_check = _steps_stopped_by_a_check(result)
-    steps = [_step_reason(event, year_root) for event in result.get_step_failure_events()
-             if event.step_key not in stopped_by_a_check]
+    steps = [
+        _step_reason(event, year_root)
+        for event in result.get_step_failure_events()
+        if event.step_key not in stopped_by_a_check
+    ]
     disk = [reason for reason in steps if reason.startswith("output folder ")]
     if disk:  # a full or unwritable disk fails every step after it: one line says it all
         return Failure([f"error: {disk[0]}"])
@@ -94,16 +111,22 @@ def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
     """Stopped by Ctrl-C or SIGTERM: a step ended by the interruption, or the run ended by it between steps."""
     if any(event.step_failure_data.error_source == ErrorSource.INTERRUPT for event in result.get_step_failure_events()):
         return True
-    return any(event.job_failure_data.failure_reason == RunFailureReason.UNEXPECTED_TERMINATION
-               for event in result.all_events if event.event_type == dg.DagsterEventType.RUN_FAILURE)
+    return any(
+        event.job_failure_data.failure_reason == RunFailureReason.UNEXPECTED_TERMINATION
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.RUN_FAILURE
+    )
 
 
 def _steps_stopped_by_a_check(result: dg.ExecuteInProcessResult) -> set[str]:
     """The steps Dagster failed because a check they evaluated failed, blocking, with ERROR severity: the check is
     listed with its figures instead."""
-    return {event.step_key for event in result.all_events
-            if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
-            and _stops_its_step(event.asset_check_evaluation_data)}
+    return {
+        event.step_key
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        and _stops_its_step(event.asset_check_evaluation_data)
+    }
 
 
 def interrupted_line(year: int, output_dir: Path) -> str:
@@ -117,16 +140,21 @@ def interrupted_line(year: int, output_dir: Path) -> str:
     problems = verify_outputs(layout)
     if not problems:
         return f"error: interrupted; the previous outputs of {year} are intact"
-    return (f"error: interrupted after replacing {len(problems)} output(s) of {year} (none half-written); "
-            f"run the year again (nrledger verify --year {year} lists them)")
+    return (
+        f"error: interrupted after replacing {len(problems)} output(s) of {year} (none half-written); "
+        f"run the year again (nrledger verify --year {year} lists them)"
+    )
 
 
 def check_lines(evaluation) -> list[str]:
     """A failed check in the user's words: its names, the figure and the limit, the worst counties, the file."""
     metadata = {name: getattr(value, "value", value) for name, value in evaluation.metadata.items()}
     if "problem" in metadata:  # a check whose metadata states the problem in one sentence (a refused delivery …)
-        where = (f"{evaluation.asset_key.path[0]}/ingested" if evaluation.check_name == "delivery_accepted"
-                 else f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+        where = (
+            f"{evaluation.asset_key.path[0]}/ingested"
+            if evaluation.check_name == "delivery_accepted"
+            else f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        )
         return [f"error: {where}: {metadata['problem']}"]
     zh, en = CHECK_NAMES.get(evaluation.check_name, ("", evaluation.check_name.replace("_", " ")))
     asset = evaluation.asset_key.to_user_string()
@@ -153,11 +181,19 @@ def _figure(check_name: str, metadata: dict) -> str:
         counts = ""
         if "unpriced_rows" in metadata:
             counts = f" ({metadata['unpriced_rows']:,} of {metadata['in_scope_rows']:,})"
-        return (f"{share:.2%} of the in-scope rows have no price{counts}, above the limit of {limit:.2%} "
-                "(--unpriced-threshold)")
-    shown = [f"{name.replace('_', ' ')} {value}" for name, value in metadata.items()
-             if isinstance(value, (int, float, str)) and not isinstance(value, bool) and "\n" not in str(value)
-             and not name.endswith("_holds") and name != "what_to_do"]
+        return (
+            f"{share:.2%} of the in-scope rows have no price{counts}, above the limit of {limit:.2%} "
+            "(--unpriced-threshold)"
+        )
+    shown = [
+        f"{name.replace('_', ' ')} {value}"
+        for name, value in metadata.items()
+        if isinstance(value, (int, float, str))
+        and not isinstance(value, bool)
+        and "\n" not in str(value)
+        and not name.endswith("_holds")
+        and name != "what_to_do"
+    ]
     return ", ".join(shown)
 
 

@@ -1,28 +1,40 @@
 """Per category: the delivered files ingested, then validated (DOMAIN §3), with a reconciliation check."""
 
-
 import dagster as dg
 
-from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
-from assets_pipeline.infra.errors import InputFileError, ReferenceTableError
-from assets_pipeline.ingest.deliveries import missing_counties_path, recount_missing_land, refusal_path, write_missing_counties
-from assets_pipeline.ingest.canonical import ingest_category, ingested_schema
-from assets_pipeline.ingest.records import record_ingested, record_refusal
-from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.defs.metadata import markdown_table, table_schema
 from assets_pipeline.defs.partitions import accounting_years
-from assets_pipeline.settings import AccountsSettings
-from assets_pipeline.infra.storage import read_json, write_json
-from assets_pipeline.validate.reconcile import reconcile_category
-from assets_pipeline.validate.code_lists import load_code_lists
-from assets_pipeline.validate.rows import validate_category, validated_schema
 from assets_pipeline.defs.reference import reference_key
+from assets_pipeline.infra.errors import InputFileError, ReferenceTableError
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.infra.storage import read_json, write_json
+from assets_pipeline.ingest.canonical import ingest_category, ingested_schema
+from assets_pipeline.ingest.deliveries import (
+    missing_counties_path,
+    recount_missing_land,
+    refusal_path,
+    write_missing_counties,
+)
+from assets_pipeline.ingest.records import record_ingested, record_refusal
+from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
+from assets_pipeline.settings import AccountsSettings
+from assets_pipeline.validate.code_lists import load_code_lists
+from assets_pipeline.validate.reconcile import reconcile_category
+from assets_pipeline.validate.rows import validate_category, validated_schema
 
 # Reference tables each category's validation reads (lineage in the asset graph).
 VALIDATION_REFERENCES: dict[str, list[str]] = {
     "land": ["admin_divisions", "land_classes", "ownership_codes", "supply_methods", "land_parameters"],
-    "forest": ["admin_divisions", "land_classes", "ownership_codes", "tree_ownership_codes", "forest_types",
-               "forest_origins", "forest_species", "forest_age_groups"],
+    "forest": [
+        "admin_divisions",
+        "land_classes",
+        "ownership_codes",
+        "tree_ownership_codes",
+        "forest_types",
+        "forest_origins",
+        "forest_species",
+        "forest_age_groups",
+    ],
     "grassland": ["admin_divisions", "land_classes", "ownership_codes", "grassland_types", "grassland_grades"],
     "wetland": ["admin_divisions", "land_classes", "ownership_codes", "wetland_types"],
     "water": ["admin_divisions", "water_source_types"],
@@ -49,9 +61,14 @@ def _fail(exc: Exception) -> dg.Failure:
 def _refuse(category: str, layout: YearLayout, exc: InputFileError) -> dg.MaterializeResult:
     """A refused delivery (``ingest.records.record_refusal``): the category goes on with no rows."""
     record_refusal(category, layout, exc)
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": 0, "rows_read": 0, "refused": str(exc), "refused_file": dg.MetadataValue.path(exc.path),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": 0,
+            "rows_read": 0,
+            "refused": str(exc),
+            "refused_file": dg.MetadataValue.path(exc.path),
+        }
+    )
 
 
 def build_ingested_asset(category: str) -> dg.AssetsDefinition:
@@ -73,8 +90,12 @@ def build_ingested_asset(category: str) -> dg.AssetsDefinition:
         refusal.unlink(missing_ok=True)
         try:
             result = ingest_category(
-                category, settings.input_path(), year, layout.ingested(category),
-                declared_area_unit=settings.declared_area_unit, xlsx_sheet=settings.xlsx_sheet,
+                category,
+                settings.input_path(),
+                year,
+                layout.ingested(category),
+                declared_area_unit=settings.declared_area_unit,
+                xlsx_sheet=settings.xlsx_sheet,
             )
         except InputFileError as exc:
             return _refuse(category, layout, exc)
@@ -88,8 +109,18 @@ def build_ingested_asset(category: str) -> dg.AssetsDefinition:
             "input_files": dg.MetadataValue.md(
                 markdown_table(
                     ["file", "format", "encoding", "rows", "sha256", "units", "ignored columns"],
-                    [[f["relative"], f["format"], f["encoding"] or "", f["rows"], f["sha256"],
-                      ", ".join(f"{k}={v}" for k, v in f["units"].items()), ", ".join(f["ignored_columns"])] for f in files],
+                    [
+                        [
+                            f["relative"],
+                            f["format"],
+                            f["encoding"] or "",
+                            f["rows"],
+                            f["sha256"],
+                            ", ".join(f"{k}={v}" for k, v in f["units"].items()),
+                            ", ".join(f["ignored_columns"]),
+                        ]
+                        for f in files
+                    ],
                 )
             ),
             "input_sha256": dg.MetadataValue.json({f["relative"]: f["sha256"] for f in files}),
@@ -159,12 +190,19 @@ def build_validated_asset(category: str) -> dg.AssetsDefinition:
         }
         if spec.area_column:
             metadata.update(
-                area_read_m2=round(result.area_read, 2), area_valid_m2=round(result.area_valid, 2),
-                area_excluded_m2=round(result.area_excluded, 2), area_rejected_m2=round(result.area_rejected, 2),
+                area_read_m2=round(result.area_read, 2),
+                area_valid_m2=round(result.area_valid, 2),
+                area_excluded_m2=round(result.area_excluded, 2),
+                area_rejected_m2=round(result.area_rejected, 2),
             )
         write_json(
-            {"rows_read": result.rows_read, "rows_valid": result.rows_valid, "rows_excluded": result.rows_excluded,
-             "rows_rejected": result.rows_rejected, "rejects_by_rule": result.rejects_by_rule},
+            {
+                "rows_read": result.rows_read,
+                "rows_valid": result.rows_valid,
+                "rows_excluded": result.rows_excluded,
+                "rows_rejected": result.rows_rejected,
+                "rejects_by_rule": result.rejects_by_rule,
+            },
             layout.record("validated", category),
         )
         yield dg.MaterializeResult(metadata=metadata)
@@ -179,7 +217,9 @@ def delivery_accepted(category: str, layout: YearLayout) -> dg.AssetCheckResult:
     refusal = refusal_path(layout, category)
     problem = read_json(refusal)["problem"] if refusal.exists() else None
     return dg.AssetCheckResult(
-        check_name="delivery_accepted", asset_key=validated_key(category), passed=problem is None,
+        check_name="delivery_accepted",
+        asset_key=validated_key(category),
+        passed=problem is None,
         metadata={"problem": problem} if problem else {},
         description=problem,
     )
@@ -193,10 +233,15 @@ def reconcile(category: str, layout: YearLayout) -> dg.AssetCheckResult:
         asset_key=validated_key(category),
         passed=found.rows_add_up and found.area_adds_up,
         metadata={
-            "rows_read": found.rows_read, "rows_valid": found.rows_valid, "rows_excluded": found.rows_excluded,
-            "rows_rejected": found.rows_rejected, "rows_in_two_places": found.rows_in_two_places,
-            "area_read_m2": float(found.area_read_m2), "area_valid_m2": float(found.area_valid_m2),
-            "area_excluded_m2": float(found.area_excluded_m2), "area_rejected_m2": float(found.area_rejected_m2),
+            "rows_read": found.rows_read,
+            "rows_valid": found.rows_valid,
+            "rows_excluded": found.rows_excluded,
+            "rows_rejected": found.rows_rejected,
+            "rows_in_two_places": found.rows_in_two_places,
+            "area_read_m2": float(found.area_read_m2),
+            "area_valid_m2": float(found.area_valid_m2),
+            "area_excluded_m2": float(found.area_excluded_m2),
+            "area_rejected_m2": float(found.area_rejected_m2),
         },
     )
 
@@ -211,44 +256,82 @@ def reconcile(category: str, layout: YearLayout) -> dg.AssetCheckResult:
     "survey or last year's say they should (_stages/missing_counties.parquet). A county missing from the land "
     "survey, the base map, blocks publication unless the run names it (--allow-missing-county).",
     code_version="1",
-    check_specs=[dg.AssetCheckSpec(
-        "land_survey_complete", asset=MISSING_COUNTIES, blocking=True,
-        description="every county expected in the land survey (base map, DOMAIN §2) delivered rows, or is named "
-        "as known with --allow-missing-county",
-    )],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "land_survey_complete",
+            asset=MISSING_COUNTIES,
+            blocking=True,
+            description="every county expected in the land survey (base map, DOMAIN §2) delivered rows, or is named "
+            "as known with --allow-missing-county",
+        )
+    ],
 )
 def missing_counties(context: dg.AssetExecutionContext, settings: AccountsSettings):
     layout = YearLayout(settings.output_path(), int(context.partition_key))
-    table = write_missing_counties(layout, layout.reference("admin_divisions"), layout.reference("land_classes"),
-                                   settings.allow_missing_counties)
+    table = write_missing_counties(
+        layout, layout.reference("admin_divisions"), layout.reference("land_classes"), settings.allow_missing_counties
+    )
     findings = table.to_pylist()
     write_json(findings, layout.record("deliveries", "missing_counties"))  # for the manifest
-    listing = markdown_table(["category", "county", "name", "reason", "evidence", "allowed"],
-                             [[f["category"], f["region_code"], f["region_name"], f["reason"], f["evidence"],
-                               "yes" if f["allowed"] else ""] for f in findings])
-    yield dg.MaterializeResult(metadata={
-        "dagster/row_count": len(findings), "missing_counties": dg.MetadataValue.md(listing),
-        "path": dg.MetadataValue.path(str(missing_counties_path(layout))),
-    })
+    listing = markdown_table(
+        ["category", "county", "name", "reason", "evidence", "allowed"],
+        [
+            [
+                f["category"],
+                f["region_code"],
+                f["region_name"],
+                f["reason"],
+                f["evidence"],
+                "yes" if f["allowed"] else "",
+            ]
+            for f in findings
+        ],
+    )
+    yield dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(findings),
+            "missing_counties": dg.MetadataValue.md(listing),
+            "path": dg.MetadataValue.path(str(missing_counties_path(layout))),
+        }
+    )
     blocking = [f for f in findings if f["blocking"]]
     problem = "; ".join(f"county {f['region_code']} {f['region_name']}: {f['evidence']}" for f in blocking)
     # the same counties counted again from the staged files with Arrow, not with the finding's SQL
     recounted = sorted(recount_missing_land(layout, layout.reference("admin_divisions")))
     found = sorted(f["region_code"] for f in findings if f["category"] == "land")
     if recounted != found:
-        problem = (f"the counties missing from the land survey recounted from the staged files ({', '.join(recounted)}) "
-                   f"are not the findings' ({', '.join(found)})")
+        problem = (
+            f"the counties missing from the land survey recounted from the staged files ({', '.join(recounted)}) "
+            f"are not the findings' ({', '.join(found)})"
+        )
     yield dg.AssetCheckResult(
-        check_name="land_survey_complete", asset_key=MISSING_COUNTIES, passed=not blocking and recounted == found,
+        check_name="land_survey_complete",
+        asset_key=MISSING_COUNTIES,
+        passed=not blocking and recounted == found,
         metadata={
             "recounted_missing": dg.MetadataValue.json(recounted),
             "missing_land_counties": dg.MetadataValue.json(
-                [{"county": f["region_code"], "name": f["region_name"], "reason": f["reason"], "evidence": f["evidence"]}
-                 for f in blocking]),
+                [
+                    {
+                        "county": f["region_code"],
+                        "name": f["region_name"],
+                        "reason": f["reason"],
+                        "evidence": f["evidence"],
+                    }
+                    for f in blocking
+                ]
+            ),
             "allowed": dg.MetadataValue.json(sorted(settings.allow_missing_counties)),
-            **({"problem": problem} if recounted != found else
-               {"problem": f"the land survey (base map) misses {problem}; deliver it, or name the county with "
-                           f"--allow-missing-county if it is known"} if blocking else {}),
+            **(
+                {"problem": problem}
+                if recounted != found
+                else {
+                    "problem": f"the land survey (base map) misses {problem}; deliver it, or name the county with "
+                    f"--allow-missing-county if it is known"
+                }
+                if blocking
+                else {}
+            ),
         },
         description=problem or None,
     )

@@ -25,7 +25,13 @@ def _inventory_descriptions() -> dict[str, str]:
 
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     def cell(v: object) -> str:
-        text = f"{v:,.2f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
+        text = (
+            f"{v:,.2f}"
+            if isinstance(v, float)
+            else f"{v:,}"
+            if isinstance(v, int) and not isinstance(v, bool)
+            else str(v)
+        )
         return text.replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
@@ -93,15 +99,21 @@ COLUMN_DESCRIPTIONS = {
     "finding_type": "kind of base-map inconsistency (不一致图斑, DOMAIN §2)",
     "action": "what the consistency policy did",
 }
-for _flow, _what in (("additions_new", "new ids"), ("additions_reclassified_in", "reclassified in from another cell"),
-                     ("additions_increase", "increase of the same id and cell (area, growth, upward reappraisal)"),
-                     ("additions_discovered", "discovered (minerals)"), ("reductions_removed", "ids gone from the state ledger"),
-                     ("reductions_reclassified_out", "reclassified out to another cell"),
-                     ("reductions_decrease", "decrease of the same id and cell (harvest included)"),
-                     ("reductions_extracted", "extracted (minerals)")):
+for _flow, _what in (
+    ("additions_new", "new ids"),
+    ("additions_reclassified_in", "reclassified in from another cell"),
+    ("additions_increase", "increase of the same id and cell (area, growth, upward reappraisal)"),
+    ("additions_discovered", "discovered (minerals)"),
+    ("reductions_removed", "ids gone from the state ledger"),
+    ("reductions_reclassified_out", "reclassified out to another cell"),
+    ("reductions_decrease", "decrease of the same id and cell (harvest included)"),
+    ("reductions_extracted", "extracted (minerals)"),
+):
     COLUMN_DESCRIPTIONS[_flow] = f"{_what}, published"
 for _factor in ("unit", "date", "plot_ratio", "equity", "annuity", "recovery"):
-    COLUMN_DESCRIPTIONS[f"factor_{_factor}"] = f"{_factor.replace('_', ' ')} factor applied to the price (valuation model)"
+    COLUMN_DESCRIPTIONS[f"factor_{_factor}"] = (
+        f"{_factor.replace('_', ' ')} factor applied to the price (valuation model)"
+    )
 COLUMN_DESCRIPTIONS["priced_on"] = "the quantity the price applies to"
 COLUMN_DESCRIPTIONS["consistency_findings"] = "base-map findings on the row (不一致图斑, DOMAIN §2)"
 for _memo, _zh in (("redline", "生态保护红线"), ("farmland", "永久基本农田"), ("protected", "自然保护地")):
@@ -109,8 +121,23 @@ for _memo, _zh in (("redline", "生态保护红线"), ("farmland", "永久基本
     COLUMN_DESCRIPTIONS[f"value_{_memo}_wan_yuan"] = f"of which within {_zh} ({_memo}), 万元, published"
     COLUMN_DESCRIPTIONS[f"{_memo}_share"] = f"share of the parcel within {_zh} ({_memo})"
 for _name in list(COLUMN_DESCRIPTIONS):
-    if _name.startswith(("opening", "closing", "volume_change", "revaluation", "other_changes", "quantity_", "value_",
-                         "additions_", "reductions_")) and not _name.endswith("_unrounded") and f"{_name}_unrounded" not in COLUMN_DESCRIPTIONS:
+    if (
+        _name.startswith(
+            (
+                "opening",
+                "closing",
+                "volume_change",
+                "revaluation",
+                "other_changes",
+                "quantity_",
+                "value_",
+                "additions_",
+                "reductions_",
+            )
+        )
+        and not _name.endswith("_unrounded")
+        and f"{_name}_unrounded" not in COLUMN_DESCRIPTIONS
+    ):
         COLUMN_DESCRIPTIONS[f"{_name}_unrounded"] = f"{COLUMN_DESCRIPTIONS[_name].replace(', published', '')}, exact"
 
 
@@ -125,8 +152,11 @@ def source_version(*parts: str) -> str:
     digest = hashlib.sha256()
     for name in parts:
         target = root / name
-        files = (sorted(f for f in target.rglob("*") if f.suffix in (".py", ".sql")) if target.is_dir()
-                 else [target.with_suffix(".py")])
+        files = (
+            sorted(f for f in target.rglob("*") if f.suffix in (".py", ".sql"))
+            if target.is_dir()
+            else [target.with_suffix(".py")]
+        )
         for f in files:
             digest.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
     return f"src-{digest.hexdigest()[:12]}"

@@ -1,12 +1,11 @@
 """Reference tables as assets: validated, snapshotted for the year, hashed as their data version."""
 
-
 import dagster as dg
 
-from assets_pipeline.infra.errors import ReferenceTableError
-from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.defs.metadata import table_schema
 from assets_pipeline.defs.partitions import accounting_years
+from assets_pipeline.infra.errors import ReferenceTableError
+from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.reference.rules import check_cross_references
 from assets_pipeline.reference.snapshots import write_year_snapshot
 from assets_pipeline.reference.tables import TABLES, load_table

@@ -1,17 +1,16 @@
 """The year's rejects, gathered from every category for the counties to fix."""
 
-
 import dagster as dg
 
-from assets_pipeline.schema.categories import CATEGORIES
-from assets_pipeline.publish.county_packs import pack_folder, write_county_packs
-from assets_pipeline.publish.rejects import combine_rejects, write_rejects_workbook
-from assets_pipeline.infra.layout import YearLayout
-from assets_pipeline.defs.metadata import markdown_table
-from assets_pipeline.defs.partitions import accounting_years
-from assets_pipeline.settings import AccountsSettings
 from assets_pipeline.defs.consistency import CONSISTENCY
 from assets_pipeline.defs.inventory import validated_key
+from assets_pipeline.defs.metadata import markdown_table
+from assets_pipeline.defs.partitions import accounting_years
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.publish.county_packs import pack_folder, write_county_packs
+from assets_pipeline.publish.rejects import combine_rejects, write_rejects_workbook
+from assets_pipeline.schema.categories import CATEGORIES
+from assets_pipeline.settings import AccountsSettings
 
 
 @dg.asset(
@@ -41,8 +40,10 @@ def rejects(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg
             "county_packs": len(packs),
             "county_packs_folder": dg.MetadataValue.path(str(pack_folder(layout))),
             "worst_files": dg.MetadataValue.md(
-                markdown_table(["category", "file", "rejected rows"],
-                               [[r["category"], r["source_file"], r["source_row_count_distinct"]] for r in by_file[:20]])
+                markdown_table(
+                    ["category", "file", "rejected rows"],
+                    [[r["category"], r["source_file"], r["source_row_count_distinct"]] for r in by_file[:20]],
+                )
             ),
         }
     )

@@ -3,26 +3,38 @@
 import dagster as dg
 import pyarrow.parquet as pq
 
-from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH
-from assets_pipeline.ledgers.ledger import write_unpriced
-from assets_pipeline.infra.layout import YearLayout
-from assets_pipeline.defs.metadata import markdown_table, table_schema
-from assets_pipeline.defs.partitions import accounting_years
-from assets_pipeline.settings import AccountsSettings
-from assets_pipeline.infra.storage import write_json
-from assets_pipeline.valuation.models import MODELS_DIR, Model, ValuationParameterError, value_category
-from assets_pipeline.valuation.unpriced import summarize_valued_rows, worst_unpriced_counties
 from assets_pipeline.consistency.findings import BASE_CATEGORIES
 from assets_pipeline.defs.consistency import CONSISTENCY
 from assets_pipeline.defs.inventory import validated_key
+from assets_pipeline.defs.metadata import markdown_table, table_schema
+from assets_pipeline.defs.partitions import accounting_years
 from assets_pipeline.defs.reference import reference_key
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.infra.storage import write_json
+from assets_pipeline.ledgers.ledger import write_unpriced
+from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH
+from assets_pipeline.settings import AccountsSettings
+from assets_pipeline.valuation.models import MODELS_DIR, Model, ValuationParameterError, value_category
+from assets_pipeline.valuation.unpriced import summarize_valued_rows, worst_unpriced_counties
 
 # Reference tables each model reads (lineage in the asset graph).
 MODEL_REFERENCES: dict[str, list[str]] = {
-    "land": ["land_classes", "land_base_prices", "land_date_corrections", "land_plot_ratio_corrections",
-             "land_parameters", "supply_methods"],
-    "forest": ["forest_species", "forest_land_prices", "timber_prices", "bamboo_prices", "ownership_codes",
-               "tree_ownership_codes"],
+    "land": [
+        "land_classes",
+        "land_base_prices",
+        "land_date_corrections",
+        "land_plot_ratio_corrections",
+        "land_parameters",
+        "supply_methods",
+    ],
+    "forest": [
+        "forest_species",
+        "forest_land_prices",
+        "timber_prices",
+        "bamboo_prices",
+        "ownership_codes",
+        "tree_ownership_codes",
+    ],
     "grassland": ["grassland_prices"],
     "wetland": ["wetland_types", "wetland_prices"],
     "water": ["water_prices"],
@@ -50,7 +62,8 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
         key=key,
         group_name=category,
         partitions_def=accounting_years,
-        deps=[validated_key(category)] + [reference_key(t) for t in MODEL_REFERENCES[category] + COMMON_REFERENCES]
+        deps=[validated_key(category)]
+        + [reference_key(t) for t in MODEL_REFERENCES[category] + COMMON_REFERENCES]
         + ([CONSISTENCY] if category in BASE_CATEGORIES else []),
         kinds={"duckdb", "parquet"},
         description=f"{CATEGORY_NAMES_ZH[category]} {category}: every in-scope row valued by "
@@ -58,10 +71,18 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
         "(price table, key, level of the region fallback, unit price, correction factors, model version).",
         code_version=_code_version(category),
         check_specs=[
-            dg.AssetCheckSpec("unpriced_share", asset=key, blocking=True,
-                              description="share of in-scope rows without a price ≤ the run's unpriced_threshold"),
-            dg.AssetCheckSpec("no_negative_values", asset=key, blocking=True,
-                              description="no negative value, except the water overlap deduction (DOMAIN §4)"),
+            dg.AssetCheckSpec(
+                "unpriced_share",
+                asset=key,
+                blocking=True,
+                description="share of in-scope rows without a price ≤ the run's unpriced_threshold",
+            ),
+            dg.AssetCheckSpec(
+                "no_negative_values",
+                asset=key,
+                blocking=True,
+                description="no negative value, except the water overlap deduction (DOMAIN §4)",
+            ),
         ],
     )
     def valued(context: dg.AssetExecutionContext, settings: AccountsSettings):
@@ -69,18 +90,30 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
         layout = YearLayout(settings.output_path(), year)
         try:
             result = value_category(
-                category, layout, layout.valued(category),
-                mineral_model=settings.mineral_model, discount_rate=settings.discount_rate,
+                category,
+                layout,
+                layout.valued(category),
+                mineral_model=settings.mineral_model,
+                discount_rate=settings.discount_rate,
             )
         except ValuationParameterError as exc:
             raise dg.Failure(description=str(exc), metadata={"problem": str(exc)}, allow_retries=False) from None
         path = layout.valued(category)
         valued_rows = summarize_valued_rows(path)
-        by_level, negative, reasons = valued_rows.by_price_level, valued_rows.negative_rows, valued_rows.unpriced_reasons
+        by_level, negative, reasons = (
+            valued_rows.by_price_level,
+            valued_rows.negative_rows,
+            valued_rows.unpriced_reasons,
+        )
         model = result.model
         write_json(
-            {"model": model.name, "version": model.version, "rows_by_status": result.rows_by_status,
-             "value_yuan": str(result.value_yuan), "parameters": result.parameters},
+            {
+                "model": model.name,
+                "version": model.version,
+                "rows_by_status": result.rows_by_status,
+                "value_yuan": str(result.value_yuan),
+                "parameters": result.parameters,
+            },
             layout.record("valued", category),
         )
         yield dg.MaterializeResult(
@@ -100,24 +133,32 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
                 "price_levels": dg.MetadataValue.md(markdown_table(["price level", "status", "rows"], by_level)),
                 "dagster/column_schema": table_schema(pq.read_schema(path)),
                 "path": dg.MetadataValue.path(str(path)),
-            }
+            },
         )
         passed = result.unpriced_share <= settings.unpriced_threshold
         unpriced = result.rows_by_status.get("unpriced", 0)
-        check = {"unpriced_share": result.unpriced_share, "threshold": settings.unpriced_threshold,
-                 "unpriced_rows": unpriced, "in_scope_rows": unpriced + result.rows_by_status.get("valued", 0),
-                 "worst_counties": dg.MetadataValue.json(worst_unpriced_counties(layout, category)),
-                 "top_reasons": dg.MetadataValue.md(markdown_table(["reason", "rows"], reasons))}
+        check = {
+            "unpriced_share": result.unpriced_share,
+            "threshold": settings.unpriced_threshold,
+            "unpriced_rows": unpriced,
+            "in_scope_rows": unpriced + result.rows_by_status.get("valued", 0),
+            "worst_counties": dg.MetadataValue.json(worst_unpriced_counties(layout, category)),
+            "top_reasons": dg.MetadataValue.md(markdown_table(["reason", "rows"], reasons)),
+        }
         if not passed:
             # the check stops publication, and the ledger step that writes unpriced.parquet with it: the list a
             # user needs to fix the cause is written here, before the check is reported
             write_unpriced(layout, layout.unpriced, [c for c in CATEGORIES if layout.valued(c).exists()])
-            check |= {"file": dg.MetadataValue.path(str(layout.unpriced)),
-                      "file_holds": "every in-scope row without a price, with the key that found none",
-                      "what_to_do": "add the price rows or fix the codes, or raise --unpriced-threshold knowingly"}
+            check |= {
+                "file": dg.MetadataValue.path(str(layout.unpriced)),
+                "file_holds": "every in-scope row without a price, with the key that found none",
+                "what_to_do": "add the price rows or fix the codes, or raise --unpriced-threshold knowingly",
+            }
         yield dg.AssetCheckResult(check_name="unpriced_share", asset_key=key, passed=passed, metadata=check)
         yield dg.AssetCheckResult(
-            check_name="no_negative_values", asset_key=key, passed=negative == 0,
+            check_name="no_negative_values",
+            asset_key=key,
+            passed=negative == 0,
             metadata={"negative_rows": negative},
         )
 

@@ -35,8 +35,10 @@ class RunInProgressError(Exception):
 
     def __init__(self, year: int, folder: Path | str, holder: str):
         self.year, self.folder, self.holder = int(year), str(folder), holder
-        super().__init__(f"a run of {self.year} is already in progress ({holder}) writing {self.folder}; "
-                         "wait for it to finish and run again")
+        super().__init__(
+            f"a run of {self.year} is already in progress ({holder}) writing {self.folder}; "
+            "wait for it to finish and run again"
+        )
 
     def __reduce__(self):
         return (type(self), (self.year, self.folder, self.holder))
@@ -53,7 +55,7 @@ class OutputFolderError(Exception):
         return (type(self), (self.folder, self.cause))
 
     @classmethod
-    def from_os_error(cls, folder: Path | str, exc: OSError) -> "OutputFolderError":
+    def from_os_error(cls, folder: Path | str, exc: OSError) -> OutputFolderError:
         import errno
 
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):

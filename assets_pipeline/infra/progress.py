@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
@@ -13,10 +14,8 @@ _STARTED: dict[str, float] = {}
 
 class _StepProgress(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
-        try:
+        with contextlib.suppress(Exception):  # progress lines must never fail a step
             self._emit(record)
-        except Exception:  # progress lines must never fail a step
-            pass
 
     def _emit(self, record: logging.LogRecord) -> None:
         # what Dagster hands a logger: each record's ``dagster_meta``, with the run's event when it logs one
@@ -33,8 +32,11 @@ class _StepProgress(logging.Handler):
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.asset_check_evaluation_data
             if not evaluation.passed:
-                print(f"  FAIL check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"  FAIL check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
 
 @dg.logger(description="Prints one line per finished step (used by the nrledger command line).")

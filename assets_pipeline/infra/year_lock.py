@@ -32,7 +32,7 @@ from filelock import FileLock, Timeout
 
 from assets_pipeline.infra.errors import OutputFolderError, RunInProgressError
 
-_HELD: dict[Path, "_Held"] = {}
+_HELD: dict[Path, _Held] = {}
 _GUARD = threading.Lock()
 # Windows locks the lock file's first byte against every other process, reads included: the holder's details
 # are written after it, where a refused run can still read them.
@@ -67,8 +67,12 @@ def _record_holder(run_id: str | None):
     """What the lock file says while this process holds it, written through the lock's own descriptor."""
 
     def record(fd: int) -> None:
-        info = {"pid": os.getpid(), "host": socket.gethostname(),
-                "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "run_id": run_id}
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "run_id": run_id,
+        }
         try:
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)

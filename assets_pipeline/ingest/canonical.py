@@ -21,16 +21,31 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from assets_pipeline.ingest import cleaning
 from assets_pipeline.infra import sql
-from assets_pipeline.schema.categories import AREA_FACTORS, AREA_UNITS, SPECS, VOLUME_FACTORS, VOLUME_UNITS, CategorySpec
-from assets_pipeline.schema.columns import ARROW_TYPES
+from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.errors import InputFileError
 from assets_pipeline.infra.layout import part_files
-from assets_pipeline.infra.duck import connect
-from assets_pipeline.ingest.readers import DeliveredFile, detect_format, discover_files, map_headers, not_readable, read_batches, sha256_of
 from assets_pipeline.infra.parallel import run_tasks
 from assets_pipeline.infra.storage import atomic_folder, atomic_parquet_writer, write_parquet
+from assets_pipeline.ingest import cleaning
+from assets_pipeline.ingest.readers import (
+    DeliveredFile,
+    detect_format,
+    discover_files,
+    map_headers,
+    not_readable,
+    read_batches,
+    sha256_of,
+)
+from assets_pipeline.schema.categories import (
+    AREA_FACTORS,
+    AREA_UNITS,
+    SPECS,
+    VOLUME_FACTORS,
+    VOLUME_UNITS,
+    CategorySpec,
+)
+from assets_pipeline.schema.columns import ARROW_TYPES
 
 __all__ = ["ARROW_TYPES", "IngestResult", "ingest_category", "ingest_file", "ingested_schema", "canonicalise"]
 
@@ -55,8 +70,7 @@ class IngestResult:
 
     def files_metadata(self) -> list[dict]:
         return [
-            {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(f).items() if k != "path"}
-            for f in self.files
+            {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(f).items() if k != "path"} for f in self.files
         ]
 
 
@@ -88,7 +102,9 @@ def ingest_category(
         parallel = sum(p.stat().st_size for p in paths) > PARALLEL_BYTES
     result = IngestResult(category=category, rows=0, area_m2=0.0)
     with atomic_folder(out_dir) as tmp:
-        tasks = [(category, index, path, year_dir, tmp, declared_area_unit, xlsx_sheet) for index, path in enumerate(paths)]
+        tasks = [
+            (category, index, path, year_dir, tmp, declared_area_unit, xlsx_sheet) for index, path in enumerate(paths)
+        ]
         for delivered, area, unparsed in run_tasks(ingest_file, tasks, parallel):
             result.files.append(delivered)
             result.rows += delivered.rows
@@ -128,7 +144,9 @@ def refuse_county_delivered_twice(parts_dir: Path, year_dir: Path, paths: list[P
     delivery.
     """
     with connect(memory_limit="400MB") as con:  # a small aggregate: no spill folder needed
-        twice = con.execute(sql.load(__file__, "county_delivered_twice"), {"parts": str(parts_dir / "part-*.parquet")}).fetchall()
+        twice = con.execute(
+            sql.load(__file__, "county_delivered_twice"), {"parts": str(parts_dir / "part-*.parquet")}
+        ).fetchall()
     if twice:
         listed = "; ".join(f"county {code} in {' and '.join(files)}" for code, files in twice)
         raise InputFileError(
@@ -138,7 +156,13 @@ def refuse_county_delivered_twice(parts_dir: Path, year_dir: Path, paths: list[P
 
 
 def ingest_file(
-    category: str, index: int, path: Path, year_dir: Path, out_dir: Path, declared_area_unit: str, xlsx_sheet: str | None
+    category: str,
+    index: int,
+    path: Path,
+    year_dir: Path,
+    out_dir: Path,
+    declared_area_unit: str,
+    xlsx_sheet: str | None,
 ) -> tuple[DeliveredFile, float, int]:
     """One delivered file → ``part-<index>.parquet`` (+ ``unparsed-<index>.parquet`` when cells failed)."""
     spec = SPECS[category]
@@ -158,7 +182,12 @@ def ingest_file(
                 delivered.header_map, delivered.ignored_columns = mapping, ignored
                 delivered.units = _resolve_units(path, spec, units, declared_area_unit)
             table, unparsed = canonicalise(
-                batch, spec, mapping, delivered.units, first_row_id + delivered.rows, delivered.relative,
+                batch,
+                spec,
+                mapping,
+                delivered.units,
+                first_row_id + delivered.rows,
+                delivered.relative,
                 workbook=delivered.format == "xlsx",
             )
             writer.write_table(table)
@@ -196,11 +225,13 @@ def refuse_implausible_areas(parts_dir: Path, files: list[DeliveredFile], column
     with connect(memory_limit="400MB") as con:
         for part in part_files(parts_dir):
             step = max(1, pq.ParquetFile(part).metadata.num_rows // MEDIAN_SAMPLE_ROWS)
-            medians.update(con.execute(
-                f"SELECT _source_file, median({name}) FROM read_parquet($part) "
-                f"WHERE {name} > 0 AND _row_id % $step = 0 GROUP BY ALL",
-                {"part": str(part), "step": step},
-            ).fetchall())
+            medians.update(
+                con.execute(
+                    f"SELECT _source_file, median({name}) FROM read_parquet($part) "
+                    f"WHERE {name} > 0 AND _row_id % $step = 0 GROUP BY ALL",
+                    {"part": str(part), "step": step},
+                ).fetchall()
+            )
     low, high = PLAUSIBLE_MEDIAN_M2
     for delivered in files:
         median = medians.get(delivered.relative)
@@ -213,7 +244,11 @@ def refuse_implausible_areas(parts_dir: Path, files: list[DeliveredFile], column
             for u, f in AREA_FACTORS.items()
             if u != unit and low <= as_delivered * float(Decimal(f)) <= high
         ]
-        suggestion = f"; the values look like {' or '.join(likely)}: put the unit in the header (面积(亩)) or use --area-unit" if likely else ""
+        suggestion = (
+            f"; the values look like {' or '.join(likely)}: put the unit in the header (面积(亩)) or use --area-unit"
+            if likely
+            else ""
+        )
         raise InputFileError(
             delivered.path,
             f"column {column}: median parcel area {median:,.4g} m² (read as {_UNIT_NAMES[unit]}) is outside the plausible "
@@ -221,7 +256,9 @@ def refuse_implausible_areas(parts_dir: Path, files: list[DeliveredFile], column
         )
 
 
-def _resolve_units(path: Path, spec: CategorySpec, header_units: dict[str, str], declared_area_unit: str) -> dict[str, str]:
+def _resolve_units(
+    path: Path, spec: CategorySpec, header_units: dict[str, str], declared_area_unit: str
+) -> dict[str, str]:
     """Canonical unit of each area/volume column: from its header, else the declared unit."""
     resolved: dict[str, str] = {}
     for column in spec.columns:
@@ -229,12 +266,18 @@ def _resolve_units(path: Path, spec: CategorySpec, header_units: dict[str, str],
         if column.measure == "area":
             unit = AREA_UNITS.get(named.lower() if named else declared_area_unit.lower())
             if unit is None:
-                raise InputFileError(path, f"column {column.name}: unknown area unit '{named or declared_area_unit}' (m2, 亩, 公顷) / 面积单位无法识别")
+                raise InputFileError(
+                    path,
+                    f"column {column.name}: unknown area unit '{named or declared_area_unit}' (m2, 亩, 公顷) / 面积单位无法识别",
+                )
             resolved[column.name] = unit
         elif column.measure == "volume":
             unit = VOLUME_UNITS.get(named.lower() if named else "m3")
             if unit is None:
-                raise InputFileError(path, f"column {column.name}: unknown volume unit '{named}' (立方米, 万立方米, 亿立方米) / 水量单位无法识别")
+                raise InputFileError(
+                    path,
+                    f"column {column.name}: unknown volume unit '{named}' (立方米, 万立方米, 亿立方米) / 水量单位无法识别",
+                )
             resolved[column.name] = unit
     return resolved
 
@@ -278,7 +321,9 @@ def canonicalise(
         if problems is not None:
             mask, why = problems
             unparsed_parts.append(
-                _unparsed(row_ids, mask, column.name, pc.utf8_trim_whitespace(batch.column(header)), pc.filter(why, mask))
+                _unparsed(
+                    row_ids, mask, column.name, pc.utf8_trim_whitespace(batch.column(header)), pc.filter(why, mask)
+                )
             )
     arrays += [row_ids, pa.repeat(pa.scalar(source_file, pa.string()), n), batch.column("_source_row")]
     table = pa.Table.from_arrays(arrays, schema=ingested_schema(spec))
@@ -286,7 +331,9 @@ def canonicalise(
     return table, unparsed
 
 
-UNPARSED_SCHEMA = pa.schema([("_row_id", pa.int64()), ("column", pa.string()), ("value", pa.string()), ("check", pa.string())])
+UNPARSED_SCHEMA = pa.schema(
+    [("_row_id", pa.int64()), ("column", pa.string()), ("value", pa.string()), ("check", pa.string())]
+)
 
 
 def _unparsed(row_ids: pa.Array, mask: pa.Array, column: str, text: pa.Array, check) -> pa.Table:

@@ -18,7 +18,18 @@ EMPTY_MARKERS = ["", "-", "—", "--", "——", "/", "\\", "无", "空", "null"
 
 # Excel's error values: a cell showing one holds no value, and the row is rejected showing the error
 # (never read as empty: ``#N/A`` in a required column and in an optional one must both be seen).
-EXCEL_ERRORS = ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"]
+EXCEL_ERRORS = [
+    "#N/A",
+    "#DIV/0!",
+    "#VALUE!",
+    "#REF!",
+    "#NAME?",
+    "#NUM!",
+    "#NULL!",
+    "#SPILL!",
+    "#CALC!",
+    "#GETTING_DATA",
+]
 
 # What spreadsheets and dataframes write for a missing value: in an identifier it is no identifier at all
 # (``NaN`` from a numeric id column, ``None`` from a script), so it is empty there, and ``required`` rejects it.
@@ -61,7 +72,11 @@ def cell_problems(arr: pa.Array, formulas: bool) -> tuple[pa.Array, pa.Array] | 
     why = pc.if_else(error, pa.scalar("Excel error value 单元格错误值", pa.string()), pa.scalar(None, pa.string()))
     mask = error
     if formula is not None:
-        why = pc.if_else(formula, pa.scalar("formula without a saved value 公式无计算结果（请在 Excel 中重新计算并保存）", pa.string()), why)
+        why = pc.if_else(
+            formula,
+            pa.scalar("formula without a saved value 公式无计算结果（请在 Excel 中重新计算并保存）", pa.string()),
+            why,
+        )
         mask = pc.or_(error, formula)
     return mask, why
 

@@ -69,7 +69,10 @@ SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
 
 # What a file that no reader takes holds, by its first bytes, so the message says what it is.
 KNOWN_CONTENT = [
-    (b"SQLite format 3\x00", "a SQLite database (GeoPackage .gpkg, .sqlite): export the layer's attribute table as CSV, XLSX or Parquet"),
+    (
+        b"SQLite format 3\x00",
+        "a SQLite database (GeoPackage .gpkg, .sqlite): export the layer's attribute table as CSV, XLSX or Parquet",
+    ),
     (b"PK\x03\x04", "a ZIP archive: unpack it and deliver the files it holds"),
     (b"Rar!", "a RAR archive: unpack it and deliver the files it holds"),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive: unpack it and deliver the files it holds"),
@@ -121,7 +124,9 @@ def detect_format(path: Path) -> str:
     if head.startswith(b"PAR1"):
         return "parquet"
     if head.startswith(b"SQLite f"):
-        raise InputFileError(path, "is a SQLite database (GeoPackage), not a table: export it as CSV, XLSX or Parquet / 请导出为表格文件")
+        raise InputFileError(
+            path, "is a SQLite database (GeoPackage), not a table: export it as CSV, XLSX or Parquet / 请导出为表格文件"
+        )
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputFileError(path, "is an old Excel .xls workbook; save it as .xlsx / 请另存为 .xlsx 格式")
     return "csv"

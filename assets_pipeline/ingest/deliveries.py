@@ -26,15 +26,22 @@ from pathlib import Path
 import pyarrow as pa
 
 from assets_pipeline.infra import sql
-from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.infra.storage import read_json, write_parquet
+from assets_pipeline.schema.categories import CATEGORIES
 
-FINDINGS_SCHEMA = pa.schema([
-    ("category", pa.string()), ("region_code", pa.string()), ("region_name", pa.string()), ("reason", pa.string()),
-    ("evidence", pa.string()), ("allowed", pa.bool_()), ("blocking", pa.bool_()),
-])
+FINDINGS_SCHEMA = pa.schema(
+    [
+        ("category", pa.string()),
+        ("region_code", pa.string()),
+        ("region_name", pa.string()),
+        ("reason", pa.string()),
+        ("evidence", pa.string()),
+        ("allowed", pa.bool_()),
+        ("blocking", pa.bool_()),
+    ]
+)
 
 # Where a category's counties are expected from this year's other deliveries (see the module's docstring).
 FROM_OTHER_CATEGORIES = {"land", "water"}
@@ -68,47 +75,65 @@ def _empty_files(layout: YearLayout, category: str) -> list[tuple[str, str]]:
     if not record.exists():
         return []
     files = read_json(record).get("files", [])
-    return [(Path(f["relative"]).name[:6], f["relative"]) for f in files
-            if f.get("rows", 0) == 0 and Path(f["relative"]).name[:6].isdigit()]
+    return [
+        (Path(f["relative"]).name[:6], f["relative"])
+        for f in files
+        if f.get("rows", 0) == 0 and Path(f["relative"]).name[:6].isdigit()
+    ]
 
 
-def find_missing_counties(layout: YearLayout, divisions: Path, land_classes: Path,
-                          allowed: list[str] | tuple[str, ...] = ()) -> pa.Table:
+def find_missing_counties(
+    layout: YearLayout, divisions: Path, land_classes: Path, allowed: list[str] | tuple[str, ...] = ()
+) -> pa.Table:
     """The year's missing counties as a table (``FINDINGS_SCHEMA``), worst first: land, then by category and county."""
     refused = refused_categories(layout)
     present = [c for c in CATEGORIES if c not in refused and part_files(layout.ingested(c))]
     last = YearLayout(layout.output_dir, layout.year - 1)
     with connect(layout.stages / "duckdb_tmp", memory_limit="1GB") as con:
-        con.execute("CREATE TEMP TABLE counties AS SELECT region_code, name AS name_zh FROM read_parquet($p) WHERE level = 'county'",
-                    {"p": str(divisions)})
+        con.execute(
+            "CREATE TEMP TABLE counties AS SELECT region_code, name AS name_zh FROM read_parquet($p) WHERE level = 'county'",
+            {"p": str(divisions)},
+        )
         # rows per category × county this year: the row's county code, else its file's (a blank code is still the county's row)
         con.execute("CREATE TEMP TABLE this_year (category VARCHAR, county VARCHAR, n BIGINT)")
         for category in present:
-            con.execute(sql.load(__file__, "rows_this_year"),
-                        {"category": category, "p": str(layout.ingested(category) / "part-*.parquet")})
+            con.execute(
+                sql.load(__file__, "rows_this_year"),
+                {"category": category, "p": str(layout.ingested(category) / "part-*.parquet")},
+            )
         con.execute("CREATE TEMP TABLE last_year (category VARCHAR, county VARCHAR, n BIGINT)")
         for category in present:
             files = _last_year_parts(last, category)
             if files:
-                con.execute("INSERT INTO last_year SELECT $category, region_code, count(*) FROM read_parquet($p) "
-                            "WHERE region_code IN (SELECT region_code FROM counties) GROUP BY ALL",
-                            {"category": category, "p": files})
+                con.execute(
+                    "INSERT INTO last_year SELECT $category, region_code, count(*) FROM read_parquet($p) "
+                    "WHERE region_code IN (SELECT region_code FROM counties) GROUP BY ALL",
+                    {"category": category, "p": files},
+                )
         con.execute("CREATE TEMP TABLE base_map (category VARCHAR, county VARCHAR, n BIGINT)")
         if "land" in present:
-            con.execute(sql.load(__file__, "base_map_parcels"), {"land": str(layout.ingested("land") / "part-*.parquet"), "classes": str(land_classes)})
+            con.execute(
+                sql.load(__file__, "base_map_parcels"),
+                {"land": str(layout.ingested("land") / "part-*.parquet"), "classes": str(land_classes)},
+            )
         con.execute("CREATE TEMP TABLE empty_files (category VARCHAR, county VARCHAR, file VARCHAR)")
         for category in present:
             for county, file in _empty_files(layout, category):
                 con.execute("INSERT INTO empty_files VALUES (?, ?, ?)", [category, county, file])
         con.execute("CREATE TEMP TABLE categories AS SELECT unnest($c) AS category", {"c": present})
-        rows = con.execute(sql.load(__file__, "missing_counties"),
-                           {"from_other_categories": sorted(FROM_OTHER_CATEGORIES), "last_year": last.year}).fetchall()
+        rows = con.execute(
+            sql.load(__file__, "missing_counties"),
+            {"from_other_categories": sorted(FROM_OTHER_CATEGORIES), "last_year": last.year},
+        ).fetchall()
     allowed_set = {str(a) for a in allowed}
-    columns = list(zip(*rows)) if rows else [[]] * 5
+    columns = list(zip(*rows, strict=False)) if rows else [[]] * 5
     is_allowed = [county in allowed_set for county in columns[1]]
-    blocking = [category == "land" and not ok for category, ok in zip(columns[0], is_allowed)]
-    return pa.Table.from_arrays([pa.array(list(c), pa.string()) for c in columns] +
-                                [pa.array(is_allowed, pa.bool_()), pa.array(blocking, pa.bool_())], schema=FINDINGS_SCHEMA)
+    blocking = [category == "land" and not ok for category, ok in zip(columns[0], is_allowed, strict=False)]
+    return pa.Table.from_arrays(
+        [pa.array(list(c), pa.string()) for c in columns]
+        + [pa.array(is_allowed, pa.bool_()), pa.array(blocking, pa.bool_())],
+        schema=FINDINGS_SCHEMA,
+    )
 
 
 def write_missing_counties(layout: YearLayout, divisions: Path, land_classes: Path, allowed=()) -> pa.Table:
@@ -152,8 +177,13 @@ def recount_missing_land(layout: YearLayout, divisions: Path) -> set[str]:
     refused = refused_categories(layout)
     if "land" in refused:
         return set()
-    this_year = {c: _counties_with_rows([str(p) for p in part_files(layout.ingested(c))], counties)
-                 for c in CATEGORIES if c not in refused}
+    this_year = {
+        c: _counties_with_rows([str(p) for p in part_files(layout.ingested(c))], counties)
+        for c in CATEGORIES
+        if c not in refused
+    }
     last = YearLayout(layout.output_dir, layout.year - 1)
-    expected = set().union(*(v for c, v in this_year.items() if c != "land"), _counties_with_rows(_last_year_parts(last, "land"), counties))
+    expected = set().union(
+        *(v for c, v in this_year.items() if c != "land"), _counties_with_rows(_last_year_parts(last, "land"), counties)
+    )
     return expected - this_year.get("land", set())

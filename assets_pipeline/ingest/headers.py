@@ -14,6 +14,7 @@ from assets_pipeline.infra.errors import InputFileError
 from assets_pipeline.schema.categories import AREA_UNITS, VOLUME_UNITS, CategorySpec
 from assets_pipeline.schema.columns import header_aliases
 
+
 def header_key(name: str) -> str:
     """Header as compared: NFKC-folded, lower case, without spaces, underscores, dashes or dots."""
     folded = unicodedata.normalize("NFKC", str(name)).lower()
@@ -50,9 +51,7 @@ def canonical_of(header: str, lookup: dict[str, str]) -> tuple[str | None, str |
     return canonical, unit
 
 
-def map_headers(
-    path: Path, headers: list[str], spec: CategorySpec
-) -> tuple[dict[str, str], dict[str, str], list[str]]:
+def map_headers(path: Path, headers: list[str], spec: CategorySpec) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """Match a file's headers to the category's canonical columns.
 
     Returns (file header → canonical name, canonical name → unit named in the header, ignored headers).

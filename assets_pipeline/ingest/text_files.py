@@ -88,9 +88,7 @@ def csv_batches(path: Path, delivered: DeliveredFile) -> Iterator[pa.RecordBatch
         dupes = sorted({h for h in headers if headers.count(h) > 1})
         raise InputFileError(path, f"repeated column header(s): {', '.join(dupes)} / 表头重复")
     arrow_encoding = "utf8" if encoding == "utf-8" else encoding
-    read_options = pacsv.ReadOptions(
-        encoding=arrow_encoding, column_names=headers, skip_rows=1, block_size=16 << 20
-    )
+    read_options = pacsv.ReadOptions(encoding=arrow_encoding, column_names=headers, skip_rows=1, block_size=16 << 20)
     ragged: list[tuple[int, int, str]] = []
     blank_lines = [0]
 
@@ -108,7 +106,9 @@ def csv_batches(path: Path, delivered: DeliveredFile) -> Iterator[pa.RecordBatch
         column_types={h: pa.string() for h in headers}, strings_can_be_null=False, quoted_strings_can_be_null=False
     )
     try:
-        reader = pacsv.open_csv(path, read_options=read_options, parse_options=parse_options, convert_options=convert_options)
+        reader = pacsv.open_csv(
+            path, read_options=read_options, parse_options=parse_options, convert_options=convert_options
+        )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         _raise_csv_error(path, encoding, ragged, exc, 2)
     next_line, yielded = 2, False
@@ -148,7 +148,9 @@ def _raise_csv_error(path: Path, encoding: str, ragged: list, exc: Exception, ne
             f"{where} has {actual} fields where the header has {expected} ('{text[:80]}'); an unquoted "
             f"separator or a missing field shifts values into the wrong columns / 字段个数与表头不符",
         ) from None
-    raise InputFileError(path, f"cannot be parsed as CSV near line {near_line} ({short_message(exc)}) / CSV 格式错误") from None
+    raise InputFileError(
+        path, f"cannot be parsed as CSV near line {near_line} ({short_message(exc)}) / CSV 格式错误"
+    ) from None
 
 
 def _first_line_where(path: Path, encoding: str, wanted) -> int | None:

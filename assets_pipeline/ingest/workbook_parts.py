@@ -28,7 +28,8 @@ def inspect_workbook(path: Path) -> dict[str, str]:
     size = path.stat().st_size
     if size > XLSX_MAX_BYTES:
         raise InputFileError(
-            path, f"workbook is {_human(size)}, over the {_human(XLSX_MAX_BYTES)} limit; deliver it as CSV or Parquet / 文件过大"
+            path,
+            f"workbook is {_human(size)}, over the {_human(XLSX_MAX_BYTES)} limit; deliver it as CSV or Parquet / 文件过大",
         )
     try:
         with zipfile.ZipFile(path) as zf:
@@ -113,10 +114,10 @@ def _declared_rows(zf: zipfile.ZipFile, part: str) -> int | None:
 # Cells calamine reads as empty though they hold something: Excel errors (t="e") and formulas saved
 # without a value. Found in the sheet XML with two patterns; only chunks that hold a formula or an
 # error are searched.
-_ERROR_CELL = re.compile(
-    rb'<c r="([A-Z]+)(\d+)"[^>]*?\st="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)?<v>([^<]*)</v>'
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\st="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)?<v>([^<]*)</v>')
+_FORMULA_NO_VALUE = re.compile(
+    rb'<c r="([A-Z]+)(\d+)"(?:\s[^>]*)?>(<f[^>]*/>|<f[^>]*>([^<]*)</f>)(?:<v\s*/>|<v></v>)?</c>'
 )
-_FORMULA_NO_VALUE = re.compile(rb'<c r="([A-Z]+)(\d+)"(?:\s[^>]*)?>(<f[^>]*/>|<f[^>]*>([^<]*)</f>)(?:<v\s*/>|<v></v>)?</c>')
 
 
 def cells_without_value(path: Path, part: str) -> dict[tuple[int, int], str]:

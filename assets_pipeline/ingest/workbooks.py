@@ -9,7 +9,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from assets_pipeline.infra.errors import InputFileError
-from assets_pipeline.ingest.delivered import BATCH_ROWS, DeliveredFile, short_message, with_source_rows, without_empty_rows
+from assets_pipeline.ingest.delivered import (
+    BATCH_ROWS,
+    DeliveredFile,
+    short_message,
+    with_source_rows,
+    without_empty_rows,
+)
 from assets_pipeline.ingest.headers import canonical_of, header_key, header_lookup
 from assets_pipeline.ingest.workbook_parts import EXCEL_MAX_ROWS, cells_without_value, inspect_workbook
 from assets_pipeline.schema.categories import AREA_UNITS, VOLUME_UNITS
@@ -48,7 +54,9 @@ def xlsx_batches(
             candidate = workbook.get_sheet_by_name(name)
             sheet_rows = candidate.to_python(skip_empty_area=False)
         except Exception as exc:
-            raise InputFileError(path, f"sheet '{name}' cannot be read ({short_message(exc)}) / 工作表无法读取") from None
+            raise InputFileError(
+                path, f"sheet '{name}' cannot be read ({short_message(exc)}) / 工作表无法读取"
+            ) from None
         header = _find_header(sheet_rows, candidate.merged_cell_ranges, lookup)
         if header is not None and header[3] < required and sheet is None:
             # some of the columns: read it only if no sheet has them all (map_headers names what is missing)
@@ -73,7 +81,9 @@ def xlsx_batches(
     if not rows:
         raise InputFileError(path, f"sheet '{chosen}' is empty / 工作表为空")
     if len(rows) > EXCEL_MAX_ROWS:
-        raise InputFileError(path, f"sheet '{chosen}' has {len(rows):,} rows, over Excel's {EXCEL_MAX_ROWS:,} / 工作表行数超过上限")
+        raise InputFileError(
+            path, f"sheet '{chosen}' has {len(rows):,} rows, over Excel's {EXCEL_MAX_ROWS:,} / 工作表行数超过上限"
+        )
     header_row, header_rows, headers = found[:3] if found else (0, 1, [_cell_header(h) for h in rows[0]])
     headers = [h if h else f"column_{i + 1}" for i, h in enumerate(headers)]
     if len(set(headers)) != len(headers):
@@ -90,8 +100,7 @@ def xlsx_batches(
     for start in range(0, max(len(body), 1), BATCH_ROWS):
         chunk = body[start : start + BATCH_ROWS]
         columns = [
-            pa.array([_cell_text(r[i]) if i < len(r) else None for r in chunk], pa.string())
-            for i in range(width)
+            pa.array([_cell_text(r[i]) if i < len(r) else None for r in chunk], pa.string()) for i in range(width)
         ]
         batch = pa.RecordBatch.from_arrays(columns, names=headers)
         yield without_empty_rows(with_source_rows(batch, first + start + 1))
@@ -126,8 +135,10 @@ def _find_header(rows: list, merged, lookup: dict[str, str] | None):
     """
     if lookup is None:
         return None
-    scored = [(_header_score(h, lookup), i, h) for i, h in
-              enumerate([_cell_header(v) for v in row] for row in rows[:HEADER_SEARCH_ROWS])]
+    scored = [
+        (_header_score(h, lookup), i, h)
+        for i, h in enumerate([_cell_header(v) for v in row] for row in rows[:HEADER_SEARCH_ROWS])
+    ]
     if not scored or max(s for s, _, _ in scored) < 2:
         return None
     best = max(s for s, _, _ in scored)
@@ -148,9 +159,7 @@ def _is_sub_header(below: list[str], spans, lookup: dict[str, str]) -> bool:
     units = {header_key(u) for u in (*AREA_UNITS, *VOLUME_UNITS)}
     under = {c for (_, c0), (_, c1) in spans if c1 > c0 for c in range(c0, c1 + 1)}
     cells = [(c, v) for c, v in enumerate(below) if v]
-    return bool(cells) and all(
-        c in under or header_key(v) in units or canonical_of(v, lookup)[0] for c, v in cells
-    )
+    return bool(cells) and all(c in under or header_key(v) in units or canonical_of(v, lookup)[0] for c, v in cells)
 
 
 def _header_score(headers: list[str], lookup: dict[str, str]) -> int:
@@ -169,15 +178,15 @@ def _combine_header_rows(upper: list[str], lower: list[str], spans, lookup: dict
             filled[c] = filled[c] or upper[c0]
     units = {header_key(u) for u in (*AREA_UNITS, *VOLUME_UNITS)}
     combined = []
-    for u, l in zip(filled, lower):
-        if not l:
+    for u, low in zip(filled, lower, strict=False):
+        if not low:
             combined.append(u)
-        elif not u or canonical_of(l, lookup)[0]:
-            combined.append(l)
-        elif header_key(l) in units:
-            combined.append(f"{u}({l})")
-        elif canonical_of(u + l, lookup)[0]:
-            combined.append(u + l)
+        elif not u or canonical_of(low, lookup)[0]:
+            combined.append(low)
+        elif header_key(low) in units:
+            combined.append(f"{u}({low})")
+        elif canonical_of(u + low, lookup)[0]:
+            combined.append(u + low)
         else:
-            combined.append(f"{u}/{l}")
+            combined.append(f"{u}/{low}")
     return combined

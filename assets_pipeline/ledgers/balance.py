@@ -83,14 +83,21 @@ from pathlib import Path
 
 import duckdb
 
-from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.ledgers.both_years import open_both_years, previous_layout
-from assets_pipeline.ledgers.ledger import (PHYSICAL_DIMS, VALUE_DIMS, cell_names, column_list, physical_indicators,
-                                            publish_kind, roll_up_levels)
+from assets_pipeline.ledgers.ledger import (
+    PHYSICAL_DIMS,
+    VALUE_DIMS,
+    cell_names,
+    column_list,
+    physical_indicators,
+    publish_kind,
+    roll_up_levels,
+)
+from assets_pipeline.schema.categories import CATEGORIES
 
 ADDITIONS = ["additions_new", "additions_reclassified_in", "additions_increase", "additions_discovered"]
 REDUCTIONS = ["reductions_removed", "reductions_reclassified_out", "reductions_decrease", "reductions_extracted"]
@@ -104,13 +111,21 @@ PHYSICAL_ROW_IDS = ("balance_id", "lineage_key", "annual_extraction", "_row_id")
 def flows_views(con: duckdb.DuckDBPyConnection, has_previous: bool) -> None:
     """``physical_flows`` and ``value_flows``: each row's opening, closing and flows in its cell, compared with last
     year's rows, or a first year's (closing only)."""
-    for side in ("01" if has_previous else "1"):
+    for side in "01" if has_previous else "1":
         # the '_mu' indicator is the Excel view of the area (DOMAIN §5): the balance keeps hectares only
         indicators = physical_indicators(f"valued{side}", PHYSICAL_ROW_IDS)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW physical_rows{side} AS SELECT * FROM ({indicators}) "
-                    "WHERE indicator <> 'area_mu'")
-        con.execute(sql.load(__file__, "priced_rows", priced=sql.identifier(f"priced_rows{side}"),
-                             valued=sql.identifier(f"valued{side}")))
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW physical_rows{side} AS SELECT * FROM ({indicators}) "
+            "WHERE indicator <> 'area_mu'"
+        )
+        con.execute(
+            sql.load(
+                __file__,
+                "priced_rows",
+                priced=sql.identifier(f"priced_rows{side}"),
+                valued=sql.identifier(f"valued{side}"),
+            )
+        )
     for account in ("physical", "value"):
         con.execute(sql.query(__file__, f"{account}_flows" if has_previous else f"{account}_first_year"))
 
@@ -129,8 +144,10 @@ def build_balance(layout: YearLayout, physical_path: Path, value_path: Path, cat
             levels = roll_up_levels(dims[account], [*measures[account], *(m + "_x" for m in measures[account])])
             query = sql.load(__file__, f"balance_{account}", levels=levels, named=cell_names())
             with atomic_path(path) as tmp:
-                con.execute(f"COPY ({query}) TO {sql.path_literal(tmp)} (FORMAT parquet, COMPRESSION zstd)",
-                            {"year": layout.year, "has_opening": previous is not None})
+                con.execute(
+                    f"COPY ({query}) TO {sql.path_literal(tmp)} (FORMAT parquet, COMPRESSION zstd)",
+                    {"year": layout.year, "has_opening": previous is not None},
+                )
     return previous is not None
 
 
@@ -146,11 +163,19 @@ def opening_mismatches(balance_path: Path, previous_ledger: Path, kind: str) -> 
     (last year's ledger; a cell absent on one side counts as 0). Empty in the first year."""
     keys = ["region_code", *(PHYSICAL_DIMS if kind == "physical" else VALUE_DIMS)]
     pieces = publish_kind(kind)
-    query = sql.load(__file__, "opening_mismatches", keys=column_list(keys), amount=pieces["published"],
-                     measure=pieces["order"], either=column_list(keys, "coalesce(b.{0}, l.{0}) AS {0}"),
-                     matched=column_list(keys, "b.{0} IS NOT DISTINCT FROM l.{0}", " AND "))
+    query = sql.load(
+        __file__,
+        "opening_mismatches",
+        keys=column_list(keys),
+        amount=pieces["published"],
+        measure=pieces["order"],
+        either=column_list(keys, "coalesce(b.{0}, l.{0}) AS {0}"),
+        matched=column_list(keys, "b.{0} IS NOT DISTINCT FROM l.{0}", " AND "),
+    )
     with connect() as con:
-        has_opening = con.execute("SELECT bool_or(has_opening) FROM read_parquet($b)", {"b": str(balance_path)}).fetchone()[0]
+        has_opening = con.execute(
+            "SELECT bool_or(has_opening) FROM read_parquet($b)", {"b": str(balance_path)}
+        ).fetchone()[0]
         if not has_opening:
             return []
         if not Path(previous_ledger).exists():

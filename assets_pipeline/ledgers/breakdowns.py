@@ -23,13 +23,22 @@ from pathlib import Path
 
 import duckdb
 
-from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.infra import sql
+from assets_pipeline.infra.duck import connect, sql_path
 from assets_pipeline.infra.layout import YearLayout, part_files, parts
 from assets_pipeline.infra.storage import atomic_path
-from assets_pipeline.infra.duck import connect, sql_path
-from assets_pipeline.ledgers.ledger import (PHYSICAL_DIMS, VALUE_CELLS, VALUE_DIMS, column_list, county_sums,
-                                            physical_cells, publish_kind, roll_up_levels, valued_view)
+from assets_pipeline.ledgers.ledger import (
+    PHYSICAL_DIMS,
+    VALUE_CELLS,
+    VALUE_DIMS,
+    column_list,
+    county_sums,
+    physical_cells,
+    publish_kind,
+    roll_up_levels,
+    valued_view,
+)
+from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.valuation.models import prepare
 
 BREAKDOWNS = ("age_group", "land_group")
@@ -41,19 +50,29 @@ def forest_ages_view(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None
     consistency step's resolved rows where it ran, else the validated ones); empty when there are none."""
     folder = layout.resolved("forest") if part_files(layout.resolved("forest")) else layout.validated("forest")
     if part_files(folder):
-        con.execute(f"CREATE OR REPLACE TEMP VIEW forest_ages AS SELECT _row_id, CAST(age_group AS VARCHAR) AS age_group "
-                    f"FROM read_parquet('{sql_path(Path(parts(folder)))}', union_by_name = true)")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW forest_ages AS SELECT _row_id, CAST(age_group AS VARCHAR) AS age_group "
+            f"FROM read_parquet('{sql_path(Path(parts(folder)))}', union_by_name = true)"
+        )
     else:
-        con.execute("CREATE OR REPLACE TEMP VIEW forest_ages AS SELECT NULL::BIGINT AS _row_id, NULL::VARCHAR AS age_group "
-                    "WHERE false")
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW forest_ages AS SELECT NULL::BIGINT AS _row_id, NULL::VARCHAR AS age_group "
+            "WHERE false"
+        )
 
 
 def build_breakdowns(layout: YearLayout, physical_path: Path, value_path: Path, categories=CATEGORIES) -> None:
     """Write ``breakdown_physical.parquet`` and ``breakdown_value.parquet`` (atomically): see above."""
     queries = {
-        kind: sql.load(__file__, "breakdown_roll_up", dims=column_list(dims),
-                       total_dims=column_list(d for d in dims if d != "item_code"), dims_a=column_list(dims, "a.{}"),
-                       levels=roll_up_levels([*dims, *PARTS], ["exact", "published"]), **publish_kind(kind))
+        kind: sql.load(
+            __file__,
+            "breakdown_roll_up",
+            dims=column_list(dims),
+            total_dims=column_list(d for d in dims if d != "item_code"),
+            dims_a=column_list(dims, "a.{}"),
+            levels=roll_up_levels([*dims, *PARTS], ["exact", "published"]),
+            **publish_kind(kind),
+        )
         for kind, dims in (("physical", PHYSICAL_DIMS), ("value", VALUE_DIMS))
     }
     cells = {"physical": physical_cells("sums", PARTS), "value": VALUE_CELLS.format(ids="breakdown, member, ")}
@@ -67,8 +86,10 @@ def build_breakdowns(layout: YearLayout, physical_path: Path, value_path: Path, 
         for kind, path in (("physical", physical_path), ("value", value_path)):
             con.execute(f"CREATE OR REPLACE TEMP VIEW cells AS {cells[kind]}")
             with atomic_path(path) as tmp:
-                con.execute(f"COPY ({queries[kind]}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)",
-                            {"year": layout.year})
+                con.execute(
+                    f"COPY ({queries[kind]}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)",
+                    {"year": layout.year},
+                )
 
 
 def breakdown_mismatches(layout: YearLayout, physical_path: Path, value_path: Path) -> tuple[list[tuple], int]:
@@ -78,12 +99,22 @@ def breakdown_mismatches(layout: YearLayout, physical_path: Path, value_path: Pa
     inventory rows and groups, so a row lost or counted twice in that join shows here."""
     found, compared = [], 0
     with connect() as con:
-        for kind, path, ledger in (("physical", physical_path, layout.ledger_physical),
-                                   ("value", value_path, layout.ledger_value)):
+        for kind, path, ledger in (
+            ("physical", physical_path, layout.ledger_physical),
+            ("value", value_path, layout.ledger_value),
+        ):
             pieces = publish_kind(kind)
-            query = sql.load(__file__, "breakdown_check", measure=pieces["order"], published=pieces["published"],
-                             exact=pieces["exact"])
+            query = sql.load(
+                __file__,
+                "breakdown_check",
+                measure=pieces["order"],
+                published=pieces["published"],
+                exact=pieces["exact"],
+            )
             found += con.execute(query, {"breakdown": str(path), "ledger": str(ledger), "kind": kind}).fetchall()
-            compared += con.execute(f"SELECT count(*) FROM read_parquet($ledger) WHERE category = 'land' OR "
-                                    f"(category = 'forest' AND item_code = '0301')", {"ledger": str(ledger)}).fetchone()[0]
+            compared += con.execute(
+                "SELECT count(*) FROM read_parquet($ledger) WHERE category = 'land' OR "
+                "(category = 'forest' AND item_code = '0301')",
+                {"ledger": str(ledger)},
+            ).fetchone()[0]
     return found, compared

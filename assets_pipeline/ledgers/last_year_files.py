@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.infra.layout import YearLayout
-from assets_pipeline.ingest.readers import sha256_of
 from assets_pipeline.infra.storage import read_json
+from assets_pipeline.ingest.readers import sha256_of
+from assets_pipeline.schema.categories import CATEGORIES
+
 
 class LastYearFileError(Exception):
     """A file of last year the balance would open with differs from what last year's manifest.json lists."""
@@ -39,19 +40,30 @@ def verify_last_year(layout: YearLayout) -> str:
     if not files:
         return f"no outputs of {previous.year}: first year of the accounts, nothing to verify"
     if not previous.manifest.exists():
-        return (f"{previous.manifest} is missing: last year's {len(files)} files were used without verification "
-                "(a year compiled without a manifest)")
+        return (
+            f"{previous.manifest} is missing: last year's {len(files)} files were used without verification "
+            "(a year compiled without a manifest)"
+        )
     try:
         described = read_json(previous.manifest).get("outputs", {})
     except ValueError as exc:
-        raise LastYearFileError(previous.manifest, f"cannot be read ({exc}); last year's files cannot be verified") from None
+        raise LastYearFileError(
+            previous.manifest, f"cannot be read ({exc}); last year's files cannot be verified"
+        ) from None
     for path in files:
         name = path.relative_to(previous.root).as_posix()
         if name not in described:
-            raise LastYearFileError(path, f"is not listed in {previous.manifest}: it was written after last year's run; "
-                                          f"run {previous.year} again")
+            raise LastYearFileError(
+                path,
+                f"is not listed in {previous.manifest}: it was written after last year's run; "
+                f"run {previous.year} again",
+            )
         if sha256_of(path) != described[name]["sha256"]:
-            raise LastYearFileError(path, f"differs from {previous.manifest} (sha256): it was changed after last "
-                                          f"year's run; run {previous.year} again or restore the file")
-    return f"{len(files)} files of {previous.year} match {previous.manifest.name}: " + \
-        ", ".join(p.relative_to(previous.root).as_posix() for p in files)
+            raise LastYearFileError(
+                path,
+                f"differs from {previous.manifest} (sha256): it was changed after last "
+                f"year's run; run {previous.year} again or restore the file",
+            )
+    return f"{len(files)} files of {previous.year} match {previous.manifest.name}: " + ", ".join(
+        p.relative_to(previous.root).as_posix() for p in files
+    )

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import duckdb
 
-from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.infra import sql
-from assets_pipeline.infra.layout import YearLayout
-from assets_pipeline.ledgers.memos import MEMOS, SHARES, memo_columns, memo_sums, memo_view
-from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.infra.duck import connect, sql_path
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.infra.storage import atomic_path
+from assets_pipeline.ledgers.memos import MEMOS, SHARES, memo_columns, memo_sums, memo_view
+from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.valuation.models import prepare
 
 # The physical indicators of a relation with the valued rows' columns ({valued}) — the rows themselves (the balance
@@ -34,10 +34,26 @@ PHYSICAL_INDICATORS_TEMPLATE = sql.query(__file__, "physical_indicators")
 PHYSICAL_DIMS = ["category", "item_code", "subject", "indicator", "unit", "unit_en"]
 VALUE_DIMS = ["category", "item_code", "subject", "component"]
 # values are published in 万元; unpriced rows carry no value and are reported apart (unpriced.parquet)
-VALUE_CELLS = ("SELECT {ids}category, ledger_item AS item_code, subject, component, region_code, "
-               "value_yuan * 0.0001 AS amount FROM sums WHERE rows_valued > 0")
-ROW_COLUMNS = ("area_m2", "stock_m3", "bamboo_stems", "hay_t", "volume_m3", "quantity", "resource_class",
-               "parcel_id", "deposit_id", "basin", "annual_extraction", "land_class", "priced_on", *SHARES)
+VALUE_CELLS = (
+    "SELECT {ids}category, ledger_item AS item_code, subject, component, region_code, "
+    "value_yuan * 0.0001 AS amount FROM sums WHERE rows_valued > 0"
+)
+ROW_COLUMNS = (
+    "area_m2",
+    "stock_m3",
+    "bamboo_stems",
+    "hay_t",
+    "volume_m3",
+    "quantity",
+    "resource_class",
+    "parcel_id",
+    "deposit_id",
+    "basin",
+    "annual_extraction",
+    "land_class",
+    "priced_on",
+    *SHARES,
+)
 
 
 def column_list(names: Iterable[str], pattern: str = "{}", separator: str = ", ") -> sql.Literal:
@@ -53,8 +69,13 @@ def column_prefix(names: Iterable[str], pattern: str = "{}") -> sql.Literal:
 def physical_indicators(valued: str, carried: Iterable[str] = ()) -> str:
     """The physical indicators of the view ``valued``, each row carrying the columns ``carried`` along."""
     carried = list(carried)
-    return sql.load(__file__, "physical_indicators", valued=sql.identifier(valued),
-                    ids=column_prefix(carried), ids_v=column_prefix(carried, "v.{}"))
+    return sql.load(
+        __file__,
+        "physical_indicators",
+        valued=sql.identifier(valued),
+        ids=column_prefix(carried),
+        ids_v=column_prefix(carried, "v.{}"),
+    )
 
 
 def physical_cells(valued: str, carried: Iterable[str] = ()) -> str:
@@ -64,16 +85,28 @@ def physical_cells(valued: str, carried: Iterable[str] = ()) -> str:
 
 def county_sums(rows: str, dims: Iterable[str] = (), memos: bool = False) -> str:
     """The county sums of the view ``rows`` per cell and ``dims`` (``county_sums.sql``), with the memos' parts or not."""
-    return sql.load(__file__, "county_sums", rows=sql.identifier(rows), dims=column_prefix(dims),
-                    memos=sql.Literal(",\n       " + memo_sums() if memos else ""))
+    return sql.load(
+        __file__,
+        "county_sums",
+        rows=sql.identifier(rows),
+        dims=column_prefix(dims),
+        memos=sql.Literal(",\n       " + memo_sums() if memos else ""),
+    )
 
 
 def roll_up_levels(dims: Iterable[str], measures: Iterable[str], county: str = "county_pub") -> sql.Literal:
     """CTEs ``city_pub``, ``province_pub`` and ``all_levels`` over a CTE of county cells: a city's cell is
     the sum of its counties' cells, the province's the sum of its cities' — for every measure, so a total
     of published cells is the sum of published cells (DOMAIN §5, "tables must add up as printed")."""
-    return sql.Literal(sql.load(__file__, "roll_up_levels", dims=column_list(dims), county=sql.identifier(county),
-                                sums=column_list(measures, "sum(c.{0}) AS {0}")))
+    return sql.Literal(
+        sql.load(
+            __file__,
+            "roll_up_levels",
+            dims=column_list(dims),
+            county=sql.identifier(county),
+            sums=column_list(measures, "sum(c.{0}) AS {0}"),
+        )
+    )
 
 
 def cell_names() -> sql.Literal:
@@ -85,8 +118,11 @@ def publish_kind(kind: str) -> dict[str, sql.Literal]:
     """The pieces of a roll-up that depend on the ledger's kind: the published and unrounded columns' names and
     the dimension its rows are ordered by last."""
     published = "quantity" if kind == "physical" else "value_wan_yuan"
-    return {"published": sql.identifier(published), "exact": sql.identifier(f"{published}_unrounded"),
-            "order": sql.identifier("indicator" if kind == "physical" else "component")}
+    return {
+        "published": sql.identifier(published),
+        "exact": sql.identifier(f"{published}_unrounded"),
+        "order": sql.identifier("indicator" if kind == "physical" else "component"),
+    }
 
 
 def valued_view(con: duckdb.DuckDBPyConnection, layout: YearLayout, categories, name: str = "valued") -> None:
@@ -102,9 +138,12 @@ def valued_view(con: duckdb.DuckDBPyConnection, layout: YearLayout, categories, 
         f"CREATE OR REPLACE TEMP VIEW {name}_filled AS SELECT *, {ledger_item} AS ledger_item{', ' + extra if extra else ''} "
         f"FROM {name}_all"
     )
-    con.execute(sql.load(__file__, "valued_rows", rows=sql.identifier(f"{name}_rows"),
-                         filled=sql.identifier(f"{name}_filled")))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_rows WHERE status IN ('valued', 'unpriced')")
+    con.execute(
+        sql.load(__file__, "valued_rows", rows=sql.identifier(f"{name}_rows"), filled=sql.identifier(f"{name}_filled"))
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_rows WHERE status IN ('valued', 'unpriced')"
+    )
     con.execute(sql.query(__file__, "item_names"))
 
 
@@ -114,9 +153,15 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
     The valued rows are read once, into county sums (``county_sums.sql``, with the memos' parts); every ledger and
     "of which" column is rolled up from those sums."""
     queries = {
-        kind: sql.load(__file__, "ledger_roll_up", dims=column_list(dims), dims_a=column_list(dims, "a.{}"),
-                       levels=roll_up_levels(dims, ["exact", "published"]), named=cell_names(),
-                       **publish_kind(kind))
+        kind: sql.load(
+            __file__,
+            "ledger_roll_up",
+            dims=column_list(dims),
+            dims_a=column_list(dims, "a.{}"),
+            levels=roll_up_levels(dims, ["exact", "published"]),
+            named=cell_names(),
+            **publish_kind(kind),
+        )
         for kind, dims in (("physical", PHYSICAL_DIMS), ("value", VALUE_DIMS))
     }
     with connect(layout.stages / "duckdb_tmp") as con:
@@ -132,8 +177,10 @@ def build_ledgers(layout: YearLayout, physical_path: Path, value_path: Path, cat
             con.execute(f"CREATE TEMP TABLE value_{part} AS {queries['value']}", {"year": layout.year})
         for kind, path, order in (("physical", physical_path, "indicator"), ("value", value_path, "component")):
             select, joins = memo_columns(kind)
-            query = (f"SELECT l.*, {select} FROM {kind}_ledger l {joins} "
-                     f"ORDER BY l.category, l.region_level, l.region_code, l.item_code, l.subject, l.{order}")
+            query = (
+                f"SELECT l.*, {select} FROM {kind}_ledger l {joins} "
+                f"ORDER BY l.category, l.region_level, l.region_code, l.item_code, l.subject, l.{order}"
+            )
             with atomic_path(path) as tmp:
                 con.execute(f"COPY ({query}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)")
 

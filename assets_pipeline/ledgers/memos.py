@@ -19,8 +19,13 @@ MEMOS = ("redline", "farmland", "protected")
 MEMO_CATEGORIES = ("land", "forest", "grassland", "wetland")
 SHARES = tuple(f"{memo}_share" for memo in MEMOS)
 # the measures scaled by a share, and the type of their county sums (quantity × DECIMAL(18,10) share, exact)
-SCALED = {"area_m2": "DECIMAL(38, 12)", "stock_m3": "DECIMAL(38, 14)", "bamboo_stems": "DECIMAL(38, 10)",
-          "hay_t": "DECIMAL(38, 22)", "value_yuan": "DECIMAL(38, 22)"}
+SCALED = {
+    "area_m2": "DECIMAL(38, 12)",
+    "stock_m3": "DECIMAL(38, 14)",
+    "bamboo_stems": "DECIMAL(38, 10)",
+    "hay_t": "DECIMAL(38, 22)",
+    "value_yuan": "DECIMAL(38, 22)",
+}
 
 
 def memo_sums() -> str:
@@ -29,8 +34,7 @@ def memo_sums() -> str:
     A share is DECIMAL(18,10): the product needs no rounding per row (rounding is what makes decimals slow)."""
     items = []
     for memo in MEMOS:
-        share = (f"CASE WHEN category IN {MEMO_CATEGORIES} "
-                 f"THEN CAST(coalesce({memo}_share, 0) AS DECIMAL(18, 10)) END")
+        share = f"CASE WHEN category IN {MEMO_CATEGORIES} THEN CAST(coalesce({memo}_share, 0) AS DECIMAL(18, 10)) END"
         for measure, kind in SCALED.items():
             operand = "CAST(bamboo_stems AS DECIMAL(18, 0))" if measure == "bamboo_stems" else measure
             only_valued = " FILTER (WHERE status = 'valued')" if measure == "value_yuan" else ""
@@ -41,15 +45,21 @@ def memo_sums() -> str:
 def memo_view(memo: str) -> str:
     """The county sums as if every row were only its part inside the memo's zone."""
     renamed = ", ".join(f"{memo}__{m} AS {m}" for m in SCALED)
-    return (f"SELECT category, region_code, item_code, ledger_item, subject, component, {renamed}, "
-            "NULL::DECIMAL(38, 2) AS volume_m3, NULL::DECIMAL(38, 6) AS quantity, rows_valued FROM county_sums")
+    return (
+        f"SELECT category, region_code, item_code, ledger_item, subject, component, {renamed}, "
+        "NULL::DECIMAL(38, 2) AS volume_m3, NULL::DECIMAL(38, 6) AS quantity, rows_valued FROM county_sums"
+    )
 
 
 def memo_columns(kind: str) -> tuple[str, str]:
     """The ledger's select list of memo columns and the joins that bring them (tables ``<kind>_<memo>``)."""
-    keys = {"physical": ("region_code", "category", "item_code", "subject", "indicator", "unit"),
-            "value": ("region_code", "category", "item_code", "subject", "component")}[kind]
-    published, exact = ("quantity", "quantity_unrounded") if kind == "physical" else ("value_wan_yuan", "value_wan_yuan_unrounded")
+    keys = {
+        "physical": ("region_code", "category", "item_code", "subject", "indicator", "unit"),
+        "value": ("region_code", "category", "item_code", "subject", "component"),
+    }[kind]
+    published, exact = (
+        ("quantity", "quantity_unrounded") if kind == "physical" else ("value_wan_yuan", "value_wan_yuan_unrounded")
+    )
     name = (lambda m: f"quantity_{m}") if kind == "physical" else (lambda m: f"value_{m}_wan_yuan")
     select = ", ".join(f"m_{m}.{published} AS {name(m)}, m_{m}.{exact} AS {name(m)}_unrounded" for m in MEMOS)
     joins = " ".join(

@@ -24,8 +24,9 @@ def detail_sums(layout: YearLayout) -> list[tuple]:
     province's published total vs the sum of its counties' published cells."""
     paths = [str(layout.valued(c)) for c in CATEGORIES if layout.valued(c).exists()]
     with connect() as con:
-        return con.execute(sql.load(__file__, "detail_sums"),
-                           {"valued": paths, "ledger": str(layout.ledger_value)}).fetchall()
+        return con.execute(
+            sql.load(__file__, "detail_sums"), {"valued": paths, "ledger": str(layout.ledger_value)}
+        ).fetchall()
 
 
 def province_value_totals(layout: YearLayout) -> list[tuple[str, str, Decimal]]:
@@ -33,7 +34,8 @@ def province_value_totals(layout: YearLayout) -> list[tuple[str, str, Decimal]]:
     with connect() as con:
         return con.execute(
             "SELECT category, component, sum(value_wan_yuan) FROM read_parquet($p) WHERE region_level = 'province' "
-            "GROUP BY ALL ORDER BY ALL", {"p": str(layout.ledger_value)}
+            "GROUP BY ALL ORDER BY ALL",
+            {"p": str(layout.ledger_value)},
         ).fetchall()
 
 
@@ -49,9 +51,11 @@ def province_physical_preview(layout: YearLayout, limit: int = 60) -> list[tuple
 
 def province_memo_totals(layout: YearLayout) -> dict[str, tuple[Decimal, dict[str, Decimal]]]:
     """Per category: the province's published total and each memo item's ("of which") total (万元)."""
-    query = ("SELECT category, coalesce(sum({column}), 0) FROM read_parquet($p) WHERE region_level = 'province' "
-             "GROUP BY ALL")
+    query = (
+        "SELECT category, coalesce(sum({column}), 0) FROM read_parquet($p) WHERE region_level = 'province' GROUP BY ALL"
+    )
     with connect() as con:
+
         def by_category(column: str) -> dict[str, Decimal]:
             text = sql.render(query, column=sql.identifier(column))
             return dict(con.execute(text, {"p": str(layout.ledger_value)}).fetchall())
@@ -66,5 +70,6 @@ def province_balance_totals(path: Path) -> list[tuple]:
     with connect() as con:
         return con.execute(
             "SELECT category, sum(opening), sum(volume_change), sum(revaluation), sum(closing) "
-            "FROM read_parquet($p) WHERE region_level = 'province' GROUP BY ALL ORDER BY ALL", {"p": str(path)}
+            "FROM read_parquet($p) WHERE region_level = 'province' GROUP BY ALL ORDER BY ALL",
+            {"p": str(path)},
         ).fetchall()

@@ -8,11 +8,11 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.ledgers.both_years import INVENTORIES, open_both_years, previous_layout
+from assets_pipeline.schema.categories import CATEGORIES
 
 
 def reclassification_check(layout: YearLayout, balance_path: Path | None = None) -> dict:
@@ -33,12 +33,23 @@ def reclassification_check(layout: YearLayout, balance_path: Path | None = None)
     total_in = sum((r[2] or 0 for r in per_category), Decimal(0)) * 10000
     recomputed = Decimal(kept_id) + Decimal(on_base)
     tolerance = Decimal("0.01")
-    passed = abs(total_out - total_in) < tolerance and abs(total_out - recomputed) < tolerance \
+    passed = (
+        abs(total_out - total_in) < tolerance
+        and abs(total_out - recomputed) < tolerance
         and abs(total_in - recomputed) < tolerance
-    return {"passed": passed, "has_opening": True, "categories": per_category, "out_m2": total_out, "in_m2": total_in,
-            "recomputed_m2": recomputed, "recomputed_same_id_m2": Decimal(kept_id), "recomputed_on_base_m2": Decimal(on_base),
-            "published_out_ha": sum((r[3] or 0 for r in per_category), Decimal(0)),
-            "published_in_ha": sum((r[4] or 0 for r in per_category), Decimal(0))}
+    )
+    return {
+        "passed": passed,
+        "has_opening": True,
+        "categories": per_category,
+        "out_m2": total_out,
+        "in_m2": total_in,
+        "recomputed_m2": recomputed,
+        "recomputed_same_id_m2": Decimal(kept_id),
+        "recomputed_on_base_m2": Decimal(on_base),
+        "published_out_ha": sum((r[3] or 0 for r in per_category), Decimal(0)),
+        "published_in_ha": sum((r[4] or 0 for r in per_category), Decimal(0)),
+    }
 
 
 # The balance's own area removed and new per category, county cells unrounded, in m².
@@ -60,11 +71,20 @@ def removed_and_new_check(layout: YearLayout, balance_path: Path | None = None) 
     with connect(layout.stages / "duckdb_tmp") as con:
         booked = {c: (r, n) for c, r, n in con.execute(BALANCE_REMOVED_AND_NEW, {"p": str(balance_path)}).fetchall()}
         open_both_years(con, layout, previous, CATEGORIES)
-        found = {(flow, c): m2 for flow, c, m2 in con.execute(sql.query(__file__, "recomputed_removed_and_new")).fetchall()}
+        found = {
+            (flow, c): m2 for flow, c, m2 in con.execute(sql.query(__file__, "recomputed_removed_and_new")).fetchall()
+        }
     zero, rows = Decimal(0), []
     for category in sorted({c for c in booked if c in ("land", *INVENTORIES)} | {c for _, c in found}):
         removed, new = booked.get(category, (zero, zero))
-        rows.append((category, removed or zero, found.get(("removed", category)) or zero,
-                     new or zero, found.get(("new", category)) or zero))
+        rows.append(
+            (
+                category,
+                removed or zero,
+                found.get(("removed", category)) or zero,
+                new or zero,
+                found.get(("new", category)) or zero,
+            )
+        )
     passed = all(abs(r[1] - r[2]) < Decimal("0.01") and abs(r[3] - r[4]) < Decimal("0.01") for r in rows)
     return {"passed": passed, "has_opening": True, "rows": rows}

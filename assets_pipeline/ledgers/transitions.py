@@ -28,8 +28,9 @@ def build_land_transitions(layout: YearLayout, out_path: Path) -> bool:
         else:
             query = sql.query(__file__, "land_transitions_empty")
         with atomic_path(out_path) as tmp:
-            con.execute(f"COPY ({query}) TO {sql.path_literal(tmp)} (FORMAT parquet, COMPRESSION zstd)",
-                        {"year": layout.year})
+            con.execute(
+                f"COPY ({query}) TO {sql.path_literal(tmp)} (FORMAT parquet, COMPRESSION zstd)", {"year": layout.year}
+            )
     return has_previous
 
 
@@ -38,6 +39,7 @@ def transition_mismatches(layout: YearLayout) -> list[tuple]:
     column (to) from this year's (exact m²). Empty when the matrix adds up."""
     previous = YearLayout(layout.output_dir, layout.year - 1)
     with connect() as con:
-        return con.execute(sql.query(__file__, "transition_mismatches"),
-                           {"m": str(layout.land_transitions), "l0": str(previous.valued("land")),
-                            "l1": str(layout.valued("land"))}).fetchall()
+        return con.execute(
+            sql.query(__file__, "transition_mismatches"),
+            {"m": str(layout.land_transitions), "l0": str(previous.valued("land")), "l1": str(layout.valued("land"))},
+        ).fetchall()

@@ -10,9 +10,18 @@ import duckdb
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files
 
-IDENTITY_TERMS = ("identity_base", "ledger_land", "ledger_forest", "ledger_grassland", "ledger_wetland",
-                  "identity_collective", "identity_rejected", "identity_rejected_consistency", "identity_withheld",
-                  "identity_adjusted")
+IDENTITY_TERMS = (
+    "identity_base",
+    "ledger_land",
+    "ledger_forest",
+    "ledger_grassland",
+    "ledger_wetland",
+    "identity_collective",
+    "identity_rejected",
+    "identity_rejected_consistency",
+    "identity_withheld",
+    "identity_adjusted",
+)
 
 
 def area_identity(layout: YearLayout, policy: str = "base-map-wins") -> dict[str, Decimal]:
@@ -32,16 +41,21 @@ def area_identity(layout: YearLayout, policy: str = "base-map-wins") -> dict[str
     def total(files: list[Path], where: str = "true") -> Decimal:
         if not files:
             return Decimal("0.00")
-        value = con.execute(f"SELECT sum(CAST(area_m2 AS DECIMAL(38, 2))) FROM read_parquet($f) WHERE {where}",
-                            {"f": [str(f) for f in files]}).fetchone()[0]
+        value = con.execute(
+            f"SELECT sum(CAST(area_m2 AS DECIMAL(38, 2))) FROM read_parquet($f) WHERE {where}",
+            {"f": [str(f) for f in files]},
+        ).fetchone()[0]
         return Decimal("0.00") if value is None else Decimal(value).quantize(Decimal("0.01"))
 
     with connect() as con:
         terms = {"identity_base": total(ingested)}
-        ledgers = dict(con.execute(
-            "SELECT category, CAST(sum(quantity_unrounded) * 10000 AS DECIMAL(38, 2)) FROM read_parquet($p) "
-            "WHERE region_level = 'province' AND indicator = 'area' GROUP BY ALL", {"p": str(layout.ledger_physical)}
-        ).fetchall())
+        ledgers = dict(
+            con.execute(
+                "SELECT category, CAST(sum(quantity_unrounded) * 10000 AS DECIMAL(38, 2)) FROM read_parquet($p) "
+                "WHERE region_level = 'province' AND indicator = 'area' GROUP BY ALL",
+                {"p": str(layout.ledger_physical)},
+            ).fetchall()
+        )
         for category in ("land", "forest", "grassland", "wetland"):
             terms[f"ledger_{category}"] = Decimal(ledgers.get(category) or 0).quantize(Decimal("0.01"))
         terms["identity_collective"] = total(part_files(layout.validated("land")), "exclusion_reason IS NOT NULL")

@@ -27,24 +27,29 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
 from assets_pipeline.consistency.findings import OWNERSHIP_COLUMN
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files
-from assets_pipeline.ingest.readers import DeliveredFile, map_headers, read_batches
 from assets_pipeline.infra.storage import atomic_path
-from assets_pipeline.validate.rows import COLUMN_NAMES_ZH
+from assets_pipeline.ingest.readers import DeliveredFile, map_headers, read_batches
 from assets_pipeline.publish.excel import display_width
 from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
+from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
+from assets_pipeline.validate.rows import COLUMN_NAMES_ZH
 
 ROW_HEADER = "原文件行号 Row"
 PROBLEM_HEADER = "问题说明 Problem"
 UNKNOWN_COUNTY = ("000000", "未能确定所属县")
 
 # the delivered column a finding is about (canonical name; the pack shows the county's own header)
-FINDING_COLUMNS = {"missing_base": "base_parcel_id", "class_mismatch": "land_class", "area_exceeds_base": "area_m2",
-                   "county_mismatch": "region_code", "missing_inventory": "parcel_id"}
+FINDING_COLUMNS = {
+    "missing_base": "base_parcel_id",
+    "class_mismatch": "land_class",
+    "area_exceeds_base": "area_m2",
+    "county_mismatch": "region_code",
+    "missing_inventory": "parcel_id",
+}
 
 
 def pack_folder(layout: YearLayout) -> Path:
@@ -97,9 +102,15 @@ def plain_reason(rule: str, check: str | None, header: str) -> tuple[str, str]:
         return f"{header}：标识重复{where_zh}", f"{header}: duplicate id{where_en}"
     if rule == "type" and check not in ("", "parse"):
         if "formula" in check.lower():
-            return f"{header}：公式没有保存计算结果，请填写数值", f"{header}: a formula without a saved value; enter the value"
+            return (
+                f"{header}：公式没有保存计算结果，请填写数值",
+                f"{header}: a formula without a saved value; enter the value",
+            )
         if _EXCEL_ERROR.search(check) or "error" in check.lower():
-            return f"{header}：单元格为 Excel 错误值，请填写正确数值", f"{header}: an Excel error value; enter the value"
+            return (
+                f"{header}：单元格为 Excel 错误值，请填写正确数值",
+                f"{header}: an Excel error value; enter the value",
+            )
     zh, en = _RULE_SENTENCES.get(rule, ("数据有误", "is wrong"))
     return f"{header}：{zh}", f"{header}: {en}"
 
@@ -122,8 +133,6 @@ def _records(layout: YearLayout) -> dict[str, tuple[str, dict]]:
     return out
 
 
-
-
 def _problems(layout: YearLayout, records: dict[str, tuple[str, dict]], con) -> None:
     """A view ``problems`` of one line per (file, row, county, column, sentence): the rejects and the inconsistent
     parcels, in DuckDB (a province's rejects are not looped over in Python: only their distinct reasons are)."""
@@ -131,8 +140,14 @@ def _problems(layout: YearLayout, records: dict[str, tuple[str, dict]], con) -> 
     con.register("counties", pa.table({"region_code": list(counties)}))
     selects = []
     for category in CATEGORIES:
-        rows = [str(f) for f in part_files(layout.rejected_rows(category)) + part_files(layout.consistency_rejected_rows(category))]
-        lines = [str(f) for f in part_files(layout.reject_lines(category)) + part_files(layout.consistency_reject_lines(category))]
+        rows = [
+            str(f)
+            for f in part_files(layout.rejected_rows(category)) + part_files(layout.consistency_rejected_rows(category))
+        ]
+        lines = [
+            str(f)
+            for f in part_files(layout.reject_lines(category)) + part_files(layout.consistency_reject_lines(category))
+        ]
         if rows and lines:
             con.register(f"rows_{category}", con.read_parquet(rows, union_by_name=True))
             con.register(f"lines_{category}", con.read_parquet(lines, union_by_name=True))
@@ -141,20 +156,33 @@ def _problems(layout: YearLayout, records: dict[str, tuple[str, dict]], con) -> 
                                FROM lines_{category} l JOIN rows_{category} r USING (_row_id)""")
     if layout.inconsistencies.exists():
         con.execute(sql.load(__file__, "finding_sentences"), {"p": str(layout.inconsistencies)})
-        con.register("finding_columns", pa.table({
-            "finding_type": list(FINDING_COLUMNS) + ["ownership_mismatch"] * len(OWNERSHIP_COLUMN),
-            "category": [None] * len(FINDING_COLUMNS) + list(OWNERSHIP_COLUMN),
-            "col": list(FINDING_COLUMNS.values()) + list(OWNERSHIP_COLUMN.values())}))
+        con.register(
+            "finding_columns",
+            pa.table(
+                {
+                    "finding_type": list(FINDING_COLUMNS) + ["ownership_mismatch"] * len(OWNERSHIP_COLUMN),
+                    "category": [None] * len(FINDING_COLUMNS) + list(OWNERSHIP_COLUMN),
+                    "col": list(FINDING_COLUMNS.values()) + list(OWNERSHIP_COLUMN.values()),
+                }
+            ),
+        )
         selects.append("""SELECT f.file, f.row, f.category, f.region_code, c.col, NULL AS rule, NULL AS chk, f.sentence
                           FROM findings f LEFT JOIN finding_columns c ON c.finding_type = f.finding_type
                                AND (c.category IS NULL OR c.category = f.category)""")
-    body = " UNION ALL ".join(selects) if selects else (
-        "SELECT NULL::VARCHAR AS file, NULL::BIGINT AS row, NULL::VARCHAR AS category, NULL::VARCHAR AS region_code, "
-        "NULL::VARCHAR AS col, NULL::VARCHAR AS rule, NULL::VARCHAR AS chk, NULL::VARCHAR AS sentence WHERE false")
+    body = (
+        " UNION ALL ".join(selects)
+        if selects
+        else (
+            "SELECT NULL::VARCHAR AS file, NULL::BIGINT AS row, NULL::VARCHAR AS category, NULL::VARCHAR AS region_code, "
+            "NULL::VARCHAR AS col, NULL::VARCHAR AS rule, NULL::VARCHAR AS chk, NULL::VARCHAR AS sentence WHERE false"
+        )
+    )
     con.execute(f"CREATE TEMP VIEW problem_lines AS {body}")
     con.execute(sql.load(__file__, "raw_problems"), {"unknown": UNKNOWN_COUNTY[0]})
     # the reject lines' reasons in words: one Python call per distinct (file, column, rule, check), not per row
-    distinct = con.execute("SELECT DISTINCT file, category, col, rule, chk FROM raw_problems WHERE sentence IS NULL").fetchall()
+    distinct = con.execute(
+        "SELECT DISTINCT file, category, col, rule, chk FROM raw_problems WHERE sentence IS NULL"
+    ).fetchall()
     headers = {}
     for file, category, col, rule, chk in distinct:
         header = _header_of(records, file, category).get(col) or COLUMN_NAMES_ZH.get(col or "", col or "")
@@ -164,8 +192,11 @@ def _problems(layout: YearLayout, records: dict[str, tuple[str, dict]], con) -> 
         headers.setdefault("rule", []).append(rule)
         headers.setdefault("chk", []).append(chk)
         headers.setdefault("reason", []).append(f"{zh} / {en}")
-    reasons = pa.table(headers) if headers else pa.table({k: pa.array([], pa.string())
-                                                          for k in ("file", "col", "rule", "chk", "reason")})
+    reasons = (
+        pa.table(headers)
+        if headers
+        else pa.table({k: pa.array([], pa.string()) for k in ("file", "col", "rule", "chk", "reason")})
+    )
     con.register("reasons", reasons)
     con.execute(sql.load(__file__, "problems"))
 
@@ -179,7 +210,11 @@ def _header_of(records: dict[str, tuple[str, dict]], file: str, category: str) -
 def _counties(layout: YearLayout) -> dict[str, str]:
     """The province's counties (code → name), from the year's reference snapshot."""
     table = pq.read_table(layout.reference("admin_divisions"), columns=["region_code", "name", "level"])
-    return {c: n for c, n, lv in zip(*(table[k].to_pylist() for k in ("region_code", "name", "level"))) if lv == "county"}
+    return {
+        c: n
+        for c, n, lv in zip(*(table[k].to_pylist() for k in ("region_code", "name", "level")), strict=False)
+        if lv == "county"
+    }
 
 
 # ---------------------------------------------------------------------------------------------- the packs
@@ -195,11 +230,14 @@ def write_county_packs(layout: YearLayout, input_dir: Path) -> dict[str, Path]:
         _problems(layout, records, con)
         files = con.execute("SELECT file, any_value(category) FROM problems GROUP BY file ORDER BY file").fetchall()
         # per row its distinct reasons (in one order whatever the threads did), and per column its offending rows
-        by_row = con.sql("SELECT file, county, row, list(DISTINCT sentence ORDER BY sentence) FROM problems "
-                         "GROUP BY file, county, row ORDER BY file, county, row").to_arrow_table()
+        by_row = con.sql(
+            "SELECT file, county, row, list(DISTINCT sentence ORDER BY sentence) FROM problems "
+            "GROUP BY file, county, row ORDER BY file, county, row"
+        ).to_arrow_table()
         marks: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(dict)
-        for file, county, col, rows in con.execute("SELECT file, county, col, list(DISTINCT row) FROM problems "
-                                                   "WHERE col IS NOT NULL GROUP BY ALL").fetchall():
+        for file, county, col, rows in con.execute(
+            "SELECT file, county, col, list(DISTINCT row) FROM problems WHERE col IS NOT NULL GROUP BY ALL"
+        ).fetchall():
             marks[(file, county)][col] = rows
     for relative, category in files:
         category, record = records.get(relative, (category, {}))
@@ -242,8 +280,12 @@ def _delivered_rows(path: Path, relative: str, category: str, record: dict, rows
     if not kept:
         return pa.table({"_source_row": pa.array([], pa.int64())})
     table = pa.concat_tables(kept, promote_options="permissive")
-    return pa.table({name: _text(table.column(name)) if name != "_source_row" else table.column(name)
-                     for name in table.column_names})
+    return pa.table(
+        {
+            name: _text(table.column(name)) if name != "_source_row" else table.column(name)
+            for name in table.column_names
+        }
+    )
 
 
 def _text(column) -> pa.Array:
@@ -260,8 +302,9 @@ def _text(column) -> pa.Array:
     return pc.cast(column, pa.string())
 
 
-def _file_sheet(relative: str, category: str, record: dict, delivered: pa.Table, mine: pa.Table,
-                marked: dict[str, list[int]]) -> Sheet:
+def _file_sheet(
+    relative: str, category: str, record: dict, delivered: pa.Table, mine: pa.Table, marked: dict[str, list[int]]
+) -> Sheet:
     """One delivered file's rows of one county: the file's columns in its order, then the row number and the
     reasons; ``mine`` holds (county, row, reasons) per row, ``marked`` the rows of each offending column."""
     headers = [n for n in delivered.column_names if n != "_source_row"]
@@ -269,8 +312,10 @@ def _file_sheet(relative: str, category: str, record: dict, delivered: pa.Table,
     rows = delivered.filter(pc.is_in(delivered.column("_source_row"), value_set=mine.column(1).combine_chunks()))
     rows = rows.sort_by([("_source_row", "ascending")])
     source_rows = rows.column("_source_row").combine_chunks()
-    reasons = pc.take(pc.binary_join(mine.column(2).combine_chunks(), "；"),
-                      pc.index_in(source_rows, value_set=mine.column(1).combine_chunks()))
+    reasons = pc.take(
+        pc.binary_join(mine.column(2).combine_chunks(), "；"),
+        pc.index_in(source_rows, value_set=mine.column(1).combine_chunks()),
+    )
     numbers = source_rows.to_numpy()
     highlight = []
     for h in headers:
@@ -302,8 +347,14 @@ def _notes(layout: YearLayout, county: str, name: str) -> Sheet:
         "To correct: fix the red cells here, copy the row's columns up to (not including) Row, paste them over the "
         "same row of your file, and deliver the whole file again.",
         "“不一致图斑”为统一底图（国土变更调查）与森林、草原、湿地调查不一致之处，请核实后改正本表或底图。",
-        "\"Inconsistent parcel\": the land survey (base map) and the forest, grassland or wetland inventory "
+        '"Inconsistent parcel": the land survey (base map) and the forest, grassland or wetland inventory '
         "disagree; check and correct this file or the base map.",
     ]
-    return Sheet(name="说明 Notes", header=["说明 Notes"], columns=[pa.array(lines, pa.string())], widths=[140],
-                 freeze=None, autofilter=False)
+    return Sheet(
+        name="说明 Notes",
+        header=["说明 Notes"],
+        columns=[pa.array(lines, pa.string())],
+        widths=[140],
+        freeze=None,
+        autofilter=False,
+    )

@@ -7,14 +7,13 @@ import hashlib
 import importlib.metadata
 import json
 
-
-from assets_pipeline.schema.categories import CATEGORIES
+from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.infra.storage import read_json
 from assets_pipeline.ingest.readers import sha256_of
 from assets_pipeline.reference.tables import TABLES
-from assets_pipeline.infra.storage import read_json
+from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.valuation.models import MODELS_DIR
-from assets_pipeline.infra.duck import connect
 
 PACKAGES = ("assets-pipeline", "dagster", "pandera", "duckdb", "pandas", "pyarrow", "openpyxl", "python-calamine")
 
@@ -32,10 +31,19 @@ def _models() -> dict:
     models = {}
     for path in sorted(MODELS_DIR.glob("*.sql")):
         text = path.read_bytes()
-        version = next((line.split(":", 1)[1].strip() for line in text.decode("utf-8").splitlines()
-                        if line.startswith("-- version:")), "")
-        models[path.stem] = {"file": f"valuation_models/{path.name}", "version": version,
-                             "sha256": hashlib.sha256(text).hexdigest()}
+        version = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in text.decode("utf-8").splitlines()
+                if line.startswith("-- version:")
+            ),
+            "",
+        )
+        models[path.stem] = {
+            "file": f"valuation_models/{path.name}",
+            "version": version,
+            "sha256": hashlib.sha256(text).hexdigest(),
+        }
     return models
 
 
@@ -43,10 +51,14 @@ def _totals(layout: YearLayout) -> dict:
     with connect() as con:
         value = con.execute(
             "SELECT category, component, sum(value_wan_yuan) FROM read_parquet($p) WHERE region_level = 'province' "
-            "GROUP BY ALL ORDER BY ALL", {"p": str(layout.ledger_value)}).fetchall()
+            "GROUP BY ALL ORDER BY ALL",
+            {"p": str(layout.ledger_value)},
+        ).fetchall()
         physical = con.execute(
             "SELECT category, indicator, unit, item_code, sum(quantity) FROM read_parquet($p) "
-            "WHERE region_level = 'province' GROUP BY ALL ORDER BY ALL", {"p": str(layout.ledger_physical)}).fetchall()
+            "WHERE region_level = 'province' GROUP BY ALL ORDER BY ALL",
+            {"p": str(layout.ledger_physical)},
+        ).fetchall()
     return {
         "value_wan_yuan": {f"{c}/{k}": str(v) for c, k, v in value},
         "physical": {f"{c}/{i}/{ind} ({u})": str(q) for c, ind, u, i, q in physical},
@@ -72,9 +84,15 @@ def build_manifest(layout: YearLayout, settings, run_id: str) -> dict:
     rows = {}
     for c in CATEGORIES:
         v, s = validated.get(c, {}), valued.get(c, {}).get("rows_by_status", {})
-        rows[c] = {"read": v.get("rows_read"), "valid": v.get("rows_valid"), "excluded": v.get("rows_excluded"),
-                   "rejected": v.get("rows_rejected"), "valued": s.get("valued", 0), "unpriced": s.get("unpriced", 0),
-                   "out_of_scope_at_valuation": s.get("excluded", 0)}
+        rows[c] = {
+            "read": v.get("rows_read"),
+            "valid": v.get("rows_valid"),
+            "excluded": v.get("rows_excluded"),
+            "rejected": v.get("rows_rejected"),
+            "valued": s.get("valued", 0),
+            "unpriced": s.get("unpriced", 0),
+            "out_of_scope_at_valuation": s.get("excluded", 0),
+        }
     content = {
         "year": layout.year,
         "parameters": run_parameters(layout, settings),
@@ -94,18 +112,30 @@ def build_manifest(layout: YearLayout, settings, run_id: str) -> dict:
         **content,
         "content_sha256": digest,
         "outputs": published_files(layout),
-        "run": {"run_id": run_id, "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
+        "run": {"run_id": run_id, "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
     }
 
 
 def published_paths(layout: YearLayout) -> list:
     """The files of the year a user opens (the manifest itself aside), those that exist."""
-    paths = [layout.ledger_physical, layout.ledger_value, layout.breakdown_physical, layout.breakdown_value,
-             layout.unpriced, layout.rejects_parquet,
-             layout.rejects_workbook, layout.report(), *(layout.valued(c) for c in CATEGORIES),
-             layout.balance_physical, layout.balance_value, layout.land_transitions,
-             layout.inconsistencies, layout.inconsistencies_workbook, layout.scorecard,
-             *sorted((layout.root / "to_counties").glob("*.xlsx"))]  # the county packs (county_packs.py)
+    paths = [
+        layout.ledger_physical,
+        layout.ledger_value,
+        layout.breakdown_physical,
+        layout.breakdown_value,
+        layout.unpriced,
+        layout.rejects_parquet,
+        layout.rejects_workbook,
+        layout.report(),
+        *(layout.valued(c) for c in CATEGORIES),
+        layout.balance_physical,
+        layout.balance_value,
+        layout.land_transitions,
+        layout.inconsistencies,
+        layout.inconsistencies_workbook,
+        layout.scorecard,
+        *sorted((layout.root / "to_counties").glob("*.xlsx")),
+    ]  # the county packs (county_packs.py)
     return [p for p in paths if p.exists()]
 
 
@@ -118,8 +148,10 @@ def published_files(layout: YearLayout) -> dict:
     Not part of ``content_sha256``: the workbooks carry the run's id and time, so their bytes differ
     from run to run.
     """
-    return {p.relative_to(layout.root).as_posix(): {"sha256": sha256_of(p), "bytes": p.stat().st_size}
-            for p in published_paths(layout)}
+    return {
+        p.relative_to(layout.root).as_posix(): {"sha256": sha256_of(p), "bytes": p.stat().st_size}
+        for p in published_paths(layout)
+    }
 
 
 def verify_outputs(layout: YearLayout) -> list[str]:
@@ -137,7 +169,9 @@ def verify_outputs(layout: YearLayout) -> list[str]:
     described = document.get("outputs", {})
     run = document.get("run", {})
     published_by = f"run {run.get('run_id', '?')} of {run.get('written_at', '?')}"
-    later = f"replaced after {published_by}, which manifest.json describes, by a run that failed, was stopped or was killed"
+    later = (
+        f"replaced after {published_by}, which manifest.json describes, by a run that failed, was stopped or was killed"
+    )
     problems = []
     present = {p.relative_to(layout.root).as_posix(): p for p in published_paths(layout)}
     for name, record in sorted(described.items()):
@@ -147,8 +181,10 @@ def verify_outputs(layout: YearLayout) -> list[str]:
         elif sha256_of(path) != record["sha256"]:
             problems.append(f"{path} differs from the manifest: {later}")
     for name in sorted(set(present) - set(described)):
-        problems.append(f"{present[name]} is not in the manifest: written after {published_by} by a run that failed, "
-                        "was stopped or was killed")
+        problems.append(
+            f"{present[name]} is not in the manifest: written after {published_by} by a run that failed, "
+            "was stopped or was killed"
+        )
     return problems
 
 
@@ -159,7 +195,8 @@ def cover_info(layout: YearLayout, settings, run_id: str):
     with connect() as con:
         province_code, province_name = con.execute(
             "SELECT region_code, name FROM read_parquet($p) WHERE level = 'province'",
-            {"p": str(layout.reference("admin_divisions"))}).fetchone()
+            {"p": str(layout.reference("admin_divisions"))},
+        ).fetchone()
     ingested = _records(layout, "ingested", CATEGORIES)
     validated = _records(layout, "validated", CATEGORIES)
     valued = _records(layout, "valued", CATEGORIES)
@@ -175,8 +212,14 @@ def cover_info(layout: YearLayout, settings, run_id: str):
         models=[(c, r["model"], r["version"]) for c, r in valued.items()],
         parameters={k: str(v) for k, v in run_parameters(layout, settings).items()},
         reconciliation=[
-            (c, v["rows_read"], v["rows_valid"], v["rows_excluded"], v["rows_rejected"],
-             valued.get(c, {}).get("rows_by_status", {}).get("unpriced", 0))
+            (
+                c,
+                v["rows_read"],
+                v["rows_valid"],
+                v["rows_excluded"],
+                v["rows_rejected"],
+                valued.get(c, {}).get("rows_by_status", {}).get("unpriced", 0),
+            )
             for c, v in validated.items()
         ],
     )

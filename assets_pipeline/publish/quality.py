@@ -15,21 +15,26 @@ import re
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.consistency.findings import FINDINGS
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
-from assets_pipeline.publish.excel import BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, TITLE_FONT, cell, sheet_title
 from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.infra.storage import atomic_path
+from assets_pipeline.publish.excel import BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, TITLE_FONT, cell, sheet_title
+from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.validate.rows import RULE_MESSAGES
 
 SCORECARD_COLUMNS = [
-    ("region_code", "行政区代码", "county code"), ("region_name", "县级单位", "county"),
-    ("rows_delivered", "报送行数", "rows delivered"), ("rejected_share", "退回比例", "rejected share"),
-    ("inconsistent_share", "不一致比例", "inconsistent share"), ("unpriced_share", "无价格比例", "unpriced share"),
-    ("excluded_share", "排除比例", "excluded share"), ("problem_share", "问题比例合计", "problem share"),
-    ("worst_rules", "主要退回规则", "top reject rules"), ("worst_findings", "主要不一致类型", "top findings"),
+    ("region_code", "行政区代码", "county code"),
+    ("region_name", "县级单位", "county"),
+    ("rows_delivered", "报送行数", "rows delivered"),
+    ("rejected_share", "退回比例", "rejected share"),
+    ("inconsistent_share", "不一致比例", "inconsistent share"),
+    ("unpriced_share", "无价格比例", "unpriced share"),
+    ("excluded_share", "排除比例", "excluded share"),
+    ("problem_share", "问题比例合计", "problem share"),
+    ("worst_rules", "主要退回规则", "top reject rules"),
+    ("worst_findings", "主要不一致类型", "top findings"),
 ]
 
 
@@ -47,39 +52,67 @@ def _union(con, name: str, files_by_category: dict[str, list[str]], select: str,
 def build_scorecard(layout: YearLayout) -> list[tuple]:
     """Write ``scorecard.parquet`` (one row per county, worst first) and return its rows."""
     validated = {c: [str(p) for p in part_files(layout.validated(c))] for c in CATEGORIES}
-    rejected = {c: [str(p) for p in part_files(layout.rejected_rows(c)) + part_files(layout.consistency_rejected_rows(c))]
-                for c in CATEGORIES}
-    lines = {c: [str(p) for p in part_files(layout.reject_lines(c)) + part_files(layout.consistency_reject_lines(c))]
-             for c in CATEGORIES}
-    params = {"inconsistencies": str(layout.inconsistencies), "unpriced": str(layout.unpriced),
-              "divisions": str(layout.reference("admin_divisions")), "year": layout.year}
+    rejected = {
+        c: [str(p) for p in part_files(layout.rejected_rows(c)) + part_files(layout.consistency_rejected_rows(c))]
+        for c in CATEGORIES
+    }
+    lines = {
+        c: [str(p) for p in part_files(layout.reject_lines(c)) + part_files(layout.consistency_reject_lines(c))]
+        for c in CATEGORIES
+    }
+    params = {
+        "inconsistencies": str(layout.inconsistencies),
+        "unpriced": str(layout.unpriced),
+        "divisions": str(layout.reference("admin_divisions")),
+        "year": layout.year,
+    }
     with connect(layout.stages / "duckdb_tmp") as con:
-        _union(con, "valid", validated, "region_code, exclusion_reason IS NOT NULL AS excluded, _row_id",
-               "NULL::VARCHAR AS region_code, false AS excluded, NULL::BIGINT AS _row_id")
-        _union(con, "rejected_rows", rejected, "region_code, _source_file, _row_id",
-               "NULL::VARCHAR AS region_code, NULL::VARCHAR AS _source_file, NULL::BIGINT AS _row_id")
+        _union(
+            con,
+            "valid",
+            validated,
+            "region_code, exclusion_reason IS NOT NULL AS excluded, _row_id",
+            "NULL::VARCHAR AS region_code, false AS excluded, NULL::BIGINT AS _row_id",
+        )
+        _union(
+            con,
+            "rejected_rows",
+            rejected,
+            "region_code, _source_file, _row_id",
+            "NULL::VARCHAR AS region_code, NULL::VARCHAR AS _source_file, NULL::BIGINT AS _row_id",
+        )
         _union(con, "lines", lines, "rule, _row_id", "NULL::VARCHAR AS rule, NULL::BIGINT AS _row_id")
         with atomic_path(layout.scorecard) as tmp:
             con.execute(sql.load(__file__, "scorecard", target=sql.path_literal(tmp)), params)
-        return con.execute("SELECT * EXCLUDE (year) FROM read_parquet($p) ORDER BY problem_share DESC, region_code",
-                           {"p": str(layout.scorecard)}).fetchall()
+        return con.execute(
+            "SELECT * EXCLUDE (year) FROM read_parquet($p) ORDER BY problem_share DESC, region_code",
+            {"p": str(layout.scorecard)},
+        ).fetchall()
 
 
 QUALITY_WORDS = {
-    "zh": {"sheet": "数据质量", "title": "{year}年各县报送数据质量",
-           "note": "每个县级单位报送的全部数据行（六类资源）中，退回、与底图不一致、无价格和排除（集体所有）的比例；"
-                   "按市、县排列，市行为其所辖县的报送行数之和。“主要退回规则”“主要不一致类型”列出行数最多的三项。"
-                   "“未能确定所属县”一行为行政区代码不是本省县级单位、且文件名也未以县代码开头的退回行，"
-                   "请按退回工作簿中的文件名查明报送单位。",
-           "unknown": "未能确定所属县", "city": "市级小计"},
-    "en": {"sheet": "Data quality", "title": "{year}: quality of the counties' deliveries",
-           "note": "Per county, over every row it delivered (six categories): the share rejected, inconsistent with "
-                   "the base map, unpriced and excluded (collective). Cities, then their counties; a city row holds "
-                   "its counties' rows delivered. Top rules and findings: the three with the most rows. The row "
-                   "\"county not identified\" holds rejected rows whose county code is not a county of the province "
-                   "and whose file name does not start with one: find the sender by the file names in the rejects "
-                   "workbook.",
-           "unknown": "county not identified", "city": "city subtotal"},
+    "zh": {
+        "sheet": "数据质量",
+        "title": "{year}年各县报送数据质量",
+        "note": "每个县级单位报送的全部数据行（六类资源）中，退回、与底图不一致、无价格和排除（集体所有）的比例；"
+        "按市、县排列，市行为其所辖县的报送行数之和。“主要退回规则”“主要不一致类型”列出行数最多的三项。"
+        "“未能确定所属县”一行为行政区代码不是本省县级单位、且文件名也未以县代码开头的退回行，"
+        "请按退回工作簿中的文件名查明报送单位。",
+        "unknown": "未能确定所属县",
+        "city": "市级小计",
+    },
+    "en": {
+        "sheet": "Data quality",
+        "title": "{year}: quality of the counties' deliveries",
+        "note": "Per county, over every row it delivered (six categories): the share rejected, inconsistent with "
+        "the base map, unpriced and excluded (collective). Cities, then their counties; a city row holds "
+        "its counties' rows delivered. Top rules and findings: the three with the most rows. The row "
+        '"county not identified" holds rejected rows whose county code is not a county of the province '
+        "and whose file name does not start with one: find the sender by the file names in the rejects "
+        "workbook.",
+        "unknown": "county not identified",
+        "city": "city subtotal",
+    },
 }
 _COUNTED = re.compile(r"([a-z_]+) \((\d+)\)")
 
@@ -91,8 +124,10 @@ def plain_names(listed: str | None, lang: str) -> str | None:
         return listed
     names = {k: v for k, v in RULE_MESSAGES.items()} | {k: v for k, v in FINDINGS.items()}
     i = 0 if lang == "zh" else 1
-    parts = [f"{names.get(code, (code, code))[i]}（{n}）" if lang == "zh" else f"{names.get(code, (code, code))[i]} ({n})"
-             for code, n in _COUNTED.findall(listed)]
+    parts = [
+        f"{names.get(code, (code, code))[i]}（{n}）" if lang == "zh" else f"{names.get(code, (code, code))[i]} ({n})"
+        for code, n in _COUNTED.findall(listed)
+    ]
     return ("、" if lang == "zh" else "; ").join(parts) if parts else listed
 
 
@@ -109,7 +144,8 @@ def write_scorecard_sheet(wb, layout: YearLayout, lang: str = "zh") -> None:
             "LEFT JOIN read_parquet($d) d ON d.region_code = s.region_code AND d.level = 'county' "
             "LEFT JOIN read_parquet($d) p ON p.region_code = d.parent_code "
             "ORDER BY s.region_code IS NULL, d.parent_code, s.region_code",
-            {"p": str(layout.scorecard), "d": str(layout.reference("admin_divisions"))}).fetchall()
+            {"p": str(layout.scorecard), "d": str(layout.reference("admin_divisions"))},
+        ).fetchall()
     ws = wb.create_sheet(sheet_title(words["sheet"]))
     widths = (12, 18, 12, 11, 11, 11, 11, 12, 36, 36)
     for i, width in enumerate(widths):
@@ -126,22 +162,43 @@ def write_scorecard_sheet(wb, layout: YearLayout, lang: str = "zh") -> None:
     ws.row_dimensions[2].height = 52  # heights before the rows: the sheet is written once
     ws.row_dimensions[3].height = 30
     ws.append([cell(ws, words["title"].format(year=layout.year), font=TITLE_FONT)])
-    ws.append([cell(ws, words["note"], font=NOTE_FONT,
-                    alignment=Alignment(wrap_text=True, vertical="top"))])
+    ws.append([cell(ws, words["note"], font=NOTE_FONT, alignment=Alignment(wrap_text=True, vertical="top"))])
     ws.merged_cells.add(f"A2:{chr(ord('A') + len(widths) - 1)}2")
-    ws.append([cell(ws, zh if lang == "zh" else en, font=HEADER_FONT, fill=HEADER_FILL,
-                    alignment=Alignment(wrap_text=True, horizontal="center", vertical="center"))
-               for _, zh, en in SCORECARD_COLUMNS])
+    ws.append(
+        [
+            cell(
+                ws,
+                zh if lang == "zh" else en,
+                font=HEADER_FONT,
+                fill=HEADER_FILL,
+                alignment=Alignment(wrap_text=True, horizontal="center", vertical="center"),
+            )
+            for _, zh, en in SCORECARD_COLUMNS
+        ]
+    )
     city = object()
     for row in rows:
         *figures, parent, parent_name = row
         if parent != city and parent is not None:
             city = parent
             delivered = sum(r[2] for r in rows if r[-2] == parent)
-            ws.append([cell(ws, parent, font=BOLD), cell(ws, f"{parent_name} {words['city']}", font=BOLD),
-                       cell(ws, delivered, number_format="#,##0", font=BOLD)])
+            ws.append(
+                [
+                    cell(ws, parent, font=BOLD),
+                    cell(ws, f"{parent_name} {words['city']}", font=BOLD),
+                    cell(ws, delivered, number_format="#,##0", font=BOLD),
+                ]
+            )
         figures[1] = words["unknown"] if figures[0] is None else figures[1]
         figures[8], figures[9] = plain_names(figures[8], lang), plain_names(figures[9], lang)
-        ws.append([cell(ws, v, number_format="0.00%" if 3 <= i <= 7 else ("#,##0" if i == 2 else None),
-                        alignment=Alignment(indent=1) if i == 1 else None)
-                   for i, v in enumerate(figures)])
+        ws.append(
+            [
+                cell(
+                    ws,
+                    v,
+                    number_format="0.00%" if 3 <= i <= 7 else ("#,##0" if i == 2 else None),
+                    alignment=Alignment(indent=1) if i == 1 else None,
+                )
+                for i, v in enumerate(figures)
+            ]
+        )

@@ -7,27 +7,39 @@ row each came from, the problems in words, and every offending cell highlighted.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
-from assets_pipeline.publish.excel import MAX_ROWS
+
 from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.infra.storage import atomic_path, write_parquet
-from assets_pipeline.validate.rows import COLUMN_NAMES_ZH, REJECT_SCHEMA
+from assets_pipeline.publish.excel import MAX_ROWS
 from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
+from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
+from assets_pipeline.validate.rows import COLUMN_NAMES_ZH, REJECT_SCHEMA
 
 
 def combine_rejects(layout: YearLayout, categories=CATEGORIES) -> pa.Table:
     # validation's reject lines, and those of the consistency step's reject policy (DOMAIN §2)
-    tables = [pq.read_table(p) for c in categories
-              for p in part_files(layout.reject_lines(c)) + part_files(layout.consistency_reject_lines(c))]
+    tables = [
+        pq.read_table(p)
+        for c in categories
+        for p in part_files(layout.reject_lines(c)) + part_files(layout.consistency_reject_lines(c))
+    ]
     table = pa.concat_tables(tables) if tables else REJECT_SCHEMA.empty_table()
     # in the order of the files and their rows, whatever order the workers finished in
-    table = table.sort_by([("category", "ascending"), ("source_file", "ascending"), ("source_row", "ascending"),
-                           ("_row_id", "ascending"), ("column", "ascending"), ("rule", "ascending"), ("check", "ascending")])
+    table = table.sort_by(
+        [
+            ("category", "ascending"),
+            ("source_file", "ascending"),
+            ("source_row", "ascending"),
+            ("_row_id", "ascending"),
+            ("column", "ascending"),
+            ("rule", "ascending"),
+            ("check", "ascending"),
+        ]
+    )
     table = table.drop(["_row_id"])
     write_parquet(table, layout.rejects_parquet)
     return table
@@ -39,16 +51,30 @@ def write_rejects_workbook(layout: YearLayout, categories=CATEGORIES) -> dict[st
     notes_rows = [
         ("被退回的数据行 Rejected rows", "", ""),
         (f"年度 Year: {layout.year}", "", ""),
-        ("每个类别一张工作表；红色单元格为出错的值。请在原文件中修改后重新报送，或直接修改本表并按原格式报送。", "", ""),
-        ("One sheet per category; red cells hold the offending values. Fix them in your file "
-         "(or in this sheet: its headers are the canonical column names) and deliver again.", "", ""),
+        (
+            "每个类别一张工作表；红色单元格为出错的值。请在原文件中修改后重新报送，或直接修改本表并按原格式报送。",
+            "",
+            "",
+        ),
+        (
+            "One sheet per category; red cells hold the offending values. Fix them in your file "
+            "(or in this sheet: its headers are the canonical column names) and deliver again.",
+            "",
+            "",
+        ),
         ("", "", ""),
-    ] + [(column, COLUMN_NAMES_ZH.get(column, column), category)
-         for category in categories for column in SPECS[category].column_names]
+    ] + [
+        (column, COLUMN_NAMES_ZH.get(column, column), category)
+        for category in categories
+        for column in SPECS[category].column_names
+    ]
     notes = Sheet(
-        name="说明 Notes", header=["column", "中文名", "category"],
+        name="说明 Notes",
+        header=["column", "中文名", "category"],
         columns=[pa.array([r[i] or None for r in notes_rows], pa.string()) for i in range(3)],
-        widths=[26, 22, 14], freeze=None, autofilter=False,
+        widths=[26, 22, 14],
+        freeze=None,
+        autofilter=False,
     )
     sheets = [notes]
     for category in categories:
@@ -98,7 +124,10 @@ def _category_sheet(category: str, rows: pa.Table, lines: pa.Table) -> Sheet:
     return Sheet(
         name=f"{CATEGORY_NAMES_ZH[category]} {category}",
         header=["source_file", "source_row", "problems"] + columns,
-        columns=out, highlight=highlight, numeric_text=numeric_text, widths=[28, 9, 60] + [16] * len(columns),
+        columns=out,
+        highlight=highlight,
+        numeric_text=numeric_text,
+        widths=[28, 9, 60] + [16] * len(columns),
     )
 
 
@@ -106,8 +135,9 @@ def _problems(lines: pa.Table, row_ids: pa.Array) -> pa.Array:
     """Each row's problems in words, its reject lines' messages joined in the order of the lines (Arrow kernels,
     not a Python call per row: a county may have hundreds of thousands of rejected rows)."""
     # one thread keeps each group's messages in the order of the lines
-    grouped = lines.select(["_row_id", "message"]).group_by("_row_id", use_threads=False).aggregate(
-        [("message", "list")])
+    grouped = (
+        lines.select(["_row_id", "message"]).group_by("_row_id", use_threads=False).aggregate([("message", "list")])
+    )
     joined = pc.binary_join(grouped["message_list"], "; ")
     return pc.take(joined, pc.index_in(row_ids, value_set=grouped["_row_id"])).combine_chunks()
 

@@ -103,8 +103,11 @@ def read_report_totals(path: Path) -> dict[str, Decimal]:
 def read_report_memo_totals(path: Path) -> dict[tuple[str, str], Decimal]:
     """(category, memo) → the province "of which" value (万元) printed on the category's value sheet, read back
     through its workbook name ``total_value_<category>__<memo>``; memos not printed are absent."""
-    return {tuple(name.split(MEMO_NAME_SEPARATOR)): v for name, v in _named_totals(path).items()
-            if MEMO_NAME_SEPARATOR in name}
+    return {
+        tuple(name.split(MEMO_NAME_SEPARATOR)): v
+        for name, v in _named_totals(path).items()
+        if MEMO_NAME_SEPARATOR in name
+    }
 
 
 def _named_totals(path: Path) -> dict[str, Decimal]:
@@ -114,9 +117,9 @@ def _named_totals(path: Path) -> dict[str, Decimal]:
         for name, defined in wb.defined_names.items():
             if not name.startswith(TOTAL_NAME_PREFIX):
                 continue
-            (sheet, coordinate), = list(defined.destinations)
+            ((sheet, coordinate),) = list(defined.destinations)
             raw = wb[sheet][coordinate.replace("$", "")].value
-            out[name[len(TOTAL_NAME_PREFIX):]] = _cents(raw)
+            out[name[len(TOTAL_NAME_PREFIX) :]] = _cents(raw)
         return out
     finally:
         wb.close()

@@ -29,7 +29,12 @@ from assets_pipeline.ledgers.balance import ADDITIONS, REDUCTIONS
 from assets_pipeline.publish.excel import BOLD, cell, sheet_title
 from assets_pipeline.publish.regions import LEVEL_RANK, print_order
 from assets_pipeline.publish.report_sheet_layout import (
-    HEADER_HEIGHT, figure_cell, header_cells, read_rows, sheet_layout, title_and_note,
+    HEADER_HEIGHT,
+    figure_cell,
+    header_cells,
+    read_rows,
+    sheet_layout,
+    title_and_note,
 )
 from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH
 from assets_pipeline.schema.labels import CATEGORY_NAMES_EN, component_name
@@ -47,9 +52,15 @@ LABELS = {
     "additions": ("增加", "Additions"),
     "additions_new": ("  其中：新增", "  of which: new"),
     "additions_reclassified_in": ("  其中：重分类转入", "  of which: reclassified in"),
-    "additions_increase": ("  其中：增长（面积增加、生长、上调）", "  of which: increase (area, growth, upward reappraisal)"),
+    "additions_increase": (
+        "  其中：增长（面积增加、生长、上调）",
+        "  of which: increase (area, growth, upward reappraisal)",
+    ),
     "additions_discovered": ("  其中：新发现", "  of which: discoveries"),
-    "other_changes_in_volume": ("  其中：其他数量变化（含舍入）", "  of which: other changes in volume (incl. rounding)"),
+    "other_changes_in_volume": (
+        "  其中：其他数量变化（含舍入）",
+        "  of which: other changes in volume (incl. rounding)",
+    ),
     "reductions": ("减少", "Reductions"),
     "reductions_removed": ("  其中：灭失、移出", "  of which: removed"),
     "reductions_reclassified_out": ("  其中：重分类转出", "  of which: reclassified out"),
@@ -60,27 +71,41 @@ LABELS = {
     "revaluation": ("重估价", "Revaluation"),
 }
 WORDS = {
-    "zh": {"balance_sheet": "平衡表-{name}{kind}",
-           "balance_title": "{province}{year}年全民所有{name}资产平衡表（{kind}）",
-           "physical": "实物量", "value": "价值量", "item": "项目", "item_unit": "项目（计量单位）",
-           "total": "合计", "region": "行政区划", "wan": "（万元）",
-           "first_year": "本年为首个编制年度：没有上年账户，故无期初，期初与各项变动栏为空（空白不是零）；"
-                         "期末为本年发布数。自下一年度起列示完整的平衡表。",
-           "note": "期初 = 上年期末；期初 + 增加 − 减少 = 期末。县级数据四舍五入保留两位小数，市级、省级数据为所辖"
-                   "县级发布数之和。空白表示无此项数据（该地区无此类图斑），0.00 表示数值为零。",
-           "note_value": "单位：万元。期初 + 物量变化 + 重估价 = 期末；合计行为其上各行所列数之和。",},
-    "en": {"balance_sheet": "Balance-{name} {kind}",
-           "balance_title": "{province} {year}: balance account of state-owned {name} ({kind})",
-           "physical": "physical", "value": "value", "item": "Item", "item_unit": "Item (unit)",
-           "total": "Total", "region": "Region", "wan": " (10^4 yuan)",
-           "first_year": "This is the first year compiled: there is no account of the year before, so there is no "
-                         "opening and opening and flows are blank (blank is not zero); closing is this year's "
-                         "published figure. The full account follows from next year.",
-           "note": "Opening = last year's closing; opening + additions − reductions = closing. County figures are "
-                   "rounded half-up to 2 decimals; cities and the province are sums of their counties' published "
-                   "figures. Blank: no figure (no parcel of the item in the region); 0.00: a figure that is zero.",
-           "note_value": "Unit: 10^4 yuan. Opening + volume change + revaluation = closing; a Total row is the sum "
-                         "of the rows printed above it.",},
+    "zh": {
+        "balance_sheet": "平衡表-{name}{kind}",
+        "balance_title": "{province}{year}年全民所有{name}资产平衡表（{kind}）",
+        "physical": "实物量",
+        "value": "价值量",
+        "item": "项目",
+        "item_unit": "项目（计量单位）",
+        "total": "合计",
+        "region": "行政区划",
+        "wan": "（万元）",
+        "first_year": "本年为首个编制年度：没有上年账户，故无期初，期初与各项变动栏为空（空白不是零）；"
+        "期末为本年发布数。自下一年度起列示完整的平衡表。",
+        "note": "期初 = 上年期末；期初 + 增加 − 减少 = 期末。县级数据四舍五入保留两位小数，市级、省级数据为所辖"
+        "县级发布数之和。空白表示无此项数据（该地区无此类图斑），0.00 表示数值为零。",
+        "note_value": "单位：万元。期初 + 物量变化 + 重估价 = 期末；合计行为其上各行所列数之和。",
+    },
+    "en": {
+        "balance_sheet": "Balance-{name} {kind}",
+        "balance_title": "{province} {year}: balance account of state-owned {name} ({kind})",
+        "physical": "physical",
+        "value": "value",
+        "item": "Item",
+        "item_unit": "Item (unit)",
+        "total": "Total",
+        "region": "Region",
+        "wan": " (10^4 yuan)",
+        "first_year": "This is the first year compiled: there is no account of the year before, so there is no "
+        "opening and opening and flows are blank (blank is not zero); closing is this year's "
+        "published figure. The full account follows from next year.",
+        "note": "Opening = last year's closing; opening + additions − reductions = closing. County figures are "
+        "rounded half-up to 2 decimals; cities and the province are sums of their counties' published "
+        "figures. Blank: no figure (no parcel of the item in the region); 0.00: a figure that is zero.",
+        "note_value": "Unit: 10^4 yuan. Opening + volume change + revaluation = closing; a Total row is the sum "
+        "of the rows printed above it.",
+    },
 }
 FIRST_ROW = 4  # title, note, header
 
@@ -105,8 +130,9 @@ def ordered_regions(rows: list[dict]) -> list[tuple[str, str, str]]:
 
 def _region_cell(ws, code: str, name: str, level: str):
     rank = LEVEL_RANK.get(level, 2)
-    return cell(ws, f"{code} {name}", font=BOLD if rank < 2 else None,
-                alignment=Alignment(horizontal="left", indent=rank))
+    return cell(
+        ws, f"{code} {name}", font=BOLD if rank < 2 else None, alignment=Alignment(horizontal="left", indent=rank)
+    )
 
 
 def physical_flows(category: str, rows: list[dict]) -> list[str]:
@@ -149,8 +175,13 @@ def _sheet(wb, category: str, kind: str, widths: list[float], note: str, provinc
     name = _category_name(category, lang)
     ws = wb.create_sheet(sheet_title(words["balance_sheet"].format(name=name, kind=words[kind])))
     sheet_layout(ws, widths)
-    title_and_note(ws, words["balance_title"].format(province=province, year=year, name=name, kind=words[kind]),
-                   note, len(widths), sum(widths))
+    title_and_note(
+        ws,
+        words["balance_title"].format(province=province, year=year, name=name, kind=words[kind]),
+        note,
+        len(widths),
+        sum(widths),
+    )
     ws.row_dimensions[3].height = HEADER_HEIGHT
     return ws
 
@@ -163,14 +194,24 @@ def _write_physical_sheet(wb, category: str, rows: list[dict], province: str, ye
     words = WORDS[lang]
     flows = physical_flows(category, rows)
     has_opening = any(r["has_opening"] for r in rows)
-    ws = _sheet(wb, category, "physical", [26.0, 30.0] + [13.0] * len(flows),
-                words["note"] if has_opening else words["first_year"], province, year, lang)
+    ws = _sheet(
+        wb,
+        category,
+        "physical",
+        [26.0, 30.0] + [13.0] * len(flows),
+        words["note"] if has_opening else words["first_year"],
+        province,
+        year,
+        lang,
+    )
     ws.append(header_cells(ws, [words["region"], words["item_unit"]] + [_label(k, lang) for k in flows]))
     several = len({r["subject"] for r in rows}) > 1
     for code, region_name, level, bold, here in _by_region(rows):
         for r in here:
-            ws.append([_region_cell(ws, code, region_name, level), cell(ws, _physical_label(r, lang, several))]
-                      + [figure_cell(ws, r[k], bold) for k in flows])
+            ws.append(
+                [_region_cell(ws, code, region_name, level), cell(ws, _physical_label(r, lang, several))]
+                + [figure_cell(ws, r[k], bold) for k in flows]
+            )
 
 
 def _write_value_sheet(wb, category: str, rows: list[dict], province: str, year: int, lang: str) -> None:
@@ -182,14 +223,18 @@ def _write_value_sheet(wb, category: str, rows: list[dict], province: str, year:
     several = len({r["subject"] for r in rows}) > 1
     for code, region_name, level, bold, here in _by_region(rows):
         for r in here:
-            ws.append([_region_cell(ws, code, region_name, level), cell(ws, _value_label(r, category, lang, several))]
-                      + [figure_cell(ws, r[k], bold) for k in VALUE_ROWS])
+            ws.append(
+                [_region_cell(ws, code, region_name, level), cell(ws, _value_label(r, category, lang, several))]
+                + [figure_cell(ws, r[k], bold) for k in VALUE_ROWS]
+            )
         totals = []
         for k in VALUE_ROWS:
             figures = [r[k] for r in here if r[k] is not None]
             totals.append(sum(figures, Decimal("0.00")) if figures else None)
-        ws.append([_region_cell(ws, code, region_name, level), cell(ws, words["total"], font=BOLD)]
-                  + [figure_cell(ws, t, True) for t in totals])
+        ws.append(
+            [_region_cell(ws, code, region_name, level), cell(ws, words["total"], font=BOLD)]
+            + [figure_cell(ws, t, True) for t in totals]
+        )
 
 
 def write_balance_sheets(wb, layout: YearLayout, province: str, lang: str = "zh") -> None:
@@ -223,13 +268,14 @@ def read_balance_sheet(path: Path, category: str, lang: str = "zh") -> dict[str,
             rows = list(wb[sheet].iter_rows(values_only=True))
             header = [keys.get(h) for h in rows[FIRST_ROW - 2]]
             province = rows[FIRST_ROW - 1][0] if len(rows) >= FIRST_ROW else None
-            for row in rows[FIRST_ROW - 1:]:
+            for row in rows[FIRST_ROW - 1 :]:
                 if row[0] != province:
                     continue
-                out[section][row[1]] = {k: None if v is None else Decimal(str(v)).quantize(Decimal("0.01"))
-                                        for k, v in zip(header, row) if k}
+                out[section][row[1]] = {
+                    k: None if v is None else Decimal(str(v)).quantize(Decimal("0.01"))
+                    for k, v in zip(header, row, strict=False)
+                    if k
+                }
     finally:
         wb.close()
     return out
-
-

@@ -14,8 +14,19 @@ from openpyxl.utils import get_column_letter
 from assets_pipeline.publish.area_identity import IDENTITY_TERMS, identity_closes
 from assets_pipeline.publish.excel import BAD_FILL, HEADER_FILL, NOTE_FONT, NUMBER, TITLE_FONT, cell, sheet_title
 from assets_pipeline.publish.report_style import (
-    BOLD, COUNT, FONT, HASH_FONT, HEADER_ALIGN, HEADER_FONT, MIDDLE, MIDDLE_WRAP, PROVINCE_FILL, SECTION_FONT, TOP,
-    page_setup, styled,
+    BOLD,
+    COUNT,
+    FONT,
+    HASH_FONT,
+    HEADER_ALIGN,
+    HEADER_FONT,
+    MIDDLE,
+    MIDDLE_WRAP,
+    PROVINCE_FILL,
+    SECTION_FONT,
+    TOP,
+    page_setup,
+    styled,
 )
 from assets_pipeline.publish.report_summary import summary_rows
 from assets_pipeline.publish.report_tables import Table
@@ -59,9 +70,13 @@ def write_cover(wb: Workbook, cover: CoverInfo, text: Text, tables: list[Table] 
     title = text("cover_title", province=cover.province_name, year=cover.year)
     ws.append([cell(ws, title, font=Font(name=FONT, bold=True, size=16))])
     ws.append([])
-    facts = ((text("year"), str(cover.year)), (text("province"), text.paren(cover.province_name, cover.province_code)),
-             (text("run_time"), local_time(cover.run_time, cover.time_zone)), (text("run_id"), cover.run_id),
-             (text("note"), text("rounding_note")))
+    facts = (
+        (text("year"), str(cover.year)),
+        (text("province"), text.paren(cover.province_name, cover.province_code)),
+        (text("run_time"), local_time(cover.run_time, cover.time_zone)),
+        (text("run_id"), cover.run_id),
+        (text("note"), text("rounding_note")),
+    )
     for label, value in facts:
         ws.append([cell(ws, label, font=BOLD, alignment=TOP), cell(ws, value, alignment=TOP)])
     ws.merged_cells.add(f"B7:{get_column_letter(len(COVER_WIDTHS))}7")
@@ -71,10 +86,21 @@ def write_cover(wb: Workbook, cover: CoverInfo, text: Text, tables: list[Table] 
     row = _reconciliation(ws, row, cover, text)
     if cover.area_identity:
         row = _area_identity(ws, row, cover.area_identity, text)
-    row = _cover_section(ws, row, text("models"), [text("category"), text("model"), text("version")],
-                         [(_category_name(c, text), m, v) for c, m, v in cover.models])
-    row = _cover_section(ws, row, text("parameters"), [text("parameter"), text("value")],
-                         [(k, str(v)) for k, v in cover.parameters.items()], span_last=True)
+    row = _cover_section(
+        ws,
+        row,
+        text("models"),
+        [text("category"), text("model"), text("version")],
+        [(_category_name(c, text), m, v) for c, m, v in cover.models],
+    )
+    row = _cover_section(
+        ws,
+        row,
+        text("parameters"),
+        [text("parameter"), text("value")],
+        [(k, str(v)) for k, v in cover.parameters.items()],
+        span_last=True,
+    )
 
 
 def _cover_figures(ws, row: int, tables: list[Table], text: Text) -> int:
@@ -82,20 +108,33 @@ def _cover_figures(ws, row: int, tables: list[Table], text: Text) -> int:
     h = dict(font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN)
     ws.append([])
     ws.append([cell(ws, text("figures"), font=SECTION_FONT)])
-    ws.append([styled(ws, x, **h) for x in (text("category"), text("value_wan"), text("physical_main"), text("unit"))]
-              + [styled(ws, None, fill=HEADER_FILL)])
+    ws.append(
+        [styled(ws, x, **h) for x in (text("category"), text("value_wan"), text("physical_main"), text("unit"))]
+        + [styled(ws, None, fill=HEADER_FILL)]
+    )
     ws.merged_cells.add(f"D{row + 3}:E{row + 3}")
     rows = summary_rows(tables, text)
     for i, (name, _, total, quantity, unit) in enumerate(rows, start=row + 4):
-        ws.append([styled(ws, name), styled(ws, float(total), number_format=NUMBER),
-                   styled(ws, None if quantity is None else float(quantity), number_format=NUMBER),
-                   styled(ws, unit or None), styled(ws, None)])
+        ws.append(
+            [
+                styled(ws, name),
+                styled(ws, float(total), number_format=NUMBER),
+                styled(ws, None if quantity is None else float(quantity), number_format=NUMBER),
+                styled(ws, unit or None),
+                styled(ws, None),
+            ]
+        )
         ws.merged_cells.add(f"D{i}:E{i}")
     grand = sum((r[2] for r in rows), Decimal("0.00"))
-    ws.append([styled(ws, text("total"), font=BOLD, fill=PROVINCE_FILL),
-               styled(ws, float(grand), number_format=NUMBER, font=BOLD, fill=PROVINCE_FILL),
-               styled(ws, None, fill=PROVINCE_FILL), styled(ws, None, fill=PROVINCE_FILL),
-               styled(ws, None, fill=PROVINCE_FILL)])
+    ws.append(
+        [
+            styled(ws, text("total"), font=BOLD, fill=PROVINCE_FILL),
+            styled(ws, float(grand), number_format=NUMBER, font=BOLD, fill=PROVINCE_FILL),
+            styled(ws, None, fill=PROVINCE_FILL),
+            styled(ws, None, fill=PROVINCE_FILL),
+            styled(ws, None, fill=PROVINCE_FILL),
+        ]
+    )
     ws.merged_cells.add(f"D{row + 4 + len(rows)}:E{row + 4 + len(rows)}")
     return row + 3 + len(rows) + 1
 
@@ -110,10 +149,22 @@ def write_inputs_sheet(wb: Workbook, cover: CoverInfo, text: Text) -> None:
     ws.append([cell(ws, text("inputs_title", province=cover.province_name, year=cover.year), font=TITLE_FONT)])
     ws.append([cell(ws, text("inputs_note"), font=NOTE_FONT)])
     row = 2
-    row = _cover_section(ws, row, text("inputs"), [text("category"), text("file"), text("rows"), "SHA-256"],
-                         [(_category_name(c, text), f, int(n), h) for c, f, h, n in cover.inputs], span_last=True)
-    _cover_section(ws, row, text("reference_tables"), [text("table"), text("file"), text("price_year"), "SHA-256"],
-                   [(t, f, str(y), h) for t, f, h, y in cover.reference_tables], span_last=True)
+    row = _cover_section(
+        ws,
+        row,
+        text("inputs"),
+        [text("category"), text("file"), text("rows"), "SHA-256"],
+        [(_category_name(c, text), f, int(n), h) for c, f, h, n in cover.inputs],
+        span_last=True,
+    )
+    _cover_section(
+        ws,
+        row,
+        text("reference_tables"),
+        [text("table"), text("file"), text("price_year"), "SHA-256"],
+        [(t, f, str(y), h) for t, f, h, y in cover.reference_tables],
+        span_last=True,
+    )
     ws.freeze_panes = "A2"
 
 
@@ -146,13 +197,19 @@ def _area_identity(ws, row: int, terms: dict[str, Decimal], text: Text) -> int:
     ws.append([cell(ws, text("area_identity"), font=SECTION_FONT, alignment=TOP)])
     ws.merged_cells.add(f"A{row + 2}:{get_column_letter(len(COVER_WIDTHS))}{row + 2}")
     # the terms' names span two columns (A:B), their figures and the check follow
-    ws.append([styled(ws, text("term"), **h), styled(ws, None, fill=HEADER_FILL), styled(ws, text("area_m2"), **h),
-               styled(ws, text("check"), **h)])
+    ws.append(
+        [
+            styled(ws, text("term"), **h),
+            styled(ws, None, fill=HEADER_FILL),
+            styled(ws, text("area_m2"), **h),
+            styled(ws, text("check"), **h),
+        ]
+    )
     ws.merged_cells.add(f"A{row + 3}:B{row + 3}")
     lines = []
     for key in IDENTITY_TERMS:
         if key.startswith("ledger_"):
-            label = text("identity_ledger", c=text.category(key[len("ledger_"):]))
+            label = text("identity_ledger", c=text.category(key[len("ledger_") :]))
         else:
             label = text(key)
         lines.append((label, terms.get(key, Decimal("0.00")), False))
@@ -160,10 +217,21 @@ def _area_identity(ws, row: int, terms: dict[str, Decimal], text: Text) -> int:
     for i, (label, value, bold) in enumerate(lines):
         check = None
         if i == len(lines) - 1:
-            check = styled(ws, text("closes") if closes else text("not_closes"), font=None if closes else BOLD,
-                            fill=None if closes else BAD_FILL, alignment=Alignment(horizontal="center"))
-        ws.append([styled(ws, label, font=BOLD if bold else None, alignment=MIDDLE_WRAP), styled(ws, None),
-                   styled(ws, float(value), number_format=NUMBER, font=BOLD if bold else None), check])
+            check = styled(
+                ws,
+                text("closes") if closes else text("not_closes"),
+                font=None if closes else BOLD,
+                fill=None if closes else BAD_FILL,
+                alignment=Alignment(horizontal="center"),
+            )
+        ws.append(
+            [
+                styled(ws, label, font=BOLD if bold else None, alignment=MIDDLE_WRAP),
+                styled(ws, None),
+                styled(ws, float(value), number_format=NUMBER, font=BOLD if bold else None),
+                check,
+            ]
+        )
         ws.merged_cells.add(f"A{row + 4 + i}:B{row + 4 + i}")
     return row + 3 + len(lines)
 
@@ -212,17 +280,32 @@ def _spanned(ws, cells: list, span_last: bool, fill) -> list:
 
 def _reconciliation(ws, row: int, cover: CoverInfo, text: Text) -> int:
     """Rows per category: read = valid + excluded + rejected (DOMAIN §5, Nothing lost); unpriced shown."""
-    headers = [text("category"), text("check"), text("rows_read"), text("rows_valid"), text("rows_excluded"),
-               text("rows_rejected"), text("rows_unpriced")]
+    headers = [
+        text("category"),
+        text("check"),
+        text("rows_read"),
+        text("rows_valid"),
+        text("rows_excluded"),
+        text("rows_rejected"),
+        text("rows_unpriced"),
+    ]
     h = dict(font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN)
     ws.append([])
     ws.append([cell(ws, text("reconciliation"), font=SECTION_FONT)])
     ws.append([styled(ws, x, **h) for x in headers])
     for category, read, valid, excluded, rejected, unpriced in cover.reconciliation:
         balanced = read == valid + excluded + rejected
-        ws.append([styled(ws, _category_name(category, text)),
-                   styled(ws, text("balanced") if balanced else text("unbalanced"),
-                           font=None if balanced else BOLD, fill=None if balanced else BAD_FILL,
-                           alignment=Alignment(horizontal="center"))]
-                  + [styled(ws, int(n), number_format=COUNT) for n in (read, valid, excluded, rejected, unpriced)])
+        ws.append(
+            [
+                styled(ws, _category_name(category, text)),
+                styled(
+                    ws,
+                    text("balanced") if balanced else text("unbalanced"),
+                    font=None if balanced else BOLD,
+                    fill=None if balanced else BAD_FILL,
+                    alignment=Alignment(horizontal="center"),
+                ),
+            ]
+            + [styled(ws, int(n), number_format=COUNT) for n in (read, valid, excluded, rejected, unpriced)]
+        )
     return row + 3 + len(cover.reconciliation)

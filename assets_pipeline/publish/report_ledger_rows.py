@@ -40,14 +40,24 @@ def read_ledger(path: Path, measure: str, amount: str) -> dict[str, list[LedgerR
     for r in table.to_pylist():
         if r[amount] is None:
             continue
-        out[r["category"]].append(LedgerRow(
-            region_code=r["region_code"], region_name=r["region_name"], region_level=r["region_level"],
-            parent_code=r["parent_code"], measure=r[measure], item_code=r["item_code"] or "", subject=r["subject"],
-            item_name=r["item_name"], item_name_en=r["item_name_en"], subject_name=r["subject_name"],
-            unit=r["unit"] if has_unit else None, unit_en=r["unit_en"] if has_unit else None,
-            amount=Decimal(r[amount]),
-            memos={m: Decimal(r[c]) for m, c in memo_columns.items() if r[c] is not None},
-        ))
+        out[r["category"]].append(
+            LedgerRow(
+                region_code=r["region_code"],
+                region_name=r["region_name"],
+                region_level=r["region_level"],
+                parent_code=r["parent_code"],
+                measure=r[measure],
+                item_code=r["item_code"] or "",
+                subject=r["subject"],
+                item_name=r["item_name"],
+                item_name_en=r["item_name_en"],
+                subject_name=r["subject_name"],
+                unit=r["unit"] if has_unit else None,
+                unit_en=r["unit_en"] if has_unit else None,
+                amount=Decimal(r[amount]),
+                memos={m: Decimal(r[c]) for m, c in memo_columns.items() if r[c] is not None},
+            )
+        )
     return out
 
 

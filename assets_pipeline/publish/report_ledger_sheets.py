@@ -18,8 +18,17 @@ from assets_pipeline.publish.excel import HEADER_FILL, NOTE_FONT, NUMBER, TITLE_
 from assets_pipeline.publish.regions import LEVEL_RANK
 from assets_pipeline.publish.report_ledger_rows import Region
 from assets_pipeline.publish.report_style import (
-    BOLD, FIRST_DATA_ROW, HEADER_ALIGN, HEADER_FONT, LINE_HEIGHT, NOTE_LINE_HEIGHT, PROVINCE_FILL, TOP, page_setup,
-    styled, wrapped_lines,
+    BOLD,
+    FIRST_DATA_ROW,
+    HEADER_ALIGN,
+    HEADER_FONT,
+    LINE_HEIGHT,
+    NOTE_LINE_HEIGHT,
+    PROVINCE_FILL,
+    TOP,
+    page_setup,
+    styled,
+    wrapped_lines,
 )
 from assets_pipeline.publish.report_tables import Column, Table
 from assets_pipeline.publish.report_words import Text
@@ -30,8 +39,13 @@ MEMO_NAME_SEPARATOR = "__"  # total_value_land__redline: the province "of which"
 
 def _column_widths(table: Table) -> list[float]:
     """Region column wide enough for the longest name; figure columns for their widest figure and header."""
-    region = max([display_width(r.label()) + 2 * LEVEL_RANK.get(r.level, 2) for r in table.regions]
-                 + [display_width(text) for text in ("行政区划", "Region")]) + 3
+    region = (
+        max(
+            [display_width(r.label()) + 2 * LEVEL_RANK.get(r.level, 2) for r in table.regions]
+            + [display_width(text) for text in ("行政区划", "Region")]
+        )
+        + 3
+    )
     widths = [float(max(region, 16))]
     # a narrow table can afford its headers on one line; a wide one wraps them to stay on the page
     header_cap = 22 if len(table.columns) <= 8 else 16
@@ -51,7 +65,7 @@ def _fit_groups(columns: list[Column], widths: list[float], header_cap: int) -> 
         if columns[start].label is None:
             continue
         need = min(max(display_width(line) for line in group.split("\n")) + 2, header_cap * (end - start + 1))
-        have = sum(widths[start + 1:end + 2])
+        have = sum(widths[start + 1 : end + 2])
         if have < need:
             extra = (need - have) / (end - start + 1)
             for i in range(start + 1, end + 2):
@@ -64,7 +78,7 @@ def _header_heights(table: Table, widths: list[float]) -> tuple[float, float]:
     spans = _group_spans(table.columns)
     for start, end in spans:
         column = table.columns[start]
-        span_width = sum(widths[start + 1:end + 2])
+        span_width = sum(widths[start + 1 : end + 2])
         if column.label is None:
             upper = max(upper, math.ceil(wrapped_lines(column.group, span_width) / 2))
         else:
@@ -100,11 +114,11 @@ def write_ledger_sheet(wb: Workbook, table: Table, run_id: str, text: Text) -> d
     page_setup(ws, widths, run_id, text, title_rows="3:4", pages=pages)
     _write_title(ws, table, pages, widths, text)
     _write_header(ws, table, text)
-    for region, row in zip(table.regions, table.values):
+    for region, row in zip(table.regions, table.values, strict=False):
         ws.append(_region_row(ws, table, region, row))
     if table.kind == "value":
         _name_total(wb, table)
-    return {(table.sheet, c.header): v for c, v in zip(table.columns, table.values[0]) if v is not None}
+    return {(table.sheet, c.header): v for c, v in zip(table.columns, table.values[0], strict=False) if v is not None}
 
 
 def _write_title(ws, table: Table, pages: list[tuple[int, int]], widths: list[float], text: Text) -> None:
@@ -124,7 +138,7 @@ def _write_title(ws, table: Table, pages: list[tuple[int, int]], widths: list[fl
         notes[first] = cell(ws, note, font=NOTE_FONT, alignment=TOP)
         if last > first:
             ws.merged_cells.add(f"{get_column_letter(first + 1)}2:{get_column_letter(last + 1)}2")
-        lines = max(lines, wrapped_lines(note, sum(widths[first:last + 1]) * 11 / 9))  # 9-pt notes
+        lines = max(lines, wrapped_lines(note, sum(widths[first : last + 1]) * 11 / 9))  # 9-pt notes
     ws.row_dimensions[2].height = lines * NOTE_LINE_HEIGHT + 3
     ws.append(titles)
     ws.append(notes)
@@ -156,9 +170,16 @@ def _region_row(ws, table: Table, region: Region, row: list[Decimal | None]) -> 
     font = BOLD if level < 2 else None
     fill = PROVINCE_FILL if level == 0 else None
     out = [styled(ws, region.label(), font=font, fill=fill, alignment=Alignment(horizontal="left", indent=level))]
-    for column, value in zip(table.columns, row):
-        out.append(styled(ws, None if value is None else float(value), number_format=NUMBER,
-                           font=BOLD if (font or column.total) else None, fill=fill))
+    for column, value in zip(table.columns, row, strict=False):
+        out.append(
+            styled(
+                ws,
+                None if value is None else float(value),
+                number_format=NUMBER,
+                font=BOLD if (font or column.total) else None,
+                fill=fill,
+            )
+        )
     return out
 
 

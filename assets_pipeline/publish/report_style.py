@@ -58,8 +58,9 @@ def styled(ws, value, *, font=None, fill=None, number_format=None, alignment=Non
     return c
 
 
-def page_setup(ws, widths: list[float], run_id: str, text: Text, title_rows: str | None,
-               pages: list[tuple[int, int]] | None = None) -> None:
+def page_setup(
+    ws, widths: list[float], run_id: str, text: Text, title_rows: str | None, pages: list[tuple[int, int]] | None = None
+) -> None:
     """Landscape, fit to width on A4 or A3, page numbers in the footer.
 
     Every sheet is fitted to its page's width, its header rows repeated as print titles; ``pages`` (column
@@ -69,7 +70,7 @@ def page_setup(ws, widths: list[float], run_id: str, text: Text, title_rows: str
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = PAPER_A4 if _printed_mm(widths) * MIN_SCALE <= A4_MM else PAPER_A3
     if pages:
-        widest = max(_printed_mm(widths[a:b + 1]) for a, b in pages) + _printed_mm(widths[:1])
+        widest = max(_printed_mm(widths[a : b + 1]) for a, b in pages) + _printed_mm(widths[:1])
         ws.page_setup.scale = min(100, int(100 * A3_MM / widest))
         for first, _ in pages[1:]:
             ws.col_breaks.append(Break(id=first, max=1048575))
@@ -98,4 +99,3 @@ def _footer(ws, run_id: str, text: Text) -> None:
     for part in (ws.oddFooter.left, ws.oddFooter.center, ws.oddFooter.right):
         part.size = 8
         part.font = FONT
-

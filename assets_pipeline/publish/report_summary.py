@@ -13,7 +13,14 @@ from openpyxl.utils import get_column_letter
 
 from assets_pipeline.publish.excel import HEADER_FILL, NOTE_FONT, NUMBER, TITLE_FONT, cell, display_width, sheet_title
 from assets_pipeline.publish.report_style import (
-    BOLD, FIRST_DATA_ROW, HEADER_ALIGN, HEADER_FONT, LINE_HEIGHT, PROVINCE_FILL, page_setup, styled,
+    BOLD,
+    FIRST_DATA_ROW,
+    HEADER_ALIGN,
+    HEADER_FONT,
+    LINE_HEIGHT,
+    PROVINCE_FILL,
+    page_setup,
+    styled,
 )
 from assets_pipeline.publish.report_tables import Table
 from assets_pipeline.publish.report_words import Text
@@ -48,8 +55,9 @@ def _main_quantity(category: str, physical: Table, text: Text) -> tuple[Decimal 
     return quantity, unit.group(1) if unit else ""
 
 
-def write_summary(wb: Workbook, tables: list[Table], province: str, year: int, run_id: str,
-                  text: Text) -> dict[tuple[str, str], Decimal]:
+def write_summary(
+    wb: Workbook, tables: list[Table], province: str, year: int, run_id: str, text: Text
+) -> dict[tuple[str, str], Decimal]:
     """One row per category (province level) and their 合计, which adds up the rows as printed; a chart."""
     ws = wb.create_sheet(sheet_title(text("summary")))
     rows = summary_rows(tables, text)
@@ -70,13 +78,15 @@ def write_summary(wb: Workbook, tables: list[Table], province: str, year: int, r
     ws.append(_summary_line(ws, text("total"), grand, grand_total, None, "", bold=True))
     _summary_chart(ws, len(rows), text)
     headers = [f"{text('value_group')} / {label}" for label in component_labels + [text("total")]]
-    return {(ws.title, h): v for h, v in zip(headers, grand + [grand_total]) if v is not None}
+    return {(ws.title, h): v for h, v in zip(headers, grand + [grand_total], strict=False) if v is not None}
 
 
 def _summary_widths(rows, grand: list[Decimal | None], text: Text) -> list[float]:
     figures = [[*r[1], r[2]] for r in rows] + [grand]
-    value_widths = [max([len(f"{line[i]:,.2f}") + 4 for line in figures if line[i] is not None] + [12])
-                    for i in range(len(COMPONENTS) + 1)]
+    value_widths = [
+        max([len(f"{line[i]:,.2f}") + 4 for line in figures if line[i] is not None] + [12])
+        for i in range(len(COMPONENTS) + 1)
+    ]
     quantities = [len(f"{r[3]:,.2f}") + 3 for r in rows if isinstance(r[3], Decimal)]
     name = max(display_width(r[0]) for r in rows) + 4
     return [float(max(name, 14)), *map(float, value_widths), float(max(quantities + [14])), 20.0]
@@ -86,11 +96,16 @@ def _summary_header(ws, component_labels: list[str], text: Text) -> None:
     h = dict(font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN)
     blank = dict(fill=HEADER_FILL)
     ws.row_dimensions[3].height = ws.row_dimensions[4].height = LINE_HEIGHT + 6
-    ws.append([styled(ws, text("category"), **h), styled(ws, text("value_group"), **h)]
-              + [styled(ws, None, **blank) for _ in COMPONENTS]
-              + [styled(ws, text("physical_main"), **h), styled(ws, None, **blank)])
-    ws.append([styled(ws, None, **blank)] + [styled(ws, label, **h) for label in component_labels]
-              + [styled(ws, text("total"), **h), styled(ws, text("quantity"), **h), styled(ws, text("unit"), **h)])
+    ws.append(
+        [styled(ws, text("category"), **h), styled(ws, text("value_group"), **h)]
+        + [styled(ws, None, **blank) for _ in COMPONENTS]
+        + [styled(ws, text("physical_main"), **h), styled(ws, None, **blank)]
+    )
+    ws.append(
+        [styled(ws, None, **blank)]
+        + [styled(ws, label, **h) for label in component_labels]
+        + [styled(ws, text("total"), **h), styled(ws, text("quantity"), **h), styled(ws, text("unit"), **h)]
+    )
     n = len(COMPONENTS)
     ws.merged_cells.add("A3:A4")
     ws.merged_cells.add(f"B3:{get_column_letter(n + 2)}3")
@@ -112,8 +127,9 @@ def _summary_line(ws, name, components, total, quantity, unit, bold=False) -> li
         out.append(styled(ws, quantity, fill=fill, alignment=Alignment(horizontal="right")))
     else:
         out.append(styled(ws, None if quantity is None else float(quantity), number_format=NUMBER, fill=fill))
-    out.append(styled(ws, unit or None, fill=fill, alignment=Alignment(horizontal="center", vertical="center",
-                                                                       wrap_text=True)))
+    out.append(
+        styled(ws, unit or None, fill=fill, alignment=Alignment(horizontal="center", vertical="center", wrap_text=True))
+    )
     return out
 
 
@@ -132,7 +148,8 @@ def _summary_chart(ws, n: int, text: Text) -> None:
     chart.y_axis.number_format = "#,##0"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
-    chart.dataLabels = DataLabelList(showVal=True, showSerName=False, showCatName=False, showLegendKey=False,
-                                     showPercent=False, numFmt=NUMBER)
+    chart.dataLabels = DataLabelList(
+        showVal=True, showSerName=False, showCatName=False, showLegendKey=False, showPercent=False, numFmt=NUMBER
+    )
     chart.width, chart.height = 24, 10
     ws.add_chart(chart, f"A{FIRST_DATA_ROW + n + 3}")

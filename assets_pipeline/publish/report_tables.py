@@ -68,7 +68,11 @@ class Table:
 
     def province_sum(self, measure: str) -> Decimal | None:
         """Sum of the province row's printed ledger cells of one indicator or component."""
-        present = [v for c, v in zip(self.columns, self.values[0]) if c.key and c.key[0] == measure and v is not None]
+        present = [
+            v
+            for c, v in zip(self.columns, self.values[0], strict=False)
+            if c.key and c.key[0] == measure and v is not None
+        ]
         return sum(present, Decimal("0.00")) if present else None
 
 
@@ -127,24 +131,32 @@ def _physical_columns(category: str, rows: list[LedgerRow], text: Text) -> list[
     present = {(r.measure, r.item_code, r.subject) for r in rows}
     ordered = sorted(items.values(), key=lambda i: _item_key(category, i))
     if category == "minerals":
-        return [_mineral_column(item, units[("quantity", item.code)], text, several)
-                for item in ordered if ("quantity", item.code, item.subject) in present]
+        return [
+            _mineral_column(item, units[("quantity", item.code)], text, several)
+            for item in ordered
+            if ("quantity", item.code, item.subject) in present
+        ]
     columns: list[Column] = []
     for indicator in INDICATORS:
         for unit in sorted({units[(m, c)] for m, c in units if m == indicator}):
-            cells = [i for i in ordered
-                     if (indicator, i.code, i.subject) in present and units[(indicator, i.code)] == unit]
+            cells = [
+                i for i in ordered if (indicator, i.code, i.subject) in present and units[(indicator, i.code)] == unit
+            ]
             if not cells:
                 continue
             group = text.paren(INDICATORS[indicator][1 if text.en else 0], text.unit(*unit))
             first = len(columns)
-            columns += [Column(group, _item_label(category, i, text, several), key=(indicator, i.code, i.subject))
-                        for i in cells]
+            columns += [
+                Column(group, _item_label(category, i, text, several), key=(indicator, i.code, i.subject))
+                for i in cells
+            ]
             items = tuple(range(first, len(columns)))
             if len(cells) > 1:
                 columns.append(Column(group, text("total"), parts=items, total=True))
-            columns += [Column(group, text("memo_of", m=MEMO_NAMES[text.lang][m]), parts=items, memo=m)
-                        for m in memos_shown(category, rows)]
+            columns += [
+                Column(group, text("memo_of", m=MEMO_NAMES[text.lang][m]), parts=items, memo=m)
+                for m in memos_shown(category, rows)
+            ]
     return columns
 
 
@@ -176,13 +188,15 @@ def _value_columns(category: str, rows: list[LedgerRow], text: Text) -> list[Col
             group = columns[first].group
             columns.append(Column(group, text("subtotal"), parts=tuple(range(first, len(columns))), total=True))
     columns.append(Column(text("total_wan"), None, parts=tuple(leaves), total=True))
-    columns += [Column(text("memo_group_value"), text.memo(m), parts=tuple(leaves), memo=m)
-                for m in memos_shown(category, rows)]
+    columns += [
+        Column(text("memo_group_value"), text.memo(m), parts=tuple(leaves), memo=m) for m in memos_shown(category, rows)
+    ]
     return columns
 
 
-def _value_column(category: str, component: str, item: Item, text: Text, several_subjects: bool,
-                  several_components: bool) -> Column:
+def _value_column(
+    category: str, component: str, item: Item, text: Text, several_subjects: bool, several_components: bool
+) -> Column:
     key = (component, item.code, item.subject)
     if several_components:
         group = text.paren(text.component(category, component), "10⁴ yuan" if text.en else "万元")
@@ -194,8 +208,9 @@ def _value_column(category: str, component: str, item: Item, text: Text, several
     return Column(text("value_group"), _item_label(category, item, text, several_subjects), key=key)
 
 
-def physical_table(category: str, rows: list[LedgerRow], regions: list[Region], province: str, year: int,
-                   text: Text) -> Table:
+def physical_table(
+    category: str, rows: list[LedgerRow], regions: list[Region], province: str, year: int, text: Text
+) -> Table:
     """A category's physical sheet: per indicator its items and their 合计; minerals never added."""
     columns = _physical_columns(category, rows, text)
     notes = _notes(category, rows, columns, text("unit_physical"), text)
@@ -204,8 +219,9 @@ def physical_table(category: str, rows: list[LedgerRow], regions: list[Region], 
     return _table(category, "physical", rows, regions, columns, notes, province, year, text)
 
 
-def value_table(category: str, rows: list[LedgerRow], regions: list[Region], province: str, year: int,
-                text: Text) -> Table:
+def value_table(
+    category: str, rows: list[LedgerRow], regions: list[Region], province: str, year: int, text: Text
+) -> Table:
     """A category's value sheet (万元): per component its items, their 小计 and the 合计."""
     columns = _value_columns(category, rows, text)
     notes = _notes(category, rows, columns, text("unit_wan"), text)
@@ -227,8 +243,17 @@ def _memo_note(columns: list[Column], text: Text) -> list[str]:
     return [text.memo_note(memos)] if memos else []
 
 
-def _table(category: str, kind: str, rows: list[LedgerRow], regions: list[Region], columns: list[Column],
-           notes: list[str], province: str, year: int, text: Text) -> Table:
+def _table(
+    category: str,
+    kind: str,
+    rows: list[LedgerRow],
+    regions: list[Region],
+    columns: list[Column],
+    notes: list[str],
+    province: str,
+    year: int,
+    text: Text,
+) -> Table:
     if not rows:
         notes = notes[:1] + [text("no_data")]
     cells = ledger_cells(rows)
@@ -246,8 +271,11 @@ def _row_values(region: Region, columns: list[Column], cells: dict) -> list[Deci
     for i, column in enumerate(columns):
         if column.memo:
             # blank where the cells it qualifies are all blank (no parcels); else a figure, 0.00 when measured zero
-            present = [cells.get((region.code, *columns[j].key, column.memo), Decimal("0.00")) for j in column.parts
-                       if (region.code, *columns[j].key) in cells]
+            present = [
+                cells.get((region.code, *columns[j].key, column.memo), Decimal("0.00"))
+                for j in column.parts
+                if (region.code, *columns[j].key) in cells
+            ]
             row[i] = sum(present, Decimal("0.00")) if present else None
         elif column.parts:
             present = [row[j] for j in column.parts if row[j] is not None]

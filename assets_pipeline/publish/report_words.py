@@ -8,7 +8,13 @@ from __future__ import annotations
 import re
 
 from assets_pipeline.schema.categories import CATEGORY_NAMES_ZH
-from assets_pipeline.schema.labels import CATEGORY_NAMES_EN, MEMO_NAMES, RESOURCE_NAMES, SUBJECT_NAMES_EN, component_name
+from assets_pipeline.schema.labels import (
+    CATEGORY_NAMES_EN,
+    MEMO_NAMES,
+    RESOURCE_NAMES,
+    SUBJECT_NAMES_EN,
+    component_name,
+)
 
 # Physical indicators in column order, with their names (the unit comes from the ledger row).
 INDICATORS = {
@@ -57,7 +63,7 @@ _ZH = {
     "run_id": "运行编号",
     "note": "说明",
     "rounding_note": "金额单位为万元。县级数据四舍五入保留两位小数；市级、省级数据及各合计均为所列数值之和，"
-                     "故合计可能与未经舍入的精确合计相差几分。",
+    "故合计可能与未经舍入的精确合计相差几分。",
     "inputs": "输入文件",
     "file": "文件",
     "rows": "行数",
@@ -82,7 +88,7 @@ _ZH = {
     "memo_of": "其中：\n{m}",
     "memo_group_value": "其中（万元）",
     "memo_note": "“其中”栏为合计中位于{ms}内的部分，按各图斑位于其内的面积比例计算；各类区域可能重叠，不可相加；"
-                 "某类区域在本类资源中全为零时不列示该栏。",
+    "某类区域在本类资源中全为零时不列示该栏。",
     "blank_note": "空白表示该地区没有此项图斑或记录（无数据）；0.00 表示有图斑或记录、计量结果为零（“其中”栏同此）。",
     "see_detail_unit": "单位不一，见明细表",
     "inputs_sheet": "输入文件",
@@ -141,8 +147,8 @@ _EN = {
     "run_id": "Run id",
     "note": "Note",
     "rounding_note": "Values in 10⁴ yuan. County figures are rounded half-up to 2 decimals; city and province figures "
-                     "and every total are sums of the figures printed, so a total may differ by a few hundredths "
-                     "from the exact unrounded sum.",
+    "and every total are sums of the figures printed, so a total may differ by a few hundredths "
+    "from the exact unrounded sum.",
     "inputs": "Input files",
     "file": "File",
     "rows": "Rows",
@@ -166,11 +172,11 @@ _EN = {
     "rows_unpriced": "of which unpriced",
     "memo_of": "of which:\n{m}",
     "memo_group_value": "Of which (10⁴ yuan)",
-    "memo_note": "\"Of which\" columns give the part of the total inside the {ms}, by the share of each parcel's "
-                 "area inside it; the zones may overlap and are not to be added; a zone with no figure other than "
-                 "zero in this category is left out.",
+    "memo_note": '"Of which" columns give the part of the total inside the {ms}, by the share of each parcel\'s '
+    "area inside it; the zones may overlap and are not to be added; a zone with no figure other than "
+    "zero in this category is left out.",
     "blank_note": "Blank: the region has no parcel or record of the item (no figure); 0.00: parcels or records that "
-                  "measure zero (the same in the \"of which\" columns).",
+    'measure zero (the same in the "of which" columns).',
     "see_detail_unit": "units differ, see detail",
     "inputs_sheet": "Input files",
     "inputs_title": "{province} {year}: input files and reference tables",
@@ -178,7 +184,7 @@ _EN = {
     "figures": "Key figures (province)",
     "value_wan": "Value (10⁴ yuan)",
     "area_identity": "Area identity (m²): base map read = land + forest + grassland + wetland ledgers + collective "
-                     "(excluded) + rejected + withheld by rejected inventory rows − adjusted",
+    "(excluded) + rejected + withheld by rejected inventory rows − adjusted",
     "term": "Term",
     "area_m2": "Area (m²)",
     "identity_base": "Base map read (every land survey parcel)",
@@ -240,8 +246,11 @@ class Text:
 
     def memo_note(self, memos: list[str]) -> str:
         names = [MEMO_NAMES[self.lang][m] for m in memos]
-        joined = (", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]) if self.en \
+        joined = (
+            (", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0])
+            if self.en
             else "、".join(names)
+        )
         return self("memo_note", ms=joined)
 
 

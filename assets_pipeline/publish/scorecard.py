@@ -9,6 +9,7 @@ SHARE_COLUMNS = {i for i, (name, _, _) in enumerate(SCORECARD_COLUMNS) if name.e
 
 def counties_to_call(rows: list[tuple], limit: int = 20) -> tuple[list[str], list[list]]:
     """The scorecard's Chinese headers and its first ``limit`` rows (worst first), shares as percentages."""
-    shown = [[f"{v:.2%}" if i in SHARE_COLUMNS else ("" if v is None else v) for i, v in enumerate(r)]
-             for r in rows[:limit]]
+    shown = [
+        [f"{v:.2%}" if i in SHARE_COLUMNS else ("" if v is None else v) for i, v in enumerate(r)] for r in rows[:limit]
+    ]
     return [zh for _, zh, _ in SCORECARD_COLUMNS], shown

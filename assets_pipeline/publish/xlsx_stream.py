@@ -29,8 +29,11 @@ from assets_pipeline.publish.excel import MAX_CELL_CHARS, MAX_ROWS, TRUNCATED_MA
 STYLE_PLAIN, STYLE_HEADER, STYLE_BAD = 0, 1, 2
 # with number formats (Sheet.formats): 2 decimals, a count, and each of them and text in bold (total rows)
 STYLE_DECIMAL, STYLE_COUNT, STYLE_BOLD_DECIMAL, STYLE_BOLD_COUNT, STYLE_BOLD = 3, 4, 5, 6, 7
-FORMATS = {"decimal": (STYLE_DECIMAL, STYLE_BOLD_DECIMAL), "count": (STYLE_COUNT, STYLE_BOLD_COUNT),
-           None: (STYLE_PLAIN, STYLE_BOLD)}
+FORMATS = {
+    "decimal": (STYLE_DECIMAL, STYLE_BOLD_DECIMAL),
+    "count": (STYLE_COUNT, STYLE_BOLD_COUNT),
+    None: (STYLE_PLAIN, STYLE_BOLD),
+}
 _NUMBER = r"^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 
@@ -53,7 +56,9 @@ class Sheet:
 
 def _escape(text: pa.Array) -> pa.Array:
     long = pc.fill_null(pc.greater(pc.utf8_length(text), MAX_CELL_CHARS), False)
-    cut = pc.binary_join_element_wise(pc.utf8_slice_codeunits(text, 0, MAX_CELL_CHARS - len(TRUNCATED_MARK)), TRUNCATED_MARK, "")
+    cut = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(text, 0, MAX_CELL_CHARS - len(TRUNCATED_MARK)), TRUNCATED_MARK, ""
+    )
     text = pc.if_else(long, cut, text)  # beyond Excel's limit: cut, with a visible mark
     text = pc.replace_substring(text, "&", "&amp;")
     text = pc.replace_substring(text, "<", "&lt;")
@@ -64,9 +69,16 @@ def _escape(text: pa.Array) -> pa.Array:
     return pc.replace_substring(text, "\r", "&#13;")
 
 
-def _column_xml(values: pa.Array, letter: str, rows: pa.Array, highlight: np.ndarray | None,
-                numeric_text: bool, mark_blank: bool = False, fmt: str | None = None,
-                bold: np.ndarray | None = None) -> pa.Array:
+def _column_xml(
+    values: pa.Array,
+    letter: str,
+    rows: pa.Array,
+    highlight: np.ndarray | None,
+    numeric_text: bool,
+    mark_blank: bool = False,
+    fmt: str | None = None,
+    bold: np.ndarray | None = None,
+) -> pa.Array:
     """One column's cells as XML strings (empty where the value is null).
 
     Numeric columns are numbers; text columns are text (codes keep their leading zeros, long ids their
@@ -74,8 +86,11 @@ def _column_xml(values: pa.Array, letter: str, rows: pa.Array, highlight: np.nda
     unparseable cells show the original text).
     """
     n = len(values)
-    style = (pa.array(np.where(highlight, f' s="{STYLE_BAD}"', ""), pa.string()) if highlight is not None
-             else pa.repeat(pa.scalar("", pa.string()), n))
+    style = (
+        pa.array(np.where(highlight, f' s="{STYLE_BAD}"', ""), pa.string())
+        if highlight is not None
+        else pa.repeat(pa.scalar("", pa.string()), n)
+    )
     if fmt is not None or bold is not None:
         plain, strong = FORMATS[fmt]
         base = np.full(n, f' s="{plain}"' if plain else "", dtype=object)
@@ -90,11 +105,16 @@ def _column_xml(values: pa.Array, letter: str, rows: pa.Array, highlight: np.nda
         numeric = pc.is_valid(text)
     else:
         text = values.cast(pa.string()) if not pa.types.is_string(values.type) else values
-        numeric = (pc.fill_null(pc.match_substring_regex(text, _NUMBER), False) if numeric_text
-                   else pa.repeat(pa.scalar(False), n))
+        numeric = (
+            pc.fill_null(pc.match_substring_regex(text, _NUMBER), False)
+            if numeric_text
+            else pa.repeat(pa.scalar(False), n)
+        )
     escaped = _escape(text)
     as_number = pc.binary_join_element_wise(ref, "><v>", escaped, "</v></c>", "")
-    as_text = pc.binary_join_element_wise(ref, ' t="inlineStr"><is><t xml:space="preserve">', escaped, "</t></is></c>", "")
+    as_text = pc.binary_join_element_wise(
+        ref, ' t="inlineStr"><is><t xml:space="preserve">', escaped, "</t></is></c>", ""
+    )
     cell = pc.if_else(numeric, as_number, as_text)
     if mark_blank and highlight is not None:  # a required value left blank: the empty cell itself is marked
         empty = pc.and_(pc.is_null(cell), pa.array(highlight, pa.bool_()))
@@ -124,7 +144,7 @@ def _utf8_of(cells: pa.Array) -> pa.Buffer:
     if isinstance(cells, pa.ChunkedArray):
         cells = cells.combine_chunks()
     offsets = np.frombuffer(cells.buffers()[1], dtype=np.int32, count=len(cells) + 1, offset=cells.offset * 4)
-    return cells.buffers()[2][int(offsets[0]):int(offsets[-1])]
+    return cells.buffers()[2][int(offsets[0]) : int(offsets[-1])]
 
 
 def _sheet_xml(sheet: Sheet) -> Iterator[str | pa.Buffer]:
@@ -132,45 +152,67 @@ def _sheet_xml(sheet: Sheet) -> Iterator[str | pa.Buffer]:
     rendered at a time, as the zip takes the one before."""
     n = min(len(sheet.columns[0]) if sheet.columns else 0, MAX_ROWS - 1)
     last = get_column_letter(max(len(sheet.header), 1))
-    yield ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-           '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
+    yield (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+    )
     yield f'<dimension ref="A1:{last}{n + 1}"/>'
     if sheet.freeze:
-        yield ('<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-               'state="frozen"/></sheetView></sheetViews>')
+        yield (
+            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+            'state="frozen"/></sheetView></sheetViews>'
+        )
     if sheet.widths:
-        yield ("<cols>" + "".join(
-            f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(sheet.widths, start=1)) + "</cols>")
+        yield (
+            "<cols>"
+            + "".join(
+                f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(sheet.widths, start=1)
+            )
+            + "</cols>"
+        )
     yield "<sheetData>"
     header = "".join(
         f'<c r="{get_column_letter(i)}1" s="{STYLE_HEADER}" t="inlineStr"><is><t>{_escape(pa.array([h])).to_pylist()[0]}</t></is></c>'
-        for i, h in enumerate(sheet.header, start=1))
+        for i, h in enumerate(sheet.header, start=1)
+    )
     yield f'<row r="1">{header}</row>'
     block = 100_000
     for start in range(0, n, block):
         stop = min(start + block, n)
         rows = pc.cast(pa.array(np.arange(start + 2, stop + 2)), pa.string())
+
         def column(j: int, start=start, stop=stop, rows=rows) -> pa.Array:
-            return _column_xml(sheet.columns[j].slice(start, stop - start), get_column_letter(j + 1), rows,
-                               None if not sheet.highlight or sheet.highlight[j] is None else sheet.highlight[j][start:stop],
-                               bool(sheet.numeric_text and sheet.numeric_text[j]), sheet.mark_blank,
-                               sheet.formats[j] if sheet.formats else None,
-                               None if sheet.bold_rows is None else sheet.bold_rows[start:stop])
+            return _column_xml(
+                sheet.columns[j].slice(start, stop - start),
+                get_column_letter(j + 1),
+                rows,
+                None if not sheet.highlight or sheet.highlight[j] is None else sheet.highlight[j][start:stop],
+                bool(sheet.numeric_text and sheet.numeric_text[j]),
+                sheet.mark_blank,
+                sheet.formats[j] if sheet.formats else None,
+                None if sheet.bold_rows is None else sheet.bold_rows[start:stop],
+            )
 
         # Arrow's kernels release the GIL: the columns are rendered on every core
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             cells = list(pool.map(column, range(len(sheet.columns))))
-        row_open = pc.binary_join_element_wise(pa.repeat(pa.scalar('<row r="', pa.string()), stop - start), rows, '">', "")
-        joined = pc.binary_join_element_wise(row_open, *cells, pa.repeat(pa.scalar("</row>", pa.string()), stop - start), "")
+        row_open = pc.binary_join_element_wise(
+            pa.repeat(pa.scalar('<row r="', pa.string()), stop - start), rows, '">', ""
+        )
+        joined = pc.binary_join_element_wise(
+            row_open, *cells, pa.repeat(pa.scalar("</row>", pa.string()), stop - start), ""
+        )
         yield _utf8_of(joined)
     yield "</sheetData>"
     if sheet.autofilter and sheet.header:
         yield f'<autoFilter ref="A1:{last}{n + 1}"/>'
-    yield ('<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
-           '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
-           '<headerFooter><oddFooter>&amp;C&amp;A &amp;P / &amp;N</oddFooter></headerFooter></worksheet>')
+    yield (
+        '<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
+        '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+        "<headerFooter><oddFooter>&amp;C&amp;A &amp;P / &amp;N</oddFooter></headerFooter></worksheet>"
+    )
 
 
 _STYLES = (
@@ -186,17 +228,18 @@ _STYLES = (
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>'
     '<xf numFmtId="0" fontId="0" fillId="3" borderId="0" xfId="0" applyFill="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    '</styleSheet>'
+    "</styleSheet>"
 )
 # The same with the number styles (built-in formats 4 = #,##0.00 and 3 = #,##0), written only by a workbook whose
 # sheets use them, so a workbook without them keeps its bytes.
 _STYLES_WITH_NUMBERS = _STYLES.replace('<cellXfs count="3">', '<cellXfs count="8">').replace(
-    '</cellXfs>',
+    "</cellXfs>",
     '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="4" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>'
     '<xf numFmtId="3" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>')
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>',
+)
 
 
 def write_workbook(path: Path, sheets: list[Sheet]) -> None:
@@ -205,45 +248,65 @@ def write_workbook(path: Path, sheets: list[Sheet]) -> None:
     content_types = "".join(
         f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for i in range(1, len(sheets) + 1))
+        for i in range(1, len(sheets) + 1)
+    )
     workbook_sheets = "".join(
-        f'<sheet name="{_escape(pa.array([n])).to_pylist()[0]}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, start=1))
+        f'<sheet name="{_escape(pa.array([n])).to_pylist()[0]}" sheetId="{i}" r:id="rId{i}"/>'
+        for i, n in enumerate(names, start=1)
+    )
     titles = "".join(
         f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">'
-        f'{_escape(pa.array([_quoted_sheet(n)])).to_pylist()[0]}!$1:$1</definedName>'
-        for i, n in enumerate(names) if sheets[i].freeze)
+        f"{_escape(pa.array([_quoted_sheet(n)])).to_pylist()[0]}!$1:$1</definedName>"
+        for i, n in enumerate(names)
+        if sheets[i].freeze
+    )
     rels = "".join(
         f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-        f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(sheets) + 1))
+        f'Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, len(sheets) + 1)
+    )
     n = len(sheets)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        _write_member(z, "[Content_Types].xml",
-                      '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                      '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                      '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-                      '<Default Extension="xml" ContentType="application/xml"/>'
-                      '<Override PartName="/xl/workbook.xml" '
-                      'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-                      '<Override PartName="/xl/styles.xml" '
-                      'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-                      f"{content_types}</Types>")
-        _write_member(z, "_rels/.rels",
-                      '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                      '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                      '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-                      'Target="xl/workbook.xml"/></Relationships>')
-        _write_member(z, "xl/workbook.xml",
-                      '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                      '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                      'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-                      f"<sheets>{workbook_sheets}</sheets>"
-                      + (f"<definedNames>{titles}</definedNames>" if titles else "") + "</workbook>")
-        _write_member(z, "xl/_rels/workbook.xml.rels",
-                      '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                      '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                      f'{rels}<Relationship Id="rId{n + 1}" '
-                      'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-                      'Target="styles.xml"/></Relationships>')
+        _write_member(
+            z,
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/styles.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            f"{content_types}</Types>",
+        )
+        _write_member(
+            z,
+            "_rels/.rels",
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>',
+        )
+        _write_member(
+            z,
+            "xl/workbook.xml",
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f"<sheets>{workbook_sheets}</sheets>"
+            + (f"<definedNames>{titles}</definedNames>" if titles else "")
+            + "</workbook>",
+        )
+        _write_member(
+            z,
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'{rels}<Relationship Id="rId{n + 1}" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
+            'Target="styles.xml"/></Relationships>',
+        )
         numbers = any(sheet.formats or sheet.bold_rows is not None for sheet in sheets)
         _write_member(z, "xl/styles.xml", _STYLES_WITH_NUMBERS if numbers else _STYLES)
         for i, sheet in enumerate(sheets, start=1):

@@ -59,8 +59,12 @@ POSITIVE_FACTORS: dict[str, str] = {
 
 # Parameters the models read, with what a value must be and its unit: a rate per year in (0, 1), or years > 0.
 PARAMETERS: dict[str, dict[str, str]] = {
-    "land_parameters": {"capitalisation_rate": "rate", "legal_term_commercial": "years",
-                        "legal_term_residential": "years", "legal_term_other": "years"},
+    "land_parameters": {
+        "capitalisation_rate": "rate",
+        "legal_term_commercial": "years",
+        "legal_term_residential": "years",
+        "legal_term_other": "years",
+    },
     "mineral_parameters": {"discount_rate_npv": "rate", "npv_max_years": "years"},
 }
 PARAMETER_UNITS = {"rate": "1/year", "years": "years"}
@@ -86,7 +90,9 @@ def pandera_schema(spec: TableSpec) -> pa.DataFrameSchema:
         if name not in spec.optional_columns:
             checks.append(pa.Check(lambda s: s.str.len() > 0, name="not_blank", error=f"{name} must not be blank"))
         if kind == "int":
-            checks.append(pa.Check(lambda s: s.str.fullmatch(r"-?\d*"), name="integer", error=f"{name} must be a whole number"))
+            checks.append(
+                pa.Check(lambda s: s.str.fullmatch(r"-?\d*"), name="integer", error=f"{name} must be a whole number")
+            )
         elif kind == "dec":
             checks.append(pa.Check(_parses_decimal, name="decimal", error=f"{name} must be a decimal number"))
         elif kind == "bool":
@@ -122,8 +128,10 @@ def schema_sentences(spec: TableSpec, cases: pd.DataFrame) -> list[str]:
             what = "is missing" if case.check == "column_in_dataframe" else f"fails {case.check}"
             sentences.append(f"{spec.file}: column {case.failure_case} {what}.")
         else:
-            sentences.append(f"{spec.file} line {_line(case.index)}: {case.column} {_shown(str(case.failure_case))!r} "
-                             f"is refused: {case.check}.")
+            sentences.append(
+                f"{spec.file} line {_line(case.index)}: {case.column} {_shown(str(case.failure_case))!r} "
+                f"is refused: {case.check}."
+            )
     return _capped(sentences, spec.file)
 
 
@@ -138,19 +146,25 @@ def table_rule_problems(spec: TableSpec, frame: pd.DataFrame) -> list[str]:
     if spec.price_table and "price" in spec.columns:
         price = frame["price"].map(Decimal)  # parsed by the schema already
         for index in frame.index[(price < 0).to_numpy()]:
-            problems.append(f"{spec.file} line {_line(index)}: price {frame.at[index, 'price']} is negative; "
-                            "a price must be 0 or more (0.00 is an explicit 'not valued', DOMAIN §4).")
+            problems.append(
+                f"{spec.file} line {_line(index)}: price {frame.at[index, 'price']} is negative; "
+                "a price must be 0 or more (0.00 is an explicit 'not valued', DOMAIN §4)."
+            )
     if spec.name in PRICE_UNITS:
         allowed = PRICE_UNITS[spec.name]
         for index in frame.index[~frame["unit"].isin(allowed).to_numpy()]:
-            problems.append(f"{spec.file} line {_line(index)}: unit {_shown(frame.at[index, 'unit'])!r} is not one "
-                            f"the model converts ({', '.join(allowed)}).")
+            problems.append(
+                f"{spec.file} line {_line(index)}: unit {_shown(frame.at[index, 'unit'])!r} is not one "
+                f"the model converts ({', '.join(allowed)})."
+            )
     if spec.name in POSITIVE_FACTORS:
         column = POSITIVE_FACTORS[spec.name]
         factor = frame[column].map(Decimal)
         for index in frame.index[(factor <= 0).to_numpy()]:
-            problems.append(f"{spec.file} line {_line(index)}: {column} {frame.at[index, column]} is not above 0; "
-                            "a correction factor or coefficient must be positive.")
+            problems.append(
+                f"{spec.file} line {_line(index)}: {column} {frame.at[index, column]} is not above 0; "
+                "a correction factor or coefficient must be positive."
+            )
     if spec.name in PARAMETERS:
         problems += _parameter_problems(spec, frame, PARAMETERS[spec.name])
     return _capped(problems, spec.file)
@@ -164,8 +178,10 @@ def _duplicate_keys(spec: TableSpec, frame: pd.DataFrame) -> list[str]:
         first, *others = list(rows.index)
         described = ", ".join(f"{k} {_shown(rows.at[first, k])}" for k in keys)
         for index in others:
-            problems.append(f"{spec.file} line {_line(index)} repeats the key of line {_line(first)} ({described}); "
-                            "a key may have one row only.")
+            problems.append(
+                f"{spec.file} line {_line(index)} repeats the key of line {_line(first)} ({described}); "
+                "a key may have one row only."
+            )
     return problems
 
 
@@ -188,8 +204,10 @@ def _parameter_problems(spec: TableSpec, frame: pd.DataFrame, known: dict[str, s
     for year, rows in frame.groupby("year", sort=True):
         for name in known:
             if name not in set(rows["parameter"]):
-                problems.append(f"{spec.file}: year {year} has no {name} row; each year of the table needs every "
-                                f"parameter ({', '.join(known)}).")
+                problems.append(
+                    f"{spec.file}: year {year} has no {name} row; each year of the table needs every "
+                    f"parameter ({', '.join(known)})."
+                )
     return problems
 
 
@@ -215,7 +233,9 @@ def check_cross_references(tables: dict[str, ReferenceTable]) -> None:
             frame = frame[frame["level"] == "2"]  # a first-level class may span groups ("mixed")
         unknown = sorted(set(frame[column]) - known - {""})
         if unknown:
-            raise ReferenceTableError(tables[table].path, f"column {column}: codes not in {code_table}: {', '.join(unknown[:10])}")
+            raise ReferenceTableError(
+                tables[table].path, f"column {column}: codes not in {code_table}: {', '.join(unknown[:10])}"
+            )
     for name, table in tables.items():
         if "region_code" in table.spec.columns and name != "admin_divisions":
             unknown = sorted(set(table.frame["region_code"]) - regions)
@@ -227,7 +247,7 @@ def check_cross_references(tables: dict[str, ReferenceTable]) -> None:
 def _check_mineral_price_units(tables: dict[str, ReferenceTable]) -> None:
     """A benchmark price is per unit of the mineral's quantity (元/万吨 for coal counted in 万吨): never another."""
     prices = tables["mineral_benchmark_prices"]
-    units = dict(zip(tables["minerals"].frame["mineral_code"], tables["minerals"].frame["unit"]))
+    units = dict(zip(tables["minerals"].frame["mineral_code"], tables["minerals"].frame["unit"], strict=False))
     expected = prices.frame["mineral_code"].map(lambda code: "元/" + units[code])  # codes checked above
     wrong = prices.frame.index[(prices.frame["unit"] != expected).to_numpy()]
     sentences = [
@@ -238,4 +258,3 @@ def _check_mineral_price_units(tables: dict[str, ReferenceTable]) -> None:
     ]
     if sentences:
         raise ReferenceRulesError(prices.path, _capped(sentences, prices.spec.file))
-

@@ -38,8 +38,13 @@ def write_year_snapshot(name: str, table: ReferenceTable, layout: YearLayout) ->
         in_force = rows.column("year").to_pylist()
         used = in_force[0] if in_force else "none"
     write_json(
-        {"table": name, "file": f"reference_tables/{table.spec.file}", "sha256": table.sha256,
-         "rows_in_force": rows.num_rows, "price_year": "" if used is None else used},
+        {
+            "table": name,
+            "file": f"reference_tables/{table.spec.file}",
+            "sha256": table.sha256,
+            "rows_in_force": rows.num_rows,
+            "price_year": "" if used is None else used,
+        },
         layout.record("reference", name),
     )
     return YearSnapshot(rows, years, used)

@@ -49,7 +49,9 @@ class TableSpec:
         return [c for c in self.columns if c not in self.optional_columns]
 
 
-def _code_list(name: str, code: str, extra: _T | None = None, description: str = "", optional: tuple[str, ...] = ()) -> TableSpec:
+def _code_list(
+    name: str, code: str, extra: _T | None = None, description: str = "", optional: tuple[str, ...] = ()
+) -> TableSpec:
     columns = {code: "str", "name_zh": "str", "name_en": "str", **(extra or {})}
     return TableSpec(name, f"{name}.csv", columns, (code,), description, optional_columns=optional)
 
@@ -57,21 +59,42 @@ def _code_list(name: str, code: str, extra: _T | None = None, description: str =
 def _price(name: str, keys: _T, description: str, value: str = "price", optional: tuple[str, ...] = ()) -> TableSpec:
     columns = {"year": "int", **keys, value: "dec", "unit": "str"}
     return TableSpec(
-        name, f"prices/{name}.csv", columns, ("year", *keys), description,
-        optional_columns=optional + ("note",), price_table=True,
+        name,
+        f"prices/{name}.csv",
+        columns,
+        ("year", *keys),
+        description,
+        optional_columns=optional + ("note",),
+        price_table=True,
     )
 
 
 TABLES: dict[str, TableSpec] = {
     t.name: t
     for t in (
-        _code_list("land_classes", "land_class", {"level": "int", "parent_class": "str", "land_group": "str", "category": "str"},
-                   "三调工作分类 land classes with land group and category (DOMAIN §2)", optional=("parent_class",)),
+        _code_list(
+            "land_classes",
+            "land_class",
+            {"level": "int", "parent_class": "str", "land_group": "str", "category": "str"},
+            "三调工作分类 land classes with land group and category (DOMAIN §2)",
+            optional=("parent_class",),
+        ),
         _code_list("land_groups", "land_group", description="农用地 / 建设用地 / 未利用地"),
-        TableSpec("admin_divisions", "admin_divisions.csv",
-                  {"region_code": "str", "name": "str", "level": "str", "parent_code": "str", "longitude": "dec", "latitude": "dec"},
-                  ("region_code",), "administrative divisions of the province (GB/T 2260 codes)",
-                  optional_columns=("parent_code", "longitude", "latitude")),
+        TableSpec(
+            "admin_divisions",
+            "admin_divisions.csv",
+            {
+                "region_code": "str",
+                "name": "str",
+                "level": "str",
+                "parent_code": "str",
+                "longitude": "dec",
+                "latitude": "dec",
+            },
+            ("region_code",),
+            "administrative divisions of the province (GB/T 2260 codes)",
+            optional_columns=("parent_code", "longitude", "latitude"),
+        ),
         _code_list("ownership_codes", "code", {"is_state": "bool"}, "权属性质 QSXZ land ownership (DOMAIN §2)"),
         _code_list("tree_ownership_codes", "code", {"is_state": "bool"}, "林木所有权 tree ownership (DOMAIN §2)"),
         _code_list("supply_methods", "supply_method", {"owner_equity": "str"}, "land supply methods (DOMAIN §4)"),
@@ -81,49 +104,114 @@ TABLES: dict[str, TableSpec] = {
         _code_list("forest_species_groups", "species_group", description="species groups priced alike"),
         _code_list("forest_species", "species_code", {"species_group": "str"}, "优势树种 dominant species"),
         _code_list("grassland_types", "grassland_type", description="草原类 grassland classes"),
-        _code_list("grassland_grades", "grade", {"hay_min_kg_per_ha": "dec", "hay_max_kg_per_ha": "dec"}, "草原等级 grades",
-                   optional=("hay_min_kg_per_ha", "hay_max_kg_per_ha")),
+        _code_list(
+            "grassland_grades",
+            "grade",
+            {"hay_min_kg_per_ha": "dec", "hay_max_kg_per_ha": "dec"},
+            "草原等级 grades",
+            optional=("hay_min_kg_per_ha", "hay_max_kg_per_ha"),
+        ),
         _code_list("wetland_classes", "wetland_class", description="湿地类 wetland classes"),
         _code_list("wetland_types", "wetland_type", {"wetland_class": "str"}, "湿地型 wetland types"),
         _code_list("water_source_types", "source_type", description="water source types"),
-        _code_list("minerals", "mineral_code", {"unit": "str", "unit_en": "str", "quantity_kind": "str"}, "minerals with units",
-                   optional=("unit_en", "quantity_kind")),
-        _code_list("resource_classes", "resource_class", {"kind": "str", "confidence_rank": "int"}, "GB/T 17766-2020 resource classes",
-                   optional=("confidence_rank",)),
+        _code_list(
+            "minerals",
+            "mineral_code",
+            {"unit": "str", "unit_en": "str", "quantity_kind": "str"},
+            "minerals with units",
+            optional=("unit_en", "quantity_kind"),
+        ),
+        _code_list(
+            "resource_classes",
+            "resource_class",
+            {"kind": "str", "confidence_rank": "int"},
+            "GB/T 17766-2020 resource classes",
+            optional=("confidence_rank",),
+        ),
         _code_list("mining_right_types", "mining_right", description="矿业权 types"),
         _code_list("exercising_subjects", "subject", description="所有权行使主体 exercising subjects (DOMAIN §5)"),
-        TableSpec("exercising_subject_rules", "exercising_subject_rules.csv",
-                  {"category": "str", "item_code": "str", "subject": "str", "note": "str"},
-                  ("category", "item_code"), "category × item → exercising subject (DOMAIN §5)", optional_columns=("note",)),
-        _price("land_base_prices", {"region_code": "str", "price_zone": "str", "land_class": "str", "cropland_grade": "str"},
-               "基准地价 base land prices (DOMAIN §4)", optional=("price_zone", "cropland_grade")),
-        TableSpec("land_date_corrections", "prices/land_date_corrections.csv",
-                  {"year": "int", "land_group": "str", "factor": "dec", "base_date": "str", "note": "str"},
-                  ("year", "land_group"), "date correction to the accounting date", optional_columns=("base_date", "note"), price_table=True),
-        TableSpec("land_plot_ratio_corrections", "prices/land_plot_ratio_corrections.csv",
-                  {"year": "int", "land_use": "str", "plot_ratio": "dec", "factor": "dec"},
-                  ("year", "land_use", "plot_ratio"), "plot-ratio correction, interpolated", price_table=True),
-        TableSpec("land_parameters", "prices/land_parameters.csv",
-                  {"year": "int", "parameter": "str", "value": "dec", "unit": "str", "note": "str"},
-                  ("year", "parameter"), "capitalisation rate and legal terms", optional_columns=("unit", "note"), price_table=True),
-        _price("forest_land_prices", {"region_code": "str", "land_class": "str", "land_grade": "str"},
-           "forest-land prices (blank grade = any grade)", optional=("land_grade",)),
-        _price("timber_prices", {"region_code": "str", "species_group": "str", "origin": "str", "age_group": "str"}, "timber prices"),
+        TableSpec(
+            "exercising_subject_rules",
+            "exercising_subject_rules.csv",
+            {"category": "str", "item_code": "str", "subject": "str", "note": "str"},
+            ("category", "item_code"),
+            "category × item → exercising subject (DOMAIN §5)",
+            optional_columns=("note",),
+        ),
+        _price(
+            "land_base_prices",
+            {"region_code": "str", "price_zone": "str", "land_class": "str", "cropland_grade": "str"},
+            "基准地价 base land prices (DOMAIN §4)",
+            optional=("price_zone", "cropland_grade"),
+        ),
+        TableSpec(
+            "land_date_corrections",
+            "prices/land_date_corrections.csv",
+            {"year": "int", "land_group": "str", "factor": "dec", "base_date": "str", "note": "str"},
+            ("year", "land_group"),
+            "date correction to the accounting date",
+            optional_columns=("base_date", "note"),
+            price_table=True,
+        ),
+        TableSpec(
+            "land_plot_ratio_corrections",
+            "prices/land_plot_ratio_corrections.csv",
+            {"year": "int", "land_use": "str", "plot_ratio": "dec", "factor": "dec"},
+            ("year", "land_use", "plot_ratio"),
+            "plot-ratio correction, interpolated",
+            price_table=True,
+        ),
+        TableSpec(
+            "land_parameters",
+            "prices/land_parameters.csv",
+            {"year": "int", "parameter": "str", "value": "dec", "unit": "str", "note": "str"},
+            ("year", "parameter"),
+            "capitalisation rate and legal terms",
+            optional_columns=("unit", "note"),
+            price_table=True,
+        ),
+        _price(
+            "forest_land_prices",
+            {"region_code": "str", "land_class": "str", "land_grade": "str"},
+            "forest-land prices (blank grade = any grade)",
+            optional=("land_grade",),
+        ),
+        _price(
+            "timber_prices",
+            {"region_code": "str", "species_group": "str", "origin": "str", "age_group": "str"},
+            "timber prices",
+        ),
         _price("bamboo_prices", {"region_code": "str"}, "bamboo price per stem"),
         _price("grassland_prices", {"region_code": "str", "grassland_type": "str", "grade": "str"}, "grassland prices"),
         _price("wetland_prices", {"region_code": "str", "wetland_class": "str"}, "wetland prices (0 = not valued)"),
         _price("water_prices", {"region_code": "str", "source_type": "str"}, "water resource prices"),
         _price("mineral_benchmark_prices", {"region_code": "str", "mineral_code": "str"}, "矿业权出让收益市场基准价"),
-        TableSpec("mineral_recovery_coefficients", "prices/mineral_recovery_coefficients.csv",
-                  {"year": "int", "resource_class": "str", "coefficient": "dec"},
-                  ("year", "resource_class"), "recovery coefficient per resource class", price_table=True),
-        TableSpec("mineral_parameters", "prices/mineral_parameters.csv",
-                  {"year": "int", "parameter": "str", "value": "dec", "unit": "str", "note": "str"},
-                  ("year", "parameter"), "NPV discount rate and horizon", optional_columns=("unit", "note"), price_table=True),
+        TableSpec(
+            "mineral_recovery_coefficients",
+            "prices/mineral_recovery_coefficients.csv",
+            {"year": "int", "resource_class": "str", "coefficient": "dec"},
+            ("year", "resource_class"),
+            "recovery coefficient per resource class",
+            price_table=True,
+        ),
+        TableSpec(
+            "mineral_parameters",
+            "prices/mineral_parameters.csv",
+            {"year": "int", "parameter": "str", "value": "dec", "unit": "str", "note": "str"},
+            ("year", "parameter"),
+            "NPV discount rate and horizon",
+            optional_columns=("unit", "note"),
+            price_table=True,
+        ),
     )
 }
 
-_ARROW = {"str": pa_arrow.string(), "int": pa_arrow.int64(), "dec": pa_arrow.decimal128(24, 6), "bool": pa_arrow.bool_()}
+_ARROW = {
+    "str": pa_arrow.string(),
+    "int": pa_arrow.int64(),
+    "dec": pa_arrow.decimal128(24, 6),
+    "bool": pa_arrow.bool_(),
+}
 
 
 @dataclass
@@ -184,5 +272,3 @@ def load_reference(reference_dir: Path = DEFAULT_REFERENCE_DIR) -> dict[str, Ref
     tables = {name: load_table(name, reference_dir) for name in TABLES}
     check_cross_references(tables)
     return tables
-
-

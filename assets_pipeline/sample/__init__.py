@@ -10,12 +10,16 @@ record and README of what was written).
 """
 
 from assets_pipeline.sample.generate import SampleSummary, generate_sample
-from assets_pipeline.sample.inconsistencies import (DEFAULT_INCONSISTENCY_SHARE, UNPRICED_PLANTED_SHARE,
-                                                    UnpricedBudget)
+from assets_pipeline.sample.inconsistencies import DEFAULT_INCONSISTENCY_SHARE, UNPRICED_PLANTED_SHARE, UnpricedBudget
 from assets_pipeline.sample.province_figures import GROUP_AREA_WAN_HA
 from assets_pipeline.sample.reference import REFERENCE_DIR
 
 __all__ = [
-    "DEFAULT_INCONSISTENCY_SHARE", "GROUP_AREA_WAN_HA", "REFERENCE_DIR", "UNPRICED_PLANTED_SHARE", "SampleSummary",
-    "UnpricedBudget", "generate_sample",
+    "DEFAULT_INCONSISTENCY_SHARE",
+    "GROUP_AREA_WAN_HA",
+    "REFERENCE_DIR",
+    "UNPRICED_PLANTED_SHARE",
+    "SampleSummary",
+    "UnpricedBudget",
+    "generate_sample",
 ]

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from assets_pipeline.sample.counties import County
-from assets_pipeline.sample.province_figures import (ADJUSTABLE_SHARE, INVENTORIES, M2_PER_MU, MIN_PARCEL_M2,
-                                                     PARCEL_AREA_SIGMA, REDLINE_SHARE, SUPPLY_METHODS, ZONED_SHARE)
+from assets_pipeline.sample.province_figures import (
+    ADJUSTABLE_SHARE,
+    INVENTORIES,
+    M2_PER_MU,
+    MIN_PARCEL_M2,
+    PARCEL_AREA_SIGMA,
+    REDLINE_SHARE,
+    SUPPLY_METHODS,
+    ZONED_SHARE,
+)
 from assets_pipeline.sample.reference import Reference
 
 
@@ -72,15 +80,17 @@ def new_parcels(rng: np.random.Generator, n: int, first_serial: int, county: Cou
     """``n`` new base-map parcels: class by the province mix, lognormal area around the class mean."""
     classes = ref.classes
     land_class = rng.choice(len(classes.codes), size=n, p=classes.parcel_share)
-    log_mean = np.log(classes.mean_m2[land_class]) - PARCEL_AREA_SIGMA ** 2 / 2
+    log_mean = np.log(classes.mean_m2[land_class]) - PARCEL_AREA_SIGMA**2 / 2
     area = np.maximum(np.exp(log_mean + PARCEL_AREA_SIGMA * rng.standard_normal(n)), MIN_PARCEL_M2)
-    parcels = Rows({
-        "serial": np.arange(first_serial, first_serial + n, dtype=np.int64),
-        "land_class": land_class,
-        "area": quantise_area(area, county.delivery.area_unit),
-        # township (3 digits) and village (3 digits) of the 12-digit 坐落单位代码
-        "village": rng.integers(1, 26, n) * 1000 + rng.integers(1, 41, n),
-    })
+    parcels = Rows(
+        {
+            "serial": np.arange(first_serial, first_serial + n, dtype=np.int64),
+            "land_class": land_class,
+            "area": quantise_area(area, county.delivery.area_unit),
+            # township (3 digits) and village (3 digits) of the 12-digit 坐落单位代码
+            "village": rng.integers(1, 26, n) * 1000 + rng.integers(1, 41, n),
+        }
+    )
     return assign_parcel_attributes(parcels, rng, county, ref)
 
 
@@ -97,8 +107,11 @@ def assign_parcel_attributes(parcels: Rows, rng: np.random.Generator, county: Co
     is_state = rng.random(n) < classes.state_share[land_class]
     state_codes, state_p = ref.state_codes
     collective_codes, collective_p = ref.collective_codes
-    parcels["ownership"] = np.where(is_state, state_codes[rng.choice(len(state_codes), n, p=state_p)],
-                                    collective_codes[rng.choice(len(collective_codes), n, p=collective_p)])
+    parcels["ownership"] = np.where(
+        is_state,
+        state_codes[rng.choice(len(state_codes), n, p=state_p)],
+        collective_codes[rng.choice(len(collective_codes), n, p=collective_p)],
+    )
     parcels["is_state"] = is_state
 
     # Shanxi cropland is mostly of middling to poor grade (1 best … 15 worst).

@@ -64,11 +64,12 @@ def plan_counties(ref: Reference, parcels: int, seed: int, formats: str) -> list
     haihe = np.array([HAIHE_SHARE_BY_CITY.get(city, 0.5) for city in table["parent_code"]])
     primary_haihe = rng.random(n) < haihe
     both = rng.random(n) < TWO_BASIN_SHARE
-    basins = [BASINS if b else ((BASINS[1],) if h else (BASINS[0],)) for h, b in zip(primary_haihe, both)]
+    basins = [BASINS if b else ((BASINS[1],) if h else (BASINS[0],)) for h, b in zip(primary_haihe, both, strict=False)]
     return [
         County(code=code, name=name, city=city, parcels=int(k), weight=float(w), delivery=d, basins=b)
-        for code, name, city, k, w, d, b in zip(table["region_code"], table["name"], table["parent_code"], counts,
-                                                weights, deliveries, basins)
+        for code, name, city, k, w, d, b in zip(
+            table["region_code"], table["name"], table["parent_code"], counts, weights, deliveries, basins, strict=False
+        )
     ]
 
 
@@ -80,9 +81,9 @@ def plan_deliveries(n: int, formats: str, rng: np.random.Generator) -> list[Deli
         return [Delivery(file_format=formats)] * n
     order = rng.permutation(n)
     n_gbk, n_utf8, n_xlsx = round(0.35 * n), round(0.20 * n), round(0.20 * n)
-    gbk, utf8 = order[:n_gbk], order[n_gbk:n_gbk + n_utf8]
-    xlsx = order[n_gbk + n_utf8:n_gbk + n_utf8 + n_xlsx]
-    survey, chinese = gbk[:(n_gbk + 1) // 2], gbk[(n_gbk + 1) // 2:]
+    gbk, utf8 = order[:n_gbk], order[n_gbk : n_gbk + n_utf8]
+    xlsx = order[n_gbk + n_utf8 : n_gbk + n_utf8 + n_xlsx]
+    survey, chinese = gbk[: (n_gbk + 1) // 2], gbk[(n_gbk + 1) // 2 :]
     result = [Delivery(file_format="parquet")] * n
     for position, i in enumerate(gbk):
         result[i] = Delivery("csv", "gbk", "survey" if i in survey else "chinese", long_region_code=position % 4 == 0)

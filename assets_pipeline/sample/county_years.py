@@ -8,8 +8,14 @@ import numpy as np
 from assets_pipeline.sample.base_map import CountyState, Rows, assign_parcel_attributes, new_parcels, quantise_area
 from assets_pipeline.sample.counties import County
 from assets_pipeline.sample.inventories import refresh_inventories
-from assets_pipeline.sample.province_figures import (APPEAR_SHARE, CLASS_CHANGE_SHARE, CLASS_TRANSITIONS,
-                                                     MERGE_SHARE, SPLIT_SHARE, VANISH_SHARE)
+from assets_pipeline.sample.province_figures import (
+    APPEAR_SHARE,
+    CLASS_CHANGE_SHARE,
+    CLASS_TRANSITIONS,
+    MERGE_SHARE,
+    SPLIT_SHARE,
+    VANISH_SHARE,
+)
 from assets_pipeline.sample.reference import Reference
 from assets_pipeline.sample.streams import choose, stream
 
@@ -38,8 +44,9 @@ def evolve_county_state(state: CountyState, county: County, ref: Reference, seed
     land_class = parcels["land_class"]
     first = np.arange(0, n - 1, 2)
     pairable = first[(land_class[first] == land_class[first + 1]) & untouched[first] & untouched[first + 1]]
-    merged_first = np.sort(rng.choice(pairable, size=min(len(pairable), int(round(MERGE_SHARE / 2 * n))),
-                                      replace=False))
+    merged_first = np.sort(
+        rng.choice(pairable, size=min(len(pairable), int(round(MERGE_SHARE / 2 * n))), replace=False)
+    )
     merged = np.zeros(n, dtype=bool)
     merged[merged_first] = merged[merged_first + 1] = True
 
@@ -72,8 +79,9 @@ def evolve_county_state(state: CountyState, county: County, ref: Reference, seed
     next_serial += appearing
 
     kept = parcels.take(~(split | vanish | merged))
-    evolved = CountyState(Rows.concat([kept, halves, unions, newcomers]), next_serial,
-                          state.forest, state.grassland, state.wetland)
+    evolved = CountyState(
+        Rows.concat([kept, halves, unions, newcomers]), next_serial, state.forest, state.grassland, state.wetland
+    )
     refresh_inventories(evolved, county, ref, stream(seed, "inventories", int(county.code), year))
     return evolved
 

@@ -3,8 +3,8 @@ file, row number and reason), so a run's rejections can be checked against exact
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,37 +16,78 @@ from assets_pipeline.sample.number_text import DECIMALS, decimal_text
 from assets_pipeline.sample.streams import stochastic_round
 
 DEFECT_KINDS = (
-    "unknown_land_class", "negative_area", "duplicate_id", "blank_required", "unknown_county",
-    "unparseable_number", "unknown_ownership",
+    "unknown_land_class",
+    "negative_area",
+    "duplicate_id",
+    "blank_required",
+    "unknown_county",
+    "unparseable_number",
+    "unknown_ownership",
 )
 DEFECT_RULES = {
-    "unknown_land_class": "code_list", "negative_area": "range", "duplicate_id": "unique",
-    "blank_required": "required", "unknown_county": "region", "unparseable_number": "type",
-    "unknown_ownership": "code_list", "unknown_code": "code_list", "negative_quantity": "range",
+    "unknown_land_class": "code_list",
+    "negative_area": "range",
+    "duplicate_id": "unique",
+    "blank_required": "required",
+    "unknown_county": "region",
+    "unparseable_number": "type",
+    "unknown_ownership": "code_list",
+    "unknown_code": "code_list",
+    "negative_quantity": "range",
 }
 UNKNOWN_LAND_CLASSES = ("0199", "9999", "1299")
 UNKNOWN_OWNERSHIPS = ("50", "99", "25")
 UNKNOWN_COUNTY = "149999"
 OWNERSHIP_COLUMN = {"land": "ownership", "forest": "land_ownership", "grassland": "ownership", "wetland": "ownership"}
 NUMBER_DEFECT_COLUMN = {
-    "land": "area_m2", "forest": "stock_m3", "grassland": "hay_yield_kg_per_ha", "wetland": "area_m2",
+    "land": "area_m2",
+    "forest": "stock_m3",
+    "grassland": "hay_yield_kg_per_ha",
+    "wetland": "area_m2",
 }
 # Required columns that may be left blank; base_parcel_id is never blanked, so every inventory row keeps its link.
 BLANKABLE = {
     "land": ("parcel_id", "region_code", "land_class", "area_m2", "ownership"),
-    "forest": ("parcel_id", "region_code", "land_class", "area_m2", "land_ownership", "tree_ownership",
-               "forest_type", "origin", "species_code", "age_group", "stock_m3"),
-    "grassland": ("parcel_id", "region_code", "land_class", "area_m2", "ownership", "grassland_type", "grade",
-                  "hay_yield_kg_per_ha", "vegetation_cover_pct"),
+    "forest": (
+        "parcel_id",
+        "region_code",
+        "land_class",
+        "area_m2",
+        "land_ownership",
+        "tree_ownership",
+        "forest_type",
+        "origin",
+        "species_code",
+        "age_group",
+        "stock_m3",
+    ),
+    "grassland": (
+        "parcel_id",
+        "region_code",
+        "land_class",
+        "area_m2",
+        "ownership",
+        "grassland_type",
+        "grade",
+        "hay_yield_kg_per_ha",
+        "vegetation_cover_pct",
+    ),
     "wetland": ("parcel_id", "region_code", "land_class", "area_m2", "ownership", "wetland_type"),
 }
 WATER_DEFECTS = {  # kind -> column
-    "blank_required": "volume_m3", "unparseable_number": "volume_m3", "unknown_code": "source_type",
-    "negative_quantity": "volume_m3", "unknown_county": "region_code",
+    "blank_required": "volume_m3",
+    "unparseable_number": "volume_m3",
+    "unknown_code": "source_type",
+    "negative_quantity": "volume_m3",
+    "unknown_county": "region_code",
 }
 MINERAL_DEFECTS = {
-    "blank_required": "quantity", "unparseable_number": "quantity", "unknown_code": "mineral_code",
-    "negative_quantity": "quantity", "unknown_county": "region_code", "duplicate_id": "deposit_id",
+    "blank_required": "quantity",
+    "unparseable_number": "quantity",
+    "unknown_code": "mineral_code",
+    "negative_quantity": "quantity",
+    "unknown_county": "region_code",
+    "duplicate_id": "deposit_id",
 }
 UNKNOWN_CODES = {"source_type": "spring", "mineral_code": "uranium"}
 
@@ -84,8 +125,9 @@ def replace_cells(table: pa.Table, column: str, positions: np.ndarray, values: p
 def unparseable(values: pa.Array, places: int) -> np.ndarray:
     """Numbers made unreadable the way hand-edited cells are: ``12a.5``."""
     written = pd.Series(decimal_text(values, places).to_pylist(), dtype=object).fillna("0")
-    return np.where(written.str.contains(".", regex=False), written.str.replace(".", "a.", n=1, regex=False),
-                    written + "a").astype(object)
+    return np.where(
+        written.str.contains(".", regex=False), written.str.replace(".", "a.", n=1, regex=False), written + "a"
+    ).astype(object)
 
 
 def rules_of(kinds: np.ndarray) -> np.ndarray:
@@ -99,8 +141,9 @@ def defect_kinds(kinds: Sequence[str], delivery: Delivery) -> np.ndarray:
     return np.array([k for k in kinds if not (typed and k == "unparseable_number")], dtype=object)
 
 
-def plant_county_defects(table: pa.Table, category: str, eligible: np.ndarray, rng: np.random.Generator,
-                         share: float, delivery: Delivery) -> tuple[pa.Table, Planted]:
+def plant_county_defects(
+    table: pa.Table, category: str, eligible: np.ndarray, rng: np.random.Generator, share: float, delivery: Delivery
+) -> tuple[pa.Table, Planted]:
     """Make ``share`` of the eligible rows dirty, one defect per row, and say which."""
     candidates = np.flatnonzero(eligible)
     k = min(len(candidates), stochastic_round(share * table.num_rows, rng)) if share > 0 else 0
@@ -155,8 +198,9 @@ def plant_county_defects(table: pa.Table, category: str, eligible: np.ndarray, r
     return table, Planted(rows, columns, rules_of(kinds), text_cells)
 
 
-def plant_province_defects(table: pa.Table, defects: dict[str, str], rng: np.random.Generator,
-                           share: float, delivery: Delivery) -> tuple[pa.Table, Planted]:
+def plant_province_defects(
+    table: pa.Table, defects: dict[str, str], rng: np.random.Generator, share: float, delivery: Delivery
+) -> tuple[pa.Table, Planted]:
     """A few dirty rows in a province table (water, minerals), one defect per row."""
     n = table.num_rows
     k = min(n - 1, max(1, int(round(share * n)))) if share > 0 and n > 1 else 0

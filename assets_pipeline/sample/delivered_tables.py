@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -62,20 +62,22 @@ def area_values(area_m2: np.ndarray, county: County) -> np.ndarray:
 
 def land_table(parcels: Rows, county: County, ref: Reference) -> pa.Table:
     grade = parcels["cropland_grade"]
-    return pa.table({
-        "parcel_id": id_text(parcel_ids(county, parcels["serial"])),
-        "region_code": region_column(county, parcels["village"]),
-        "land_class": class_text(ref, parcels["land_class"], parcels["adjustable"]),
-        "area_m2": number(area_values(parcels["area"], county)),
-        "ownership": text(parcels["ownership"]),
-        "price_zone": text(parcels["price_zone"]),
-        "cropland_grade": integer(grade, grade == 0),
-        "plot_ratio": number(parcels["plot_ratio"]),
-        "supply_method": text(np.array(SUPPLY_METHODS + ("",), dtype=object)[parcels["supply"]]),
-        "granted_term_years": number(parcels["granted_term"]),
-        "years_used": number(parcels["years_used"]),
-        "redline_area_m2": number(area_values(parcels["redline"], county)),
-    })
+    return pa.table(
+        {
+            "parcel_id": id_text(parcel_ids(county, parcels["serial"])),
+            "region_code": region_column(county, parcels["village"]),
+            "land_class": class_text(ref, parcels["land_class"], parcels["adjustable"]),
+            "area_m2": number(area_values(parcels["area"], county)),
+            "ownership": text(parcels["ownership"]),
+            "price_zone": text(parcels["price_zone"]),
+            "cropland_grade": integer(grade, grade == 0),
+            "plot_ratio": number(parcels["plot_ratio"]),
+            "supply_method": text(np.array(SUPPLY_METHODS + ("",), dtype=object)[parcels["supply"]]),
+            "granted_term_years": number(parcels["granted_term"]),
+            "years_used": number(parcels["years_used"]),
+            "redline_area_m2": number(area_values(parcels["redline"], county)),
+        }
+    )
 
 
 def inventory_base_columns(rows: Rows, county: County, ref: Reference) -> dict[str, pa.Array]:
@@ -95,38 +97,44 @@ def inventory_base_columns(rows: Rows, county: County, ref: Reference) -> dict[s
 def forest_table(rows: Rows, county: County, ref: Reference) -> pa.Table:
     stems = rows["bamboo_stems"]
     columns = inventory_base_columns(rows, county, ref)
-    columns.update({
-        "land_ownership": text(rows["ownership"]),
-        "tree_ownership": text(rows["tree_ownership"]),
-        "forest_type": text(rows["forest_type"]),
-        "origin": text(rows["origin"]),
-        "species_code": text(rows["species"]),
-        "age_group": text(rows["age_group"].astype(str)),
-        "stock_m3": number(rows["stock_m3"]),
-        "bamboo_stems": integer(np.nan_to_num(stems), np.isnan(stems)),
-        "land_grade": integer(rows["land_grade"]),
-    })
+    columns.update(
+        {
+            "land_ownership": text(rows["ownership"]),
+            "tree_ownership": text(rows["tree_ownership"]),
+            "forest_type": text(rows["forest_type"]),
+            "origin": text(rows["origin"]),
+            "species_code": text(rows["species"]),
+            "age_group": text(rows["age_group"].astype(str)),
+            "stock_m3": number(rows["stock_m3"]),
+            "bamboo_stems": integer(np.nan_to_num(stems), np.isnan(stems)),
+            "land_grade": integer(rows["land_grade"]),
+        }
+    )
     return pa.table(columns)
 
 
 def grassland_table(rows: Rows, county: County, ref: Reference) -> pa.Table:
     columns = inventory_base_columns(rows, county, ref)
-    columns.update({
-        "ownership": text(rows["ownership"]),
-        "grassland_type": text(rows["grassland_type"]),
-        "grade": integer(rows["grade"]),
-        "hay_yield_kg_per_ha": number(rows["hay"]),
-        "vegetation_cover_pct": number(rows["cover"]),
-    })
+    columns.update(
+        {
+            "ownership": text(rows["ownership"]),
+            "grassland_type": text(rows["grassland_type"]),
+            "grade": integer(rows["grade"]),
+            "hay_yield_kg_per_ha": number(rows["hay"]),
+            "vegetation_cover_pct": number(rows["cover"]),
+        }
+    )
     return pa.table(columns)
 
 
 def wetland_table(rows: Rows, county: County, ref: Reference) -> pa.Table:
     columns = inventory_base_columns(rows, county, ref)
-    columns.update({
-        "ownership": text(rows["ownership"]),
-        "wetland_type": text(rows["wetland_type"]),
-        "basin": text(rows["basin"]),
-        "protection_status": text(rows["protection"]),
-    })
+    columns.update(
+        {
+            "ownership": text(rows["ownership"]),
+            "wetland_type": text(rows["wetland_type"]),
+            "basin": text(rows["basin"]),
+            "protection_status": text(rows["protection"]),
+        }
+    )
     return pa.table(columns)

@@ -28,9 +28,9 @@ county at a time and written at once, so memory stays bounded by the largest cou
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,8 +39,13 @@ import pyarrow as pa
 from assets_pipeline.sample.base_map import CountyState
 from assets_pipeline.sample.counties import County, Delivery, plan_counties, province_delivery
 from assets_pipeline.sample.county_years import evolve_county_state, first_county_state
-from assets_pipeline.sample.defects import (MINERAL_DEFECTS, WATER_DEFECTS, Planted, plant_county_defects,
-                                            plant_province_defects)
+from assets_pipeline.sample.defects import (
+    MINERAL_DEFECTS,
+    WATER_DEFECTS,
+    Planted,
+    plant_county_defects,
+    plant_province_defects,
+)
 from assets_pipeline.sample.delivered_tables import forest_table, grassland_table, land_table, wetland_table
 from assets_pipeline.sample.inconsistencies import DEFAULT_INCONSISTENCY_SHARE, plant_inconsistencies
 from assets_pipeline.sample.minerals import evolve_minerals, first_minerals, minerals_table
@@ -66,9 +71,15 @@ class SampleSummary:
     deliveries: dict[str, str] = field(default_factory=dict)  # county code -> how it delivers its files
 
 
-def generate_sample(out_dir: Path, years: Sequence[int], parcels: int = 50_000, seed: int = 2023,
-                    formats: str = "mixed", dirty_share: float = 0.02,
-                    inconsistency_share: float = DEFAULT_INCONSISTENCY_SHARE) -> SampleSummary:
+def generate_sample(
+    out_dir: Path,
+    years: Sequence[int],
+    parcels: int = 50_000,
+    seed: int = 2023,
+    formats: str = "mixed",
+    dirty_share: float = 0.02,
+    inconsistency_share: float = DEFAULT_INCONSISTENCY_SHARE,
+) -> SampleSummary:
     """Write a synthetic province for ``years`` under ``out_dir`` and return what was written.
 
     ``parcels`` is the number of base-map parcels of the first year, spread over the 117 counties;
@@ -105,38 +116,68 @@ def generate_sample(out_dir: Path, years: Sequence[int], parcels: int = 50_000, 
     for county in counties:
         state: CountyState | None = None
         for year in years:
-            state = (first_county_state(county, ref, seed, year) if state is None
-                     else evolve_county_state(state, county, ref, seed, year))
+            state = (
+                first_county_state(county, ref, seed, year)
+                if state is None
+                else evolve_county_state(state, county, ref, seed, year)
+            )
             write_county_year(book, county, state, ref, seed, year, dirty_share, inconsistency_share)
 
     province = province_delivery(formats)
     minerals: pd.DataFrame | None = None
     for year in years:
-        write_province_table(book, "water", water_rows(counties, ref, seed, year), province["water"], seed, year,
-                             dirty_share, WATER_DEFECTS)
-        minerals = first_minerals(counties, ref, seed) if minerals is None else evolve_minerals(minerals, counties,
-                                                                                                ref, seed, year)
-        write_province_table(book, "minerals", minerals_table(minerals), province["minerals"], seed, year,
-                             dirty_share, MINERAL_DEFECTS)
+        write_province_table(
+            book,
+            "water",
+            water_rows(counties, ref, seed, year),
+            province["water"],
+            seed,
+            year,
+            dirty_share,
+            WATER_DEFECTS,
+        )
+        minerals = (
+            first_minerals(counties, ref, seed)
+            if minerals is None
+            else evolve_minerals(minerals, counties, ref, seed, year)
+        )
+        write_province_table(
+            book, "minerals", minerals_table(minerals), province["minerals"], seed, year, dirty_share, MINERAL_DEFECTS
+        )
     book.write_records()
     return SampleSummary(
-        out_dir=out_dir, years=years, files=book.files, rows=book.rows,
+        out_dir=out_dir,
+        years=years,
+        files=book.files,
+        rows=book.rows,
         planted={y: int(sum(len(f) for f in book.planted[y])) for y in years},
         seconds=time.perf_counter() - started,
         deliveries={c.code: c.delivery.describe() for c in counties},
     )
 
 
-def write_county_year(book: SampleBook, county: County, state: CountyState, ref: Reference, seed: int, year: int,
-                      dirty_share: float, inconsistency_share: float = 0.0) -> None:
+def write_county_year(
+    book: SampleBook,
+    county: County,
+    state: CountyState,
+    ref: Reference,
+    seed: int,
+    year: int,
+    dirty_share: float,
+    inconsistency_share: float = 0.0,
+) -> None:
     """The county's four files for the year, each with its share of dirty rows, then the inconsistencies between
     the base map and the inventories, planted on clean rows only (so each is found as planted).
 
     Dirty land rows are taken among parcels no inventory describes, so every inventory row keeps a valid base."""
     rng = stream(seed, "defects", int(county.code), year)
     category = ref.classes.categories[state.parcels["land_class"]]
-    builders = {"land": (state.parcels, land_table), "forest": (state.forest, forest_table),
-                "grassland": (state.grassland, grassland_table), "wetland": (state.wetland, wetland_table)}
+    builders = {
+        "land": (state.parcels, land_table),
+        "forest": (state.forest, forest_table),
+        "grassland": (state.grassland, grassland_table),
+        "wetland": (state.wetland, wetland_table),
+    }
     tables: dict[str, tuple[pa.Table, Planted]] = {}
     for name in COUNTY_CATEGORIES:
         rows, build = builders[name]
@@ -146,16 +187,31 @@ def write_county_year(book: SampleBook, county: County, state: CountyState, ref:
         eligible = category == "land" if name == "land" else np.ones(len(rows), dtype=bool)
         tables[name] = plant_county_defects(table, name, eligible, rng, dirty_share, county.delivery)
     if inconsistency_share > 0 and "land" in tables:
-        found = plant_inconsistencies(tables, category, county, inconsistency_share,
-                                      stream(seed, "inconsistencies", int(county.code), year), book.budgets[year])
+        found = plant_inconsistencies(
+            tables,
+            category,
+            county,
+            inconsistency_share,
+            stream(seed, "inconsistencies", int(county.code), year),
+            book.budgets[year],
+        )
         book.inconsistencies[year].append(found)
     for name, (table, planted) in tables.items():
         relative = f"{name}/{county.file_stem}.{county.delivery.extension}"
         book.write(year, relative, name, table, planted, county.delivery)
 
 
-def write_province_table(book: SampleBook, category: str, table: pa.Table, delivery: Delivery, seed: int, year: int,
-                         dirty_share: float, defects: dict[str, str]) -> None:
-    table, planted = plant_province_defects(table, defects, stream(seed, "defects", category, year), dirty_share,
-                                            delivery)
+def write_province_table(
+    book: SampleBook,
+    category: str,
+    table: pa.Table,
+    delivery: Delivery,
+    seed: int,
+    year: int,
+    dirty_share: float,
+    defects: dict[str, str],
+) -> None:
+    table, planted = plant_province_defects(
+        table, defects, stream(seed, "defects", category, year), dirty_share, delivery
+    )
     book.write(year, f"{category}.{delivery.extension}", category, table, planted, delivery)

@@ -20,14 +20,20 @@ from assets_pipeline.sample.streams import stochastic_round
 # base parcels whose rows are all clean; see plant_inconsistencies. Kinds are the finding types of
 # assets_pipeline.consistency.
 DEFAULT_INCONSISTENCY_SHARE = 0.005
-INCONSISTENCY_KINDS = ("missing_base", "class_mismatch", "area_exceeds_base", "ownership_mismatch", "county_mismatch",
-                       "missing_inventory")
+INCONSISTENCY_KINDS = (
+    "missing_base",
+    "class_mismatch",
+    "area_exceeds_base",
+    "ownership_mismatch",
+    "county_mismatch",
+    "missing_inventory",
+)
 INCONSISTENCY_COLUMNS = ["region_code", "category", "finding_type", "base_parcel_id", "parcel_id", "area_m2"]
-MISMATCHED_CLASS = "0103"          # 旱地 on the base map under an inventory row (the DOMAIN §2 example)
-SHRUNK_BASE_SHARE = 0.9            # the base parcel recorded at 90 % of what its inventory rows cover
-COLLECTIVE_CODE = "30"             # 集体土地所有权, under state inventory rows
+MISMATCHED_CLASS = "0103"  # 旱地 on the base map under an inventory row (the DOMAIN §2 example)
+SHRUNK_BASE_SHARE = 0.9  # the base parcel recorded at 90 % of what its inventory rows cover
+COLLECTIVE_CODE = "30"  # 集体土地所有权, under state inventory rows
 MISSING_BASE_SERIAL = 9_900_000_000  # serials no county uses: base parcels that do not exist …
-UNDESCRIBED_SERIAL = 9_800_000_000   # … and base parcels appended without an inventory row
+UNDESCRIBED_SERIAL = 9_800_000_000  # … and base parcels appended without an inventory row
 # A state grassland base parcel without an inventory row is unpriced (type and grade unknown, DOMAIN §2), and a run
 # fails when a category's unpriced rows pass --unpriced-threshold (default 0.01) of its in-scope rows. The sample
 # keeps such parcels to at most half that share of each year's state grassland rows, so a sample of any size compiles
@@ -54,9 +60,14 @@ class UnpricedBudget:
         return max(0, int(np.floor(self.share * self.in_scope + 1e-9)) - self.planted)
 
 
-def plant_inconsistencies(tables: dict[str, tuple[pa.Table, Planted]], base_category: np.ndarray, county: County,
-                          share: float, rng: np.random.Generator,
-                          budgets: dict[str, UnpricedBudget] | None = None) -> pd.DataFrame:
+def plant_inconsistencies(
+    tables: dict[str, tuple[pa.Table, Planted]],
+    base_category: np.ndarray,
+    county: County,
+    share: float,
+    rng: np.random.Generator,
+    budgets: dict[str, UnpricedBudget] | None = None,
+) -> pd.DataFrame:
     """Plant each kind of inconsistency on about ``share`` of the county's base parcels of each inventory, and
     return what a run must find (county, category, finding type, base parcel, inventory row, area in m²).
 
@@ -78,7 +89,9 @@ def plant_inconsistencies(tables: dict[str, tuple[pa.Table, Planted]], base_cate
     factor = M2_PER_MU if county.delivery.area_unit == "mu" else 1.0
     base_ids = np.asarray(land.column("parcel_id").to_pylist(), dtype=object)
     base_area = land.column("area_m2").to_numpy(zero_copy_only=False).astype(float)
-    base_state = pc.is_in(land.column("ownership"), value_set=pa.array(sorted(STATE_OWNERSHIP))).to_numpy(zero_copy_only=False)
+    base_state = pc.is_in(land.column("ownership"), value_set=pa.array(sorted(STATE_OWNERSHIP))).to_numpy(
+        zero_copy_only=False
+    )
     land_dirty = np.zeros(land.num_rows, dtype=bool)
     land_dirty[land_planted.rows] = True
     other_county = "140105" if county.code != "140105" else "140106"
@@ -86,19 +99,35 @@ def plant_inconsistencies(tables: dict[str, tuple[pa.Table, Planted]], base_cate
     appended_land: list[pa.Table] = []
 
     def record(category, kind, base, parcel, area_m2):
-        found.append(pd.DataFrame({"region_code": county.code, "category": category, "finding_type": kind,
-                                   "base_parcel_id": base, "parcel_id": parcel, "area_m2": np.round(area_m2, 2)}))
+        found.append(
+            pd.DataFrame(
+                {
+                    "region_code": county.code,
+                    "category": category,
+                    "finding_type": kind,
+                    "base_parcel_id": base,
+                    "parcel_id": parcel,
+                    "area_m2": np.round(area_m2, 2),
+                }
+            )
+        )
 
     for name in INVENTORIES:
         if name not in tables:
             continue
         inventory, planted = tables[name]
-        rows = pd.DataFrame({
-            "base": inventory.column("base_parcel_id").to_pylist(), "parcel": inventory.column("parcel_id").to_pylist(),
-            "area_m2": np.round(inventory.column("area_m2").to_numpy(zero_copy_only=False).astype(float) * factor, 2),
-            "state": pc.is_in(inventory.column(OWNERSHIP_COLUMN[name]),
-                              value_set=pa.array(sorted(STATE_OWNERSHIP))).to_numpy(zero_copy_only=False),
-        })
+        rows = pd.DataFrame(
+            {
+                "base": inventory.column("base_parcel_id").to_pylist(),
+                "parcel": inventory.column("parcel_id").to_pylist(),
+                "area_m2": np.round(
+                    inventory.column("area_m2").to_numpy(zero_copy_only=False).astype(float) * factor, 2
+                ),
+                "state": pc.is_in(
+                    inventory.column(OWNERSHIP_COLUMN[name]), value_set=pa.array(sorted(STATE_OWNERSHIP))
+                ).to_numpy(zero_copy_only=False),
+            }
+        )
         rows["dirty"] = False
         rows.loc[planted.rows, "dirty"] = True
         per_base = rows.groupby("base").agg(dirty=("dirty", "any"), state=("state", "all"))
@@ -130,10 +159,12 @@ def plant_inconsistencies(tables: dict[str, tuple[pa.Table, Planted]], base_cate
                 first = mine.drop_duplicates("base")
                 copies = inventory.take(pa.array(first.index.to_numpy()))
                 missing = parcel_ids(county, MISSING_BASE_SERIAL + np.arange(len(first)))
-                copies = copies.set_column(copies.schema.get_field_index("base_parcel_id"), "base_parcel_id",
-                                           id_text(missing))
-                copies = copies.set_column(copies.schema.get_field_index("parcel_id"), "parcel_id",
-                                           id_text(missing * 100 + 1))
+                copies = copies.set_column(
+                    copies.schema.get_field_index("base_parcel_id"), "base_parcel_id", id_text(missing)
+                )
+                copies = copies.set_column(
+                    copies.schema.get_field_index("parcel_id"), "parcel_id", id_text(missing * 100 + 1)
+                )
                 inventory = pa.concat_tables([inventory, copies])
                 record(name, kind, missing.astype(str), (missing * 100 + 1).astype(str), first["area_m2"].to_numpy())
             elif kind == "class_mismatch":
@@ -150,8 +181,9 @@ def plant_inconsistencies(tables: dict[str, tuple[pa.Table, Planted]], base_cate
                 land = replace_cells(land, "ownership", at, pa.array([COLLECTIVE_CODE] * len(at)))
                 record(name, kind, mine["base"].to_numpy(), mine["parcel"].to_numpy(), mine["area_m2"].to_numpy())
             elif kind == "county_mismatch":
-                inventory = replace_cells(inventory, "region_code", mine.index.to_numpy(),
-                                          pa.array([other_county] * len(mine)))
+                inventory = replace_cells(
+                    inventory, "region_code", mine.index.to_numpy(), pa.array([other_county] * len(mine))
+                )
                 record(name, kind, mine["base"].to_numpy(), mine["parcel"].to_numpy(), mine["area_m2"].to_numpy())
             else:  # missing_inventory
                 copies = land.take(pa.array(at))

@@ -8,15 +8,30 @@ import pandas as pd
 
 from assets_pipeline.sample.base_map import CountyState, Rows, quantise_area
 from assets_pipeline.sample.counties import County
-from assets_pipeline.sample.province_figures import (AGE_SHARES, AGE_SHARES_DEFAULT, AGEING_SHARE,
-                                                     BAMBOO_STEMS_PER_HA, FOREST_GROWTH, FOREST_SPLIT_SHARE,
-                                                     FOREST_TYPE_SHARES, HARVEST_SHARE, HAY_SIGMA, INVENTORIES,
-                                                     LAND_GRADE_SHARES, M2_PER_HA, NATURAL_ORIGIN_SHARE,
-                                                     PROTECTION_SHARES, PROTECTION_STATUSES,
-                                                     SOWN_PASTURE_YIELD_FACTOR, SPECIES_GROUP_BY_CLASS,
-                                                     STOCK_FACTOR_BY_CLASS, STOCK_M3_PER_HA_BY_AGE,
-                                                     TREE_GROUP_SHARES, TREE_OWNERSHIP_FLIP,
-                                                     WETLAND_FINER_TYPE_SHARE)
+from assets_pipeline.sample.province_figures import (
+    AGE_SHARES,
+    AGE_SHARES_DEFAULT,
+    AGEING_SHARE,
+    BAMBOO_STEMS_PER_HA,
+    FOREST_GROWTH,
+    FOREST_SPLIT_SHARE,
+    FOREST_TYPE_SHARES,
+    HARVEST_SHARE,
+    HAY_SIGMA,
+    INVENTORIES,
+    LAND_GRADE_SHARES,
+    M2_PER_HA,
+    NATURAL_ORIGIN_SHARE,
+    PROTECTION_SHARES,
+    PROTECTION_STATUSES,
+    SOWN_PASTURE_YIELD_FACTOR,
+    SPECIES_GROUP_BY_CLASS,
+    STOCK_FACTOR_BY_CLASS,
+    STOCK_M3_PER_HA_BY_AGE,
+    TREE_GROUP_SHARES,
+    TREE_OWNERSHIP_FLIP,
+    WETLAND_FINER_TYPE_SHARE,
+)
 from assets_pipeline.sample.reference import Reference
 from assets_pipeline.sample.streams import choose
 

@@ -8,10 +8,19 @@ import pyarrow as pa
 
 from assets_pipeline.sample.counties import County
 from assets_pipeline.sample.delivered_tables import number, text
-from assets_pipeline.sample.province_figures import (COAL_COUNTY_SHARE, COAL_DEPOSIT_SHARE, DEPOSIT_SIGMA,
-                                                     DEPOSITS_PER_COAL_COUNTY, DEPOSITS_PER_OTHER_COUNTY,
-                                                     MINERAL_PROFILES, MINING_RIGHT_SHARES, NEW_DEPOSITS_PER_YEAR,
-                                                     RECLASSIFIED_SHARE, REMAINING_LIFE_YEARS, RESOURCE_CLASS_SETS)
+from assets_pipeline.sample.province_figures import (
+    COAL_COUNTY_SHARE,
+    COAL_DEPOSIT_SHARE,
+    DEPOSIT_SIGMA,
+    DEPOSITS_PER_COAL_COUNTY,
+    DEPOSITS_PER_OTHER_COUNTY,
+    MINERAL_PROFILES,
+    MINING_RIGHT_SHARES,
+    NEW_DEPOSITS_PER_YEAR,
+    RECLASSIFIED_SHARE,
+    REMAINING_LIFE_YEARS,
+    RESOURCE_CLASS_SETS,
+)
 from assets_pipeline.sample.reference import Reference
 from assets_pipeline.sample.streams import choose, stream
 
@@ -28,8 +37,14 @@ def mineral_profiles(ref: Reference) -> dict[str, tuple[float, tuple[str, ...] |
     return profiles
 
 
-def new_deposits(rng: np.random.Generator, counties: list[County], per_county: np.ndarray, ref: Reference,
-                 coal_county: np.ndarray, first_number: np.ndarray) -> pd.DataFrame:
+def new_deposits(
+    rng: np.random.Generator,
+    counties: list[County],
+    per_county: np.ndarray,
+    ref: Reference,
+    coal_county: np.ndarray,
+    first_number: np.ndarray,
+) -> pd.DataFrame:
     """Deposits per county (coal dominant where coal lies, other minerals in their host cities), one row per
     deposit × resource class; producing deposits (mining right) carry annual extraction and unit rent."""
     profiles = mineral_profiles(ref)
@@ -57,32 +72,35 @@ def new_deposits(rng: np.random.Generator, counties: list[County], per_county: n
     right = choose(rng, list(MINING_RIGHT_SHARES.values()), n)
     three = rng.random(n) < 0.5
     size = mineral_series.map({m: p[2] for m, p in profiles.items()}).to_numpy(dtype=float)
-    total = size * rng.lognormal(-DEPOSIT_SIGMA ** 2 / 2, DEPOSIT_SIGMA, n)
+    total = size * rng.lognormal(-(DEPOSIT_SIGMA**2) / 2, DEPOSIT_SIGMA, n)
     rent = mineral_series.map({m: p[3] for m, p in profiles.items()}).to_numpy(dtype=float) * rng.lognormal(0, 0.3, n)
     split = rng.dirichlet(np.full(3, 2.0), n) if n else np.zeros((0, 3))
 
     count = np.where(three, 3, 2)
     row_of = np.repeat(np.arange(n), count)
     rank = np.arange(len(row_of)) - np.repeat(np.cumsum(count) - count, count)
-    class_sets = np.array([[tuple(sets[0]) + ("",), sets[1]] for sets in (RESOURCE_CLASS_SETS[r] for r in rights)],
-                          dtype=object)  # (mining right, two or three classes, rank)
+    class_sets = np.array(
+        [[tuple(sets[0]) + ("",), sets[1]] for sets in (RESOURCE_CLASS_SETS[r] for r in rights)], dtype=object
+    )  # (mining right, two or three classes, rank)
     resource_class = class_sets[right[row_of], three[row_of].astype(int), rank]
     in_use = np.where(three[:, None], split, np.column_stack([split[:, :2], np.zeros(n)]))
     share = in_use[row_of, rank] / in_use.sum(axis=1)[row_of]
     quantity = np.round(total[row_of] * share, 2)
     producing = rights[right[row_of]] == "mining"
     life = rng.uniform(*REMAINING_LIFE_YEARS, len(row_of))
-    table = pd.DataFrame({
-        "deposit_id": deposit_id[row_of],
-        "region_code": region[row_of],
-        "mineral_code": mineral[row_of],
-        "resource_class": resource_class,
-        "quantity": quantity,
-        "unit": mineral_series.map(ref.mineral_units).to_numpy(dtype=object)[row_of],
-        "mining_right": rights[right[row_of]],
-        "annual_extraction": np.where(producing, np.round(quantity / life, 2), np.nan),
-        "unit_rent": np.where(producing, np.round(rent[row_of], 2), np.nan),
-    })
+    table = pd.DataFrame(
+        {
+            "deposit_id": deposit_id[row_of],
+            "region_code": region[row_of],
+            "mineral_code": mineral[row_of],
+            "resource_class": resource_class,
+            "quantity": quantity,
+            "unit": mineral_series.map(ref.mineral_units).to_numpy(dtype=object)[row_of],
+            "mining_right": rights[right[row_of]],
+            "annual_extraction": np.where(producing, np.round(quantity / life, 2), np.nan),
+            "unit_rent": np.where(producing, np.round(rent[row_of], 2), np.nan),
+        }
+    )
     return table[table["resource_class"].isin(ref.resource_classes)].reset_index(drop=True)
 
 
@@ -119,14 +137,16 @@ def evolve_minerals(table: pd.DataFrame, counties: list[County], ref: Reference,
 
 
 def minerals_table(table: pd.DataFrame) -> pa.Table:
-    return pa.table({
-        "deposit_id": text(table["deposit_id"].to_numpy()),
-        "region_code": text(table["region_code"].to_numpy()),
-        "mineral_code": text(table["mineral_code"].to_numpy()),
-        "resource_class": text(table["resource_class"].to_numpy()),
-        "quantity": number(table["quantity"].to_numpy()),
-        "unit": text(table["unit"].to_numpy()),
-        "mining_right": text(table["mining_right"].to_numpy()),
-        "annual_extraction": number(table["annual_extraction"].to_numpy()),
-        "unit_rent": number(table["unit_rent"].to_numpy()),
-    })
+    return pa.table(
+        {
+            "deposit_id": text(table["deposit_id"].to_numpy()),
+            "region_code": text(table["region_code"].to_numpy()),
+            "mineral_code": text(table["mineral_code"].to_numpy()),
+            "resource_class": text(table["resource_class"].to_numpy()),
+            "quantity": number(table["quantity"].to_numpy()),
+            "unit": text(table["unit"].to_numpy()),
+            "mining_right": text(table["mining_right"].to_numpy()),
+            "annual_extraction": number(table["annual_extraction"].to_numpy()),
+            "unit_rent": number(table["unit_rent"].to_numpy()),
+        }
+    )

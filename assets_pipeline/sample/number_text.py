@@ -8,8 +8,16 @@ import pyarrow.compute as pc
 
 # Decimal places of number columns as written to text (CSV); area columns keep 2 (survey precision).
 DECIMALS = {
-    "plot_ratio": 2, "granted_term_years": 0, "years_used": 0, "stock_m3": 2, "hay_yield_kg_per_ha": 1,
-    "vegetation_cover_pct": 0, "volume_m3": 0, "quantity": 2, "annual_extraction": 2, "unit_rent": 2,
+    "plot_ratio": 2,
+    "granted_term_years": 0,
+    "years_used": 0,
+    "stock_m3": 2,
+    "hay_yield_kg_per_ha": 1,
+    "vegetation_cover_pct": 0,
+    "volume_m3": 0,
+    "quantity": 2,
+    "annual_extraction": 2,
+    "unit_rent": 2,
 }
 
 
@@ -19,7 +27,7 @@ def decimal_text(values: pa.Array | pa.ChunkedArray, places: int) -> pa.Array:
     array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     x = array.to_numpy(zero_copy_only=False).astype(float)
     missing = np.isnan(x)
-    scale = 10 ** places
+    scale = 10**places
     scaled = np.rint(np.abs(np.nan_to_num(x)) * scale).astype(np.int64)
     written = pc.cast(pa.array(scaled // scale), pa.string())
     if places:

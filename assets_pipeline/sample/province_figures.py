@@ -37,35 +37,85 @@ GROUP_AREA_WAN_HA: dict[str, float] = {
 # the class in ha. The number of parcels of a class follows from both: area / mean size. Small construction
 # parcels and large forest and grassland parcels keep the average parcel realistic at any scale.
 CLASS_MIX: dict[str, tuple[float, float]] = {
-    "0101": (0.5, 0.4), "0102": (98.0, 1.0), "0103": (288.45, 1.3),
-    "0201": (58.0, 0.6), "0204": (6.09, 0.6),
-    "0301": (318.0, 3.5), "0302": (0.5, 1.0), "0305": (190.0, 3.0), "0307": (101.07, 2.0),
-    "0401": (5.0, 2.5), "0403": (1.0, 1.0), "0404": (304.51, 2.5),
+    "0101": (0.5, 0.4),
+    "0102": (98.0, 1.0),
+    "0103": (288.45, 1.3),
+    "0201": (58.0, 0.6),
+    "0204": (6.09, 0.6),
+    "0301": (318.0, 3.5),
+    "0302": (0.5, 1.0),
+    "0305": (190.0, 3.0),
+    "0307": (101.07, 2.0),
+    "0401": (5.0, 2.5),
+    "0403": (1.0, 1.0),
+    "0404": (304.51, 2.5),
     # wetland classes; Shanxi has no coast, so 0303 红树林地 and 1105 沿海滩涂 get no parcels
-    "1106": (4.29, 1.5), "1108": (0.2, 1.5), "0402": (0.5, 1.5), "0306": (0.15, 1.5), "0304": (0.0, 1.5),
+    "1106": (4.29, 1.5),
+    "1108": (0.2, 1.5),
+    "0402": (0.5, 1.5),
+    "0306": (0.15, 1.5),
+    "0304": (0.0, 1.5),
     "0603": (0.3, 3.0),
-    "05H1": (5.5, 0.3), "0508": (1.0, 0.8), "0601": (11.0, 1.5), "0602": (14.0, 2.0),
-    "0701": (9.5, 0.6), "0702": (52.0, 0.5), "08H1": (1.0, 0.3), "08H2": (3.5, 0.8), "0809": (1.2, 0.3),
-    "0810": (0.8, 1.0), "09": (2.26, 0.8),
-    "1001": (2.5, 1.5), "1002": (0.05, 0.5), "1003": (7.0, 1.2), "1004": (4.0, 0.3), "1005": (0.3, 0.3),
-    "1006": (12.9, 0.25), "1007": (0.2, 50.0), "1009": (0.03, 0.2),
-    "1101": (5.5, 3.0), "1102": (0.3, 5.0), "1103": (3.2, 5.0), "1104": (1.6, 0.3), "1107": (4.5, 0.3),
+    "05H1": (5.5, 0.3),
+    "0508": (1.0, 0.8),
+    "0601": (11.0, 1.5),
+    "0602": (14.0, 2.0),
+    "0701": (9.5, 0.6),
+    "0702": (52.0, 0.5),
+    "08H1": (1.0, 0.3),
+    "08H2": (3.5, 0.8),
+    "0809": (1.2, 0.3),
+    "0810": (0.8, 1.0),
+    "09": (2.26, 0.8),
+    "1001": (2.5, 1.5),
+    "1002": (0.05, 0.5),
+    "1003": (7.0, 1.2),
+    "1004": (4.0, 0.3),
+    "1005": (0.3, 0.3),
+    "1006": (12.9, 0.25),
+    "1007": (0.2, 50.0),
+    "1009": (0.03, 0.2),
+    "1101": (5.5, 3.0),
+    "1102": (0.3, 5.0),
+    "1103": (3.2, 5.0),
+    "1104": (1.6, 0.3),
+    "1107": (4.5, 0.3),
     "1109": (2.21, 0.5),
-    "1201": (1.5, 0.3), "1202": (5.0, 0.4), "1203": (22.0, 0.2), "1204": (2.5, 2.0), "1205": (0.8, 2.0),
-    "1206": (5.0, 1.5), "1207": (7.2, 2.0),
+    "1201": (1.5, 0.3),
+    "1202": (5.0, 0.4),
+    "1203": (22.0, 0.2),
+    "1204": (2.5, 2.0),
+    "1205": (0.8, 2.0),
+    "1206": (5.0, 1.5),
+    "1207": (7.2, 2.0),
 }
 PARCEL_AREA_SIGMA = 0.8  # lognormal spread of parcel areas within a class
 MIN_PARCEL_M2 = 20.0
 
 FIRST_LEVEL_GROUP = {
-    "01": "cropland", "02": "orchard", "05": "construction", "06": "construction", "07": "construction",
-    "08": "construction", "09": "construction", "10": "transport", "11": "water", "12": "other",
+    "01": "cropland",
+    "02": "orchard",
+    "05": "construction",
+    "06": "construction",
+    "07": "construction",
+    "08": "construction",
+    "09": "construction",
+    "10": "transport",
+    "11": "water",
+    "12": "other",
 }
 
 # Share of state-owned parcels (权属性质 10/20) per group, and per class where the class differs (DOMAIN §2).
 STATE_SHARE_BY_GROUP = {
-    "cropland": 0.05, "orchard": 0.05, "forest": 0.35, "grassland": 0.30, "wetland": 0.60,
-    "construction": 0.75, "transport": 0.80, "water": 0.90, "other": 0.50,
+    "cropland": 0.05,
+    "orchard": 0.05,
+    "forest": 0.35,
+    "grassland": 0.30,
+    "wetland": 0.60,
+    "construction": 0.75,
+    "transport": 0.80,
+    "water": 0.90,
+    "other": 0.50,
 }
 STATE_SHARE_BY_CLASS = {"0701": 0.95, "0702": 0.0}
 STATE_OWNERSHIP = {"10": 0.6, "20": 0.4}
@@ -75,15 +125,24 @@ ADJUSTABLE_SHARE = 0.03  # parcels of 01–04 classes coded with a trailing K (�
 CONSTRUCTION_FIRST_LEVELS = ("05", "06", "07", "08", "09", "10")
 SUPPLY_METHODS = ("allocated", "granted", "leased", "unsupplied")
 SUPPLY_SHARES = {  # first-level class -> shares of SUPPLY_METHODS (state construction land only)
-    "05": (0.05, 0.75, 0.05, 0.15), "06": (0.10, 0.60, 0.10, 0.20), "07": (0.10, 0.80, 0.00, 0.10),
-    "08": (0.80, 0.10, 0.00, 0.10), "09": (0.80, 0.10, 0.00, 0.10), "10": (0.85, 0.05, 0.00, 0.10),
+    "05": (0.05, 0.75, 0.05, 0.15),
+    "06": (0.10, 0.60, 0.10, 0.20),
+    "07": (0.10, 0.80, 0.00, 0.10),
+    "08": (0.80, 0.10, 0.00, 0.10),
+    "09": (0.80, 0.10, 0.00, 0.10),
+    "10": (0.85, 0.05, 0.00, 0.10),
 }
 # Legal term of a grant (DOMAIN §4): 40 years commercial (05), 70 residential (07), 50 otherwise.
 GRANTED_TERM = {"05": 40, "07": 70}
 GRANTED_TERM_OTHER = 50
 PLOT_RATIO_RANGE = {
-    "05": (1.0, 4.0), "06": (0.5, 1.5), "0701": (1.0, 3.5), "0702": (0.3, 1.2), "08": (0.5, 2.5),
-    "09": (0.2, 1.0), "10": (0.05, 0.5),
+    "05": (1.0, 4.0),
+    "06": (0.5, 1.5),
+    "0701": (1.0, 3.5),
+    "0702": (0.3, 1.2),
+    "08": (0.5, 2.5),
+    "09": (0.2, 1.0),
+    "10": (0.05, 0.5),
 }
 REDLINE_SHARE = 0.10  # parcels of forest, grassland and wetland classes partly inside the ecological red line
 ZONED_SHARE = 0.8  # parcels of a zoned class in a zoned county that carry their price zone
@@ -113,8 +172,15 @@ CLASS_TRANSITIONS: dict[str, dict[str, float]] = {
 
 FOREST_SPLIT_SHARE = 0.10  # base parcels described by two sub-compartments
 TREE_GROUP_SHARES = {  # dominant species group of 0301/0307 sub-compartments
-    "pine": 0.27, "larch": 0.10, "cypress": 0.14, "oak": 0.16, "birch_poplar": 0.15, "soft_broadleaf": 0.04,
-    "hard_broadleaf": 0.08, "spruce_fir": 0.01, "economic": 0.05,
+    "pine": 0.27,
+    "larch": 0.10,
+    "cypress": 0.14,
+    "oak": 0.16,
+    "birch_poplar": 0.15,
+    "soft_broadleaf": 0.04,
+    "hard_broadleaf": 0.08,
+    "spruce_fir": 0.01,
+    "economic": 0.05,
 }
 SPECIES_GROUP_BY_CLASS = {"0302": "bamboo", "0305": "shrub"}
 FOREST_TYPE_SHARES = {"1": 0.70, "2": 0.15, "3": 0.12, "4": 0.03}  # 林种 of non-economic forest
@@ -133,8 +199,12 @@ AGEING_SHARE = 0.05
 
 # Shanxi grassland types (by their Chinese name in grassland_types.csv): share and median hay yield kg/ha.
 GRASSLAND_TYPES = {
-    "暖性灌草丛类": (0.33, 1400.0), "温性草原类": (0.22, 900.0), "暖性草丛类": (0.20, 1600.0),
-    "山地草甸类": (0.10, 2200.0), "低地草甸类": (0.08, 2600.0), "温性荒漠草原类": (0.07, 500.0),
+    "暖性灌草丛类": (0.33, 1400.0),
+    "温性草原类": (0.22, 900.0),
+    "暖性草丛类": (0.20, 1600.0),
+    "山地草甸类": (0.10, 2200.0),
+    "低地草甸类": (0.08, 2600.0),
+    "温性荒漠草原类": (0.07, 500.0),
 }
 HAY_SIGMA = 0.45
 SOWN_PASTURE_YIELD_FACTOR = 2.0  # 0403 人工牧草地
@@ -142,8 +212,17 @@ SOWN_PASTURE_YIELD_FACTOR = 2.0  # 0403 人工牧草地
 BASINS = ("黄河流域", "海河流域")
 # Share of each city's counties lying in the 海河 basin (the rest drain to the 黄河), and of counties in both.
 HAIHE_SHARE_BY_CITY = {
-    "140100": 0.1, "140200": 0.9, "140300": 1.0, "140400": 0.8, "140500": 0.3, "140600": 0.8,
-    "140700": 0.5, "140800": 0.0, "140900": 0.5, "141000": 0.0, "141100": 0.05,
+    "140100": 0.1,
+    "140200": 0.9,
+    "140300": 1.0,
+    "140400": 0.8,
+    "140500": 0.3,
+    "140600": 0.8,
+    "140700": 0.5,
+    "140800": 0.0,
+    "140900": 0.5,
+    "141000": 0.0,
+    "141100": 0.05,
 }
 TWO_BASIN_SHARE = 0.3
 PROTECTION_STATUSES = ("国家级自然保护区", "省级自然保护区", "湿地公园")

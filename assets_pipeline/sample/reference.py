@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from assets_pipeline.sample.province_figures import (CLASS_MIX, COLLECTIVE_OWNERSHIP, CONSTRUCTION_FIRST_LEVELS,
-                                                     FIRST_LEVEL_GROUP, GRANTED_TERM, GRANTED_TERM_OTHER,
-                                                     GRASSLAND_TYPES, GROUP_AREA_WAN_HA, INVENTORIES, M2_PER_HA,
-                                                     PLOT_RATIO_RANGE, PROVINCE_CODE, STATE_OWNERSHIP,
-                                                     STATE_SHARE_BY_CLASS, STATE_SHARE_BY_GROUP, SUPPLY_METHODS,
-                                                     SUPPLY_SHARES, TREE_COLLECTIVE_OWNERSHIP)
+from assets_pipeline.sample.province_figures import (
+    CLASS_MIX,
+    COLLECTIVE_OWNERSHIP,
+    CONSTRUCTION_FIRST_LEVELS,
+    FIRST_LEVEL_GROUP,
+    GRANTED_TERM,
+    GRANTED_TERM_OTHER,
+    GRASSLAND_TYPES,
+    GROUP_AREA_WAN_HA,
+    INVENTORIES,
+    M2_PER_HA,
+    PLOT_RATIO_RANGE,
+    PROVINCE_CODE,
+    STATE_OWNERSHIP,
+    STATE_SHARE_BY_CLASS,
+    STATE_SHARE_BY_GROUP,
+    SUPPLY_METHODS,
+    SUPPLY_SHARES,
+    TREE_COLLECTIVE_OWNERSHIP,
+)
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "reference_tables"
 
@@ -104,7 +118,7 @@ def load_reference() -> Reference:
         grassland_types=load_grassland_types(),
         grade_bands=load_grade_bands(),
         wetland_types=load_wetland_types(),
-        mineral_units=dict(zip(minerals["mineral_code"], minerals["unit"])),
+        mineral_units=dict(zip(minerals["mineral_code"], minerals["unit"], strict=False)),
         resource_classes=read_reference_csv("resource_classes.csv")["resource_class"].tolist(),
     )
 
@@ -129,7 +143,7 @@ def load_land_classes() -> LandClasses:
     usable = table[(table["level"] == "2") | ((table["level"] == "1") & ~table["land_class"].isin(parents))]
     codes = usable["land_class"].tolist()
     categories = usable["category"].tolist()
-    groups = np.array([land_survey_group(c, k) for c, k in zip(codes, categories)])
+    groups = np.array([land_survey_group(c, k) for c, k in zip(codes, categories, strict=False)])
     weight = np.array([CLASS_MIX.get(c, (0.0, 1.0))[0] for c in codes])
     mean_ha = np.array([CLASS_MIX.get(c, (0.0, 1.0))[1] for c in codes])
     area = np.zeros(len(codes))
@@ -145,9 +159,14 @@ def load_land_classes() -> LandClasses:
     supply = np.array([SUPPLY_SHARES.get(c[:2], (0.0,) * len(SUPPLY_METHODS)) for c in codes])
     supply_total = np.where(supply.sum(axis=1, keepdims=True) > 0, supply.sum(axis=1, keepdims=True), 1.0)
     return LandClasses(
-        codes=np.array(codes), groups=groups, categories=np.array(categories),
-        parcel_share=count / count.sum(), mean_m2=mean_ha * M2_PER_HA,
-        state_share=np.array([STATE_SHARE_BY_CLASS.get(c, STATE_SHARE_BY_GROUP[g]) for c, g in zip(codes, groups)]),
+        codes=np.array(codes),
+        groups=groups,
+        categories=np.array(categories),
+        parcel_share=count / count.sum(),
+        mean_m2=mean_ha * M2_PER_HA,
+        state_share=np.array(
+            [STATE_SHARE_BY_CLASS.get(c, STATE_SHARE_BY_GROUP[g]) for c, g in zip(codes, groups, strict=False)]
+        ),
         adjustable=np.array([c[:2] in ("01", "02", "03", "04") for c in codes]),
         construction=construction,
         plot_ratio_low=np.where(construction, [lo for lo, _ in plot_ratio], np.nan),
@@ -184,11 +203,11 @@ def load_species() -> dict[str, list[str]]:
 def load_grassland_types() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Codes of the Shanxi grassland types, looked up by name in grassland_types.csv."""
     table = read_reference_csv("grassland_types.csv")
-    by_name = dict(zip(table["name_zh"], table["grassland_type"]))
+    by_name = dict(zip(table["name_zh"], table["grassland_type"], strict=False))
     found = [(by_name[name], share, hay) for name, (share, hay) in GRASSLAND_TYPES.items() if name in by_name]
     if not found:
         raise ValueError("grassland_types.csv lacks the Shanxi grassland types")
-    codes, shares, hay = zip(*found)
+    codes, shares, hay = zip(*found, strict=False)
     return np.array(codes), np.array(shares) / sum(shares), np.array(hay)
 
 
@@ -209,6 +228,6 @@ def load_wetland_types() -> dict[str, tuple[str, list[str]]]:
     own = table[table["wetland_type"].isin(wetland_classes)]
     finer = table[~table["wetland_type"].isin(wetland_classes)]
     result = {}
-    for land_class, wetland_class in zip(own["wetland_type"], own["wetland_class"]):
+    for land_class, wetland_class in zip(own["wetland_type"], own["wetland_class"], strict=False):
         result[land_class] = (land_class, finer.loc[finer["wetland_class"] == wetland_class, "wetland_type"].tolist())
     return result

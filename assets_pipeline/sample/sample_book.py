@@ -51,17 +51,24 @@ class SampleBook:
             for extension in ("csv", "xlsx", "parquet"):
                 (year_dir / f"{name}.{extension}").unlink(missing_ok=True)
 
-    def write(self, year: int, relative: str, category: str, table: pa.Table, planted: Planted,
-              delivery: Delivery) -> None:
+    def write(
+        self, year: int, relative: str, category: str, table: pa.Table, planted: Planted, delivery: Delivery
+    ) -> None:
         write_delivered(self.out_dir / str(year) / relative, table, SPECS[category], planted, delivery)
         self.files[year].append(relative)
         self.rows[year][category] += table.num_rows
         if len(planted):
-            self.planted[year].append(pd.DataFrame({
-                "category": category, "source_file": relative,
-                "source_row": user_row_numbers(planted.rows, delivery),
-                "column": planted.columns, "rule": planted.rules,
-            }))
+            self.planted[year].append(
+                pd.DataFrame(
+                    {
+                        "category": category,
+                        "source_file": relative,
+                        "source_row": user_row_numbers(planted.rows, delivery),
+                        "column": planted.columns,
+                        "rule": planted.rules,
+                    }
+                )
+            )
 
     def write_records(self) -> None:
         folder = self.out_dir / "_sample"
@@ -74,7 +81,12 @@ class SampleBook:
             record.to_csv(folder / f"planted_{year}.csv", index=False, columns=columns, lineterminator="\n")
         for year, frames in self.inconsistencies.items():
             record = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=INCONSISTENCY_COLUMNS)
-            record = record.sort_values(["region_code", "category", "finding_type", "base_parcel_id", "parcel_id"],
-                                        kind="stable")
-            record.to_csv(folder / f"planted_inconsistencies_{year}.csv", index=False, columns=INCONSISTENCY_COLUMNS,
-                          lineterminator="\n")
+            record = record.sort_values(
+                ["region_code", "category", "finding_type", "base_parcel_id", "parcel_id"], kind="stable"
+            )
+            record.to_csv(
+                folder / f"planted_inconsistencies_{year}.csv",
+                index=False,
+                columns=INCONSISTENCY_COLUMNS,
+                lineterminator="\n",
+            )

@@ -7,8 +7,13 @@ import pyarrow as pa
 
 from assets_pipeline.sample.counties import County
 from assets_pipeline.sample.delivered_tables import number, text
-from assets_pipeline.sample.province_figures import (OVERDRAFT_SHARE, WATER_GROUNDWATER_M3, WATER_OVERLAP_OF_MIN,
-                                                     WATER_SURFACE_M3, WATER_YEARLY_VARIATION)
+from assets_pipeline.sample.province_figures import (
+    OVERDRAFT_SHARE,
+    WATER_GROUNDWATER_M3,
+    WATER_OVERLAP_OF_MIN,
+    WATER_SURFACE_M3,
+    WATER_YEARLY_VARIATION,
+)
 from assets_pipeline.sample.reference import Reference
 from assets_pipeline.sample.streams import stream
 
@@ -43,10 +48,12 @@ def water_rows(counties: list[County], ref: Reference, seed: int, year: int) -> 
     basins = np.concatenate([np.array(c.basins, dtype=object) for c in counties])
     source = np.tile(np.array(["surface", "groundwater", "overlap"], dtype=object), k)
     overdraft_cell = np.column_stack([np.zeros(k, bool), overdraft, np.zeros(k, bool)]).ravel()
-    return pa.table({
-        "region_code": text(np.repeat(codes, 3)),
-        "basin": text(np.repeat(basins, 3)),
-        "source_type": text(source),
-        "volume_m3": number(np.column_stack([surface, ground, overlap]).ravel()),
-        "overdraft_zone": pa.array(overdraft_cell, mask=source != "groundwater", type=pa.bool_()),
-    })
+    return pa.table(
+        {
+            "region_code": text(np.repeat(codes, 3)),
+            "basin": text(np.repeat(basins, 3)),
+            "source_type": text(source),
+            "volume_m3": number(np.column_stack([surface, ground, overlap]).ravel()),
+            "overdraft_zone": pa.array(overdraft_cell, mask=source != "groundwater", type=pa.bool_()),
+        }
+    )

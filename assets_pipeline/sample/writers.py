@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime
 import io
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -20,7 +20,7 @@ from openpyxl.writer.excel import ExcelWriter
 from assets_pipeline.sample.counties import Delivery
 from assets_pipeline.sample.defects import Planted
 from assets_pipeline.sample.number_text import DECIMALS, decimal_text
-from assets_pipeline.schema.categories import Column, CategorySpec
+from assets_pipeline.schema.categories import CategorySpec, Column
 
 # A fixed timestamp for XLSX properties and zip entries, so that a workbook's bytes depend on its content only.
 FIXED_TIMESTAMP = datetime.datetime(2024, 1, 1, 0, 0, 0)
@@ -90,8 +90,11 @@ def csv_bytes(table: pa.Table, headers: list[str], planted: Planted, delivery: D
         columns.append(array)
     buffer = io.BytesIO()
     buffer.write((",".join(headers) + "\n").encode("utf-8"))
-    pacsv.write_csv(pa.table(columns, names=table.column_names), buffer,
-                    pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    pacsv.write_csv(
+        pa.table(columns, names=table.column_names),
+        buffer,
+        pacsv.WriteOptions(include_header=False, quoting_style="none"),
+    )
     data = buffer.getvalue()
     if delivery.encoding == "gbk":
         return data.decode("utf-8").encode("gbk")
@@ -126,7 +129,7 @@ def xlsx_bytes(table: pa.Table, headers: list[str], planted: Planted, delivery: 
     workbook.properties.created = workbook.properties.modified = FIXED_TIMESTAMP
     sheet = workbook.create_sheet("Sheet1")
     sheet.append(headers)
-    for row in zip(*cells):
+    for row in zip(*cells, strict=False):
         sheet.append(row)
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -109,7 +109,7 @@ class CategorySpec:
                 return c
         raise KeyError(name)
 
-    def with_column(self, column: Column) -> "CategorySpec":
+    def with_column(self, column: Column) -> CategorySpec:
         """The same category with one more column (last, or in place of the column of its name)."""
         kept = tuple(c for c in self.columns if c.name != column.name)
         return replace(self, columns=kept + (column,))

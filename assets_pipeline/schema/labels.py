@@ -5,17 +5,38 @@ One definition each, in Chinese and English; the Chinese category names are ``ca
 
 from __future__ import annotations
 
-CATEGORY_NAMES_EN = {"land": "Land", "forest": "Forest", "grassland": "Grassland", "wetland": "Wetland",
-                     "water": "Water", "minerals": "Minerals"}
+CATEGORY_NAMES_EN = {
+    "land": "Land",
+    "forest": "Forest",
+    "grassland": "Grassland",
+    "wetland": "Wetland",
+    "water": "Water",
+    "minerals": "Minerals",
+}
 RESOURCE_NAMES = {
-    "zh": {"land": "土地资源", "forest": "森林资源", "grassland": "草原资源", "wetland": "湿地资源", "water": "水资源",
-           "minerals": "矿产资源"},
-    "en": {"land": "land resources", "forest": "forest resources", "grassland": "grassland resources",
-           "wetland": "wetland resources", "water": "water resources", "minerals": "mineral resources"},
+    "zh": {
+        "land": "土地资源",
+        "forest": "森林资源",
+        "grassland": "草原资源",
+        "wetland": "湿地资源",
+        "water": "水资源",
+        "minerals": "矿产资源",
+    },
+    "en": {
+        "land": "land resources",
+        "forest": "forest resources",
+        "grassland": "grassland resources",
+        "wetland": "wetland resources",
+        "water": "water resources",
+        "minerals": "mineral resources",
+    },
 }
 # The exercising subjects of ownership; in Chinese the ledgers carry their names (subject_name).
-SUBJECT_NAMES_EN = {"central": "central government", "provincial": "provincial government (agent)",
-                    "municipal": "city government (agent)"}
+SUBJECT_NAMES_EN = {
+    "central": "central government",
+    "provincial": "provincial government (agent)",
+    "municipal": "city government (agent)",
+}
 # The "of which" zones (ledgers.memos).
 MEMO_NAMES = {
     "zh": {"redline": "生态保护红线", "farmland": "永久基本农田", "protected": "自然保护地"},

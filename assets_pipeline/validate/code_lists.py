@@ -11,7 +11,9 @@ from assets_pipeline.validate.rows import CODE_LIST_TABLES, CodeLists
 def load_code_lists(layout: YearLayout) -> CodeLists:
     """Code lists from the year's reference snapshots, the rows the reference assets recorded."""
     tables = {
-        name: ReferenceTable(spec=TABLES[name], path=layout.reference(name), frame=snapshot_frame(layout.reference(name)), sha256="")
+        name: ReferenceTable(
+            spec=TABLES[name], path=layout.reference(name), frame=snapshot_frame(layout.reference(name)), sha256=""
+        )
         for name in CODE_LIST_TABLES
     }
     return CodeLists.from_reference(tables)

@@ -21,8 +21,15 @@ CODE_COLUMNS: dict[str, tuple[str, str]] = code_columns(SPECS.values())
 
 # Every reference table CodeLists.from_reference reads.
 CODE_LIST_TABLES = sorted(
-    {"admin_divisions", "land_classes", "ownership_codes", "tree_ownership_codes", "minerals", "grassland_grades",
-     "land_parameters"}
+    {
+        "admin_divisions",
+        "land_classes",
+        "ownership_codes",
+        "tree_ownership_codes",
+        "minerals",
+        "grassland_grades",
+        "land_parameters",
+    }
     | {table for table, _ in CODE_COLUMNS.values()}
 )
 
@@ -40,11 +47,11 @@ def legal_terms_of_classes(classes: pd.DataFrame, parameters: pd.DataFrame) -> d
     if parameters.empty:
         return {}
     latest = parameters[parameters["year"] == max(parameters["year"], key=int)]
-    years = dict(zip(latest["parameter"], latest["value"]))
+    years = dict(zip(latest["parameter"], latest["value"], strict=False))
     level1 = classes["parent_class"].where(classes["parent_class"] != "", classes["land_class"])
     construction = classes[(classes["category"] == "land") & level1.isin(CONSTRUCTION_LEVEL1)]
     terms = {}
-    for code, first in zip(construction["land_class"], level1[construction.index]):
+    for code, first in zip(construction["land_class"], level1[construction.index], strict=False):
         name = LEGAL_TERM_PARAMETERS.get(first, LEGAL_TERM_OTHER)
         if name in years:
             terms[code] = (float(years[name]), name)
@@ -68,7 +75,7 @@ class CodeLists:
     reversion_methods: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_reference(cls, tables: dict[str, ReferenceTable]) -> "CodeLists":
+    def from_reference(cls, tables: dict[str, ReferenceTable]) -> CodeLists:
         divisions = tables["admin_divisions"].frame
         classes = tables["land_classes"].frame
         parents = set(classes["parent_class"])
@@ -80,7 +87,9 @@ class CodeLists:
             mapping = {}
             for name_column in ("name_zh", "name_en"):
                 if name_column in frame:
-                    mapping.update({n: c for n, c in zip(frame[name_column], frame[code_column]) if n and n != c})
+                    mapping.update(
+                        {n: c for n, c in zip(frame[name_column], frame[code_column], strict=False) if n and n != c}
+                    )
             names[column] = mapping
         own = tables["ownership_codes"].frame
         trees = tables["tree_ownership_codes"].frame
@@ -95,7 +104,7 @@ class CodeLists:
             names_to_codes=names,
             state_ownership=sorted(own.loc[own["is_state"] == "true", "code"]),
             state_trees=sorted(trees.loc[trees["is_state"] == "true", "code"]),
-            mineral_units=dict(zip(minerals["mineral_code"], minerals["unit"])),
+            mineral_units=dict(zip(minerals["mineral_code"], minerals["unit"], strict=False)),
             grades=grades,
             legal_terms=legal_terms_of_classes(classes, parameters),
             reversion_methods=sorted(methods.loc[methods["owner_equity"] == "reversion", "supply_method"]),

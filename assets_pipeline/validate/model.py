@@ -79,6 +79,7 @@ def category_rules(spec: CategorySpec, codes: CodeLists) -> type[pa.DataFrameMod
             return s.isna() | s.str.removesuffix("K").isin(land_classes)
 
     if spec.name == "land":
+
         class LandRules(Parcel):
             @pa.dataframe_check(name="redline_within_parcel")
             def redline_within_parcel(cls, df: pd.DataFrame) -> pd.Series:
@@ -100,6 +101,7 @@ def category_rules(spec: CategorySpec, codes: CodeLists) -> type[pa.DataFrameMod
         return LandRules
 
     if spec.name == "minerals":
+
         class MineralRules(Located):
             @pa.dataframe_check(name="unit_of_mineral")
             def unit_of_mineral(cls, df: pd.DataFrame) -> pd.Series:
@@ -119,16 +121,21 @@ def figure(value) -> str:
 
 
 def term_beyond_use(frame: pd.DataFrame, rows, codes: CodeLists) -> list[str]:
-    return [f"years_used {figure(frame.at[r, 'years_used'])} > granted_term_years "
-            f"{figure(frame.at[r, 'granted_term_years'])}" for r in rows]
+    return [
+        f"years_used {figure(frame.at[r, 'years_used'])} > granted_term_years "
+        f"{figure(frame.at[r, 'granted_term_years'])}"
+        for r in rows
+    ]
 
 
 def term_beyond_legal(frame: pd.DataFrame, rows, codes: CodeLists) -> list[str]:
     texts = []
     for r in rows:  # the failing rows only
         years, parameter = codes.legal_terms[str(frame.at[r, "land_class"]).removesuffix("K")]
-        texts.append(f"granted_term_years {figure(frame.at[r, 'granted_term_years'])} > legal term {figure(years)} "
-                     f"years of class {frame.at[r, 'land_class']}, from land_parameters {parameter}")
+        texts.append(
+            f"granted_term_years {figure(frame.at[r, 'granted_term_years'])} > legal term {figure(years)} "
+            f"years of class {frame.at[r, 'land_class']}, from land_parameters {parameter}"
+        )
     return texts
 
 

@@ -31,8 +31,11 @@ class Reconciliation:
     @property
     def rows_add_up(self) -> bool:
         """read = valid + excluded + rejected, each row read once, none both kept and rejected."""
-        return (self.rows_read == self.rows_valid + self.rows_excluded + self.rows_rejected
-                and self.distinct_row_ids == self.rows_read and self.rows_in_two_places == 0)
+        return (
+            self.rows_read == self.rows_valid + self.rows_excluded + self.rows_rejected
+            and self.distinct_row_ids == self.rows_read
+            and self.rows_in_two_places == 0
+        )
 
     @property
     def area_adds_up(self) -> bool:
@@ -46,8 +49,11 @@ def reconcile_category(category: str, layout: YearLayout) -> Reconciliation:
     with connect() as con:
         row = con.execute(
             query,
-            {"ingested": parts(layout.ingested(category)), "validated": parts(layout.validated(category)),
-             "rejected": parts(layout.rejected_rows(category))},
+            {
+                "ingested": parts(layout.ingested(category)),
+                "validated": parts(layout.validated(category)),
+                "rejected": parts(layout.rejected_rows(category)),
+            },
         ).fetchone()
     n, a, ids, valid, excluded, a_valid, a_excluded, rejected, a_rejected, overlap = row
     return Reconciliation(n, ids, valid, excluded, rejected, overlap, a, a_valid, a_excluded, a_rejected)

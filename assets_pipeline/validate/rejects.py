@@ -47,8 +47,10 @@ RULE_MESSAGES = {
     "legal_term": ("出让年限超过法定最高出让年限", "granted term longer than the legal term"),
 }
 
-def failures(model: type[pa.DataFrameModel], frame: pd.DataFrame, category: str,
-              codes: CodeLists | None = None) -> pd.DataFrame:
+
+def failures(
+    model: type[pa.DataFrameModel], frame: pd.DataFrame, category: str, codes: CodeLists | None = None
+) -> pd.DataFrame:
     """Pandera's failure cases as reject lines: (_row_id, column, value, rule, check)."""
     columns = ["_row_id", "column", "value", "rule", "check"]
     try:
@@ -63,12 +65,14 @@ def failures(model: type[pa.DataFrameModel], frame: pd.DataFrame, category: str,
     frame_level = cases["check"].isin(list(FRAME_CHECKS))
     check = cases["check"].astype(str)
     rule = check.map(rule_of)
-    column = cases["column"].astype(object).where(~frame_level, check.map(lambda k: FRAME_CHECKS.get(k, ("", "", ""))[1]))
+    column = (
+        cases["column"].astype(object).where(~frame_level, check.map(lambda k: FRAME_CHECKS.get(k, ("", "", ""))[1]))
+    )
     row_ids = cases["index"].astype("int64")
     value = cases["failure_case"].astype(object)
     if frame_level.any():
         value = value.copy()
-        value[frame_level] = [frame.at[r, c] for r, c in zip(row_ids[frame_level], column[frame_level])]
+        value[frame_level] = [frame.at[r, c] for r, c in zip(row_ids[frame_level], column[frame_level], strict=False)]
     check = check.where(~check.str.startswith("isin("), "isin")  # the code list itself is too long to repeat
     check = check.copy()
     for name, (_, _, says) in FRAME_CHECKS.items():
@@ -100,7 +104,7 @@ def add_unparsed(lines: pd.DataFrame, unparsed: pd.DataFrame, frame: pd.DataFram
     here = unparsed[unparsed["_row_id"].isin(frame.index)]
     if here.empty:
         return lines
-    check = here["check"] if "check" in here else "parse"  # why the cell was not read (Excel error, formula …)
+    check = here.get("check", "parse")  # why the cell was not read (Excel error, formula …)
     typed = pd.DataFrame(
         {"_row_id": here["_row_id"], "column": here["column"], "value": here["value"], "rule": "type", "check": check}
     )
@@ -109,7 +113,9 @@ def add_unparsed(lines: pd.DataFrame, unparsed: pd.DataFrame, frame: pd.DataFram
     return pd.concat([lines[~shadowed], typed], ignore_index=True)
 
 
-def add_duplicates(lines: pd.DataFrame, duplicates: pd.DataFrame, frame: pd.DataFrame, spec: CategorySpec) -> pd.DataFrame:
+def add_duplicates(
+    lines: pd.DataFrame, duplicates: pd.DataFrame, frame: pd.DataFrame, spec: CategorySpec
+) -> pd.DataFrame:
     if duplicates.empty:
         return lines
     here = duplicates[duplicates["_row_id"].isin(frame.index)]

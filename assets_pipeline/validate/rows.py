@@ -17,7 +17,6 @@ from the category's description (``model``, with the year's ``codes``); a row's 
 (``rejects``).
 """
 
-
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,22 +27,39 @@ import pyarrow as pa_arrow
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from assets_pipeline.schema.categories import COLUMN_NAMES_ZH, SPECS, CategorySpec
-from assets_pipeline.ingest.canonical import FILE_SHIFT, ingested_schema
 from assets_pipeline.infra.layout import YearLayout, part_files, parts
 from assets_pipeline.infra.parallel import run_tasks, worker_count
 from assets_pipeline.infra.storage import atomic_folder, atomic_parquet_writer
+from assets_pipeline.ingest.canonical import FILE_SHIFT, ingested_schema
+from assets_pipeline.schema.categories import COLUMN_NAMES_ZH, SPECS, CategorySpec
 from assets_pipeline.validate.codes import CODE_COLUMNS, CODE_LIST_TABLES, CodeLists
 from assets_pipeline.validate.duplicates import duplicate_rows
 from assets_pipeline.validate.model import build_model
-from assets_pipeline.validate.rejects import (REJECT_SCHEMA, RULE_MESSAGES, add_duplicates, add_unparsed, failures,
-                                              reject_table)
+from assets_pipeline.validate.rejects import (
+    REJECT_SCHEMA,
+    RULE_MESSAGES,
+    add_duplicates,
+    add_unparsed,
+    failures,
+    reject_table,
+)
 
 # Names other stages import from here: the reject lines' schema and messages, the columns' Chinese names, the
 # code lists and the model.
-__all__ = ["CODE_COLUMNS", "CODE_LIST_TABLES", "COLUMN_NAMES_ZH", "EXCLUSION_REASONS", "REJECT_SCHEMA",
-           "RULE_MESSAGES", "CodeLists", "ValidationResult", "build_model", "duplicate_rows", "validate_category",
-           "validated_schema"]
+__all__ = [
+    "CODE_COLUMNS",
+    "CODE_LIST_TABLES",
+    "COLUMN_NAMES_ZH",
+    "EXCLUSION_REASONS",
+    "REJECT_SCHEMA",
+    "RULE_MESSAGES",
+    "CodeLists",
+    "ValidationResult",
+    "build_model",
+    "duplicate_rows",
+    "validate_category",
+    "validated_schema",
+]
 
 
 @dataclass
@@ -62,8 +78,17 @@ class ValidationResult:
     excluded_by_reason: dict[str, int] = field(default_factory=dict)
 
     def merge(self, other: "ValidationResult") -> None:
-        for name in ("rows_read", "rows_valid", "rows_excluded", "rows_rejected", "area_read", "area_valid",
-                     "area_excluded", "area_rejected", "reject_lines"):
+        for name in (
+            "rows_read",
+            "rows_valid",
+            "rows_excluded",
+            "rows_rejected",
+            "area_read",
+            "area_valid",
+            "area_excluded",
+            "area_rejected",
+            "reject_lines",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("rejects_by_rule", "excluded_by_reason"):
             mine = getattr(self, name)
@@ -123,7 +148,8 @@ def validate_category(
     ingested = layout.ingested(category)
     duplicates = (
         duplicate_rows(parts(ingested), spec, layout.stages / "duckdb_tmp", codes.counties)
-        if spec.id_columns else pd.DataFrame()
+        if spec.id_columns
+        else pd.DataFrame()
     )
     pieces = _pieces(ingested)
     total_rows = sum(rows for _, _, rows in pieces)
@@ -137,9 +163,11 @@ def validate_category(
         target = max(total_rows, 1)
     tasks_pieces = _group_pieces(pieces, target)
     result = ValidationResult(category=category)
-    with atomic_folder(layout.validated(category)) as valid_dir, atomic_folder(
-        layout.rejected_rows(category)
-    ) as rejected_dir, atomic_folder(layout.reject_lines(category)) as lines_dir:
+    with (
+        atomic_folder(layout.validated(category)) as valid_dir,
+        atomic_folder(layout.rejected_rows(category)) as rejected_dir,
+        atomic_folder(layout.reject_lines(category)) as lines_dir,
+    ):
         tasks = []
         for index, task_pieces in enumerate(tasks_pieces):
             files = {path for path, _, _ in task_pieces}
@@ -178,8 +206,14 @@ def _group_pieces(pieces, target_rows: int) -> list[list[tuple[str, int, int]]]:
 
 
 def validate_task(
-    category: str, index: int, pieces, codes: CodeLists, duplicates: pd.DataFrame,
-    valid_dir: Path, rejected_dir: Path, lines_dir: Path,
+    category: str,
+    index: int,
+    pieces,
+    codes: CodeLists,
+    duplicates: pd.DataFrame,
+    valid_dir: Path,
+    rejected_dir: Path,
+    lines_dir: Path,
 ) -> ValidationResult:
     """Validate some row groups of the ingested parts in batches; write one part to each output folder."""
     spec = SPECS[category]
@@ -189,15 +223,29 @@ def validate_task(
     unparsed_parts = [Path(f).with_name(Path(f).name.replace("part-", "unparsed-")) for f in files]
     unparsed_cells = (
         pa_arrow.concat_tables([pq.read_table(p) for p in unparsed_parts if p.exists()]).to_pandas()
-        if any(p.exists() for p in unparsed_parts) else pd.DataFrame(columns=["_row_id", "column", "value"])
+        if any(p.exists() for p in unparsed_parts)
+        else pd.DataFrame(columns=["_row_id", "column", "value"])
     )
     name = f"part-{index:05d}.parquet"
-    with atomic_parquet_writer(valid_dir / name, validated_schema(spec)) as valid_out, atomic_parquet_writer(
-        rejected_dir / name, ingested_schema(spec)
-    ) as rejected_out, atomic_parquet_writer(lines_dir / name, REJECT_SCHEMA) as rejects_out:
+    with (
+        atomic_parquet_writer(valid_dir / name, validated_schema(spec)) as valid_out,
+        atomic_parquet_writer(rejected_dir / name, ingested_schema(spec)) as rejected_out,
+        atomic_parquet_writer(lines_dir / name, REJECT_SCHEMA) as rejects_out,
+    ):
         for table in _batches(pieces):
-            _validate_batch(category, spec, model, codes, table, unparsed_cells, duplicates,
-                            valid_out, rejected_out, rejects_out, result)
+            _validate_batch(
+                category,
+                spec,
+                model,
+                codes,
+                table,
+                unparsed_cells,
+                duplicates,
+                valid_out,
+                rejected_out,
+                rejects_out,
+                result,
+            )
     return result
 
 
@@ -221,8 +269,19 @@ def _batches(pieces) -> Iterator[pa_arrow.Table]:
         yield pa_arrow.concat_tables(pending)
 
 
-def _validate_batch(category, spec, model, codes, table, unparsed_cells, duplicates,
-                    valid_out, rejected_out, rejects_out, result: ValidationResult) -> None:
+def _validate_batch(
+    category,
+    spec,
+    model,
+    codes,
+    table,
+    unparsed_cells,
+    duplicates,
+    valid_out,
+    rejected_out,
+    rejects_out,
+    result: ValidationResult,
+) -> None:
     table = map_names_to_codes(table, codes)
     types = {pa_arrow.int64(): pd.Int64Dtype(), pa_arrow.bool_(): pd.BooleanDtype()}.get
     frame = table.to_pandas(types_mapper=types)
@@ -250,7 +309,7 @@ def _validate_batch(category, spec, model, codes, table, unparsed_cells, duplica
     result.rows_excluded += int(excluded.sum())
     result.rows_valid += int((~is_bad & ~excluded).sum())
     result.reject_lines += len(lines)
-    for rule, n in (lines.groupby("rule").size().items() if len(lines) else ()):
+    for rule, n in lines.groupby("rule").size().items() if len(lines) else ():
         result.rejects_by_rule[rule] = result.rejects_by_rule.get(rule, 0) + int(n)
     if excluded.any():
         key = EXCLUSION_REASONS[category]

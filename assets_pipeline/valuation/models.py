@@ -44,7 +44,7 @@ class Model:
     uses: tuple[str, ...] = ()
 
     @classmethod
-    def load(cls, name: str) -> "Model":
+    def load(cls, name: str) -> Model:
         path = MODELS_DIR / f"{name}.sql"
         sql = path.read_text(encoding="utf-8")
         match = re.search(r"^--\s*version:\s*(\S+)", sql, re.MULTILINE)
@@ -95,7 +95,8 @@ def npv_discount_rate(layout: YearLayout, override: float | None = None) -> tupl
     if not found:
         raise ValuationParameterError(
             f"prices/{DISCOUNT_RATE_TABLE}.csv has no discount_rate_npv row for {layout.year} or a year before it: "
-            "add one, or give the run's discount rate (--discount-rate)")
+            "add one, or give the run's discount rate (--discount-rate)"
+        )
     value, year = found[0]
     return Decimal(value).normalize(), f"reference_tables/prices/{DISCOUNT_RATE_TABLE}.csv, year {year}"
 
@@ -154,8 +155,10 @@ def value_category(
         # A row's delivered file is one of a few hundred names repeated over millions of rows: as an ENUM (DuckDB's
         # dictionary type) it goes through the sort as a small integer instead of the name, and is written as the
         # same Parquet text column. The names are entered in order, so rows sort as they would by the name.
-        con.execute("CREATE TYPE source_file AS ENUM ("
-                    "SELECT DISTINCT _source_file FROM inventory_rows WHERE _source_file IS NOT NULL ORDER BY 1)")
+        con.execute(
+            "CREATE TYPE source_file AS ENUM ("
+            "SELECT DISTINCT _source_file FROM inventory_rows WHERE _source_file IS NOT NULL ORDER BY 1)"
+        )
         params = {"model": model.name, "version": model.version, "year": layout.year}
         with atomic_path(out_path) as tmp:
             con.execute(sql.load(__file__, "valued_rows", path=sql.path_literal(tmp)), params)

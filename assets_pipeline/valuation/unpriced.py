@@ -41,7 +41,13 @@ def worst_unpriced_counties(layout: YearLayout, category: str, limit: int = 5) -
     with connect() as con:
         rows = con.execute(
             sql.load(__file__, "worst_unpriced_counties"),
-            {"valued": str(layout.valued(category)), "regions": str(layout.reference("admin_divisions")), "limit": limit},
+            {
+                "valued": str(layout.valued(category)),
+                "regions": str(layout.reference("admin_divisions")),
+                "limit": limit,
+            },
         ).fetchall()
-    return [{"county": code, "name": name, "unpriced": n, "rows": total, "share": round(n / total, 6)}
-            for code, name, n, total in rows]
+    return [
+        {"county": code, "name": name, "unpriced": n, "rows": total, "share": round(n / total, 6)}
+        for code, name, n, total in rows
+    ]

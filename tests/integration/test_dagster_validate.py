@@ -40,7 +40,19 @@ def test_validate_through_dagster_writes_rejects_and_passes_reconciliation(mini_
     assert len(ingested.metadata["input_sha256"].value) == 2
 
     rejects = pd.read_parquet(out / str(YEAR) / "rejects.parquet")
-    assert set(zip(rejects["category"], rejects["source_file"], rejects["source_row"], rejects["column"], rejects["rule"])) == PLANTED
+    assert (
+        set(
+            zip(
+                rejects["category"],
+                rejects["source_file"],
+                rejects["source_row"],
+                rejects["column"],
+                rejects["rule"],
+                strict=False,
+            )
+        )
+        == PLANTED
+    )
 
     wb = load_workbook(out / str(YEAR) / f"rejects_{YEAR}.xlsx")
     land = wb["土地 land"]
@@ -71,10 +83,12 @@ def test_a_missing_required_column_stops_the_category_with_one_line(mini_provinc
     path = mini_province / str(YEAR) / "minerals.csv"
     text = path.read_text(encoding="utf-8").replace("resource_class,", "klass,")
     path.write_text(text, encoding="utf-8")
-    code = main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "o")])
+    code = main(
+        ["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "o")]
+    )
     assert code == 1
     err = capsys.readouterr().err
-    line = [l for l in err.splitlines() if l.startswith("error:")][0]
+    line = [text for text in err.splitlines() if text.startswith("error:")][0]
     assert "minerals/ingested" in line and "minerals.csv" in line and "resource_class" in line
     assert "Traceback" not in err
 
@@ -91,7 +105,9 @@ def test_two_empty_files_stop_their_categories_only_and_both_are_reported(mini_p
     """0-byte grassland and water files: both refusals printed, the four other categories ingested and validated."""
     (mini_province / str(YEAR) / "grassland.csv").write_bytes(b"")
     (mini_province / str(YEAR) / "water.csv").write_bytes(b"")
-    code = main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "o")])
+    code = main(
+        ["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "o")]
+    )
     assert code == 1
     err = capsys.readouterr().err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
@@ -101,7 +117,11 @@ def test_two_empty_files_stop_their_categories_only_and_both_are_reported(mini_p
     ]
     assert "Traceback" not in err and "2 problem(s)" in err
     # the other categories went on: validated, reconciled, their counts printed
-    table = {line.split()[0]: line.split()[1:] for line in err.splitlines() if line.split()[:1] in (["land"], ["forest"], ["minerals"])}
+    table = {
+        line.split()[0]: line.split()[1:]
+        for line in err.splitlines()
+        if line.split()[:1] in (["land"], ["forest"], ["minerals"])
+    }
     assert table == {"land": ["13", "5", "2", "6"], "forest": ["4", "2", "1", "1"], "minerals": ["3", "2", "0", "1"]}
     for category in ("land", "forest", "wetland", "minerals"):
         assert _check(dg.AssetKey([category, "validated"]), "rows_reconcile").passed
@@ -130,18 +150,25 @@ def test_a_county_whose_land_survey_has_no_rows_blocks_publication(mini_province
     code = main(["run", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "o")])
     assert code == 1
     err = capsys.readouterr().err
-    evidence = ("no rows in land/140106_迎泽区.parquet (header only); 3 land row(s) last year (2022); "
-                "rows this year in grassland 2, minerals 1")
-    assert (f"error: missing_counties:land_survey_complete: the land survey (base map) misses county 140106 迎泽区: "
-            f"{evidence}; deliver it, or name the county with --allow-missing-county if it is known") in err
+    evidence = (
+        "no rows in land/140106_迎泽区.parquet (header only); 3 land row(s) last year (2022); "
+        "rows this year in grassland 2, minerals 1"
+    )
+    assert (
+        f"error: missing_counties:land_survey_complete: the land survey (base map) misses county 140106 迎泽区: "
+        f"{evidence}; deliver it, or name the county with --allow-missing-county if it is known"
+    ) in err
     check = _check(dg.AssetKey(["missing_counties"]), "land_survey_complete")
     assert not check.passed
     assert check.metadata["recounted_missing"].value == ["140106"]
     assert check.metadata["missing_land_counties"].value == [
-        {"county": "140106", "name": "迎泽区", "reason": "no_rows", "evidence": evidence}]
+        {"county": "140106", "name": "迎泽区", "reason": "no_rows", "evidence": evidence}
+    ]
     findings = pd.read_parquet(tmp_path / "o" / str(YEAR) / "_stages" / "missing_counties.parquet")
     land = findings[findings["category"] == "land"]
-    assert land[["region_code", "reason", "allowed", "blocking"]].values.tolist() == [["140106", "no_rows", False, True]]
+    assert land[["region_code", "reason", "allowed", "blocking"]].values.tolist() == [
+        ["140106", "no_rows", False, True]
+    ]
     assert f"BLOCKS land       140106 迎泽区: {evidence}" in err
     year_root = tmp_path / "o" / str(YEAR)
     assert not (year_root / "ledger_value.parquet").exists() and not (year_root / "valued" / "land.parquet").exists()
@@ -150,29 +177,46 @@ def test_a_county_whose_land_survey_has_no_rows_blocks_publication(mini_province
 @pytest.mark.slow
 def test_a_county_named_as_known_lets_the_land_survey_through(mini_province, tmp_path, capsys):
     _header_only_land_of_140106(mini_province)
-    code = main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "o"),
-                 "--allow-missing-county", "140106"])
+    code = main(
+        [
+            "validate",
+            "--year",
+            str(YEAR),
+            "--input-dir",
+            str(mini_province),
+            "--output-dir",
+            str(tmp_path / "o"),
+            "--allow-missing-county",
+            "140106",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
-    assert "allowed land       140106 迎泽区: no rows in land/140106_迎泽区.parquet (header only); " \
-           "rows this year in grassland 2, minerals 1" in out
+    assert (
+        "allowed land       140106 迎泽区: no rows in land/140106_迎泽区.parquet (header only); "
+        "rows this year in grassland 2, minerals 1" in out
+    )
     assert _check(dg.AssetKey(["missing_counties"]), "land_survey_complete").passed
 
 
 @pytest.mark.slow
 def test_a_deleted_county_land_file_is_found_as_no_file(mini_province, tmp_path, capsys):
     (mini_province / str(YEAR) / "land" / "140106_迎泽区.parquet").unlink()
-    code = main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "o")])
+    code = main(
+        ["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "o")]
+    )
     assert code == 1
-    assert ("misses county 140106 迎泽区: no file delivers the county; rows this year in grassland 2, minerals 1"
-            in capsys.readouterr().err)
+    assert (
+        "misses county 140106 迎泽区: no file delivers the county; rows this year in grassland 2, minerals 1"
+        in capsys.readouterr().err
+    )
 
 
 @pytest.mark.slow
 def test_the_land_survey_check_recounts_the_missing_counties_itself(mini_province, tmp_path, capsys, monkeypatch):
     """Findings that lost 迎泽区 (a broken query) do not let the land survey through: the check counts again."""
-    from assets_pipeline.ingest import deliveries
     from assets_pipeline.defs import inventory as inventory_assets
+    from assets_pipeline.ingest import deliveries
 
     def losing_every_finding(layout, divisions, land_classes, allowed=()):
         table = deliveries.FINDINGS_SCHEMA.empty_table()
@@ -181,7 +225,11 @@ def test_the_land_survey_check_recounts_the_missing_counties_itself(mini_provinc
 
     monkeypatch.setattr(inventory_assets, "write_missing_counties", losing_every_finding)
     _header_only_land_of_140106(mini_province)
-    code = main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "o")])
+    code = main(
+        ["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "o")]
+    )
     assert code == 1
-    assert ("error: missing_counties:land_survey_complete: the counties missing from the land survey recounted from "
-            "the staged files (140106) are not the findings' ()") in capsys.readouterr().err
+    assert (
+        "error: missing_counties:land_survey_complete: the counties missing from the land survey recounted from "
+        "the staged files (140106) are not the findings' ()"
+    ) in capsys.readouterr().err

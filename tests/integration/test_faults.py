@@ -25,11 +25,11 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.publish.manifest import verify_outputs
 from assets_pipeline.publish.report_words import TEXT
 from assets_pipeline.sample.generate import generate_sample
+from assets_pipeline.schema.categories import CATEGORIES
 
 YEAR, OTHER_YEAR = 2023, 2022
 PARCELS = 3000
@@ -41,12 +41,23 @@ pytestmark = pytest.mark.slow
 
 # ------------------------------------------------------------------------------------------------ helpers
 
+
 def start_run(inputs: Path, out: Path, year: int = YEAR, log: Path | None = None, **popen) -> subprocess.Popen:
     """The command line in a process group of its own, so that killing it kills its workers too."""
     log = log or out.parent / f"run-{year}-{time.monotonic_ns()}.log"
-    cmd = [sys.executable, "-m", "assets_pipeline.cli", "run", "--year", str(year),
-           "--input-dir", str(inputs), "--output-dir", str(out)]
-    handle = open(log, "w", encoding="utf-8")
+    cmd = [
+        sys.executable,
+        "-m",
+        "assets_pipeline.cli",
+        "run",
+        "--year",
+        str(year),
+        "--input-dir",
+        str(inputs),
+        "--output-dir",
+        str(out),
+    ]
+    handle = open(log, "w", encoding="utf-8")  # noqa: SIM115 - the child process writes to it for its whole life
     proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True, **popen)
     proc.log = log  # type: ignore[attr-defined]
     handle.close()
@@ -75,11 +86,25 @@ def run_killed_after_writing(inputs: Path, out: Path, folder: Path, pattern: str
 
 def published(layout: YearLayout) -> list[Path]:
     """Every file of the year a user opens."""
-    return [layout.ledger_physical, layout.ledger_value, layout.breakdown_physical, layout.breakdown_value,
-            layout.unpriced, layout.rejects_parquet, layout.rejects_workbook, layout.report(), layout.manifest, *(layout.valued(c) for c in CATEGORIES),
-            layout.balance_physical, layout.balance_value, layout.land_transitions,
-            layout.inconsistencies, layout.inconsistencies_workbook, layout.scorecard,
-            *sorted((layout.root / "to_counties").glob("*.xlsx"))]  # the county packs
+    return [
+        layout.ledger_physical,
+        layout.ledger_value,
+        layout.breakdown_physical,
+        layout.breakdown_value,
+        layout.unpriced,
+        layout.rejects_parquet,
+        layout.rejects_workbook,
+        layout.report(),
+        layout.manifest,
+        *(layout.valued(c) for c in CATEGORIES),
+        layout.balance_physical,
+        layout.balance_value,
+        layout.land_transitions,
+        layout.inconsistencies,
+        layout.inconsistencies_workbook,
+        layout.scorecard,
+        *sorted((layout.root / "to_counties").glob("*.xlsx")),
+    ]  # the county packs
 
 
 def workbook_values(path: Path) -> dict[str, list[tuple]]:
@@ -131,6 +156,7 @@ def file_bytes(layout: YearLayout) -> dict[str, bytes]:
 
 # ----------------------------------------------------------------------------------------------- fixtures
 
+
 @pytest.fixture(scope="module")
 def province(tmp_path_factory):
     """Two years of a small sample province, and a first complete run of 2023 (the outputs to protect)."""
@@ -140,17 +166,27 @@ def province(tmp_path_factory):
     code, log = finish(start_run(root / "inputs", out))
     assert code == 0, log
     layout = YearLayout(out, YEAR)
-    return {"root": root, "inputs": root / "inputs", "out": out, "layout": layout,
-            "content": snapshot(layout), "bytes": file_bytes(layout), "log": log}
+    return {
+        "root": root,
+        "inputs": root / "inputs",
+        "out": out,
+        "layout": layout,
+        "content": snapshot(layout),
+        "bytes": file_bytes(layout),
+        "log": log,
+    }
 
 
 # -------------------------------------------------------------------------------------------------- tests
+
 
 def test_first_run_publishes_every_output_and_a_manifest_with_their_hashes(province):
     layout = province["layout"]
     assert all(p.exists() for p in published(layout))
     manifest = json.loads(layout.manifest.read_text(encoding="utf-8"))
-    assert set(manifest["outputs"]) == {p.relative_to(layout.root).as_posix() for p in published(layout)} - {"manifest.json"}
+    assert set(manifest["outputs"]) == {p.relative_to(layout.root).as_posix() for p in published(layout)} - {
+        "manifest.json"
+    }
     assert verify_outputs(layout) == []
     assert leftovers(layout.root) == []
     # no working files left: DuckDB's spill folder goes with the run, and 2022, never compiled in this
@@ -167,7 +203,11 @@ def test_a_stopped_run_says_so_in_words_and_the_previous_outputs_stay(province):
     from assets_pipeline.infra.storage import KILL_AFTER_WRITING, KILL_SIGNAL
 
     layout = province["layout"]
-    env = {**os.environ, KILL_AFTER_WRITING: str(layout.root / ".ledger_physical.parquet.*.part"), KILL_SIGNAL: "SIGTERM"}
+    env = {
+        **os.environ,
+        KILL_AFTER_WRITING: str(layout.root / ".ledger_physical.parquet.*.part"),
+        KILL_SIGNAL: "SIGTERM",
+    }
     code, log = finish(start_run(province["inputs"], province["out"], env=env))
     assert code == 130, log
     errors = [line for line in log.splitlines() if line.startswith("error:")]
@@ -204,8 +244,9 @@ def test_a_run_killed_at_any_moment_leaves_the_previous_outputs_and_the_next_run
     assert not any(p.exists() for p in left) and leftovers(layout.root) == []
     assert_same_content(layout, province["content"])
     now = file_bytes(layout)
-    assert {k: v for k, v in now.items() if k.endswith(".parquet") or k.startswith("rejects")} == \
-        {k: v for k, v in province["bytes"].items() if k.endswith(".parquet") or k.startswith("rejects")}
+    assert {k: v for k, v in now.items() if k.endswith(".parquet") or k.startswith("rejects")} == {
+        k: v for k, v in province["bytes"].items() if k.endswith(".parquet") or k.startswith("rejects")
+    }
     assert verify_outputs(layout) == []
 
 
@@ -226,7 +267,8 @@ def test_verify_names_a_file_a_later_unfinished_run_replaced(province, tmp_path,
     assert verify_outputs(layout) == [
         f"{layout.ledger_value} differs from the manifest: replaced after {published_by}, which manifest.json "
         "describes, by a run that failed, was stopped or was killed",
-        f"{layout.unpriced} is missing (published by {published_by})"]
+        f"{layout.unpriced} is missing (published by {published_by})",
+    ]
     assert all(f"error: {problem}" in err for problem in verify_outputs(layout))
 
 
@@ -254,8 +296,10 @@ def test_a_second_run_of_the_same_year_is_refused_while_another_year_runs_alongs
     code, log = finish(second)
     assert code == 75
     message = log.strip().splitlines()[-1]
-    assert message.startswith(f"error: a run of {YEAR} is already in progress (pid {first.pid} on {socket.gethostname()}, "
-                              f"started {holder['started']})")
+    assert message.startswith(
+        f"error: a run of {YEAR} is already in progress (pid {first.pid} on {socket.gethostname()}, "
+        f"started {holder['started']})"
+    )
     assert str(out / str(YEAR)) in message and "Traceback" not in log
 
     assert finish(first)[0] == 0
@@ -263,9 +307,15 @@ def test_a_second_run_of_the_same_year_is_refused_while_another_year_runs_alongs
     # the refused run wrote nothing: the year's outputs are one run's, equal to a single run's
     layout = YearLayout(out, YEAR)
     mine, theirs = file_bytes(layout), province["bytes"]
+
     # the balance accounts are against last year, which ran alongside here (and not in the single run): they aside
-    own_year = lambda files: {k: v for k, v in files.items()
-                              if k.endswith(".parquet") and not k.startswith(("balance_", "land_transitions"))}
+    def own_year(files):
+        return {
+            k: v
+            for k, v in files.items()
+            if k.endswith(".parquet") and not k.startswith(("balance_", "land_transitions"))
+        }
+
     assert own_year(mine) == own_year(theirs)
     assert verify_outputs(layout) == [] and verify_outputs(YearLayout(out, OTHER_YEAR)) == []
     # the runs have ended, and with them their locks
@@ -283,15 +333,24 @@ def test_a_run_launched_as_from_the_dagster_ui_takes_the_same_lock(province, tmp
 
     out = tmp_path / "out"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from assets_pipeline.infra import year_lock; "
-         f"year_lock.acquire({str(out)!r}, {YEAR}); print('held', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys; from assets_pipeline.infra import year_lock; "
+            f"year_lock.acquire({str(out)!r}, {YEAR}); print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         job = defs.resolve_job_def("annual_accounts")
         config = {"resources": {"settings": {"config": {"input_dir": str(province["inputs"]), "output_dir": str(out)}}}}
-        result = job.execute_in_process(run_config=config, instance=dg.DagsterInstance.get(), partition_key=str(YEAR),
-                                        raise_on_error=False)
+        result = job.execute_in_process(
+            run_config=config, instance=dg.DagsterInstance.get(), partition_key=str(YEAR), raise_on_error=False
+        )
         assert not result.success
         errors = [getattr(e.event_specific_data, "error", None) for e in result.all_events]
         messages = " ".join(error.to_string() for error in errors if error is not None)
@@ -309,12 +368,17 @@ def test_a_run_launched_as_from_the_dagster_ui_takes_the_same_lock(province, tmp
 
 # ------------------------------------------------------------------------------------- full, read-only disk
 
+
 def _mount_tmpfs(folder: Path, size: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, text=True
+    )
     if done.returncode != 0:
-        pytest.skip(f"mounting a small tmpfs is not permitted here ({done.stderr.strip()}): "
-                    "a full or read-only output folder cannot be made")
+        pytest.skip(
+            f"mounting a small tmpfs is not permitted here ({done.stderr.strip()}): "
+            "a full or read-only output folder cannot be made"
+        )
 
 
 def _umount(folder: Path) -> None:
@@ -357,8 +421,9 @@ def test_a_full_output_folder_gives_one_clear_error_and_keeps_the_previous_outpu
         assert code != 0
         last = log.strip().splitlines()
         error = [line for line in last if line.startswith("error:")]
-        assert error == [f"error: output folder {layout.root}: no space left on the device; "
-                         "no output was left half-written"], log
+        assert error == [
+            f"error: output folder {layout.root}: no space left on the device; no output was left half-written"
+        ], log
         assert "Traceback" not in log
         assert file_bytes(layout) == before
         assert leftovers(layout.root) == []
@@ -379,7 +444,8 @@ def test_a_read_only_output_folder_gives_one_clear_error_and_keeps_the_previous_
         assert code == 73
         assert log.strip().splitlines()[-1] == (
             f"error: output folder {out}: not writable (permission denied or read-only file system); "
-            "no output was left half-written")
+            "no output was left half-written"
+        )
         assert "Traceback" not in log
         assert file_bytes(layout) == before
     finally:

@@ -20,8 +20,8 @@ from openpyxl import Workbook, load_workbook
 
 from assets_pipeline.cli import main
 from assets_pipeline.publish.excel import MAX_CELL_CHARS, TRUNCATED_MARK, cell, sheet_title, unique_titles
-from assets_pipeline.reference.tables import DEFAULT_REFERENCE_DIR
 from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
+from assets_pipeline.reference.tables import DEFAULT_REFERENCE_DIR
 from mini_province import YEAR, write_mini_province
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
@@ -41,6 +41,7 @@ def _cells(path: Path):
 
 
 # ------------------------------------------------------------------------------------------ the cell helpers
+
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_openpyxl_cells_keep_text_that_looks_like_a_formula(tmp_path, text):
@@ -78,10 +79,17 @@ def test_streamed_workbook_keeps_text_that_looks_like_a_formula_and_cuts_long_te
 def test_sheet_names_are_valid_and_unique():
     assert sheet_title("a/b\\c?d*e[f]g:h") == "a_b_c_d_e_f_g_h"
     assert sheet_title("'" * 3) == "sheet" and len(sheet_title("表" * 50)) == 31
-    assert unique_titles(["Land", "land", "LAND", "x" * 31, "x" * 31]) == ["Land", "land_2", "LAND_3", "x" * 31, "x" * 29 + "_2"]
+    assert unique_titles(["Land", "land", "LAND", "x" * 31, "x" * 31]) == [
+        "Land",
+        "land_2",
+        "LAND_3",
+        "x" * 31,
+        "x" * 29 + "_2",
+    ]
 
 
 # ------------------------------------------------------------------------------------- through a real run
+
 
 def _hostile_reference(tmp_path: Path) -> Path:
     """The project's reference tables with hostile region names: a county, its city and the province."""
@@ -105,12 +113,12 @@ def _hostile_delivery(inputs: Path) -> None:
     path = inputs / str(YEAR) / "land" / "140107_extra.csv"
     rows = [
         ["parcel_id", "region_code", "land_class", "area_m2", "ownership"],
-        ["H0000000000001", "140107", HYPERLINK, "10", "10"],         # unknown land class
-        ["@SUM(1)", "140107", "1003", "-1+2", "10"],                   # area that is no number
-        ["H0000000000003", "140107", "+1", "10", "10"],              # unknown land class
-        ["H0000000000004", "140107", "=1+1", "10", "@x"],            # unknown class and ownership
-        ["x'); DROP TABLE t; --", "140107", "0199'", "10", "10"],      # quotes: values never become SQL
-        [LONG, "140107", "0199", "10", "10"],                          # unknown class, 40,000-character id
+        ["H0000000000001", "140107", HYPERLINK, "10", "10"],  # unknown land class
+        ["@SUM(1)", "140107", "1003", "-1+2", "10"],  # area that is no number
+        ["H0000000000003", "140107", "+1", "10", "10"],  # unknown land class
+        ["H0000000000004", "140107", "=1+1", "10", "@x"],  # unknown class and ownership
+        ["x'); DROP TABLE t; --", "140107", "0199'", "10", "10"],  # quotes: values never become SQL
+        [LONG, "140107", "0199", "10", "10"],  # unknown class, 40,000-character id
     ]
     with open(path, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows(rows)
@@ -122,8 +130,21 @@ def hostile_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile") / "it's"
     inputs = write_mini_province(root / "in'puts")
     _hostile_delivery(inputs)
-    code = main(["run", "--year", str(YEAR), "--input-dir", str(inputs), "--output-dir", str(root / "out'; --"),
-                 "--reference-dir", str(_hostile_reference(root)), "--unpriced-threshold", "1"])
+    code = main(
+        [
+            "run",
+            "--year",
+            str(YEAR),
+            "--input-dir",
+            str(inputs),
+            "--output-dir",
+            str(root / "out'; --"),
+            "--reference-dir",
+            str(_hostile_reference(root)),
+            "--unpriced-threshold",
+            "1",
+        ]
+    )
     assert code == 0
     return root / "out'; --" / str(YEAR)
 
@@ -162,6 +183,7 @@ def test_region_names_stay_text_in_the_report(hostile_run):
 
 
 # ---------------------------------------------------------------------------------- SQL text, paths, settings
+
 
 def test_paths_in_sql_text_have_their_quotes_doubled(tmp_path):
     import duckdb
@@ -220,12 +242,14 @@ def test_settings_no_step_could_use_are_refused_with_a_message(tmp_path):
 
     good = dict(input_dir=str(tmp_path), output_dir=str(tmp_path / "out"))
     AccountsSettings(**good).check(YEAR)
-    for bad, message in [(dict(lang="fr"), "lang must be one of zh, en, not 'fr'"),
-                         (dict(mineral_model="guess"), "mineral_model must be one of benchmark, npv"),
-                         (dict(discount_rate=8.0), "discount_rate must be between 0 and 1"),
-                         (dict(unpriced_threshold=-1.0), "unpriced_threshold must be between 0 and 1"),
-                         (dict(consistency_policy="both"), "consistency_policy must be one of base-map-wins, inventory-wins, reject"),
-                         (dict(area_tolerance=1.5), "area_tolerance must be a share in [0, 1)"),
-                         (dict(input_dir=str(tmp_path / "nowhere")), f"input_dir {tmp_path / 'nowhere'} is not a folder")]:
+    for bad, message in [
+        (dict(lang="fr"), "lang must be one of zh, en, not 'fr'"),
+        (dict(mineral_model="guess"), "mineral_model must be one of benchmark, npv"),
+        (dict(discount_rate=8.0), "discount_rate must be between 0 and 1"),
+        (dict(unpriced_threshold=-1.0), "unpriced_threshold must be between 0 and 1"),
+        (dict(consistency_policy="both"), "consistency_policy must be one of base-map-wins, inventory-wins, reject"),
+        (dict(area_tolerance=1.5), "area_tolerance must be a share in [0, 1)"),
+        (dict(input_dir=str(tmp_path / "nowhere")), f"input_dir {tmp_path / 'nowhere'} is not a folder"),
+    ]:
         with pytest.raises(SettingsError, match=re.escape(message)):
             AccountsSettings(**{**good, **bad}).check(YEAR)

@@ -22,10 +22,10 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import Workbook
 
-from assets_pipeline.ingest import workbook_parts
 from assets_pipeline.infra.errors import InputFileError
-from assets_pipeline.ingest.canonical import ingest_category
 from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.ingest import workbook_parts
+from assets_pipeline.ingest.canonical import ingest_category
 from assets_pipeline.reference.tables import load_reference
 from assets_pipeline.validate.rows import CodeLists, validate_category
 
@@ -67,7 +67,7 @@ def validate(tmp_path: Path, codes, category: str = "land", **options):
 
 
 def rejects_of(lines: pd.DataFrame) -> set[tuple]:
-    return set(zip(lines["source_file"], lines["source_row"], lines["column"], lines["rule"]))
+    return set(zip(lines["source_file"], lines["source_row"], lines["column"], lines["rule"], strict=False))
 
 
 def refused(tmp_path: Path, category: str = "land", **options) -> str:
@@ -77,7 +77,9 @@ def refused(tmp_path: Path, category: str = "land", **options) -> str:
     return str(err.value)
 
 
-def csv_bytes(rows: list[list[str]], encoding: str = "utf-8", delimiter: str = ",", header=SURVEY, newline="\n") -> bytes:
+def csv_bytes(
+    rows: list[list[str]], encoding: str = "utf-8", delimiter: str = ",", header=SURVEY, newline="\n"
+) -> bytes:
     return "".join(delimiter.join(r) + newline for r in [header, *rows]).encode(encoding)
 
 
@@ -128,11 +130,11 @@ def test_quoted_newlines_keep_the_file_line_numbers(tmp_path, codes):
     # a note column (ignored) whose quoted values span lines; CRLF line ends as Excel writes them
     text = (
         "BSM,XZQDM,DLBM,TBMJ,QSXZ,备注\r\n"
-        '1401050000000001,140105,0103,100,10,"first line\r\nsecond line"\r\n'   # lines 2-3
-        "1401050000000002,140105,0199,100,10,plain\r\n"                        # line 4: code_list
-        '1401050000000003,140105,0103,abc,10,"a\r\nb\r\nc"\r\n'                # lines 5-7: type
-        "\r\n"                                                                  # line 8: empty
-        "1401050000000004,140105,0103,100,,\r\n"                               # line 9: required
+        '1401050000000001,140105,0103,100,10,"first line\r\nsecond line"\r\n'  # lines 2-3
+        "1401050000000002,140105,0199,100,10,plain\r\n"  # line 4: code_list
+        '1401050000000003,140105,0103,abc,10,"a\r\nb\r\nc"\r\n'  # lines 5-7: type
+        "\r\n"  # line 8: empty
+        "1401050000000004,140105,0103,100,,\r\n"  # line 9: required
     )
     deliver(tmp_path, "land.csv", text.encode("gb18030"))
     _, valid, lines = validate(tmp_path, codes)
@@ -144,7 +146,9 @@ def test_quoted_newlines_keep_the_file_line_numbers(tmp_path, codes):
     }
 
 
-@pytest.mark.parametrize("bad_line, fields", [("1401050000000002,140105,0103,100,10,extra", 6), ("1401050000000002,140105,0103", 3)])
+@pytest.mark.parametrize(
+    "bad_line, fields", [("1401050000000002,140105,0103,100,10,extra", 6), ("1401050000000002,140105,0103", 3)]
+)
 def test_ragged_row_refuses_the_file_naming_the_line(tmp_path, bad_line, fields):
     deliver(tmp_path, "land.csv", (",".join(SURVEY) + "\n" + ",".join(ROWS[0]) + "\n" + bad_line + "\n").encode())
     message = refused(tmp_path)
@@ -159,7 +163,11 @@ def test_trailing_blank_lines_and_separator_only_lines_are_ignored(tmp_path):
 
 
 def test_a_line_of_spaces_between_rows_refuses_the_file(tmp_path):
-    deliver(tmp_path, "land.csv", (",".join(SURVEY) + "\n" + ",".join(ROWS[0]) + "\n   \n" + ",".join(ROWS[1]) + "\n").encode())
+    deliver(
+        tmp_path,
+        "land.csv",
+        (",".join(SURVEY) + "\n" + ",".join(ROWS[0]) + "\n   \n" + ",".join(ROWS[1]) + "\n").encode(),
+    )
     message = refused(tmp_path)
     assert "land.csv" in message and "line 3 holds only spaces" in message
 
@@ -179,13 +187,15 @@ def test_workbook_renamed_csv_and_csv_renamed_xlsx_are_read_by_content(tmp_path)
 
 
 def test_title_and_unit_lines_above_the_header(tmp_path):
-    wb = workbook([
-        ["太原市小店区2023年度国有土地资源资产清查表"],
-        ["填报单位：小店区自然资源局", None, None, "单位：平方米"],
-        [],
-        CHINESE,
-        *[[r[0], int(r[1]), r[2], float(r[3]), r[4]] for r in ROWS],
-    ])
+    wb = workbook(
+        [
+            ["太原市小店区2023年度国有土地资源资产清查表"],
+            ["填报单位：小店区自然资源局", None, None, "单位：平方米"],
+            [],
+            CHINESE,
+            *[[r[0], int(r[1]), r[2], float(r[3]), r[4]] for r in ROWS],
+        ]
+    )
     wb.save(deliver(tmp_path, "land.xlsx"))
     result, frame = ingest(tmp_path)
     assert result.files[0].header_rows == "4"
@@ -196,34 +206,46 @@ def test_title_and_unit_lines_above_the_header(tmp_path):
 
 
 def test_two_row_header_merged_area_over_hectares_and_mu(tmp_path):
-    wb = workbook([
-        ["标识码", "行政区代码", "地类编码", "面积", None, "权属性质"],
-        [None, None, None, "公顷", "亩", None],
-        ["1401050000000001", 140105, "0103", 0.2, 3, "10"],
-    ])
+    wb = workbook(
+        [
+            ["标识码", "行政区代码", "地类编码", "面积", None, "权属性质"],
+            [None, None, None, "公顷", "亩", None],
+            ["1401050000000001", 140105, "0103", 0.2, 3, "10"],
+        ]
+    )
     ws = wb.active
     for column in "ABCF":
         ws.merge_cells(f"{column}1:{column}2")
     ws.merge_cells("D1:E1")
     wb.save(deliver(tmp_path, "land.xlsx"))
     result, frame = ingest(tmp_path)
-    assert frame[["parcel_id", "area_m2", "ownership", "_source_row"]].values.tolist() == [["1401050000000001", 2000.0, "10", 3]]
-    assert result.files[0].units == {"area_m2": "ha", "redline_area_m2": "m2", "basic_farmland_area_m2": "m2",
-                                    "protected_area_m2": "m2"}
+    assert frame[["parcel_id", "area_m2", "ownership", "_source_row"]].values.tolist() == [
+        ["1401050000000001", 2000.0, "10", 3]
+    ]
+    assert result.files[0].units == {
+        "area_m2": "ha",
+        "redline_area_m2": "m2",
+        "basic_farmland_area_m2": "m2",
+        "protected_area_m2": "m2",
+    }
     assert result.files[0].header_rows == "1-2"
     assert result.files[0].ignored_columns == ["面积(亩)"]  # the same area in another unit
 
 
 def test_merged_group_titles_over_the_header(tmp_path):
-    wb = workbook([
-        ["基本信息", None, None, "面积信息", "权属"],
-        CHINESE,
-        ROWS[0],
-    ])
+    wb = workbook(
+        [
+            ["基本信息", None, None, "面积信息", "权属"],
+            CHINESE,
+            ROWS[0],
+        ]
+    )
     wb.active.merge_cells("A1:C1")
     wb.save(deliver(tmp_path, "land.xlsx"))
     _, frame = ingest(tmp_path)
-    assert frame[["parcel_id", "land_class", "area_m2", "_source_row"]].values.tolist() == [["1401050000000001", "0103", 2000.5, 3]]
+    assert frame[["parcel_id", "land_class", "area_m2", "_source_row"]].values.tolist() == [
+        ["1401050000000001", "0103", 2000.5, 3]
+    ]
 
 
 def test_the_first_sheet_with_a_header_is_read_or_the_named_one(tmp_path):
@@ -252,22 +274,26 @@ def test_no_sheet_with_a_header_is_refused_listing_the_sheets(tmp_path):
 
 
 def test_formula_cached_values_numbers_as_text_dates_errors_and_hidden_rows(tmp_path, codes):
-    wb = workbook([
-        SURVEY,
-        ["1401050000000001", "140105", "0103", "=1000+500", "10"],          # row 2: cached value 1500
-        ["1401050000000002", "140105", "0103", "1,234.5", "10"],            # row 3: number stored as text
-        ["1401050000000003", "140105", "0103", "=D2*2", "10"],              # row 4: formula, no cached value
-        ["1401050000000004", "140105", "0103", datetime.date(2023, 1, 5), "10"],  # row 5: a date as area
-        ["1401050000000005", "140105", "0103", "#DIV/0!", "10"],            # row 6: Excel error
-        ["1401050000000006", "#N/A", "0103", 700, "10"],                    # row 7: Excel error in a code column
-        ["1401050000000007", "140105", "0103", 800, "#VALUE!"],             # row 8: Excel error
-        ["1401050000000008", "140105", "0103", 900, "10"],                  # row 9: hidden row, read
-    ])
+    wb = workbook(
+        [
+            SURVEY,
+            ["1401050000000001", "140105", "0103", "=1000+500", "10"],  # row 2: cached value 1500
+            ["1401050000000002", "140105", "0103", "1,234.5", "10"],  # row 3: number stored as text
+            ["1401050000000003", "140105", "0103", "=D2*2", "10"],  # row 4: formula, no cached value
+            ["1401050000000004", "140105", "0103", datetime.date(2023, 1, 5), "10"],  # row 5: a date as area
+            ["1401050000000005", "140105", "0103", "#DIV/0!", "10"],  # row 6: Excel error
+            ["1401050000000006", "#N/A", "0103", 700, "10"],  # row 7: Excel error in a code column
+            ["1401050000000007", "140105", "0103", 800, "#VALUE!"],  # row 8: Excel error
+            ["1401050000000008", "140105", "0103", 900, "10"],  # row 9: hidden row, read
+        ]
+    )
     wb.active.row_dimensions[9].hidden = True
     path = deliver(tmp_path, "land.xlsx")
     wb.save(path)
     # Excel saves a formula with its last value; openpyxl never does: plant one cached value
-    rewrite_member(path, "xl/worksheets/sheet1.xml", lambda x: x.replace(b"<f>1000+500</f><v></v>", b"<f>1000+500</f><v>1500</v>"))
+    rewrite_member(
+        path, "xl/worksheets/sheet1.xml", lambda x: x.replace(b"<f>1000+500</f><v></v>", b"<f>1000+500</f><v>1500</v>")
+    )
     _, valid, lines = validate(tmp_path, codes)
     assert valid[["parcel_id", "area_m2", "_source_row"]].values.tolist() == [
         ["1401050000000001", 1500.0, 2],
@@ -281,7 +307,7 @@ def test_formula_cached_values_numbers_as_text_dates_errors_and_hidden_rows(tmp_
         ("land.xlsx", 7, "region_code", "type"),
         ("land.xlsx", 8, "ownership", "type"),
     }
-    shown = dict(zip(lines["source_row"], lines["value"]))
+    shown = dict(zip(lines["source_row"], lines["value"], strict=False))
     assert shown == {4: "=D2*2", 5: "2023-01-05", 6: "#DIV/0!", 7: "#N/A", 8: "#VALUE!"}
     formula = lines[lines["source_row"] == 4].iloc[0]
     assert "formula without a saved value" in formula["message"]
@@ -291,7 +317,11 @@ def test_formula_cached_values_numbers_as_text_dates_errors_and_hidden_rows(tmp_
 def test_sheet_declared_over_excels_rows_is_refused_before_reading(tmp_path):
     path = deliver(tmp_path, "land.xlsx")
     workbook([SURVEY, ROWS[0]], title="图斑").save(path)
-    rewrite_member(path, "xl/worksheets/sheet1.xml", lambda x: re.sub(rb'<dimension ref="[^"]+"/>', b'<dimension ref="A1:E1048577"/>', x))
+    rewrite_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda x: re.sub(rb'<dimension ref="[^"]+"/>', b'<dimension ref="A1:E1048577"/>', x),
+    )
     message = refused(tmp_path)
     assert "land.xlsx" in message and "sheet '图斑' declares 1,048,577 rows, over Excel's 1,048,576" in message
 
@@ -328,7 +358,10 @@ def test_workbook_over_the_size_limit_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(workbook_parts, "XLSX_MAX_BYTES", 1 << 10)
     message = refused(tmp_path)
     size = path.stat().st_size
-    assert message == f"{path}: workbook is {size / 1024:.1f} KiB, over the 1 KiB limit; deliver it as CSV or Parquet / 文件过大"
+    assert (
+        message
+        == f"{path}: workbook is {size / 1024:.1f} KiB, over the 1 KiB limit; deliver it as CSV or Parquet / 文件过大"
+    )
 
 
 # ---------------------------------------------------------------- values
@@ -337,17 +370,28 @@ def test_workbook_over_the_size_limit_is_refused(tmp_path, monkeypatch):
 def test_values_as_counties_write_them(tmp_path, codes):
     header = ["BSM", "XZQDM", "DLBM", "TBMJ", "QSXZ", "RJL", "GYNX", "YSYNX"]
     rows = [
-        ["P01", "140105001001", "0103", '"1,234.56"', "10", "—", "/", "无"],          # 12-digit 坐落单位代码
-        ["P02", "1401050010010000000", "103", "１２３．４", "１０", "-", " ", ""],        # 19 digits, lost zero, full width
-        ["P03", "140105.0", "0103k", " 2 000.5 ", "10", "２．５", "70", "-0"],          # float artefact, k, spaces, -0
-        ["P04", "140105", "0103K", "NaN", "10", "", "", ""],                            # NaN text: type
-        ["P05", "140105", "0103", "inf", "10", "", "", ""],                             # inf text: type
-        ["P06", "140105", "0103", "100", "10", "1.2.3", "", ""],                        # not a number: type
-        ["P07", "999999", "0103", "100", "10", "", "", ""],                             # not a county: region
+        ["P01", "140105001001", "0103", '"1,234.56"', "10", "—", "/", "无"],  # 12-digit 坐落单位代码
+        ["P02", "1401050010010000000", "103", "１２３．４", "１０", "-", " ", ""],  # 19 digits, lost zero, full width
+        ["P03", "140105.0", "0103k", " 2 000.5 ", "10", "２．５", "70", "-0"],  # float artefact, k, spaces, -0
+        ["P04", "140105", "0103K", "NaN", "10", "", "", ""],  # NaN text: type
+        ["P05", "140105", "0103", "inf", "10", "", "", ""],  # inf text: type
+        ["P06", "140105", "0103", "100", "10", "1.2.3", "", ""],  # not a number: type
+        ["P07", "999999", "0103", "100", "10", "", "", ""],  # not a county: region
     ]
     deliver(tmp_path, "land.csv", csv_bytes(rows, "utf-8", ",", header))
     _, valid, lines = validate(tmp_path, codes)
-    got = valid[["parcel_id", "region_code", "land_class", "area_m2", "ownership", "plot_ratio", "granted_term_years", "years_used"]]
+    got = valid[
+        [
+            "parcel_id",
+            "region_code",
+            "land_class",
+            "area_m2",
+            "ownership",
+            "plot_ratio",
+            "granted_term_years",
+            "years_used",
+        ]
+    ]
     got = got.astype(object).where(got.notna(), None).values.tolist()
     assert got == [
         ["P01", "140105", "0103", 1234.56, "10", None, None, None],
@@ -361,7 +405,7 @@ def test_values_as_counties_write_them(tmp_path, codes):
         ("land.csv", 7, "plot_ratio", "type"),
         ("land.csv", 8, "region_code", "region"),
     }
-    assert dict(zip(lines["source_row"], lines["value"])) == {5: "NaN", 6: "inf", 7: "1.2.3", 8: "999999"}
+    assert dict(zip(lines["source_row"], lines["value"], strict=False)) == {5: "NaN", 6: "inf", 7: "1.2.3", 8: "999999"}
 
 
 # ---------------------------------------------------------------- units
@@ -486,11 +530,16 @@ def test_same_county_delivered_twice_is_refused_naming_both_files(tmp_path):
     deliver(tmp_path, "land/140105_小店区.csv", csv_bytes([ROWS[0]]))
     deliver(tmp_path, "land/140105_小店区_修订.csv", csv_bytes([["1401050000000009", "140105", "0103", "10", "10"]]))
     # a county's file with one stray row of the other county is still that county's delivery only
-    deliver(tmp_path, "land/140106.csv", csv_bytes([ROWS[1], ROWS[1], ["1401050000000010", "140105", "0103", "10", "10"]]))
+    deliver(
+        tmp_path, "land/140106.csv", csv_bytes([ROWS[1], ROWS[1], ["1401050000000010", "140105", "0103", "10", "10"]])
+    )
     # a file named for its county delivers that county, even when most of its few rows carry another code
     deliver(tmp_path, "land/140107_万柏林区.csv", csv_bytes([["1401050000000011", "140105", "0103", "10", "10"]]))
     message = refused(tmp_path)
-    assert "the same county is delivered twice: county 140105 in land/140105_小店区.csv and land/140105_小店区_修订.csv" in message
+    assert (
+        "the same county is delivered twice: county 140105 in land/140105_小店区.csv and land/140105_小店区_修订.csv"
+        in message
+    )
     assert "140106" not in message.split("delivered twice")[1] and "140107" not in message.split("delivered twice")[1]
 
 
@@ -519,7 +568,13 @@ def test_a_merged_header_cell_does_not_swallow_the_first_data_row(tmp_path):
 
 def test_excel_error_text_in_a_csv_is_rejected_not_read_as_empty(tmp_path, codes):
     header = ["BSM", "XZQDM", "DLBM", "TBMJ", "QSXZ", "RJL"]
-    deliver(tmp_path, "land.csv", csv_bytes([["P1", "140105", "0103", "100", "10", "#N/A"], ["P2", "140105", "0103", "100", "10", "N/A"]], header=header))
+    deliver(
+        tmp_path,
+        "land.csv",
+        csv_bytes(
+            [["P1", "140105", "0103", "100", "10", "#N/A"], ["P2", "140105", "0103", "100", "10", "N/A"]], header=header
+        ),
+    )
     _, valid, lines = validate(tmp_path, codes)
     assert valid["parcel_id"].tolist() == ["P2"]  # N/A (no #) is the county's "nothing here"
     assert rejects_of(lines) == {("land.csv", 2, "plot_ratio", "type")} and lines["value"].tolist() == ["#N/A"]
@@ -527,10 +582,15 @@ def test_excel_error_text_in_a_csv_is_rejected_not_read_as_empty(tmp_path, codes
 
 def test_parquet_written_from_excel_with_float_codes(tmp_path, codes):
     """pandas reads 140105 and 0103 from Excel as 140105.0 and 103.0: the codes come back whole."""
-    table = pa.table({
-        "BSM": ["P1", "P2"], "XZQDM": [140105.0, 140106.0], "DLBM": [103.0, 701.0],
-        "TBMJ": [2000.5, -0.0], "QSXZ": [10, 20],
-    })
+    table = pa.table(
+        {
+            "BSM": ["P1", "P2"],
+            "XZQDM": [140105.0, 140106.0],
+            "DLBM": [103.0, 701.0],
+            "TBMJ": [2000.5, -0.0],
+            "QSXZ": [10, 20],
+        }
+    )
     pq.write_table(table, deliver(tmp_path, "land.parquet"))
     _, valid, lines = validate(tmp_path, codes)
     assert valid[["parcel_id", "region_code", "land_class", "area_m2", "ownership", "_source_row"]].values.tolist() == [
@@ -564,8 +624,12 @@ def test_the_command_line_shows_one_message_and_no_traceback(mini_province, tmp_
     land.mkdir()
     path = land / "140105.xlsx"
     workbook([SURVEY, ROWS[0]]).save(path)
-    rewrite_member(path, "xl/worksheets/sheet1.xml", lambda x: x.replace(b"<sheetData>", b" " * (64 << 20) + b"<sheetData>"))
-    code = main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "out")])
+    rewrite_member(
+        path, "xl/worksheets/sheet1.xml", lambda x: x.replace(b"<sheetData>", b" " * (64 << 20) + b"<sheetData>")
+    )
+    code = main(
+        ["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(tmp_path / "out")]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
     assert f"error: land/ingested: {path}: part xl/worksheets/sheet1.xml unzips to 64 MiB" in err
@@ -573,21 +637,37 @@ def test_the_command_line_shows_one_message_and_no_traceback(mini_province, tmp_
 
 def test_nan_null_and_none_ids_are_empty_and_rejected_as_required(tmp_path, codes):
     """What a spreadsheet or a script writes for a missing id is no id: ``required``, as a blank cell would be."""
-    deliver(tmp_path, "land/140105_小店区.csv", csv_bytes([
-        ROWS[0],
-        ["NaN", "140105", "0103", "10", "10"],    # line 3
-        ["null", "140105", "0103", "10", "10"],   # line 4
-        [" None ", "140105", "0103", "10", "10"],  # line 5
-        ["NULL", "140105", "0103", "10", "10"],   # line 6
-    ]))
+    deliver(
+        tmp_path,
+        "land/140105_小店区.csv",
+        csv_bytes(
+            [
+                ROWS[0],
+                ["NaN", "140105", "0103", "10", "10"],  # line 3
+                ["null", "140105", "0103", "10", "10"],  # line 4
+                [" None ", "140105", "0103", "10", "10"],  # line 5
+                ["NULL", "140105", "0103", "10", "10"],  # line 6
+            ]
+        ),
+    )
     # a numeric id column from a dataframe: the missing id is a float NaN
-    pq.write_table(pa.table({"BSM": [1401060000000001.0, float("nan")], "XZQDM": ["140106", "140106"],
-                             "DLBM": ["0103", "0103"], "TBMJ": [10.0, 20.0], "QSXZ": ["10", "10"]}),
-                   deliver(tmp_path, "land/140106_迎泽区.parquet"))
+    pq.write_table(
+        pa.table(
+            {
+                "BSM": [1401060000000001.0, float("nan")],
+                "XZQDM": ["140106", "140106"],
+                "DLBM": ["0103", "0103"],
+                "TBMJ": [10.0, 20.0],
+                "QSXZ": ["10", "10"],
+            }
+        ),
+        deliver(tmp_path, "land/140106_迎泽区.parquet"),
+    )
     _, valid, lines = validate(tmp_path, codes)
     assert sorted(valid["parcel_id"]) == ["1401050000000001", "1401060000000001"]
     assert rejects_of(lines) == {("land/140105_小店区.csv", row, "parcel_id", "required") for row in (3, 4, 5, 6)} | {
-        ("land/140106_迎泽区.parquet", 2, "parcel_id", "required")}
+        ("land/140106_迎泽区.parquet", 2, "parcel_id", "required")
+    }
     # as in every column, the duplicate check does not take four empty ids for one id delivered four times
     assert set(lines["rule"]) == {"required"}
 

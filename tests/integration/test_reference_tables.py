@@ -69,7 +69,8 @@ def test_a_unit_the_model_cannot_convert_is_refused(tmp_path):
     with pytest.raises(ReferenceRulesError) as refused:
         load_table("water_prices", ref)
     assert refused.value.sentences == [
-        "prices/water_prices.csv line 2: unit '元/吨' is not one the model converts (元/立方米, 元/万立方米)."]
+        "prices/water_prices.csv line 2: unit '元/吨' is not one the model converts (元/立方米, 元/万立方米)."
+    ]
 
 
 def test_a_mineral_price_in_another_unit_than_its_quantity_is_refused(tmp_path):
@@ -79,18 +80,34 @@ def test_a_mineral_price_in_another_unit_than_its_quantity_is_refused(tmp_path):
         load_reference(ref)
     assert refused.value.sentences == [
         "prices/mineral_benchmark_prices.csv line 2: unit '元/吨' does not fit coal, counted in 万吨 in minerals.csv "
-        "(expected '元/万吨')."]
+        "(expected '元/万吨')."
+    ]
 
 
-@pytest.mark.parametrize("line, old, new, sentence", [
-    (2, "0.08,1/year", "1.08,1/year",
-     "prices/mineral_parameters.csv line 2: discount_rate_npv 1.08 must be a rate per year between 0 and 1 (e.g. 0.08)."),
-    (3, "npv_max_years,100", "npv_max_years,-5",
-     "prices/mineral_parameters.csv line 3: npv_max_years -5 must be a number of years above 0."),
-    (2, "discount_rate_npv", "discount_rate",
-     "prices/mineral_parameters.csv line 2: parameter 'discount_rate' is not one the models read "
-     "(discount_rate_npv, npv_max_years)."),
-])
+@pytest.mark.parametrize(
+    "line, old, new, sentence",
+    [
+        (
+            2,
+            "0.08,1/year",
+            "1.08,1/year",
+            "prices/mineral_parameters.csv line 2: discount_rate_npv 1.08 must be a rate per year between 0 and 1 (e.g. 0.08).",
+        ),
+        (
+            3,
+            "npv_max_years,100",
+            "npv_max_years,-5",
+            "prices/mineral_parameters.csv line 3: npv_max_years -5 must be a number of years above 0.",
+        ),
+        (
+            2,
+            "discount_rate_npv",
+            "discount_rate",
+            "prices/mineral_parameters.csv line 2: parameter 'discount_rate' is not one the models read "
+            "(discount_rate_npv, npv_max_years).",
+        ),
+    ],
+)
 def test_parameters_the_models_read_are_checked(tmp_path, line, old, new, sentence):
     ref = _copy(tmp_path)
     _replace_line(ref / "prices/mineral_parameters.csv", line, old, new)
@@ -105,12 +122,25 @@ def test_a_negative_price_stops_the_run_at_the_reference_step(mini_province, tmp
     # a price no parcel of the mini province uses: the run must still stop, before anything is valued
     _replace_line(ref / "prices/grassland_prices.csv", 2, ",1925.00,", ",-1925.00,")
     out = tmp_path / "out"
-    code = main(["run", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(out),
-                 "--reference-dir", str(ref)])
+    code = main(
+        [
+            "run",
+            "--year",
+            str(YEAR),
+            "--input-dir",
+            str(mini_province),
+            "--output-dir",
+            str(out),
+            "--reference-dir",
+            str(ref),
+        ]
+    )
     assert code == 1
     err = capsys.readouterr().err
-    line = [l for l in err.splitlines() if l.startswith("error:")][0]
-    assert line == ("error: reference_tables: prices/grassland_prices.csv line 2: price -1925.00 is negative; "
-                    "a price must be 0 or more (0.00 is an explicit 'not valued', DOMAIN §4).")
+    line = [text for text in err.splitlines() if text.startswith("error:")][0]
+    assert line == (
+        "error: reference_tables: prices/grassland_prices.csv line 2: price -1925.00 is negative; "
+        "a price must be 0 or more (0.00 is an explicit 'not valued', DOMAIN §4)."
+    )
     assert "Traceback" not in err
     assert not (out / str(YEAR) / "_stages" / "land").exists()

@@ -13,14 +13,27 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from assets_pipeline.sample import (
+    GROUP_AREA_WAN_HA,
+    REFERENCE_DIR,
+    UNPRICED_PLANTED_SHARE,
+    UnpricedBudget,
+    generate_sample,
+)
 from assets_pipeline.schema.categories import SPECS
-from assets_pipeline.sample import (GROUP_AREA_WAN_HA, REFERENCE_DIR, UNPRICED_PLANTED_SHARE, UnpricedBudget,
-                                    generate_sample)
 
 COUNTY_CATEGORIES = ("land", "forest", "grassland", "wetland")
 FIRST_LEVEL_GROUP = {
-    "01": "cropland", "02": "orchard", "05": "construction", "06": "construction", "07": "construction",
-    "08": "construction", "09": "construction", "10": "transport", "11": "water", "12": "other",
+    "01": "cropland",
+    "02": "orchard",
+    "05": "construction",
+    "06": "construction",
+    "07": "construction",
+    "08": "construction",
+    "09": "construction",
+    "10": "transport",
+    "11": "water",
+    "12": "other",
 }
 
 
@@ -29,7 +42,7 @@ def reference(name: str) -> pd.DataFrame:
 
 
 LAND_CLASSES = reference("land_classes.csv")
-CLASS_CATEGORY = dict(zip(LAND_CLASSES["land_class"], LAND_CLASSES["category"]))
+CLASS_CATEGORY = dict(zip(LAND_CLASSES["land_class"], LAND_CLASSES["category"], strict=False))
 OWNERSHIP_CODES = set(reference("ownership_codes.csv")["code"])
 SOURCE_TYPES = set(reference("water_source_types.csv")["source_type"])
 MINERAL_CODES = set(reference("minerals.csv")["mineral_code"])
@@ -69,7 +82,7 @@ def read_delivered(path: Path, category: str) -> tuple[pd.DataFrame, int]:
     return frame.copy(), offset
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def read_cached(path: Path, category: str) -> tuple[pd.DataFrame, int]:
     if path.suffix == ".csv":
         frame = pd.read_csv(io.StringIO(read_text(path)), dtype=str, keep_default_na=False)
@@ -129,8 +142,13 @@ def violations(frame: pd.DataFrame, category: str) -> set[tuple[str, int, str, s
             add(present[column.name] & parsed.isna(), column.name, "type")
             add(parsed < 0, column.name, "range")
     text = {c: frame[c].astype(str).str.strip() for c in present}
-    code_lists = {"land_class": set(CLASS_CATEGORY), "ownership": OWNERSHIP_CODES, "land_ownership": OWNERSHIP_CODES,
-                  "source_type": SOURCE_TYPES, "mineral_code": MINERAL_CODES}
+    code_lists = {
+        "land_class": set(CLASS_CATEGORY),
+        "ownership": OWNERSHIP_CODES,
+        "land_ownership": OWNERSHIP_CODES,
+        "source_type": SOURCE_TYPES,
+        "mineral_code": MINERAL_CODES,
+    }
     for column, codes in code_lists.items():
         if column in present:
             value = text[column].str.replace(r"K$", "", regex=True) if column == "land_class" else text[column]
@@ -155,8 +173,11 @@ def base_map(year_dir: Path) -> pd.DataFrame:
 
 
 def file_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def survey_group(land_class: pd.Series) -> pd.Series:
@@ -173,15 +194,17 @@ def survey_group(land_class: pd.Series) -> pd.Series:
 def mixed(tmp_path_factory):
     out = tmp_path_factory.mktemp("mixed")
     # row defects only: the planted base-map inconsistencies are checked against a run in tests/integration/test_consistency.py
-    return out, generate_sample(out, [2022, 2023], parcels=6_000, seed=7, formats="mixed", dirty_share=0.03,
-                                inconsistency_share=0.0)
+    return out, generate_sample(
+        out, [2022, 2023], parcels=6_000, seed=7, formats="mixed", dirty_share=0.03, inconsistency_share=0.0
+    )
 
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
     out = tmp_path_factory.mktemp("clean")
-    return out, generate_sample(out, [2023], parcels=20_000, seed=5, formats="parquet", dirty_share=0.0,
-                                inconsistency_share=0.0)
+    return out, generate_sample(
+        out, [2023], parcels=20_000, seed=5, formats="parquet", dirty_share=0.0, inconsistency_share=0.0
+    )
 
 
 # --- tests ------------------------------------------------------------------------------------------------------
@@ -243,16 +266,21 @@ def test_mixed_deliveries(mixed):
 
     survey = next(code for code, k in summary.deliveries.items() if "gbk, survey headers" in k)
     header = read_text(next((year_dir / "land").glob(f"{survey}_*.csv"))).splitlines()[0]
-    assert header.split(",")[:5] in (["BSM", "XZQDM", "DLBM", "TBMJ", "QSXZ"],
-                                     ["BSM", "ZLDWDM", "DLBM", "TBMJ", "QSXZ"])
+    assert header.split(",")[:5] in (
+        ["BSM", "XZQDM", "DLBM", "TBMJ", "QSXZ"],
+        ["BSM", "ZLDWDM", "DLBM", "TBMJ", "QSXZ"],
+    )
 
     mu = [code for code, k in summary.deliveries.items() if "亩" in k]
     assert mu
     frame, _ = read_delivered(next((year_dir / "land").glob(f"{mu[0]}_*.*")), "land")
-    raw_header = (read_text(next((year_dir / "land").glob(f"{mu[0]}_*.csv"))).splitlines()[0]
-                  if any((year_dir / "land").glob(f"{mu[0]}_*.csv"))
-                  else ",".join(pd.read_excel(next((year_dir / "land").glob(f"{mu[0]}_*.xlsx")), nrows=0,
-                                              engine="calamine").columns))
+    raw_header = (
+        read_text(next((year_dir / "land").glob(f"{mu[0]}_*.csv"))).splitlines()[0]
+        if any((year_dir / "land").glob(f"{mu[0]}_*.csv"))
+        else ",".join(
+            pd.read_excel(next((year_dir / "land").glob(f"{mu[0]}_*.xlsx")), nrows=0, engine="calamine").columns
+        )
+    )
     assert "图斑面积(亩)" in raw_header.split(",")
     area = as_number(frame["area_m2"])
     assert area[area > 0].median() < 100  # 亩, not m²
@@ -298,7 +326,7 @@ def test_planted_file_lists_exactly_the_dirty_rows(mixed):
 
         for category, frame in delivered_rows(out / str(year), summary.files[year]).items():
             mine = planted[planted["category"] == category]
-            recorded = set(zip(mine["source_file"], mine["source_row"], mine["column"], mine["rule"]))
+            recorded = set(zip(mine["source_file"], mine["source_row"], mine["column"], mine["rule"], strict=False))
             found = violations(frame, category)
             assert found == recorded, (category, sorted(found ^ recorded)[:5])
 
@@ -403,8 +431,9 @@ def test_unpriced_budget_grows_with_the_rows_counted():
 def test_state_grassland_without_inventory_stays_within_half_the_threshold(tmp_path):
     """With every tenth base parcel given each kind, the budget binds: the kind keeps its count, on collective land
     beyond the few state parcels (if any) that half the default unpriced threshold allows."""
-    summary = generate_sample(tmp_path, [2023], parcels=3_000, seed=3, formats="parquet", dirty_share=0.0,
-                              inconsistency_share=0.1)
+    summary = generate_sample(
+        tmp_path, [2023], parcels=3_000, seed=3, formats="parquet", dirty_share=0.0, inconsistency_share=0.1
+    )
     year_dir = tmp_path / "2023"
     planted = pd.read_csv(tmp_path / "_sample" / "planted_inconsistencies_2023.csv", dtype=str)
     undescribed = planted[(planted["category"] == "grassland") & (planted["finding_type"] == "missing_inventory")]
@@ -437,21 +466,28 @@ def test_small_samples_compile_with_the_defaults(tmp_path, parcels, seed, years)
         year_out = out / str(year)
         planted = pd.read_csv(inputs / "_sample" / f"planted_inconsistencies_{year}.csv", dtype=str)
         found = pd.read_parquet(year_out / "inconsistencies.parquet")
-        assert set(found[key].fillna("").itertuples(index=False, name=None)) == \
-            set(planted[key].fillna("").itertuples(index=False, name=None))
+        assert set(found[key].fillna("").itertuples(index=False, name=None)) == set(
+            planted[key].fillna("").itertuples(index=False, name=None)
+        )
         # every planted dirty row rejected at its file, row and column, and nothing else
         defects = pd.read_csv(inputs / "_sample" / f"planted_{year}.csv")
         rejects = pd.read_parquet(year_out / "rejects.parquet")
         columns = ["category", "source_file", "source_row", "column", "rule"]
-        assert set(rejects[columns].itertuples(index=False, name=None)) == \
-            set(defects[columns].itertuples(index=False, name=None))
+        assert set(rejects[columns].itertuples(index=False, name=None)) == set(
+            defects[columns].itertuples(index=False, name=None)
+        )
         # the only unpriced rows are planted grassland base parcels without inventory, within half the threshold
-        statuses = pd.concat([pd.read_parquet(p, columns=["category", "status"])
-                              for p in sorted((year_out / "valued").glob("*.parquet"))])
+        statuses = pd.concat(
+            [
+                pd.read_parquet(p, columns=["category", "status"])
+                for p in sorted((year_out / "valued").glob("*.parquet"))
+            ]
+        )
         assert set(statuses.loc[statuses["status"] == "unpriced", "category"]) <= {"grassland"}
         grassland = pd.read_parquet(year_out / "valued" / "grassland.parquet", columns=["parcel_id", "status"])
         unpriced = grassland.loc[grassland["status"] == "unpriced", "parcel_id"]
-        undescribed = planted.loc[(planted["category"] == "grassland")
-                                  & (planted["finding_type"] == "missing_inventory"), "base_parcel_id"]
+        undescribed = planted.loc[
+            (planted["category"] == "grassland") & (planted["finding_type"] == "missing_inventory"), "base_parcel_id"
+        ]
         assert set(unpriced) <= set(undescribed)
         assert len(unpriced) <= UNPRICED_PLANTED_SHARE * grassland["status"].isin(["valued", "unpriced"]).sum()

@@ -1,6 +1,7 @@
 """Each valuation model on hand-worked parcels (DOMAIN §4); prices are the 2023 rows of the sample tables."""
 
-from decimal import ROUND_HALF_UP, Decimal as D
+from decimal import ROUND_HALF_UP
+from decimal import Decimal as D
 
 import pandas as pd
 import pyarrow as pa
@@ -8,11 +9,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from assets_pipeline.schema.categories import SPECS
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import write_parquet
-from assets_pipeline.valuation.models import value_category
+from assets_pipeline.schema.categories import SPECS
 from assets_pipeline.validate.rows import validated_schema
+from assets_pipeline.valuation.models import value_category
 from mini_province import YEAR
 from stages import compile_stages, snapshot_reference, valued
 
@@ -88,7 +89,9 @@ def test_water_overlap_is_deducted(layout):
     # county 140105 uses the city 140100 prices: surface 1.00, groundwater 2.20 元/m³
     assert water.loc["surface", "value_yuan"] == D("1200000.00")
     assert water.loc["groundwater", "value_yuan"] == D("1760000.00")
-    assert water.loc["overlap", "value_yuan"] == D("-300000.00") and water.loc["overlap", "volume_m3"] == D("-300000.00")
+    assert water.loc["overlap", "value_yuan"] == D("-300000.00") and water.loc["overlap", "volume_m3"] == D(
+        "-300000.00"
+    )
     assert water["value_yuan"].sum() == D("2660000.00")
 
 
@@ -108,12 +111,18 @@ def test_a_delivered_subject_overrides_the_rule_table(layout, tmp_path):
 
     minerals = valued(layout, "minerals")
     # minerals are provincial by the rule table; line 3 names 中央直接行使 (DOMAIN §5: an input column may override)
-    assert row(minerals, resource_class="proved_reserve")[["subject", "subject_source"]].tolist() == ["provincial", "rule"]
+    assert row(minerals, resource_class="proved_reserve")[["subject", "subject_source"]].tolist() == [
+        "provincial",
+        "rule",
+    ]
     assert row(minerals, resource_class="inferred")[["subject", "subject_source"]].tolist() == ["central", "input"]
     build_ledgers(layout, tmp_path / "physical.parquet", tmp_path / "value.parquet", categories=["minerals"])
     ledger = pd.read_parquet(tmp_path / "value.parquet")
     coal = ledger[(ledger.category == "minerals") & (ledger.region_code == "140105")]
-    assert set(zip(coal.item_code, coal.subject)) == {("coal|proved_reserve", "provincial"), ("coal|inferred", "central")}
+    assert set(zip(coal.item_code, coal.subject, strict=False)) == {
+        ("coal|proved_reserve", "provincial"),
+        ("coal|inferred", "central"),
+    }
 
 
 def _minerals_inventory(tmp_path, rows):
@@ -127,16 +136,30 @@ def _minerals_inventory(tmp_path, rows):
     frame["_source_file"] = "minerals.csv"
     frame["_source_row"] = frame["_row_id"] + 2
     frame["exclusion_reason"] = None
-    write_parquet(pa.Table.from_pandas(frame, schema=validated_schema(SPECS["minerals"]), preserve_index=False),
-                  layout.validated("minerals") / "part-00000.parquet")
+    write_parquet(
+        pa.Table.from_pandas(frame, schema=validated_schema(SPECS["minerals"]), preserve_index=False),
+        layout.validated("minerals") / "part-00000.parquet",
+    )
     return layout
 
 
 def test_minerals_npv_second_oracle_and_benchmark_model(tmp_path):
-    layout = _minerals_inventory(tmp_path, [
-        {"deposit_id": "X1", "region_code": "140105", "mineral_code": "coal", "resource_class": "proved_reserve",
-         "quantity": 1000.0, "unit": "万吨", "mining_right": "mining", "annual_extraction": 10.0, "unit_rent": 10.0},
-    ])
+    layout = _minerals_inventory(
+        tmp_path,
+        [
+            {
+                "deposit_id": "X1",
+                "region_code": "140105",
+                "mineral_code": "coal",
+                "resource_class": "proved_reserve",
+                "quantity": 1000.0,
+                "unit": "万吨",
+                "mining_right": "mining",
+                "annual_extraction": 10.0,
+                "unit_rent": 10.0,
+            },
+        ],
+    )
     value_category("minerals", layout, layout.valued("minerals"), mineral_model="npv", discount_rate=0.04)
     # R = 10 × 10 = 100, N = min(1000 / 10, 100) = 100, r = 4% → 2450.4999 (DOMAIN §4)
     assert valued(layout, "minerals").value_yuan[0].quantize(D("0.0001")) == D("2450.4999")
@@ -146,10 +169,20 @@ def test_minerals_npv_second_oracle_and_benchmark_model(tmp_path):
 
 
 def test_unpriced_rows_are_listed_never_zero(tmp_path):
-    layout = _minerals_inventory(tmp_path, [
-        {"deposit_id": "X2", "region_code": "140105", "mineral_code": "coal", "resource_class": "proved_reserve",
-         "quantity": 10.0, "unit": "万吨", "mining_right": "none"},
-    ])
+    layout = _minerals_inventory(
+        tmp_path,
+        [
+            {
+                "deposit_id": "X2",
+                "region_code": "140105",
+                "mineral_code": "coal",
+                "resource_class": "proved_reserve",
+                "quantity": 10.0,
+                "unit": "万吨",
+                "mining_right": "none",
+            },
+        ],
+    )
     prices = layout.reference("mineral_benchmark_prices")
     table = pq.read_table(prices)
     write_parquet(table.filter(pc.not_equal(table["mineral_code"], "coal")), prices)
@@ -190,12 +223,15 @@ def _drop_reference_rows(layout, table: str, column: str, value: str) -> None:
 
 
 def test_an_unknown_price_zone_is_unpriced_never_the_county_price(tmp_path):
-    layout = _land_delivery(tmp_path, [
-        f"P1,140106,0701,100,10,\"{HOSTILE_ZONE}\",",   # line 2: a zone the table does not know
-        "P2,140106,0701,100,10,140106-Z03,",             # line 3: zone Z03 of 140106, 0701: 1,751.00 元/m²
-        "P3,140106,0701,100,10,,",                       # line 4: no zone: county 140106, class 07: 2,250.55 元/m²
-        "P4,140106,0701,100,10,140105-Z03,",             # line 5: a zone of another county
-    ])
+    layout = _land_delivery(
+        tmp_path,
+        [
+            f'P1,140106,0701,100,10,"{HOSTILE_ZONE}",',  # line 2: a zone the table does not know
+            "P2,140106,0701,100,10,140106-Z03,",  # line 3: zone Z03 of 140106, 0701: 1,751.00 元/m²
+            "P3,140106,0701,100,10,,",  # line 4: no zone: county 140106, class 07: 2,250.55 元/m²
+            "P4,140106,0701,100,10,140105-Z03,",  # line 5: a zone of another county
+        ],
+    )
     result = value_category("land", layout, layout.valued("land"))
     land = valued(layout, "land").set_index("_source_row")
     unknown = land.loc[2]
@@ -211,7 +247,9 @@ def test_an_unknown_price_zone_is_unpriced_never_the_county_price(tmp_path):
     assert blank.value_yuan == D("100.00") * D("2250.55") * D("1.0080")  # 226,855.44
     other = land.loc[5]
     assert other.status == "unpriced" and pd.isna(other.value_yuan)
-    assert other.status_reason == "price_zone '140105-Z03' is a zone of county 140105, not of 140106, in land_base_prices"
+    assert (
+        other.status_reason == "price_zone '140105-Z03' is a zone of county 140105, not of 140106, in land_base_prices"
+    )
     assert result.unpriced_share == 0.5
 
     from assets_pipeline.ledgers.ledger import write_unpriced
@@ -223,11 +261,14 @@ def test_an_unknown_price_zone_is_unpriced_never_the_county_price(tmp_path):
 
 
 def test_an_unknown_cropland_grade_is_unpriced_and_a_blank_one_takes_the_row_without_grade(tmp_path):
-    layout = _land_delivery(tmp_path, [
-        "C1,140106,0103,2000,10,,12",   # line 2: grade 12, which this province's table does not price
-        "C2,140106,0103,2000,10,,",     # line 3: no grade: province 0103 without grade, 36,359.00 元/亩
-        "C3,140106,0103,2000,10,,7",    # line 4: grade 7: province 0103 grade 7, 38,522.00 元/亩
-    ])
+    layout = _land_delivery(
+        tmp_path,
+        [
+            "C1,140106,0103,2000,10,,12",  # line 2: grade 12, which this province's table does not price
+            "C2,140106,0103,2000,10,,",  # line 3: no grade: province 0103 without grade, 36,359.00 元/亩
+            "C3,140106,0103,2000,10,,7",  # line 4: grade 7: province 0103 grade 7, 38,522.00 元/亩
+        ],
+    )
     _drop_reference_rows(layout, "land_base_prices", "cropland_grade", "12")
     value_category("land", layout, layout.valued("land"))
     land = valued(layout, "land").set_index("_source_row")
@@ -251,20 +292,35 @@ def _inventory(tmp_path, category: str, rows: list[dict]) -> YearLayout:
     frame["_source_file"] = f"{category}.csv"
     frame["_source_row"] = frame["_row_id"] + 2
     frame["exclusion_reason"] = None
-    write_parquet(pa.Table.from_pandas(frame, schema=validated_schema(SPECS[category]), preserve_index=False),
-                  layout.validated(category) / "part-00000.parquet")
+    write_parquet(
+        pa.Table.from_pandas(frame, schema=validated_schema(SPECS[category]), preserve_index=False),
+        layout.validated(category) / "part-00000.parquet",
+    )
     return layout
 
 
 def test_forest_price_key_is_the_row_matched_and_an_unknown_grade_is_unpriced(tmp_path):
-    stand = {"base_parcel_id": "B", "region_code": "140105", "area_m2": 2000.0, "land_ownership": "10",
-             "tree_ownership": "2", "forest_type": "1", "origin": "1", "species_code": "200", "age_group": "4",
-             "stock_m3": 10.0}
-    layout = _inventory(tmp_path, "forest", [
-        {**stand, "parcel_id": "F1", "land_class": "0301K", "land_grade": 3},  # line 2: the stem's row, city 140100
-        {**stand, "parcel_id": "F2", "land_class": "0301", "land_grade": 4},   # line 3: grade 4 not in this table
-        {**stand, "parcel_id": "F3", "land_class": "0301", "land_grade": None},  # line 4: no grade
-    ])
+    stand = {
+        "base_parcel_id": "B",
+        "region_code": "140105",
+        "area_m2": 2000.0,
+        "land_ownership": "10",
+        "tree_ownership": "2",
+        "forest_type": "1",
+        "origin": "1",
+        "species_code": "200",
+        "age_group": "4",
+        "stock_m3": 10.0,
+    }
+    layout = _inventory(
+        tmp_path,
+        "forest",
+        [
+            {**stand, "parcel_id": "F1", "land_class": "0301K", "land_grade": 3},  # line 2: the stem's row, city 140100
+            {**stand, "parcel_id": "F2", "land_class": "0301", "land_grade": 4},  # line 3: grade 4 not in this table
+            {**stand, "parcel_id": "F3", "land_class": "0301", "land_grade": None},  # line 4: no grade
+        ],
+    )
     _drop_reference_rows(layout, "forest_land_prices", "land_grade", "4")
     value_category("forest", layout, layout.valued("forest"))
     forest = valued(layout, "forest").set_index("_source_row")
@@ -278,18 +334,30 @@ def test_forest_price_key_is_the_row_matched_and_an_unknown_grade_is_unpriced(tm
 
 
 def test_an_unknown_grassland_grade_is_unpriced_with_its_reason(tmp_path):
-    polygon = {"base_parcel_id": "B", "region_code": "140106", "land_class": "0404", "area_m2": 1000.0,
-               "ownership": "10", "grassland_type": "02", "hay_yield_kg_per_ha": 800.0, "vegetation_cover_pct": 50.0}
-    layout = _inventory(tmp_path, "grassland", [{**polygon, "parcel_id": "G1", "grade": 5},
-                                                {**polygon, "parcel_id": "G2", "grade": 6}])
+    polygon = {
+        "base_parcel_id": "B",
+        "region_code": "140106",
+        "land_class": "0404",
+        "area_m2": 1000.0,
+        "ownership": "10",
+        "grassland_type": "02",
+        "hay_yield_kg_per_ha": 800.0,
+        "vegetation_cover_pct": 50.0,
+    }
+    layout = _inventory(
+        tmp_path, "grassland", [{**polygon, "parcel_id": "G1", "grade": 5}, {**polygon, "parcel_id": "G2", "grade": 6}]
+    )
     _drop_reference_rows(layout, "grassland_prices", "grade", "6")
     value_category("grassland", layout, layout.valued("grassland"))
     grassland = valued(layout, "grassland").set_index("_source_row")
     assert grassland.loc[2].status == "valued"
-    assert grassland.loc[3].status == "unpriced" and grassland.loc[3].status_reason == "grade '6' not in grassland_prices"
+    assert (
+        grassland.loc[3].status == "unpriced" and grassland.loc[3].status_reason == "grade '6' not in grassland_prices"
+    )
 
 
 # --- the NPV discount rate: from mineral_parameters.csv for the year, the run's option overriding -----------------
+
 
 def _rate_table(tmp_path, rate: str):
     """A copy of the reference tables whose 2023 discount_rate_npv is ``rate`` (the sample says 0.08)."""
@@ -309,20 +377,34 @@ def _rate_table(tmp_path, rate: str):
 def _deposit(tmp_path, ref, quantity: float, extraction: float, rent: float) -> YearLayout:
     from assets_pipeline.reference.tables import load_reference
 
-    layout = _minerals_inventory(tmp_path / "out", [
-        {"deposit_id": "X1", "region_code": "140105", "mineral_code": "coal", "resource_class": "proved_reserve",
-         "quantity": quantity, "unit": "万吨", "mining_right": "mining", "annual_extraction": extraction,
-         "unit_rent": rent},
-    ])
+    layout = _minerals_inventory(
+        tmp_path / "out",
+        [
+            {
+                "deposit_id": "X1",
+                "region_code": "140105",
+                "mineral_code": "coal",
+                "resource_class": "proved_reserve",
+                "quantity": quantity,
+                "unit": "万吨",
+                "mining_right": "mining",
+                "annual_extraction": extraction,
+                "unit_rent": rent,
+            },
+        ],
+    )
     for name, table in load_reference(ref).items():  # the year's snapshots from the edited tables
         write_parquet(table.to_arrow(YEAR), layout.reference(name))
     return layout
 
 
-@pytest.mark.parametrize("rate, quantity, extraction, rent, oracle", [
-    ("0.05", 100.0, 10.0, 5.0, D("386.0867")),       # stock 100, extraction 10, unit rent 5, r 5 % (DOMAIN §4)
-    ("0.04", 1000.0, 10.0, 10.0, D("2450.4999")),    # R 100, N 100, r 4 % (DOMAIN §4)
-])
+@pytest.mark.parametrize(
+    "rate, quantity, extraction, rent, oracle",
+    [
+        ("0.05", 100.0, 10.0, 5.0, D("386.0867")),  # stock 100, extraction 10, unit rent 5, r 5 % (DOMAIN §4)
+        ("0.04", 1000.0, 10.0, 10.0, D("2450.4999")),  # R 100, N 100, r 4 % (DOMAIN §4)
+    ],
+)
 def test_the_npv_discount_rate_comes_from_the_table_of_the_year(tmp_path, rate, quantity, extraction, rent, oracle):
     layout = _deposit(tmp_path, _rate_table(tmp_path, rate), quantity, extraction, rent)
     result = value_category("minerals", layout, layout.valued("minerals"), mineral_model="npv")
@@ -340,7 +422,10 @@ def test_the_run_option_overrides_the_table_rate(tmp_path):
     r = valued(layout, "minerals").iloc[0]
     assert r.value_yuan.quantize(D("0.0001")) == D("2450.4999")  # 4 %, not the table's 5 % (2,059.8 at 5 %)
     assert r.discount_rate_source == "run option discount_rate (--discount-rate)"
-    assert result.parameters == {"discount_rate": "0.04", "discount_rate_source": "run option discount_rate (--discount-rate)"}
+    assert result.parameters == {
+        "discount_rate": "0.04",
+        "discount_rate_source": "run option discount_rate (--discount-rate)",
+    }
 
 
 @pytest.mark.slow
@@ -350,8 +435,21 @@ def test_the_sample_rate_is_used_by_default_and_the_manifest_says_where_from(min
     from assets_pipeline.cli import main
 
     out = tmp_path / "out"
-    code = main(["run", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(out),
-                 "--mineral-model", "npv", "--unpriced-threshold", "1"])
+    code = main(
+        [
+            "run",
+            "--year",
+            str(YEAR),
+            "--input-dir",
+            str(mini_province),
+            "--output-dir",
+            str(out),
+            "--mineral-model",
+            "npv",
+            "--unpriced-threshold",
+            "1",
+        ]
+    )
     assert code == 0
     producing = valued(YearLayout(out, YEAR), "minerals").query("method == 'npv'").iloc[0]
     # quantity 100, extraction 10, unit rent 5 at the sample's 8 %: 50 × (1 − 1.08^−10) / 0.08 = 335.50407 …
@@ -363,22 +461,30 @@ def test_the_sample_rate_is_used_by_default_and_the_manifest_says_where_from(min
 
 # --- granted land: a term beyond the legal one is rejected at validation, never a negative coefficient ---------------
 
+
 def test_a_granted_term_longer_than_the_legal_term_is_rejected_with_both_figures(tmp_path):
     header = "parcel_id,region_code,land_class,area_m2,ownership,supply_method,granted_term_years,years_used"
-    layout = _land_delivery(tmp_path, [
-        "G1,140106,05H1,100,10,出让,50,2",    # line 2: commercial, legal term 40 (land_parameters)
-        "G2,140106,0701,100,10,出让,70,20",   # line 3: residential, 70 of 70: valid, m = 50
-        "G3,140106,0701,100,10,出让,40,45",   # line 4: used longer than granted
-        "G4,140106,05H1,100,10,划拨,50,2",    # line 5: allocated: the term is not the owner's concern
-    ], header)
+    layout = _land_delivery(
+        tmp_path,
+        [
+            "G1,140106,05H1,100,10,出让,50,2",  # line 2: commercial, legal term 40 (land_parameters)
+            "G2,140106,0701,100,10,出让,70,20",  # line 3: residential, 70 of 70: valid, m = 50
+            "G3,140106,0701,100,10,出让,40,45",  # line 4: used longer than granted
+            "G4,140106,05H1,100,10,划拨,50,2",  # line 5: allocated: the term is not the owner's concern
+        ],
+        header,
+    )
     rejects = pd.read_parquet(layout.reject_lines("land")).set_index("source_row")
     assert sorted(rejects.index) == [2, 4]
     legal = rejects.loc[2]
     assert (legal.column, legal.value, legal.rule) == ("granted_term_years", "50.0", "legal_term")
-    assert legal.message_en == ("granted_term_years: granted term longer than the legal term (granted_term_years 50 > "
-                                "legal term 40 years of class 05H1, from land_parameters legal_term_commercial)")
-    assert rejects.loc[4].message_en == ("years_used: fields contradict each other "
-                                         "(years_used 45 > granted_term_years 40)")
+    assert legal.message_en == (
+        "granted_term_years: granted term longer than the legal term (granted_term_years 50 > "
+        "legal term 40 years of class 05H1, from land_parameters legal_term_commercial)"
+    )
+    assert rejects.loc[4].message_en == (
+        "years_used: fields contradict each other (years_used 45 > granted_term_years 40)"
+    )
     value_category("land", layout, layout.valued("land"))
     land = valued(layout, "land").set_index("_source_row")
     assert sorted(land.index) == [3, 5]

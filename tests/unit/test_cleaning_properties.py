@@ -21,8 +21,13 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 FULL_WIDTH = str.maketrans("0123456789.,-+", "０１２３４５６７８９．，－＋")
 
 # up to 12 significant digits: every such decimal survives float64 exactly as printed
-decimals = st.decimals(min_value=Decimal("-999999999.999"), max_value=Decimal("999999999.999"), places=3,
-                       allow_nan=False, allow_infinity=False)
+decimals = st.decimals(
+    min_value=Decimal("-999999999.999"),
+    max_value=Decimal("999999999.999"),
+    places=3,
+    allow_nan=False,
+    allow_infinity=False,
+)
 spaces = st.sampled_from(["", " ", "  ", "\t", "\u3000"])  # ideographic space from Chinese input methods
 
 
@@ -50,8 +55,13 @@ region_codes = st.from_regex(r"\A[1-6][0-9]{5}\Z")
 
 
 @SETTINGS
-@given(region_codes, st.sampled_from(["", ".0", ".00"]), st.sampled_from(["", "001001", "0010010000000"]),
-       st.booleans(), spaces)
+@given(
+    region_codes,
+    st.sampled_from(["", ".0", ".00"]),
+    st.sampled_from(["", "001001", "0010010000000"]),
+    st.booleans(),
+    spaces,
+)
 def test_a_county_code_normalises_to_one_code(county, float_tail, location_tail, full_width, pad):
     written = county + location_tail + (float_tail if not location_tail else "")
     if full_width:
@@ -82,7 +92,7 @@ def test_parsing_any_text_never_raises_and_never_loses_a_cell(cells):
     empty = cleaning.normalise_text(arr).is_null().to_pylist()
     for parse in (cleaning.parse_number, cleaning.parse_integer, cleaning.parse_bool):
         values, bad = parse(arr)
-        for cell, value, is_bad, is_empty in zip(cells, values.to_pylist(), bad.to_pylist(), empty):
+        for cell, value, is_bad, is_empty in zip(cells, values.to_pylist(), bad.to_pylist(), empty, strict=False):
             # each cell is exactly one of: empty, a value, or unparsed (kept for a type reject)
             assert [is_empty, value is not None, is_bad].count(True) == 1, (parse.__name__, cell, value, is_bad)
             if isinstance(value, float):
@@ -104,4 +114,3 @@ def test_a_missing_value_marker_in_an_id_is_empty_in_any_case(marker, data, befo
     """``NaN``, ``None``, ``NULL`` … however capitalised and padded: no id (``required`` then rejects the row)."""
     cased = "".join(data.draw(st.sampled_from([c.lower(), c.upper()])) for c in marker)
     assert cleaning.parse_id(pa.array([before + cased + after], pa.string()))[0].as_py() is None
-

@@ -15,17 +15,16 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-from mini_province import LAND_GBK_HEADER, write_mini_province
-from stages import snapshot_reference
-
-from assets_pipeline.schema.categories import CATEGORIES
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.infra.storage import write_json
+from assets_pipeline.ingest.canonical import ingest_category
 from assets_pipeline.publish.county_packs import PROBLEM_HEADER, ROW_HEADER, plain_reason, write_county_packs
 from assets_pipeline.publish.rejects import combine_rejects
-from assets_pipeline.ingest.canonical import ingest_category
-from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.reference.tables import load_reference
-from assets_pipeline.infra.storage import write_json
+from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.validate.rows import CodeLists, validate_category
+from mini_province import LAND_GBK_HEADER, write_mini_province
+from stages import snapshot_reference
 
 YEAR = 2023
 RED = "FFFFC7CE"
@@ -63,7 +62,10 @@ def test_one_pack_per_county_in_the_years_output_folder(packs):
     _, layout, written = packs
     assert set(written) == {"140105", "140106"}
     assert written["140105"] == layout.root / "to_counties" / "140105_小店区.xlsx"
-    assert sorted(p.name for p in (layout.root / "to_counties").iterdir()) == ["140105_小店区.xlsx", "140106_迎泽区.xlsx"]
+    assert sorted(p.name for p in (layout.root / "to_counties").iterdir()) == [
+        "140105_小店区.xlsx",
+        "140106_迎泽区.xlsx",
+    ]
 
 
 def test_the_pack_shows_the_rows_as_the_county_delivered_them(packs):
@@ -78,13 +80,12 @@ def test_the_pack_shows_the_rows_as_the_county_delivered_them(packs):
     by_line = {r[len(LAND_GBK_HEADER)].value: r for r in rows}
     assert sorted(by_line) == [5, 6, 7, 8, 9]
     # its own text: 亩 as delivered (not m²), the unparseable value, the blank ownership, the 12-digit-free code
-    values = {line: [c.value for c in r[:len(LAND_GBK_HEADER)]] for line, r in by_line.items()}
+    values = {line: [c.value for c in r[: len(LAND_GBK_HEADER)]] for line, r in by_line.items()}
     assert values[6][:5] == ["1401050000000005", "140105", "0301", "-2", "10"]
     assert values[9][3] == "12a.5" and values[8][4] is None and values[5][2] == "0199"
-    assert all(c.data_type == "s" for r in rows for c in r[:len(LAND_GBK_HEADER)] if c.value is not None)
+    assert all(c.data_type == "s" for r in rows for c in r[: len(LAND_GBK_HEADER)] if c.value is not None)
     # exactly the offending cells are red, under the county's header
-    red = {(r[len(LAND_GBK_HEADER)].value, header[c.column - 1]) for r in rows for c in r
-           if c.fill.fgColor.rgb == RED}
+    red = {(r[len(LAND_GBK_HEADER)].value, header[c.column - 1]) for r in rows for c in r if c.fill.fgColor.rgb == RED}
     assert red == {(5, "DLBM"), (6, "图斑面积(亩)"), (7, "BSM"), (8, "QSXZ"), (9, "图斑面积(亩)")}
 
 
@@ -99,9 +100,13 @@ def test_the_reasons_are_plain_words_without_validator_internals(packs):
     assert problem[5].startswith("DLBM：不是代码表中的代码")
     assert problem[9].startswith("图斑面积(亩)：不是有效的数值")
     for text in problem.values():
-        assert not [w for w in ("greater_than", "not_nullable", "isin", "code_list", "parse", "first seen") if w in text]
-    assert plain_reason("range", "in_range(1, 15)", "耕地等别") == ("耕地等别：须在1至15之间",
-                                                                    "耕地等别: must be between 1 and 15")
+        assert not [
+            w for w in ("greater_than", "not_nullable", "isin", "code_list", "parse", "first seen") if w in text
+        ]
+    assert plain_reason("range", "in_range(1, 15)", "耕地等别") == (
+        "耕地等别：须在1至15之间",
+        "耕地等别: must be between 1 and 15",
+    )
     assert plain_reason("range", "less_than_or_equal_to(70.0)", "GYNX")[0] == "GYNX：不得大于70"
 
 
@@ -131,15 +136,20 @@ def test_corrected_rows_pasted_back_into_the_countys_files_are_accepted_on_the_n
     # the land file: correct the marked cells in the pack, then paste the rows back
     ws = wb[LAND_SHEET]
     header, rows = _sheet_rows(ws)
-    fixes = {(5, "DLBM"): "0103", (6, "图斑面积(亩)"): "2", (7, "BSM"): "1401050000000012", (8, "QSXZ"): "10",
-             (9, "图斑面积(亩)"): "12.5"}
+    fixes = {
+        (5, "DLBM"): "0103",
+        (6, "图斑面积(亩)"): "2",
+        (7, "BSM"): "1401050000000012",
+        (8, "QSXZ"): "10",
+        (9, "图斑面积(亩)"): "12.5",
+    }
     corrected = {}
     for r in rows:
         line = r[header.index(ROW_HEADER)].value
         for c in r:
             if c.fill.fgColor.rgb == RED:
                 c.value = fixes[(line, header[c.column - 1])]
-        corrected[line] = [c.value for c in r[:header.index(ROW_HEADER)]]
+        corrected[line] = [c.value for c in r[: header.index(ROW_HEADER)]]
     _paste_back_csv(fixed_inputs / str(YEAR) / "land" / "140105_小店区.csv", corrected)
     # the forest workbook: the same, into the county's Excel rows
     forest = wb["森林 forest.xlsx"]
@@ -147,7 +157,7 @@ def test_corrected_rows_pasted_back_into_the_countys_files_are_accepted_on_the_n
     delivered = load_workbook(fixed_inputs / str(YEAR) / "forest.xlsx")
     for r in rows:
         row = r[header.index(ROW_HEADER)].value
-        for c in r[:header.index(ROW_HEADER)]:
+        for c in r[: header.index(ROW_HEADER)]:
             value = "200" if c.fill.fgColor.rgb == RED else c.value
             delivered.active.cell(row, c.column).value = value
     delivered.save(fixed_inputs / str(YEAR) / "forest.xlsx")

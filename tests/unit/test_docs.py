@@ -9,9 +9,15 @@ SECTION = re.compile(r"^## (\d+)\. ", re.MULTILINE)
 
 
 def _cited() -> dict[str, set[str]]:
-    files = [*ROOT.glob("assets_pipeline/**/*.py"), *ROOT.glob("valuation_models/*.sql"),
-             *ROOT.glob("*.md"), *ROOT.glob("docs/*.md"), *ROOT.glob("reference_tables/*.md"),
-             *ROOT.glob("benchmarks/*.md"), *ROOT.glob("benchmarks/*.py")]
+    files = [
+        *ROOT.glob("assets_pipeline/**/*.py"),
+        *ROOT.glob("valuation_models/*.sql"),
+        *ROOT.glob("*.md"),
+        *ROOT.glob("docs/*.md"),
+        *ROOT.glob("reference_tables/*.md"),
+        *ROOT.glob("benchmarks/*.md"),
+        *ROOT.glob("benchmarks/*.py"),
+    ]
     cited: dict[str, set[str]] = {}
     for path in files:
         for number in CITATION.findall(path.read_text(encoding="utf-8")):

@@ -33,11 +33,19 @@ CATEGORIES = ("land", "wetland")
 ITEMS = {"land": ["0101", "0301", "0701", "1001"], "wetland": ["0303", "1105"]}
 SUBJECTS = ["provincial", "municipal", "county"]
 
-VALUED_SCHEMA = pa.schema([
-    ("_row_id", pa.int64()), ("category", pa.string()), ("region_code", pa.string()), ("item_code", pa.string()),
-    ("component", pa.string()), ("status", pa.string()), ("area_m2", pa.decimal128(18, 2)),
-    ("value_yuan", pa.decimal128(38, 10)), ("subject", pa.string()),
-])
+VALUED_SCHEMA = pa.schema(
+    [
+        ("_row_id", pa.int64()),
+        ("category", pa.string()),
+        ("region_code", pa.string()),
+        ("item_code", pa.string()),
+        ("component", pa.string()),
+        ("status", pa.string()),
+        ("area_m2", pa.decimal128(18, 2)),
+        ("value_yuan", pa.decimal128(38, 10)),
+        ("subject", pa.string()),
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,23 +69,44 @@ def _amount(scale: int):
 
 
 def _rows(counties: list[str]):
-    row = st.tuples(st.sampled_from(CATEGORIES), st.sampled_from(counties), st.integers(0, 5), st.sampled_from(SUBJECTS),
-                    _amount(10), _amount(2).map(lambda d: min(d, Decimal("9999999999999999.99"))))
+    row = st.tuples(
+        st.sampled_from(CATEGORIES),
+        st.sampled_from(counties),
+        st.integers(0, 5),
+        st.sampled_from(SUBJECTS),
+        _amount(10),
+        _amount(2).map(lambda d: min(d, Decimal("9999999999999999.99"))),
+    )
     return st.lists(row, min_size=1, max_size=120)
 
 
 def _write_valued(layout: YearLayout, rows) -> None:
     for category in CATEGORIES:
         mine = [r for r in rows if r[0] == category]
-        table = pa.Table.from_pylist([
-            {"_row_id": i, "category": category, "region_code": county, "item_code": ITEMS[category][k % len(ITEMS[category])],
-             "component": "land", "status": "valued", "area_m2": area.quantize(CENT), "value_yuan": value, "subject": subject}
-            for i, (_, county, k, subject, value, area) in enumerate(mine)], schema=VALUED_SCHEMA)
+        table = pa.Table.from_pylist(
+            [
+                {
+                    "_row_id": i,
+                    "category": category,
+                    "region_code": county,
+                    "item_code": ITEMS[category][k % len(ITEMS[category])],
+                    "component": "land",
+                    "status": "valued",
+                    "area_m2": area.quantize(CENT),
+                    "value_yuan": value,
+                    "subject": subject,
+                }
+                for i, (_, county, k, subject, value, area) in enumerate(mine)
+            ],
+            schema=VALUED_SCHEMA,
+        )
         layout.valued(category).parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, layout.valued(category))
 
 
-def _check_levels(ledger: list[dict], expected_exact: dict, parent: dict, published: str, exact: str, dims: tuple) -> None:
+def _check_levels(
+    ledger: list[dict], expected_exact: dict, parent: dict, published: str, exact: str, dims: tuple
+) -> None:
     """The three rules of the module docstring, for one ledger."""
     cells = {(r["region_level"], r["region_code"], tuple(r[d] for d in dims)): r for r in ledger}
     assert {k for k in cells if k[0] == "county"} == {("county", c, key) for c, key in expected_exact}
@@ -97,7 +126,9 @@ def _check_levels(ledger: list[dict], expected_exact: dict, parent: dict, publis
             assert cells[(level, code, key)][exact] == ex
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(data=st.data())
 def test_every_generated_table_reconciles_as_printed(setup, data):
     layout, counties, parent = setup
@@ -111,7 +142,20 @@ def test_every_generated_table_reconciles_as_printed(setup, data):
         item = ITEMS[category][k % len(ITEMS[category])]
         value_exact[(county, (category, item, subject, "land"))] += value * Decimal("0.0001")  # 元 → 万元
         area_exact[(county, (category, item, subject, "area"))] += area.quantize(CENT) * Decimal("0.0001")  # m² → ha
-    _check_levels(pq.read_table(layout.ledger_value).to_pylist(), value_exact, parent,
-                  "value_wan_yuan", "value_wan_yuan_unrounded", ("category", "item_code", "subject", "component"))
+    _check_levels(
+        pq.read_table(layout.ledger_value).to_pylist(),
+        value_exact,
+        parent,
+        "value_wan_yuan",
+        "value_wan_yuan_unrounded",
+        ("category", "item_code", "subject", "component"),
+    )
     physical = [r for r in pq.read_table(layout.ledger_physical).to_pylist() if r["indicator"] == "area"]
-    _check_levels(physical, area_exact, parent, "quantity", "quantity_unrounded", ("category", "item_code", "subject", "indicator"))
+    _check_levels(
+        physical,
+        area_exact,
+        parent,
+        "quantity",
+        "quantity_unrounded",
+        ("category", "item_code", "subject", "indicator"),
+    )

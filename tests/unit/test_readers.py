@@ -18,8 +18,14 @@ ROWS = [
     ["1401050000000003", "140105", "1003", "99", "30"],
 ]
 EXPECTED = pd.DataFrame(
-    {"parcel_id": [r[0] for r in ROWS], "region_code": "140105", "land_class": ["0103", "0701", "1003"],
-     "area_m2": [2000.5, 1234.25, 99.0], "ownership": ["10", "20", "30"], "_source_row": [2, 3, 4]}
+    {
+        "parcel_id": [r[0] for r in ROWS],
+        "region_code": "140105",
+        "land_class": ["0103", "0701", "1003"],
+        "area_m2": [2000.5, 1234.25, 99.0],
+        "ownership": ["10", "20", "30"],
+        "_source_row": [2, 3, 4],
+    }
 )
 
 
@@ -70,7 +76,12 @@ def test_round_trip(tmp_path, name):
 
 
 def test_encodings_are_detected(tmp_path):
-    for encoding, expected in [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"), ("utf-16", "utf-16")]:
+    for encoding, expected in [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("gbk", "gb18030"),
+        ("utf-16", "utf-16"),
+    ]:
         path = tmp_path / f"{encoding}.csv"
         path.write_bytes("地类编码,图斑面积\n0101,1\n".encode(encoding))
         assert detect_encoding(path) == expected

@@ -103,15 +103,45 @@ MEMO = {
 MEMOS = ("redline", "farmland", "protected")
 MEMO_CATEGORIES = ("land", "forest", "grassland", "wetland")
 
-ZH_SHEETS = ["封面", "汇总", "土地实物量", "土地价值量", "森林实物量", "森林价值量", "草原实物量", "草原价值量",
-             "湿地实物量", "湿地价值量", "水实物量", "水价值量", "矿产实物量", "矿产价值量", "输入文件"]
-EN_SHEETS = ["Cover", "Summary", "Land physical", "Land value", "Forest physical", "Forest value",
-             "Grassland physical", "Grassland value", "Wetland physical", "Wetland value", "Water physical",
-             "Water value", "Minerals physical", "Minerals value", "Input files"]
+ZH_SHEETS = [
+    "封面",
+    "汇总",
+    "土地实物量",
+    "土地价值量",
+    "森林实物量",
+    "森林价值量",
+    "草原实物量",
+    "草原价值量",
+    "湿地实物量",
+    "湿地价值量",
+    "水实物量",
+    "水价值量",
+    "矿产实物量",
+    "矿产价值量",
+    "输入文件",
+]
+EN_SHEETS = [
+    "Cover",
+    "Summary",
+    "Land physical",
+    "Land value",
+    "Forest physical",
+    "Forest value",
+    "Grassland physical",
+    "Grassland value",
+    "Wetland physical",
+    "Wetland value",
+    "Water physical",
+    "Water value",
+    "Minerals physical",
+    "Minerals value",
+    "Input files",
+]
 FIRST_DATA_ROW = 5
 
 
 # ------------------------------------------------------------------------------------------ ledgers by hand
+
 
 def _published(exact: Decimal) -> Decimal:
     return exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -152,8 +182,16 @@ def _ledger_rows(specs, physical: bool) -> list[dict]:
     amount = "quantity" if physical else "value_wan_yuan"
     for category, item, subject, measure, unit, (name, name_en), exact in specs:
         for code, region_name, level, parent, published, unrounded in _rolled_up(exact):
-            row = {"year": YEAR, "region_code": code, "region_name": region_name, "region_level": level,
-                   "parent_code": parent, "category": category, "item_code": item, "subject": subject}
+            row = {
+                "year": YEAR,
+                "region_code": code,
+                "region_name": region_name,
+                "region_level": level,
+                "parent_code": parent,
+                "category": category,
+                "item_code": item,
+                "subject": subject,
+            }
             if physical:
                 row |= {"indicator": measure, "unit": unit[0], "unit_en": unit[1]}
             else:
@@ -166,17 +204,29 @@ def _ledger_rows(specs, physical: bool) -> list[dict]:
 
 
 def _schema(physical: bool) -> pa.Schema:
-    head = [("year", pa.int32()), ("region_code", pa.string()), ("region_name", pa.string()),
-            ("region_level", pa.string()), ("parent_code", pa.string()), ("category", pa.string()),
-            ("item_code", pa.string()), ("subject", pa.string())]
+    head = [
+        ("year", pa.int32()),
+        ("region_code", pa.string()),
+        ("region_name", pa.string()),
+        ("region_level", pa.string()),
+        ("parent_code", pa.string()),
+        ("category", pa.string()),
+        ("item_code", pa.string()),
+        ("subject", pa.string()),
+    ]
     if physical:
         middle = [("indicator", pa.string()), ("unit", pa.string()), ("unit_en", pa.string())]
         amount = "quantity"
     else:
         middle = [("component", pa.string())]
         amount = "value_wan_yuan"
-    tail = [("item_name", pa.string()), ("item_name_en", pa.string()), ("subject_name", pa.string()),
-            (amount, pa.decimal128(38, 2)), (f"{amount}_unrounded", pa.decimal128(38, 12))]
+    tail = [
+        ("item_name", pa.string()),
+        ("item_name_en", pa.string()),
+        ("subject_name", pa.string()),
+        (amount, pa.decimal128(38, 2)),
+        (f"{amount}_unrounded", pa.decimal128(38, 12)),
+    ]
     for memo in MEMOS:
         column = f"quantity_{memo}" if physical else f"value_{memo}_wan_yuan"
         tail += [(column, pa.decimal128(38, 2)), (f"{column}_unrounded", pa.decimal128(38, 12))]
@@ -191,11 +241,16 @@ def write_ledgers(layout: YearLayout, physical=PHYSICAL, value=VALUE) -> None:
 
 def cover_info() -> CoverInfo:
     return CoverInfo(
-        year=YEAR, province_code=PROVINCE[0], province_name=PROVINCE[1], run_time="2024-03-31 10:15:02+08:00",
+        year=YEAR,
+        province_code=PROVINCE[0],
+        province_name=PROVINCE[1],
+        run_time="2024-03-31 10:15:02+08:00",
         run_id="run-0001",
         inputs=[("land", "land/140105_小店区.csv", "ab" * 32, 9), ("water", "water.csv", "cd" * 32, 3)],
-        reference_tables=[("land_base_prices", "prices/land_base_prices.csv", "ef" * 32, "2023"),
-                          ("land_classes", "land_classes.csv", "01" * 32, "")],
+        reference_tables=[
+            ("land_base_prices", "prices/land_base_prices.csv", "ef" * 32, "2023"),
+            ("land_classes", "land_classes.csv", "01" * 32, ""),
+        ],
         models=[("land", "land", "1.0.0"), ("minerals", "minerals_benchmark", "1.0.0")],
         parameters={"mineral_model": "benchmark", "discount_rate": "0.08"},
         reconciliation=[("land", 13, 5, 2, 6, 0), ("water", 3, 2, 0, 0, 0)],
@@ -216,6 +271,7 @@ def reports(tmp_path_factory):
 
 # ------------------------------------------------------------------------------------------ reading back
 
+
 def _grid(ws):
     """Header labels (upper / lower, merged cells filled in) and the region rows: (label, [Decimal | None])."""
     upper = [c.value for c in ws[3]]
@@ -224,7 +280,7 @@ def _grid(ws):
         if rng.min_row == 3 and rng.max_row == 3:
             for col in range(rng.min_col, rng.max_col + 1):
                 upper[col - 1] = upper[rng.min_col - 1]
-    headers = [(u, l) for u, l in zip(upper, lower)][1:]
+    headers = [(u, low) for u, low in zip(upper, lower, strict=False)][1:]
     rows = []
     for row in ws.iter_rows(min_row=FIRST_DATA_ROW, values_only=True):
         if row[0] is None:
@@ -251,6 +307,7 @@ def _category_sheets(wb):
 
 
 # ------------------------------------------------------------------------------------------ tests
+
 
 def test_sheet_names_in_both_languages(reports):
     for lang, names in (("zh", ZH_SHEETS), ("en", EN_SHEETS)):
@@ -293,7 +350,7 @@ def test_every_total_column_is_the_sum_of_the_cells_printed_beside_it(reports):
     checked = 0
     for ws in _category_sheets(wb):
         headers, rows = _grid(ws)
-        items = [j for j, (u, l) in enumerate(headers) if l not in (None, "小计", "合计") and not _is_memo(u, l)]
+        items = [j for j, (u, low) in enumerate(headers) if low not in (None, "小计", "合计") and not _is_memo(u, low)]
         for i, (upper, lower) in enumerate(headers):
             if lower is None and upper == "合计（万元）":  # the value sheets' grand total: every item cell
                 parts = items
@@ -332,8 +389,9 @@ def test_report_totals_name_each_sheet_and_column(reports):
     assert totals.totals[("土地价值量", "合计（万元）")] == totals.values["land"]
     assert totals.totals[("土地实物量", "面积（公顷） / 耕地")] == Decimal("1.02")
     assert totals.totals[("汇总", "价值量（万元） / 合计")] == sum(totals.values.values())
-    assert totals.totals[("水实物量", "水资源量（万立方米） / 合计")] == Decimal("120.00") + Decimal("55.56") + \
-        Decimal("80.00") + Decimal("30.13") - Decimal("30.00") - Decimal("10.01")
+    assert totals.totals[("水实物量", "水资源量（万立方米） / 合计")] == Decimal("120.00") + Decimal("55.56") + Decimal(
+        "80.00"
+    ) + Decimal("30.13") - Decimal("30.00") - Decimal("10.01")
 
 
 def test_summary_rows_add_up_to_the_printed_grand_total(reports):
@@ -348,7 +406,7 @@ def test_summary_rows_add_up_to_the_printed_grand_total(reports):
     for row in rows[:-1]:
         assert cents(row[5]) == sum(cents(v) for v in row[1:5])
     categories = ["land", "forest", "grassland", "wetland", "water", "minerals"]
-    category_totals = dict(zip(categories, (cents(r[5]) for r in rows)))
+    category_totals = dict(zip(categories, (cents(r[5]) for r in rows), strict=False))
     assert category_totals == read_report_totals(layout.report())
     # minerals: no quantity (units differ) and no text in the number column; the unit column says why
     assert rows[5][6] is None and rows[5][7] == "单位不一，见明细表"
@@ -362,12 +420,15 @@ def test_english_workbook_has_english_headers_and_the_same_numbers(reports):
     en = load_workbook(reports["en"][0].report())
     headers, _ = _grid(en["Land physical"])
     assert ("Area (ha)", "Cropland") in headers and ("Area (mu)", "Total") in headers
-    assert _grid(en["Land value"])[0][-2:] == [("Total (10⁴ yuan)", None), ("Of which (10⁴ yuan)", "Ecological red line")]
+    assert _grid(en["Land value"])[0][-2:] == [
+        ("Total (10⁴ yuan)", None),
+        ("Of which (10⁴ yuan)", "Ecological red line"),
+    ]
     assert ("Area (ha)", "of which:\necological red line") in headers
     overlap = ("Water volume (10⁴ m³)", "Overlap between surface water and groundwater (deducted)")
     assert overlap in _grid(en["Water physical"])[0]
     assert en["Land value"]["A5"].value == zh["土地价值量"]["A5"].value == "140000 山西省"  # region names stay Chinese
-    for ws_zh, ws_en in zip(zh.worksheets[1:], en.worksheets[1:]):
+    for ws_zh, ws_en in zip(zh.worksheets[1:], en.worksheets[1:], strict=False):
         numbers_zh = [[c.value for c in row if isinstance(c.value, float)] for row in ws_zh.iter_rows()]
         numbers_en = [[c.value for c in row if isinstance(c.value, float)] for row in ws_en.iter_rows()]
         assert numbers_zh == numbers_en, ws_zh.title
@@ -379,8 +440,11 @@ def test_units_in_headers_and_minerals_never_added(reports):
     forest = _grid(wb["森林实物量"])[0]
     assert {u for u, _ in forest} == {"面积（公顷）", "面积（亩）", "林木蓄积量（立方米）", "竹子株数（株）"}
     minerals, _ = _grid(wb["矿产实物量"])
-    assert minerals == [("煤炭（万吨）\n省级代理行使", "证实储量"), ("煤炭（万吨）\n省级代理行使", "推断资源量"),
-                        ("煤层气（亿立方米）\n中央直接行使", "探明资源量")]
+    assert minerals == [
+        ("煤炭（万吨）\n省级代理行使", "证实储量"),
+        ("煤炭（万吨）\n省级代理行使", "推断资源量"),
+        ("煤层气（亿立方米）\n中央直接行使", "探明资源量"),
+    ]
     value = _grid(wb["矿产价值量"])[0]
     assert value[-1] == ("合计（万元）", None)
 
@@ -388,7 +452,7 @@ def test_units_in_headers_and_minerals_never_added(reports):
 def test_water_total_is_surface_plus_groundwater_less_the_negative_overlap(reports):
     wb = load_workbook(reports["zh"][0].report())
     headers, rows = _grid(wb["水实物量"])
-    assert [l for _, l in headers] == ["地表水", "地下水", "重复计算量（扣减）", "合计"]
+    assert [low for _, low in headers] == ["地表水", "地下水", "重复计算量（扣减）", "合计"]
     for _, (surface, ground, overlap, total) in rows:
         assert overlap < 0 and total == surface + ground + overlap
 
@@ -410,7 +474,9 @@ def test_cover_states_the_run_and_flags_an_unbalanced_category(reports):
     assert "run-0001" in text and "minerals_benchmark" in text
     assert "平衡" in text and "不平衡" in text  # land 13 = 5 + 2 + 6; water 3 ≠ 2 + 0 + 0
     # the figures come first, the hashes are on their own sheet
-    assert text.index("主要数字（省级）") < text.index("数据行核对（读入 = 有效 + 排除 + 退回）") < text.index("估价模型")
+    assert (
+        text.index("主要数字（省级）") < text.index("数据行核对（读入 = 有效 + 排除 + 退回）") < text.index("估价模型")
+    )
     assert "ab" * 32 not in text
     inputs = [c.value for row in wb["输入文件"].iter_rows() for c in row if c.value is not None]
     assert "ab" * 32 in inputs and "ef" * 32 in inputs
@@ -459,9 +525,13 @@ def test_an_empty_category_still_gets_its_sheets_with_the_province_row(tmp_path)
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_libreoffice_renders_the_workbook_to_pdf(reports, tmp_path):
     report = reports["zh"][0].report()
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(report)],
-                   check=True, capture_output=True, timeout=180,
-                   env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin:/usr/local/bin"})
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(report)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin:/usr/local/bin"},
+    )
     pdf = tmp_path / f"{report.stem}.pdf"
     assert pdf.exists() and pdf.stat().st_size > 10_000
     assert pdf.read_bytes()[:5] == b"%PDF-"
@@ -469,11 +539,27 @@ def test_libreoffice_renders_the_workbook_to_pdf(reports, tmp_path):
 
 def test_a_sheet_too_wide_for_one_page_prints_fitted_to_the_width_of_an_a3_page(tmp_path):
     """Ten minerals × five classes: one A3 page wide, the header rows repeated on every page down."""
-    classes = [("proved_reserve", "证实储量"), ("probable_reserve", "可信储量"), ("measured", "探明资源量"),
-               ("indicated", "控制资源量"), ("inferred", "推断资源量")]
+    classes = [
+        ("proved_reserve", "证实储量"),
+        ("probable_reserve", "可信储量"),
+        ("measured", "探明资源量"),
+        ("indicated", "控制资源量"),
+        ("inferred", "推断资源量"),
+    ]
     minerals = [(f"m{i:02d}", f"矿种{i:02d}") for i in range(10)]
-    physical = [("minerals", f"{m}|{k}", "provincial", "quantity", WAN_T, (f"{name} {kname}", f"M{m}, {k}"),
-                 at(XD="123456.785", XR="7.005")) for m, name in minerals for k, kname in classes]
+    physical = [
+        (
+            "minerals",
+            f"{m}|{k}",
+            "provincial",
+            "quantity",
+            WAN_T,
+            (f"{name} {kname}", f"M{m}, {k}"),
+            at(XD="123456.785", XR="7.005"),
+        )
+        for m, name in minerals
+        for k, kname in classes
+    ]
     value = [(c, i, s, "mineral", None, names, exact) for c, i, s, _, _, names, exact in physical]
     layout = YearLayout(tmp_path, YEAR)
     write_ledgers(layout, physical, value)
@@ -493,8 +579,13 @@ def test_of_which_columns_print_the_published_memo_figures_of_their_total(report
     by_code = {_code(label): values for label, values in rows}
     redline_ha = headers.index(("面积（公顷）", "其中：\n生态保护红线"))
     assert {c: v[redline_ha] for c, v in by_code.items()} == {
-        "140000": D("1.39"), "140100": D("1.26"), "140105": D("1.13"), "140106": D("0.13"),
-        "140200": D("0.13"), "140212": D("0.13")}
+        "140000": D("1.39"),
+        "140100": D("1.26"),
+        "140105": D("1.13"),
+        "140106": D("0.13"),
+        "140200": D("0.13"),
+        "140212": D("0.13"),
+    }
     assert by_code["140000"][headers.index(("面积（亩）", "其中：\n生态保护红线"))] == D("5.64")  # 1.88 × 3
     assert redline_ha == headers.index(("面积（公顷）", "合计")) + 1  # beside the total it qualifies
     value_headers, value_rows = _grid(wb["土地价值量"])
@@ -505,9 +596,9 @@ def test_of_which_columns_print_the_published_memo_figures_of_their_total(report
     assert "A2:" + get_column_letter(len(headers) + 1) + "2" in {str(r) for r in wb["土地实物量"].merged_cells.ranges}
     # memos that are zero throughout, and categories without memos, print no "of which" column
     for ws in _category_sheets(wb):
-        memo_columns = [(u, l) for u, l in _grid(ws)[0] if _is_memo(u, l)]
+        memo_columns = [(u, low) for u, low in _grid(ws)[0] if _is_memo(u, low)]
         if ws.title in ("土地实物量", "土地价值量"):
-            assert memo_columns and all("生态保护红线" in (l or "") for _, l in memo_columns), ws.title
+            assert memo_columns and all("生态保护红线" in (low or "") for _, low in memo_columns), ws.title
         else:
             assert memo_columns == [], ws.title
 

@@ -14,14 +14,14 @@ import pytest
 from openpyxl import load_workbook
 
 from assets_pipeline.ledgers.balance import build_balance
-from assets_pipeline.ledgers.transitions import build_land_transitions
-from assets_pipeline.publish.rejects import combine_rejects
 from assets_pipeline.ledgers.ledger import build_ledgers, write_unpriced
+from assets_pipeline.ledgers.transitions import build_land_transitions
 from assets_pipeline.publish.area_identity import area_identity
-from assets_pipeline.publish.report import write_report
-from assets_pipeline.publish.report_cover import CoverInfo, local_time
-from assets_pipeline.publish.report_balance import read_balance_sheet
 from assets_pipeline.publish.quality import build_scorecard
+from assets_pipeline.publish.rejects import combine_rejects
+from assets_pipeline.publish.report import write_report
+from assets_pipeline.publish.report_balance import read_balance_sheet
+from assets_pipeline.publish.report_cover import CoverInfo, local_time
 from stages import compile_stages
 from two_year_province import write_two_year_province
 
@@ -30,8 +30,14 @@ RUN_TIME = "2026-12-06T13:30:00+00:00"  # 21:30 in China
 
 
 def _cover(year: int) -> CoverInfo:
-    return CoverInfo(year=year, province_code="140000", province_name="山西省", run_time=RUN_TIME, run_id="run-7",
-                     reconciliation=[("land", 10, 8, 1, 1, 0)])
+    return CoverInfo(
+        year=year,
+        province_code="140000",
+        province_name="山西省",
+        run_time=RUN_TIME,
+        run_id="run-7",
+        reconciliation=[("land", 10, 8, 1, 1, 0)],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -81,16 +87,27 @@ def test_the_cover_shows_the_area_identity_and_that_it_closes(years):
     terms = area_identity(layout)
     # the land survey as read, from the delivered rows the ingest wrote (m², to the cent)
     with duckdb.connect() as con:
-        read = con.execute("SELECT CAST(sum(CAST(area_m2 AS DECIMAL(38, 2))) AS DECIMAL(38, 2)) "
-                           f"FROM read_parquet('{layout.ingested('land')}/part-*.parquet')").fetchone()[0]
-        ledger = con.execute("SELECT CAST(sum(quantity_unrounded) * 10000 AS DECIMAL(38, 2)) FROM read_parquet($p) "
-                             "WHERE region_level = 'province' AND indicator = 'area' AND category = 'forest'",
-                             {"p": str(layout.ledger_physical)}).fetchone()[0]
+        read = con.execute(
+            "SELECT CAST(sum(CAST(area_m2 AS DECIMAL(38, 2))) AS DECIMAL(38, 2)) "
+            f"FROM read_parquet('{layout.ingested('land')}/part-*.parquet')"
+        ).fetchone()[0]
+        ledger = con.execute(
+            "SELECT CAST(sum(quantity_unrounded) * 10000 AS DECIMAL(38, 2)) FROM read_parquet($p) "
+            "WHERE region_level = 'province' AND indicator = 'area' AND category = 'forest'",
+            {"p": str(layout.ledger_physical)},
+        ).fetchone()[0]
     assert terms["identity_base"] == read and terms["ledger_forest"] == ledger
-    assert terms["identity_base"] == (terms["ledger_land"] + terms["ledger_forest"] + terms["ledger_grassland"]
-                                      + terms["ledger_wetland"] + terms["identity_collective"]
-                                      + terms["identity_rejected"] + terms["identity_rejected_consistency"]
-                                      + terms["identity_withheld"] - terms["identity_adjusted"])
+    assert terms["identity_base"] == (
+        terms["ledger_land"]
+        + terms["ledger_forest"]
+        + terms["ledger_grassland"]
+        + terms["ledger_wetland"]
+        + terms["identity_collective"]
+        + terms["identity_rejected"]
+        + terms["identity_rejected_consistency"]
+        + terms["identity_withheld"]
+        - terms["identity_adjusted"]
+    )
     assert terms["identity_collective"] > 0  # the province delivers collective parcels
     ws = load_workbook(layout.report())["封面"]
     rows = list(ws.iter_rows(values_only=True))
@@ -122,8 +139,11 @@ def test_balance_sheets_run_province_city_county_frozen_under_their_header(years
         indent = {r[0].value: r[0].alignment.indent for r in ws.iter_rows(min_row=4)}
         assert indent[regions[0]] == 0 and {indent[r] for r in regions} == {0, 1, 2}
         # no text in a number column
-        assert all(isinstance(v, (int, float)) or v is None for r in ws.iter_rows(min_row=4, min_col=3, values_only=True)
-                   for v in r)
+        assert all(
+            isinstance(v, (int, float)) or v is None
+            for r in ws.iter_rows(min_row=4, min_col=3, values_only=True)
+            for v in r
+        )
 
 
 def test_each_balance_sheet_lists_only_the_flows_its_category_can_have(years):
@@ -144,9 +164,11 @@ def test_the_province_rows_of_a_balance_sheet_add_up_and_equal_the_parquet(years
         assert column["opening"] + column["additions"] - column["reductions"] == column["closing"]
     total = sheet["value"]["合计"]
     with duckdb.connect() as con:
-        parquet = con.execute("SELECT sum(opening), sum(volume_change), sum(revaluation), sum(closing) "
-                              "FROM read_parquet($p) WHERE region_level = 'province' AND category = 'land'",
-                              {"p": str(layout.balance_value)}).fetchone()
+        parquet = con.execute(
+            "SELECT sum(opening), sum(volume_change), sum(revaluation), sum(closing) "
+            "FROM read_parquet($p) WHERE region_level = 'province' AND category = 'land'",
+            {"p": str(layout.balance_value)},
+        ).fetchone()
     assert (total["opening"], total["volume_change"], total["revaluation"], total["closing"]) == parquet
 
 
@@ -194,6 +216,8 @@ def test_english_workbook_names_the_balance_and_quality_sheets_in_english(years,
     listed = " ".join(str(v) for r in quality.iter_rows(min_row=4, values_only=True) for v in r[8:] if v)
     assert listed and not any("\u4e00" <= ch <= "\u9fff" for ch in listed)
     cover = wb["Cover"]
-    assert any(r[0] == "Area identity (m²): base map read = land + forest + grassland + wetland ledgers + collective "
-               "(excluded) + rejected + withheld by rejected inventory rows − adjusted"
-               for r in cover.iter_rows(values_only=True))
+    assert any(
+        r[0] == "Area identity (m²): base map read = land + forest + grassland + wetland ledgers + collective "
+        "(excluded) + rejected + withheld by rejected inventory rows − adjusted"
+        for r in cover.iter_rows(values_only=True)
+    )

@@ -4,10 +4,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from assets_pipeline.schema.categories import CATEGORIES
-from assets_pipeline.ingest.canonical import ingest_category
 from assets_pipeline.infra.layout import YearLayout, parts
+from assets_pipeline.ingest.canonical import ingest_category
 from assets_pipeline.reference.tables import load_reference
+from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.validate.rows import CodeLists, validate_category
 from mini_province import PLANTED, YEAR
 
@@ -27,7 +27,9 @@ def validated(mini_province_shared, tmp_path_factory):
 def test_every_planted_defect_is_rejected_with_file_row_column_and_rule(validated):
     layout, _ = validated
     lines = pd.concat([pd.read_parquet(layout.reject_lines(c)) for c in CATEGORIES])
-    found = set(zip(lines["category"], lines["source_file"], lines["source_row"], lines["column"], lines["rule"]))
+    found = set(
+        zip(lines["category"], lines["source_file"], lines["source_row"], lines["column"], lines["rule"], strict=False)
+    )
     assert found == PLANTED
     assert lines["message"].str.contains(" / ").all()  # Chinese and English
 
@@ -96,9 +98,15 @@ def test_worker_processes_give_the_same_rows_as_one_process(mini_province, tmp_p
             ingest_category(category, mini_province, YEAR, layout.ingested(category), parallel=parallel)
             validate_category(category, layout, codes, parallel=parallel)
         outputs[parallel] = {
-            kind: pd.read_parquet(folder).sort_values(["_row_id", *(["column"] if kind == "lines" else [])]).reset_index(drop=True)
-            for kind, folder in (("valid", layout.validated("land")), ("rejected", layout.rejected_rows("land")),
-                                 ("lines", layout.reject_lines("land")), ("forest", layout.validated("forest")))
+            kind: pd.read_parquet(folder)
+            .sort_values(["_row_id", *(["column"] if kind == "lines" else [])])
+            .reset_index(drop=True)
+            for kind, folder in (
+                ("valid", layout.validated("land")),
+                ("rejected", layout.rejected_rows("land")),
+                ("lines", layout.reject_lines("land")),
+                ("forest", layout.validated("forest")),
+            )
         }
     for kind in outputs[False]:
         pd.testing.assert_frame_equal(outputs[False][kind], outputs[True][kind])
@@ -124,69 +132,107 @@ def _validate_land(root, files: dict[str, str]):
 
 def test_an_id_in_two_counties_keeps_the_row_of_its_own_county_whatever_the_file_order(tmp_path):
     """A stray row in 小店区's file (sorted first) carries 迎泽区's parcel id: 迎泽区's own row is valued, the stray rejected."""
-    valid, lines = _validate_land(tmp_path, {
-        "140105_小店区.csv": _land_csv([
-            ["1401050000000001", "140105", "0103", "100", "10"],   # line 2
-            ["1401060000000001", "140105", "0103", "999", "10"],   # line 3: the stray, the other county's id
-        ]),
-        "140106_迎泽区.csv": _land_csv([
-            ["1401060000000001", "140106", "0701", "250", "10"],   # line 2: the genuine row
-        ]),
-    })
+    valid, lines = _validate_land(
+        tmp_path,
+        {
+            "140105_小店区.csv": _land_csv(
+                [
+                    ["1401050000000001", "140105", "0103", "100", "10"],  # line 2
+                    ["1401060000000001", "140105", "0103", "999", "10"],  # line 3: the stray, the other county's id
+                ]
+            ),
+            "140106_迎泽区.csv": _land_csv(
+                [
+                    ["1401060000000001", "140106", "0701", "250", "10"],  # line 2: the genuine row
+                ]
+            ),
+        },
+    )
     kept = valid.set_index("parcel_id")
-    assert kept.loc["1401060000000001", ["_source_file", "_source_row", "area_m2"]].tolist() == ["land/140106_迎泽区.csv", 2, 250.0]
+    assert kept.loc["1401060000000001", ["_source_file", "_source_row", "area_m2"]].tolist() == [
+        "land/140106_迎泽区.csv",
+        2,
+        250.0,
+    ]
     assert len(valid) == 2
     assert lines[["source_file", "source_row", "column", "rule"]].values.tolist() == [
-        ["land/140105_小店区.csv", 3, "parcel_id", "unique"]]
-    assert lines["check"].iloc[0] == ("kept land/140106_迎泽区.csv row 2, whose county 140106 is the id's and its file's; "
-                                      "this row: county 140105 in land/140105_小店区.csv")
+        ["land/140105_小店区.csv", 3, "parcel_id", "unique"]
+    ]
+    assert lines["check"].iloc[0] == (
+        "kept land/140106_迎泽区.csv row 2, whose county 140106 is the id's and its file's; "
+        "this row: county 140105 in land/140105_小店区.csv"
+    )
 
 
 def test_an_id_no_county_decides_is_rejected_in_every_file_naming_the_others(tmp_path):
     """Ids without a county code (X01) in two counties' files, each row of its file's county: neither is kept."""
-    valid, lines = _validate_land(tmp_path, {
-        "140105_小店区.csv": _land_csv([["X01", "140105", "0103", "100", "10"], ["X02", "140105", "0103", "5", "10"]]),
-        "140106_迎泽区.csv": _land_csv([["X01", "140106", "0103", "200", "10"]]),
-    })
+    valid, lines = _validate_land(
+        tmp_path,
+        {
+            "140105_小店区.csv": _land_csv(
+                [["X01", "140105", "0103", "100", "10"], ["X02", "140105", "0103", "5", "10"]]
+            ),
+            "140106_迎泽区.csv": _land_csv([["X01", "140106", "0103", "200", "10"]]),
+        },
+    )
     assert valid["parcel_id"].tolist() == ["X02"]
     found = lines.set_index(["source_file", "source_row"])["check"].to_dict()
     assert found == {
         ("land/140105_小店区.csv", 2): "also in land/140106_迎泽区.csv row 2: no one row's county is the id's (140105) "
-                                      "and its file's, so none is kept",
+        "and its file's, so none is kept",
         ("land/140106_迎泽区.csv", 2): "also in land/140105_小店区.csv row 2: no one row's county is the id's (140106) "
-                                      "and its file's, so none is kept",
+        "and its file's, so none is kept",
     }
-    assert set(lines["rule"]) == {"unique"} and lines["message_en"].str.startswith("parcel_id: duplicate id (also in").all()
+    assert (
+        set(lines["rule"]) == {"unique"}
+        and lines["message_en"].str.startswith("parcel_id: duplicate id (also in").all()
+    )
 
 
 def test_an_id_whose_county_code_both_rows_carry_keeps_the_row_in_that_countys_file(tmp_path):
     """Both rows say county 140105; only one comes in 140105's file: that one is kept, the other names it."""
-    valid, lines = _validate_land(tmp_path, {
-        "140105_小店区.csv": _land_csv([["1401050000000001", "140105", "0103", "100", "10"]]),
-        "140107_杏花岭区.csv": _land_csv([["1401050000000001", "140105", "0103", "300", "10"],
-                                        ["1401070000000001", "140107", "0103", "300", "10"]]),
-    })
-    assert sorted(zip(valid["parcel_id"], valid["_source_file"])) == [
-        ("1401050000000001", "land/140105_小店区.csv"), ("1401070000000001", "land/140107_杏花岭区.csv")]
+    valid, lines = _validate_land(
+        tmp_path,
+        {
+            "140105_小店区.csv": _land_csv([["1401050000000001", "140105", "0103", "100", "10"]]),
+            "140107_杏花岭区.csv": _land_csv(
+                [
+                    ["1401050000000001", "140105", "0103", "300", "10"],
+                    ["1401070000000001", "140107", "0103", "300", "10"],
+                ]
+            ),
+        },
+    )
+    assert sorted(zip(valid["parcel_id"], valid["_source_file"], strict=False)) == [
+        ("1401050000000001", "land/140105_小店区.csv"),
+        ("1401070000000001", "land/140107_杏花岭区.csv"),
+    ]
     assert lines[["source_file", "source_row", "rule"]].values.tolist() == [["land/140107_杏花岭区.csv", 2, "unique"]]
 
 
 def test_an_id_copied_many_times_names_six_places_and_the_count(tmp_path):
-    valid, lines = _validate_land(tmp_path, {
-        "140105_小店区.csv": _land_csv([["X01", "140105", "0103", "1", "10"]] * 4),
-        "140106_迎泽区.csv": _land_csv([["X01", "140106", "0103", "1", "10"]] * 4),
-    })
+    valid, lines = _validate_land(
+        tmp_path,
+        {
+            "140105_小店区.csv": _land_csv([["X01", "140105", "0103", "1", "10"]] * 4),
+            "140106_迎泽区.csv": _land_csv([["X01", "140106", "0103", "1", "10"]] * 4),
+        },
+    )
     assert valid.empty and len(lines) == 8
     first = lines[(lines["source_file"] == "land/140105_小店区.csv") & (lines["source_row"] == 2)]["check"].iloc[0]
-    assert first == ("also in land/140105_小店区.csv row 3; land/140105_小店区.csv row 4; land/140105_小店区.csv row 5; "
-                     "land/140106_迎泽区.csv row 2; land/140106_迎泽区.csv row 3 … (8 rows): no one row's county is the "
-                     "id's (140105) and its file's, so none is kept")
+    assert first == (
+        "also in land/140105_小店区.csv row 3; land/140105_小店区.csv row 4; land/140105_小店区.csv row 5; "
+        "land/140106_迎泽区.csv row 2; land/140106_迎泽区.csv row 3 … (8 rows): no one row's county is the "
+        "id's (140105) and its file's, so none is kept"
+    )
 
 
 def test_water_repeated_county_basin_and_source(tmp_path):
     """Water's id holds the county itself: a county's row in another county's file is the stray."""
-    for name, text in {"140105_小店区.csv": "region_code,basin,source_type,volume_m3\n140105,黄河流域,surface,100\n",
-                       "140106_迎泽区.csv": "region_code,basin,source_type,volume_m3\n140105,黄河流域,surface,999\n"}.items():
+    for name, text in {
+        "140105_小店区.csv": "region_code,basin,source_type,volume_m3\n140105,黄河流域,surface,100\n",
+        "140106_迎泽区.csv": "region_code,basin,source_type,volume_m3\n140105,黄河流域,surface,999\n",
+    }.items():
         path = tmp_path / "in" / str(YEAR) / "water" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -196,4 +242,5 @@ def test_water_repeated_county_basin_and_source(tmp_path):
     assert pd.read_parquet(layout.validated("water"))["volume_m3"].tolist() == [100.0]
     lines = pd.read_parquet(layout.reject_lines("water"))
     assert lines[["source_file", "source_row", "column", "rule"]].values.tolist() == [
-        ["water/140106_迎泽区.csv", 2, "region_code", "unique"]]
+        ["water/140106_迎泽区.csv", 2, "region_code", "unique"]
+    ]

@@ -49,20 +49,54 @@ def test_options_left_out_give_the_models_defaults():
 
 
 def test_options_given_reach_the_settings_as_the_same_words():
-    args = build_parser().parse_args([
-        "run", *FOLDERS, "--area-unit", "亩", "--mineral-model", "npv", "--discount-rate", "0.04",
-        "--unpriced-threshold", "0.5", "--lang", "en", "--sheet", "林地", "--consistency-policy", "inventory-wins",
-        "--area-tolerance", "0.01", "--allow-missing-county", "140105", "--allow-missing-county", "140106"])
+    args = build_parser().parse_args(
+        [
+            "run",
+            *FOLDERS,
+            "--area-unit",
+            "亩",
+            "--mineral-model",
+            "npv",
+            "--discount-rate",
+            "0.04",
+            "--unpriced-threshold",
+            "0.5",
+            "--lang",
+            "en",
+            "--sheet",
+            "林地",
+            "--consistency-policy",
+            "inventory-wins",
+            "--area-tolerance",
+            "0.01",
+            "--allow-missing-county",
+            "140105",
+            "--allow-missing-county",
+            "140106",
+        ]
+    )
     settings = AccountsSettings(**settings_config(args))
     assert settings.record() | {"input_dir": "", "output_dir": "", "reference_dir": ""} == {
-        "input_dir": "", "output_dir": "", "reference_dir": "", "declared_area_unit": "亩", "mineral_model": "npv",
-        "discount_rate": "0.04", "unpriced_threshold": "0.5", "lang": "en", "xlsx_sheet": "林地",
-        "consistency_policy": "inventory-wins", "area_tolerance": "0.01", "allow_missing_counties": "140105, 140106"}
+        "input_dir": "",
+        "output_dir": "",
+        "reference_dir": "",
+        "declared_area_unit": "亩",
+        "mineral_model": "npv",
+        "discount_rate": "0.04",
+        "unpriced_threshold": "0.5",
+        "lang": "en",
+        "xlsx_sheet": "林地",
+        "consistency_policy": "inventory-wins",
+        "area_tolerance": "0.01",
+        "allow_missing_counties": "140105, 140106",
+    }
     assert build_parser().parse_args(["run", *FOLDERS, "--area-unit", "HA"]).declared_area_unit == "ha"
 
 
-@pytest.mark.parametrize("option, value", [("--lang", "fr"), ("--consistency-policy", "both"),
-                                           ("--mineral-model", "guess"), ("--area-unit", "acre")])
+@pytest.mark.parametrize(
+    "option, value",
+    [("--lang", "fr"), ("--consistency-policy", "both"), ("--mineral-model", "guess"), ("--area-unit", "acre")],
+)
 def test_a_choice_outside_its_enumeration_is_refused_in_one_line(option, value, capsys):
     with pytest.raises(SystemExit) as exit_:
         build_parser().parse_args(["run", *FOLDERS, option, value])

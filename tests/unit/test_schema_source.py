@@ -18,14 +18,30 @@ from assets_pipeline.validate.codes import CodeLists
 from assets_pipeline.validate.model import build_model
 from assets_pipeline.validate.rejects import failures
 
-SLOPE = Column("slope_deg", "number", required=False, aliases=("PD", "坡度"), description="mean slope of the parcel",
-               label_zh="坡度", label_en="slope", unit="degrees", bounds=(("ge", 0), ("le", 90)))
+SLOPE = Column(
+    "slope_deg",
+    "number",
+    required=False,
+    aliases=("PD", "坡度"),
+    description="mean slope of the parcel",
+    label_zh="坡度",
+    label_en="slope",
+    unit="degrees",
+    bounds=(("ge", 0), ("le", 90)),
+)
 
 
 def _codes() -> CodeLists:
     lists = {column: ["10", "20", "30", "central", "granted"] for column in code_columns(categories.SPECS.values())}
-    return CodeLists(counties=["140105"], land_classes=["0101", "0301"], codes=lists, names_to_codes={},
-                     state_ownership=["10", "20"], state_trees=["1"], mineral_units={})
+    return CodeLists(
+        counties=["140105"],
+        land_classes=["0101", "0301"],
+        codes=lists,
+        names_to_codes={},
+        state_ownership=["10", "20"],
+        state_trees=["1"],
+        mineral_units={},
+    )
 
 
 @pytest.fixture
@@ -47,8 +63,15 @@ def test_the_added_columns_aliases_name_it_in_a_delivery(land_with_slope):
     mapping, _, ignored = map_headers(Path("land.csv"), headers, land_with_slope)
     assert mapping["坡度"] == "slope_deg" and not ignored
     batch = pa.RecordBatch.from_arrays(
-        [pa.array(["1"]), pa.array(["140105"]), pa.array(["0101"]), pa.array(["100"]), pa.array(["10"]),
-         pa.array(["12.5"]), pa.array([2], pa.int64())],
+        [
+            pa.array(["1"]),
+            pa.array(["140105"]),
+            pa.array(["0101"]),
+            pa.array(["100"]),
+            pa.array(["10"]),
+            pa.array(["12.5"]),
+            pa.array([2], pa.int64()),
+        ],
         names=headers + ["_source_row"],
     )
     table, unparsed = canonicalise(batch, land_with_slope, mapping, {"area_m2": "m2"}, 0, "land.csv")
@@ -59,10 +82,16 @@ def test_the_added_column_is_checked_by_the_model_from_its_bounds(land_with_slop
     model = build_model("land", _codes())
     column = model.to_schema().columns["slope_deg"]
     assert column.nullable and str(column.dtype) == "float64"
-    frame = pd.DataFrame({
-        "parcel_id": ["1", "2"], "region_code": ["140105", "140105"], "land_class": ["0101", "0101"],
-        "area_m2": [100.0, 100.0], "ownership": ["10", "10"], "slope_deg": [12.5, 95.0],
-    })
+    frame = pd.DataFrame(
+        {
+            "parcel_id": ["1", "2"],
+            "region_code": ["140105", "140105"],
+            "land_class": ["0101", "0101"],
+            "area_m2": [100.0, 100.0],
+            "ownership": ["10", "10"],
+            "slope_deg": [12.5, 95.0],
+        }
+    )
     for name in land_with_slope.column_names:
         if name not in frame:
             frame[name] = pd.Series([None, None], dtype=model.to_schema().columns[name].dtype.type)
@@ -79,7 +108,7 @@ def test_the_added_column_has_its_names_in_both_languages(land_with_slope):
 
 
 def test_the_published_column_names_are_the_descriptions_labels():
-    assert categories.COLUMN_NAMES_ZH == column_labels(categories.SPECS.values(), "zh")
+    assert column_labels(categories.SPECS.values(), "zh") == categories.COLUMN_NAMES_ZH
     assert categories.COLUMN_NAMES_ZH["area_m2"] == "面积"
     assert "subject" not in categories.COLUMN_NAMES_ZH  # shown by its canonical name
 
