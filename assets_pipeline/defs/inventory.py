@@ -18,7 +18,7 @@ from assets_pipeline.ingest.deliveries import (
 from assets_pipeline.ingest.records import record_ingested, record_refusal
 from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
 from assets_pipeline.settings import AccountsSettings
-from assets_pipeline.validate.code_lists import load_code_lists
+from assets_pipeline.validate.codes import load_code_lists
 from assets_pipeline.validate.reconcile import reconcile_category
 from assets_pipeline.validate.rows import validate_category, validated_schema
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from assets_pipeline.reference.tables import ReferenceTable
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.reference.snapshots import snapshot_frame
+from assets_pipeline.reference.tables import TABLES, ReferenceTable
 from assets_pipeline.schema.categories import SPECS
 from assets_pipeline.schema.columns import CodeListBound, code_columns
 
@@ -114,3 +116,14 @@ class CodeLists:
         """A range bound the categories take from the code lists (``grades``: the lowest or highest grade)."""
         values = getattr(self, bound.name)
         return min(values) if bound.end == "lowest" else max(values)
+
+
+def load_code_lists(layout: YearLayout) -> CodeLists:
+    """Code lists from the year's reference snapshots, the rows the reference assets recorded."""
+    tables = {
+        name: ReferenceTable(
+            spec=TABLES[name], path=layout.reference(name), frame=snapshot_frame(layout.reference(name)), sha256=""
+        )
+        for name in CODE_LIST_TABLES
+    }
+    return CodeLists.from_reference(tables)
