@@ -156,10 +156,7 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
             }
         yield dg.AssetCheckResult(check_name="unpriced_share", asset_key=key, passed=passed, metadata=check)
         yield dg.AssetCheckResult(
-            check_name="no_negative_values",
-            asset_key=key,
-            passed=negative == 0,
-            metadata={"negative_rows": negative},
+            check_name="no_negative_values", asset_key=key, passed=negative == 0, metadata={"negative_rows": negative}
         )
 
     return valued

@@ -74,8 +74,7 @@ def map_headers(path: Path, headers: list[str], spec: CategorySpec) -> tuple[dic
                 ignored.append(str(header))  # the same quantity in another unit
                 continue
             raise InputFileError(
-                path,
-                f"columns '{claimed[canonical]}' and '{header}' both map to '{canonical}' / 两列对应同一字段",
+                path, f"columns '{claimed[canonical]}' and '{header}' both map to '{canonical}' / 两列对应同一字段"
             )
         claimed[canonical] = str(header)
         mapping[str(header)] = canonical

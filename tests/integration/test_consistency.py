@@ -62,9 +62,7 @@ FOREST = pd.DataFrame(
     columns=["parcel_id", "base_parcel_id", "region_code", "land_class", "area_m2", "land_ownership", "tree_ownership"],
 ).assign(**FOREST_COMMON)
 GRASSLAND = pd.DataFrame(
-    [
-        ("G05", "L05", "140106", "0401", 20000.0, "10"),
-    ],
+    [("G05", "L05", "140106", "0401", 20000.0, "10")],
     columns=["parcel_id", "base_parcel_id", "region_code", "land_class", "area_m2", "ownership"],
 ).assign(grassland_type="02", grade=5, hay_yield_kg_per_ha=1200.0, vegetation_cover_pct=60.0)
 WETLAND = pd.DataFrame(

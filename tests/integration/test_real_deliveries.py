@@ -32,10 +32,7 @@ from assets_pipeline.validate.rows import CodeLists, validate_category
 YEAR = 2023
 SURVEY = ["BSM", "XZQDM", "DLBM", "TBMJ", "QSXZ"]
 CHINESE = ["标识码", "行政区代码", "地类编码", "图斑面积", "权属性质"]
-ROWS = [
-    ["1401050000000001", "140105", "0103", "2000.5", "10"],
-    ["1401050000000002", "140106", "0701", "1234.25", "20"],
-]
+ROWS = [["1401050000000001", "140105", "0103", "2000.5", "10"], ["1401050000000002", "140106", "0701", "1234.25", "20"]]
 
 
 @pytest.fixture(scope="module")
@@ -233,13 +230,7 @@ def test_two_row_header_merged_area_over_hectares_and_mu(tmp_path):
 
 
 def test_merged_group_titles_over_the_header(tmp_path):
-    wb = workbook(
-        [
-            ["基本信息", None, None, "面积信息", "权属"],
-            CHINESE,
-            ROWS[0],
-        ]
-    )
+    wb = workbook([["基本信息", None, None, "面积信息", "权属"], CHINESE, ROWS[0]])
     wb.active.merge_cells("A1:C1")
     wb.save(deliver(tmp_path, "land.xlsx"))
     _, frame = ingest(tmp_path)
@@ -594,7 +585,7 @@ def test_parquet_written_from_excel_with_float_codes(tmp_path, codes):
     pq.write_table(table, deliver(tmp_path, "land.parquet"))
     _, valid, lines = validate(tmp_path, codes)
     assert valid[["parcel_id", "region_code", "land_class", "area_m2", "ownership", "_source_row"]].values.tolist() == [
-        ["P1", "140105", "0103", 2000.5, "10", 1],
+        ["P1", "140105", "0103", 2000.5, "10", 1]
     ]
     assert rejects_of(lines) == {("land.parquet", 2, "area_m2", "range")}  # -0 is 0, and an area must be > 0
 

@@ -157,7 +157,7 @@ def test_minerals_npv_second_oracle_and_benchmark_model(tmp_path):
                 "mining_right": "mining",
                 "annual_extraction": 10.0,
                 "unit_rent": 10.0,
-            },
+            }
         ],
     )
     value_category("minerals", layout, layout.valued("minerals"), mineral_model="npv", discount_rate=0.04)
@@ -180,7 +180,7 @@ def test_unpriced_rows_are_listed_never_zero(tmp_path):
                 "quantity": 10.0,
                 "unit": "万吨",
                 "mining_right": "none",
-            },
+            }
         ],
     )
     prices = layout.reference("mineral_benchmark_prices")
@@ -390,7 +390,7 @@ def _deposit(tmp_path, ref, quantity: float, extraction: float, rent: float) -> 
                 "mining_right": "mining",
                 "annual_extraction": extraction,
                 "unit_rent": rent,
-            },
+            }
         ],
     )
     for name, table in load_reference(ref).items():  # the year's snapshots from the edited tables

@@ -143,7 +143,7 @@ def test_an_id_in_two_counties_keeps_the_row_of_its_own_county_whatever_the_file
             ),
             "140106_迎泽区.csv": _land_csv(
                 [
-                    ["1401060000000001", "140106", "0701", "250", "10"],  # line 2: the genuine row
+                    ["1401060000000001", "140106", "0701", "250", "10"]  # line 2: the genuine row
                 ]
             ),
         },
