@@ -147,6 +147,11 @@ def _utf8_of(cells: pa.Array) -> pa.Buffer:
     return cells.buffers()[2][int(offsets[0]) : int(offsets[-1])]
 
 
+# Below this many cells a block's columns are rendered one after the other: starting threads would take longer
+# than the rendering (a county's pack has a few dozen sheets of a few rows each).
+THREADED_CELLS = 50_000
+
+
 def _sheet_xml(sheet: Sheet) -> Iterator[str | pa.Buffer]:
     """The worksheet XML in pieces (text, and the row blocks' bytes), header in row 1; one block of rows is
     rendered at a time, as the zip takes the one before."""
@@ -174,8 +179,8 @@ def _sheet_xml(sheet: Sheet) -> Iterator[str | pa.Buffer]:
         )
     yield "<sheetData>"
     header = "".join(
-        f'<c r="{get_column_letter(i)}1" s="{STYLE_HEADER}" t="inlineStr"><is><t>{_escape(pa.array([h])).to_pylist()[0]}</t></is></c>'
-        for i, h in enumerate(sheet.header, start=1)
+        f'<c r="{get_column_letter(i)}1" s="{STYLE_HEADER}" t="inlineStr"><is><t>{h}</t></is></c>'
+        for i, h in enumerate(_escape(pa.array(sheet.header, pa.string())).to_pylist(), start=1)
     )
     yield f'<row r="1">{header}</row>'
     block = 100_000
@@ -195,9 +200,11 @@ def _sheet_xml(sheet: Sheet) -> Iterator[str | pa.Buffer]:
                 None if sheet.bold_rows is None else sheet.bold_rows[start:stop],
             )
 
-        # Arrow's kernels release the GIL: the columns are rendered on every core
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            cells = list(pool.map(column, range(len(sheet.columns))))
+        if (stop - start) * len(sheet.columns) < THREADED_CELLS:
+            cells = [column(j) for j in range(len(sheet.columns))]
+        else:  # Arrow's kernels release the GIL: the columns are rendered on every core
+            with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                cells = list(pool.map(column, range(len(sheet.columns))))
         row_open = pc.binary_join_element_wise(
             pa.repeat(pa.scalar('<row r="', pa.string()), stop - start), rows, '">', ""
         )
