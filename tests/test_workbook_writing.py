@@ -30,9 +30,15 @@ def _styles() -> list[dict]:
     """A sequence of cells' styles: combinations repeated, and an equal alignment made anew each time."""
     out = []
     for i in range(30):
-        out.append({"font": BOLD if i % 2 else None, "fill": FILL if i % 3 == 0 else None,
-                    "number_format": "#,##0.00" if i % 4 else None, "border": BORDER if i % 5 else None,
-                    "alignment": LEFT if i % 7 else Alignment(horizontal="left", indent=1)})
+        out.append(
+            {
+                "font": BOLD if i % 2 else None,
+                "fill": FILL if i % 3 == 0 else None,
+                "number_format": "#,##0.00" if i % 4 else None,
+                "border": BORDER if i % 5 else None,
+                "alignment": LEFT if i % 7 else Alignment(horizontal="left", indent=1),
+            }
+        )
     return out
 
 
@@ -60,8 +66,14 @@ def _sheets() -> list[Sheet]:
     count = pa.array([1, 2, None, 4, 5, 6], pa.int64())
     marks = np.array([True, True, False, False, False, True])  # a blank text cell marked, and a blank count
     return [
-        Sheet(name="marked", header=["text", "number", "count"], columns=[text, number, count],
-              highlight=[marks, None, ~marks], numeric_text=[True, False, False], mark_blank=True),
+        Sheet(
+            name="marked",
+            header=["text", "number", "count"],
+            columns=[text, number, count],
+            highlight=[marks, None, ~marks],
+            numeric_text=[True, False, False],
+            mark_blank=True,
+        ),
         Sheet(name="plain", header=["text", "count"], columns=[text, count]),
         Sheet(name="empty", header=["text"], columns=[pa.array([], pa.string())]),
     ]

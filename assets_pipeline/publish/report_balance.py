@@ -27,7 +27,6 @@ from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.ledgers.balance import ADDITIONS, REDUCTIONS
 from assets_pipeline.publish.excel import BOLD, cell, sheet_title
 from assets_pipeline.publish.regions import LEVEL_RANK, print_order
-from assets_pipeline.publish.report_style import indented
 from assets_pipeline.publish.report_sheet_layout import (
     HEADER_HEIGHT,
     figure_cell,
@@ -36,6 +35,7 @@ from assets_pipeline.publish.report_sheet_layout import (
     sheet_layout,
     title_and_note,
 )
+from assets_pipeline.publish.report_style import indented
 from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH
 from assets_pipeline.schema.labels import CATEGORY_NAMES_EN, component_name
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
+from functools import cache
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.pagebreak import Break
@@ -53,7 +53,7 @@ def wrapped_lines(text: str, width: float) -> int:
     return lines
 
 
-@lru_cache(maxsize=None)
+@cache
 def indented(level: int) -> Alignment:
     """A region's name indented by its level under its city or province: one object per level, so that its cells
     share one style (a style is looked up by object, see ``excel.cell``)."""

@@ -245,7 +245,6 @@ def _sheet_xml(sheet: Sheet) -> Iterator[str | pa.Buffer]:
     )
 
 
-
 def _small_block_xml(sheet: Sheet, start: int, stop: int, rows: pa.Array) -> list[pa.Array]:
     """A small block's cells as XML strings, column by column as ``_column_xml`` writes them, all columns rendered
     in one pass (a few rows per column: the Arrow calls, not the cells, would take the time)."""
@@ -271,6 +270,7 @@ def _small_block_xml(sheet: Sheet, start: int, stop: int, rows: pa.Array) -> lis
         sheet.mark_blank,
     )
     return [cells.slice(j * n, n) for j in range(width)]
+
 
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
