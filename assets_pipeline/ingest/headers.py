@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
 from assets_pipeline.infra.errors import InputFileError
@@ -15,8 +16,10 @@ from assets_pipeline.schema.categories import AREA_UNITS, VOLUME_UNITS, Category
 from assets_pipeline.schema.columns import header_aliases
 
 
+@lru_cache(maxsize=65_536, typed=True)
 def header_key(name: str) -> str:
-    """Header as compared: NFKC-folded, lower case, without spaces, underscores, dashes or dots."""
+    """Header as compared: NFKC-folded, lower case, without spaces, underscores, dashes or dots (remembered: a
+    workbook's header search compares each cell of its first rows with every unit name)."""
     folded = unicodedata.normalize("NFKC", str(name)).lower()
     return re.sub(r"[\s_\-.·]+", "", folded)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
+from copy import copy
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
@@ -56,13 +58,34 @@ def cell_text(value: str) -> str:
     return value[: MAX_CELL_CHARS - len(TRUNCATED_MARK)] + TRUNCATED_MARK
 
 
-def cell(ws, value, *, fill=None, font=None, number_format: str | None = None, alignment=None) -> WriteOnlyCell:
+def cell(
+    ws, value, *, fill=None, font=None, number_format: str | None = None, alignment=None, border=None
+) -> WriteOnlyCell:
     """A cell whose text is always text: '=1+1', '@SUM', '+cmd' stay strings (no formula injection)."""
     if isinstance(value, float) and value != value:
         value = None
     c = WriteOnlyCell(ws, value=cell_text(value) if isinstance(value, str) else value)
     if isinstance(value, str):
         c.data_type = "s"  # set after the value: openpyxl would otherwise take '=…' for a formula
+    if fill is not None or font is not None or number_format or alignment is not None or border is not None:
+        _apply_style(c, ws.parent, fill, font, number_format, alignment, border)
+    return c
+
+
+# Per workbook, the style indices of each combination of style objects already given to a cell. openpyxl finds a
+# style's index by hashing the Font, Fill, Border and Alignment objects field by field on every assignment, which
+# is most of the time a report with tens of thousands of styled cells takes; the same objects give the same
+# indices, so a combination seen before takes its indices from here. Keyed by the objects' ids, the objects kept
+# alive beside their indices (so an id cannot be reused); a new object, even an equal one, is added as before.
+_STYLE_INDICES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _apply_style(c: WriteOnlyCell, workbook, fill, font, number_format, alignment, border) -> None:
+    known = _STYLE_INDICES.setdefault(workbook, {})
+    key = (id(fill), id(font), number_format, id(alignment), id(border))
+    if key in known:
+        c._style = copy(known[key][0])
+        return
     if fill is not None:
         c.fill = fill
     if font is not None:
@@ -71,4 +94,6 @@ def cell(ws, value, *, fill=None, font=None, number_format: str | None = None, a
         c.number_format = number_format
     if alignment is not None:
         c.alignment = alignment
-    return c
+    if border is not None:
+        c.border = border
+    known[key] = (copy(c._style), (fill, font, alignment, border))

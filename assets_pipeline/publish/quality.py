@@ -24,6 +24,7 @@ from assets_pipeline.publish.excel import BOLD, HEADER_FILL, HEADER_FONT, NOTE_F
 from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.validate.rows import RULE_MESSAGES
 
+NAME_INDENT = Alignment(indent=1)
 SCORECARD_COLUMNS = [
     ("region_code", "行政区代码", "county code"),
     ("region_name", "县级单位", "county"),
@@ -197,7 +198,7 @@ def write_scorecard_sheet(wb, layout: YearLayout, lang: str = "zh") -> None:
                     ws,
                     v,
                     number_format="0.00%" if 3 <= i <= 7 else ("#,##0" if i == 2 else None),
-                    alignment=Alignment(indent=1) if i == 1 else None,
+                    alignment=NAME_INDENT if i == 1 else None,
                 )
                 for i, v in enumerate(figures)
             ]

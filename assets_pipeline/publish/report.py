@@ -111,7 +111,9 @@ def read_report_memo_totals(path: Path) -> dict[tuple[str, str], Decimal]:
 
 
 def _named_totals(path: Path) -> dict[str, Decimal]:
-    wb = load_workbook(path, read_only=False, data_only=True)
+    # read-only: only the rows down to each named cell are parsed (they are the province rows, near the top),
+    # not every cell, style and merged range of the workbook
+    wb = load_workbook(path, read_only=True, data_only=True)
     try:
         out: dict[str, Decimal] = {}
         for name, defined in wb.defined_names.items():

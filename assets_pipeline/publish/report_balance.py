@@ -22,7 +22,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import load_workbook
-from openpyxl.styles import Alignment
 
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.ledgers.balance import ADDITIONS, REDUCTIONS
@@ -36,6 +35,7 @@ from assets_pipeline.publish.report_sheet_layout import (
     sheet_layout,
     title_and_note,
 )
+from assets_pipeline.publish.report_style import indented
 from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH
 from assets_pipeline.schema.labels import CATEGORY_NAMES_EN, component_name
 
@@ -130,9 +130,7 @@ def ordered_regions(rows: list[dict]) -> list[tuple[str, str, str]]:
 
 def _region_cell(ws, code: str, name: str, level: str):
     rank = LEVEL_RANK.get(level, 2)
-    return cell(
-        ws, f"{code} {name}", font=BOLD if rank < 2 else None, alignment=Alignment(horizontal="left", indent=rank)
-    )
+    return cell(ws, f"{code} {name}", font=BOLD if rank < 2 else None, alignment=indented(rank))
 
 
 def physical_flows(category: str, rows: list[dict]) -> list[str]:

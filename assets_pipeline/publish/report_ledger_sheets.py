@@ -10,7 +10,6 @@ import math
 from decimal import Decimal
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 
@@ -26,6 +25,7 @@ from assets_pipeline.publish.report_style import (
     NOTE_LINE_HEIGHT,
     PROVINCE_FILL,
     TOP,
+    indented,
     page_setup,
     styled,
     wrapped_lines,
@@ -169,7 +169,7 @@ def _region_row(ws, table: Table, region: Region, row: list[Decimal | None]) -> 
     level = LEVEL_RANK.get(region.level, 2)
     font = BOLD if level < 2 else None
     fill = PROVINCE_FILL if level == 0 else None
-    out = [styled(ws, region.label(), font=font, fill=fill, alignment=Alignment(horizontal="left", indent=level))]
+    out = [styled(ws, region.label(), font=font, fill=fill, alignment=indented(level))]
     for column, value in zip(table.columns, row, strict=False):
         out.append(
             styled(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cache
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.pagebreak import Break
@@ -26,6 +27,7 @@ HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 TOP = Alignment(vertical="top", wrap_text=True)
 MIDDLE = Alignment(vertical="center")
 MIDDLE_WRAP = Alignment(vertical="center", wrap_text=True)
+RIGHT = Alignment(horizontal="right")
 LINE_HEIGHT = 15.0  # points per line of 11-pt text
 NOTE_LINE_HEIGHT = 12.0  # and of 9-pt notes
 FIRST_DATA_ROW = 5  # title, notes, two header rows
@@ -51,11 +53,15 @@ def wrapped_lines(text: str, width: float) -> int:
     return lines
 
 
+@cache
+def indented(level: int) -> Alignment:
+    """A region's name indented by its level under its city or province: one object per level, so that its cells
+    share one style (a style is looked up by object, see ``excel.cell``)."""
+    return Alignment(horizontal="left", indent=level)
+
+
 def styled(ws, value, *, font=None, fill=None, number_format=None, alignment=None, border=BORDER):
-    c = cell(ws, value, font=font, fill=fill, number_format=number_format, alignment=alignment)
-    if border is not None:
-        c.border = border
-    return c
+    return cell(ws, value, font=font, fill=fill, number_format=number_format, alignment=alignment, border=border)
 
 
 def page_setup(

@@ -8,7 +8,6 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
-from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from assets_pipeline.publish.excel import HEADER_FILL, NOTE_FONT, NUMBER, TITLE_FONT, cell, display_width, sheet_title
@@ -19,6 +18,7 @@ from assets_pipeline.publish.report_style import (
     HEADER_FONT,
     LINE_HEIGHT,
     PROVINCE_FILL,
+    RIGHT,
     page_setup,
     styled,
 )
@@ -124,12 +124,10 @@ def _summary_line(ws, name, components, total, quantity, unit, bold=False) -> li
     for value in [*components, total]:
         out.append(styled(ws, None if value is None else float(value), number_format=NUMBER, font=font, fill=fill))
     if isinstance(quantity, str):
-        out.append(styled(ws, quantity, fill=fill, alignment=Alignment(horizontal="right")))
+        out.append(styled(ws, quantity, fill=fill, alignment=RIGHT))
     else:
         out.append(styled(ws, None if quantity is None else float(quantity), number_format=NUMBER, fill=fill))
-    out.append(
-        styled(ws, unit or None, fill=fill, alignment=Alignment(horizontal="center", vertical="center", wrap_text=True))
-    )
+    out.append(styled(ws, unit or None, fill=fill, alignment=HEADER_ALIGN))
     return out
 
 

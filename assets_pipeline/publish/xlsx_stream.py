@@ -85,7 +85,36 @@ def _column_xml(
     digits), except where ``numeric_text`` says the text holds numbers (a parsed column whose
     unparseable cells show the original text).
     """
-    n = len(values)
+    text, numeric = _cell_text(values, numeric_text)
+    return _cells_xml(text, numeric, letter, rows, highlight, mark_blank, fmt, bold)
+
+
+def _cell_text(values: pa.Array, numeric_text: bool) -> tuple[pa.Array, pa.Array]:
+    """A column's cells as text, and which of them are written as numbers."""
+    if pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_decimal(values.type):
+        text = pc.cast(values, pa.string())
+        return text, pc.is_valid(text)
+    text = values.cast(pa.string()) if not pa.types.is_string(values.type) else values
+    numeric = (
+        pc.fill_null(pc.match_substring_regex(text, _NUMBER), False)
+        if numeric_text
+        else pa.repeat(pa.scalar(False), len(values))
+    )
+    return text, numeric
+
+
+def _cells_xml(
+    text: pa.Array,
+    numeric: pa.Array,
+    letter: str | pa.Array,
+    rows: pa.Array,
+    highlight: np.ndarray | None,
+    mark_blank: bool = False,
+    fmt: str | None = None,
+    bold: np.ndarray | None = None,
+) -> pa.Array:
+    """Cells as XML strings from their text; ``letter`` is the column's letter, or each cell's."""
+    n = len(text)
     style = (
         pa.array(np.where(highlight, f' s="{STYLE_BAD}"', ""), pa.string())
         if highlight is not None
@@ -99,17 +128,7 @@ def _column_xml(
         if highlight is not None:
             base[highlight] = f' s="{STYLE_BAD}"'
         style = pa.array(base, pa.string())
-    ref = pc.binary_join_element_wise(pa.repeat(pa.scalar(f'<c r="{letter}', pa.string()), n), rows, '"', style, "")
-    if pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_decimal(values.type):
-        text = pc.cast(values, pa.string())
-        numeric = pc.is_valid(text)
-    else:
-        text = values.cast(pa.string()) if not pa.types.is_string(values.type) else values
-        numeric = (
-            pc.fill_null(pc.match_substring_regex(text, _NUMBER), False)
-            if numeric_text
-            else pa.repeat(pa.scalar(False), n)
-        )
+    ref = pc.binary_join_element_wise('<c r="', letter, rows, '"', style, "")
     escaped = _escape(text)
     as_number = pc.binary_join_element_wise(ref, "><v>", escaped, "</v></c>", "")
     as_text = pc.binary_join_element_wise(
@@ -147,6 +166,11 @@ def _utf8_of(cells: pa.Array) -> pa.Buffer:
     return cells.buffers()[2][int(offsets[0]) : int(offsets[-1])]
 
 
+# Below this many cells a block's columns are rendered one after the other: starting threads would take longer
+# than the rendering (a county's pack has a few dozen sheets of a few rows each).
+THREADED_CELLS = 50_000
+
+
 def _sheet_xml(sheet: Sheet) -> Iterator[str | pa.Buffer]:
     """The worksheet XML in pieces (text, and the row blocks' bytes), header in row 1; one block of rows is
     rendered at a time, as the zip takes the one before."""
@@ -174,8 +198,8 @@ def _sheet_xml(sheet: Sheet) -> Iterator[str | pa.Buffer]:
         )
     yield "<sheetData>"
     header = "".join(
-        f'<c r="{get_column_letter(i)}1" s="{STYLE_HEADER}" t="inlineStr"><is><t>{_escape(pa.array([h])).to_pylist()[0]}</t></is></c>'
-        for i, h in enumerate(sheet.header, start=1)
+        f'<c r="{get_column_letter(i)}1" s="{STYLE_HEADER}" t="inlineStr"><is><t>{h}</t></is></c>'
+        for i, h in enumerate(_escape(pa.array(sheet.header, pa.string())).to_pylist(), start=1)
     )
     yield f'<row r="1">{header}</row>'
     block = 100_000
@@ -195,9 +219,15 @@ def _sheet_xml(sheet: Sheet) -> Iterator[str | pa.Buffer]:
                 None if sheet.bold_rows is None else sheet.bold_rows[start:stop],
             )
 
-        # Arrow's kernels release the GIL: the columns are rendered on every core
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            cells = list(pool.map(column, range(len(sheet.columns))))
+        if (stop - start) * len(sheet.columns) < THREADED_CELLS:
+            cells = (
+                _small_block_xml(sheet, start, stop, rows)
+                if not sheet.formats and sheet.bold_rows is None
+                else [column(j) for j in range(len(sheet.columns))]
+            )
+        else:  # Arrow's kernels release the GIL: the columns are rendered on every core
+            with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                cells = list(pool.map(column, range(len(sheet.columns))))
         row_open = pc.binary_join_element_wise(
             pa.repeat(pa.scalar('<row r="', pa.string()), stop - start), rows, '">', ""
         )
@@ -213,6 +243,33 @@ def _sheet_xml(sheet: Sheet) -> Iterator[str | pa.Buffer]:
         '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
         "<headerFooter><oddFooter>&amp;C&amp;A &amp;P / &amp;N</oddFooter></headerFooter></worksheet>"
     )
+
+
+def _small_block_xml(sheet: Sheet, start: int, stop: int, rows: pa.Array) -> list[pa.Array]:
+    """A small block's cells as XML strings, column by column as ``_column_xml`` writes them, all columns rendered
+    in one pass (a few rows per column: the Arrow calls, not the cells, would take the time)."""
+    n, width = stop - start, len(sheet.columns)
+    texts, numerics, marks = [], [], []
+    for j, values in enumerate(sheet.columns):
+        values = values.slice(start, n)
+        text, numeric = _cell_text(
+            values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values,
+            bool(sheet.numeric_text and sheet.numeric_text[j]),
+        )
+        texts.append(text)
+        numerics.append(numeric)
+        highlight = sheet.highlight[j] if sheet.highlight else None
+        marks.append(np.zeros(n, dtype=bool) if highlight is None else np.asarray(highlight[start:stop], dtype=bool))
+    letters = pa.array(np.repeat([get_column_letter(j) for j in range(1, width + 1)], n), pa.string())
+    cells = _cells_xml(
+        pa.concat_arrays(texts),
+        pa.concat_arrays(numerics),
+        letters,
+        pa.concat_arrays([rows] * width),
+        np.concatenate(marks),
+        sheet.mark_blank,
+    )
+    return [cells.slice(j * n, n) for j in range(width)]
 
 
 _STYLES = (
