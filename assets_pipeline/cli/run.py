@@ -90,7 +90,7 @@ def execute_in(home: Path, year: int, settings: dict, selection: str) -> int:
     import dagster as dg
 
     from assets_pipeline.defs.definitions import defs
-    from assets_pipeline.defs.failures import EXIT_INTERRUPTED, interrupted_line, why_failed
+    from assets_pipeline.defs.failures import EXIT_INTERRUPTED, interrupted_line, refused_a_delivery, why_failed
 
     job = defs.resolve_job_def("annual_accounts")
     asset_graph = defs.resolve_asset_graph()
@@ -119,7 +119,7 @@ def execute_in(home: Path, year: int, settings: dict, selection: str) -> int:
         print(interrupted_line(year, output_dir), file=sys.stderr)
         return EXIT_INTERRUPTED
     seconds = time.monotonic() - started
-    if not result.success:
+    if not result.success or refused_a_delivery(result):
         failure = why_failed(result, year, output_dir)
         for line in failure.lines:
             print(line, file=sys.stderr)

@@ -86,8 +86,9 @@ def why_failed(result: dg.ExecuteInProcessResult, year: int, output_dir: Path) -
         return Failure([interrupted_line(year, output_dir)], EXIT_INTERRUPTED)
     lines: list[str] = []
     for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed and _blocks(evaluation):
+        if not evaluation.passed and (_blocks(evaluation) or _refusal(evaluation)):
             lines += check_lines(evaluation)
+    lines = list(dict.fromkeys(lines))  # a refusal is checked on the category's validation and its valuation
     stopped_by_a_check = _steps_stopped_by_a_check(result)
     steps = [
         _step_reason(event, year_root)
@@ -105,6 +106,17 @@ def why_failed(result: dg.ExecuteInProcessResult, year: int, output_dir: Path) -
             if error.cls_name in _OWN_ERRORS:
                 return Failure([f"error: {_message(error)}"], _OWN_ERRORS[error.cls_name])
     return Failure([f"error: the run of {year} failed"])
+
+
+def refused_a_delivery(result: dg.ExecuteInProcessResult) -> bool:
+    """A category's delivery was refused. Its ``delivery_accepted`` check on the validation does not block (the
+    rejects of the other categories are still written), so the run may have succeeded: the year has failed all the
+    same, and its ledgers were not published."""
+    return any(_refusal(evaluation) for evaluation in result.get_asset_check_evaluations())
+
+
+def _refusal(evaluation: dg.AssetCheckEvaluation) -> bool:
+    return evaluation.check_name == "delivery_accepted" and not evaluation.passed
 
 
 def _interrupted(result: dg.ExecuteInProcessResult) -> bool:

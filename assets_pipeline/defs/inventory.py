@@ -154,12 +154,15 @@ def build_validated_asset(category: str) -> dg.AssetsDefinition:
                 description="rows read = valid + excluded + rejected, and the same for area (DOMAIN §5, nothing lost)",
                 blocking=True,
             ),
+            # not blocking here: a refused category validates no rows, and the year's rejects and county packs
+            # are still written for the categories that were read; its valuation checks the refusal again
+            # (``valued`` in defs/valuation.py) and stops it, and the publication with it
             dg.AssetCheckSpec(
                 "delivery_accepted",
                 asset=validated_key(category),
                 description="the category's delivery was read: no file of it refused (a file-level problem stops the "
-                "category, and its valuation and the publication with it)",
-                blocking=True,
+                "category's valuation and the publication; the rejects of the other categories are still written)",
+                blocking=False,
             ),
         ],
     )
@@ -212,13 +215,14 @@ def build_validated_asset(category: str) -> dg.AssetsDefinition:
     return validated
 
 
-def delivery_accepted(category: str, layout: YearLayout) -> dg.AssetCheckResult:
-    """Fails when the category's delivery was refused, with the refusal's message (file and what is wrong)."""
+def delivery_accepted(category: str, layout: YearLayout, asset_key: dg.AssetKey | None = None) -> dg.AssetCheckResult:
+    """Fails when the category's delivery was refused, with the refusal's message (file and what is wrong); on
+    ``<category>/validated`` unless another of the category's assets is named."""
     refusal = refusal_path(layout, category)
     problem = read_json(refusal)["problem"] if refusal.exists() else None
     return dg.AssetCheckResult(
         check_name="delivery_accepted",
-        asset_key=validated_key(category),
+        asset_key=asset_key or validated_key(category),
         passed=problem is None,
         metadata={"problem": problem} if problem else {},
         description=problem,

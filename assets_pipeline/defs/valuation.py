@@ -5,7 +5,7 @@ import pyarrow.parquet as pq
 
 from assets_pipeline.consistency.findings import BASE_CATEGORIES
 from assets_pipeline.defs.consistency import CONSISTENCY
-from assets_pipeline.defs.inventory import validated_key
+from assets_pipeline.defs.inventory import delivery_accepted, validated_key
 from assets_pipeline.defs.metadata import markdown_table, table_schema
 from assets_pipeline.defs.partitions import accounting_years
 from assets_pipeline.defs.reference import reference_key
@@ -70,7 +70,17 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
         f"valuation_models/{'minerals_<model>' if category == 'minerals' else category}.sql, with its audit trail "
         "(price table, key, level of the region fallback, unit price, correction factors, model version).",
         code_version=_code_version(category),
+        # a refused delivery is not valued: the asset is then not materialized and its blocking check stops the
+        # ledgers and everything published after them
+        output_required=False,
         check_specs=[
+            dg.AssetCheckSpec(
+                "delivery_accepted",
+                asset=key,
+                blocking=True,
+                description="the category's delivery was read: no file of it refused (a refused "
+                "category is not valued, and the year's ledgers are not published)",
+            ),
             dg.AssetCheckSpec(
                 "unpriced_share",
                 asset=key,
@@ -88,6 +98,10 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
     def valued(context: dg.AssetExecutionContext, settings: AccountsSettings):
         year = int(context.partition_key)
         layout = YearLayout(settings.output_path(), year)
+        accepted = delivery_accepted(category, layout, key)
+        if not accepted.passed:
+            yield accepted
+            return
         try:
             result = value_category(
                 category,
@@ -158,6 +172,7 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
         yield dg.AssetCheckResult(
             check_name="no_negative_values", asset_key=key, passed=negative == 0, metadata={"negative_rows": negative}
         )
+        yield accepted
 
     return valued
 

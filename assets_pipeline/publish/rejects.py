@@ -13,7 +13,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from assets_pipeline.infra.layout import YearLayout, part_files
-from assets_pipeline.infra.storage import atomic_path, write_parquet
+from assets_pipeline.infra.storage import atomic_path, read_json, write_parquet
+from assets_pipeline.ingest.deliveries import refusal_path
 from assets_pipeline.publish.excel import MAX_ROWS
 from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
 from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
@@ -77,6 +78,9 @@ def write_rejects_workbook(layout: YearLayout, categories=CATEGORIES) -> dict[st
         autofilter=False,
     )
     sheets = [notes]
+    refused = refused_files(layout, categories)
+    if refused:
+        sheets.append(_refused_sheet(refused))
     for category in categories:
         rows = _read_parts(layout.rejected_rows(category), layout.consistency_rejected_rows(category))
         if rows is None:
@@ -88,6 +92,37 @@ def write_rejects_workbook(layout: YearLayout, categories=CATEGORIES) -> dict[st
     with atomic_path(layout.rejects_workbook) as tmp:
         write_workbook(tmp, sheets)
     return counts
+
+
+def refused_files(layout: YearLayout, categories=CATEGORIES) -> list[dict]:
+    """The year's refused deliveries (``ingest.records.record_refusal``): category, file and what is wrong."""
+    return [read_json(refusal_path(layout, c)) for c in categories if refusal_path(layout, c).exists()]
+
+
+def _refused_sheet(refused: list[dict]) -> Sheet:
+    """A line per refused file: none of its rows was read, so none is listed on the category's sheet, and the
+    category was neither validated nor valued this year."""
+    problems = [_refusal_message(r) for r in refused]
+    return Sheet(
+        name="拒收文件 Refused files",
+        header=["category", "source_file", "problems"],
+        columns=[
+            pa.array([f"{CATEGORY_NAMES_ZH[r['category']]} {r['category']}" for r in refused], pa.string()),
+            pa.array([r["file"] for r in refused], pa.string()),
+            pa.array(problems, pa.string()),
+        ],
+        widths=[16, 60, 100],
+    )
+
+
+def _refusal_message(refusal: dict) -> str:
+    problem = refusal["problem"]
+    prefix = f"{refusal['file']}: "
+    problem = problem[len(prefix) :] if problem.startswith(prefix) else problem
+    return (
+        f"整个文件被拒收，本类别本年未校验、未估价，请修正后重新报送 / the whole file was refused: the category was "
+        f"neither validated nor valued this year; fix the file and deliver it again: {problem}"
+    )
 
 
 def _read_parts(*folders) -> pa.Table | None:

@@ -128,9 +128,13 @@ def test_two_empty_files_stop_their_categories_only_and_both_are_reported(mini_p
         assert _check(dg.AssetKey([category, "validated"]), "delivery_accepted").passed
     refusal = _check(dg.AssetKey(["water", "validated"]), "delivery_accepted")
     assert not refusal.passed and "water.csv: the file is empty" in refusal.metadata["problem"].value
-    # a refused category's stage holds no rows of an earlier run, and nothing is published
+    # a refused category's stage holds no rows of an earlier run; the rejects of the categories read are written
     assert pd.read_parquet(tmp_path / "o" / str(YEAR) / "_stages" / "ingested" / "water").empty
-    assert not (tmp_path / "o" / str(YEAR) / "rejects.parquet").exists()
+    assert set(pd.read_parquet(tmp_path / "o" / str(YEAR) / "rejects.parquet")["category"]) == {
+        "land",
+        "forest",
+        "minerals",
+    }
 
 
 def _header_only_land_of_140106(mini_province):

@@ -1,0 +1,72 @@
+"""A refused delivery stops its category only: the year's rejects workbook, rejects.parquet and the county packs
+are still written for the categories that were read, the refusal listed among them, and no ledger is published."""
+
+import pandas as pd
+from openpyxl import load_workbook
+
+from assets_pipeline.cli import main
+from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.publish.county_packs import pack_folder
+from mini_province import PLANTED, YEAR
+
+REFUSAL = "the file is empty (0 bytes) / 文件为空"
+
+
+def test_an_empty_grassland_file_stops_grassland_and_the_rejects_of_the_rest_are_written(
+    mini_province, tmp_path, capsys
+):
+    grassland = mini_province / str(YEAR) / "grassland.csv"
+    grassland.write_bytes(b"")
+    out = tmp_path / "out"
+    code = main(["run", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(out)])
+
+    assert code == 1
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [
+        f"error: grassland/ingested: {grassland}: {REFUSAL}"
+    ]
+    assert "1 problem(s)" in err and "Traceback" not in err
+
+    layout = YearLayout(out, YEAR)
+    # rejects.parquet: every planted reject of the categories that were read, none of grassland's
+    rejects = pd.read_parquet(layout.rejects_parquet)
+    found = set(
+        zip(
+            rejects["category"],
+            rejects["source_file"],
+            rejects["source_row"],
+            rejects["column"],
+            rejects["rule"],
+            strict=True,
+        )
+    )
+    assert found == {planted for planted in PLANTED if planted[0] != "grassland"}
+
+    # the workbook lists the land rejects, and a line for the refused file
+    wb = load_workbook(layout.rejects_workbook, read_only=True)
+    land = list(wb["土地 land"].iter_rows(min_row=2, values_only=True))
+    assert {(r[0], r[1]) for r in land} == {(f, row) for c, f, row, _, _ in PLANTED if c == "land"}
+    refused = list(wb["拒收文件 Refused files"].iter_rows(values_only=True))
+    assert refused[0] == ("category", "source_file", "problems")
+    assert len(refused) == 2
+    category, source_file, problem = refused[1]
+    assert category == "草原 grassland" and source_file == str(grassland)
+    assert "整个文件被拒收" in problem and "the whole file was refused" in problem and problem.endswith(REFUSAL)
+    assert "草原 grassland" not in wb.sheetnames
+
+    # a pack for each county with land rejects
+    packs = {p.name for p in pack_folder(layout).glob("*.xlsx")}
+    assert {"140105_小店区.xlsx", "140106_迎泽区.xlsx"} <= packs
+
+    # nothing of the refused category is valued, and no ledger is published
+    assert not layout.valued("grassland").exists()
+    assert not layout.ledger_value.exists() and not layout.ledger_physical.exists()
+    assert not layout.manifest.exists()
+
+
+def test_a_year_without_refusal_has_no_refused_sheet(mini_province, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(out)]) == 0
+    assert (
+        "拒收文件 Refused files" not in load_workbook(YearLayout(out, YEAR).rejects_workbook, read_only=True).sheetnames
+    )
