@@ -70,3 +70,40 @@ def test_a_year_without_refusal_has_no_refused_sheet(mini_province, tmp_path, ca
     assert (
         "拒收文件 Refused files" not in load_workbook(YearLayout(out, YEAR).rejects_workbook, read_only=True).sheetnames
     )
+
+
+def test_rejects_of_no_county_are_scored_last_under_the_county_packs_code_and_name(mini_province, tmp_path):
+    """grassland.csv is not named after a county: a row of it with a county code the province does not have is
+    scored under 000000 未能确定所属县, as in the county packs, after every county whatever its shares."""
+    from openpyxl import Workbook
+
+    from assets_pipeline.ledgers.ledger import write_unpriced
+    from assets_pipeline.publish.quality import build_scorecard, write_scorecard_sheet
+    from assets_pipeline.publish.rejects import combine_rejects
+    from stages import compile_stages
+
+    grassland = mini_province / str(YEAR) / "grassland.csv"
+    text = grassland.read_text(encoding="utf-8-sig")
+    grassland.write_text(
+        text.replace("G0002,1401060000000099,140106,", "G0002,1401060000000099,149999,"), encoding="utf-8-sig"
+    )
+    layout = compile_stages(mini_province, tmp_path / "out", YEAR, consistency_policy="base-map-wins")
+    write_unpriced(layout, layout.unpriced)
+    combine_rejects(layout)
+    rows = build_scorecard(layout)
+
+    card = pd.read_parquet(layout.scorecard)
+    assert card["region_code"].tolist()[-1] == "000000" and rows[-1][0] == "000000"
+    unknown = card.iloc[-1]
+    assert unknown["region_name"] == "未能确定所属县" and unknown["rejected_share"] == 1.0
+    assert unknown["problem_share"] >= card["problem_share"].max() - 1e-9  # last although it is the worst
+    assert card["region_code"].notna().all()
+    assert not card["region_name"].str.contains("no county").any()
+
+    for lang, name in (("zh", "未能确定所属县"), ("en", "county not determined")):
+        wb = Workbook(write_only=True)
+        write_scorecard_sheet(wb, layout, lang)
+        path = tmp_path / f"quality_{lang}.xlsx"
+        wb.save(path)
+        listed = [r for r in load_workbook(path).worksheets[0].iter_rows(min_row=4, values_only=True) if r[0]]
+        assert listed[-1][:2] == ("000000", name)

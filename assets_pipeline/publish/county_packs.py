@@ -36,11 +36,12 @@ from assets_pipeline.ingest.readers import DeliveredFile, map_headers, read_batc
 from assets_pipeline.publish.excel import display_width
 from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
 from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
+from assets_pipeline.schema.labels import UNKNOWN_COUNTY_CODE, UNKNOWN_COUNTY_NAMES
 from assets_pipeline.validate.rows import COLUMN_NAMES_ZH
 
 ROW_HEADER = "原文件行号 Row"
 PROBLEM_HEADER = "问题说明 Problem"
-UNKNOWN_COUNTY = ("000000", "未能确定所属县")
+UNKNOWN_COUNTY = (UNKNOWN_COUNTY_CODE, UNKNOWN_COUNTY_NAMES["zh"])
 
 # the delivered column a finding is about (canonical name; the pack shows the county's own header)
 FINDING_COLUMNS = {

@@ -5,7 +5,8 @@ step under the ``reject`` policy), inconsistent with the base map (findings of `
 DOMAIN §2), unpriced (in scope, no price, DOMAIN §4) and excluded (collective, DOMAIN §2), with the rules and
 finding types that account for most of them. Written as ``scorecard.parquet`` and as a sheet of the report.
 A rejected row whose county code is not a county of the province is scored under the county its file is named
-after (``<county code>_<name>.<ext>``), else under "no county".
+after (``<county code>_<name>.<ext>``), else under the code and name of a county not determined
+(``schema.labels.UNKNOWN_COUNTY_CODE``, as in the county packs), listed last.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.publish.excel import BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, TITLE_FONT, cell, sheet_title
 from assets_pipeline.schema.categories import CATEGORIES
+from assets_pipeline.schema.labels import UNKNOWN_COUNTY_CODE, UNKNOWN_COUNTY_NAMES
 from assets_pipeline.validate.rows import RULE_MESSAGES
 
 NAME_INDENT = Alignment(indent=1)
@@ -66,6 +68,8 @@ def build_scorecard(layout: YearLayout) -> list[tuple]:
         "unpriced": str(layout.unpriced),
         "divisions": str(layout.reference("admin_divisions")),
         "year": layout.year,
+        "unknown_code": UNKNOWN_COUNTY_CODE,
+        "unknown_name": UNKNOWN_COUNTY_NAMES["zh"],
     }
     with connect(layout.stages / "duckdb_tmp") as con:
         _union(
@@ -86,8 +90,8 @@ def build_scorecard(layout: YearLayout) -> list[tuple]:
         with atomic_path(layout.scorecard) as tmp:
             con.execute(sql.load(__file__, "scorecard", target=sql.path_literal(tmp)), params)
         return con.execute(
-            "SELECT * EXCLUDE (year) FROM read_parquet($p) ORDER BY problem_share DESC, region_code",
-            {"p": str(layout.scorecard)},
+            "SELECT * EXCLUDE (year) FROM read_parquet($p) ORDER BY region_code = $u, problem_share DESC, region_code",
+            {"p": str(layout.scorecard), "u": UNKNOWN_COUNTY_CODE},
         ).fetchall()
 
 
@@ -99,7 +103,6 @@ QUALITY_WORDS = {
         "按市、县排列，市行为其所辖县的报送行数之和。“主要退回规则”“主要不一致类型”列出行数最多的三项。"
         "“未能确定所属县”一行为行政区代码不是本省县级单位、且文件名也未以县代码开头的退回行，"
         "请按退回工作簿中的文件名查明报送单位。",
-        "unknown": "未能确定所属县",
         "city": "市级小计",
     },
     "en": {
@@ -108,10 +111,9 @@ QUALITY_WORDS = {
         "note": "Per county, over every row it delivered (six categories): the share rejected, inconsistent with "
         "the base map, unpriced and excluded (collective). Cities, then their counties; a city row holds "
         "its counties' rows delivered. Top rules and findings: the three with the most rows. The row "
-        '"county not identified" holds rejected rows whose county code is not a county of the province '
+        '"county not determined" holds rejected rows whose county code is not a county of the province '
         "and whose file name does not start with one: find the sender by the file names in the rejects "
         "workbook.",
-        "unknown": "county not identified",
         "city": "city subtotal",
     },
 }
@@ -144,8 +146,8 @@ def write_scorecard_sheet(wb, layout: YearLayout, lang: str = "zh") -> None:
             "SELECT s.* EXCLUDE (year), d.parent_code, p.name FROM read_parquet($p) s "
             "LEFT JOIN read_parquet($d) d ON d.region_code = s.region_code AND d.level = 'county' "
             "LEFT JOIN read_parquet($d) p ON p.region_code = d.parent_code "
-            "ORDER BY s.region_code IS NULL, d.parent_code, s.region_code",
-            {"p": str(layout.scorecard), "d": str(layout.reference("admin_divisions"))},
+            "ORDER BY s.region_code = $u, d.parent_code, s.region_code",
+            {"p": str(layout.scorecard), "d": str(layout.reference("admin_divisions")), "u": UNKNOWN_COUNTY_CODE},
         ).fetchall()
     ws = wb.create_sheet(sheet_title(words["sheet"]))
     widths = (12, 18, 12, 11, 11, 11, 11, 12, 36, 36)
@@ -190,7 +192,7 @@ def write_scorecard_sheet(wb, layout: YearLayout, lang: str = "zh") -> None:
                     cell(ws, delivered, number_format="#,##0", font=BOLD),
                 ]
             )
-        figures[1] = words["unknown"] if figures[0] is None else figures[1]
+        figures[1] = UNKNOWN_COUNTY_NAMES[lang] if figures[0] == UNKNOWN_COUNTY_CODE else figures[1]
         figures[8], figures[9] = plain_names(figures[8], lang), plain_names(figures[9], lang)
         ws.append(
             [

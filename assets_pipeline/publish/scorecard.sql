@@ -3,10 +3,11 @@
 -- finding types; worst first.
 -- From the views valid, rejected_rows and lines (every category's validated rows, rejected rows and reject
 -- lines), inconsistencies.parquet, unpriced.parquet and the year's admin_divisions; $year is the year.
+-- Rows whose county could not be determined are scored under $unknown_code $unknown_name, listed last.
 COPY (
 -- a row the reject policy set aside is both valid (validation) and rejected (consistency): count it once
 -- a rejected row whose county code is not a county of the province counts for the county its file is
--- named after (<county code>_<name>.<ext>), else under no county
+-- named after (<county code>_<name>.<ext>), else under no county ($unknown_code)
 WITH counties AS (SELECT region_code FROM read_parquet($divisions) WHERE level = 'county'),
 rejected AS (
     SELECT r.category, r._row_id,
@@ -40,7 +41,8 @@ unpriced AS (
     GROUP BY ALL
 ),
 scored AS (
-    SELECT p.region_code, coalesce(d.name, '未识别县 no county') AS region_name, p.rows_delivered,
+    SELECT coalesce(p.region_code, $unknown_code) AS region_code, coalesce(d.name, $unknown_name) AS region_name,
+           p.rows_delivered,
            p.rows_rejected / p.rows_delivered AS rejected_share,
            coalesce((SELECT sum(n) FROM findings f WHERE f.region_code = p.region_code), 0) / p.rows_delivered
                AS inconsistent_share,
@@ -62,5 +64,5 @@ SELECT CAST($year AS INTEGER) AS year, region_code, region_name, rows_delivered,
        round(rejected_share + inconsistent_share + unpriced_share, 6) AS problem_share,
        worst_rules, worst_findings
 FROM scored
-ORDER BY problem_share DESC, region_code
+ORDER BY region_code = $unknown_code, problem_share DESC, region_code
 ) TO {target} (FORMAT parquet)

@@ -48,6 +48,10 @@ COMPONENT_NAMES = {
     "zh": {"land": "土地", "trees": "林木", "water": "水资源", "mineral": "矿产资源"},
     "en": {"land": "Land", "trees": "Trees", "water": "Water", "mineral": "Mineral"},
 }
+# Rejected rows whose county could not be determined (their county code is not a county of the province, and
+# their file's name does not start with one): one code and name in the county packs and the scorecard, listed last.
+UNKNOWN_COUNTY_CODE = "000000"
+UNKNOWN_COUNTY_NAMES = {"zh": "未能确定所属县", "en": "county not determined"}
 # The land under a forest is forest land (林地); the component is named so on the forest sheets.
 FOREST_LAND = {"zh": "林地", "en": "Forest land"}
 
