@@ -107,3 +107,21 @@ def test_rejects_of_no_county_are_scored_last_under_the_county_packs_code_and_na
         wb.save(path)
         listed = [r for r in load_workbook(path).worksheets[0].iter_rows(min_row=4, values_only=True) if r[0]]
         assert listed[-1][:2] == ("000000", name)
+
+
+def test_a_refused_land_survey_leaves_no_finding_against_a_base_map_that_was_not_read(mini_province, tmp_path, capsys):
+    """Without the base map every forest, grassland and wetland parcel would be found missing from it and sent back
+    to its county: no finding is kept, the refusal is listed, and the other categories' rejects are written."""
+    land = mini_province / str(YEAR) / "land" / "140105_小店区.csv"
+    land.write_bytes(b"")
+    out = tmp_path / "out"
+    assert main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(out)]) == 1
+    assert f"error: land/ingested: {land}: {REFUSAL}" in capsys.readouterr().err
+
+    layout = YearLayout(out, YEAR)
+    assert pd.read_parquet(layout.inconsistencies).empty
+    rejects = pd.read_parquet(layout.rejects_parquet)
+    assert set(rejects["category"]) == {"forest", "grassland", "minerals"}
+    wb = load_workbook(layout.rejects_workbook, read_only=True)
+    refused = list(wb["拒收文件 Refused files"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1]) for r in refused] == [("土地 land", str(land))]

@@ -56,10 +56,17 @@ class ConsistencyResult:
 
 
 def run_consistency(
-    layout: YearLayout, policy: str = DEFAULT_POLICY, area_tolerance: float = DEFAULT_AREA_TOLERANCE
+    layout: YearLayout,
+    policy: str = DEFAULT_POLICY,
+    area_tolerance: float = DEFAULT_AREA_TOLERANCE,
+    base_map_refused: bool = False,
 ) -> ConsistencyResult:
     """Find the inconsistencies of the year, apply the policy and write the findings, the resolved rows the
-    models value and (reject) the consistency rejects."""
+    models value and (reject) the consistency rejects.
+
+    When the land survey's delivery was refused (``base_map_refused``) there is no base map to compare the
+    inventories with: every parcel would be found missing from it, and sent back to its county for a fault that
+    is not the county's inventory. No finding is kept; the refusal is reported as such."""
     if policy not in POLICIES:
         raise ValueError(f"consistency policy must be one of {', '.join(POLICIES)}, not {policy!r}")
     if not 0 <= area_tolerance < 1:
@@ -68,6 +75,8 @@ def run_consistency(
     with connect(layout.stages / "duckdb_tmp") as con:
         register_inputs(con, layout, policy, area_tolerance)
         find_inconsistencies(con)
+        if base_map_refused:
+            con.execute("DELETE FROM findings")
         apply_policy(con)
         write_findings(con, layout)
         write_resolved(con, layout)

@@ -19,6 +19,7 @@ from assets_pipeline.defs.metadata import markdown_table
 from assets_pipeline.defs.partitions import accounting_years
 from assets_pipeline.defs.reference import reference_key
 from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.ingest.deliveries import refused_categories
 from assets_pipeline.publish.inconsistencies import write_inconsistency_workbook
 from assets_pipeline.settings import AccountsSettings
 
@@ -39,7 +40,12 @@ CONSISTENCY_REFERENCES = ["land_classes", "ownership_codes", "tree_ownership_cod
 )
 def consistency(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg.MaterializeResult:
     layout = YearLayout(settings.output_path(), int(context.partition_key))
-    result = run_consistency(layout, settings.consistency_policy, settings.area_tolerance)
+    result = run_consistency(
+        layout,
+        settings.consistency_policy,
+        settings.area_tolerance,
+        base_map_refused="land" in refused_categories(layout),
+    )
     write_inconsistency_workbook(layout)
     by_type = findings_by_type(result)
     worst = counties_most_findings(layout)
