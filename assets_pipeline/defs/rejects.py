@@ -20,7 +20,8 @@ from assets_pipeline.settings import AccountsSettings
     deps=[validated_key(c) for c in CATEGORIES] + [CONSISTENCY],
     kinds={"parquet", "excel"},
     description="rejects.parquet (one line per failed rule, with file, row and reason), rejects_<year>.xlsx for "
-    "analysts, and per county to_counties/<code>_<name>.xlsx: its rejected and inconsistent rows as it delivered "
+    "analysts (with a line per refused file: a refused category stops, the rejects of the others are still "
+    "written), and per county to_counties/<code>_<name>.xlsx: its rejected and inconsistent rows as it delivered "
     "them, to fix and send back.",
     code_version="1",
 )
