@@ -1,5 +1,5 @@
 -- model:   forest
--- version: 1.4.0
+-- version: 1.5.0
 -- method:  forest land and standing trees valued separately, DOMAIN §4
 --
 -- land part  (component 'land',  state land only):  area_m2 × 0.0015 × forest-land price (元/亩)
@@ -37,8 +37,9 @@ WITH stands AS (
     WHERE i.exclusion_reason IS NULL AND i.consistency_exclusion IS NULL
 ),
 set_aside AS (
-    SELECT _row_id, _source_file, _source_row, region_code, land_class, 'land' AS component, area_m2,
-           consistency_exclusion, consistency_findings
+    SELECT _row_id, _source_file, _source_row, region_code, parcel_id, base_parcel_id, land_class,
+           'land' AS component, area_m2, delivered_area_m2, consistency_exclusion, consistency_findings,
+           consistency_action
     FROM inventory WHERE exclusion_reason IS NULL AND consistency_exclusion IS NOT NULL
 ),
 
@@ -136,8 +137,8 @@ bamboo_prices AS (
 ),
 
 land_part AS (
-    SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.land_class, 'land' AS component,
-           s.consistency_findings, s.redline_share, s.farmland_share, s.protected_share,
+    SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.base_parcel_id, s.land_class, 'land' AS component,
+           s.consistency_findings, s.consistency_action, s.delivered_area_m2, s.redline_share, s.farmland_share, s.protected_share,
            s.area_m2, NULL::DOUBLE AS stock_m3, NULL::BIGINT AS bamboo_stems,
            'ref_forest_land_prices' AS price_table,
            CASE WHEN lp.price_region IS NOT NULL  -- the row matched; else the key that found none
@@ -154,8 +155,8 @@ land_part AS (
     WHERE s.land_is_state
 ),
 tree_part AS (
-    SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.land_class, 'trees' AS component,
-           s.consistency_findings, s.redline_share, s.farmland_share, s.protected_share,
+    SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.base_parcel_id, s.land_class, 'trees' AS component,
+           s.consistency_findings, s.consistency_action, s.delivered_area_m2, s.redline_share, s.farmland_share, s.protected_share,
            s.area_m2, s.stock_m3, s.bamboo_stems,
            CASE WHEN s.species_group = 'bamboo' THEN 'ref_bamboo_prices' ELSE 'ref_timber_prices' END AS price_table,
            CASE WHEN s.species_group = 'bamboo' THEN 'region=' || coalesce(bp.price_region, '')
@@ -192,6 +193,7 @@ SELECT
     'forest'                                          AS category,
     region_code,
     parcel_id,
+    CAST(base_parcel_id AS VARCHAR)                   AS base_parcel_id,
     regexp_replace(land_class, 'K$', '')              AS item_code,
     component,
     CASE WHEN consistency_exclusion IS NOT NULL THEN 'excluded'
@@ -210,6 +212,11 @@ SELECT
     price_unit,
     CAST(factor_unit AS DECIMAL(18, 6))               AS factor_unit,
     consistency_findings,
+    CASE WHEN consistency_action = 'conformed' AND delivered_area_m2 IS DISTINCT FROM CAST(area_m2 AS DECIMAL(18, 2))
+         THEN 'area conformed to base parcel ' || base_parcel_id || ': delivered '
+              || CAST(delivered_area_m2 AS VARCHAR) || ' m², counted ' || CAST(CAST(area_m2 AS DECIMAL(18, 2)) AS VARCHAR)
+              || ' m²' END                            AS consistency_resolution,
+    CAST(delivered_area_m2 AS DECIMAL(18, 2))         AS delivered_area_m2,
     redline_share, farmland_share, protected_share,
     CASE WHEN consistency_exclusion IS NULL AND price IS NOT NULL AND factor_unit IS NOT NULL AND priced_quantity IS NOT NULL
          THEN CASE priced_on

@@ -1,5 +1,5 @@
 -- model:   grassland
--- version: 1.4.0
+-- version: 1.5.0
 -- method:  area × grassland price, DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion (元/亩: 0.0015) × price
@@ -63,6 +63,7 @@ SELECT
     'grassland'                                       AS category,
     region_code,
     parcel_id,
+    CAST(base_parcel_id AS VARCHAR)                   AS base_parcel_id,
     grassland_type                                    AS item_code,
     'land'                                            AS component,
     CASE WHEN consistency_exclusion IS NOT NULL THEN 'excluded'
@@ -83,6 +84,11 @@ SELECT
     price_unit,
     factor_unit,
     consistency_findings,
+    CASE WHEN consistency_action = 'conformed' AND delivered_area_m2 IS DISTINCT FROM CAST(area_m2 AS DECIMAL(18, 2))
+         THEN 'area conformed to base parcel ' || base_parcel_id || ': delivered '
+              || CAST(delivered_area_m2 AS VARCHAR) || ' m², counted ' || CAST(CAST(area_m2 AS DECIMAL(18, 2)) AS VARCHAR)
+              || ' m²' END                            AS consistency_resolution,
+    CAST(delivered_area_m2 AS DECIMAL(18, 2))         AS delivered_area_m2,
     redline_share, farmland_share, protected_share,
     CASE WHEN consistency_exclusion IS NULL AND price IS NOT NULL AND factor_unit IS NOT NULL
          THEN row_value(area_m2, unit_value) END AS value_yuan

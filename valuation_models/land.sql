@@ -1,5 +1,5 @@
 -- model:   land
--- version: 1.5.0
+-- version: 1.6.0
 -- method:  基准地价系数修正法 (base land price coefficient correction), DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion × base price × date correction
@@ -210,6 +210,7 @@ SELECT
     'land'                                                          AS category,
     region_code,
     parcel_id,
+    parcel_id                                                       AS base_parcel_id,  -- a land row is its base parcel
     class_stem                                                      AS land_class,
     coalesce(class_level1, class_stem)                              AS item_code,
     'land'                                                          AS component,

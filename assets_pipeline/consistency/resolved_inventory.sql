@@ -1,8 +1,9 @@
 -- The rows one inventory's model values ($category; its valid rows {inventory}, its ownership column {own}),
 -- written to _stages/resolved/<category>/: every valid row the policy did not reject (actions), conformed (the
 -- base parcel's class, county and ownership; the area of conformed_areas), standing or set aside, with the reason
--- a row is set aside or out of scope and the findings that name it (findings); then the rows from the base map
--- alone ({from_base_map}).
+-- a row is set aside or out of scope and the findings that name it (findings), and the area it was delivered with
+-- (delivered_area_m2, which the valued rows show beside a conformed area); then the rows from the base map alone
+-- ({from_base_map}).
 COPY (
 WITH base_side AS (
     SELECT v.*, a.action, a.row_problem, ca.resolved_m2,
@@ -18,6 +19,7 @@ resolved AS (
                       base_land_class, base_region_code, base_ownership, has_base, base_category,
                       redline_share, farmland_share, protected_share, is_state, base_is_state, tree_is_state),
            coalesce(resolved_m2, CAST(area_m2 AS DECIMAL(18, 2))) AS area_m2,  -- resolved_m2: conformed and scaled
+           CAST(area_m2 AS DECIMAL(18, 2)) AS delivered_area_m2,
            CASE WHEN action = 'conformed' THEN base_land_class ELSE land_class END AS land_class,
            CASE WHEN action IN ('conformed', 'stands') THEN base_region_code ELSE region_code END AS region_code,
            CASE WHEN action IN ('conformed', 'stands') THEN base_ownership ELSE {own} END AS {own},

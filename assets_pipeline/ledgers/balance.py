@@ -16,7 +16,7 @@ Derived by comparing this year's valued rows with last year's, row by row, by id
     last year's quantity after extraction, in by this year's);
   - parcels (land, forest, grassland, wetland) without a partner by id are matched through their **base parcel**
     (DOMAIN §2: the base map is a parcel's one identity; a land row is its base parcel, an inventory row points
-    at one by ``base_parcel_id``, read from the year's stage rows by ``_row_id``). On one base parcel:
+    at one by ``base_parcel_id``, a column of the year's published valued rows). On one base parcel:
     rows of the same category and cell in both years are the same asset re-identified, their change an
     increase or decrease; of what is left, the area found only last year (in any category) and the area found
     only this year moved between those cells: the smaller of the two is reclassified out of the old cells and

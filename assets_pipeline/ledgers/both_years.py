@@ -1,14 +1,16 @@
 """Reading both years for the balance accounts (DOMAIN §5): this year's and last year's valued rows, each year's
-base-parcel links of inventory rows and each year's state base map (DOMAIN §2)."""
+base-parcel links of inventory rows and each year's state base map (DOMAIN §2) — all from the published valued
+files, which the manifest covers (last year's are verified against it before they are read)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from assets_pipeline.infra.duck import sql_path
-from assets_pipeline.infra.layout import YearLayout, part_files, parts
+from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.ledgers.ledger import valued_view
 from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.valuation.models import prepare
@@ -37,29 +39,26 @@ def open_both_years(
             base_map_view(con, year, name)
 
 
-def link_folder(layout: YearLayout, category: str) -> Path | None:
-    """The stage rows that hold an inventory row's ``base_parcel_id`` (by ``_row_id``): the consistency step's
-    resolved rows where it ran, else the validated rows; None when the year kept neither."""
-    for folder in (layout.resolved(category), layout.validated(category)):
-        if part_files(folder):
-            return folder
-    return None
-
-
 def link_sources(layout: YearLayout) -> str:
-    """Where each year's base-parcel links come from, for the step's metadata: an inventory whose stage rows are
-    gone (the year's ``_stages`` removed) has none, and its rows without a partner by id are new or removed."""
+    """Where each year's base-parcel links come from, for the step's metadata: the ``base_parcel_id`` column of
+    the year's published valued files (last year's verified against its manifest); a file written before the
+    column was published has none, and its rows without a partner by id are new or removed."""
     years = [YearLayout(layout.output_dir, layout.year - 1), layout]
     return "; ".join(
         f"{y.year}: "
         + ", ".join(
-            f"{c} {folder.parent.name if (folder := link_folder(y, c)) else 'none'}"
+            f"{c} {'valued/' + c + '.parquet' if has_base_parcels(y.valued(c)) else 'none'}"
             for c in INVENTORIES
             if y.valued(c).exists()
         )
         for y in years
         if any(y.valued(c).exists() for c in INVENTORIES)
     )
+
+
+def has_base_parcels(path: Path) -> bool:
+    """Whether a valued file carries its rows' ``base_parcel_id``."""
+    return path.exists() and "base_parcel_id" in pq.read_schema(path).names
 
 
 def base_map_view(con: duckdb.DuckDBPyConnection, layout: YearLayout, name: str) -> None:
@@ -75,13 +74,15 @@ def base_map_view(con: duckdb.DuckDBPyConnection, layout: YearLayout, name: str)
 
 
 def links_view(con: duckdb.DuckDBPyConnection, layout: YearLayout, name: str) -> None:
-    """``<name>``: category, _row_id, base_parcel_id of the year's forest, grassland and wetland rows (DOMAIN §2).
-    Only the rows without a partner by id are looked up in it."""
+    """``<name>``: category, _row_id, base_parcel_id of the year's forest, grassland and wetland rows (DOMAIN §2),
+    from the year's published valued files, the files its manifest lists (a forest row's two components point at
+    the same base parcel). Only the rows without a partner by id are looked up in it."""
     arms = [
-        f"SELECT '{c}' AS category, CAST(_row_id AS BIGINT) AS _row_id, CAST(base_parcel_id AS VARCHAR) AS base_parcel_id "
-        f"FROM read_parquet('{sql_path(Path(parts(folder)))}')"
+        f"SELECT DISTINCT '{c}' AS category, CAST(_row_id AS BIGINT) AS _row_id, "
+        f"CAST(base_parcel_id AS VARCHAR) AS base_parcel_id FROM read_parquet('{sql_path(path)}') "
+        "WHERE _row_id IS NOT NULL"
         for c in INVENTORIES
-        if (folder := link_folder(layout, c)) is not None
+        if has_base_parcels(path := layout.valued(c))
     ]
     arms.append("SELECT NULL::VARCHAR, NULL::BIGINT, NULL::VARCHAR WHERE false")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {' UNION ALL '.join(arms)}")

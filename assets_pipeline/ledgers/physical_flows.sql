@@ -45,7 +45,7 @@ kept AS (
 ),
 -- Parcels (land, forest, grassland, wetland) without a partner by id, on their base parcel (DOMAIN §2: the base
 -- map is a parcel's one identity): a land row is its base parcel; an inventory row points at one
--- (``base_parcel_id`` of its stage row; a row counted from the base map alone has the base parcel's id).
+-- (``base_parcel_id`` of its valued row; a row counted from the base map alone has the base parcel's id).
 loose AS (
     SELECT p.category, 0 AS side, CASE WHEN p.category = 'land' OR p.row0 IS NULL THEN p.id0 ELSE l.base_parcel_id END AS base,
            p.indicator, p.region0 AS region_code, p.item0 AS item_code, p.subject0 AS subject,

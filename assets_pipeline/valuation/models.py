@@ -122,10 +122,19 @@ def register_inventory(con: duckdb.DuckDBPyConnection, layout: YearLayout, categ
         folder = resolved if part_files(resolved) else layout.validated(category)
         con.register("inventory_rows", con.read_parquet(parts(folder)))
     columns = {row[0] for row in con.execute("DESCRIBE inventory_rows").fetchall()}
-    wanted = {"consistency_findings": "VARCHAR", "consistency_exclusion": "VARCHAR"}
-    if category in ("forest", "grassland", "wetland"):  # the base parcel's protected-area shares (DOMAIN §2 memos)
-        wanted.update({c: "DECIMAL(18, 10)" for c in ("redline_share", "farmland_share", "protected_share")})
-    extra = "".join(f", NULL::{kind} AS {c}" for c, kind in wanted.items() if c not in columns)
+    wanted = {"consistency_findings": "NULL::VARCHAR", "consistency_exclusion": "NULL::VARCHAR"}
+    if category in ("forest", "grassland", "wetland"):
+        # the base parcel's protected-area shares (DOMAIN §2 memos); what the consistency step did to the row and
+        # the area it was delivered with (rows it did not see stand as delivered)
+        wanted.update({c: "NULL::DECIMAL(18, 10)" for c in ("redline_share", "farmland_share", "protected_share")})
+        wanted.update(
+            {
+                "base_parcel_id": "NULL::VARCHAR",
+                "consistency_action": "NULL::VARCHAR",
+                "delivered_area_m2": "CAST(area_m2 AS DECIMAL(18, 2))",
+            }
+        )
+    extra = "".join(f", {value} AS {c}" for c, value in wanted.items() if c not in columns)
     con.execute(f"CREATE TEMP VIEW inventory AS SELECT *{extra} FROM inventory_rows")
 
 

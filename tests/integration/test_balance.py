@@ -310,21 +310,23 @@ def test_row_reidentified_on_its_base_parcel_is_the_same_asset(two_years):
     )
 
 
-def test_without_last_years_stage_rows_a_row_without_partner_is_removed(two_years, tmp_path):
-    """The link to the base parcel is read from the year's stage rows; a year whose stages were removed has none,
-    and says so: its rows without a partner by id can only be removed. (F3B, on a base parcel already on last
-    year's state base map, is then an increase.)"""
+def test_without_last_years_base_parcels_a_row_without_partner_is_removed(two_years, tmp_path):
+    """The link to the base parcel is read from the year's published valued rows; a valued file without the
+    column (written before it was published) has none, and says so: its rows without a partner by id can only be
+    removed. (F3B, on a base parcel already on last year's state base map, is then an increase.)"""
     import shutil
 
-    assert link_sources(two_years[1]) == (
-        "2022: forest validated, grassland validated, wetland validated; "
-        "2023: forest validated, grassland validated, wetland validated"
-    )
+    files = "forest valued/forest.parquet, grassland valued/grassland.parquet, wetland valued/wetland.parquet"
+    assert link_sources(two_years[1]) == f"2022: {files}; 2023: {files}"
     out = tmp_path / "out"
     shutil.copytree(two_years[0].output_dir, out)
-    this = YearLayout(out, 2023)
-    shutil.rmtree(YearLayout(out, 2022).validated("forest"))
-    assert link_sources(this).startswith("2022: forest none, grassland validated")
+    this, forest = YearLayout(out, 2023), YearLayout(out, 2022).valued("forest")
+    q(
+        f"COPY (SELECT * EXCLUDE (base_parcel_id) FROM read_parquet('{forest}')) TO '{tmp_path / 'f.parquet'}' "
+        "(FORMAT parquet)"
+    )
+    shutil.copy(tmp_path / "f.parquet", forest)
+    assert link_sources(this).startswith("2022: forest none, grassland valued/grassland.parquet")
     build_balance(this, this.balance_physical, this.balance_value)
     area = physical(this, "140108", "forest", "0301", "area")
     assert flows(area) == {"additions_increase": D("0.80"), "reductions_removed": D("0.80")}
@@ -332,6 +334,11 @@ def test_without_last_years_stage_rows_a_row_without_partner_is_removed(two_year
     # the in = out check sees the same: forest to land (140109) no longer moves, the land side has nothing to meet
     found = reclassification_check(this)
     assert found["passed"] and found["recomputed_on_base_m2"] == D("3000")
+    # last year's stage rows are not read: without them the accounts are those of the published files
+    shutil.copy(two_years[0].valued("forest"), forest)
+    shutil.rmtree(YearLayout(out, 2022).stages)
+    build_balance(this, this.balance_physical, this.balance_value)
+    assert this.balance_physical.read_bytes() == two_years[1].balance_physical.read_bytes()
 
 
 def test_forest_turned_mining_land_is_reclassified_out_of_forest_and_in_to_land(two_years):
