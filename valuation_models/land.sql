@@ -34,7 +34,8 @@
 --          their own categories from their inventories (DOMAIN §2: one base map, no double counting).
 -- base map: the inventory is the consistency step's resolved base map (assets_pipeline/consistency.py): under
 --          inventory-wins a parcel an inventory claims carries the inventory's class and is left to it; the
---          findings of every parcel are carried in consistency_findings.
+--          findings of every parcel are carried in consistency_findings. A land row is its base parcel:
+--          base_parcel_id = parcel_id, on which the balance accounts match rows across years.
 -- memos:   redline_share, farmland_share, protected_share = the memo area (生态保护红线, 永久基本农田, 自然保护地)
 --          over the parcel's area, at most 1, kept to 10 decimals; the ledgers' "of which" columns are quantity and value × share.
 

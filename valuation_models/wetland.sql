@@ -15,6 +15,9 @@
 --          row the policy set aside (consistency_exclusion) is kept as 'excluded' with its reason, and the
 --          findings of every row are carried in consistency_findings, and the base parcel's protected-area
 --          shares (redline_share, farmland_share, protected_share) for the ledgers' "of which" columns.
+-- trail:   every row keeps its delivered parcel_id (a row set aside too) and its base_parcel_id, on which the
+--          balance accounts match rows across years; delivered_area_m2 is the area as delivered, and a row whose
+--          area was conformed to its base parcel (consistency_action 'conformed') says so in consistency_resolution.
 
 WITH polygons AS (
     SELECT i.*, r.city_code, wt.wetland_class
