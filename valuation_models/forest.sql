@@ -27,6 +27,7 @@
 -- trail:   every row keeps its delivered parcel_id (a row set aside too) and its base_parcel_id, on which the
 --          balance accounts match rows across years; delivered_area_m2 is the area as delivered, and a row whose
 --          area was conformed to its base parcel (consistency_action 'conformed') says so in consistency_resolution.
+--          age_group is the stand's, for the ledgers' breakdown of 乔木林 by age group.
 
 WITH stands AS (
     SELECT i.*, r.city_code, sp.species_group,
@@ -41,7 +42,7 @@ WITH stands AS (
 ),
 set_aside AS (
     SELECT _row_id, _source_file, _source_row, region_code, parcel_id, base_parcel_id, land_class,
-           'land' AS component, area_m2, delivered_area_m2, consistency_exclusion, consistency_findings,
+           'land' AS component, area_m2, delivered_area_m2, age_group, consistency_exclusion, consistency_findings,
            consistency_action
     FROM inventory WHERE exclusion_reason IS NULL AND consistency_exclusion IS NOT NULL
 ),
@@ -142,7 +143,7 @@ bamboo_prices AS (
 land_part AS (
     SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.base_parcel_id, s.land_class, 'land' AS component,
            s.consistency_findings, s.consistency_action, s.delivered_area_m2, s.redline_share, s.farmland_share, s.protected_share,
-           s.area_m2, NULL::DOUBLE AS stock_m3, NULL::BIGINT AS bamboo_stems,
+           s.area_m2, NULL::DOUBLE AS stock_m3, NULL::BIGINT AS bamboo_stems, s.age_group,
            'ref_forest_land_prices' AS price_table,
            CASE WHEN lp.price_region IS NOT NULL  -- the row matched; else the key that found none
                 THEN 'region=' || lp.price_region || ' class=' || lp.price_class || ' grade=' || coalesce(lp.price_grade, '')
@@ -160,7 +161,7 @@ land_part AS (
 tree_part AS (
     SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.base_parcel_id, s.land_class, 'trees' AS component,
            s.consistency_findings, s.consistency_action, s.delivered_area_m2, s.redline_share, s.farmland_share, s.protected_share,
-           s.area_m2, s.stock_m3, s.bamboo_stems,
+           s.area_m2, s.stock_m3, s.bamboo_stems, s.age_group,
            CASE WHEN s.species_group = 'bamboo' THEN 'ref_bamboo_prices' ELSE 'ref_timber_prices' END AS price_table,
            CASE WHEN s.species_group = 'bamboo' THEN 'region=' || coalesce(bp.price_region, '')
                 ELSE 'region=' || coalesce(tp.price_region, '') || ' group=' || coalesce(s.species_group, '')
@@ -209,6 +210,7 @@ SELECT
     CAST(area_m2 AS DECIMAL(18, 2))                   AS area_m2,
     CAST(stock_m3 AS DECIMAL(18, 4))                  AS stock_m3,
     bamboo_stems,
+    CAST(age_group AS VARCHAR)                        AS age_group,
     priced_on,
     price_table, price_key, price_level, price_region, price_year,
     CAST(price AS DECIMAL(18, 6))                     AS unit_price,

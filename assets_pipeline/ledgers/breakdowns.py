@@ -25,7 +25,7 @@ import duckdb
 
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect, sql_path
-from assets_pipeline.infra.layout import YearLayout, part_files, parts
+from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.ledgers.ledger import (
     PHYSICAL_DIMS,
@@ -46,13 +46,13 @@ PARTS = ("breakdown", "member")
 
 
 def forest_ages_view(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
-    """``forest_ages``: each forest inventory row's age group, by row id, from the rows the model valued (the
-    consistency step's resolved rows where it ran, else the validated ones); empty when there are none."""
-    folder = layout.resolved("forest") if part_files(layout.resolved("forest")) else layout.validated("forest")
-    if part_files(folder):
+    """``forest_ages``: each forest inventory row's age group, by row id, from the year's published valued forest
+    rows (a row's land and trees parts have the same); empty when there are none."""
+    path = layout.valued("forest")
+    if path.exists():
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW forest_ages AS SELECT _row_id, CAST(age_group AS VARCHAR) AS age_group "
-            f"FROM read_parquet('{sql_path(Path(parts(folder)))}', union_by_name = true)"
+            f"CREATE OR REPLACE TEMP VIEW forest_ages AS SELECT DISTINCT _row_id, age_group "
+            f"FROM read_parquet('{sql_path(path)}') WHERE _row_id IS NOT NULL"
         )
     else:
         con.execute(
