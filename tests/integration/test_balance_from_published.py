@@ -37,6 +37,7 @@ def two_years(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_last_years_stages_removed_give_the_same_balance(two_years, tmp_path):
     kept, removed = tmp_path / "kept", tmp_path / "removed"
     shutil.copytree(two_years / "out", kept)
@@ -56,6 +57,7 @@ def test_last_years_stages_removed_give_the_same_balance(two_years, tmp_path):
     assert reclassification_check(this_removed)["recomputed_on_base_m2"] > 0
 
 
+@pytest.mark.slow
 def test_a_base_parcel_changed_in_last_years_valued_file_stops_the_balance(two_years, tmp_path, capsys):
     out = tmp_path / "out"
     shutil.copytree(two_years / "out", out)
@@ -74,6 +76,7 @@ def test_a_base_parcel_changed_in_last_years_valued_file_stops_the_balance(two_y
     assert f"{valued}: differs from {YearLayout(out, 2021).manifest}" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_every_inventory_row_carries_its_base_parcel(two_years):
     layout = YearLayout(two_years / "out", 2022)
     land = pd.read_parquet(layout.valued("land"))

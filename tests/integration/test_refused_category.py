@@ -2,6 +2,7 @@
 are still written for the categories that were read, the refusal listed among them, and no ledger is published."""
 
 import pandas as pd
+import pytest
 from openpyxl import load_workbook
 
 from assets_pipeline.cli import main
@@ -12,6 +13,7 @@ from mini_province import PLANTED, YEAR
 REFUSAL = "the file is empty (0 bytes) / 文件为空"
 
 
+@pytest.mark.slow
 def test_an_empty_grassland_file_stops_grassland_and_the_rejects_of_the_rest_are_written(
     mini_province, tmp_path, capsys
 ):
@@ -64,6 +66,7 @@ def test_an_empty_grassland_file_stops_grassland_and_the_rejects_of_the_rest_are
     assert not layout.manifest.exists()
 
 
+@pytest.mark.slow
 def test_a_year_without_refusal_has_no_refused_sheet(mini_province, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["validate", "--year", str(YEAR), "--input-dir", str(mini_province), "--output-dir", str(out)]) == 0
@@ -109,6 +112,7 @@ def test_rejects_of_no_county_are_scored_last_under_the_county_packs_code_and_na
         assert listed[-1][:2] == ("000000", name)
 
 
+@pytest.mark.slow
 def test_a_refused_land_survey_leaves_no_finding_against_a_base_map_that_was_not_read(mini_province, tmp_path, capsys):
     """Without the base map every forest, grassland and wetland parcel would be found missing from it and sent back
     to its county: no finding is kept, the refusal is listed, and the other categories' rejects are written."""
