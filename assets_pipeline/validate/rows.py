@@ -232,21 +232,23 @@ def validate_task(
         atomic_parquet_writer(rejected_dir / name, ingested_schema(spec)) as rejected_out,
         atomic_parquet_writer(lines_dir / name, REJECT_SCHEMA) as rejects_out,
     ):
+        rules = _BatchRules(category, spec, model, codes, unparsed_cells, duplicates)
         for table in _batches(pieces):
-            _validate_batch(
-                category,
-                spec,
-                model,
-                codes,
-                table,
-                unparsed_cells,
-                duplicates,
-                valid_out,
-                rejected_out,
-                rejects_out,
-                result,
-            )
+            _validate_batch(rules, table, (valid_out, rejected_out, rejects_out), result)
     return result
+
+
+@dataclass(frozen=True)
+class _BatchRules:
+    """What every batch of a task is checked against: the category's model and code lists, the cells ingest could
+    not read, and the ids delivered more than once."""
+
+    category: str
+    spec: CategorySpec
+    model: object
+    codes: CodeLists
+    unparsed_cells: pd.DataFrame
+    duplicates: pd.DataFrame
 
 
 def _batches(pieces) -> Iterator[pa_arrow.Table]:
@@ -269,19 +271,11 @@ def _batches(pieces) -> Iterator[pa_arrow.Table]:
         yield pa_arrow.concat_tables(pending)
 
 
-def _validate_batch(
-    category,
-    spec,
-    model,
-    codes,
-    table,
-    unparsed_cells,
-    duplicates,
-    valid_out,
-    rejected_out,
-    rejects_out,
-    result: ValidationResult,
-) -> None:
+def _validate_batch(rules: _BatchRules, table: pa_arrow.Table, writers: tuple, result: ValidationResult) -> None:
+    """One batch: its valid rows, its rejected rows and their reject lines written, its counts added to ``result``."""
+    category, spec, model, codes = rules.category, rules.spec, rules.model, rules.codes
+    unparsed_cells, duplicates = rules.unparsed_cells, rules.duplicates
+    valid_out, rejected_out, rejects_out = writers
     table = map_names_to_codes(table, codes)
     types = {pa_arrow.int64(): pd.Int64Dtype(), pa_arrow.bool_(): pd.BooleanDtype()}.get
     frame = table.to_pandas(types_mapper=types)
