@@ -55,7 +55,7 @@ TARGET_INGEST_VALIDATE_RSS_MIB = 1536.0
 TARGET_JOB_S = 90.0
 TARGET_JOB_RSS_MIB = 2048.0
 TARGET_SPEEDUP_VS_PANDAS = 3.0
-TARGET_RATIO_VS_DUCKDB = 2.0
+TARGET_RATIO_VS_DUCKDB = 1.5
 TARGET_SCALE_RSS_GROWTH = 1.20
 
 # Ledger cells of the baselines must equal the pipeline's to 0.01 元 (values are in 万元).
@@ -567,29 +567,43 @@ def grade_text(series):
     return series.astype("Int64").astype("string")
 
 
-def cascade_prices(frame, steps) -> None:
-    """Fill ``price``/``unit`` from the first step that has a row for each still unpriced record.
+def cascade_prices(frame, steps, carry: dict | None = None) -> None:
+    """Fill ``price``/``unit`` from the first step that has a row for each still unpriced record, and
+    ``price_level`` with that step's level.
 
-    ``steps``: (frame key columns, price table, table key columns) in order of preference.
+    ``steps``: (frame key columns, price table, table key columns, level) in order of preference; ``carry``: more
+    columns of the price row to keep, {table column: frame column} (where the price came from, for the audit trail).
     """
     import numpy as np
 
-    frame["price"], frame["unit"] = np.nan, None
-    for frame_keys, table, table_keys in steps:
+    carry = carry or {}
+    frame["price"], frame["unit"], frame["price_level"] = np.nan, None, None
+    for column in carry.values():
+        frame[column] = None
+    kept = ["price", "unit", *carry.values()]
+    for frame_keys, table, table_keys, level in steps:
         todo = frame["price"].isna().to_numpy()
         if not todo.any():
             break
-        lookup = table[list(table_keys) + ["price", "unit"]].set_axis(list(frame_keys) + ["price", "unit"], axis=1)
+        lookup = table[list(table_keys) + ["price", "unit", *carry]].set_axis(list(frame_keys) + kept, axis=1)
         found = frame.loc[todo, list(frame_keys)].merge(lookup, how="left", on=list(frame_keys))
-        frame.loc[todo, "price"] = found["price"].to_numpy()
-        frame.loc[todo, "unit"] = found["unit"].to_numpy()
+        for column in kept:
+            frame.loc[todo, column] = found[column].to_numpy()
+        frame.loc[todo & frame["price"].notna().to_numpy(), "price_level"] = level
 
 
 def plain_land_rows(layout, ref: dict):
-    """The in-scope land rows with their value (元, NaN when unpriced), as valuation_models/land.sql computes them."""
+    """The in-scope land rows with their value (元, NaN when unpriced), as valuation_models/land.sql computes them,
+    and the in-scope rows of other categories' classes, which the model keeps as excluded (``in_ledger`` False)."""
+    import numpy as np
     import pandas as pd
 
     columns = [
+        "_row_id",
+        "_source_file",
+        "_source_row",
+        "parcel_id",
+        "subject",
         "region_code",
         "land_class",
         "area_m2",
@@ -602,25 +616,33 @@ def plain_land_rows(layout, ref: dict):
         "exclusion_reason",
         *PLAIN_MEMOS.values(),
     ]
-    land = pd.read_parquet(stage_folder(layout.validated("land")), columns=columns)
-    land = land[land["exclusion_reason"].isna()]
-    land["class_stem"] = land["land_class"].str.removesuffix("K")
+    rows = pd.read_parquet(stage_folder(layout.validated("land")), columns=columns)
+    rows = rows[rows["exclusion_reason"].isna()]
+    rows["class_stem"] = rows["land_class"].str.removesuffix("K")
     classes = ref["land_classes"][["land_class", "parent_class", "land_group", "category"]]
-    land = land.merge(classes.rename(columns={"land_class": "class_stem"}), on="class_stem", how="inner")
+    classes = classes.rename(columns={"land_class": "class_stem", "category": "class_category"})
+    rows = rows.merge(classes, on="class_stem", how="inner")
     regions, province = plain_regions(ref)
-    land = land.merge(regions, on="region_code", how="inner")
-    land = land[land["category"] == "land"].reset_index(drop=True)
-    land["class_level1"] = land["parent_class"].fillna(land["class_stem"])
+    rows = rows.merge(regions, on="region_code", how="inner")
+    # the correction factors of construction land are in the audit trail of the other categories' classes too
+    rows["class_level1"] = rows["parent_class"].fillna(rows["class_stem"])
+    construction = (rows["parent_class"].isin(CONSTRUCTION_LEVEL1) | (rows["class_stem"] == "09")).to_numpy()
+    rows["is_construction"] = construction
+    rows["land_use"] = rows["class_level1"].map(LAND_USE_OF_LEVEL1).fillna("other")
+    rows["factor_plot_ratio"] = plot_ratio_factors(rows, construction, ref["land_plot_ratio_corrections"])
+    rows["factor_equity"] = equity_factors(rows, construction, ref)
+    for factor in ("factor_plot_ratio", "factor_equity"):  # off construction land the model leaves them empty
+        rows[f"{factor}_trail"] = rows[factor].where(construction, np.nan)
+    others = rows[rows["class_category"] != "land"].reset_index(drop=True)
+    land = rows[rows["class_category"] == "land"].reset_index(drop=True)
     land["grade"] = grade_text(land["cropland_grade"])
     land["province_code"] = province
 
-    cascade_prices(land, land_price_steps(ref["land_base_prices"]))
+    carry = {"year": "price_year", "region_code": "price_region", "price_zone": "price_zone_used"}
+    carry.update({"land_class": "price_class", "cropland_grade": "price_grade"})
+    cascade_prices(land, land_price_steps(ref["land_base_prices"]), carry)
     land["factor_unit"] = land["unit"].map(UNIT_FACTORS)
     land["factor_date"] = land["land_group"].map(ref["land_date_corrections"].set_index("land_group")["factor"])
-    construction = (land["parent_class"].isin(CONSTRUCTION_LEVEL1) | (land["class_stem"] == "09")).to_numpy()
-    land["land_use"] = land["class_level1"].map(LAND_USE_OF_LEVEL1).fillna("other")
-    land["factor_plot_ratio"] = plot_ratio_factors(land, construction, ref["land_plot_ratio_corrections"])
-    land["factor_equity"] = equity_factors(land, construction, ref)
     land["value_yuan"] = (
         land["area_m2"]
         * land["factor_unit"]
@@ -632,7 +654,14 @@ def plain_land_rows(layout, ref: dict):
     for memo, column in PLAIN_MEMOS.items():
         land[f"{memo}_share"] = (land[column] / land["area_m2"].where(land["area_m2"] != 0)).clip(upper=1).fillna(0)
     land["hay_t"] = float("nan")
-    return land.rename(columns={"class_level1": "item_code"}).assign(category="land")
+    land["in_ledger"] = True
+    others["in_ledger"] = False
+    for memo, column in PLAIN_MEMOS.items():
+        others[f"{memo}_share"] = (
+            (others[column] / others["area_m2"].where(others["area_m2"] != 0)).clip(upper=1).fillna(0)
+        )
+    rows = pd.concat([land, others], ignore_index=True)
+    return rows.assign(category="land", item_code=rows["parent_class"].fillna(rows["class_stem"]))
 
 
 def land_price_steps(prices) -> list:
@@ -641,17 +670,18 @@ def land_price_steps(prices) -> list:
     zoned = prices[prices["price_zone"].notna()]
     unzoned = prices[prices["price_zone"].isna()]
     steps = []
-    for frame_region, table, table_region in (
-        ("price_zone", zoned, "price_zone"),
-        ("region_code", unzoned, "region_code"),
-        ("city_code", unzoned, "region_code"),
-        ("province_code", unzoned, "region_code"),
+    for frame_region, table, table_region, level in (
+        ("price_zone", zoned, "price_zone", "zone"),
+        ("region_code", unzoned, "region_code", "county"),
+        ("city_code", unzoned, "region_code", "city"),
+        ("province_code", unzoned, "region_code", "province"),
     ):
         for frame_class in ("class_stem", "class_level1"):
             graded = table[table["cropland_grade"].notna()]
             ungraded = table[table["cropland_grade"].isna()]
-            steps.append(((frame_region, frame_class, "grade"), graded, (table_region, "land_class", "cropland_grade")))
-            steps.append(((frame_region, frame_class), ungraded, (table_region, "land_class")))
+            graded_keys = (table_region, "land_class", "cropland_grade")
+            steps.append(((frame_region, frame_class, "grade"), graded, graded_keys, level))
+            steps.append(((frame_region, frame_class), ungraded, (table_region, "land_class"), level))
     return steps
 
 
@@ -695,7 +725,8 @@ def plain_grassland_rows(layout, ref: dict):
     valuation_models/grassland.sql computes them."""
     import pandas as pd
 
-    columns = ["region_code", "grassland_type", "grade", "area_m2", "hay_yield_kg_per_ha", "exclusion_reason"]
+    columns = ["_row_id", "_source_file", "_source_row", "parcel_id", "base_parcel_id", "subject"]
+    columns += ["region_code", "grassland_type", "grade", "area_m2", "hay_yield_kg_per_ha", "exclusion_reason"]
     grass = pd.read_parquet(stage_folder(layout.validated("grassland")), columns=columns)
     grass = grass[grass["exclusion_reason"].isna()]
     regions, province = plain_regions(ref)
@@ -705,14 +736,16 @@ def plain_grassland_rows(layout, ref: dict):
     prices = ref["grassland_prices"]
     keys = ("region_code", "grassland_type", "grade")
     steps = [
-        ((region, "grassland_type", "grade_text"), prices, keys)
-        for region in ("region_code", "city_code", "province_code")
+        ((region, "grassland_type", "grade_text"), prices, keys, level)
+        for region, level in (("region_code", "county"), ("city_code", "city"), ("province_code", "province"))
     ]
-    cascade_prices(grass, steps)
-    grass["value_yuan"] = grass["area_m2"] * grass["unit"].map(UNIT_FACTORS) * grass["price"]
+    cascade_prices(grass, steps, {"year": "price_year", "region_code": "price_region"})
+    grass["factor_unit"] = grass["unit"].map(UNIT_FACTORS)
+    grass["value_yuan"] = grass["area_m2"] * grass["factor_unit"] * grass["price"]
     grass["hay_t"] = grass["hay_yield_kg_per_ha"] * grass["area_m2"] * 1e-7
     for memo in PLAIN_MEMOS:  # the base map's shares come with the consistency step, which this stage does not run
         grass[f"{memo}_share"] = 0.0
+    grass["in_ledger"] = True
     return grass.rename(columns={"grassland_type": "item_code"}).assign(category="grassland")
 
 
@@ -778,6 +811,170 @@ def plain_ledgers(rows, ref: dict):
     )
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# The valued rows with their audit trail, as the pipeline writes them (baselines f and g)
+# ---------------------------------------------------------------------------------------------------------------
+
+# The columns of the pipeline's valued files (valuation_models/<model>.sql, then assets_pipeline/valuation/
+# valued_rows.sql), in its order; the baselines write the same.
+TRAIL_TAIL = ["value_yuan", "subject", "subject_source", "city_code", "model", "model_version", "year"]
+VALUED_COLUMNS = {
+    "land": [
+        "_row_id", "_source_file", "_source_row", "category", "region_code", "parcel_id", "base_parcel_id",
+        "land_class", "item_code", "component", "status", "status_reason", "area_m2", "consistency_findings",
+        "redline_share", "farmland_share", "protected_share", "price_table", "price_key", "price_level",
+        "price_region", "price_year", "unit_price", "price_unit", "factor_unit", "factor_date", "factor_plot_ratio",
+        "factor_equity", *TRAIL_TAIL,
+    ],
+    "grassland": [
+        "_row_id", "_source_file", "_source_row", "category", "region_code", "parcel_id", "base_parcel_id",
+        "item_code", "component", "status", "status_reason", "area_m2", "hay_t", "price_table", "price_key",
+        "price_level", "price_region", "price_year", "unit_price", "price_unit", "factor_unit",
+        "consistency_findings", "consistency_resolution", "delivered_area_m2", "redline_share", "farmland_share",
+        "protected_share", *TRAIL_TAIL,
+    ],
+}  # fmt: skip
+TRAIL_ORDER = ["_row_id", "_source_file", "_source_row"]  # valued_rows.sql: ORDER BY _row_id, component, …
+BASELINE_ROWS_OUT = {"f": "baseline_pandas_valued", "g": "baseline_duckdb_valued"}
+
+
+def model_version(model: str) -> str:
+    """The ``-- version:`` line of valuation_models/<model>.sql, which the valued rows carry."""
+    text = (PROJECT_DIR / "valuation_models" / f"{model}.sql").read_text(encoding="utf-8")
+    return re.search(r"^--\s*version:\s*(\S+)", text, re.MULTILINE).group(1)
+
+
+def as_text(series):
+    return series.astype("string")
+
+
+def land_trail(land, ref: dict):
+    """The land model's audit columns from plain_land_rows' frame (status, reason, where the price came from)."""
+    import numpy as np
+
+    excluded = ~land["in_ledger"].to_numpy()
+    unpriced = land["value_yuan"].isna().to_numpy() & ~excluded
+    construction = land["is_construction"].fillna(False).astype(bool)
+    reason = np.select(
+        [
+            excluded,
+            land["price"].isna(),
+            land["factor_unit"].isna(),
+            land["factor_date"].isna(),
+            construction & land["factor_plot_ratio"].isna(),
+            construction & land["factor_equity"].isna(),
+        ],
+        [
+            "valued in the " + as_text(land["class_category"]) + " category from its inventory",
+            "no base price for county "
+            + as_text(land["region_code"])
+            + ", class "
+            + as_text(land["class_stem"])
+            + (", grade " + as_text(land["grade"])).fillna(""),
+            "unknown price unit " + as_text(land["unit"]),
+            "no date correction for land group " + as_text(land["land_group"]),
+            "no plot-ratio correction for " + as_text(land["land_use"]),
+            "granted land without granted_term_years / years_used",
+        ],
+        None,
+    )
+    priced = land["price"].notna()
+    return land.assign(
+        base_parcel_id=land["parcel_id"],
+        land_class=land["class_stem"],
+        status=np.where(excluded, "excluded", np.where(unpriced, "unpriced", "valued")),
+        status_reason=reason,
+        price_table="ref_land_base_prices",
+        price_key=(
+            "zone=" + as_text(land["price_zone_used"]).fillna("") + " region=" + as_text(land["price_region"])
+            + " class=" + as_text(land["price_class"]) + " grade=" + as_text(land["price_grade"]).fillna("")
+        ),
+        unit_price=land["price"],
+        price_unit=land["unit"],
+        factor_date=land["factor_date"].where(priced),
+        factor_plot_ratio=land["factor_plot_ratio_trail"],
+        factor_equity=land["factor_equity_trail"],
+        value_yuan=land["value_yuan"].where(~unpriced),
+    )  # fmt: skip
+
+
+def grassland_trail(grass, ref: dict):
+    """The grassland model's audit columns from plain_grassland_rows' frame (its keys checked against the table)."""
+    import numpy as np
+
+    prices = ref["grassland_prices"]
+    types, grades = set(prices["grassland_type"].dropna()), set(prices["grade"].dropna())
+    kind, grade = as_text(grass["item_code"]), as_text(grass["grade_text"])
+    unpriced = grass["value_yuan"].isna()
+    reason = np.select(
+        [kind.isna(), ~kind.isin(types), ~grade.isin(grades), grass["price"].isna(), grass["factor_unit"].isna()],
+        [
+            "no grassland inventory row describes this base parcel: type and grade unknown",
+            "grassland_type '" + kind + "' not in grassland_prices",
+            "grade '" + grade + "' not in grassland_prices",
+            "no grassland price for county " + as_text(grass["region_code"]) + ", type " + kind + ", grade " + grade,
+            "unknown price unit " + as_text(grass["unit"]),
+        ],
+        None,
+    )
+    return grass.assign(
+        base_parcel_id=as_text(grass["base_parcel_id"]),
+        status=np.where(unpriced, "unpriced", "valued"),
+        status_reason=reason,
+        price_table="ref_grassland_prices",
+        price_key="region=" + as_text(grass["price_region"]).fillna("") + " type=" + kind + " grade=" + grade,
+        unit_price=grass["price"],
+        price_unit=grass["unit"],
+        consistency_resolution=None,
+        delivered_area_m2=grass["area_m2"],
+        redline_share=np.nan,
+        farmland_share=np.nan,
+        protected_share=np.nan,
+    )
+
+
+TRAIL_INTEGERS = {"_row_id": "int64", "_source_row": "int64", "price_year": "int64", "year": "int32"}
+TRAIL_FLOATS = {
+    "area_m2", "hay_t", "delivered_area_m2", "redline_share", "farmland_share", "protected_share", "unit_price",
+    "factor_unit", "factor_date", "factor_plot_ratio", "factor_equity", "value_yuan",
+}  # fmt: skip
+
+
+def write_plain_valued(category: str, rows, ref: dict, out_dir: Path) -> Path:
+    """A category's valued rows as the pipeline writes them: its columns in its order, the exercising subject
+    (the row's own, else the rule by item, else the category's), sorted by row id so a re-run writes the same
+    bytes. Decimals of the pipeline are floats here, the delivered file name plain text."""
+    import pandas as pd
+    import pyarrow as pa_arrow
+    import pyarrow.parquet as pq
+
+    rules = ref["exercising_subject_rules"]
+    by_item = rules[rules["item_code"] != "*"].set_index(["category", "item_code"])["subject"]
+    by_category = rules[rules["item_code"] == "*"].set_index("category")["subject"]
+    rule = pd.Series(by_item.reindex(pd.MultiIndex.from_frame(rows[["category", "item_code"]])).to_numpy(), rows.index)
+    rows = rows.assign(
+        component="land",
+        consistency_findings=None,
+        subject_source=rows["subject"].notna().map({True: "input", False: "rule"}),
+        subject=rows["subject"].fillna(rule).fillna(rows["category"].map(by_category)),
+        price_year=pd.to_numeric(rows["price_year"]).astype("Int64"),
+        model=category,
+        model_version=model_version(category),
+        year=YEAR,
+    )
+    rows = rows.sort_values(TRAIL_ORDER, kind="stable")[VALUED_COLUMNS[category]]
+    schema = pa_arrow.schema(
+        [
+            pa_arrow.field(c, TRAIL_INTEGERS.get(c, "float64" if c in TRAIL_FLOATS else "string"))
+            for c in VALUED_COLUMNS[category]
+        ]
+    )
+    path = out_dir / f"{category}.parquet"
+    table = pa_arrow.Table.from_pandas(rows, schema=schema, preserve_index=False)
+    pq.write_table(table, path, compression="zstd", compression_level=1)
+    return path
+
+
 def child_plain_valuation(paths: Paths) -> dict:
     import pandas as pd
 
@@ -801,15 +998,30 @@ def child_plain_valuation(paths: Paths) -> dict:
     columns = ["category", "region_code", "item_code", "area_m2", "hay_t", "value_yuan"] + [
         f"{m}_share" for m in PLAIN_MEMOS
     ]
-    valued = pd.concat(
-        [plain_land_rows(layout, ref)[columns], plain_grassland_rows(layout, ref)[columns]], ignore_index=True
-    )
-    records = plain_ledgers(valued, ref)
+    land, grass = plain_land_rows(layout, ref), plain_grassland_rows(layout, ref)
+    in_ledger = pd.concat([land.loc[land["in_ledger"], columns], grass[columns]], ignore_index=True)
+    records = plain_ledgers(in_ledger, ref)
+    ledgers_s = time.perf_counter() - started
+    out_dir = fresh_dir(paths.output(BASELINE_ROWS_OUT["f"]))
+    files = [
+        write_plain_valued("land", land_trail(land, ref), ref, out_dir),
+        write_plain_valued("grassland", grassland_trail(grass, ref), ref, out_dir),
+    ]
     seconds = time.perf_counter() - started
     return {
         "rows": rows,
         "wall_s": seconds,
-        "details": {"cells": len(records), "check": compare_with_pipeline(layout, records)},
+        "details": {
+            "ledgers_only_s": ledgers_s,
+            "valued_rows_s": seconds - ledgers_s,
+            "steps": {
+                "ledgers part (f and g measured only this before 2026-12-07)": ledgers_s,
+                "valued rows written": seconds - ledgers_s,
+            },
+            "cells": len(records),
+            "check": compare_with_pipeline(layout, records),
+            "valued_check": compare_valued_rows(paths, files),
+        },
     }
 
 
@@ -1036,7 +1248,9 @@ BARE_REFERENCES = (
 
 
 def child_bare_duckdb(paths: Paths, exact: bool = True) -> dict:
-    """Baseline g: one statement on a default DuckDB connection (all cores, default memory limit)."""
+    """Baseline g: one statement for the ledgers on a default DuckDB connection (all cores, default memory
+    limit); then, for g (exact) only, the valued rows of land and grassland with their audit trail on the same
+    connection (write_bare_valued). g2 (DOUBLE) computes the ledgers only."""
     import duckdb
 
     layout = layout_of(paths.output(PARQUET_OUT))
@@ -1047,12 +1261,67 @@ def child_bare_duckdb(paths: Paths, exact: bool = True) -> dict:
     started, cpu = time.perf_counter(), cpu_seconds()
     con = duckdb.connect()
     records = con.execute(sql, params).fetchall()
-    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-    return {
-        "rows": rows,
-        "wall_s": seconds,
-        "details": {"cpu_s": cpu, "cells": len(records), "check": compare_with_pipeline(layout, records)},
-    }
+    ledgers_s, ledgers_cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    details = {"cpu_s": ledgers_cpu, "cells": len(records)}
+    if exact:
+        out_dir = fresh_dir(paths.output(BASELINE_ROWS_OUT["g"]))
+        files = [write_bare_valued(con, layout, c, out_dir) for c in ("land", "grassland")]
+        details.update(ledgers_only_s=ledgers_s, ledgers_only_cpu_s=ledgers_cpu)
+        details.update(cpu_s=cpu_seconds() - cpu, valued_rows_s=time.perf_counter() - started - ledgers_s)
+        details["steps"] = {
+            "ledgers part (f and g measured only this before 2026-12-07)": ledgers_s,
+            "valued rows written": details["valued_rows_s"],
+        }
+    seconds = time.perf_counter() - started
+    details["check"] = compare_with_pipeline(layout, records)
+    if exact:
+        details["valued_check"] = compare_valued_rows(paths, files)
+    return {"rows": rows, "wall_s": seconds, "details": details}
+
+
+BARE_MACROS = (  # the pipeline's exact products (assets_pipeline/infra/duck.py), which the models call
+    "CREATE OR REPLACE MACRO dec_mul(a, b) AS "
+    "CAST(CAST(a AS DECIMAL(38, 10)) * CAST(b AS DECIMAL(38, 12)) AS DECIMAL(38, 10))",
+    "CREATE OR REPLACE MACRO row_value(quantity, unit_value) AS "
+    "CAST(CAST(quantity AS DECIMAL(18, 2)) * CAST(unit_value AS DECIMAL(38, 10)) AS DECIMAL(38, 12))",
+)
+BARE_MODEL_REFERENCES = BARE_REFERENCES  # the snapshots the land and grassland models and the subject rules read
+# what the pipeline's inventory view adds where the validated rows lack it (valuation/models.py register_inventory)
+BARE_INVENTORY_DEFAULTS = {
+    "land": {"consistency_findings": "NULL::VARCHAR", "consistency_exclusion": "NULL::VARCHAR"},
+    "grassland": {
+        "consistency_findings": "NULL::VARCHAR",
+        "consistency_exclusion": "NULL::VARCHAR",
+        **{c: "NULL::DECIMAL(18, 10)" for c in ("redline_share", "farmland_share", "protected_share")},
+        "base_parcel_id": "NULL::VARCHAR",
+        "consistency_action": "NULL::VARCHAR",
+        "delivered_area_m2": "CAST(area_m2 AS DECIMAL(18, 2))",
+    },
+}
+
+
+def write_bare_valued(con, layout, category: str, out_dir: Path) -> Path:
+    """A category's valued rows with plain DuckDB: views over the snapshots and the validated parts, the
+    category's model (valuation_models/<category>.sql, read as it is), written by bare_valued_rows.sql."""
+    if not con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'regions'").fetchone()[0]:
+        for statement in BARE_MACROS:
+            con.execute(statement)
+        for name in BARE_MODEL_REFERENCES:
+            con.execute(f"CREATE TEMP VIEW ref_{name} AS SELECT * FROM read_parquet('{layout.reference(name)}')")
+        con.execute((BENCH_DIR / "bare_regions.sql").read_text(encoding="utf-8"))
+        province = con.execute("SELECT region_code FROM ref_admin_divisions WHERE level = 'province'").fetchone()[0]
+        con.execute("SET VARIABLE province_code = $p", {"p": province})
+    source = duckdb_source(layout.validated(category))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW inventory_rows AS SELECT * FROM read_parquet('{source}')")
+    present = {row[0] for row in con.execute("DESCRIBE inventory_rows").fetchall()}
+    extra = "".join(f", {v} AS {c}" for c, v in BARE_INVENTORY_DEFAULTS[category].items() if c not in present)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW inventory AS SELECT *{extra} FROM inventory_rows")
+    model = (PROJECT_DIR / "valuation_models" / f"{category}.sql").read_text(encoding="utf-8")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW model_rows AS {model}")
+    path = out_dir / f"{category}.parquet"
+    copy = (BENCH_DIR / "bare_valued_rows.sql").read_text(encoding="utf-8").format(path=path)
+    con.execute(copy, {"model": category, "version": model_version(category), "year": YEAR})
+    return path
 
 
 def cpu_seconds() -> float:
@@ -1152,6 +1421,76 @@ def compare_with_pipeline(layout, records) -> dict:
             and max(diffs, default=0.0) <= MATCH_TOLERANCE_WAN_YUAN
         ),
     }
+
+
+VALUED_TOLERANCE_YUAN = 0.01  # per county, the sum of value_yuan must equal the pipeline's to 0.01 元
+
+
+def compare_valued_rows(paths: Paths, files: list[Path]) -> dict:
+    """A baseline's valued files against the pipeline's (stage c', else stage c), per category: the columns'
+    names and order, their types, the row count, the sum of value_yuan per county (within 0.01 元) and, row by
+    row in file order (so the order is checked too), every column: text and integers equal, numbers within
+    10⁻⁶ (relative above 1)."""
+    import duckdb
+
+    con = duckdb.connect()
+    result = {}
+    for path in files:
+        category = path.stem
+        theirs = next(
+            (layout_of(paths.output(o)).valued(category) for o in (LIKE_FOR_LIKE_OUT, PARQUET_OUT)
+             if layout_of(paths.output(o)).valued(category).exists()),
+            None,
+        )  # fmt: skip
+        if theirs is None:
+            result[category] = {"compared": False, "reason": "no valued file of the pipeline (run stage c first)"}
+            continue
+        p, b = (f"read_parquet('{f}')" for f in (theirs, path))
+        p_types, b_types = (dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {x})").fetchall())
+                            for x in (p, b))  # fmt: skip
+        p_rows, b_rows = (con.execute(f"SELECT count(*) FROM {x}").fetchone()[0] for x in (p, b))
+        sums = "(SELECT region_code, sum(value_yuan)::DOUBLE AS v FROM {} GROUP BY 1)"
+        counties_differ, max_county_diff = con.execute(
+            f"SELECT count(*) FILTER (WHERE d IS NULL OR d > {VALUED_TOLERANCE_YUAN}), coalesce(max(d), 0) FROM "
+            f"(SELECT CASE WHEN x.v IS NOT DISTINCT FROM y.v THEN 0 ELSE abs(x.v - y.v) END AS d "
+            f"FROM {sums.format(p)} x FULL JOIN {sums.format(b)} y USING (region_code))"
+        ).fetchone()
+        common = [c for c in p_types if c in b_types]
+        differing = {}
+        if p_rows == b_rows and common:
+            tests = [f"count(*) FILTER (WHERE ({valued_differs(c, p_types[c], b_types[c])}))" for c in common]
+            counts = con.execute(
+                f"SELECT {', '.join(tests)} FROM (SELECT * FROM {p}) x POSITIONAL JOIN (SELECT * FROM {b}) y"
+            ).fetchone()
+            differing = {c: n for c, n in zip(common, counts, strict=True) if n}
+        result[category] = {
+            "compared": True,
+            "pipeline_file": str(theirs),
+            "same_columns_in_order": list(p_types) == list(b_types),
+            "missing_columns": [c for c in p_types if c not in b_types],
+            "types_differ": {c: [p_types[c], b_types[c]] for c in common if p_types[c] != b_types[c]},
+            "pipeline_rows": p_rows,
+            "baseline_rows": b_rows,
+            "counties_value_differ": counties_differ,
+            "max_county_value_diff_yuan": max_county_diff,
+            "columns_compared": len(common) if p_rows == b_rows else 0,
+            "rows_differ_by_column": differing,
+            "match": p_rows == b_rows and counties_differ == 0 and list(p_types) == list(b_types),
+            "all_columns_equal": p_rows == b_rows and not differing and list(p_types) == list(b_types),
+        }
+    return result
+
+
+NUMERIC_TYPES = ("DECIMAL", "DOUBLE", "FLOAT")
+
+
+def valued_differs(column: str, p_type: str, b_type: str) -> str:
+    """SQL that is true where the pipeline's value (x) and the baseline's (y) of a column differ."""
+    x, y = f'x."{column}"', f'y."{column}"'
+    if p_type.startswith(NUMERIC_TYPES) and b_type.startswith(NUMERIC_TYPES):
+        x, y = f"{x}::DOUBLE", f"{y}::DOUBLE"
+        return f"({x} IS NULL) <> ({y} IS NULL) OR abs({x} - {y}) > 1e-6 * greatest(1, abs({x}))"
+    return f"{x}::VARCHAR IS DISTINCT FROM {y}::VARCHAR"
 
 
 CHILD_STAGES = {
@@ -1271,10 +1610,10 @@ def run_stages(paths: Paths, stages: str, args: argparse.Namespace, with_csv: bo
         child("e_pipeline_validation_land", "e'. pipeline validation, land only (batches)")
         child("e_plain_validation_land", "e. plain validation, land in one DataFrame")
     if "f" in stages:
-        child("f_plain_pandas_valuation", "f. plain pandas valuation + ledger, land + grassland")
+        child("f_plain_pandas_valuation", "f. plain pandas, land + grassland: ledgers + valued rows")
     if "g" in stages:
-        child("g_bare_duckdb", "g. bare DuckDB, one statement, land + grassland")
-        child("g_bare_duckdb_double", "g2. the same statement in DOUBLE (not exact)")
+        child("g_bare_duckdb", "g. bare DuckDB, land + grassland: ledgers + valued rows")
+        child("g_bare_duckdb_double", "g2. g's ledger statement in DOUBLE (no valued rows)")
     return done
 
 
@@ -1291,6 +1630,8 @@ def print_table(title: str, measurements: list[Measurement]) -> None:
         note = "" if m.ok else describe_failure(m)
         if check := m.details.get("check"):
             note = (note + "; " if note else "") + describe_check(check)
+        if valued := m.details.get("valued_check"):
+            note += "; " + describe_valued_check(valued)
         print(
             f"{m.label:<54} {fmt_num(m.rows, ',d'):>12} {fmt_num(m.wall_s, '.1f'):>8} {fmt_num(m.process_s, '.1f'):>8} "
             f"{fmt_num(m.peak_rss_mib, ',.0f'):>13} {fmt_num(m.tree_rss_peak_mib, ',.0f'):>9}  {note}"
@@ -1317,6 +1658,24 @@ def describe_check(check: dict) -> str:
     )
 
 
+def describe_valued_check(checks: dict) -> str:
+    """One line for a baseline's valued files against the pipeline's."""
+    parts = []
+    for category, c in checks.items():
+        if not c.get("compared"):
+            parts.append(f"{category} not compared: {c.get('reason')}")
+            continue
+        verdict = "ALL COLUMNS EQUAL" if c["all_columns_equal"] else "MATCH" if c["match"] else "DIFFER"
+        columns = "same columns in order" if c["same_columns_in_order"] else "COLUMNS DIFFER"
+        types = f", {len(c['types_differ'])} types differ" if c["types_differ"] else ""
+        rows = ", rows differ in " + ", ".join(c["rows_differ_by_column"]) if c["rows_differ_by_column"] else ""
+        parts.append(
+            f"{category} rows {verdict}: {c['baseline_rows']:,}/{c['pipeline_rows']:,} rows, {columns}{types}, "
+            f"{c['counties_value_differ']} counties' value differ (max {c['max_county_value_diff_yuan']:.1e} 元){rows}"
+        )
+    return "; ".join(parts)
+
+
 def print_job_steps(m: Measurement) -> None:
     steps = m.details.get("steps") or []
     if not steps:
@@ -1331,9 +1690,10 @@ def ratio(a, b):
 
 
 def floor_seconds(by_stage: dict[str, dict]) -> float | None:
-    """About the least wall time c' could take on two cores: the CPU time of g (the same values and ledgers) and of
+    """About the least wall time c' could take on two cores: the CPU time of g's ledgers part (the same values and ledgers) and of
     c2 (writing the valued files alone, reading them back included), overlapped perfectly."""
-    cpus = [by_stage.get(s, {}).get("details", {}).get("cpu_s") for s in ("g_bare_duckdb", "c_audit_write_floor")]
+    g, c2 = (by_stage.get(s, {}).get("details", {}) for s in ("g_bare_duckdb", "c_audit_write_floor"))
+    cpus = [g.get("ledgers_only_cpu_s", g.get("cpu_s")), c2.get("cpu_s")]
     return None if None in cpus else sum(cpus) / 2
 
 
@@ -1349,14 +1709,21 @@ def ratios(by_stage: dict[str, dict]) -> dict:
     def tree(stage):
         return by_stage.get(stage, {}).get("tree_rss_peak_mib")
 
+    def ledgers_only(stage):  # the baselines' figure without the valued rows (all there was before 2026-12-07)
+        details = by_stage.get(stage, {}).get("details", {})
+        return details.get("ledgers_only_s", wall(stage) if "valued_check" not in details else None)
+
     lfl, allc = "c_valuation_land_grassland", "c_valuation_all"
+    f, g = "f_plain_pandas_valuation", "g_bare_duckdb"
     return {
+        "valuation_speedup_vs_plain_pandas_ledgers_only": ratio(ledgers_only(f), wall(lfl)),
+        "valuation_time_ratio_vs_bare_duckdb_ledgers_only": ratio(wall(lfl), ledgers_only(g)),
         "valuation_speedup_vs_plain_pandas_like_for_like": ratio(wall("f_plain_pandas_valuation"), wall(lfl)),
         "valuation_speedup_vs_plain_pandas_all_six": ratio(wall("f_plain_pandas_valuation"), wall(allc)),
         "valuation_time_ratio_vs_bare_duckdb_like_for_like": ratio(wall(lfl), wall("g_bare_duckdb")),
         "valuation_time_ratio_vs_bare_duckdb_all_six": ratio(wall(allc), wall("g_bare_duckdb")),
         "valuation_time_ratio_vs_bare_duckdb_double_like_for_like": ratio(wall(lfl), wall("g_bare_duckdb_double")),
-        "audit_write_floor_ratio_vs_bare_duckdb": ratio(wall("c_audit_write_floor"), wall("g_bare_duckdb")),
+        "audit_write_floor_ratio_vs_bare_duckdb": ratio(wall("c_audit_write_floor"), ledgers_only(g)),
         "like_for_like_floor_s": floor_seconds(by_stage),
         "validation_time_ratio_pipeline_vs_plain": ratio(
             wall("e_pipeline_validation_land"), wall("e_plain_validation_land")
@@ -1373,7 +1740,7 @@ def ratios(by_stage: dict[str, dict]) -> dict:
 def print_ratios(r: dict) -> None:
     lines = [
         (
-            "valuation + ledgers: plain pandas time / pipeline time (land+grassland, like for like)",
+            "valuation + ledgers: plain pandas time / pipeline time (land+grassland, like for like: valued rows too)",
             r["valuation_speedup_vs_plain_pandas_like_for_like"],
             "×",
         ),
@@ -1383,8 +1750,18 @@ def print_ratios(r: dict) -> None:
             "×",
         ),
         (
-            "valuation + ledgers: pipeline time / bare DuckDB time (land+grassland, like for like)",
+            "valuation + ledgers: pipeline time / bare DuckDB time (land+grassland, like for like: valued rows too)",
             r["valuation_time_ratio_vs_bare_duckdb_like_for_like"],
+            "×",
+        ),
+        (
+            "history: plain pandas, its ledgers part only / pipeline (c'); f measured only that before 2026-12-07",
+            r.get("valuation_speedup_vs_plain_pandas_ledgers_only"),
+            "×",
+        ),
+        (
+            "history: pipeline (c') / bare DuckDB, its ledgers part only; g measured only that before 2026-12-07",
+            r.get("valuation_time_ratio_vs_bare_duckdb_ledgers_only"),
             "×",
         ),
         (
@@ -1393,17 +1770,17 @@ def print_ratios(r: dict) -> None:
             "×",
         ),
         (
-            "valuation + ledgers: pipeline time / bare DuckDB in DOUBLE (land+grassland, like for like)",
+            "valuation + ledgers: pipeline time (c') / bare DuckDB ledger statement in DOUBLE (g2, no valued rows)",
             r["valuation_time_ratio_vs_bare_duckdb_double_like_for_like"],
             "×",
         ),
         (
-            "writing the valued files alone (c2) / bare DuckDB time (the audit trail's floor)",
+            "writing the valued files alone (c2) / bare DuckDB ledgers part (the audit trail's floor)",
             r.get("audit_write_floor_ratio_vs_bare_duckdb"),
             "×",
         ),
         (
-            "about the least c' could take on 2 cores: (CPU of g + CPU of c2) / 2, seconds",
+            "about the least c' could take on 2 cores: (CPU of g's ledgers part + CPU of c2) / 2, seconds",
             r.get("like_for_like_floor_s"),
             "",
         ),
@@ -1420,8 +1797,8 @@ def print_ratios(r: dict) -> None:
         ),
     ]
     print("\nRatios")
-    for text, value, unit in lines:
-        print(f"  {text:<92} {fmt_num(value, '.2f')}{unit if value is not None else ''}")
+    for label, value, unit in lines:
+        print(f"  {label:<104} {fmt_num(value, '.2f')}{unit if value is not None else ''}")
 
 
 def targets(by_stage: dict[str, dict], r: dict) -> list[dict]:
