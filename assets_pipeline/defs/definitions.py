@@ -13,10 +13,10 @@ from assets_pipeline.defs.consistency import consistency, scorecard
 from assets_pipeline.defs.inventory import ingested_assets, missing_counties, validated_assets
 from assets_pipeline.defs.ledgers import ledgers, manifest, report
 from assets_pipeline.defs.metadata import source_version
+from assets_pipeline.defs.progress import progress_logger
 from assets_pipeline.defs.reference import reference_tables
 from assets_pipeline.defs.rejects import rejects
 from assets_pipeline.defs.valuation import valued_assets
-from assets_pipeline.infra.progress import progress_logger
 from assets_pipeline.settings import AccountsSettings
 
 # The code that computes each asset whose definition names no code version of its own (by the first part of its
