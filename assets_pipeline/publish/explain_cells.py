@@ -14,6 +14,7 @@ ROW_COLUMNS = (
     "_source_file",
     "_source_row",
     "parcel_id",
+    "base_parcel_id",
     "deposit_id",
     "basin",
     "region_code",

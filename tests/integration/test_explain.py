@@ -75,10 +75,11 @@ def test_land_county_cell_is_its_parcel(compiled):
     )
     assert e.published == D("11.61") and e.rows == 1 and e.rows_sum == e.unrounded and e.ok
     row = e.top[0]
-    assert (row["_source_file"], row["_source_row"], row["parcel_id"]) == (
+    assert (row["_source_file"], row["_source_row"], row["parcel_id"], row["base_parcel_id"]) == (
         "land/140105_小店区.csv",
         2,
         "1401050000000001",
+        "1401050000000001",  # a land parcel is its own base parcel
     )
     assert (row["price_table"], row["price_level"], row["unit_price"], row["factor_date"]) == (
         "ref_land_base_prices",
@@ -109,6 +110,7 @@ def test_forest_trees_of_a_city_are_its_counties_rows(compiled):
     assert [(r["source_file"], r["source_row"], r["price_table"], r["priced_on"]) for r in rows] == [
         ("forest.xlsx", 2, "ref_timber_prices", "stock")
     ]
+    assert rows[0]["base_parcel_id"] == "1401050000000008"  # the base parcel it stands on, as the balance matches it
 
 
 @pytest.mark.slow
