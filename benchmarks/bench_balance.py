@@ -53,7 +53,8 @@ def child_compile(work_dir: Path, parcels: int) -> dict:
     from assets_pipeline.ledgers.ledger import build_ledgers
     from assets_pipeline.reference.tables import load_reference
     from assets_pipeline.schema.categories import CATEGORIES
-    from assets_pipeline.validate.rows import CodeLists, validate_category
+    from assets_pipeline.validate.codes import CodeLists
+    from assets_pipeline.validate.rows import validate_category
     from assets_pipeline.valuation.models import value_category
 
     inputs, out = _paths(work_dir, parcels)

@@ -35,7 +35,8 @@ def child_prepare(work: Path, parcels: int) -> dict:
     from assets_pipeline.ingest.canonical import ingest_category
     from assets_pipeline.reference.tables import load_reference
     from assets_pipeline.sample.generate import generate_sample
-    from assets_pipeline.validate.rows import CodeLists, validate_category
+    from assets_pipeline.validate.codes import CodeLists
+    from assets_pipeline.validate.rows import validate_category
 
     folder = rb.fresh_dir(province_dir(work, parcels))
     started = time.perf_counter()

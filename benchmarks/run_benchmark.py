@@ -357,7 +357,8 @@ def child_ingest_validate(paths: Paths, fmt: str, out_name: str) -> dict:
     from assets_pipeline.ingest.canonical import ingest_category
     from assets_pipeline.reference.tables import load_reference
     from assets_pipeline.schema.categories import CATEGORIES
-    from assets_pipeline.validate.rows import CodeLists, validate_category
+    from assets_pipeline.validate.codes import CodeLists
+    from assets_pipeline.validate.rows import validate_category
 
     layout = layout_of(fresh_dir(paths.output(out_name)))
     inputs = paths.province(fmt)
@@ -479,7 +480,8 @@ def child_pipeline_land_validation(paths: Paths) -> dict:
     validate_category reads and writes the folders of one layout: a scratch layout shares a's ingested folder.
     """
     from assets_pipeline.reference.tables import load_reference
-    from assets_pipeline.validate.rows import CodeLists, validate_category
+    from assets_pipeline.validate.codes import CodeLists
+    from assets_pipeline.validate.rows import validate_category
 
     source = layout_of(paths.output(PARQUET_OUT))
     stage_folder(source.ingested("land"))
@@ -503,7 +505,8 @@ def child_plain_validation(paths: Paths) -> dict:
     import pyarrow.parquet as pq
 
     from assets_pipeline.reference.tables import load_reference
-    from assets_pipeline.validate.rows import CodeLists, build_model
+    from assets_pipeline.validate.codes import CodeLists
+    from assets_pipeline.validate.model import build_model
 
     source = layout_of(paths.output(PARQUET_OUT))
     ingested = stage_files(source.ingested("land"))

@@ -10,7 +10,8 @@ from assets_pipeline.infra.storage import write_parquet
 from assets_pipeline.ingest.canonical import ingest_category
 from assets_pipeline.reference.tables import load_reference
 from assets_pipeline.schema.categories import CATEGORIES
-from assets_pipeline.validate.rows import CodeLists, validate_category
+from assets_pipeline.validate.codes import CodeLists
+from assets_pipeline.validate.rows import validate_category
 from assets_pipeline.valuation.models import value_category
 
 

@@ -107,7 +107,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     """Print a ledger cell with the rows that make it and its checks; write every row to a workbook."""
-    from assets_pipeline.publish.explain import CellQuery, ExplainError, explain_cell, format_explanation
+    from assets_pipeline.publish.explain import explain_cell, format_explanation
+    from assets_pipeline.publish.explain_cells import CellQuery, ExplainError
 
     indicator = args.indicator or ("area" if args.physical else None)
     query = CellQuery(

@@ -11,7 +11,8 @@ from assets_pipeline.consistency.findings import BASE_CATEGORIES, INVENTORIES, O
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import atomic_folder, atomic_path
-from assets_pipeline.validate.rows import EXCLUSION_REASONS, REJECT_SCHEMA
+from assets_pipeline.validate.rejects import REJECT_SCHEMA
+from assets_pipeline.validate.rows import EXCLUSION_REASONS
 
 
 def write_findings(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:

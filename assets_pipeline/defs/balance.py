@@ -11,7 +11,7 @@ from assets_pipeline.defs.partitions import accounting_years
 from assets_pipeline.defs.valuation import valued_key
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import write_json
-from assets_pipeline.ingest.readers import sha256_of
+from assets_pipeline.ingest.delivered import sha256_of
 from assets_pipeline.ledgers.balance import build_balance, identity_failures, opening_mismatches
 from assets_pipeline.ledgers.both_years import link_sources
 from assets_pipeline.ledgers.last_year_files import LastYearFileError, verify_last_year

@@ -164,6 +164,6 @@ def source_version(*parts: str) -> str:
 
 def file_data_version(path) -> dg.DataVersion:
     """The data version of a published file: its SHA-256, the hash the manifest lists for it."""
-    from assets_pipeline.ingest.readers import sha256_of
+    from assets_pipeline.ingest.delivered import sha256_of
 
     return dg.DataVersion(sha256_of(path))

@@ -28,15 +28,9 @@ from assets_pipeline.infra.layout import part_files
 from assets_pipeline.infra.parallel import run_tasks
 from assets_pipeline.infra.storage import atomic_folder, atomic_parquet_writer, write_parquet
 from assets_pipeline.ingest import cleaning
-from assets_pipeline.ingest.readers import (
-    DeliveredFile,
-    detect_format,
-    discover_files,
-    map_headers,
-    not_readable,
-    read_batches,
-    sha256_of,
-)
+from assets_pipeline.ingest.delivered import DeliveredFile, detect_format, discover_files, not_readable, sha256_of
+from assets_pipeline.ingest.headers import map_headers
+from assets_pipeline.ingest.readers import read_batches
 from assets_pipeline.schema.categories import (
     AREA_FACTORS,
     AREA_UNITS,

@@ -16,35 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from assets_pipeline.infra.errors import InputFileError
-from assets_pipeline.ingest.delivered import (
-    BATCH_ROWS,
-    DeliveredFile,
-    detect_format,
-    discover_files,
-    not_readable,
-    sha256_of,
-    short_message,
-    with_source_rows,
-)
-from assets_pipeline.ingest.headers import header_key, header_lookup, map_headers, split_unit
-from assets_pipeline.ingest.text_files import csv_batches, detect_encoding
+from assets_pipeline.ingest.delivered import BATCH_ROWS, DeliveredFile, detect_format, short_message, with_source_rows
+from assets_pipeline.ingest.text_files import csv_batches
 from assets_pipeline.ingest.workbooks import xlsx_batches
 from assets_pipeline.schema.columns import CategorySpec
-
-# What the stages import from here: the readers and what they learn of a file.
-__all__ = [
-    "DeliveredFile",
-    "detect_encoding",
-    "detect_format",
-    "discover_files",
-    "header_key",
-    "header_lookup",
-    "map_headers",
-    "not_readable",
-    "read_batches",
-    "sha256_of",
-    "split_unit",
-]
 
 
 def read_batches(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import read_json
-from assets_pipeline.ingest.readers import sha256_of
+from assets_pipeline.ingest.delivered import sha256_of
 from assets_pipeline.schema.categories import CATEGORIES
 
 

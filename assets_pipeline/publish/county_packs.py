@@ -32,12 +32,13 @@ from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.infra.storage import atomic_path
-from assets_pipeline.ingest.readers import DeliveredFile, map_headers, read_batches
+from assets_pipeline.ingest.delivered import DeliveredFile
+from assets_pipeline.ingest.headers import map_headers
+from assets_pipeline.ingest.readers import read_batches
 from assets_pipeline.publish.excel import display_width
 from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
-from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
+from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, COLUMN_NAMES_ZH, SPECS
 from assets_pipeline.schema.labels import UNKNOWN_COUNTY_CODE, UNKNOWN_COUNTY_NAMES
-from assets_pipeline.validate.rows import COLUMN_NAMES_ZH
 
 ROW_HEADER = "原文件行号 Row"
 PROBLEM_HEADER = "问题说明 Problem"

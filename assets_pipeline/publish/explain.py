@@ -31,8 +31,7 @@ from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.ledgers.ledger import PHYSICAL_INDICATORS_TEMPLATE, valued_view
 from assets_pipeline.publish.excel import MAX_ROWS
-from assets_pipeline.publish.explain_cells import (  # noqa: F401 - the command line imports them from here
-    CENT,
+from assets_pipeline.publish.explain_cells import (
     HEADERS,
     ROW_COLUMNS,
     TOP,

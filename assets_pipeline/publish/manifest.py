@@ -10,7 +10,7 @@ import json
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import read_json
-from assets_pipeline.ingest.readers import sha256_of
+from assets_pipeline.ingest.delivered import sha256_of
 from assets_pipeline.reference.tables import TABLES
 from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.valuation.models import MODELS_DIR

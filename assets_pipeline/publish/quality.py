@@ -24,7 +24,7 @@ from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.publish.excel import BOLD, HEADER_FILL, HEADER_FONT, NOTE_FONT, TITLE_FONT, cell, sheet_title
 from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.schema.labels import UNKNOWN_COUNTY_CODE, UNKNOWN_COUNTY_NAMES
-from assets_pipeline.validate.rows import RULE_MESSAGES
+from assets_pipeline.validate.rejects import RULE_MESSAGES
 
 NAME_INDENT = Alignment(indent=1)
 SCORECARD_COLUMNS = [

@@ -17,8 +17,8 @@ from assets_pipeline.infra.storage import atomic_path, read_json, write_parquet
 from assets_pipeline.ingest.deliveries import refusal_path
 from assets_pipeline.publish.excel import MAX_ROWS
 from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
-from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, SPECS
-from assets_pipeline.validate.rows import COLUMN_NAMES_ZH, REJECT_SCHEMA
+from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, COLUMN_NAMES_ZH, SPECS
+from assets_pipeline.validate.rejects import REJECT_SCHEMA
 
 
 def combine_rejects(layout: YearLayout, categories=CATEGORIES) -> pa.Table:

@@ -19,7 +19,7 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 
 from assets_pipeline.infra.errors import ReferenceTableError
-from assets_pipeline.ingest.readers import sha256_of
+from assets_pipeline.ingest.delivered import sha256_of
 from assets_pipeline.reference.rules import (
     ReferenceRulesError,
     check_cross_references,

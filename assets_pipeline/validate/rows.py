@@ -31,35 +31,11 @@ from assets_pipeline.infra.layout import YearLayout, part_files, parts
 from assets_pipeline.infra.parallel import run_tasks, worker_count
 from assets_pipeline.infra.storage import atomic_folder, atomic_parquet_writer
 from assets_pipeline.ingest.canonical import FILE_SHIFT, ingested_schema
-from assets_pipeline.schema.categories import COLUMN_NAMES_ZH, SPECS, CategorySpec
-from assets_pipeline.validate.codes import CODE_COLUMNS, CODE_LIST_TABLES, CodeLists
+from assets_pipeline.schema.categories import SPECS, CategorySpec
+from assets_pipeline.validate.codes import CodeLists
 from assets_pipeline.validate.duplicates import duplicate_rows
 from assets_pipeline.validate.model import build_model
-from assets_pipeline.validate.rejects import (
-    REJECT_SCHEMA,
-    RULE_MESSAGES,
-    add_duplicates,
-    add_unparsed,
-    failures,
-    reject_table,
-)
-
-# Names other stages import from here: the reject lines' schema and messages, the columns' Chinese names, the
-# code lists and the model.
-__all__ = [
-    "CODE_COLUMNS",
-    "CODE_LIST_TABLES",
-    "COLUMN_NAMES_ZH",
-    "EXCLUSION_REASONS",
-    "REJECT_SCHEMA",
-    "RULE_MESSAGES",
-    "CodeLists",
-    "ValidationResult",
-    "build_model",
-    "duplicate_rows",
-    "validate_category",
-    "validated_schema",
-]
+from assets_pipeline.validate.rejects import REJECT_SCHEMA, add_duplicates, add_unparsed, failures, reject_table
 
 
 @dataclass

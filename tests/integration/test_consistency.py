@@ -22,7 +22,8 @@ from assets_pipeline.ledgers.ledger import build_ledgers
 from assets_pipeline.publish.inconsistencies import write_inconsistency_workbook
 from assets_pipeline.publish.rejects import combine_rejects, write_rejects_workbook
 from assets_pipeline.reference.tables import load_reference
-from assets_pipeline.validate.rows import CodeLists, validate_category
+from assets_pipeline.validate.codes import CodeLists
+from assets_pipeline.validate.rows import validate_category
 from assets_pipeline.valuation.models import value_category
 from stages import snapshot_reference
 

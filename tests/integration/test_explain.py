@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 from assets_pipeline.cli import main
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.ledgers.ledger import build_ledgers
-from assets_pipeline.publish.explain import CellQuery, explain_cell
+from assets_pipeline.publish.explain import explain_cell
+from assets_pipeline.publish.explain_cells import CellQuery
 from stages import snapshot_reference
 from unit.test_ledger import _valued_land
 

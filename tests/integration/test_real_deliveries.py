@@ -27,7 +27,8 @@ from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.ingest import workbook_parts
 from assets_pipeline.ingest.canonical import ingest_category
 from assets_pipeline.reference.tables import load_reference
-from assets_pipeline.validate.rows import CodeLists, validate_category
+from assets_pipeline.validate.codes import CodeLists
+from assets_pipeline.validate.rows import validate_category
 
 YEAR = 2023
 SURVEY = ["BSM", "XZQDM", "DLBM", "TBMJ", "QSXZ"]

@@ -204,7 +204,8 @@ def _land_delivery(tmp_path, lines: list[str], header: str = LAND_HEADER):
     """A land delivery of county 140106 through the real ingest and validation, its reference snapshots written."""
     from assets_pipeline.ingest.canonical import ingest_category
     from assets_pipeline.reference.tables import load_reference
-    from assets_pipeline.validate.rows import CodeLists, validate_category
+    from assets_pipeline.validate.codes import CodeLists
+    from assets_pipeline.validate.rows import validate_category
 
     inputs = tmp_path / "inputs"
     (inputs / str(YEAR) / "land").mkdir(parents=True)

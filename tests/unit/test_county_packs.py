@@ -22,7 +22,8 @@ from assets_pipeline.publish.county_packs import PROBLEM_HEADER, ROW_HEADER, pla
 from assets_pipeline.publish.rejects import combine_rejects
 from assets_pipeline.reference.tables import load_reference
 from assets_pipeline.schema.categories import CATEGORIES
-from assets_pipeline.validate.rows import CodeLists, validate_category
+from assets_pipeline.validate.codes import CodeLists
+from assets_pipeline.validate.rows import validate_category
 from mini_province import LAND_GBK_HEADER, write_mini_province
 from stages import snapshot_reference
 

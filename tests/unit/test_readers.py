@@ -7,7 +7,8 @@ from openpyxl import Workbook
 
 from assets_pipeline.infra.errors import InputFileError
 from assets_pipeline.ingest.canonical import ingest_category
-from assets_pipeline.ingest.readers import detect_encoding, header_key, split_unit
+from assets_pipeline.ingest.headers import header_key, split_unit
+from assets_pipeline.ingest.text_files import detect_encoding
 
 CANONICAL = ["parcel_id", "region_code", "land_class", "area_m2", "ownership"]
 SURVEY = ["BSM", "XZQDM", "DLBM", "TBMJ", "QSXZ"]

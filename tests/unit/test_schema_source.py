@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from assets_pipeline.ingest.canonical import canonicalise, ingested_schema
-from assets_pipeline.ingest.readers import map_headers
+from assets_pipeline.ingest.headers import map_headers
 from assets_pipeline.schema import categories
 from assets_pipeline.schema.columns import Column, code_columns, column_labels, header_aliases
 from assets_pipeline.validate.codes import CodeLists

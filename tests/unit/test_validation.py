@@ -8,7 +8,8 @@ from assets_pipeline.infra.layout import YearLayout, parts
 from assets_pipeline.ingest.canonical import ingest_category
 from assets_pipeline.reference.tables import load_reference
 from assets_pipeline.schema.categories import CATEGORIES
-from assets_pipeline.validate.rows import CodeLists, validate_category
+from assets_pipeline.validate.codes import CodeLists
+from assets_pipeline.validate.rows import validate_category
 from mini_province import PLANTED, YEAR
 
 
