@@ -110,6 +110,24 @@ class AccountsSettings(dg.ConfigurableResource):
         description="Sheet to read from .xlsx deliveries (default: the first sheet).",
         json_schema_extra=option("--sheet"),
     )
+    layer: str = Field(
+        default="",
+        description="Layer to read from layer deliveries holding several (GeoPackage, FileGDB) when none is named for "
+        "the category (DLTB, SLZYZC, CYZYZC, SDZYZC); default: refuse and list the layers (DOMAIN §6).",
+        json_schema_extra=option("--layer"),
+    )
+    crs: str = Field(
+        default="",
+        description="Coordinate system of layer deliveries that carry none (e.g. EPSG:4545, a CGCS2000 Gauss-Krüger "
+        "zone); default: such a layer is refused. A declared system never overrides one the layer carries (DOMAIN §6).",
+        json_schema_extra=option("--crs"),
+    )
+    zone_tolerance: float = Field(
+        default=0.01,
+        description="Share of a parcel's area by which a delivered zone area (STBHHXMJ …) may differ from the one "
+        "computed from the zone layers before it is reported as a finding (default 0.01 = 1 %; DOMAIN §6).",
+        json_schema_extra=option("--zone-tolerance"),
+    )
     consistency_policy: ConsistencyPolicy = Field(
         default=ConsistencyPolicy("base-map-wins"),
         description="How inconsistent parcels (不一致图斑, DOMAIN §2) are resolved: 'base-map-wins' (area, class, county "

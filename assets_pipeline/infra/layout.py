@@ -40,6 +40,16 @@ class YearLayout:
     def ingested(self, category: str) -> Path:
         return self.stages / "ingested" / category
 
+    def geometry(self, category: str) -> Path:
+        """A layer delivery's geometry beside its ingested rows (DOMAIN §6): ``part-NNNNN.parquet`` keyed by
+        ``_row_id`` (WKB in the county's Gauss-Krüger zone), ``repairs-NNNNN.parquet`` for repaired polygons."""
+        return self.stages / "geometry" / category
+
+    @property
+    def overlay(self) -> Path:
+        """The overlay's outputs (DOMAIN §6): zone areas, price weights, inventory links and pieces, overlaps."""
+        return self.stages / "overlay"
+
     def validated(self, category: str) -> Path:
         return self.stages / "validated" / category
 
