@@ -246,11 +246,7 @@ def read_layer(path: Path, layer: str | None = None, batch_rows: int = 200_000) 
     first = 1
     try:
         with pyogrio.open_arrow(
-            path,
-            layer=layer,
-            encoding=layer_encoding(path),
-            batch_size=batch_rows,
-            use_pyarrow=True,
+            path, layer=layer, encoding=layer_encoding(path), batch_size=batch_rows, use_pyarrow=True
         ) as (meta, reader):
             geometry_name = meta.get("geometry_name") or "wkb_geometry"
             for batch in reader:
