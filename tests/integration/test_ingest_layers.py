@@ -15,17 +15,21 @@ import pyarrow.parquet as pq
 import pyproj
 import pytest
 import shapely
+from openpyxl import load_workbook
 
 from assets_pipeline.infra.errors import InputFileError
 from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.infra.storage import write_json
 from assets_pipeline.ingest.canonical import ingest_category, ingested_schema
 from assets_pipeline.ingest.delivered import discover_files
+from assets_pipeline.publish.county_packs import PROBLEM_HEADER, ROW_HEADER, write_county_packs
 from assets_pipeline.reference.tables import load_reference
 from assets_pipeline.schema.categories import CATEGORIES, SPECS
 from assets_pipeline.validate.codes import CodeLists
 from assets_pipeline.validate.rows import validate_category
 from layer_builders import bowtie, square, write_layer
 from mini_province import write_mini_province
+from stages import snapshot_reference
 
 YEAR = 2023
 # 50 km west of the 114°E meridian at about 37.8°N (Taiyuan's latitude): zone 38 of CGCS2000, EPSG:4547
@@ -278,3 +282,21 @@ def test_table_deliveries_are_ingested_byte_for_byte_as_before(tmp_path):
     assert not (layout.stages / "geometry").exists()
     assert all(f'"{name}"' not in text for text in records.values() for name in ("layer", "crs", "projected_epsg"))
     shutil.rmtree(tmp_path / "out")
+
+
+def test_the_county_pack_shows_a_layers_features_by_number_with_the_geometry_reason(tmp_path, codes):
+    fields = {**LAND, "DLBM": ["0103", "0199", "0701"]}  # feature 2: a land class not in the code list
+    write_layer(land_file(tmp_path, "140105.gpkg"), fields, [PARCELS[0], PARCELS[1], None])
+    result, layout = ingest(tmp_path)
+    snapshot_reference(layout)
+    write_json({"files": result.files_metadata(), "rows": result.rows}, layout.record("ingested", "land"))
+    validate_category("land", layout, codes)
+    pack = write_county_packs(layout, tmp_path / "in")["140105"]
+    ws = load_workbook(pack)["土地 140105.gpkg"]
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert rows[0] == ["BSM", "XZQDM", "DLBM", "QSXZ", ROW_HEADER, PROBLEM_HEADER]
+    assert [r[:5] for r in rows[1:]] == [
+        ["1401050000000002", "140105", "0199", "10", 2],
+        ["1401050000000003", "140105", "0701", "20", 3],
+    ]
+    assert "图形：图斑没有可用的面图形，请补绘图形后重新报送" in rows[2][5]
