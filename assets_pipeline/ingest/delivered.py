@@ -16,7 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assets_pipeline.infra.errors import InputFileError
-from assets_pipeline.spatial.layers import SHAPEFILE_SIBLINGS, delivery_members, layer_format, missing_shapefile_parts
+from assets_pipeline.spatial.layers import (
+    SHAPEFILE_SIBLINGS,
+    SHP_MAGIC,
+    delivery_members,
+    layer_format,
+    missing_shapefile_parts,
+)
 
 INPUT_EXTENSIONS = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq"}
 BATCH_ROWS = 500_000
@@ -88,20 +94,20 @@ def discover_files(input_dir: Path, year: int, category: str) -> list[Path]:
                 and candidate not in found
             ):
                 found.append(candidate)
-    return [path for path in found if not _shapefile_sibling(path)]
+    shapefiles = {(p.parent, p.stem.lower()) for p in found if p.suffix.lower() == ".shp"}
+    return [path for path in found if not _shapefile_sibling(path, shapefiles)]
 
 
 def _is_gdb_folder(path: Path) -> bool:
     return path.is_dir() and path.suffix.lower() == ".gdb"
 
 
-def _shapefile_sibling(path: Path) -> bool:
+def _shapefile_sibling(path: Path, shapefiles: set[tuple[Path, str]]) -> bool:
     """A ``.dbf``, ``.prj`` … beside a ``.shp`` of its stem: part of that Shapefile set, not a delivery."""
     name = path.name.lower()
-    stem = name.removesuffix(".shp.xml") if name.endswith(".shp.xml") else path.stem.lower()
-    if not (path.suffix.lower() in SHAPEFILE_SIBLINGS or name.endswith(".shp.xml")) or not path.is_file():
-        return False
-    return any(p.suffix.lower() == ".shp" and p.stem.lower() == stem for p in path.parent.glob("*") if p.is_file())
+    if name.endswith(".shp.xml"):
+        return (path.parent, name.removesuffix(".shp.xml")) in shapefiles
+    return path.suffix.lower() in SHAPEFILE_SIBLINGS and (path.parent, path.stem.lower()) in shapefiles
 
 
 SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
@@ -170,10 +176,14 @@ def sha256_of(path: Path) -> str:
     """The file's SHA-256. A delivery of several files (a Shapefile set, a FileGDB folder) is hashed as
     ``sha256sum`` lists its members in name order, and that listing hashed again: the SHA-256 of the lines
     ``<member sha256>  <name>\\n`` (name relative to the folder for a FileGDB, the file name for a Shapefile set),
-    so an auditor reproduces it with ``sha256sum 140105_DLTB.* | sha256sum`` (``LC_ALL=C`` name order)."""
-    members = delivery_members(path) if path.is_dir() or layer_format(path) == "shapefile" else [path]
-    if len(members) == 1 and members[0] == path:
-        return _sha256_file(path)
+    so an auditor reproduces it with ``LC_ALL=C sha256sum 140105_DLTB.* | sha256sum`` (the set's files only), or
+    ``cd 140105.gdb && LC_ALL=C sha256sum * | sha256sum`` for a FileGDB folder. Any other file: its own hash."""
+    path = Path(path)
+    if not path.is_dir():
+        with open(path, "rb") as fh:
+            if fh.read(4) != SHP_MAGIC:
+                return _sha256_file(path)
+    members = delivery_members(path)
     base = path if path.is_dir() else path.parent
     listing = "".join(f"{_sha256_file(m)}  {m.relative_to(base).as_posix()}\n" for m in members)
     return hashlib.sha256(listing.encode("utf-8")).hexdigest()
