@@ -5,6 +5,8 @@ their types. Nothing is judged here: a cell that cannot be parsed becomes null a
 text goes to a side table (``unparsed-<file>.parquet``) that validation turns into rejects.
 Files are read and written batch by batch, so memory stays bounded whatever the province's size, and
 several files are read at once by worker processes when the delivery is large.
+A layer (GeoPackage, Shapefile, FileGDB, GeoParquet; DOMAIN §6) is read like a table, one row per feature, and its
+polygons go beside the rows (``layer_files``).
 
 Two checks look at a whole file, or the whole category, and stop it with one message: a median parcel
 area no survey would give (a wrong area unit, DOMAIN §3: areas arrive in m²), and one county delivered
