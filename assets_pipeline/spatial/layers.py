@@ -295,7 +295,14 @@ def _from_wkb(path: Path, wkb, n: int) -> np.ndarray:
     array = wkb.combine_chunks() if isinstance(wkb, pa.ChunkedArray) else wkb
     if isinstance(array, pa.ExtensionArray):
         array = array.storage
-    geometry = shapely.from_wkb(array.to_numpy(zero_copy_only=False), on_invalid="ignore")
+    try:
+        geometry = shapely.from_wkb(array.to_numpy(zero_copy_only=False), on_invalid="ignore")
+    except NotImplementedError:  # GEOS has no arcs: CircularString, CurvePolygon, MultiSurface …
+        raise InputFileError(
+            path,
+            "the layer holds curved geometries (arcs, CurvePolygon / MultiSurface): export it with arcs densified "
+            "to polygons / 图层含曲线要素，请将曲线加密为折线后重新导出",
+        ) from None
     return shapely.force_2d(geometry) if shapely.has_z(geometry).any() else geometry  # heights carry no area
 
 

@@ -4,6 +4,7 @@ coordinate systems as delivered, and the geometry faults repaired or marked."""
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 
 import numpy as np
@@ -116,3 +117,15 @@ def test_missing_and_empty_geometries_are_marked_and_a_bowtie_repaired():
     assert shapely.area(clean.geometry[3]) == 5000.0
     assert shapely.get_type_id(clean.geometry[3]) == 6  # a MultiPolygon of the two triangles
     assert [g is None for g in clean.geometry] == [False, True, True, False, True]
+
+
+def test_a_layer_of_arcs_is_refused_with_what_to_do(tmp_path):
+    import struct
+
+    arc = b"\x01" + struct.pack("<II", 8, 3) + struct.pack("<6d", 0, 0, 1, 1, 2, 0)  # a CircularString as WKB
+    column = {"encoding": "WKB"}
+    geo = {"version": "1.1.0", "primary_column": "geometry", "columns": {"geometry": column}}
+    table = pa.table({"BSM": ["1"], "geometry": pa.array([arc], pa.binary())})
+    pq.write_table(table.replace_schema_metadata({"geo": json.dumps(geo)}), tmp_path / "arcs.parquet")
+    with pytest.raises(InputFileError, match="curved geometries"):
+        list(read_layer(tmp_path / "arcs.parquet"))
