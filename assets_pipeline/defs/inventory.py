@@ -96,6 +96,9 @@ def build_ingested_asset(category: str) -> dg.AssetsDefinition:
                 layout.ingested(category),
                 declared_area_unit=settings.declared_area_unit,
                 xlsx_sheet=settings.xlsx_sheet,
+                layer=settings.layer or None,
+                crs=settings.crs or None,
+                geometry_dir=layout.geometry(category),
             )
         except InputFileError as exc:
             return _refuse(category, layout, exc)

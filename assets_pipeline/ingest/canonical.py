@@ -5,6 +5,8 @@ their types. Nothing is judged here: a cell that cannot be parsed becomes null a
 text goes to a side table (``unparsed-<file>.parquet``) that validation turns into rejects.
 Files are read and written batch by batch, so memory stays bounded whatever the province's size, and
 several files are read at once by worker processes when the delivery is large.
+A layer (GeoPackage, Shapefile, FileGDB, GeoParquet; DOMAIN §6) is read like a table, one row per feature, and its
+polygons go beside the rows (``layer_files``).
 
 Two checks look at a whole file, or the whole category, and stop it with one message: a median parcel
 area no survey would give (a wrong area unit, DOMAIN §3: areas arrive in m²), and one county delivered
@@ -13,6 +15,8 @@ in two files (it would be counted twice, DOMAIN §2).
 
 from __future__ import annotations
 
+import shutil
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -28,8 +32,19 @@ from assets_pipeline.infra.layout import part_files
 from assets_pipeline.infra.parallel import run_tasks
 from assets_pipeline.infra.storage import atomic_folder, atomic_parquet_writer, write_parquet
 from assets_pipeline.ingest import cleaning
-from assets_pipeline.ingest.delivered import DeliveredFile, detect_format, discover_files, not_readable, sha256_of
+from assets_pipeline.ingest.delivered import (
+    LAYER_FIELDS,
+    LAYER_FORMATS,
+    UNPARSED_SCHEMA,
+    DeliveredFile,
+    delivery_size,
+    detect_format,
+    discover_files,
+    refuse_files_no_reader_takes,
+    sha256_of,
+)
 from assets_pipeline.ingest.headers import map_headers
+from assets_pipeline.ingest.layer_files import LayerSource
 from assets_pipeline.ingest.readers import read_batches
 from assets_pipeline.schema.categories import (
     AREA_FACTORS,
@@ -40,6 +55,7 @@ from assets_pipeline.schema.categories import (
     CategorySpec,
 )
 from assets_pipeline.schema.columns import ARROW_TYPES
+from assets_pipeline.spatial.layers import layer_format
 
 __all__ = ["ARROW_TYPES", "IngestResult", "ingest_category", "ingest_file", "ingested_schema", "canonicalise"]
 
@@ -63,8 +79,14 @@ class IngestResult:
     unparsed_cells: int = 0
 
     def files_metadata(self) -> list[dict]:
+        """Each file's record; a layer's own fields (layer, crs …) only for a layer, so a table's is as before."""
         return [
-            {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(f).items() if k != "path"} for f in self.files
+            {
+                k: (str(v) if isinstance(v, Path) else v)
+                for k, v in asdict(f).items()
+                if k != "path" and not (k in LAYER_FIELDS and v is None)
+            }
+            for f in self.files
         ]
 
 
@@ -82,8 +104,16 @@ def ingest_category(
     declared_area_unit: str = "m2",
     xlsx_sheet: str | None = None,
     parallel: bool | None = None,
+    layer: str | None = None,
+    crs: str | None = None,
+    geometry_dir: Path | None = None,
 ) -> IngestResult:
-    """Read every delivered file of a category into ``out_dir`` (one part per file, swapped in whole)."""
+    """Read every delivered file of a category into ``out_dir`` (one part per file, swapped in whole).
+
+    Layer deliveries (DOMAIN §6) also write their polygons to ``geometry_dir`` (by default the layout's
+    ``_stages/geometry/<category>`` beside ``_stages/ingested/<category>``, else ``<out_dir>_geometry``), swapped
+    in whole with the rows; a category delivered only as tables has no geometry folder. ``layer`` and ``crs`` are
+    the run's ``--layer`` and ``--crs``."""
     paths = discover_files(input_dir, year, category)
     refuse_files_no_reader_takes(Path(input_dir) / str(year), paths)
     if not paths:
@@ -93,11 +123,14 @@ def ingest_category(
         )
     year_dir = Path(input_dir) / str(year)
     if parallel is None:
-        parallel = sum(p.stat().st_size for p in paths) > PARALLEL_BYTES
+        parallel = sum(delivery_size(p) for p in paths) > PARALLEL_BYTES
     result = IngestResult(category=category, rows=0, area_m2=0.0)
-    with atomic_folder(out_dir) as tmp:
+    geometry_dir = Path(geometry_dir) if geometry_dir is not None else default_geometry_dir(Path(out_dir))
+    layered = any(layer_format(p) is not None for p in paths)
+    with atomic_folder(out_dir) as tmp, atomic_folder(geometry_dir) if layered else nullcontext() as geometry_tmp:
         tasks = [
-            (category, index, path, year_dir, tmp, declared_area_unit, xlsx_sheet) for index, path in enumerate(paths)
+            (category, index, path, year_dir, tmp, declared_area_unit, xlsx_sheet, geometry_tmp, layer, crs)
+            for index, path in enumerate(paths)
         ]
         for delivered, area, unparsed in run_tasks(ingest_file, tasks, parallel):
             result.files.append(delivered)
@@ -109,23 +142,16 @@ def ingest_category(
             refuse_implausible_areas(tmp, result.files, spec.area_column)
         if len(paths) > 1:
             refuse_county_delivered_twice(tmp, year_dir, paths)
+    if not layered and geometry_dir.exists():  # an earlier run's layers, now delivered as tables
+        shutil.rmtree(geometry_dir)
     return result
 
 
-def refuse_files_no_reader_takes(year_dir: Path, paths: list[Path]) -> None:
-    """A file in a category's delivery that no reader takes stops the category, naming every such file.
-
-    Skipping it would drop what it holds without a word (a county whose land survey came as a GeoPackage
-    would vanish from the base map); the province converts it, or names it ``_…`` to leave it out knowingly.
-    """
-    unreadable = [(path, why) for path in paths if (why := not_readable(path))]
-    if unreadable:
-        listed = "; ".join(f"{path.relative_to(year_dir).as_posix()}: {why}" for path, why in unreadable)
-        raise InputFileError(
-            unreadable[0][0],
-            f"{len(unreadable)} delivered file(s) no reader takes: {listed}; deliver CSV, XLSX or Parquet, or start "
-            f"the name with _ to leave a file out / 文件格式无法读取",
-        )
+def default_geometry_dir(out_dir: Path) -> Path:
+    """``_stages/geometry/<category>`` for ``_stages/ingested/<category>`` (``YearLayout``), else a sibling."""
+    if out_dir.parent.name == "ingested":
+        return out_dir.parent.parent / "geometry" / out_dir.name
+    return out_dir.with_name(f"{out_dir.name}_geometry")
 
 
 def refuse_county_delivered_twice(parts_dir: Path, year_dir: Path, paths: list[Path]) -> None:
@@ -157,19 +183,30 @@ def ingest_file(
     out_dir: Path,
     declared_area_unit: str,
     xlsx_sheet: str | None,
+    geometry_dir: Path | None = None,
+    layer: str | None = None,
+    crs: str | None = None,
 ) -> tuple[DeliveredFile, float, int]:
-    """One delivered file → ``part-<index>.parquet`` (+ ``unparsed-<index>.parquet`` when cells failed)."""
+    """One delivered file → ``part-<index>.parquet`` (+ ``unparsed-<index>.parquet`` when cells failed); a layer
+    also → ``geometry_dir/part-<index>.parquet`` (+ ``repairs-<index>.parquet``), see ``layer_files``."""
     spec = SPECS[category]
     delivered = DeliveredFile(path=path, relative=path.relative_to(year_dir).as_posix())
-    detect_format(path)  # an unreadable or empty file is refused here, before it is hashed
-    delivered.size_bytes = path.stat().st_size
+    fmt = detect_format(path)  # an unreadable or empty file is refused here, before it is hashed
+    delivered.size_bytes = delivery_size(path)
     delivered.sha256 = sha256_of(path)
     area, unparsed_cells = 0.0, 0
     unparsed_parts: list[pa.Table] = []
     mapping: dict[str, str] | None = None
     first_row_id = index << FILE_SHIFT
-    with atomic_parquet_writer(out_dir / f"part-{index:05d}.parquet", ingested_schema(spec)) as writer:
-        for batch in read_batches(path, delivered, sheet=xlsx_sheet or None, spec=spec):
+    if fmt in LAYER_FORMATS:
+        delivered.format = fmt
+        source = LayerSource(path, delivered, spec, layer, crs, Path(geometry_dir), index)
+        context, batches = source, source.batches()
+    else:
+        source, context = None, nullcontext()
+        batches = ((b, None) for b in read_batches(path, delivered, sheet=xlsx_sheet or None, spec=spec))
+    with atomic_parquet_writer(out_dir / f"part-{index:05d}.parquet", ingested_schema(spec)) as writer, context:
+        for batch, polygons in batches:
             if mapping is None:
                 headers = [n for n in batch.schema.names if n != "_source_row"]
                 mapping, units, ignored = map_headers(path, headers, spec)
@@ -185,6 +222,8 @@ def ingest_file(
                 workbook=delivered.format == "xlsx",
             )
             writer.write_table(table)
+            if source is not None and (faults := source.write(table, polygons)) is not None:
+                unparsed = faults if unparsed is None else pa.concat_tables([unparsed, faults])
             if unparsed is not None:
                 unparsed_parts.append(unparsed)
                 unparsed_cells += unparsed.num_rows
@@ -323,11 +362,6 @@ def canonicalise(
     table = pa.Table.from_arrays(arrays, schema=ingested_schema(spec))
     unparsed = pa.concat_tables(unparsed_parts) if unparsed_parts else None
     return table, unparsed
-
-
-UNPARSED_SCHEMA = pa.schema(
-    [("_row_id", pa.int64()), ("column", pa.string()), ("value", pa.string()), ("check", pa.string())]
-)
 
 
 def _unparsed(row_ids: pa.Array, mask: pa.Array, column: str, text: pa.Array, check) -> pa.Table:

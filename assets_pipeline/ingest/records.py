@@ -4,6 +4,7 @@ data version), or, when a file was refused, the refusal and an empty stage."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 
 from assets_pipeline.infra.errors import InputFileError
 from assets_pipeline.infra.layout import YearLayout
@@ -20,6 +21,8 @@ def record_refusal(category: str, layout: YearLayout, exc: InputFileError) -> No
     """
     with atomic_folder(layout.ingested(category)) as tmp:  # no rows: nothing of an earlier run is left to reuse
         write_parquet(ingested_schema(SPECS[category]).empty_table(), tmp / "part-00000.parquet")
+    if layout.geometry(category).exists():  # nor an earlier run's polygons (DOMAIN §6)
+        shutil.rmtree(layout.geometry(category))
     write_json({"files": [], "rows": 0, "refused": str(exc)}, layout.record("ingested", category))
     write_json({"category": category, "file": exc.path, "problem": str(exc)}, refusal_path(layout, category))
 

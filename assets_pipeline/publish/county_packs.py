@@ -76,6 +76,10 @@ _RULE_SENTENCES = {
     "range": ("数值超出允许范围", "is out of the allowed range"),
     "unit": ("计量单位与该矿种的单位不符", "does not match the mineral's unit"),
     "consistency": ("与本行其他字段矛盾", "contradicts another field of the row"),
+    "geometry": (
+        "图斑没有可用的面图形，请补绘图形后重新报送",
+        "the feature has no usable polygon; draw it and deliver again",
+    ),
 }
 _FRAME_SENTENCES = {
     "redline_area_m2 > area_m2": ("生态保护红线面积大于图斑面积", "red line area is greater than the parcel's area"),
@@ -187,7 +191,9 @@ def _problems(layout: YearLayout, records: dict[str, tuple[str, dict]], con) -> 
     ).fetchall()
     headers = {}
     for file, category, col, rule, chk in distinct:
-        header = _header_of(records, file, category).get(col) or COLUMN_NAMES_ZH.get(col or "", col or "")
+        header = _header_of(records, file, category).get(col) or (COLUMN_NAMES_ZH | {"geometry": "图形"}).get(
+            col or "", col or ""
+        )
         zh, en = plain_reason(rule, chk, header)
         headers.setdefault("file", []).append(file)
         headers.setdefault("col", []).append(col)
@@ -275,7 +281,8 @@ def _delivered_rows(path: Path, relative: str, category: str, record: dict, rows
     delivered = DeliveredFile(path=path, relative=relative)
     wanted = pc.unique(rows.combine_chunks() if isinstance(rows, pa.ChunkedArray) else rows).cast(pa.int64())
     kept: list[pa.Table] = []
-    for batch in read_batches(path, delivered, sheet=record.get("sheet"), spec=SPECS[category]):
+    batches = read_batches(path, delivered, sheet=record.get("sheet"), spec=SPECS[category], layer=record.get("layer"))
+    for batch in batches:
         chosen = batch.filter(pc.is_in(batch.column("_source_row"), value_set=wanted))
         if chosen.num_rows:
             kept.append(pa.Table.from_batches([chosen]))

@@ -4,8 +4,8 @@ A line names the row by its file and row (``source_file``, ``source_row``), the 
 (``required``, ``type``, ``code_list``, ``region``, ``range``, ``unique``, ``unit``, ``consistency``,
 ``legal_term``) and what exactly failed (``check``), with a message in Chinese (the column by its Chinese
 label, ``schema.categories``) and in English. Lines come from Pandera's failure cases, from the cells that
-did not parse at ingest (``type``, replacing the ``required`` their blank caused) and from repeated ids
-(``unique``, see ``duplicates``).
+did not parse at ingest (``type``, replacing the ``required`` their blank caused), from the layer features
+without a usable polygon (``geometry``, DOMAIN §6) and from repeated ids (``unique``, see ``duplicates``).
 """
 
 from __future__ import annotations
@@ -45,6 +45,13 @@ RULE_MESSAGES = {
     "unit": ("计量单位与矿种不符", "unit does not match the mineral's unit"),
     "consistency": ("字段之间不一致", "fields contradict each other"),
     "legal_term": ("出让年限超过法定最高出让年限", "granted term longer than the legal term"),
+    "geometry": ("图斑没有可用的面图形，请补绘图形", "the feature has no usable polygon; draw it again"),
+}
+# why a layer feature has no usable polygon (ingest's ``check``), in Chinese and English
+GEOMETRY_CHECKS = {
+    "geometry_missing": ("无图形", "no geometry"),
+    "geometry_empty": ("图形为空", "empty geometry"),
+    "geometry_not_polygon": ("不是面图形", "not a polygon"),
 }
 
 
@@ -98,15 +105,17 @@ def rule_of(check: str) -> str:
 
 
 def add_unparsed(lines: pd.DataFrame, unparsed: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-    """Cells that did not parse: a ``type`` reject replaces the ``required`` one their null caused."""
+    """Cells that did not parse: a ``type`` reject replaces the ``required`` one their null caused. A layer
+    feature without a usable polygon is a ``geometry`` reject (its column is ``geometry``)."""
     if unparsed.empty:
         return lines
     here = unparsed[unparsed["_row_id"].isin(frame.index)]
     if here.empty:
         return lines
     check = here.get("check", "parse")  # why the cell was not read (Excel error, formula …)
+    rule = pd.Series("type", index=here.index).where(~here["column"].eq("geometry"), "geometry")
     typed = pd.DataFrame(
-        {"_row_id": here["_row_id"], "column": here["column"], "value": here["value"], "rule": "type", "check": check}
+        {"_row_id": here["_row_id"], "column": here["column"], "value": here["value"], "rule": rule, "check": check}
     )
     key = lines["_row_id"].astype(str) + "\x1f" + lines["column"].astype(str)
     shadowed = key.isin(typed["_row_id"].astype(str) + "\x1f" + typed["column"])
@@ -138,11 +147,13 @@ def reject_table(lines: pd.DataFrame, frame: pd.DataFrame, category: str) -> pa_
     row_ids = lines["_row_id"].to_numpy()
     zh = lines["rule"].map({rule: texts[0] for rule, texts in RULE_MESSAGES.items()})
     en = lines["rule"].map({rule: texts[1] for rule, texts in RULE_MESSAGES.items()})
-    col_zh = lines["column"].map(COLUMN_NAMES_ZH).fillna(lines["column"])
+    col_zh = lines["column"].map(COLUMN_NAMES_ZH | {"geometry": "图形"}).fillna(lines["column"])
     detail = lines["check"].where(~lines["check"].isin(["not_nullable", "parse", "isin", "code_list", "region"]), "")
     has_detail = detail != ""
-    message_zh = col_zh + "：" + zh + ("（" + detail + "）").where(has_detail, "")
-    message_en = lines["column"] + ": " + en + (" (" + detail + ")").where(has_detail, "")
+    detail_zh = detail.map({k: v[0] for k, v in GEOMETRY_CHECKS.items()}).fillna(detail)
+    detail_en = detail.map({k: v[1] for k, v in GEOMETRY_CHECKS.items()}).fillna(detail)
+    message_zh = col_zh + "：" + zh + ("（" + detail_zh + "）").where(has_detail, "")
+    message_en = lines["column"] + ": " + en + (" (" + detail_en + ")").where(has_detail, "")
     value = lines["value"].astype(object)
     value = value.astype(str).where(value.notna(), None)
     out = pd.DataFrame(

@@ -665,7 +665,8 @@ def test_nan_null_and_none_ids_are_empty_and_rejected_as_required(tmp_path, code
 
 
 def test_files_no_reader_takes_refuse_the_category_naming_each(tmp_path):
-    """A county's survey sent as a GeoPackage (or zipped) must not vanish: every such file is named, the category stops."""
+    """A county's survey sent as a bare SQLite database (not a GeoPackage) or zipped must not vanish: every such
+    file is named, the category stops (a real GeoPackage is read: tests/integration/test_ingest_layers.py)."""
     import sqlite3
 
     deliver(tmp_path, "land/140105_小店区.csv", csv_bytes([ROWS[0]]))
@@ -682,18 +683,18 @@ def test_files_no_reader_takes_refuse_the_category_naming_each(tmp_path):
     deliver(tmp_path, "land/_old/140105_小店区.xls", b"\xd0\xcf\x11\xe0old")
     message = refused(tmp_path)
     assert "3 delivered file(s) no reader takes" in message
-    assert "land/140106_迎泽区.gpkg: a SQLite database (GeoPackage .gpkg, .sqlite)" in message
+    assert "land/140106_迎泽区.gpkg: a SQLite database that is not a GeoPackage (no gpkg_contents table)" in message
     assert "land/140107_杏花岭区.zip: a ZIP archive" in message
     assert "land/140108_尖草坪区.dwg: an AutoCAD drawing (.dwg)" in message
     assert "说明" not in message and "Thumbs" not in message and "DS_Store" not in message and "_old" not in message
 
 
-def test_a_geopackage_named_csv_is_refused_by_content(tmp_path):
+def test_a_sqlite_database_named_csv_is_refused_by_content(tmp_path):
     import sqlite3
 
     with sqlite3.connect(deliver(tmp_path, "land/140106_迎泽区.csv")) as con:
         con.execute("CREATE TABLE dltb (BSM TEXT, TBMJ REAL)")
-    assert "is a SQLite database (GeoPackage)" in refused(tmp_path)
+    assert "is a SQLite database but not a GeoPackage (no gpkg_contents table)" in refused(tmp_path)
 
 
 def test_an_unknown_file_beside_the_category_file_is_named(tmp_path):
