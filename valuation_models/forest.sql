@@ -23,7 +23,8 @@
 -- base map (DOMAIN §2): the inventory is the consistency step's resolved rows (assets_pipeline/consistency.py); a
 --          row the policy set aside (consistency_exclusion) is kept as 'excluded' with its reason, and the
 --          findings of every row are carried in consistency_findings, and the base parcel's protected-area
---          shares (redline_share, farmland_share, protected_share) for the ledgers' "of which" columns.
+--          shares (redline_share, farmland_share, protected_share, core_share, urban_share) for the ledgers'
+--          "of which" columns.
 -- trail:   every row keeps its delivered parcel_id (a row set aside too) and its base_parcel_id, on which the
 --          balance accounts match rows across years; delivered_area_m2 is the area as delivered, and a row whose
 --          area was conformed to its base parcel (consistency_action 'conformed') says so in consistency_resolution.
@@ -142,7 +143,8 @@ bamboo_prices AS (
 
 land_part AS (
     SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.base_parcel_id, s.land_class, 'land' AS component,
-           s.consistency_findings, s.consistency_action, s.delivered_area_m2, s.redline_share, s.farmland_share, s.protected_share,
+           s.consistency_findings, s.consistency_action, s.delivered_area_m2, s.redline_share, s.farmland_share,
+           s.protected_share, s.core_share, s.urban_share,
            s.area_m2, NULL::DOUBLE AS stock_m3, NULL::BIGINT AS bamboo_stems, s.age_group,
            'ref_forest_land_prices' AS price_table,
            CASE WHEN lp.price_region IS NOT NULL  -- the row matched; else the key that found none
@@ -160,7 +162,8 @@ land_part AS (
 ),
 tree_part AS (
     SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.base_parcel_id, s.land_class, 'trees' AS component,
-           s.consistency_findings, s.consistency_action, s.delivered_area_m2, s.redline_share, s.farmland_share, s.protected_share,
+           s.consistency_findings, s.consistency_action, s.delivered_area_m2, s.redline_share, s.farmland_share,
+           s.protected_share, s.core_share, s.urban_share,
            s.area_m2, s.stock_m3, s.bamboo_stems, s.age_group,
            CASE WHEN s.species_group = 'bamboo' THEN 'ref_bamboo_prices' ELSE 'ref_timber_prices' END AS price_table,
            CASE WHEN s.species_group = 'bamboo' THEN 'region=' || coalesce(bp.price_region, '')
@@ -222,7 +225,7 @@ SELECT
               || CAST(delivered_area_m2 AS VARCHAR) || ' m², counted ' || CAST(CAST(area_m2 AS DECIMAL(18, 2)) AS VARCHAR)
               || ' m²' END                            AS consistency_resolution,
     CAST(delivered_area_m2 AS DECIMAL(18, 2))         AS delivered_area_m2,
-    redline_share, farmland_share, protected_share,
+    redline_share, farmland_share, protected_share, core_share, urban_share,
     CASE WHEN consistency_exclusion IS NULL AND price IS NOT NULL AND factor_unit IS NOT NULL AND priced_quantity IS NOT NULL
          THEN CASE priced_on
                   WHEN 'area' THEN row_value(area_m2, unit_value)

@@ -36,8 +36,9 @@
 --          inventory-wins a parcel an inventory claims carries the inventory's class and is left to it; the
 --          findings of every parcel are carried in consistency_findings. A land row is its base parcel:
 --          base_parcel_id = parcel_id, on which the balance accounts match rows across years.
--- memos:   redline_share, farmland_share, protected_share = the memo area (生态保护红线, 永久基本农田, 自然保护地)
---          over the parcel's area, at most 1, kept to 10 decimals; the ledgers' "of which" columns are quantity and value × share.
+-- memos:   redline_share, farmland_share, protected_share, core_share, urban_share = the memo area (生态保护红线,
+--          永久基本农田, 自然保护地, 自然保护地核心区, 城镇开发边界; the overlay's adjusted area where the zone's layer
+--          was delivered, DOMAIN §6) over the parcel's area, at most 1, kept to 10 decimals; the ledgers' "of which" columns are quantity and value × share.
 
 WITH parcels AS (
     SELECT
@@ -243,6 +244,12 @@ SELECT
     CASE WHEN protected_area_m2 IS NULL THEN CAST(0 AS DECIMAL(18, 10))
          ELSE CAST(least(CAST(protected_area_m2 AS DECIMAL(18, 2)) / nullif(area_m2, 0), 1) AS DECIMAL(18, 10)) END
                                                                     AS protected_share,
+    CASE WHEN protected_core_area_m2 IS NULL THEN CAST(0 AS DECIMAL(18, 10))
+         ELSE CAST(least(CAST(protected_core_area_m2 AS DECIMAL(18, 2)) / nullif(area_m2, 0), 1) AS DECIMAL(18, 10)) END
+                                                                    AS core_share,
+    CASE WHEN urban_boundary_area_m2 IS NULL THEN CAST(0 AS DECIMAL(18, 10))
+         ELSE CAST(least(CAST(urban_boundary_area_m2 AS DECIMAL(18, 2)) / nullif(area_m2, 0), 1) AS DECIMAL(18, 10)) END
+                                                                    AS urban_share,
     'ref_land_base_prices'                                          AS price_table,
     price_key,
     price_level, price_region, price_year,

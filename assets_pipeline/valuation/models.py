@@ -23,6 +23,7 @@ from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files, parts
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.reference.snapshots import register_reference_views
+from assets_pipeline.schema.land import MEMO_AREA_COLUMNS
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "valuation_models"
 MODEL_OF_CATEGORY = {
@@ -126,7 +127,7 @@ def register_inventory(con: duckdb.DuckDBPyConnection, layout: YearLayout, categ
     if category in ("forest", "grassland", "wetland"):
         # the base parcel's protected-area shares (DOMAIN §2 memos); what the consistency step did to the row and
         # the area it was delivered with (rows it did not see stand as delivered)
-        wanted.update({c: "NULL::DECIMAL(18, 10)" for c in ("redline_share", "farmland_share", "protected_share")})
+        wanted.update({f"{memo}_share": "NULL::DECIMAL(18, 10)" for memo in MEMO_AREA_COLUMNS})
         wanted.update(
             {
                 "base_parcel_id": "NULL::VARCHAR",
