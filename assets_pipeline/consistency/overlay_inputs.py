@@ -1,0 +1,110 @@
+"""The overlay's outputs as the tabular steps read them (DOMAIN §6), when the year has an overlay stage.
+
+The overlay (spatial/) writes under ``_stages/overlay/``: each base parcel's adjusted (平差) area inside each
+delivered zone (``zone_areas/``), the base parcel each inventory row without an id was linked to (``links/``),
+the land-price levels of each parcel (``price_weights/``) and its findings (``zone_findings.parquet``,
+``pieces.parquet``, ``overlaps.parquet``). A year whose deliveries are all tables has none of these, and every view
+made here is then the delivered rows unchanged, so its figures are those of the tables alone.
+
+- zone areas: for each zone whose layer was delivered (the parts carry ``<zone>_area_m2``), a land parcel the
+  overlay measured takes the adjusted area in place of the delivered figure (STBHHXMJ …), so its memo share is
+  exactly adjusted area / TBMJ; a parcel without geometry keeps its delivered figure.
+- links: an inventory row with a link takes the linked base parcel where it delivered none; ``base_link`` says
+  which ('delivered' or 'overlay'), so the valued row's audit trail shows where its base parcel came from.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from assets_pipeline.infra import sql
+from assets_pipeline.infra.layout import YearLayout, part_files
+from assets_pipeline.schema.land import MEMO_AREA_COLUMNS
+
+# the price levels of a parcel, as the land model reads them (an empty table when no price layer was overlaid)
+PRICE_WEIGHT_COLUMNS = {
+    "parcel_id": "VARCHAR",
+    "region_code": "VARCHAR",
+    "_row_id": "BIGINT",
+    "price_zone": "VARCHAR",
+    "weight": "DECIMAL(18, 10)",
+    "rule": "VARCHAR",
+}
+
+
+def overlay_parts(layout: YearLayout, name: str) -> list[str]:
+    """The Parquet parts of one of the overlay's outputs (a folder of parts), as paths; none when absent."""
+    return [str(p) for p in part_files(layout.overlay / name)]
+
+
+def zone_area_columns(con: duckdb.DuckDBPyConnection, parts: list[str]) -> dict[str, str]:
+    """memo → ``<zone>_area_m2`` of the zones whose layer the overlay measured (columns of the parts)."""
+    if not parts:
+        return {}
+    names = set(con.read_parquet(parts, union_by_name=True).columns)
+    return {zone: f"{zone}_area_m2" for zone in MEMO_AREA_COLUMNS if f"{zone}_area_m2" in names}
+
+
+def register_zone_areas(con: duckdb.DuckDBPyConnection, layout: YearLayout, source: str, name: str) -> None:
+    """A view ``name`` of the land rows ``source`` with each measured zone's memo area the overlay's adjusted area
+    (DOMAIN §6), for the parcels it measured; the delivered figure elsewhere. The column keeps its type."""
+    parts = overlay_parts(layout, "zone_areas")
+    measured = zone_area_columns(con, parts)
+    if not measured:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {sql.identifier(name)} AS SELECT * FROM {sql.identifier(source)}")
+        return
+    zones = f"{name}_zone_areas"
+    con.register(zones, con.read_parquet(parts, union_by_name=True))
+    replaced = ", ".join(
+        f"CASE WHEN z._row_id IS NULL THEN s.{MEMO_AREA_COLUMNS[zone]} "
+        f"ELSE CAST(z.{column} AS DOUBLE) END AS {MEMO_AREA_COLUMNS[zone]}"
+        for zone, column in measured.items()
+    )
+    con.execute(
+        sql.load(
+            __file__,
+            "zone_area_view",
+            view=sql.identifier(name),
+            source=sql.identifier(source),
+            zones=sql.identifier(zones),
+            replaced=sql.Literal(replaced),
+        )
+    )
+
+
+def register_links(
+    con: duckdb.DuckDBPyConnection, layout: YearLayout, category: str, source: str, name: str
+) -> None:
+    """A view ``name`` of the inventory rows ``source`` with the overlay's base parcel where the row delivered
+    none, and ``base_link`` ('delivered' or 'overlay'). Needs the macro ``id_or_null`` (base_map.EMPTY_ID_MACRO)."""
+    parts = overlay_parts(layout, f"links/{category}")
+    links = f"{name}_links"
+    if parts:
+        con.register(links, con.read_parquet(parts, union_by_name=True))
+    else:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {sql.identifier(links)} AS "
+            "SELECT NULL::BIGINT AS _row_id, NULL::VARCHAR AS base_parcel_id LIMIT 0"
+        )
+    con.execute(
+        sql.load(
+            __file__,
+            "linked_view",
+            view=sql.identifier(name),
+            source=sql.identifier(source),
+            links=sql.identifier(links),
+        )
+    )
+
+
+def register_price_weights(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
+    """The view ``price_weights`` (DOMAIN §6 price rule): the overlay's price levels of each land parcel, or an
+    empty view with the same columns when no price layer was overlaid (the land model prices by the table)."""
+    parts = overlay_parts(layout, "price_weights")
+    cast = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in PRICE_WEIGHT_COLUMNS.items())
+    if parts:
+        con.register("price_weights_parts", con.read_parquet(parts, union_by_name=True))
+        con.execute(f"CREATE OR REPLACE TEMP VIEW price_weights AS SELECT {cast} FROM price_weights_parts")
+    else:
+        empty = ", ".join(f"NULL::{t} AS {c}" for c, t in PRICE_WEIGHT_COLUMNS.items())
+        con.execute(f"CREATE OR REPLACE TEMP VIEW price_weights AS SELECT {empty} LIMIT 0")
