@@ -16,6 +16,7 @@ made here is then the delivered rows unchanged, so its figures are those of the 
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.layout import YearLayout, part_files
@@ -108,3 +109,90 @@ def register_price_weights(con: duckdb.DuckDBPyConnection, layout: YearLayout) -
     else:
         empty = ", ".join(f"NULL::{t} AS {c}" for c, t in PRICE_WEIGHT_COLUMNS.items())
         con.execute(f"CREATE OR REPLACE TEMP VIEW price_weights AS SELECT {empty} LIMIT 0")
+
+
+# The overlay's findings (DOMAIN §6) as spatial_findings.parquet names them: code → (中文, English), in report order.
+SPATIAL_FINDINGS: dict[str, tuple[str, str]] = {
+    "piece_class_mismatch": ("落图地类不一致", "piece on a base parcel of another category"),
+    "piece_missing_base": ("落图不在底图图斑内", "piece outside every base parcel"),
+    "piece_ownership_mismatch": ("落图权属不一致", "piece whose ownership disagrees with the base parcel"),
+    "piece_county_mismatch": ("落图行政区不一致", "piece whose county disagrees with the base parcel"),
+    **{
+        f"zone_{zone}": (f"{zh}面积与落图计算不一致", f"stated {en} area differs from the overlay's")
+        for zone, zh, en in (
+            ("redline", "生态保护红线", "red line"),
+            ("farmland", "永久基本农田", "basic farmland"),
+            ("protected", "自然保护地", "protected area"),
+            ("core", "自然保护地核心区", "protected-area core zone"),
+            ("urban", "城镇开发边界", "urban development boundary"),
+        )
+    },
+    "parcel_overlap": ("底图图斑相互重叠", "base parcels overlap (ground counted twice)"),
+}
+# the overlay's findings files and the columns the report reads of each (an absent file reads as no rows)
+FINDING_FILES = {
+    "pieces": {
+        "category": "VARCHAR",
+        "region_code": "VARCHAR",
+        "_row_id": "BIGINT",
+        "parcel_id": "VARCHAR",
+        "base_parcel_id": "VARCHAR",
+        "piece_area_m2": "DECIMAL(18, 2)",
+        "base_land_class": "VARCHAR",
+        "inventory_land_class": "VARCHAR",
+        "finding_type": "VARCHAR",
+        "source_file": "VARCHAR",
+        "source_row": "BIGINT",
+    },
+    "zone_findings": {
+        "region_code": "VARCHAR",
+        "parcel_id": "VARCHAR",
+        "zone": "VARCHAR",
+        "delivered_m2": "DECIMAL(18, 2)",
+        "computed_m2": "DECIMAL(18, 2)",
+        "difference_m2": "DECIMAL(18, 2)",
+        "source_file": "VARCHAR",
+        "source_row": "BIGINT",
+    },
+    "overlaps": {
+        "region_code": "VARCHAR",
+        "parcel_id_a": "VARCHAR",
+        "parcel_id_b": "VARCHAR",
+        "overlap_m2": "DECIMAL(18, 2)",
+        "source_file_a": "VARCHAR",
+        "source_row_a": "BIGINT",
+        "source_file_b": "VARCHAR",
+        "source_row_b": "BIGINT",
+    },
+}
+
+
+def has_overlay_findings(layout: YearLayout) -> bool:
+    return any((layout.overlay / f"{name}.parquet").is_file() for name in FINDING_FILES)
+
+
+def register_overlay_findings(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
+    """Views ``overlay_<name>`` of the overlay's findings files (empty, with their columns, when absent) and
+    ``spatial_labels`` of SPATIAL_FINDINGS."""
+    for name, columns in FINDING_FILES.items():
+        path = layout.overlay / f"{name}.parquet"
+        if path.is_file():
+            select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items())
+            source = f"read_parquet({sql.path_literal(path)})"
+        else:
+            select = ", ".join(f"NULL::{t} AS {c}" for c, t in columns.items())
+            source = "(SELECT 1 LIMIT 0)"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW overlay_{name} AS SELECT {select} FROM {source}")
+    con.register("spatial_labels", spatial_labels())
+
+
+def spatial_labels() -> pa.Table:
+    """SPATIAL_FINDINGS as a table: finding_type, finding_zh, finding_en, finding_order."""
+    return pa.table(
+        {
+            "finding_type": list(SPATIAL_FINDINGS),
+            "finding_zh": [v[0] for v in SPATIAL_FINDINGS.values()],
+            "finding_en": [v[1] for v in SPATIAL_FINDINGS.values()],
+            "finding_order": list(range(len(SPATIAL_FINDINGS))),
+        }
+    )
