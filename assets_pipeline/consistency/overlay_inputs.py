@@ -73,9 +73,7 @@ def register_zone_areas(con: duckdb.DuckDBPyConnection, layout: YearLayout, sour
     )
 
 
-def register_links(
-    con: duckdb.DuckDBPyConnection, layout: YearLayout, category: str, source: str, name: str
-) -> None:
+def register_links(con: duckdb.DuckDBPyConnection, layout: YearLayout, category: str, source: str, name: str) -> None:
     """A view ``name`` of the inventory rows ``source`` with the overlay's base parcel where the row delivered
     none, and ``base_link`` ('delivered' or 'overlay'). Needs the macro ``id_or_null`` (base_map.EMPTY_ID_MACRO)."""
     parts = overlay_parts(layout, f"links/{category}")

@@ -35,7 +35,14 @@ DATE_CONSTRUCTION = D("1.0080")  # land_date_corrections.csv, 2023, construction
 LAND = pd.DataFrame(
     [
         # parcel_id, class, area m², price_zone, delivered red line, delivered protected area
-        ("P1", "0103", 10000.0, None, 2000.0, None),  # overlay: red line 5,000 (delivered 2,000), core 2,500, urban 1,000
+        (
+            "P1",
+            "0103",
+            10000.0,
+            None,
+            2000.0,
+            None,
+        ),  # overlay: red line 5,000 (delivered 2,000), core 2,500, urban 1,000
         ("P7", "0101", 2000.0, None, None, 1000.0),  # no geometry: keeps its delivered protected area, share 0.5
         ("P6", "0103", 3000.0, None, None, None),  # forest F3 is linked onto it by overlay → class_mismatch
         ("C1", "05H1", 1000.0, None, None, None),  # weighted: 0.6 on level T-1 (1,000 元/m²), 0.4 on T-2 (2,000)
@@ -356,4 +363,3 @@ def test_core_and_urban_memos_in_the_report(layout):
     assert printed[("land", "redline")] == red and core > 0 and urban > 0
     ledger = pq.read_schema(layout.ledger_value).names
     assert {"value_core_wan_yuan", "value_urban_wan_yuan"} <= set(ledger)
-
