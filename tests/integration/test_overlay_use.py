@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
+from assets_pipeline.consistency.base_map_checks import county_areas, parcels_over_their_area
 from assets_pipeline.consistency.resolve import run_consistency
 from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.ingest.canonical import ingest_category
@@ -48,6 +49,7 @@ LAND = pd.DataFrame(
         ("C1", "05H1", 1000.0, None, None, None),  # weighted: 0.6 on level T-1 (1,000 元/m²), 0.4 on T-2 (2,000)
         ("C2", "05H1", 1000.0, "140105-Z03", None, None),  # dominant level T-2, whatever its delivered zone
         ("C3", "05H1", 500.0, "140105-Z01", None, None),  # outside every commercial polygon
+        ("C4", "05H1", 800.0, None, None, None),  # weighted, half on T-1 and half on T-9, a level the table lacks
         ("PF", "0301", 10000.0, None, None, None),  # forest parcel: F1 linked onto it by overlay
         ("PG", "0301", 5000.0, None, None, None),  # forest parcel: F2 names it itself
     ],
@@ -111,28 +113,32 @@ def write_overlay(layout: YearLayout) -> None:
     """The overlay's outputs, as spatial/ writes them (SPATIAL contract, DOMAIN §6)."""
     land, forest = _row_ids(layout, "land"), _row_ids(layout, "forest")
     overlay = layout.overlay
-    # P1 measured inside every zone's layer: red line 5,000.00 of 10,000.00 (share 0.5), core 2,500.00, urban 1,000.00
-    areas = {"redline": "5000.00", "farmland": "0.00", "protected": "0.00", "core": "2500.00", "urban": "1000.00"}
+    # P1 measured inside every zone's layer: red line 5,000.00 of 10,000.00 (share 0.5), core 2,500.00, urban 1,000.00;
+    # PF wholly inside the red line and the protected area, its forest row F1 with it
+    areas = {
+        "P1": {"redline": "5000.00", "farmland": "0.00", "protected": "0.00", "core": "2500.00", "urban": "1000.00"},
+        "PF": {"redline": "10000.00", "farmland": "0.00", "protected": "10000.00", "core": "0.00", "urban": "0.00"},
+    }
     columns = {
-        "parcel_id": pa.array(["P1"]),
-        "region_code": pa.array(["140105"]),
-        "_row_id": pa.array([land["P1"]], pa.int64()),
-        "area_m2": _dec(["10000.00"]),
+        "parcel_id": pa.array(["P1", "PF"]),
+        "region_code": pa.array(["140105", "140105"]),
+        "_row_id": pa.array([land["P1"], land["PF"]], pa.int64()),
+        "area_m2": _dec(["10000.00", "10000.00"]),
     }
     for z in ZONES:
-        columns[f"{z}_area_m2"] = _dec([areas[z]])
-        columns[f"{z}_share"] = _dec([str(D(areas[z]) / D("10000.00"))], 10)
-        columns[f"{z}_delivered_m2"] = _dec(["2000.00" if z == "redline" else None])
+        columns[f"{z}_area_m2"] = _dec([areas[p][z] for p in ("P1", "PF")])
+        columns[f"{z}_share"] = _dec([str(D(areas[p][z]) / D("10000.00")) for p in ("P1", "PF")], 10)
+        columns[f"{z}_delivered_m2"] = _dec(["2000.00" if z == "redline" else None, None])
     _write(pa.table(columns), overlay / "zone_areas" / "part-00000.parquet")
     _write(
         pa.table(
             {
-                "parcel_id": ["C1", "C1", "C2", "C3"],
-                "region_code": ["140105"] * 4,
-                "_row_id": pa.array([land["C1"], land["C1"], land["C2"], land["C3"]], pa.int64()),
-                "price_zone": ["T-1", "T-2", "T-2", None],
-                "weight": _dec(["0.6", "0.4", "1", None], 10),
-                "rule": ["weighted", "weighted", "dominant", "outside"],
+                "parcel_id": ["C1", "C1", "C2", "C3", "C4", "C4"],
+                "region_code": ["140105"] * 6,
+                "_row_id": pa.array([land[p] for p in ("C1", "C1", "C2", "C3", "C4", "C4")], pa.int64()),
+                "price_zone": ["T-1", "T-2", "T-2", None, "T-1", "T-9"],
+                "weight": _dec(["0.6", "0.4", "1", None, "0.5", "0.5"], 10),
+                "rule": ["weighted", "weighted", "dominant", "outside", "weighted", "weighted"],
             }
         ),
         overlay / "price_weights" / "part-00000.parquet",
@@ -293,6 +299,13 @@ def test_weighted_dominant_and_outside_prices(layout):
     # outside: unpriced, no fallback on its delivered zone or the county's price
     assert (c3.status, c3.value_yuan) == ("unpriced", None)
     assert c3.status_reason == "outside every price_zones polygon for land use commercial / 不在任何基准地价级别范围内"
+    # a level the price table lacks leaves the weighted parcel unpriced with that level's reason
+    c4 = land.loc["C4"]
+    assert (c4.status, c4.status_reason, c4.value_yuan) == (
+        "unpriced",
+        "price_zone 'T-9' not in land_base_prices",
+        None,
+    )
 
 
 def test_a_forest_row_is_valued_on_the_parcel_the_overlay_linked(layout):
@@ -301,6 +314,8 @@ def test_a_forest_row_is_valued_on_the_parcel_the_overlay_linked(layout):
     f1 = forest[forest.parcel_id == "F1"]
     assert set(f1.status) == {"valued"} and set(f1.base_parcel_id) == {"PF"} and set(f1.base_link) == {"overlay"}
     assert set(f1.area_m2) == {D("10000.00")} and f1.consistency_findings.isna().all()
+    # PF's adjusted zone areas reach its inventory row: wholly in the red line and the protected area
+    assert set(f1.redline_share) == set(f1.protected_share) == {D(1)} and set(f1.core_share) == {D(0)}
     f2 = forest[forest.parcel_id == "F2"]
     assert set(f2.base_link) == {"delivered"} and set(f2.base_parcel_id) == {"PG"}
     # F3 linked onto P6, a cropland parcel: class_mismatch, set aside (base map wins); P6 stays in the land ledger
@@ -309,6 +324,11 @@ def test_a_forest_row_is_valued_on_the_parcel_the_overlay_linked(layout):
     found = pd.read_parquet(layout.inconsistencies).query("category == 'forest'")
     assert found[["parcel_id", "finding_type", "base_parcel_id"]].values.tolist() == [["F3", "class_mismatch", "P6"]]
     assert land_rows(layout).loc["P6"].status == "valued"
+    # the blocking checks count F1 on PF too (from the overlay's links, not from the resolved rows): PF holds its
+    # 10,000.00 once, and 140105's ledgers hold its state base map once
+    assert parcels_over_their_area(layout, "base-map-wins") == []
+    (county,) = county_areas(layout, "base-map-wins")
+    assert county.expected_m2 == county.ledger_m2 == D("33300.00")
 
 
 def test_overlay_findings_in_their_parquet_and_the_workbook(layout):
