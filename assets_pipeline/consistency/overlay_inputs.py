@@ -57,8 +57,7 @@ def register_zone_areas(con: duckdb.DuckDBPyConnection, layout: YearLayout, sour
     zones = f"{name}_zone_areas"
     con.register(zones, con.read_parquet(parts, union_by_name=True))
     replaced = ", ".join(
-        f"CASE WHEN z._row_id IS NULL THEN s.{MEMO_AREA_COLUMNS[zone]} "
-        f"ELSE CAST(z.{column} AS DOUBLE) END AS {MEMO_AREA_COLUMNS[zone]}"
+        f"coalesce(CAST(z.{column} AS DOUBLE), s.{MEMO_AREA_COLUMNS[zone]}) AS {MEMO_AREA_COLUMNS[zone]}"
         for zone, column in measured.items()
     )
     con.execute(
