@@ -52,7 +52,8 @@
 --                      不在任何基准地价级别范围内" — never fallen back on the county price.
 -- memos:   redline_share, farmland_share, protected_share, core_share, urban_share = the memo area (生态保护红线,
 --          永久基本农田, 自然保护地, 自然保护地核心区, 城镇开发边界; the overlay's adjusted area where the zone's layer
---          was delivered, DOMAIN §6) over the parcel's area, at most 1, kept to 10 decimals; the ledgers' "of which" columns are quantity and value × share.
+--          was delivered, DOMAIN §6) over the parcel's area, at most 1, kept to 10 decimals; the ledgers' "of which"
+--          columns are quantity and value × share.
 
 WITH parcel_rules AS (  -- the overlay's price rule of each parcel, and its level when one dominates
     SELECT _row_id, parcel_id, any_value(rule) AS price_rule,
@@ -195,7 +196,7 @@ level_keys AS (
 -- then × date correction as any key. Unpriced when a level is: the first level's problem (by level code) is kept.
 weighted_keys AS (
     SELECT l.region_code, l.parcel_key AS price_zone, l.class_stem, l.cropland_grade,
-           min(k.key_problem) AS key_problem,
+           arg_min(k.key_problem, l.price_zone) FILTER (WHERE k.key_problem IS NOT NULL) AS key_problem,
            CASE WHEN count(k.price) = count(*) AND count(k.factor_unit) = count(*)
                 THEN CAST(sum(CAST(l.weight AS DECIMAL(18, 10)) * dec_mul(k.factor_unit, k.price)) AS DECIMAL(38, 10))
            END AS price,
@@ -331,7 +332,8 @@ SELECT
     price_level, price_region, price_year,
     unit_price, price_unit, factor_unit, factor_date,
     factor_plot_ratio, factor_equity,
-    CASE WHEN class_category = 'land' AND price_rule IS DISTINCT FROM 'outside' AND price IS NOT NULL AND factor_unit IS NOT NULL AND factor_date IS NOT NULL
+    CASE WHEN class_category = 'land' AND price_rule IS DISTINCT FROM 'outside'
+              AND price IS NOT NULL AND factor_unit IS NOT NULL AND factor_date IS NOT NULL
               AND (NOT is_construction OR (factor_plot_ratio IS NOT NULL AND factor_equity IS NOT NULL))
          THEN CASE WHEN is_construction
                    THEN CAST(dec_mul(dec_mul(area_m2 * key_factor, factor_plot_ratio), factor_equity)

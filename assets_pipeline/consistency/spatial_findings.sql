@@ -24,5 +24,6 @@ COPY (
            f.* EXCLUDE (region_code, category, finding_type)
     FROM found f
     LEFT JOIN spatial_labels l USING (finding_type)
-    ORDER BY f.region_code, f.category, coalesce(l.finding_order, 99), f.finding_type, f.base_parcel_id, f.parcel_id, f.other_parcel_id
+    ORDER BY f.region_code, f.category, coalesce(l.finding_order, 99), f.finding_type, f.base_parcel_id, f.parcel_id,
+             f.other_parcel_id
 ) TO {path} (FORMAT parquet, COMPRESSION zstd)
