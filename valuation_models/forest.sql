@@ -1,5 +1,5 @@
 -- model:   forest
--- version: 1.5.0
+-- version: 1.6.0
 -- method:  forest land and standing trees valued separately, DOMAIN §4
 --
 -- land part  (component 'land',  state land only):  area_m2 × 0.0015 × forest-land price (元/亩)
@@ -23,11 +23,15 @@
 -- base map (DOMAIN §2): the inventory is the consistency step's resolved rows (assets_pipeline/consistency.py); a
 --          row the policy set aside (consistency_exclusion) is kept as 'excluded' with its reason, and the
 --          findings of every row are carried in consistency_findings, and the base parcel's protected-area
---          shares (redline_share, farmland_share, protected_share) for the ledgers' "of which" columns.
+--          shares (redline_share, farmland_share, protected_share, core_share, urban_share) for the ledgers'
+--          "of which" columns.
 -- trail:   every row keeps its delivered parcel_id (a row set aside too) and its base_parcel_id, on which the
 --          balance accounts match rows across years; delivered_area_m2 is the area as delivered, and a row whose
 --          area was conformed to its base parcel (consistency_action 'conformed') says so in consistency_resolution.
 --          age_group is the stand's, for the ledgers' breakdown of 乔木林 by age group.
+-- base link: base_link says where the row's base_parcel_id came from: 'delivered' (the inventory's own column) or
+--          'overlay' (the row was delivered with geometry and no id; the overlay linked it to the base parcel
+--          holding its largest piece, DOMAIN §6). Added in 1.6.0 (the column is new; no figure changed).
 
 WITH stands AS (
     SELECT i.*, r.city_code, sp.species_group,
@@ -43,7 +47,7 @@ WITH stands AS (
 set_aside AS (
     SELECT _row_id, _source_file, _source_row, region_code, parcel_id, base_parcel_id, land_class,
            'land' AS component, area_m2, delivered_area_m2, age_group, consistency_exclusion, consistency_findings,
-           consistency_action
+           consistency_action, base_link
     FROM inventory WHERE exclusion_reason IS NULL AND consistency_exclusion IS NOT NULL
 ),
 
@@ -142,7 +146,8 @@ bamboo_prices AS (
 
 land_part AS (
     SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.base_parcel_id, s.land_class, 'land' AS component,
-           s.consistency_findings, s.consistency_action, s.delivered_area_m2, s.redline_share, s.farmland_share, s.protected_share,
+           s.consistency_findings, s.consistency_action, s.delivered_area_m2, s.redline_share, s.farmland_share,
+           s.protected_share, s.core_share, s.urban_share, s.base_link,
            s.area_m2, NULL::DOUBLE AS stock_m3, NULL::BIGINT AS bamboo_stems, s.age_group,
            'ref_forest_land_prices' AS price_table,
            CASE WHEN lp.price_region IS NOT NULL  -- the row matched; else the key that found none
@@ -160,7 +165,8 @@ land_part AS (
 ),
 tree_part AS (
     SELECT s._row_id, s._source_file, s._source_row, s.region_code, s.parcel_id, s.base_parcel_id, s.land_class, 'trees' AS component,
-           s.consistency_findings, s.consistency_action, s.delivered_area_m2, s.redline_share, s.farmland_share, s.protected_share,
+           s.consistency_findings, s.consistency_action, s.delivered_area_m2, s.redline_share, s.farmland_share,
+           s.protected_share, s.core_share, s.urban_share, s.base_link,
            s.area_m2, s.stock_m3, s.bamboo_stems, s.age_group,
            CASE WHEN s.species_group = 'bamboo' THEN 'ref_bamboo_prices' ELSE 'ref_timber_prices' END AS price_table,
            CASE WHEN s.species_group = 'bamboo' THEN 'region=' || coalesce(bp.price_region, '')
@@ -222,9 +228,10 @@ SELECT
               || CAST(delivered_area_m2 AS VARCHAR) || ' m², counted ' || CAST(CAST(area_m2 AS DECIMAL(18, 2)) AS VARCHAR)
               || ' m²' END                            AS consistency_resolution,
     CAST(delivered_area_m2 AS DECIMAL(18, 2))         AS delivered_area_m2,
-    redline_share, farmland_share, protected_share,
+    redline_share, farmland_share, protected_share, core_share, urban_share,
     CASE WHEN consistency_exclusion IS NULL AND price IS NOT NULL AND factor_unit IS NOT NULL AND priced_quantity IS NOT NULL
          THEN CASE priced_on
                   WHEN 'area' THEN row_value(area_m2, unit_value)
-                  ELSE CAST(priced_quantity * unit_value AS DECIMAL(38, 12)) END END AS value_yuan
+                  ELSE CAST(priced_quantity * unit_value AS DECIMAL(38, 12)) END END AS value_yuan,
+    base_link
 FROM quantified

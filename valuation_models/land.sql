@@ -1,5 +1,5 @@
 -- model:   land
--- version: 1.6.0
+-- version: 1.7.0
 -- method:  基准地价系数修正法 (base land price coefficient correction), DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion × base price × date correction
@@ -14,6 +14,9 @@
 --          ref_land_parameters             capitalisation_rate r; legal_term_commercial / residential / other (years)
 --          ref_supply_methods              supply method → owner equity ('whole' or 'reversion')
 --          regions                         county → city → province
+--          price_weights                   the overlay's land-price levels of each parcel (DOMAIN §6; empty when no
+--                                          price_zones layer was delivered): parcel_id, _row_id, price_zone, weight,
+--                                          rule 'dominant' | 'weighted' | 'outside'
 -- units:   area m²; 1 亩 = 1/15 × 10,000 m², so a 元/亩 price applies to area_m2 × 0.0015; value in 元.
 -- price lookup: the most specific row wins — price zone, then county, city, province; within a level the
 --          4-digit class before its first-level class, and a row for the parcel's cropland grade before the
@@ -36,10 +39,28 @@
 --          inventory-wins a parcel an inventory claims carries the inventory's class and is left to it; the
 --          findings of every parcel are carried in consistency_findings. A land row is its base parcel:
 --          base_parcel_id = parcel_id, on which the balance accounts match rows across years.
--- memos:   redline_share, farmland_share, protected_share = the memo area (生态保护红线, 永久基本农田, 自然保护地)
---          over the parcel's area, at most 1, kept to 10 decimals; the ledgers' "of which" columns are quantity and value × share.
+-- price polygons (1.7.0, DOMAIN §6 price rule; new in this version, so that the land-price level polygons a county
+--          delivers price its parcels; a parcel without price_weights is priced exactly as in 1.6.0):
+--          'dominant'  one level holds more than 90 % of the parcel: priced exactly as if its price_zone were that
+--                      level (same lookup, same fallback); price_level 'price_zone_dominant', price_key the row used.
+--          'weighted'  base price = Σ weight × level price, each level priced by the same lookup (unit conversion
+--                      included, so the mean is in 元/平方米, kept to 10 decimals); value = area × that mean × the
+--                      same date, plot-ratio and equity corrections. price_level 'price_zone_weighted', price_key the
+--                      levels and their weights ('140105-Z01×0.6000000000;140105-Z02×0.4000000000'); a level the
+--                      table cannot price leaves the parcel unpriced with that level's reason.
+--          'outside'   in no polygon of its land use: unpriced, "outside every price_zones polygon for land use X /
+--                      不在任何基准地价级别范围内" — never fallen back on the county price.
+-- memos:   redline_share, farmland_share, protected_share, core_share, urban_share = the memo area (生态保护红线,
+--          永久基本农田, 自然保护地, 自然保护地核心区, 城镇开发边界; the overlay's adjusted area where the zone's layer
+--          was delivered, DOMAIN §6) over the parcel's area, at most 1, kept to 10 decimals; the ledgers' "of which"
+--          columns are quantity and value × share.
 
-WITH parcels AS (
+WITH parcel_rules AS (  -- the overlay's price rule of each parcel, and its level when one dominates
+    SELECT _row_id, parcel_id, any_value(rule) AS price_rule,
+           any_value(price_zone) FILTER (WHERE rule = 'dominant') AS dominant_zone
+    FROM price_weights GROUP BY ALL
+),
+surveyed AS (
     SELECT
         i.* REPLACE (CAST(i.area_m2 AS DECIMAL(18, 2)) AS area_m2),
         regexp_replace(i.land_class, 'K$', '')                       AS class_stem,
@@ -57,12 +78,37 @@ WITH parcels AS (
     JOIN regions r ON r.region_code = i.region_code
     WHERE i.exclusion_reason IS NULL
 ),
+-- A dominant level stands in for the parcel's price_zone; a weighted parcel is looked up under a key of its own
+-- (weighted_keys), an outside one under none.
+parcels AS (
+    SELECT s.* REPLACE (CASE WHEN w.price_rule = 'dominant' THEN CAST(w.dominant_zone AS VARCHAR)
+                             WHEN w.price_rule IN ('weighted', 'outside')
+                             THEN '#' || w.price_rule || ' ' || CAST(s._row_id AS VARCHAR)
+                             ELSE s.price_zone END AS price_zone),
+           w.price_rule,
+           CASE WHEN s.land_group = 'agricultural' THEN 'agricultural' ELSE s.land_use END AS price_land_use
+    FROM surveyed s
+    LEFT JOIN parcel_rules w ON w._row_id = s._row_id AND w.parcel_id = CAST(s.parcel_id AS VARCHAR)
+),
+-- the levels of each weighted parcel, each to be priced as a parcel of that level would be
+weighted_levels AS (
+    SELECT p.region_code, p.city_code, p.price_zone AS parcel_key, w.price_zone, w.weight, p.class_stem,
+           p.class_level1, p.cropland_grade, p.land_group
+    FROM parcels p
+    JOIN price_weights w ON w._row_id = p._row_id AND w.parcel_id = CAST(p.parcel_id AS VARCHAR)
+    WHERE p.price_rule = 'weighted' AND p.class_category = 'land'
+),
 
 -- Price each distinct key once (a province has far fewer keys than parcels), then join back.
 price_keys AS (
     SELECT DISTINCT region_code, city_code, price_zone, class_stem,
            coalesce(class_level1, class_stem) AS class_level1, cropland_grade, land_group
-    FROM parcels WHERE class_category = 'land'
+    FROM parcels WHERE class_category = 'land' AND price_rule IS DISTINCT FROM 'weighted'
+                   AND price_rule IS DISTINCT FROM 'outside'
+    UNION
+    SELECT DISTINCT region_code, city_code, price_zone, class_stem,
+           coalesce(class_level1, class_stem) AS class_level1, cropland_grade, land_group
+    FROM weighted_levels
 ),
 -- A delivered zone must be a zone of the parcel's county in the table, and a delivered grade one the table prices
 -- the class by: a value the table does not know is a wrong key, not a blank one, and is never fallen back on.
@@ -136,7 +182,7 @@ prices AS (
     FROM best_prices b
     LEFT JOIN ref_land_date_corrections dc ON dc.land_group = b.land_group
 ),
-priced_keys AS (
+level_keys AS (
     SELECT k.region_code, k.price_zone, k.class_stem, k.cropland_grade, k.key_problem,
            p.* EXCLUDE (region_code, city_code, price_zone, class_stem, class_level1, cropland_grade, land_group,
                         key_problem),
@@ -145,6 +191,33 @@ priced_keys AS (
     LEFT JOIN prices p ON p.region_code = k.region_code AND p.class_stem = k.class_stem
                       AND p.price_zone IS NOT DISTINCT FROM k.price_zone
                       AND p.cropland_grade IS NOT DISTINCT FROM k.cropland_grade
+),
+-- A weighted parcel's key: base price = Σ weight × (unit conversion × level price), in 元/平方米 to 10 decimals,
+-- then × date correction as any key. Unpriced when a level is: the first level's problem (by level code) is kept.
+weighted_keys AS (
+    SELECT l.region_code, l.parcel_key AS price_zone, l.class_stem, l.cropland_grade,
+           arg_min(k.key_problem, l.price_zone) FILTER (WHERE k.key_problem IS NOT NULL) AS key_problem,
+           CASE WHEN count(k.price) = count(*) AND count(k.factor_unit) = count(*)
+                THEN CAST(sum(CAST(l.weight AS DECIMAL(18, 10)) * dec_mul(k.factor_unit, k.price)) AS DECIMAL(38, 10))
+           END AS price,
+           CASE WHEN count(k.factor_unit) = count(k.price) THEN '元/平方米'
+                ELSE string_agg(DISTINCT k.price_unit, ',') END AS price_unit,
+           max(k.price_year) AS price_year, min(k.price_region) AS price_region,
+           'price_zone_weighted' AS price_level,
+           CASE WHEN count(k.factor_unit) = count(k.price) THEN CAST(1.0 AS DECIMAL(18, 6)) END AS factor_unit,
+           any_value(k.factor_date) AS factor_date,
+           string_agg(l.price_zone || '×' || CAST(CAST(l.weight AS DECIMAL(18, 10)) AS VARCHAR), ';'
+                      ORDER BY l.price_zone) AS price_key
+    FROM weighted_levels l
+    LEFT JOIN level_keys k ON k.region_code = l.region_code AND k.class_stem = l.class_stem
+                          AND k.price_zone = l.price_zone AND k.cropland_grade IS NOT DISTINCT FROM l.cropland_grade
+    GROUP BY l.region_code, l.parcel_key, l.class_stem, l.cropland_grade
+),
+priced_keys AS (
+    SELECT * FROM level_keys
+    UNION ALL BY NAME
+    SELECT *, CAST(price AS DECIMAL(18, 6)) AS unit_price, dec_mul(price, factor_date) AS key_factor
+    FROM weighted_keys
 ),
 
 parameters AS (
@@ -180,7 +253,9 @@ plot_ratio_factors AS (
 valued AS (
     SELECT
         p.*,
-        pr.price, pr.unit_price, pr.price_unit, pr.price_year, pr.price_region, pr.price_level, pr.price_key,
+        pr.price, pr.unit_price, pr.price_unit, pr.price_year, pr.price_region,
+        CASE WHEN p.price_rule = 'dominant' THEN 'price_zone_dominant' ELSE pr.price_level END AS price_level,
+        pr.price_key,
         pr.factor_unit, pr.factor_date, pr.key_factor, pr.key_problem,
         CASE WHEN NOT p.is_construction THEN NULL
              WHEN p.plot_ratio IS NULL THEN 1
@@ -217,12 +292,15 @@ SELECT
     'land'                                                          AS component,
     CASE
         WHEN class_category <> 'land' THEN 'excluded'
+        WHEN price_rule = 'outside' THEN 'unpriced'
         WHEN price IS NULL OR factor_unit IS NULL OR factor_date IS NULL THEN 'unpriced'
         WHEN is_construction AND (factor_plot_ratio IS NULL OR factor_equity IS NULL) THEN 'unpriced'
         ELSE 'valued'
     END                                                             AS status,
     CASE
         WHEN class_category <> 'land' THEN 'valued in the ' || class_category || ' category from its inventory'
+        WHEN price_rule = 'outside'
+            THEN 'outside every price_zones polygon for land use ' || price_land_use || ' / 不在任何基准地价级别范围内'
         WHEN key_problem IS NOT NULL THEN key_problem
         WHEN price IS NULL THEN 'no base price for county ' || region_code || ', class ' || class_stem
                                 || coalesce(', grade ' || cropland_grade, '')
@@ -243,12 +321,19 @@ SELECT
     CASE WHEN protected_area_m2 IS NULL THEN CAST(0 AS DECIMAL(18, 10))
          ELSE CAST(least(CAST(protected_area_m2 AS DECIMAL(18, 2)) / nullif(area_m2, 0), 1) AS DECIMAL(18, 10)) END
                                                                     AS protected_share,
+    CASE WHEN protected_core_area_m2 IS NULL THEN CAST(0 AS DECIMAL(18, 10))
+         ELSE CAST(least(CAST(protected_core_area_m2 AS DECIMAL(18, 2)) / nullif(area_m2, 0), 1) AS DECIMAL(18, 10)) END
+                                                                    AS core_share,
+    CASE WHEN urban_boundary_area_m2 IS NULL THEN CAST(0 AS DECIMAL(18, 10))
+         ELSE CAST(least(CAST(urban_boundary_area_m2 AS DECIMAL(18, 2)) / nullif(area_m2, 0), 1) AS DECIMAL(18, 10)) END
+                                                                    AS urban_share,
     'ref_land_base_prices'                                          AS price_table,
     price_key,
     price_level, price_region, price_year,
     unit_price, price_unit, factor_unit, factor_date,
     factor_plot_ratio, factor_equity,
-    CASE WHEN class_category = 'land' AND price IS NOT NULL AND factor_unit IS NOT NULL AND factor_date IS NOT NULL
+    CASE WHEN class_category = 'land' AND price_rule IS DISTINCT FROM 'outside'
+              AND price IS NOT NULL AND factor_unit IS NOT NULL AND factor_date IS NOT NULL
               AND (NOT is_construction OR (factor_plot_ratio IS NOT NULL AND factor_equity IS NOT NULL))
          THEN CASE WHEN is_construction
                    THEN CAST(dec_mul(dec_mul(area_m2 * key_factor, factor_plot_ratio), factor_equity)

@@ -1,5 +1,5 @@
 -- model:   wetland
--- version: 1.5.0
+-- version: 1.6.0
 -- method:  area × wetland price, DOMAIN §4
 --
 -- value (元) = area_m2 × unit conversion (元/亩: 0.0015) × price
@@ -14,10 +14,14 @@
 -- base map (DOMAIN §2): the inventory is the consistency step's resolved rows (assets_pipeline/consistency.py); a
 --          row the policy set aside (consistency_exclusion) is kept as 'excluded' with its reason, and the
 --          findings of every row are carried in consistency_findings, and the base parcel's protected-area
---          shares (redline_share, farmland_share, protected_share) for the ledgers' "of which" columns.
+--          shares (redline_share, farmland_share, protected_share, core_share, urban_share) for the ledgers'
+--          "of which" columns.
 -- trail:   every row keeps its delivered parcel_id (a row set aside too) and its base_parcel_id, on which the
 --          balance accounts match rows across years; delivered_area_m2 is the area as delivered, and a row whose
 --          area was conformed to its base parcel (consistency_action 'conformed') says so in consistency_resolution.
+-- base link: base_link says where the row's base_parcel_id came from: 'delivered' (the inventory's own column) or
+--          'overlay' (the row was delivered with geometry and no id; the overlay linked it to the base parcel
+--          holding its largest piece, DOMAIN §6). Added in 1.6.0 (the column is new; no figure changed).
 
 WITH polygons AS (
     SELECT i.*, r.city_code, wt.wetland_class
@@ -83,7 +87,8 @@ SELECT
               || CAST(delivered_area_m2 AS VARCHAR) || ' m², counted ' || CAST(CAST(area_m2 AS DECIMAL(18, 2)) AS VARCHAR)
               || ' m²' END                            AS consistency_resolution,
     CAST(delivered_area_m2 AS DECIMAL(18, 2))         AS delivered_area_m2,
-    redline_share, farmland_share, protected_share,
+    redline_share, farmland_share, protected_share, core_share, urban_share,
     CASE WHEN consistency_exclusion IS NULL AND price IS NOT NULL AND factor_unit IS NOT NULL
-         THEN row_value(area_m2, unit_value) END AS value_yuan
+         THEN row_value(area_m2, unit_value) END AS value_yuan,
+    base_link
 FROM priced

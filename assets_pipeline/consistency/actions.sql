@@ -35,7 +35,8 @@ SELECT r.category, r._row_id, r.base_parcel_id,
            AS row_problem,
        -- the base parcel's side, carried so the resolved rows need one join, not two
        r.has_base, r.base_category, r.base_land_class, r.base_region_code, r.base_ownership,
-       r.redline_share, r.farmland_share, r.protected_share, r.is_state, r.base_is_state, r.tree_is_state
+       r.redline_share, r.farmland_share, r.protected_share, r.core_share, r.urban_share,
+       r.is_state, r.base_is_state, r.tree_is_state
 FROM rows r
 LEFT JOIN parcel_problems p ON p.category = r.category AND p.base_parcel_id = r.base_parcel_id
 LEFT JOIN claims c ON c.base_parcel_id = r.base_parcel_id

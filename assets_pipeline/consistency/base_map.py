@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import duckdb
 
+from assets_pipeline.consistency.overlay_inputs import register_zone_areas
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.layout import YearLayout, parts
 
@@ -43,7 +44,9 @@ def register_resolved_base_map(con: duckdb.DuckDBPyConnection, layout: YearLayou
     consistency_findings."""
     folder = layout.resolved("land")
     views = {part: f"{name}_{part}" for part in ("validated", "changes", "added")}
-    con.register(views["validated"], con.read_parquet(parts(layout.validated("land"))))
+    # the survey with the overlay's adjusted zone areas where it measured the parcel (DOMAIN §6)
+    con.register(f"{name}_survey", con.read_parquet(parts(layout.validated("land"))))
+    register_zone_areas(con, layout, f"{name}_survey", views["validated"])
     con.register(views["changes"], con.read_parquet(str(folder / CHANGES)))
     con.register(views["added"], con.read_parquet(str(folder / ADDED)))
     con.execute(

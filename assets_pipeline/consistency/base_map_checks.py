@@ -22,7 +22,8 @@ rows) nor the counted areas the step wrote, so a resolution that counts an area 
 
 ``area_within_base_parcel`` (per base parcel): the area the valued rows of the four categories count on one base
 parcel (land rows by parcel id, inventory rows by the base parcel id they were delivered with, synthetic rows of
-a parcel without inventory by their own id) does not exceed the parcel's surveyed area, to the cent of m². Under
+a parcel without inventory by their own id; a row delivered without one, by the base parcel the overlay linked it to)
+does not exceed the parcel's surveyed area, to the cent of m². Under
 inventory-wins a parcel may legitimately grow to the valid rows' total of the inventory that stands on it (of
 its own category; for a land-category parcel or one the base map lacks, the largest inventory's): that is the
 bound. Counted area on no base parcel at all (an empty base parcel id) exceeds a bound of 0.
@@ -39,6 +40,7 @@ from decimal import Decimal
 import duckdb
 
 from assets_pipeline.consistency.base_map import EMPTY_ID_MACRO
+from assets_pipeline.consistency.overlay_inputs import register_links
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files, parts
@@ -55,7 +57,10 @@ def _register_inputs(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy:
     con.register("survey_parts", con.read_parquet(parts(layout.validated("land"))))
     con.execute(sql.load(__file__, "survey"))
     for category in INVENTORIES:
-        con.register(f"valid_{category}", con.read_parquet(parts(layout.validated(category))))
+        # the base parcel an inventory row was delivered with, or the overlay linked it to (DOMAIN §6): the
+        # overlay's links are an input like the rows, not something the consistency step made
+        con.register(f"delivered_{category}", con.read_parquet(parts(layout.validated(category))))
+        register_links(con, layout, category, f"delivered_{category}", f"valid_{category}")
         files = [str(p) for p in part_files(layout.rejected_rows(category))]
         if files:
             con.register(f"rejected_{category}", con.read_parquet(files, union_by_name=True))

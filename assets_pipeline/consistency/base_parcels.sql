@@ -14,7 +14,11 @@ SELECT l.parcel_id, l.region_code, l.land_class, CAST(l.area_m2 AS DECIMAL(18, 2
        CAST(least(coalesce(CAST(l.basic_farmland_area_m2 AS DECIMAL(18, 2)), 0) / nullif(CAST(l.area_m2 AS DECIMAL(18, 2)), 0), 1)
             AS DECIMAL(18, 10)) AS farmland_share,
        CAST(least(coalesce(CAST(l.protected_area_m2 AS DECIMAL(18, 2)), 0) / nullif(CAST(l.area_m2 AS DECIMAL(18, 2)), 0), 1)
-            AS DECIMAL(18, 10)) AS protected_share
+            AS DECIMAL(18, 10)) AS protected_share,
+       CAST(least(coalesce(CAST(l.protected_core_area_m2 AS DECIMAL(18, 2)), 0) / nullif(CAST(l.area_m2 AS DECIMAL(18, 2)), 0), 1)
+            AS DECIMAL(18, 10)) AS core_share,
+       CAST(least(coalesce(CAST(l.urban_boundary_area_m2 AS DECIMAL(18, 2)), 0) / nullif(CAST(l.area_m2 AS DECIMAL(18, 2)), 0), 1)
+            AS DECIMAL(18, 10)) AS urban_share
 FROM valid_land l
 -- each class and its K form (a class with a trailing K keeps its stem's category): a join on the code as
 -- delivered, not a regular expression per parcel

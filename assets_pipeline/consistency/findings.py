@@ -36,6 +36,7 @@ import duckdb
 import pyarrow as pa
 
 from assets_pipeline.consistency.base_map import EMPTY_ID_MACRO
+from assets_pipeline.consistency.overlay_inputs import register_links, register_zone_areas
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.reference.snapshots import register_reference_views
@@ -61,18 +62,27 @@ FINDING_STEPS = ("base_parcels", "inventory_rows", "cover", "findings")
 
 def register_inputs(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: str, tolerance: float) -> None:
     """Views over the reference snapshots and the validated and rejected rows of the four base-map categories
-    (``valid_<category>``, ``rejected_<category>``), the findings' labels, the run's policy and tolerance."""
+    (``valid_<category>``, ``rejected_<category>``), the findings' labels, the run's policy and tolerance.
+
+    Where the year has an overlay (DOMAIN §6, consistency/overlay_inputs.py), ``valid_land`` carries the adjusted
+    zone areas of the parcels it measured, and the inventories' ``valid_<category>`` the base parcels it linked
+    (``base_link`` says which rows); without one they are the validated rows as they are."""
     register_reference_views(con, layout)
+    con.execute(EMPTY_ID_MACRO)
     for category in BASE_CATEGORIES:
         valid = part_files(layout.validated(category))
         if not valid:
             raise FileNotFoundError(f"{category}: no validated rows under {layout.validated(category)}")
-        con.register(f"valid_{category}", con.read_parquet([str(p) for p in valid]))
+        con.register(f"delivered_{category}", con.read_parquet([str(p) for p in valid]))
+        if category == "land":
+            register_zone_areas(con, layout, "delivered_land", "valid_land")
+        else:
+            register_links(con, layout, category, f"delivered_{category}", f"valid_{category}")
         rejected = part_files(layout.rejected_rows(category))
         if rejected:
             con.register(f"rejected_{category}", con.read_parquet([str(p) for p in rejected]))
         else:
-            con.execute(f"CREATE TEMP VIEW rejected_{category} AS SELECT * FROM valid_{category} LIMIT 0")
+            con.execute(f"CREATE TEMP VIEW rejected_{category} AS SELECT * FROM delivered_{category} LIMIT 0")
     con.register(
         "finding_labels",
         pa.table(
@@ -86,7 +96,6 @@ def register_inputs(con: duckdb.DuckDBPyConnection, layout: YearLayout, policy: 
     )
     con.execute("SET VARIABLE policy = $p", {"p": policy})
     con.execute("SET VARIABLE tolerance = $t", {"t": str(Decimal(str(tolerance)))})
-    con.execute(EMPTY_ID_MACRO)
 
 
 def find_inconsistencies(con: duckdb.DuckDBPyConnection) -> None:

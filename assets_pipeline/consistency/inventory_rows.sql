@@ -7,7 +7,7 @@ SELECT i.*, coalesce(o.is_state, false) AS is_state, coalesce(t.is_state, false)
        b.parcel_id IS NOT NULL AS has_base, b.category AS base_category, b.land_class AS base_land_class,
        b.area_m2 AS base_area_m2, b.ownership AS base_ownership, b.is_state AS base_is_state,
        b.region_code AS base_region_code,
-       b.redline_share, b.farmland_share, b.protected_share
+       b.redline_share, b.farmland_share, b.protected_share, b.core_share, b.urban_share
 FROM (SELECT 'forest' AS category, parcel_id, id_or_null(base_parcel_id) AS base_parcel_id, region_code, land_class,
              CAST(area_m2 AS DECIMAL(18, 2)) AS area_m2, land_ownership AS ownership, tree_ownership,
              _row_id, _source_file, _source_row

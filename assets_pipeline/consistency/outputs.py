@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 
 from assets_pipeline.consistency.base_map import ADDED, CHANGES
 from assets_pipeline.consistency.findings import BASE_CATEGORIES, INVENTORIES, OWNERSHIP_COLUMN
+from assets_pipeline.consistency.overlay_inputs import has_overlay_findings, register_overlay_findings
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import atomic_folder, atomic_path
@@ -16,9 +17,17 @@ from assets_pipeline.validate.rows import EXCLUSION_REASONS
 
 
 def write_findings(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
-    """``inconsistencies.parquet``: one line per finding, with both sides' values and what the policy did."""
+    """``inconsistencies.parquet``: one line per finding, with both sides' values and what the policy did; and for a
+    year with an overlay, ``spatial_findings.parquet``: its pieces, zone areas and overlaps found (DOMAIN §6), a
+    file of its own since they are pieces and pairs of parcels, not inventory rows the policy resolves."""
     with atomic_path(layout.inconsistencies) as tmp:
         con.execute(sql.load(__file__, "inconsistencies", path=sql.path_literal(tmp)), {"year": layout.year})
+    if not has_overlay_findings(layout):
+        layout.spatial_findings.unlink(missing_ok=True)  # a tables-only year: none, not last run's
+        return
+    register_overlay_findings(con, layout)
+    with atomic_path(layout.spatial_findings) as tmp:
+        con.execute(sql.load(__file__, "spatial_findings", path=sql.path_literal(tmp)), {"year": layout.year})
 
 
 def write_resolved(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:

@@ -8,7 +8,8 @@ COPY (
 WITH base_side AS (
     SELECT v.*, a.action, a.row_problem, ca.resolved_m2,
            a.base_land_class, a.base_region_code, a.base_ownership, a.has_base, a.base_category,
-           a.redline_share, a.farmland_share, a.protected_share, a.is_state, a.base_is_state, a.tree_is_state
+           a.redline_share, a.farmland_share, a.protected_share, a.core_share, a.urban_share,
+           a.is_state, a.base_is_state, a.tree_is_state
     FROM {inventory} v
     JOIN actions a ON a.category = $category AND a._row_id = v._row_id
     LEFT JOIN conformed_areas ca ON ca.category = $category AND ca._row_id = v._row_id
@@ -17,14 +18,15 @@ WITH base_side AS (
 resolved AS (
     SELECT * EXCLUDE (area_m2, land_class, region_code, {own}, exclusion_reason, action, row_problem, resolved_m2,
                       base_land_class, base_region_code, base_ownership, has_base, base_category,
-                      redline_share, farmland_share, protected_share, is_state, base_is_state, tree_is_state),
+                      redline_share, farmland_share, protected_share, core_share, urban_share,
+                      is_state, base_is_state, tree_is_state),
            coalesce(resolved_m2, CAST(area_m2 AS DECIMAL(18, 2))) AS area_m2,  -- resolved_m2: conformed and scaled
            CAST(area_m2 AS DECIMAL(18, 2)) AS delivered_area_m2,
            CASE WHEN action = 'conformed' THEN base_land_class ELSE land_class END AS land_class,
            CASE WHEN action IN ('conformed', 'stands') THEN base_region_code ELSE region_code END AS region_code,
            CASE WHEN action IN ('conformed', 'stands') THEN base_ownership ELSE {own} END AS {own},
            exclusion_reason AS validated_exclusion, action, row_problem, base_category,
-           redline_share, farmland_share, protected_share,
+           redline_share, farmland_share, protected_share, core_share, urban_share,
            -- out of scope: the land as resolved is not the state's (nor, for forest, the trees)
            NOT CASE WHEN action IN ('conformed', 'stands') THEN base_is_state ELSE is_state END AND NOT tree_is_state
                AS out_of_scope

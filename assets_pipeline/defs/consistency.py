@@ -63,6 +63,12 @@ def consistency(context: dg.AssetExecutionContext, settings: AccountsSettings) -
             "rejected_rows": dg.MetadataValue.json(result.rejected_rows),
             "inconsistencies": dg.MetadataValue.path(str(layout.inconsistencies)),
             "workbook": dg.MetadataValue.path(str(layout.inconsistencies_workbook)),
+            # a year with an overlay: its pieces, zone areas and overlaps found (DOMAIN §6)
+            **(
+                {"spatial_findings": dg.MetadataValue.path(str(layout.spatial_findings))}
+                if layout.spatial_findings.is_file()
+                else {}
+            ),
         }
     )
 

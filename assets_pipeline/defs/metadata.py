@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 import dagster as dg
 import pyarrow as pa
 
+from assets_pipeline.schema.labels import MEMO_NAMES
+
 
 def table_schema(schema: pa.Schema, descriptions: dict[str, str] | None = None) -> dg.TableSchema:
     """A file's columns with their types and, where known, what they hold (``descriptions`` first, then the
@@ -116,7 +118,7 @@ for _factor in ("unit", "date", "plot_ratio", "equity", "annuity", "recovery"):
     )
 COLUMN_DESCRIPTIONS["priced_on"] = "the quantity the price applies to"
 COLUMN_DESCRIPTIONS["consistency_findings"] = "base-map findings on the row (不一致图斑, DOMAIN §2)"
-for _memo, _zh in (("redline", "生态保护红线"), ("farmland", "永久基本农田"), ("protected", "自然保护地")):
+for _memo, _zh in MEMO_NAMES["zh"].items():
     COLUMN_DESCRIPTIONS[f"quantity_{_memo}"] = f"of which within {_zh} ({_memo}), published"
     COLUMN_DESCRIPTIONS[f"value_{_memo}_wan_yuan"] = f"of which within {_zh} ({_memo}), 万元, published"
     COLUMN_DESCRIPTIONS[f"{_memo}_share"] = f"share of the parcel within {_zh} ({_memo})"

@@ -123,6 +123,12 @@ class YearLayout:
         return self.root / "inconsistencies.parquet"
 
     @property
+    def spatial_findings(self) -> Path:
+        """The overlay's findings (DOMAIN §6: inconsistent pieces, zone areas stated otherwise, overlapping base
+        parcels), one line each; written only for a year with an overlay."""
+        return self.root / "spatial_findings.parquet"
+
+    @property
     def inconsistencies_workbook(self) -> Path:
         return self.root / f"inconsistencies_{self.year}.xlsx"
 

@@ -1,8 +1,11 @@
-"""Protected-area memos: the "of which" columns of the ledgers (其中：生态保护红线 / 永久基本农田 / 自然保护地).
+"""Protected-area memos: the "of which" columns of the ledgers (其中：生态保护红线 / 永久基本农田 / 自然保护地 /
+自然保护地核心区 / 城镇开发边界).
 
 The base map may give, per parcel, the area inside the ecological red line (``redline_area_m2``), permanent basic
-farmland (``basic_farmland_area_m2``) and protected areas (``protected_area_m2``). Each valued row carries its
-parcel's share inside each zone (the memo area over the parcel area, at most 1, kept to 10 decimals; inventory
+farmland (``basic_farmland_area_m2``), protected areas (``protected_area_m2``), their core zones
+(``protected_core_area_m2``) and the urban development boundary (``urban_boundary_area_m2``); where the zone's
+layer was delivered, the overlay's adjusted area (平差, DOMAIN §6) stands in for the delivered figure
+(consistency/overlay_inputs.py). Each valued row carries its parcel's share inside each zone (the memo area over the parcel area, at most 1, kept to 10 decimals; inventory
 rows take their base parcel's, DOMAIN §2). The "of which" figure of a ledger cell is the ledger computed over the
 rows' quantities and values × share — summed in the same single pass over the valued rows as the ledger's own
 county sums — with the same publication rule (county cells rounded half-up, cities and the province sums of
@@ -10,12 +13,12 @@ published cells, DOMAIN §5), so it never exceeds its cell by more than rounding
 (empty).
 
 Columns added: physical ``quantity_<memo>`` and ``quantity_<memo>_unrounded``; value ``value_<memo>_wan_yuan`` and
-``value_<memo>_wan_yuan_unrounded``, for memo in redline, farmland, protected.
+``value_<memo>_wan_yuan_unrounded``, for memo in redline, farmland, protected, core, urban.
 """
 
 from __future__ import annotations
 
-MEMOS = ("redline", "farmland", "protected")
+MEMOS = ("redline", "farmland", "protected", "core", "urban")
 MEMO_CATEGORIES = ("land", "forest", "grassland", "wetland")
 SHARES = tuple(f"{memo}_share" for memo in MEMOS)
 # the measures scaled by a share, and the type of their county sums (quantity × DECIMAL(18,10) share, exact)

@@ -83,6 +83,14 @@ _RULE_SENTENCES = {
 }
 _FRAME_SENTENCES = {
     "redline_area_m2 > area_m2": ("生态保护红线面积大于图斑面积", "red line area is greater than the parcel's area"),
+    "protected_core_area_m2 > area_m2": (
+        "自然保护地核心区面积大于图斑面积",
+        "protected-area core zone area is greater than the parcel's area",
+    ),
+    "urban_boundary_area_m2 > area_m2": (
+        "城镇开发边界面积大于图斑面积",
+        "urban development boundary area is greater than the parcel's area",
+    ),
     "years_used > granted_term_years": ("已使用年限大于出让年限", "years used exceed the granted term"),
     "unit differs from minerals.csv": ("计量单位与该矿种的单位不符", "does not match the mineral's unit"),
 }

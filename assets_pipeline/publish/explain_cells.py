@@ -15,6 +15,7 @@ ROW_COLUMNS = (
     "_source_row",
     "parcel_id",
     "base_parcel_id",
+    "base_link",  # where the base parcel came from: the delivery or the overlay (DOMAIN §6)
     "deposit_id",
     "basin",
     "region_code",

@@ -2,7 +2,9 @@
 
 Sheets, in Chinese with units in the headers: notes; counts and area (亩 and 公顷, 2 decimals) by county and
 finding type, the counties under their city with a subtotal per city and the province's total last; the same by
-finding type for the province; the parcel list for the counties to fix. A subtotal or total is the sum of the
+finding type for the province; the parcel list for the counties to fix. A year with an overlay (DOMAIN §6) adds
+落图分析按县 (its inconsistent pieces, zone areas stated otherwise and overlapping base parcels, by county, with
+counts, 亩 and 公顷) and 落图分析清单 (their list, from spatial_findings.parquet). A subtotal or total is the sum of the
 printed rows above it (each county figure rounded half-up to 2 decimals first). The list is written with the
 streaming writer (``xlsx_stream``): a province may hold millions of findings.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from assets_pipeline.consistency.findings import FINDINGS
+from assets_pipeline.consistency.overlay_inputs import SPATIAL_FINDINGS, spatial_labels
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout
@@ -90,7 +93,7 @@ def _array(column) -> pa.Array:
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
-def _by_county_sheet(table: pa.Table) -> Sheet:
+def _by_county_sheet(table: pa.Table, name: str = "按县汇总") -> Sheet:
     """Counties under their city, a 小计 row per city, the province's 合计 last (rows in bold)."""
     level = table["level"].to_numpy()
     city = [
@@ -113,7 +116,7 @@ def _by_county_sheet(table: pa.Table) -> Sheet:
         table["area_ha"],
     ]
     return Sheet(
-        name="按县汇总",
+        name=name,
         header=["市", "县（市、区）", "资源类别", "问题类型", "图斑数（个）", "涉及面积（亩）", "涉及面积（公顷）"],
         columns=[_array(c) for c in columns],
         widths=[18, 20, 10, 20, 12, 16, 16],
@@ -162,6 +165,54 @@ def _parcel_sheet(parcels: pa.Table) -> Sheet:
     )
 
 
+SPATIAL_LIST_COLUMNS_ZH = {
+    "region_code": "行政区代码",
+    "category": "资源类别",
+    "finding_zh": "问题",
+    "base_parcel_id": "底图图斑标识码",
+    "parcel_id": "调查记录标识码",
+    "other_parcel_id": "重叠底图图斑标识码",
+    "area_m2": "涉及面积（平方米）",
+    "delivered_m2": "报送面积（平方米）",
+    "computed_m2": "落图计算面积（平方米）",
+    "base_land_class": "底图地类",
+    "inventory_land_class": "调查地类",
+    "source_file": "来源文件",
+    "source_row": "来源行号",
+    "other_source_file": "重叠图斑来源文件",
+    "other_source_row": "重叠图斑来源行号",
+}
+
+
+def _spatial_sheets(layout: YearLayout, divisions: str) -> list[Sheet]:
+    """落图分析 (DOMAIN §6), for a year with an overlay: its findings by county and type with counts, 亩 and 公顷
+    (the same layout and rounding as 按县汇总), and their list (spatial_findings.parquet)."""
+    if not layout.spatial_findings.is_file():
+        return []
+    params = {"p": str(layout.spatial_findings), "divisions": divisions}
+    with connect() as con:
+        con.register("finding_labels", spatial_labels())
+        by_county = con.sql(sql.load(__file__, "inconsistencies_by_county"), params=params).to_arrow_table()
+        listed = con.sql(
+            f"SELECT {', '.join(SPATIAL_LIST_COLUMNS_ZH)} FROM read_parquet($p) LIMIT {MAX_ROWS - 1}",
+            params={"p": params["p"]},
+        ).to_arrow_table()
+    columns = [
+        _category_zh(_array(listed[c])) if c == "category" else _array(listed[c]) for c in SPATIAL_LIST_COLUMNS_ZH
+    ]
+    decimals = {"area_m2", "delivered_m2", "computed_m2"}
+    return [
+        _by_county_sheet(by_county, "落图分析按县"),
+        Sheet(
+            name="落图分析清单",
+            header=list(SPATIAL_LIST_COLUMNS_ZH.values()),
+            columns=columns,
+            widths=[12, 10, 26, 20, 22, 20, 16, 16, 16, 10, 10, 30, 10, 30, 10],
+            formats=["decimal" if c in decimals else None for c in SPATIAL_LIST_COLUMNS_ZH],
+        ),
+    ]
+
+
 def write_inconsistency_workbook(layout: YearLayout) -> dict[str, int]:
     """Write ``inconsistencies_<year>.xlsx`` from ``inconsistencies.parquet``; returns findings per type."""
     params = {"p": str(layout.inconsistencies), "divisions": str(layout.reference("admin_divisions"))}
@@ -196,6 +247,13 @@ def write_inconsistency_workbook(layout: YearLayout) -> dict[str, int]:
             "printed. Each county also gets its own workbook in to_counties/, with its rows as it delivered them.",
         ]
     )
+    if layout.spatial_findings.is_file():
+        notes_rows += [
+            "",
+            "落图分析（图层叠加）：调查图层与底图叠加后不一致的图块（涉及面积为图块平差后面积），报送的管控区面积与叠加计算"
+            "不一致的图斑（涉及面积为差额），相互重叠的底图图斑（涉及面积为重叠面积，即重复计算的面积）。见“落图分析按县”"
+            "“落图分析清单”。",
+        ] + [f"{zh}（{en}）" for zh, en in SPATIAL_FINDINGS.values()]
     notes = Sheet(
         name="说明",
         header=["说明"],
@@ -205,6 +263,7 @@ def write_inconsistency_workbook(layout: YearLayout) -> dict[str, int]:
         autofilter=False,
     )
     sheets = [notes, _by_county_sheet(by_county), _by_type_sheet(by_type), _parcel_sheet(parcels)]
+    sheets += _spatial_sheets(layout, params["divisions"])
     with atomic_path(layout.inconsistencies_workbook) as tmp:
         write_workbook(tmp, sheets)
     return {k: int(v) for k, v in counts.items()}

@@ -39,8 +39,20 @@ SUBJECT_NAMES_EN = {
 }
 # The "of which" zones (ledgers.memos).
 MEMO_NAMES = {
-    "zh": {"redline": "生态保护红线", "farmland": "永久基本农田", "protected": "自然保护地"},
-    "en": {"redline": "ecological red line", "farmland": "permanent basic farmland", "protected": "protected areas"},
+    "zh": {
+        "redline": "生态保护红线",
+        "farmland": "永久基本农田",
+        "protected": "自然保护地",
+        "core": "自然保护地核心区",
+        "urban": "城镇开发边界",
+    },
+    "en": {
+        "redline": "ecological red line",
+        "farmland": "permanent basic farmland",
+        "protected": "protected areas",
+        "core": "protected-area core zones",
+        "urban": "urban development boundary",
+    },
 }
 # The components of a value (valuation models), in print order.
 COMPONENTS = ("land", "trees", "water", "mineral")

@@ -15,6 +15,15 @@ from assets_pipeline.schema.shared_columns import (
     optional_area,
 )
 
+# The "of which" zones (DOMAIN §6: ZONES) and the land-survey column stating each parcel's area inside the zone.
+MEMO_AREA_COLUMNS = {
+    "redline": "redline_area_m2",
+    "farmland": "basic_farmland_area_m2",
+    "protected": "protected_area_m2",
+    "core": "protected_core_area_m2",
+    "urban": "urban_boundary_area_m2",
+}
+
 LAND = CategorySpec(
     name="land",
     id_columns=("parcel_id",),
@@ -105,6 +114,20 @@ LAND = CategorySpec(
             "area inside protected areas 自然保护地",
             "自然保护地面积",
             "area in protected areas",
+        ),
+        optional_area(
+            "protected_core_area_m2",
+            ("HXQMJ", "核心保护区面积", "自然保护地核心区面积"),
+            "area inside the core zones of protected areas 自然保护地核心区",
+            "自然保护地核心区面积",
+            "area in protected-area core zones",
+        ),
+        optional_area(
+            "urban_boundary_area_m2",
+            ("CZKFBJMJ", "城镇开发边界面积"),
+            "area inside the urban development boundary 城镇开发边界",
+            "城镇开发边界面积",
+            "area in the urban development boundary",
         ),
         SUBJECT,
     ),

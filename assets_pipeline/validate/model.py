@@ -85,6 +85,14 @@ def category_rules(spec: CategorySpec, codes: CodeLists) -> type[pa.DataFrameMod
             def redline_within_parcel(cls, df: pd.DataFrame) -> pd.Series:
                 return ~(df["redline_area_m2"] > df["area_m2"] + 0.01).fillna(False)
 
+            @pa.dataframe_check(name="core_within_parcel")
+            def core_within_parcel(cls, df: pd.DataFrame) -> pd.Series:
+                return ~(df["protected_core_area_m2"] > df["area_m2"] + 0.01).fillna(False)
+
+            @pa.dataframe_check(name="urban_within_parcel")
+            def urban_within_parcel(cls, df: pd.DataFrame) -> pd.Series:
+                return ~(df["urban_boundary_area_m2"] > df["area_m2"] + 0.01).fillna(False)
+
             @pa.dataframe_check(name="term_not_exceeded")
             def term_not_exceeded(cls, df: pd.DataFrame) -> pd.Series:
                 return ~(df["years_used"] > df["granted_term_years"]).fillna(False)
@@ -141,6 +149,8 @@ def term_beyond_legal(frame: pd.DataFrame, rows, codes: CodeLists) -> list[str]:
 
 FRAME_CHECKS = {
     "redline_within_parcel": ("consistency", "redline_area_m2", "redline_area_m2 > area_m2"),
+    "core_within_parcel": ("consistency", "protected_core_area_m2", "protected_core_area_m2 > area_m2"),
+    "urban_within_parcel": ("consistency", "urban_boundary_area_m2", "urban_boundary_area_m2 > area_m2"),
     "term_not_exceeded": ("consistency", "years_used", term_beyond_use),
     "term_within_legal_term": ("legal_term", "granted_term_years", term_beyond_legal),
     "unit_of_mineral": ("unit", "unit", "unit differs from minerals.csv"),

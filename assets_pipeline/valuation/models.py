@@ -18,11 +18,13 @@ from pathlib import Path
 import duckdb
 
 from assets_pipeline.consistency.base_map import has_resolved_base_map, register_resolved_base_map
+from assets_pipeline.consistency.overlay_inputs import register_price_weights, register_zone_areas
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files, parts
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.reference.snapshots import register_reference_views
+from assets_pipeline.schema.land import MEMO_AREA_COLUMNS
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "valuation_models"
 MODEL_OF_CATEGORY = {
@@ -118,6 +120,9 @@ def register_inventory(con: duckdb.DuckDBPyConnection, layout: YearLayout, categ
     resolved = layout.resolved(category)
     if category == "land" and has_resolved_base_map(layout):
         register_resolved_base_map(con, layout, "inventory_rows")
+    elif category == "land":  # the survey as validated, with the overlay's zone areas (DOMAIN §6)
+        con.register("survey_rows", con.read_parquet(parts(layout.validated(category))))
+        register_zone_areas(con, layout, "survey_rows", "inventory_rows")
     else:
         folder = resolved if part_files(resolved) else layout.validated(category)
         con.register("inventory_rows", con.read_parquet(parts(folder)))
@@ -126,12 +131,13 @@ def register_inventory(con: duckdb.DuckDBPyConnection, layout: YearLayout, categ
     if category in ("forest", "grassland", "wetland"):
         # the base parcel's protected-area shares (DOMAIN §2 memos); what the consistency step did to the row and
         # the area it was delivered with (rows it did not see stand as delivered)
-        wanted.update({c: "NULL::DECIMAL(18, 10)" for c in ("redline_share", "farmland_share", "protected_share")})
+        wanted.update({f"{memo}_share": "NULL::DECIMAL(18, 10)" for memo in MEMO_AREA_COLUMNS})
         wanted.update(
             {
                 "base_parcel_id": "NULL::VARCHAR",
                 "consistency_action": "NULL::VARCHAR",
                 "delivered_area_m2": "CAST(area_m2 AS DECIMAL(18, 2))",
+                "base_link": "'delivered'",
             }
         )
     extra = "".join(f", {value} AS {c}" for c, value in wanted.items() if c not in columns)
@@ -158,6 +164,8 @@ def value_category(
     with connect(layout.stages / "duckdb_tmp") as con:
         prepare(con, layout, variables)
         register_inventory(con, layout, category)
+        if category == "land":  # the overlay's price levels per parcel (DOMAIN §6), empty without price layers
+            register_price_weights(con, layout)
         for used in model.uses:
             con.execute(f"CREATE TEMP VIEW model_{used} AS {Model.load(used).sql}")
         con.execute(f"CREATE TEMP VIEW model_rows AS {model.sql}")

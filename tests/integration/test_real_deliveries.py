@@ -225,6 +225,8 @@ def test_two_row_header_merged_area_over_hectares_and_mu(tmp_path):
         "redline_area_m2": "m2",
         "basic_farmland_area_m2": "m2",
         "protected_area_m2": "m2",
+        "protected_core_area_m2": "m2",  # the core-zone and urban-boundary areas, area columns of the survey too
+        "urban_boundary_area_m2": "m2",
     }
     assert result.files[0].header_rows == "1-2"
     assert result.files[0].ignored_columns == ["面积(亩)"]  # the same area in another unit

@@ -245,3 +245,20 @@ def test_water_repeated_county_basin_and_source(tmp_path):
     assert lines[["source_file", "source_row", "column", "rule"]].values.tolist() == [
         ["water/140106_迎泽区.csv", 2, "region_code", "unique"]
     ]
+
+
+def test_core_zone_and_urban_boundary_areas_are_read_and_bounded_by_the_parcel(tmp_path):
+    # the survey's own field names (HXQMJ, CZKFBJMJ) and the Chinese ones map to the two memo areas
+    text = (
+        "parcel_id,region_code,land_class,area_m2,ownership,HXQMJ,城镇开发边界面积\n"
+        "K1,140105,0103,1000,10,250,1000\n"  # line 2: a quarter in the core zone, all inside the urban boundary
+        "K2,140105,0103,1000,10,1000.02,\n"  # line 3: core zone area over the parcel's
+        "K3,140105,0103,1000,10,,1000.01\n"  # line 4: within 0.01 m² of the parcel: kept
+        "K4,140105,0103,1000,10,,1500\n"  # line 5: urban boundary area over the parcel's
+    )
+    valid, lines = _validate_land(tmp_path, {"140105.csv": text})
+    kept = valid.set_index("parcel_id")
+    assert sorted(kept.index) == ["K1", "K3"]
+    assert (kept.loc["K1", "protected_core_area_m2"], kept.loc["K1", "urban_boundary_area_m2"]) == (250.0, 1000.0)
+    got = sorted(zip(lines.source_row, lines.column, lines.rule, strict=True))
+    assert got == [(3, "protected_core_area_m2", "consistency"), (5, "urban_boundary_area_m2", "consistency")]
