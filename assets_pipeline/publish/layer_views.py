@@ -18,6 +18,15 @@ MAPPED = BASE_CATEGORIES
 # the control zones in their canonical order (DOMAIN §6); a parcel's share inside each is ``<zone>_share``
 ZONES = ("redline", "farmland", "protected", "core", "urban")
 SHARES = tuple(f"{zone}_share" for zone in ZONES)
+# the valued rows' columns the layers and maps read, for a year in which none of the mapped categories was valued
+EMPTY_VALUED = pa.schema(
+    [(name, pa.string()) for name in ("category", "region_code", "parcel_id", "base_parcel_id", "item_code")]
+    + [(name, pa.string()) for name in ("status", "component", "price_key", "price_level", "_source_file")]
+    + [(name, pa.string()) for name in ("consistency_findings", "consistency_resolution")]
+    + [("_row_id", pa.int64()), ("_source_row", pa.int64()), ("area_m2", pa.decimal128(18, 2))]
+    + [("value_yuan", pa.decimal128(38, 12))]
+    + [(share, pa.decimal128(18, 10)) for share in SHARES]
+).empty_table()
 
 
 def has_geometry(layout: YearLayout) -> bool:
@@ -26,8 +35,9 @@ def has_geometry(layout: YearLayout) -> bool:
 
 
 def register_views(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> dict[str, bool]:
-    """Create the views ``geometry``, ``valued``, ``land_ids``, ``zone_shares``, ``pieces`` and ``finding_words``;
-    returns which of them hold a delivered file (``valued``, ``pieces``, ``geometry``)."""
+    """Create the views ``geometry``, ``valued`` (only when a mapped category was valued), ``land_ids``,
+    ``zone_shares``, ``pieces`` and ``finding_words``; returns which of them hold a stage file (``valued``,
+    ``pieces``, ``geometry``)."""
     selects = [
         f"SELECT {sql.path_literal(c)} AS category, _row_id, geometry, CAST(epsg AS INTEGER) AS epsg, "
         f"geometry_area_m2 FROM read_parquet({sql.paths_literal(part_files(layout.geometry(c)))})"
@@ -45,6 +55,8 @@ def register_views(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> dict[s
         present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
         missing = "".join(f", NULL::DECIMAL(18, 10) AS {sql.identifier(s)}" for s in SHARES if s not in present)
         con.execute(f"CREATE OR REPLACE TEMP VIEW valued AS SELECT *{missing} FROM {source}")
+    else:
+        con.register("valued", EMPTY_VALUED)
 
     land = part_files(layout.validated("land"))
     con.execute(
@@ -72,8 +84,16 @@ def register_views(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> dict[s
         )
 
     pieces = layout.overlay / "pieces.parquet"
-    if pieces.exists():
-        con.execute(f"CREATE OR REPLACE TEMP VIEW pieces AS SELECT * FROM read_parquet({sql.path_literal(pieces)})")
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW pieces AS "
+        + (
+            f"SELECT * FROM read_parquet({sql.path_literal(pieces)})"
+            if pieces.exists()
+            else "SELECT NULL::VARCHAR AS category, NULL::VARCHAR AS region_code, NULL::BIGINT AS _row_id, "
+            "NULL::VARCHAR AS parcel_id, NULL::VARCHAR AS base_parcel_id, NULL::DECIMAL(18, 2) AS piece_area_m2, "
+            "NULL::VARCHAR AS finding_type WHERE false"
+        )
+    )
     con.register(
         "finding_words",
         pa.table(
