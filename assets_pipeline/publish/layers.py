@@ -43,7 +43,7 @@ import shapely
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout
-from assets_pipeline.infra.storage import atomic_folder, atomic_parquet_writer
+from assets_pipeline.infra.storage import atomic_parquet_writer
 from assets_pipeline.publish.layer_geometry import (
     geoparquet_schema,
     in_epsg,
@@ -242,10 +242,13 @@ def _for_filegdb(table: pa.Table) -> pa.Table:
 
 
 def _write_county(final: Path, driver: str, parcels: pa.Table, pieces: pa.Table, epsg: int) -> None:
-    """Both layers into one GeoPackage file or FileGDB folder, written under a temporary folder and moved into
-    place whole (GDAL needs the final extension, so it writes ``layers.<ext>`` inside the temporary folder)."""
+    """Both layers into one GeoPackage file or FileGDB folder, written in a temporary folder beside ``final`` and
+    moved into place whole (as ``infra.storage`` does for Parquet; GDAL needs the final extension, so it writes
+    ``layers.<ext>`` inside the temporary folder)."""
     crs = pyproj.CRS.from_epsg(epsg).to_wkt()
-    with atomic_folder(final.with_name(final.name + ".writing")) as tmp:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent))
+    try:
         target = tmp / f"layers{final.suffix}"
         for i, (layer, table) in enumerate(((PARCELS_LAYER, parcels), (PIECES_LAYER, pieces))):
             pyogrio.write_arrow(
@@ -259,6 +262,8 @@ def _write_county(final: Path, driver: str, parcels: pa.Table, pieces: pa.Table,
                 append=i > 0,
             )
         _replace(target, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _replace(source: Path, final: Path) -> None:

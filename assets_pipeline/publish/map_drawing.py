@@ -9,6 +9,7 @@ the counties' codes, never with the empty boxes a missing glyph prints as.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +45,23 @@ HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # a name sta
 DPI = 150
 
 
+# file names of the fonts above, for fonts installed after matplotlib built its font cache
+CJK_FILES = re.compile(r"(notosans|notoserif|sourcehansans)cjk|wqy|simhei|msyh|pingfang|ukai|uming", re.IGNORECASE)
+
+
 def cjk_font() -> str | None:
-    """The first installed font family able to print Chinese, or None."""
+    """The first installed font family able to print Chinese, or None. A font installed after matplotlib cached
+    its list of fonts is found among the system's font files and added."""
+    found = _first_cjk()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if CJK_FILES.search(Path(path).name):
+                font_manager.fontManager.addfont(path)
+        found = _first_cjk()
+    return found
+
+
+def _first_cjk() -> str | None:
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((name for name in CJK_FONTS if name in installed), None)
 
