@@ -193,13 +193,15 @@ def write_spatial_year(out: Path, pieces: bool = True, geometry: bool = True) ->
 
 
 def write_admin_layer(input_dir: Path, name: str = "admin.gpkg", field: str = "XZQDM") -> Path:
-    """County boundaries as a province delivers them: ``<input>/<year>/zones/admin.gpkg``, 12-digit codes."""
+    """County boundaries as a province delivers them: ``<input>/<year>/zones/admin.gpkg`` (or a Shapefile set, a
+    FileGDB), 12-digit codes."""
     path = input_dir / str(YEAR) / "zones" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     shapes = np.array([shapely.box(499000, 4179000, 505000, 4185000), shapely.box(505000, 4185000, 512000, 4192000)])
     table = pa.table({field: [XD + "000000", YZ + "000000"], "geometry": pa.array(shapely.to_wkb(shapes), pa.binary())})
+    driver = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".gdb": "OpenFileGDB"}[path.suffix]
     pyogrio.write_arrow(
-        table, path, layer="XZQ", driver="GPKG", geometry_name="geometry", geometry_type="Polygon",
+        table, path, layer="XZQ", driver=driver, geometry_name="geometry", geometry_type="Polygon",
         crs=pyproj.CRS.from_epsg(EPSG).to_wkt(),
     )  # fmt: skip
     return path

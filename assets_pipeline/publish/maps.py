@@ -12,6 +12,7 @@ A year without any geometry and without boundaries draws no map (and removes the
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pyogrio
 import pyproj
@@ -35,7 +37,7 @@ from assets_pipeline.spatial.crs import CGCS2000, gk_zone_epsg, reproject
 
 MAPS = ("value_per_ha", "inconsistent_area")
 ADMIN_STEMS = ("admin", "行政区")
-ADMIN_FIELDS = ("region_code", "xzqdm")
+ADMIN_FIELDS = ("region_code", "region_cod", "xzqdm")  # a Shapefile's .dbf cuts names to 10 characters
 LAYER_SUFFIXES = (".gpkg", ".shp", ".gdb", ".parquet")
 
 
@@ -82,6 +84,7 @@ def draw_maps(layout: YearLayout, input_dir: Path | None, lang: str = "zh") -> M
         result.boundaries = None
         return result
     result.counties = len(counties)
+    checked = layout.inconsistencies.exists() or present["pieces"]
     names, province = _names(layout)
     zh = result.font is not None
     labels = [names.get(c, c) if zh else c for c in counties]
@@ -101,7 +104,8 @@ def draw_maps(layout: YearLayout, input_dir: Path | None, lang: str = "zh") -> M
         ),
         "inconsistent_area": Choropleth(
             shapes,
-            _values(counties, inconsistent, missing=0.0 if present["valued"] else np.nan),
+            # a county without a finding has none, when the year was checked at all
+            _values(counties, inconsistent, missing=0.0 if checked else np.nan),
             labels,
             f"{where}各县（市、区）不一致图斑面积\nArea of inconsistent parcels by county"
             if zh
@@ -159,8 +163,6 @@ def _admin_shapes(path: Path, notes: list[str]) -> tuple[np.ndarray | None, np.n
 def _read_admin(path: Path) -> tuple[np.ndarray | None, np.ndarray, pyproj.CRS | None]:
     if path.suffix.lower() == ".parquet":
         table = pq.read_table(path)
-        import json
-
         geo = json.loads(table.schema.metadata[b"geo"])
         column = geo["primary_column"]
         crs_json = geo["columns"][column].get("crs")
@@ -178,7 +180,7 @@ def _read_admin(path: Path) -> tuple[np.ndarray | None, np.ndarray, pyproj.CRS |
     geometries = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
     if name is None:
         return None, geometries, crs
-    codes = pa.compute.utf8_slice_codeunits(table.column(name).cast(pa.string()).fill_null(""), 0, 6)
+    codes = pc.utf8_slice_codeunits(table.column(name).cast(pa.string()).fill_null(""), 0, 6)
     return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=object), geometries, crs
 
 
@@ -226,14 +228,10 @@ def _simplified(shape):
 
 def _to_drawing(shapes: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     """The shapes in the Gauss-Krüger zone of their centre (metres: the scale bar is true)."""
-    geographic = reproject(shapes, crs, pyproj.CRS.from_epsg(CGCS2000)) if not _is_4490(crs) else shapes
+    geographic = shapes if crs.to_epsg() == CGCS2000 else reproject(shapes, crs, pyproj.CRS.from_epsg(CGCS2000))
     xmin, _, xmax, _ = shapely.total_bounds(geographic)
     target = pyproj.CRS.from_epsg(gk_zone_epsg((xmin + xmax) / 2))
     return reproject(geographic, pyproj.CRS.from_epsg(CGCS2000), target)
-
-
-def _is_4490(crs: pyproj.CRS) -> bool:
-    return crs.to_epsg() == CGCS2000
 
 
 def _findings_view(con, layout: YearLayout) -> None:

@@ -52,10 +52,14 @@ def test_the_figures_are_value_per_hectare_and_inconsistent_mu_by_county(tmp_pat
     assert figures["inconsistent_area"] == {XD: D("26.2500")}
 
 
-def test_maps_from_the_delivered_boundaries(tmp_path, drawn, monkeypatch):
+@pytest.mark.filterwarnings("ignore:Normalized/laundered field name")  # region_code → region_cod in a .dbf
+@pytest.mark.parametrize(
+    "name, field", [("admin.gpkg", "XZQDM"), ("行政区.shp", "region_code"), ("admin.gdb", "xzqdm")]
+)
+def test_maps_from_the_delivered_boundaries(tmp_path, drawn, monkeypatch, name, field):
     monkeypatch.setattr(maps_module, "cjk_font", lambda: None)
     layout = write_spatial_year(tmp_path / "out")
-    write_admin_layer(tmp_path / "in")
+    write_admin_layer(tmp_path / "in", name=name, field=field)
     result = draw_maps(layout, tmp_path / "in", "zh")
     assert result.boundaries == "admin" and result.counties == 2 and result.font is None
     assert result.maps == {name: layout.root / "maps" / f"{name}.png" for name in MAPS}
