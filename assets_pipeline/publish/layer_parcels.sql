@@ -1,6 +1,6 @@
 -- The valued parcels of the mapped categories (land, forest, grassland, wetland) with their geometry, one feature
 -- per parcel: its components' values summed (元 to the fen, and 万元), their price keys and levels listed in
--- component order, its consistency findings, and its share inside each control zone (the row's own share, else
+-- component order (land, trees), its consistency findings, and its share inside each control zone (the row's own share, else
 -- its base parcel's from the overlay's zone_areas), for the counties' layers (DOMAIN §6 deliverables back).
 -- Rows counted in the accounts only (status valued or unpriced); a row a model added from the base map alone
 -- (no _row_id) takes its base parcel's geometry. Written per county (PARTITION_BY region_code).
@@ -11,12 +11,22 @@ COPY (
         SELECT category, region_code, parcel_id, _row_id,
                any_value(base_parcel_id) AS base_parcel_id,
                any_value(item_code) AS item_code,
-               string_agg(DISTINCT status, ';' ORDER BY status) AS status,
-               string_agg(DISTINCT component, ';' ORDER BY component) AS components,
+               concat_ws(';', CASE WHEN bool_or(status = 'unpriced') THEN 'unpriced' END,
+                              CASE WHEN bool_or(status = 'valued') THEN 'valued' END) AS status,
+               -- the mapped categories' components are land and trees (plain aggregates: no sort per parcel)
+               concat_ws(';', CASE WHEN bool_or(component = 'land') THEN 'land' END,
+                              CASE WHEN bool_or(component = 'trees') THEN 'trees' END,
+                              string_agg(component, ';') FILTER (WHERE component NOT IN ('land', 'trees'))) AS components,
                any_value(area_m2) AS area_m2,
                sum(value_yuan) FILTER (WHERE status = 'valued') AS value_yuan,
-               string_agg(price_key, ' | ' ORDER BY component) AS price_key,
-               string_agg(price_level, ' | ' ORDER BY component) AS price_level,
+               nullif(concat_ws(' | ', any_value(price_key) FILTER (WHERE component = 'land'),
+                                       any_value(price_key) FILTER (WHERE component = 'trees'),
+                                       string_agg(price_key, ' | ') FILTER (WHERE component NOT IN ('land', 'trees'))),
+                      '') AS price_key,
+               nullif(concat_ws(' | ', any_value(price_level) FILTER (WHERE component = 'land'),
+                                       any_value(price_level) FILTER (WHERE component = 'trees'),
+                                       string_agg(price_level, ' | ') FILTER (WHERE component NOT IN ('land', 'trees'))),
+                      '') AS price_level,
                any_value(consistency_findings) AS consistency_findings,
                any_value(consistency_resolution) AS consistency_resolution,
                any_value(_source_file) AS source_file,

@@ -117,8 +117,9 @@ def write_layers(layout: YearLayout, input_dir: Path | None = None) -> LayersRes
                 parcels = _county_parcels(_read(work / "parcels", county))
                 pieces = _county_pieces(_read(work / "pieces", county), _read(work / "cover", county))
                 epsg = main_epsg(np.concatenate([parcels[1], pieces[1]]))
-                parcel_table = _with_geometry(parcels[0], in_epsg(parcels[2], parcels[1], epsg))
-                piece_table = _with_geometry(pieces[0], in_epsg(pieces[2], pieces[1], epsg))
+                parcel_shapes = multipolygons(in_epsg(parcels[2], parcels[1], epsg))
+                parcel_table = _with_geometry(parcels[0], parcel_shapes)
+                piece_table = _with_geometry(pieces[0], in_epsg(pieces[2], pieces[1], epsg))  # cut as MultiPolygons
                 stem = county_layer_stem(layout, county, names.get(county, ""))
                 gpkg, gdb = folder / f"{stem}.gpkg", folder / f"{stem}.gdb"
                 _write_county(gpkg, "GPKG", parcel_table, piece_table, epsg)
@@ -130,11 +131,7 @@ def write_layers(layout: YearLayout, input_dir: Path | None = None) -> LayersRes
                 result.pieces += piece_table.num_rows
                 result.counties.append(county)
                 if parcel_table.num_rows:
-                    geo = shapely.to_wkb(multipolygons(in_epsg(parcels[2], parcels[1], result.geoparquet_epsg)))
-                    table = parcel_table.set_column(
-                        parcel_table.column_names.index("geometry"), "geometry", pa.array(geo, pa.binary())
-                    )
-                    table = table.append_column("epsg", pa.array(parcels[1], pa.int32()))
+                    table = _province_rows(parcel_table, parcel_shapes, epsg, result.geoparquet_epsg, parcels[1])
                     table = table.append_column("region_code", pa.array([county] * table.num_rows, pa.string()))
                     if writer is None:
                         schema = geoparquet_schema(table.schema, result.geoparquet_epsg)
@@ -224,12 +221,22 @@ def _covers(
 
 
 def _with_geometry(attributes: pa.Table, shapes: np.ndarray) -> pa.Table:
-    """The attributes with each feature's shape as WKB (polygons only) and its area measured in its zone: a
+    """The attributes with each feature's shape (MultiPolygons) as WKB and its area measured in its zone: a
     parcel's as ingest measured it, a piece's taken here."""
-    shapes = multipolygons(shapes)
     if "geometry_area_m2" not in attributes.column_names:
         attributes = attributes.append_column("geometry_area_m2", pa.array(shapely.area(shapes), pa.float64()))
     return attributes.append_column("geometry", pa.array(shapely.to_wkb(shapes), pa.binary()))
+
+
+def _province_rows(table: pa.Table, shapes: np.ndarray, epsg: int, target: int, zones: np.ndarray) -> pa.Table:
+    """A county's parcels as the province-wide GeoParquet holds them: in ``target``'s system (the county's WKB
+    kept when it is the same), each with the zone it was delivered in."""
+    if target != epsg:
+        moved = in_epsg(shapes, np.full(len(shapes), epsg), target)
+        table = table.set_column(
+            table.column_names.index("geometry"), "geometry", pa.array(shapely.to_wkb(moved), pa.binary())
+        )
+    return table.append_column("epsg", pa.array(zones, pa.int32()))
 
 
 def _for_filegdb(table: pa.Table) -> pa.Table:
