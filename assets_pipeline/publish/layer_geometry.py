@@ -39,8 +39,9 @@ def in_epsg(geometries: np.ndarray, epsgs: np.ndarray, target: int) -> np.ndarra
     ingest, DOMAIN §6)."""
     out = np.asarray(geometries, dtype=object).copy()
     epsgs = np.asarray(epsgs)
-    for epsg in np.unique(epsgs[epsgs != target]):
-        mask = epsgs == epsg
+    present = ~shapely.is_missing(out)
+    for epsg in np.unique(epsgs[(epsgs != target) & present]):
+        mask = (epsgs == epsg) & present
         out[mask] = reproject(out[mask], pyproj.CRS.from_epsg(int(epsg)), pyproj.CRS.from_epsg(int(target)))
     return out
 
