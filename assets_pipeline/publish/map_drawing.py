@@ -82,12 +82,15 @@ class Choropleth:
 
 def class_breaks(values: np.ndarray, classes: int = 5) -> list[float]:
     """Upper bounds of up to ``classes`` classes: quantiles of the counties' figures rounded to two significant
-    digits (a reader compares 12 and 25, not 12.3471 and 24.9), the last bound the largest figure."""
+    digits (a reader compares 12 and 25, not 12.3471 and 24.9), the last bound the largest figure. Counties at 0
+    (no inconsistent parcel) are a class of their own, so a province of clean counties shows them apart."""
     finite = np.sort(values[np.isfinite(values)])
     if finite.size == 0:
         return []
+    if finite[0] == 0 and finite[-1] > 0:
+        return [0.0] + class_breaks(finite[finite > 0], classes - 1)
     classes = min(classes, len(np.unique(finite)))
-    bounds = [_nice(q) for q in np.quantile(finite, np.linspace(0, 1, classes + 1)[1:-1])]
+    bounds = [float(_nice(q)) for q in np.quantile(finite, np.linspace(0, 1, classes + 1)[1:-1])]
     bounds = sorted({b for b in bounds if finite[0] <= b < finite[-1]})
     return bounds + [float(finite[-1])]
 
@@ -164,17 +167,13 @@ def _labels(ax, map_: Choropleth) -> None:
 
 
 def _legend(bounds: list[float], colors: list[str], map_: Choropleth) -> list[Patch]:
-    handles, lower = [], None
+    """A patch per class: ``lower – upper`` (the first class from the smallest figure; a class of zeros is "0")."""
     finite = map_.values[np.isfinite(map_.values)]
-    low = float(finite.min()) if finite.size else 0.0
-    for bound, color in zip(bounds, colors, strict=False):
-        start = low if lower is None else lower
-        handles.append(
-            Patch(
-                facecolor=color, edgecolor="#555555", label=f"{start:,.{map_.decimals}f} – {bound:,.{map_.decimals}f}"
-            )
-        )
-        lower = bound
+    lowers = [float(finite.min()) if finite.size else 0.0] + bounds[:-1]
+    handles = []
+    for lower, upper, color in zip(lowers, bounds, colors, strict=False):
+        label = "0" if upper == 0 else f"{lower:,.{map_.decimals}f} – {upper:,.{map_.decimals}f}"
+        handles.append(Patch(facecolor=color, edgecolor="#555555", label=label))
     return handles
 
 

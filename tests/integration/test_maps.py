@@ -130,6 +130,9 @@ def test_classes_are_rounded_quantiles_ending_at_the_largest_figure():
     ]
     assert class_breaks(np.array([14.468267, 124.116587])) == [69.0, 124.116587]
     assert class_breaks(np.array([np.nan])) == []
+    # counties without an inconsistent parcel are a class of their own
+    assert class_breaks(np.array([0.0, 0.0, 0.0, 26.25])) == [0.0, 26.25]
+    assert class_breaks(np.array([0.0, 1.0, 2.0, 3.0, 4.0])) == [0.0, 1.8, 2.5, 3.2, 4.0]
 
 
 @pytest.mark.parametrize("with_maps", [True, False])
