@@ -201,3 +201,16 @@ def test_layers_without_overlay_pieces_hold_an_empty_pieces_layer(tmp_path):
     assert result.pieces == 0 and result.parcels == 5
     for path in result.geopackages + result.filegdbs:
         assert _read(path, PIECES_LAYER)[1] == []
+
+
+def test_the_manifest_hashes_the_layers_and_maps_handed_back(tmp_path):
+    from assets_pipeline.publish.manifest import published_files
+    from assets_pipeline.publish.maps import draw_maps
+
+    layout = write_spatial_year(tmp_path / "out")
+    write_layers(layout, None)
+    draw_maps(layout, None, "en")
+    files = published_files(layout)
+    assert "to_counties/140105_小店区_图层_2023.gpkg" in files
+    assert "to_counties/140105_小店区_图层_2023.gdb/gdb" in files
+    assert {"layers/valued_parcels.parquet", "maps/value_per_ha.png", "maps/inconsistent_area.png"} <= set(files)
