@@ -134,8 +134,13 @@ def published_paths(layout: YearLayout) -> list:
         layout.inconsistencies,
         layout.inconsistencies_workbook,
         layout.scorecard,
-        *sorted((layout.root / "to_counties").glob("*.xlsx")),
-    ]  # the county packs (county_packs.py)
+        *sorted((layout.root / "to_counties").glob("*.xlsx")),  # the county packs (county_packs.py)
+        # the layers and maps handed back (layers.py, maps.py; DOMAIN §6): a FileGDB is a folder of files
+        *sorted((layout.root / "to_counties").glob("*.gpkg")),
+        *sorted(f for gdb in (layout.root / "to_counties").glob("*.gdb") for f in gdb.iterdir() if f.is_file()),
+        layout.root / "layers" / "valued_parcels.parquet",
+        *sorted((layout.root / "maps").glob("*.png")),
+    ]
     return [p for p in paths if p.exists()]
 
 

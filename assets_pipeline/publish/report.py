@@ -12,7 +12,8 @@ a ledger that does not add up rather than print a table that does not.
 
 The sheets are written in the order this module gives them: the cover and the input files (report_cover), the
 summary (report_summary), the category sheets (report_ledger_sheets over report_tables), the balance accounts
-(report_balance), the land-use transitions (report_transitions) and the counties' data quality (quality).
+(report_balance), the land-use transitions (report_transitions), the counties' data quality (quality) and, when
+the year's maps were drawn, the maps (report_maps).
 
 Cells hold values, never formulas, so what openpyxl reads back is what Excel and LibreOffice show;
 text always goes through ``excel.cell`` so a name like ``=1+1`` stays text.
@@ -34,6 +35,7 @@ from assets_pipeline.publish.report_balance import write_balance_sheets
 from assets_pipeline.publish.report_cover import CoverInfo, write_cover, write_inputs_sheet
 from assets_pipeline.publish.report_ledger_rows import ledger_regions, ordered_regions, read_ledger
 from assets_pipeline.publish.report_ledger_sheets import MEMO_NAME_SEPARATOR, TOTAL_NAME_PREFIX, write_ledger_sheet
+from assets_pipeline.publish.report_maps import write_maps_sheet
 from assets_pipeline.publish.report_summary import write_summary
 from assets_pipeline.publish.report_tables import physical_table, value_table
 from assets_pipeline.publish.report_transitions import write_transition_sheet
@@ -84,6 +86,7 @@ def write_report(layout: YearLayout, cover: CoverInfo, lang: str = "zh") -> Repo
     write_balance_sheets(wb, layout, cover.province_name, lang)
     write_transition_sheet(wb, layout, cover.province_name, lang)
     write_scorecard_sheet(wb, layout, lang)
+    write_maps_sheet(wb, layout, lang)
     write_inputs_sheet(wb, cover, text)
     with atomic_path(layout.report()) as tmp:
         wb.save(tmp)

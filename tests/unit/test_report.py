@@ -645,3 +645,21 @@ def test_blank_means_no_parcels_and_an_of_which_figure_is_blank_exactly_where_it
         for m in memos:
             total = max(t for t in totals if t < m)
             assert (values[m] is None) == (values[total] is None)
+
+
+@pytest.mark.parametrize("lang, sheet", [("zh", "地图"), ("en", "Maps")])
+def test_the_maps_drawn_for_the_year_get_a_sheet_before_the_input_files(tmp_path, lang, sheet):
+    from PIL import Image
+
+    from assets_pipeline.publish.maps import MAPS, map_path
+
+    layout = YearLayout(tmp_path, YEAR)
+    write_ledgers(layout)
+    for name in MAPS:
+        map_path(layout, name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (300, 240), "white").save(map_path(layout, name))
+    write_report(layout, cover_info(), lang=lang)
+    wb = load_workbook(layout.report())
+    names = ZH_SHEETS if lang == "zh" else EN_SHEETS
+    assert wb.sheetnames == names[:-1] + [sheet, names[-1]]
+    assert len(wb[sheet]._images) == 2
