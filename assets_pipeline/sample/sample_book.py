@@ -9,8 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+import numpy as np
+
 from assets_pipeline.sample.counties import Delivery
+from assets_pipeline.sample.county_layers import PLANTED_GEOMETRY_COLUMNS
 from assets_pipeline.sample.defects import Planted
+from assets_pipeline.sample.layer_writers import LAYER_NAMES, field_names, write_layer
 from assets_pipeline.sample.inconsistencies import INCONSISTENCY_COLUMNS, UnpricedBudget
 from assets_pipeline.sample.province_figures import COUNTY_CATEGORIES
 from assets_pipeline.sample.writers import user_row_numbers, write_delivered
@@ -40,11 +44,12 @@ class SampleBook:
         self.planted: dict[int, list[pd.DataFrame]] = {y: [] for y in years}
         self.inconsistencies: dict[int, list[pd.DataFrame]] = {y: [] for y in years}
         self.budgets: dict[int, dict[str, UnpricedBudget]] = {y: {} for y in years}  # unpriced rows planted
+        self.geometry: dict[int, list[pd.DataFrame]] = {y: [] for y in years}  # planted in the layers
 
     def clear_year(self, year: int) -> None:
         """Remove the files a previous sample left for this year, so no stale county file is read as input."""
         year_dir = self.out_dir / str(year)
-        for category in COUNTY_CATEGORIES:
+        for category in COUNTY_CATEGORIES + ("zones", "price_zones"):
             if (year_dir / category).is_dir():
                 shutil.rmtree(year_dir / category)
         for name in ("water", "minerals"):
@@ -55,8 +60,35 @@ class SampleBook:
         self, year: int, relative: str, category: str, table: pa.Table, planted: Planted, delivery: Delivery
     ) -> None:
         write_delivered(self.out_dir / str(year) / relative, table, SPECS[category], planted, delivery)
+        self.record(year, relative, category, table.num_rows, planted, delivery)
+
+    def write_layer(
+        self,
+        year: int,
+        relative: str,
+        category: str,
+        table: pa.Table,
+        geometry: np.ndarray,
+        epsg: int,
+        planted: Planted,
+        delivery: Delivery,
+        empty_rows: np.ndarray,
+    ) -> None:
+        """A county's layer, recorded like a table; rows delivered with an empty geometry are rejected rows, listed
+        with the dirty ones (column "geometry", rule "geometry")."""
+        names = field_names(
+            SPECS[category], table.column_names, delivery.headers, delivery.long_region_code, delivery.file_format == "shp"
+        )
+        path = self.out_dir / str(year) / relative
+        write_layer(path, table.rename_columns(names), geometry, epsg, delivery.file_format, LAYER_NAMES[category], delivery.cpg)
+        rows = np.concatenate([planted.rows, empty_rows])
+        columns = np.concatenate([planted.columns, np.full(len(empty_rows), "geometry", dtype=object)])
+        rules = np.concatenate([planted.rules, np.full(len(empty_rows), "geometry", dtype=object)])
+        self.record(year, relative, category, table.num_rows, Planted(rows, columns, rules, {}), delivery)
+
+    def record(self, year: int, relative: str, category: str, rows: int, planted: Planted, delivery: Delivery) -> None:
         self.files[year].append(relative)
-        self.rows[year][category] += table.num_rows
+        self.rows[year][category] += rows
         if len(planted):
             self.planted[year].append(
                 pd.DataFrame(
@@ -89,4 +121,11 @@ class SampleBook:
                 index=False,
                 columns=INCONSISTENCY_COLUMNS,
                 lineterminator="\n",
+            )
+        for year, frames in self.geometry.items():
+            if not frames:
+                continue
+            record = pd.concat(frames, ignore_index=True).sort_values(["source_file", "source_row", "kind"], kind="stable")
+            record.to_csv(
+                folder / f"planted_geometry_{year}.csv", index=False, columns=PLANTED_GEOMETRY_COLUMNS, lineterminator="\n"
             )
