@@ -30,6 +30,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         seed=args.seed,
         formats=args.formats,
         inconsistency_share=args.inconsistency_share,
+        layers=args.layers,
     )
     print(
         f"Sample province written to {Path(args.out).resolve()} for {', '.join(map(str, years))} "
@@ -195,6 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.005,
         help="share of base parcels given each kind of base-map inconsistency (default 0.005; 0 for none)",
+    )
+    p.add_argument(
+        "--layers",
+        choices=["mixed", "none", "all"],
+        default="mixed",
+        help="counties delivering layers with polygons (GeoPackage, Shapefile, FileGDB, GeoParquet) with zone and "
+        "price polygons: about half (mixed, default), all, or none (tables only, as before layers)",
     )
     p.set_defaults(func=_cmd_sample)
 

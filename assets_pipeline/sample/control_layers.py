@@ -51,9 +51,20 @@ def zone_polygons(block: Block, frame: CountyFrame, rng: np.random.Generator) ->
 
 
 def zone_areas(parcels: np.ndarray, zones: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each parcel's computed area inside the union of each zone's polygons (m², unadjusted)."""
+    """Each parcel's computed area inside the union of each zone's polygons (m², unadjusted): the whole parcel when
+    the zone holds it, the intersection only for parcels across the zone's edge."""
     valid = shapely.make_valid(parcels)
-    return {zone: shapely.area(shapely.intersection(valid, shapely.union_all(shapes))) for zone, shapes in zones.items()}
+    full = shapely.area(valid)
+    result = {}
+    for zone, shapes in zones.items():
+        union = shapely.union_all(shapes)
+        shapely.prepare(union)
+        inside = shapely.contains_properly(union, valid)
+        across = shapely.intersects(union, valid) & ~inside
+        area = np.where(inside, full, 0.0)
+        area[across] = shapely.area(shapely.intersection(valid[across], union))
+        result[zone] = area
+    return result
 
 
 def stated_zone_figures(

@@ -100,10 +100,10 @@ def county_layers(
     extra = outside_boxes(land.column("area_m2").to_numpy(zero_copy_only=False)[n:], -OUTSIDE_GAP_M)
     boxes = np.vstack([block.boxes, extra]) if len(extra) else block.boxes.copy()
     left_edge = float(extra[:, 0].min()) if len(extra) else -OUTSIDE_GAP_M
-    records: list[pd.DataFrame] = []
+    records: list[dict] = []
 
     def record(kind: str, category: str, rows: np.ndarray, **columns) -> None:
-        records.append(pd.DataFrame({"kind": kind, "category": category, "source_row": rows + 1, **columns}))
+        records.append({"kind": kind, "category": category, "source_row": rows + 1, **columns})
 
     layers: dict[str, tuple[pa.Table, np.ndarray]] = {}
     for name in INVENTORIES:
@@ -180,16 +180,34 @@ def county_layers(
     if county.delivery.crs == "geographic":
         layers = {k: (t, frame.to_geographic(g)) for k, (t, g) in layers.items()}
         epsg = CGCS2000
-    planted = pd.concat(records, ignore_index=True) if records else pd.DataFrame(columns=PLANTED_GEOMETRY_COLUMNS)
-    planted["region_code"] = county.code
+    planted = planted_frame(records, county.code)
     return CountyLayers(
         layers=layers,
         epsg=epsg,
         zones={zone: frame.to_geographic(shapes) for zone, shapes in zones.items()},
         prices=prices,
-        planted=planted.reindex(columns=PLANTED_GEOMETRY_COLUMNS),
+        planted=planted,
         empty_rows=empty_rows,
     )
+
+
+def planted_frame(records: list[dict], code: str) -> pd.DataFrame:
+    """The county's planted geometry records as one frame (columns built with numpy, one frame per county)."""
+    size = [len(r["source_row"]) for r in records]
+    columns = {}
+    for name in PLANTED_GEOMETRY_COLUMNS:
+        parts = []
+        for r, k in zip(records, size, strict=True):
+            value = r.get(name)
+            if value is None:
+                parts.append(np.full(k, None, dtype=object))
+            elif np.ndim(value) == 0:
+                parts.append(np.full(k, value, dtype=object))
+            else:
+                parts.append(np.asarray(value, dtype=object))
+        columns[name] = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+    columns["region_code"] = np.full(sum(size), code, dtype=object)
+    return pd.DataFrame(columns)
 
 
 def inventory_layer(

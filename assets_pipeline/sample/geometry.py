@@ -8,6 +8,7 @@ only loops run over counties.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,10 +45,16 @@ class CountyFrame:
         return transform_crs(geometries, self.epsg, CGCS2000)
 
 
+@functools.lru_cache(maxsize=64)
+def transformer(source: int, target: int) -> pyproj.Transformer:
+    """Built once per pair of systems: building one costs more than transforming a county."""
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
+
+
 def transform_crs(geometries: np.ndarray, source: int, target: int) -> np.ndarray:
     """Every coordinate transformed at once."""
-    transformer = pyproj.Transformer.from_crs(source, target, always_xy=True)
-    return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+    transformer_ = transformer(source, target)
+    return shapely.transform(geometries, lambda xy: np.column_stack(transformer_.transform(xy[:, 0], xy[:, 1])))
 
 
 def county_seats() -> pd.DataFrame:
@@ -76,7 +83,7 @@ def county_frames(codes: list[str], block_area_m2: np.ndarray, seed: int) -> dic
     seats = county_seats()
     province = seats.loc[PROVINCE_CODE]
     work_epsg = gk_zone_epsg(province["longitude"])
-    to_work = pyproj.Transformer.from_crs(CGCS2000, work_epsg, always_xy=True)
+    to_work = transformer(CGCS2000, work_epsg)
     x, y = to_work.transform(seats.loc[codes, "longitude"].to_numpy(), seats.loc[codes, "latitude"].to_numpy())
     need = FIT_SLACK * np.sqrt(np.asarray(block_area_m2, dtype=float)) / np.sqrt(2)
     xy = push_apart(np.column_stack([x, y]), need)
@@ -88,7 +95,7 @@ def county_frames(codes: list[str], block_area_m2: np.ndarray, seed: int) -> dic
     for i, code in enumerate(codes):
         epsg = gk_zone_epsg(seats.loc[code, "longitude"])
         own = transform_crs(np.array([geographic[i]]), CGCS2000, epsg)[0]
-        anchor = pyproj.Transformer.from_crs(work_epsg, epsg, always_xy=True).transform(*xy[i])
+        anchor = transformer(work_epsg, epsg).transform(*xy[i])
         frames[code] = CountyFrame(
             code, seats.loc[code, "name"], epsg, own, geographic[i], (float(anchor[0]), float(anchor[1])), angles[i]
         )

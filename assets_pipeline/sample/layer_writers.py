@@ -29,6 +29,8 @@ pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2024-01-01T00:00:00.000Z"}
 LAYER_NAMES = {"land": "DLTB", "forest": "SLZYZC", "grassland": "CYZYZC", "wetland": "SDZYZC"}
 DRIVERS = {"gpkg": "GPKG", "shp": "ESRI Shapefile", "gdb": "OpenFileGDB"}
 DBF_NAME_BYTES = 10
+# No spatial index in a county's small files (readers scan them whole); writing is twice as fast without.
+FAST_OPTIONS = {"gpkg": {"SPATIAL_INDEX": "NO"}}
 # Fields the schema may not name yet (SPATIAL contract): survey and Chinese names of the zone areas.
 EXTRA_FIELDS = {
     "protected_core_area_m2": ("HXQMJ", "核心保护区面积"),
@@ -93,6 +95,7 @@ def write_layer(
         crs=f"EPSG:{epsg}",
         encoding=encoding,
         append=layer_format == "gpkg" and path.exists(),
+        layer_options=FAST_OPTIONS.get(layer_format),
     )
     if layer_format == "shp" and not cpg:
         path.with_suffix(".cpg").unlink(missing_ok=True)
