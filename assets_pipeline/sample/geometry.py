@@ -25,6 +25,7 @@ HULL_BUFFER_M = 15_000.0  # the province's outline: the seats' convex hull, buff
 GEOMETRY_JITTER = 0.004  # a parcel's drawn area is within ±0.4 % of its TBMJ, so 平差 has something to adjust
 FIT_SLACK = 1.6  # the parcels' block must fit this many times over in the county's inscribed circle
 OUTSIDE_GAP_M = 60.0
+ROW_GAP_M = 0.05  # between shelves of parcels (see lay_out)
 MISSING_SEAT_OFFSET_DEG = 0.12  # a county with no seat in the divisions table sits this far from its city's  # parcels drawn beside the block (rows of a base map that has no such parcel) keep this gap
 
 
@@ -162,9 +163,9 @@ def lay_out(areas_m2: np.ndarray, rng: np.random.Generator) -> Block:
     row = np.floor(start / row_length)
     x0 = start - row * row_length
     rows_per_group = np.maximum.reduceat(row, group_first) + 1
-    group_height = rows_per_group * side_s[group_first]
+    group_height = rows_per_group * (side_s[group_first] + ROW_GAP_M)
     group_y = np.cumsum(group_height) - group_height
-    y0 = group_y[group] + row * side_s
+    y0 = group_y[group] + row * (side_s + ROW_GAP_M)
     boxes = np.empty((n, 4))
     boxes[order] = np.column_stack([x0, y0, x0 + width_s, y0 + side_s])
     same_row = (group[1:] == group[:-1]) & (row[1:] == row[:-1])
@@ -210,8 +211,9 @@ def ellipses(cx: np.ndarray, cy: np.ndarray, a: np.ndarray, b: np.ndarray, theta
     return shapely.polygons(np.stack([x, y], axis=-1))
 
 
-def bowtie(box: np.ndarray, spike_m: float = 0.5) -> shapely.Geometry:
-    """A box whose ring crosses itself near one corner (the last vertex pulled past the first edge), as digitising
-    slips leave them: invalid, repaired by make_valid into almost the same box."""
+def bowtie(box: np.ndarray, notch_m: float = 0.5) -> shapely.Geometry:
+    """A box whose ring crosses itself near one corner (the corner vertex moved along the bottom edge and the first
+    vertex up the left one, so the first and last edges cross), as digitising slips leave them: invalid, repaired by
+    make_valid into the box less two slivers along its corner edges (about notch_m × side), inside the box."""
     x0, y0, x1, y1 = box
-    return shapely.Polygon([(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0 + spike_m, y0 - spike_m)])
+    return shapely.Polygon([(x0, y0 + notch_m), (x1, y0), (x1, y1), (x0, y1), (x0 + notch_m, y0)])
