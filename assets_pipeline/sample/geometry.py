@@ -141,12 +141,12 @@ class Block:
     height: float
 
 
-def lay_out(areas_m2: np.ndarray, rng: np.random.Generator) -> Block:
+def lay_out(areas_m2: np.ndarray, rng: np.random.Generator, jitter: float = GEOMETRY_JITTER) -> Block:
     """Parcels as near-square boxes in shelves: each parcel's side is the power of two nearest the root of its
     area (so a box is at most twice as long as high), parcels of one side fill rows of one length one after the
     other, and the shelves of each side are stacked. Boxes share edges and never overlap. A parcel's box holds its
-    area within ±GEOMETRY_JITTER."""
-    areas = np.asarray(areas_m2, dtype=float) * (1 + rng.uniform(-GEOMETRY_JITTER, GEOMETRY_JITTER, len(areas_m2)))
+    area within ±``jitter``."""
+    areas = np.asarray(areas_m2, dtype=float) * (1 + rng.uniform(-jitter, jitter, len(areas_m2)))
     n = len(areas)
     if n == 0:
         return Block(np.zeros((0, 4)), np.zeros(0, dtype=np.int64), 0.0, 0.0)
