@@ -100,7 +100,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     folder = Path(args.folder)
     inputs, outputs = folder / "inputs", folder / "outputs"
-    generate_sample(inputs, [args.year], parcels=args.parcels, seed=args.seed)
+    generate_sample(inputs, [args.year], parcels=args.parcels, seed=args.seed, layers=args.layers)
     print(f"Sample province ({args.parcels:,} parcels) written to {inputs.resolve()}", file=sys.stderr)
     ns = argparse.Namespace(input_dir=str(inputs), output_dir=str(outputs))
     return materialize(args.year, settings_config(ns), "run")
@@ -211,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=_accounting_year, default=2023)
     p.add_argument("--parcels", type=int, default=50_000)
     p.add_argument("--seed", type=int, default=2023)
+    p.add_argument("--layers", choices=["mixed", "none", "all"], default="mixed", help="as for nrledger sample")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("verify", help="check that the year's published files are the ones its manifest.json describes")

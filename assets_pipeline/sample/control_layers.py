@@ -24,7 +24,12 @@ ZONE_COLUMNS = {
     "urban": "urban_boundary_area_m2",
 }
 # Ellipses per zone and their semi-major axis as shares of the block's half-diagonal.
-ZONE_SHAPES = {"redline": (2, 0.15, 0.35), "farmland": (3, 0.15, 0.3), "protected": (1, 0.3, 0.45), "urban": (1, 0.2, 0.3)}
+ZONE_SHAPES = {
+    "redline": (2, 0.15, 0.35),
+    "farmland": (3, 0.15, 0.3),
+    "protected": (1, 0.3, 0.45),
+    "urban": (1, 0.2, 0.3),
+}
 CORE_SHARE = 0.5  # the core zone: the protected area's ellipse at half its axes, same centre
 ZONE_FIGURES_OFF = 2  # parcels per county whose stated zone area is planted 5 % off
 OFF_FACTOR = 1.05
@@ -89,7 +94,9 @@ def stated_zone_figures(
         picks = rng.permutation(candidates)[:ZONE_FIGURES_OFF]
         computed = stated[zone][picks]
         stated[zone][picks] = np.round(computed * OFF_FACTOR, 2)
-        planted.append(pd.DataFrame({"position": picks, "zone": zone, "stated": stated[zone][picks], "computed": computed}))
+        planted.append(
+            pd.DataFrame({"position": picks, "zone": zone, "stated": stated[zone][picks], "computed": computed})
+        )
     return {ZONE_COLUMNS[z]: v for z, v in stated.items()}, pd.concat(planted, ignore_index=True)
 
 

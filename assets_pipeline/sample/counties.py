@@ -10,7 +10,6 @@ from assets_pipeline.sample.province_figures import BASINS, HAIHE_SHARE_BY_CITY,
 from assets_pipeline.sample.reference import Reference
 from assets_pipeline.sample.streams import stream
 
-
 LAYER_FORMATS = ("gpkg", "shp", "gdb", "geoparquet")
 LAYER_EXTENSIONS = {"gpkg": "gpkg", "shp": "shp", "gdb": "gdb", "geoparquet": "parquet"}
 LAYER_FORMAT_NAMES = {"gpkg": "GeoPackage", "shp": "Shapefile", "gdb": "FileGDB", "geoparquet": "GeoParquet"}

@@ -154,7 +154,9 @@ def county_layers(
     official = land.column("area_m2").to_numpy(zero_copy_only=False).astype(float)
     geometry_area = shapely.area(shapely.make_valid(land_geometry))
     official = np.where(np.isfinite(official) & (official > 0), official, geometry_area)
-    stated, off = stated_zone_figures(inside, geometry_area, official, clean & ~np.isin(np.arange(len(clean)), taken[:2]), rng)
+    stated, off = stated_zone_figures(
+        inside, geometry_area, official, clean & ~np.isin(np.arange(len(clean)), taken[:2]), rng
+    )
     for column, values in stated.items():
         index = land.schema.get_field_index(column)
         if index >= 0:

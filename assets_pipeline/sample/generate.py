@@ -14,14 +14,18 @@ synthetic: no row describes a real parcel, deposit or measurement.
 
 Output layout (``<year>`` for each year asked)::
 
-    <out_dir>/<year>/land/<region_code>_<county name>.<csv|xlsx|parquet>
+    <out_dir>/<year>/land/<region_code>_<county name>.<csv|xlsx|parquet|gpkg|shp (+.shx .dbf .prj [.cpg])|gdb/>
     <out_dir>/<year>/forest/…   <out_dir>/<year>/grassland/…   <out_dir>/<year>/wetland/…
+    <out_dir>/<year>/zones/<zone>.<shp|gpkg|gdb|parquet>, zones/admin.gpkg   (with layers)
+    <out_dir>/<year>/price_zones/基准地价级别.gpkg                             (with layers)
     <out_dir>/<year>/water.<xlsx|csv|parquet>
     <out_dir>/<year>/minerals.<csv|parquet>
     <out_dir>/_sample/planted_<year>.csv     <out_dir>/_sample/README.txt
+    <out_dir>/_sample/planted_inconsistencies_<year>.csv   <out_dir>/_sample/planted_geometry_<year>.csv
 
 Everything is drawn from numpy Generators seeded from ``seed`` and the county, year and purpose, so the
-same seed gives the same files (byte for byte, XLSX included) whatever else changes. Work is done one
+same seed gives the same files (byte for byte, XLSX and GeoPackage included; a FileGDB by content, GDAL stamping
+its tables with the time) whatever else changes. Work is done one
 county at a time and written at once, so memory stays bounded by the largest county.
 """
 
@@ -140,7 +144,9 @@ def generate_sample(
                 if state is None
                 else evolve_county_state(state, county, ref, seed, year)
             )
-            layer_context = (frames[county.code], province_layers[year], faults.get(county.code, ())) if frames else None
+            layer_context = (
+                (frames[county.code], province_layers[year], faults.get(county.code, ())) if frames else None
+            )
             write_county_year(book, county, state, ref, seed, year, dirty_share, inconsistency_share, layer_context)
 
     for year in years:
@@ -231,7 +237,9 @@ def write_county_year(
         book.geometry[year].append(planted_geometry)
         for name, (table, geometry) in drawn.layers.items():
             empty = drawn.empty_rows if name == "land" else np.zeros(0, dtype=np.int64)
-            book.write_layer(year, relatives[name], name, table, geometry, drawn.epsg, tables[name][1], county.delivery, empty)
+            book.write_layer(
+                year, relatives[name], name, table, geometry, drawn.epsg, tables[name][1], county.delivery, empty
+            )
         return
     for name, (table, planted) in tables.items():
         relative = f"{name}/{county.file_stem}.{county.delivery.extension}"

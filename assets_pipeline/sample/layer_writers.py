@@ -40,7 +40,9 @@ EXTRA_FIELDS = {
 LONG_REGION_NAMES = {"survey": "ZLDWDM", "chinese": "坐落单位代码"}
 
 
-def field_names(spec: CategorySpec, names: Sequence[str], style: str, long_region_code: bool, shapefile: bool) -> list[str]:
+def field_names(
+    spec: CategorySpec, names: Sequence[str], style: str, long_region_code: bool, shapefile: bool
+) -> list[str]:
     """A layer's field names: the survey's short names ("survey"), or the Chinese ones ("chinese"), falling back to
     the short name where a Shapefile's .dbf cannot hold the Chinese one (10 bytes of GBK)."""
     known = {c.name for c in spec.columns}
@@ -56,7 +58,9 @@ def field_names(spec: CategorySpec, names: Sequence[str], style: str, long_regio
         ascii_name = next((o for o in options if o.isascii()), name)
         chosen = ascii_name
         if style == "chinese":
-            fitting = [o for o in options if is_chinese(o) and (not shapefile or len(o.encode("gbk")) <= DBF_NAME_BYTES)]
+            fitting = [
+                o for o in options if is_chinese(o) and (not shapefile or len(o.encode("gbk")) <= DBF_NAME_BYTES)
+            ]
             chosen = fitting[0] if fitting else ascii_name
         result.append(chosen)
     if len(set(result)) != len(result):
@@ -65,13 +69,7 @@ def field_names(spec: CategorySpec, names: Sequence[str], style: str, long_regio
 
 
 def write_layer(
-    path: Path,
-    table: pa.Table,
-    geometry: np.ndarray,
-    epsg: int,
-    layer_format: str,
-    layer: str | None,
-    cpg: bool = True,
+    path: Path, table: pa.Table, geometry: np.ndarray, epsg: int, layer_format: str, layer: str | None, cpg: bool = True
 ) -> None:
     """One layer file (or FileGDB folder) with ``table``'s columns as fields and ``geometry`` as polygons."""
     path.parent.mkdir(parents=True, exist_ok=True)

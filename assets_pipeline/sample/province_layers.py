@@ -22,7 +22,13 @@ ZONE_FILES = {
     "core": ("zones/自然保护地核心区.parquet", "geoparquet"),
     "urban": ("zones/urban_boundary.gpkg", "gpkg"),
 }
-ZONE_NAMES = {"redline": "生态保护红线", "farmland": "永久基本农田", "protected": "自然保护地", "core": "自然保护地核心区", "urban": "城镇开发边界"}
+ZONE_NAMES = {
+    "redline": "生态保护红线",
+    "farmland": "永久基本农田",
+    "protected": "自然保护地",
+    "core": "自然保护地核心区",
+    "urban": "城镇开发边界",
+}
 ADMIN_FILE = "zones/admin.gpkg"
 PRICE_FILE = "price_zones/基准地价级别.gpkg"
 
@@ -63,7 +69,10 @@ class ProvinceLayers:
         if self.prices:
             prices = pd.concat(self.prices, ignore_index=True)
             table = pa.table(
-                {name: pa.array(prices[name].to_numpy(dtype=object), pa.string()) for name in ("price_zone", "land_use", "region_code")}
+                {
+                    name: pa.array(prices[name].to_numpy(dtype=object), pa.string())
+                    for name in ("price_zone", "land_use", "region_code")
+                }
             )
             write_layer(year_dir / PRICE_FILE, table, prices["geometry"].to_numpy(), CGCS2000, "gpkg", "基准地价级别")
             written.append(PRICE_FILE)

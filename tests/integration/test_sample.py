@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyogrio
 import pyarrow.parquet as pq
+import pyogrio
 import pytest
 
 from assets_pipeline.sample import (
@@ -196,7 +196,14 @@ def mixed(tmp_path_factory):
     out = tmp_path_factory.mktemp("mixed")
     # row defects only: the planted base-map inconsistencies are checked against a run in tests/integration/test_consistency.py
     return out, generate_sample(
-        out, [2022, 2023], parcels=6_000, seed=7, formats="mixed", dirty_share=0.03, inconsistency_share=0.0, layers="none"
+        out,
+        [2022, 2023],
+        parcels=6_000,
+        seed=7,
+        formats="mixed",
+        dirty_share=0.03,
+        inconsistency_share=0.0,
+        layers="none",
     )
 
 
@@ -439,7 +446,14 @@ def test_state_grassland_without_inventory_stays_within_half_the_threshold(tmp_p
     """With every tenth base parcel given each kind, the budget binds: the kind keeps its count, on collective land
     beyond the few state parcels (if any) that half the default unpriced threshold allows."""
     summary = generate_sample(
-        tmp_path, [2023], parcels=3_000, seed=3, formats="parquet", dirty_share=0.0, inconsistency_share=0.1, layers="none"
+        tmp_path,
+        [2023],
+        parcels=3_000,
+        seed=3,
+        formats="parquet",
+        dirty_share=0.0,
+        inconsistency_share=0.1,
+        layers="none",
     )
     year_dir = tmp_path / "2023"
     planted = pd.read_csv(tmp_path / "_sample" / "planted_inconsistencies_2023.csv", dtype=str)
@@ -466,7 +480,24 @@ def test_small_samples_compile_with_the_defaults(tmp_path, parcels, seed, years)
 
     inputs, out = tmp_path / "inputs", tmp_path / "out"
     span = f"{years[0]}-{years[-1]}"
-    assert main(["sample", "--years", span, "--out", str(inputs), "--parcels", str(parcels), "--seed", str(seed), "--layers", "none"]) == 0
+    assert (
+        main(
+            [
+                "sample",
+                "--years",
+                span,
+                "--out",
+                str(inputs),
+                "--parcels",
+                str(parcels),
+                "--seed",
+                str(seed),
+                "--layers",
+                "none",
+            ]
+        )
+        == 0
+    )
     assert main(["run", "--years", span, "--input-dir", str(inputs), "--output-dir", str(out)]) == 0
     key = ["category", "finding_type", "base_parcel_id", "parcel_id"]
     for year in years:

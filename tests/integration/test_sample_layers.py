@@ -158,9 +158,13 @@ def test_zones_cut_across_parcels_and_stated_figures_follow_geometry(sample):
     for path in layer_files(year_dir, "land"):
         code = path.name[:6]
         attributes, geometry = projected(path)
-        zone, _ = to_projected(red_geometry[red.iloc[:, 0].to_numpy() == code], pyproj.CRS(4490), county_seats().loc[code, "longitude"])
+        zone, _ = to_projected(
+            red_geometry[red.iloc[:, 0].to_numpy() == code], pyproj.CRS(4490), county_seats().loc[code, "longitude"]
+        )
         valid = shapely.make_valid(geometry)
-        share = shapely.area(shapely.intersection(valid, shapely.union_all(zone))) / np.maximum(shapely.area(valid), 1e-9)
+        share = shapely.area(shapely.intersection(valid, shapely.union_all(zone))) / np.maximum(
+            shapely.area(valid), 1e-9
+        )
         partly += int(((share > 0.01) & (share < 0.99)).sum())
         wholly += int((share >= 0.999).sum())
         stated = pd.to_numeric(attributes["STBHHXMJ"], errors="coerce").to_numpy()
@@ -206,7 +210,9 @@ def test_planted_faults_and_inventory_links(sample):
     for kind, check in (("empty_geometry", shapely.is_empty), ("invalid_geometry", lambda g: ~shapely.is_valid(g))):
         row = planted[planted["kind"] == kind].iloc[0]
         _, geometry, _ = read(year_dir / row["source_file"])
-        flagged = np.flatnonzero(check(geometry) if kind != "empty_geometry" else shapely.is_empty(geometry) | shapely.is_missing(geometry))
+        flagged = np.flatnonzero(
+            check(geometry) if kind != "empty_geometry" else shapely.is_empty(geometry) | shapely.is_missing(geometry)
+        )
         assert flagged.tolist() == [row["source_row"] - 1]
     across = planted[planted["kind"].isin(["inventory_across_parcels", "inventory_on_0103"])]
     assert len(across) >= 4

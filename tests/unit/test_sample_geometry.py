@@ -66,7 +66,11 @@ def test_zone_area_of_a_square_half_inside():
 def test_stated_figures_are_adjusted_to_tbmj_and_blank_outside():
     inside = {"redline": np.array([5000.0, 0.0]), "farmland": np.array([0.0, 0.0])}
     stated, off = stated_zone_figures(
-        inside, np.array([10_000.0, 10_000.0]), np.array([10_100.0, 9_000.0]), np.zeros(2, bool), np.random.default_rng(0)
+        inside,
+        np.array([10_000.0, 10_000.0]),
+        np.array([10_100.0, 9_000.0]),
+        np.zeros(2, bool),
+        np.random.default_rng(0),
     )
     assert stated["redline_area_m2"][0] == 5050.0 and np.isnan(stated["redline_area_m2"][1])
     assert np.isnan(stated["basic_farmland_area_m2"]).all() and off.empty
