@@ -149,7 +149,8 @@ def county_layers(
             )
     land_geometry = place(land_geometry, block, frame)
 
-    zones = zone_polygons(block, frame, rng)
+    # the county's zones and price levels keep their shapes from year to year (their own streams, without the year)
+    zones = zone_polygons(block, frame, stream(seed, "zone shapes", int(county.code)))
     inside = zone_areas(land_geometry, zones)
     official = land.column("area_m2").to_numpy(zero_copy_only=False).astype(float)
     geometry_area = shapely.area(shapely.make_valid(land_geometry))
@@ -177,7 +178,9 @@ def county_layers(
     layers = {"land": (land, land_geometry), **layers}
 
     classes = ref.classes.codes[parcels["land_class"]]
-    prices = price_polygons(block, frame, classes, ref.zones.get(county.code, {}), rng)
+    prices = price_polygons(
+        block, frame, classes, ref.zones.get(county.code, {}), stream(seed, "price levels", int(county.code))
+    )
     epsg = frame.epsg
     if county.delivery.crs == "geographic":
         layers = {k: (t, frame.to_geographic(g)) for k, (t, g) in layers.items()}

@@ -53,6 +53,7 @@ from assets_pipeline.sample.defects import (
 )
 from assets_pipeline.sample.delivered_tables import forest_table, grassland_table, land_table, wetland_table
 from assets_pipeline.sample.geometry import CountyFrame, county_frames
+from assets_pipeline.sample.layer_writers import write_layer
 from assets_pipeline.sample.inconsistencies import DEFAULT_INCONSISTENCY_SHARE, plant_inconsistencies
 from assets_pipeline.sample.minerals import evolve_minerals, first_minerals, minerals_table
 from assets_pipeline.sample.province_figures import COUNTY_CATEGORIES
@@ -61,6 +62,7 @@ from assets_pipeline.sample.reference import Reference, load_reference
 from assets_pipeline.sample.sample_book import SampleBook
 from assets_pipeline.sample.streams import stream
 from assets_pipeline.sample.water import water_rows
+from assets_pipeline.spatial.crs import CGCS2000
 
 FORMATS = ("mixed", "parquet", "csv")
 
@@ -239,6 +241,12 @@ def write_county_year(
             empty = drawn.empty_rows if name == "land" else np.zeros(0, dtype=np.int64)
             book.write_layer(
                 year, relatives[name], name, table, geometry, drawn.epsg, tables[name][1], county.delivery, empty
+            )
+        if county.delivery.file_format == "gpkg":  # a second layer in the file: the reader picks DLTB by its name
+            boundary = frame.boundary_geographic if drawn.epsg == CGCS2000 else frame.boundary
+            outline = pa.table({"XZQDM": [county.code], "XZQMC": [county.name]})
+            write_layer(
+                book.out_dir / str(year) / relatives["land"], outline, np.array([boundary]), drawn.epsg, "gpkg", "XZQ"
             )
         return
     for name, (table, planted) in tables.items():

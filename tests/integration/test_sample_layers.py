@@ -43,7 +43,8 @@ def read(path: Path) -> tuple[pd.DataFrame, np.ndarray, pyproj.CRS]:
         crs = pyproj.CRS.from_json_dict(geo["columns"][column]["crs"])
         geometry = shapely.from_wkb(table.column(column).to_numpy(zero_copy_only=False))
         return table.drop_columns([column]).to_pandas(), geometry, crs
-    meta, table = pyogrio.read_arrow(path, encoding="GBK" if path.suffix == ".shp" else None)
+    layer = "DLTB" if path.suffix == ".gpkg" and "DLTB" in pyogrio.list_layers(path)[:, 0] else None
+    meta, table = pyogrio.read_arrow(path, layer=layer, encoding="GBK" if path.suffix == ".shp" else None)
     geometry = shapely.from_wkb(table.column(meta["geometry_name"] or "wkb_geometry").to_numpy(zero_copy_only=False))
     attributes = table.drop_columns([meta["geometry_name"] or "wkb_geometry"]).to_pandas()
     return attributes, geometry, pyproj.CRS.from_user_input(meta["crs"])
@@ -72,6 +73,8 @@ def test_formats_and_coordinate_systems(sample):
     assert {p.suffix for p in land} == set(LAYER_SUFFIXES)
     assert 0.3 < len(land) / len(summary.deliveries) < 0.75
     assert pyogrio.list_layers(next(p for p in land if p.suffix == ".gdb"))[:, 0].tolist() == ["DLTB"]
+    # a GeoPackage holds the county outline beside the survey: the reader picks DLTB by its name
+    assert sorted(pyogrio.list_layers(next(p for p in land if p.suffix == ".gpkg"))[:, 0]) == ["DLTB", "XZQ"]
     for path in land + layer_files(year_dir, "forest") + sorted((year_dir / "zones").glob("*.*")):
         if path.suffix in (".dbf", ".shx", ".prj", ".cpg"):
             continue
