@@ -53,8 +53,8 @@ from assets_pipeline.sample.defects import (
 )
 from assets_pipeline.sample.delivered_tables import forest_table, grassland_table, land_table, wetland_table
 from assets_pipeline.sample.geometry import CountyFrame, county_frames
-from assets_pipeline.sample.layer_writers import write_layer
 from assets_pipeline.sample.inconsistencies import DEFAULT_INCONSISTENCY_SHARE, plant_inconsistencies
+from assets_pipeline.sample.layer_writers import write_layer
 from assets_pipeline.sample.minerals import evolve_minerals, first_minerals, minerals_table
 from assets_pipeline.sample.province_figures import COUNTY_CATEGORIES
 from assets_pipeline.sample.province_layers import ProvinceLayers
