@@ -10,6 +10,7 @@ two overlapping base parcels.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +36,7 @@ from assets_pipeline.sample.geometry import (
 )
 from assets_pipeline.sample.inconsistencies import MISMATCHED_CLASS
 from assets_pipeline.sample.province_figures import INVENTORIES
-from assets_pipeline.sample.reference import Reference
+from assets_pipeline.sample.reference import Reference, read_reference_csv
 from assets_pipeline.sample.streams import stream
 from assets_pipeline.spatial.crs import CGCS2000
 
@@ -175,6 +176,8 @@ def county_layers(
             stated_m2=off["stated"].to_numpy(),
             computed_m2=off["computed"].to_numpy(),
         )
+    at = land.schema.get_field_index("land_class") + 1
+    land = land.add_column(at, "land_class_name", class_names(land.column("land_class")))
     layers = {"land": (land, land_geometry), **layers}
 
     classes = ref.classes.codes[parcels["land_class"]]
@@ -194,6 +197,19 @@ def county_layers(
         planted=planted,
         empty_rows=empty_rows,
     )
+
+
+@functools.lru_cache(maxsize=1)
+def land_class_names() -> dict[str, str]:
+    table = read_reference_csv("land_classes.csv")
+    return dict(zip(table["land_class"], table["name_zh"], strict=True))
+
+
+def class_names(codes: pa.ChunkedArray) -> pa.Array:
+    """地类名称 (DLMC) of each 地类编码, as the survey layer carries it beside the code; blank for a code the list
+    does not know (a planted dirty row)."""
+    stems = pd.Series(codes.to_pandas(), dtype=object).str.rstrip("K")
+    return pa.array(stems.map(land_class_names()).to_numpy(dtype=object), type=pa.string(), from_pandas=True)
 
 
 def planted_frame(records: list[dict], code: str) -> pd.DataFrame:

@@ -57,6 +57,12 @@ def projected(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     return attributes, geometry
 
 
+def tbmj(attributes: pd.DataFrame) -> np.ndarray:
+    """The official area (TBMJ, 图斑面积 in a Shapefile) of each land row."""
+    name = "TBMJ" if "TBMJ" in attributes.columns else "图斑面积"
+    return pd.to_numeric(attributes[name], errors="coerce").to_numpy()
+
+
 def layer_files(year_dir: Path, category: str) -> list[Path]:
     return sorted(p for p in (year_dir / category).iterdir() if p.suffix in LAYER_SUFFIXES and is_layer(p))
 
@@ -145,7 +151,7 @@ def test_layer_ids_are_the_tables_ids(sample):
         own = {i for i in ids if int(i[6:]) < 9_800_000_000}  # not the planted inconsistencies' extra parcels
         # the same parcels as the tables of layers=none, but for ids a dirty row blanked or repeated there
         assert len(own - truth) <= dirty.get(f"land/{table.name}", 0), path
-        area = pd.to_numeric(attributes.iloc[:, 3], errors="coerce").to_numpy()
+        area = tbmj(attributes)
         drawn = shapely.area(projected(path)[1])
         close.append(np.abs(drawn / area - 1) <= 0.01)
     assert np.concatenate(close).mean() > 0.98  # within 1 % of TBMJ but for the planted ones
@@ -171,7 +177,7 @@ def test_zones_cut_across_parcels_and_stated_figures_follow_geometry(sample):
         partly += int(((share > 0.01) & (share < 0.99)).sum())
         wholly += int((share >= 0.999).sum())
         stated = pd.to_numeric(attributes["STBHHXMJ"], errors="coerce").to_numpy()
-        official = pd.to_numeric(attributes.iloc[:, 3], errors="coerce").to_numpy()
+        official = tbmj(attributes)
         computed = share * official
         off = np.abs(stated - computed) > 0.01 * np.maximum(computed, 1.0)
         ids = attributes.iloc[:, 0].to_numpy()
