@@ -30,6 +30,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         seed=args.seed,
         formats=args.formats,
         inconsistency_share=args.inconsistency_share,
+        layers=args.layers,
     )
     print(
         f"Sample province written to {Path(args.out).resolve()} for {', '.join(map(str, years))} "
@@ -99,7 +100,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     folder = Path(args.folder)
     inputs, outputs = folder / "inputs", folder / "outputs"
-    generate_sample(inputs, [args.year], parcels=args.parcels, seed=args.seed)
+    generate_sample(inputs, [args.year], parcels=args.parcels, seed=args.seed, layers=args.layers)
     print(f"Sample province ({args.parcels:,} parcels) written to {inputs.resolve()}", file=sys.stderr)
     ns = argparse.Namespace(input_dir=str(inputs), output_dir=str(outputs))
     return materialize(args.year, settings_config(ns), "run")
@@ -196,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.005,
         help="share of base parcels given each kind of base-map inconsistency (default 0.005; 0 for none)",
     )
+    p.add_argument(
+        "--layers",
+        choices=["mixed", "none", "all"],
+        default="mixed",
+        help="counties delivering layers with polygons (GeoPackage, Shapefile, FileGDB, GeoParquet) with zone and "
+        "price polygons: about half (mixed, default), all, or none (tables only, as before layers)",
+    )
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("demo", help="generate the sample province and compile it")
@@ -203,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=_accounting_year, default=2023)
     p.add_argument("--parcels", type=int, default=50_000)
     p.add_argument("--seed", type=int, default=2023)
+    p.add_argument("--layers", choices=["mixed", "none", "all"], default="mixed", help="as for nrledger sample")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("verify", help="check that the year's published files are the ones its manifest.json describes")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -10,22 +10,43 @@ from assets_pipeline.sample.province_figures import BASINS, HAIHE_SHARE_BY_CITY,
 from assets_pipeline.sample.reference import Reference
 from assets_pipeline.sample.streams import stream
 
+LAYER_FORMATS = ("gpkg", "shp", "gdb", "geoparquet")
+LAYER_EXTENSIONS = {"gpkg": "gpkg", "shp": "shp", "gdb": "gdb", "geoparquet": "parquet"}
+LAYER_FORMAT_NAMES = {"gpkg": "GeoPackage", "shp": "Shapefile", "gdb": "FileGDB", "geoparquet": "GeoParquet"}
+LAYER_FORMAT_SHARES = (0.4, 0.25, 0.15, 0.2)  # among the counties delivering layers, in LAYER_FORMATS order
+LAYER_COUNTY_SHARE = 0.5  # "mixed": counties delivering layers rather than tables
+LAYERS = ("mixed", "none", "all")
+
 
 @dataclass(frozen=True)
 class Delivery:
     """How one county (or the province) sends its files."""
 
-    file_format: str = "parquet"  # csv, xlsx, parquet
+    file_format: str = "parquet"  # csv, xlsx, parquet, or a layer format (LAYER_FORMATS)
     encoding: str = "utf-8"  # CSV only: utf-8, utf-8-sig (with BOM) or gbk
     headers: str = "canonical"  # canonical, survey (BSM, XZQDM, DLBM …) or chinese (标识码, 行政区代码 …)
     long_region_code: bool = False  # 12-digit 坐落单位代码 instead of the county code
     area_unit: str = "m2"  # m2 or mu (header 图斑面积(亩))
+    crs: str = ""  # layers: "zone" (the county's Gauss-Krüger zone) or "geographic" (EPSG:4490)
+    cpg: bool = True  # Shapefile: a .cpg names the .dbf's encoding (GBK); without it a reader must assume GBK
 
     @property
     def extension(self) -> str:
-        return self.file_format
+        return LAYER_EXTENSIONS.get(self.file_format, self.file_format)
+
+    @property
+    def is_layer(self) -> bool:
+        return self.file_format in LAYER_FORMATS
 
     def describe(self) -> str:
+        if self.is_layer:
+            parts = [LAYER_FORMAT_NAMES[self.file_format], f"{self.headers} field names"]
+            parts.append("geographic CGCS2000" if self.crs == "geographic" else "CGCS2000 Gauss-Krüger zone")
+            if self.file_format == "shp":
+                parts.append("GBK .dbf" + ("" if self.cpg else " without .cpg"))
+            if self.long_region_code:
+                parts.append("12-digit 坐落单位代码")
+            return ", ".join(parts)
         parts = [self.file_format]
         if self.file_format == "csv":
             parts.append(self.encoding)
@@ -95,6 +116,35 @@ def plan_deliveries(n: int, formats: str, rng: np.random.Generator) -> list[Deli
         if len(group):
             i = group[0]
             result[i] = Delivery(result[i].file_format, result[i].encoding, "chinese", result[i].long_region_code, "mu")
+    return result
+
+
+def plan_layers(counties: list[County], layers: str, zoned: set[str], rng: np.random.Generator) -> list[County]:
+    """Counties delivering layers instead of tables (DOMAIN §6): none, all, or ("mixed") about LAYER_COUNTY_SHARE
+    of them, always including the counties with land-price levels (``zoned``) so their price polygons are used.
+    Formats by LAYER_FORMAT_SHARES; half of them in their Gauss-Krüger zone, half in geographic CGCS2000;
+    Shapefiles with Chinese field names, every other one without its .cpg."""
+    if layers not in LAYERS:
+        raise ValueError(f"layers must be one of {LAYERS}, not {layers!r}")
+    if layers == "none":
+        return counties
+    n = len(counties)
+    chosen = np.ones(n, dtype=bool) if layers == "all" else rng.random(n) < LAYER_COUNTY_SHARE
+    chosen |= np.array([c.code in zoned for c in counties]) if layers == "mixed" else chosen
+    at = np.flatnonzero(chosen)
+    formats = np.array(LAYER_FORMATS)[rng.choice(len(LAYER_FORMATS), len(at), p=LAYER_FORMAT_SHARES)]
+    geographic = rng.random(len(at)) < 0.5
+    long_code = rng.random(len(at)) < 0.5
+    result = list(counties)
+    for k, (i, layer_format) in enumerate(zip(at, formats, strict=True)):
+        delivery = Delivery(
+            file_format=str(layer_format),
+            headers="chinese" if layer_format == "shp" else "survey",
+            long_region_code=bool(long_code[k]),
+            crs="geographic" if geographic[k] else "zone",
+            cpg=bool(k % 2),
+        )
+        result[i] = replace(counties[i], delivery=delivery)
     return result
 
 

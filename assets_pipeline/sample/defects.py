@@ -136,8 +136,8 @@ def rules_of(kinds: np.ndarray) -> np.ndarray:
 
 
 def defect_kinds(kinds: Sequence[str], delivery: Delivery) -> np.ndarray:
-    """The defects a delivery can carry: a typed Parquet column cannot hold an unparseable number."""
-    typed = delivery.file_format == "parquet"
+    """The defects a delivery can carry: a typed Parquet column or layer field cannot hold an unparseable number."""
+    typed = delivery.file_format == "parquet" or delivery.is_layer
     return np.array([k for k in kinds if not (typed and k == "unparseable_number")], dtype=object)
 
 

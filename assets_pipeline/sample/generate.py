@@ -14,14 +14,18 @@ synthetic: no row describes a real parcel, deposit or measurement.
 
 Output layout (``<year>`` for each year asked)::
 
-    <out_dir>/<year>/land/<region_code>_<county name>.<csv|xlsx|parquet>
+    <out_dir>/<year>/land/<region_code>_<county name>.<csv|xlsx|parquet|gpkg|shp (+.shx .dbf .prj [.cpg])|gdb/>
     <out_dir>/<year>/forest/…   <out_dir>/<year>/grassland/…   <out_dir>/<year>/wetland/…
+    <out_dir>/<year>/zones/<zone>.<shp|gpkg|gdb|parquet>, zones/admin.gpkg   (with layers)
+    <out_dir>/<year>/price_zones/基准地价级别.gpkg                             (with layers)
     <out_dir>/<year>/water.<xlsx|csv|parquet>
     <out_dir>/<year>/minerals.<csv|parquet>
     <out_dir>/_sample/planted_<year>.csv     <out_dir>/_sample/README.txt
+    <out_dir>/_sample/planted_inconsistencies_<year>.csv   <out_dir>/_sample/planted_geometry_<year>.csv
 
 Everything is drawn from numpy Generators seeded from ``seed`` and the county, year and purpose, so the
-same seed gives the same files (byte for byte, XLSX included) whatever else changes. Work is done one
+same seed gives the same files (byte for byte, XLSX and GeoPackage included; a FileGDB by content, GDAL stamping
+its tables with the time) whatever else changes. Work is done one
 county at a time and written at once, so memory stays bounded by the largest county.
 """
 
@@ -37,7 +41,8 @@ import pandas as pd
 import pyarrow as pa
 
 from assets_pipeline.sample.base_map import CountyState
-from assets_pipeline.sample.counties import County, Delivery, plan_counties, province_delivery
+from assets_pipeline.sample.counties import County, Delivery, plan_counties, plan_layers, province_delivery
+from assets_pipeline.sample.county_layers import FAULTS, county_layers
 from assets_pipeline.sample.county_years import evolve_county_state, first_county_state
 from assets_pipeline.sample.defects import (
     MINERAL_DEFECTS,
@@ -47,13 +52,17 @@ from assets_pipeline.sample.defects import (
     plant_province_defects,
 )
 from assets_pipeline.sample.delivered_tables import forest_table, grassland_table, land_table, wetland_table
+from assets_pipeline.sample.geometry import CountyFrame, county_frames
 from assets_pipeline.sample.inconsistencies import DEFAULT_INCONSISTENCY_SHARE, plant_inconsistencies
+from assets_pipeline.sample.layer_writers import write_layer
 from assets_pipeline.sample.minerals import evolve_minerals, first_minerals, minerals_table
 from assets_pipeline.sample.province_figures import COUNTY_CATEGORIES
+from assets_pipeline.sample.province_layers import ProvinceLayers
 from assets_pipeline.sample.reference import Reference, load_reference
 from assets_pipeline.sample.sample_book import SampleBook
 from assets_pipeline.sample.streams import stream
 from assets_pipeline.sample.water import water_rows
+from assets_pipeline.spatial.crs import CGCS2000
 
 FORMATS = ("mixed", "parquet", "csv")
 
@@ -79,6 +88,7 @@ def generate_sample(
     formats: str = "mixed",
     dirty_share: float = 0.02,
     inconsistency_share: float = DEFAULT_INCONSISTENCY_SHARE,
+    layers: str = "mixed",
 ) -> SampleSummary:
     """Write a synthetic province for ``years`` under ``out_dir`` and return what was written.
 
@@ -90,6 +100,10 @@ def generate_sample(
     ``inconsistency_share`` is, per county and inventory, the share of base parcels given each kind of
     inconsistency between the base map and the inventory (DOMAIN §2; see ``plant_inconsistencies``), listed in
     ``_sample/planted_inconsistencies_<year>.csv``; 0 keeps the inventories in exact agreement with the base map.
+    ``layers`` says which counties deliver their land survey and inventories as layers with polygons (DOMAIN §6):
+    "mixed" (about half, in GeoPackage, Shapefile, FileGDB and GeoParquet), "all" or "none" (every county a
+    table, the files exactly as before layers existed). With layers come ``<year>/zones/`` and
+    ``<year>/price_zones/``, and what was planted in the geometry in ``_sample/planted_geometry_<year>.csv``.
     State grassland base parcels without an inventory row, which a run finds unpriced, stay within
     UNPRICED_PLANTED_SHARE of the year's state grassland rows (see ``UnpricedBudget``), so any sample compiles
     with the run's default unpriced threshold. Files a previous sample left for these years are removed first.
@@ -108,7 +122,18 @@ def generate_sample(
         raise ValueError("at least one year is needed")
     out_dir = Path(out_dir)
     ref = load_reference()
-    counties = plan_counties(ref, parcels, seed, formats)
+    counties = plan_layers(plan_counties(ref, parcels, seed, formats), layers, set(ref.zones), stream(seed, "layers"))
+    layered = [c for c in counties if c.delivery.is_layer]
+    frames: dict[str, CountyFrame] = {}
+    province_layers = {year: ProvinceLayers() for year in years}
+    faults: dict[str, tuple[str, ...]] = {}
+    if layered:
+        mean_m2 = float((ref.classes.parcel_share * ref.classes.mean_m2).sum())
+        frames = county_frames([c.code for c in counties], np.array([c.parcels * mean_m2 for c in counties]), seed)
+        # each geometry fault in one layer county (all in the first when there are fewer than three)
+        for k, fault in enumerate(FAULTS):
+            code = layered[k % len(layered)].code
+            faults[code] = faults.get(code, ()) + (fault,)
     book = SampleBook(out_dir, years)
     for year in years:
         book.clear_year(year)
@@ -121,8 +146,14 @@ def generate_sample(
                 if state is None
                 else evolve_county_state(state, county, ref, seed, year)
             )
-            write_county_year(book, county, state, ref, seed, year, dirty_share, inconsistency_share)
+            layer_context = (
+                (frames[county.code], province_layers[year], faults.get(county.code, ())) if frames else None
+            )
+            write_county_year(book, county, state, ref, seed, year, dirty_share, inconsistency_share, layer_context)
 
+    for year in years:
+        if not province_layers[year].empty:
+            book.files[year].extend(province_layers[year].write(out_dir / str(year), frames))
     province = province_delivery(formats)
     minerals: pd.DataFrame | None = None
     for year in years:
@@ -165,11 +196,13 @@ def write_county_year(
     year: int,
     dirty_share: float,
     inconsistency_share: float = 0.0,
+    layer_context: tuple[CountyFrame, ProvinceLayers, tuple[str, ...]] | None = None,
 ) -> None:
     """The county's four files for the year, each with its share of dirty rows, then the inconsistencies between
     the base map and the inventories, planted on clean rows only (so each is found as planted).
 
-    Dirty land rows are taken among parcels no inventory describes, so every inventory row keeps a valid base."""
+    Dirty land rows are taken among parcels no inventory describes, so every inventory row keeps a valid base.
+    A county delivering layers gets its polygons last (``county_layers``), on the finished tables."""
     rng = stream(seed, "defects", int(county.code), year)
     category = ref.classes.categories[state.parcels["land_class"]]
     builders = {
@@ -186,6 +219,7 @@ def write_county_year(
         table = build(rows, county, ref)
         eligible = category == "land" if name == "land" else np.ones(len(rows), dtype=bool)
         tables[name] = plant_county_defects(table, name, eligible, rng, dirty_share, county.delivery)
+    found = pd.DataFrame(columns=["base_parcel_id", "parcel_id"])
     if inconsistency_share > 0 and "land" in tables:
         found = plant_inconsistencies(
             tables,
@@ -196,6 +230,25 @@ def write_county_year(
             book.budgets[year],
         )
         book.inconsistencies[year].append(found)
+    if county.delivery.is_layer and layer_context is not None and "land" in tables:
+        frame, province_layers, faults = layer_context
+        drawn = county_layers(tables, found, state, county, frame, ref, seed, year, faults)
+        province_layers.add(county.code, drawn.zones, drawn.prices)
+        relatives = {name: f"{name}/{county.file_stem}.{county.delivery.extension}" for name in tables}
+        planted_geometry = drawn.planted.assign(source_file=drawn.planted["category"].map(relatives))
+        book.geometry[year].append(planted_geometry)
+        for name, (table, geometry) in drawn.layers.items():
+            empty = drawn.empty_rows if name == "land" else np.zeros(0, dtype=np.int64)
+            book.write_layer(
+                year, relatives[name], name, table, geometry, drawn.epsg, tables[name][1], county.delivery, empty
+            )
+        if county.delivery.file_format == "gpkg":  # a second layer in the file: the reader picks DLTB by its name
+            boundary = frame.boundary_geographic if drawn.epsg == CGCS2000 else frame.boundary
+            outline = pa.table({"XZQDM": [county.code], "XZQMC": [county.name]})
+            write_layer(
+                book.out_dir / str(year) / relatives["land"], outline, np.array([boundary]), drawn.epsg, "gpkg", "XZQ"
+            )
+        return
     for name, (table, planted) in tables.items():
         relative = f"{name}/{county.file_stem}.{county.delivery.extension}"
         book.write(year, relative, name, table, planted, county.delivery)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from assets_pipeline.sample.counties import Delivery
+from assets_pipeline.sample.county_layers import PLANTED_GEOMETRY_COLUMNS
 from assets_pipeline.sample.defects import Planted
 from assets_pipeline.sample.inconsistencies import INCONSISTENCY_COLUMNS, UnpricedBudget
+from assets_pipeline.sample.layer_writers import LAYER_NAMES, field_names, write_layer
 from assets_pipeline.sample.province_figures import COUNTY_CATEGORIES
 from assets_pipeline.sample.writers import user_row_numbers, write_delivered
 from assets_pipeline.schema.categories import SPECS
@@ -28,6 +31,14 @@ README_TEXT = (
     "lists the inconsistencies planted between the base map and the inventories (county, category, finding type, "
     "base parcel id, inventory parcel id, area concerned in m²), which a run must report in inconsistencies.parquet.\n"
 )
+LAYERS_TEXT = (
+    "Counties delivering layers (GeoPackage, Shapefile, FileGDB, GeoParquet; nrledger sample --layers) come with "
+    "<year>/zones/ (red line, basic farmland, protected areas and their core zones, urban boundary, admin) and "
+    "<year>/price_zones/ (land-price levels); planted_geometry_<year>.csv lists what was planted in their geometry: "
+    "empty and self-intersecting polygons, an overlapping pair of base parcels (overlap in m²), stated zone areas off "
+    "by 5 % (stated and computed m²), inventory polygons across two base parcels or half on a 0103 旱地 parcel (the "
+    "piece on their own base parcel in m²) and inventory rows delivered without their base parcel id (unlinked).\n"
+)
 
 
 class SampleBook:
@@ -40,11 +51,12 @@ class SampleBook:
         self.planted: dict[int, list[pd.DataFrame]] = {y: [] for y in years}
         self.inconsistencies: dict[int, list[pd.DataFrame]] = {y: [] for y in years}
         self.budgets: dict[int, dict[str, UnpricedBudget]] = {y: {} for y in years}  # unpriced rows planted
+        self.geometry: dict[int, list[pd.DataFrame]] = {y: [] for y in years}  # planted in the layers
 
     def clear_year(self, year: int) -> None:
         """Remove the files a previous sample left for this year, so no stale county file is read as input."""
         year_dir = self.out_dir / str(year)
-        for category in COUNTY_CATEGORIES:
+        for category in COUNTY_CATEGORIES + ("zones", "price_zones"):
             if (year_dir / category).is_dir():
                 shutil.rmtree(year_dir / category)
         for name in ("water", "minerals"):
@@ -55,8 +67,41 @@ class SampleBook:
         self, year: int, relative: str, category: str, table: pa.Table, planted: Planted, delivery: Delivery
     ) -> None:
         write_delivered(self.out_dir / str(year) / relative, table, SPECS[category], planted, delivery)
+        self.record(year, relative, category, table.num_rows, planted, delivery)
+
+    def write_layer(
+        self,
+        year: int,
+        relative: str,
+        category: str,
+        table: pa.Table,
+        geometry: np.ndarray,
+        epsg: int,
+        planted: Planted,
+        delivery: Delivery,
+        empty_rows: np.ndarray,
+    ) -> None:
+        """A county's layer, recorded like a table; rows delivered with an empty geometry are rejected rows, listed
+        with the dirty ones (column "geometry", rule "geometry")."""
+        names = field_names(
+            SPECS[category],
+            table.column_names,
+            delivery.headers,
+            delivery.long_region_code,
+            delivery.file_format == "shp",
+        )
+        path = self.out_dir / str(year) / relative
+        write_layer(
+            path, table.rename_columns(names), geometry, epsg, delivery.file_format, LAYER_NAMES[category], delivery.cpg
+        )
+        rows = np.concatenate([planted.rows, empty_rows])
+        columns = np.concatenate([planted.columns, np.full(len(empty_rows), "geometry", dtype=object)])
+        rules = np.concatenate([planted.rules, np.full(len(empty_rows), "geometry", dtype=object)])
+        self.record(year, relative, category, table.num_rows, Planted(rows, columns, rules, {}), delivery)
+
+    def record(self, year: int, relative: str, category: str, rows: int, planted: Planted, delivery: Delivery) -> None:
         self.files[year].append(relative)
-        self.rows[year][category] += table.num_rows
+        self.rows[year][category] += rows
         if len(planted):
             self.planted[year].append(
                 pd.DataFrame(
@@ -73,7 +118,8 @@ class SampleBook:
     def write_records(self) -> None:
         folder = self.out_dir / "_sample"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "README.txt").write_text(README_TEXT, encoding="utf-8")
+        layers = any(self.geometry.values())
+        (folder / "README.txt").write_text(README_TEXT + (LAYERS_TEXT if layers else ""), encoding="utf-8")
         columns = ["category", "source_file", "source_row", "column", "rule"]
         for year, frames in self.planted.items():
             record = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
@@ -88,5 +134,18 @@ class SampleBook:
                 folder / f"planted_inconsistencies_{year}.csv",
                 index=False,
                 columns=INCONSISTENCY_COLUMNS,
+                lineterminator="\n",
+            )
+        for year, frames in self.geometry.items():
+            (folder / f"planted_geometry_{year}.csv").unlink(missing_ok=True)
+            if not frames:
+                continue
+            record = pd.concat(frames, ignore_index=True).sort_values(
+                ["source_file", "source_row", "kind"], kind="stable"
+            )
+            record.to_csv(
+                folder / f"planted_geometry_{year}.csv",
+                index=False,
+                columns=PLANTED_GEOMETRY_COLUMNS,
                 lineterminator="\n",
             )

@@ -163,5 +163,6 @@ def write_delivered(path: Path, table: pa.Table, spec: CategorySpec, planted: Pl
 
 
 def user_row_numbers(positions: np.ndarray, delivery: Delivery) -> np.ndarray:
-    """Row numbers as the user sees them: CSV line / Excel row (header is 1), or Parquet record (first is 1)."""
-    return positions + (1 if delivery.file_format == "parquet" else 2)
+    """Row numbers as the user sees them: CSV line / Excel row (header is 1), or Parquet record or layer feature
+    (first is 1)."""
+    return positions + (1 if delivery.file_format == "parquet" or delivery.is_layer else 2)

@@ -32,7 +32,7 @@ def run(inputs, out, years: str) -> int:
 @pytest.fixture(scope="module")
 def two_years(tmp_path_factory):
     root = tmp_path_factory.mktemp("published")
-    generate_sample(root / "inputs", list(YEARS), parcels=600, seed=5, formats="parquet")
+    generate_sample(root / "inputs", list(YEARS), parcels=600, seed=5, formats="parquet", layers="none")
     assert run(root / "inputs", root / "out", "2021-2022") == 0
     return root
 

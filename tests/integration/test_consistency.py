@@ -314,7 +314,7 @@ def sample_run(tmp_path_factory):
     from assets_pipeline.sample.generate import generate_sample
 
     root = tmp_path_factory.mktemp("sample")
-    generate_sample(root / "inputs", [YEAR], parcels=6000, seed=7, inconsistency_share=0.01)
+    generate_sample(root / "inputs", [YEAR], parcels=6000, seed=7, inconsistency_share=0.01, layers="none")
     code = main(["run", "--year", str(YEAR), "--input-dir", str(root / "inputs"), "--output-dir", str(root / "out")])
     assert code == 0
     return root

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
-    generate_sample(root / "inputs", [YEAR], parcels=6000, seed=7)
+    generate_sample(root / "inputs", [YEAR], parcels=6000, seed=7, layers="none")
     code = main(["run", "--year", str(YEAR), "--input-dir", str(root / "inputs"), "--output-dir", str(root / "out")])
     assert code == 0
     return root

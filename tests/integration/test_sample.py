@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+import pyogrio
 import pytest
 
 from assets_pipeline.sample import (
@@ -195,7 +196,14 @@ def mixed(tmp_path_factory):
     out = tmp_path_factory.mktemp("mixed")
     # row defects only: the planted base-map inconsistencies are checked against a run in tests/integration/test_consistency.py
     return out, generate_sample(
-        out, [2022, 2023], parcels=6_000, seed=7, formats="mixed", dirty_share=0.03, inconsistency_share=0.0
+        out,
+        [2022, 2023],
+        parcels=6_000,
+        seed=7,
+        formats="mixed",
+        dirty_share=0.03,
+        inconsistency_share=0.0,
+        layers="none",
     )
 
 
@@ -203,7 +211,7 @@ def mixed(tmp_path_factory):
 def clean(tmp_path_factory):
     out = tmp_path_factory.mktemp("clean")
     return out, generate_sample(
-        out, [2023], parcels=20_000, seed=5, formats="parquet", dirty_share=0.0, inconsistency_share=0.0
+        out, [2023], parcels=20_000, seed=5, formats="parquet", dirty_share=0.0, inconsistency_share=0.0, layers="none"
     )
 
 
@@ -215,15 +223,21 @@ def test_same_seed_same_bytes(tmp_path):
     first = generate_sample(tmp_path / "a", [2023], parcels=2_000, seed=11)
     generate_sample(tmp_path / "b", [2023], parcels=2_000, seed=11)
     a, b = file_hashes(tmp_path / "a"), file_hashes(tmp_path / "b")
-    assert a == b  # CSV, Parquet and XLSX alike
-    assert {".csv", ".parquet", ".xlsx"} <= {Path(name).suffix for name in a}
+    # CSV, Parquet, XLSX, GeoPackage and Shapefile alike; GDAL stamps a FileGDB's tables with the time of writing,
+    # so a FileGDB is the same by its content
+    gdb = {name for name in a if ".gdb/" in name}
+    assert {k: v for k, v in a.items() if k not in gdb} == {k: v for k, v in b.items() if ".gdb/" not in k}
+    assert {".csv", ".parquet", ".xlsx", ".gpkg", ".shp"} <= {Path(name).suffix for name in a}
+    for folder in sorted({name.split(".gdb/")[0] + ".gdb" for name in gdb}):
+        first_read, second_read = (pyogrio.read_arrow(root / folder)[1] for root in (tmp_path / "a", tmp_path / "b"))
+        assert first_read.equals(second_read)
     assert first.planted[2023] > 0
 
 
 @pytest.mark.slow
 def test_parquet_format_and_another_seed(mixed, tmp_path):
     out, summary = mixed
-    other = generate_sample(tmp_path, [2022], parcels=6_000, seed=8, formats="parquet")
+    other = generate_sample(tmp_path, [2022], parcels=6_000, seed=8, formats="parquet", layers="none")
     assert set(other.deliveries.values()) == {"parquet, canonical headers"}
     assert base_map(tmp_path / "2022")["parcel_id"].tolist() != base_map(out / "2022")["parcel_id"].tolist()
     assert not (tmp_path / "2022" / "water.xlsx").exists() and (tmp_path / "2022" / "minerals.parquet").exists()
@@ -432,7 +446,14 @@ def test_state_grassland_without_inventory_stays_within_half_the_threshold(tmp_p
     """With every tenth base parcel given each kind, the budget binds: the kind keeps its count, on collective land
     beyond the few state parcels (if any) that half the default unpriced threshold allows."""
     summary = generate_sample(
-        tmp_path, [2023], parcels=3_000, seed=3, formats="parquet", dirty_share=0.0, inconsistency_share=0.1
+        tmp_path,
+        [2023],
+        parcels=3_000,
+        seed=3,
+        formats="parquet",
+        dirty_share=0.0,
+        inconsistency_share=0.1,
+        layers="none",
     )
     year_dir = tmp_path / "2023"
     planted = pd.read_csv(tmp_path / "_sample" / "planted_inconsistencies_2023.csv", dtype=str)
@@ -459,7 +480,24 @@ def test_small_samples_compile_with_the_defaults(tmp_path, parcels, seed, years)
 
     inputs, out = tmp_path / "inputs", tmp_path / "out"
     span = f"{years[0]}-{years[-1]}"
-    assert main(["sample", "--years", span, "--out", str(inputs), "--parcels", str(parcels), "--seed", str(seed)]) == 0
+    assert (
+        main(
+            [
+                "sample",
+                "--years",
+                span,
+                "--out",
+                str(inputs),
+                "--parcels",
+                str(parcels),
+                "--seed",
+                str(seed),
+                "--layers",
+                "none",
+            ]
+        )
+        == 0
+    )
     assert main(["run", "--years", span, "--input-dir", str(inputs), "--output-dir", str(out)]) == 0
     key = ["category", "finding_type", "base_parcel_id", "parcel_id"]
     for year in years:
