@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from assets_pipeline.spatial.adjust import adjust
@@ -110,3 +111,10 @@ def links(pieces: Pieces, findings: np.ndarray, n_rows: int) -> tuple[np.ndarray
     link = np.full(n_rows, -1, dtype=np.int64)
     link[pieces.row[ranked[first]]] = pieces.base[ranked[first]]
     return link, np.bincount(pieces.row, minlength=n_rows)
+
+
+def lookup(codes: pa.ChunkedArray | pa.Array, mapping: dict, default) -> np.ndarray:
+    """``mapping[code]`` for each code (``default`` for codes not in it), through one Arrow hash lookup."""
+    found = pc.index_in(codes, value_set=pa.array(list(mapping), pa.string()))
+    values = np.array(list(mapping.values()) + [default], dtype=object)
+    return values[pc.fill_null(found, len(mapping)).to_numpy(zero_copy_only=False)]
