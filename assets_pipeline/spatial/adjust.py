@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+# pieces under half a cent of m² are slivers of drawing, not ground: rounding at 0.01 m² would drop them anyway
+SLIVER_M2 = 0.005
 SHARE_UNITS = 10**10  # a share or weight of 1 in units of 1e-10
 _HALF_SHARE = 10**5  # SHARE_UNITS = _HALF_SHARE², so cents × 1e5 never leaves int64
 

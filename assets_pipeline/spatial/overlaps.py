@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from assets_pipeline.spatial.adjust import round_half_up
-from assets_pipeline.spatial.pieces import SLIVER_M2
+from assets_pipeline.spatial.adjust import SLIVER_M2, round_half_up
 
 
 def overlapping_pairs(parcels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -72,9 +72,8 @@ def county_rows(
     validated = sorted({f for c in parts for f in c.validated_files})
     geometry = sorted({f for c in parts for f in c.geometry_files})
     register_views(con, category, validated, geometry)
-    return con.execute(
-        sql.load(__file__, "county_rows"), {"regions": regions, "epsg": epsg, "unlinked_only": category != "land"}
-    ).fetch_arrow_table()
+    params = {"regions": regions, "epsg": epsg, "unlinked_only": category != "land"}
+    return con.sql(sql.load(__file__, "county_rows"), params=params).to_arrow_table()
 
 
 def reference_table(layout: YearLayout, name: str) -> pa.Table:

@@ -24,9 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from assets_pipeline.spatial.adjust import adjust
+from assets_pipeline.spatial.adjust import SLIVER_M2, adjust
 
-SLIVER_M2 = 0.005
 INVENTORY_CATEGORIES = ("forest", "grassland", "wetland")
 OWNERSHIP_COLUMN = {"forest": "land_ownership", "grassland": "ownership", "wetland": "ownership"}
 

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from assets_pipeline.spatial.adjust import SHARE_UNITS, adjust, weights
+from assets_pipeline.spatial.adjust import SHARE_UNITS, SLIVER_M2, adjust, weights
 from assets_pipeline.spatial.zones import PolygonIndex, intersection_pairs, polygon_index, union_parts
 
 CONSTRUCTION_PARENTS = ("05", "06", "07", "08", "09", "10")
@@ -69,6 +69,8 @@ def price_weights(
     n = len(parcels)
     parcel_area = np.asarray(parcel_area, dtype=np.float64)
     parcel_i, part_j, area = intersection_pairs(parcels, parcel_area, index)
+    shared = area > SLIVER_M2  # a level the parcel only touches is no piece of it
+    parcel_i, part_j, area = parcel_i[shared], part_j[shared], area[shared]
     codes = index.codes if index.codes is not None else np.zeros(0, dtype=object)
     n_levels = max(len(codes), 1)
     # one piece per (parcel, level), levels in code order
