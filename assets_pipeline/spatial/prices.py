@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assets_pipeline.spatial.adjust import SHARE_UNITS, SLIVER_M2, adjust, weights
-from assets_pipeline.spatial.zones import PolygonIndex, intersection_pairs, polygon_index, union_parts
+from assets_pipeline.spatial.zones import PolygonIndex, intersection_pairs, polygon_index, tiled, union_parts
 
 CONSTRUCTION_PARENTS = ("05", "06", "07", "08", "09", "10")
 USE_OF_PARENT = {"05": "commercial", "07": "residential", "06": "industrial"}
@@ -51,7 +51,7 @@ def level_index(geometry: np.ndarray, levels: np.ndarray) -> PolygonIndex:
     codes, code_of = np.unique(levels.astype(str), return_inverse=True)
     parts, labels = [], []
     for k in range(len(codes)):  # a loop over the price levels, not the parcels
-        level_parts = union_parts(geometry[code_of == k])
+        level_parts = tiled(union_parts(geometry[code_of == k]))
         parts.append(level_parts)
         labels.append(np.full(len(level_parts), k, dtype=np.int64))
     return polygon_index(

@@ -2,7 +2,7 @@
 delivered figures that disagree with it.
 
 A zone is the union of its layer's polygons (overlapping polygons must not count ground twice), kept as the
-union's disjoint parts in an STRtree: a parcel's computed area inside the zone is the sum of its intersections
+union's disjoint parts (large ones cut into tiles) in an STRtree: a parcel's computed area inside the zone is the sum of its intersections
 with the parts it meets, a parcel wholly inside one part taking its own area without an intersection. The parcel
 is then cut in two pieces, inside and outside, adjusted (平差) to its TBMJ, so the inside area is what the
 ledgers' "of which" memos use and the share is that area over TBMJ, both exact.
@@ -36,6 +36,29 @@ def union_parts(geometry: np.ndarray) -> np.ndarray:
     return shapely.get_parts(shapely.union_all(geometry))
 
 
+MAX_VERTICES = 256  # a part with more is cut into tiles: an intersection costs the vertices of both polygons
+
+
+def tiled(parts: np.ndarray, max_vertices: int = MAX_VERTICES) -> np.ndarray:
+    """Large parts cut along a grid into tiles of about ``max_vertices`` vertices. The tiles of a part are
+    disjoint, so their areas still add up to the part's; a parcel then meets a few small tiles instead of one
+    province-long polygon, and most parcels lie wholly inside one tile."""
+    counts = shapely.get_num_coordinates(parts)
+    big = np.flatnonzero(counts > max_vertices)
+    if not len(big):
+        return parts
+    pieces = [np.delete(parts, big)]
+    for k in big:  # a loop over the few large parts of a zone
+        side = int(np.ceil(np.sqrt(counts[k] / max_vertices)))
+        x0, y0, x1, y1 = shapely.bounds(parts[k])
+        xs, ys = np.linspace(x0, x1, side + 1), np.linspace(y0, y1, side + 1)
+        gx, gy = np.meshgrid(np.arange(side), np.arange(side))
+        tiles = shapely.box(xs[gx.ravel()], ys[gy.ravel()], xs[gx.ravel() + 1], ys[gy.ravel() + 1])
+        cut = shapely.get_parts(shapely.intersection(parts[k], tiles))
+        pieces.append(cut[shapely.get_type_id(cut) == shapely.GeometryType.POLYGON])
+    return np.concatenate(pieces)
+
+
 def polygon_index(parts: np.ndarray, labels: np.ndarray | None = None, codes: np.ndarray | None = None) -> PolygonIndex:
     shapely.prepare(parts)
     labels = np.zeros(len(parts), dtype=np.int64) if labels is None else labels
@@ -43,7 +66,7 @@ def polygon_index(parts: np.ndarray, labels: np.ndarray | None = None, codes: np
 
 
 def zone_index(geometry: np.ndarray) -> PolygonIndex:
-    return polygon_index(union_parts(geometry))
+    return polygon_index(tiled(union_parts(geometry)))
 
 
 def intersection_pairs(
