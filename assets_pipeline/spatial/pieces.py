@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import shapely
 
 from assets_pipeline.spatial.adjust import SLIVER_M2, adjust
+from assets_pipeline.spatial.overlaps import shrunk
 
 INVENTORY_CATEGORIES = ("forest", "grassland", "wetland")
 OWNERSHIP_COLUMN = {"forest": "land_ownership", "grassland": "ownership", "wetland": "ownership"}
@@ -52,7 +53,8 @@ def cut_pieces(rows: np.ndarray, row_area: np.ndarray, row_cents: np.ndarray, ba
     parcel index, the outside piece last."""
     row_area = np.asarray(row_area, dtype=np.float64)
     if len(base) and len(rows):
-        row_i, base_j = shapely.STRtree(base).query(rows, predicate="intersects")
+        # shrunk rows: base parcels the row only touches are no candidates (overlaps.shrunk)
+        row_i, base_j = shapely.STRtree(base).query(shrunk(rows), predicate="intersects")
         area = shapely.area(shapely.intersection(rows[row_i], base[base_j]))
         keep = area > SLIVER_M2
         row_i, base_j, area = row_i[keep], base_j[keep], area[keep]

@@ -12,7 +12,7 @@ from assets_pipeline.spatial.overlaps import overlapping_pairs
 from assets_pipeline.spatial.pieces import cut_pieces, links, piece_findings
 from assets_pipeline.spatial.prices import land_use_of_classes, level_index, parcel_land_use, price_weights
 from assets_pipeline.spatial.zones import zone_index, zone_shares
-from overlay_inputs import square
+from overlay_inputs import X0, Y0, square
 
 
 def decimals(values, scale):
@@ -174,12 +174,37 @@ def test_a_row_outside_every_base_parcel_is_one_missing_piece_and_no_link():
 
 def test_two_base_parcels_overlapping_by_a_ten_metre_square_overlap_by_exactly_100_m2():
     parcels = np.array(
-        [square(0, 0, 100), square(90, 90, 100), square(100, 0, 50), square(500, 500, 10), square(502, 502, 3)],
+        [
+            square(0, 0, 100),
+            square(90, 90, 100),
+            square(100, 0, 50),
+            square(500, 500, 10),
+            square(502, 502, 3),
+            square(700, 0, 20),
+            square(700, 0, 20),
+            # an L-shaped parcel whose centroid lies outside it, hugging a square in its corner without overlap
+            shapely.Polygon(
+                [
+                    (X0 + 1000, Y0),
+                    (X0 + 1100, Y0),
+                    (X0 + 1100, Y0 + 10),
+                    (X0 + 1010, Y0 + 10),
+                    (X0 + 1010, Y0 + 100),
+                    (X0 + 1000, Y0 + 100),
+                ]
+            ),
+            square(1010, 10, 90),
+        ],
         dtype=object,
     )
     a, b, cents = overlapping_pairs(parcels)
-    # 0 and 1 share the square x 90…100, y 90…100; 0 and 2 only touch; 4 lies inside 3 (9 m²)
-    assert list(zip(a.tolist(), b.tolist(), cents.tolist(), strict=True)) == [(0, 1, 10_000), (3, 4, 900)]
+    # 0 and 1 share the square x 90…100, y 90…100; 0 and 2 only touch; 4 lies inside 3 (9 m²); 5 and 6 are the same
+    # 400 m²; the L and the square in its corner only touch
+    assert list(zip(a.tolist(), b.tolist(), cents.tolist(), strict=True)) == [
+        (0, 1, 10_000),
+        (3, 4, 900),
+        (5, 6, 40_000),
+    ]
 
 
 def test_shapely_is_the_geometry_engine():
