@@ -187,7 +187,7 @@ def overlay_base_county(
         weights = price_weights(geometry[at], area[at], official[at], index)
         priced.append(tables.price_weights(rows, at, use, weights))
         for rule, n in zip(*np.unique(weights["rule"].astype(str), return_counts=True), strict=True):
-            result.price_rules[rule] = result.price_rules.get(rule, 0) + int(n)
+            result.price_rules[str(rule)] = result.price_rules.get(str(rule), 0) + int(n)
     if priced:
         writers.part(pa.concat_tables(priced), "price_weights", county)
 
