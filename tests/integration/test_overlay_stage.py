@@ -198,3 +198,43 @@ def test_a_zone_layer_of_another_name_or_datum_is_refused(tmp_path):
     write_gpkg(zones / "redline.gpkg", [square(0, 0, 10)], epsg=32649)
     with pytest.raises(InputFileError, match="not CGCS2000"):
         run_overlay(layout, tmp_path / "in", YEAR, 0.01)
+
+
+@pytest.mark.slow  # starts worker processes
+def test_counties_in_worker_processes_give_the_same_files(tmp_path):
+    """Two counties overlaid by two worker processes: a part each, the single files gathered in county order."""
+    inputs = tmp_path / "in"
+    write_gpkg(inputs / str(YEAR) / "zones" / "redline.gpkg", [square(50, -50, 100, 200), square(1050, -50, 100, 200)])
+    found = {}
+    for parallel in (False, True):
+        layout = YearLayout(tmp_path / f"out_{parallel}", YEAR)
+        snapshot_reference(layout)
+        write_rows(
+            layout,
+            "land",
+            [land("P1", "0301", 10_000.00), {**land("Q1", "0301", 10_000.00), "region_code": "140106"}],
+            [square(0, 0, 100), square(1000, 0, 100)],
+        )
+        forest = {"land_class": "0301", "area_m2": 5_000.00, "land_ownership": "10", "tree_ownership": "1"}
+        write_rows(
+            layout,
+            "forest",
+            [
+                {"parcel_id": "F9", "region_code": "140106", **forest},
+                {"parcel_id": "F1", "region_code": COUNTY, **forest},
+            ],
+            [square(1000, 0, 50, 100), square(50, 0, 50, 100)],
+        )
+        result = run_overlay(layout, inputs, YEAR, 0.01, parallel=parallel)
+        assert result.counties == [COUNTY, "140106"] and result.parcels == 2 and result.linked_rows == {"forest": 2}
+        found[parallel] = [
+            duckdb.sql(f"SELECT * FROM read_parquet('{layout.overlay}/{name}') ORDER BY ALL").fetchall()
+            for name in ("zone_areas/*.parquet", "pieces.parquet", "links/forest/*.parquet")
+        ]
+    assert found[True] == found[False]
+    zone_areas, pieces, _ = found[True]
+    assert [(r[0], r[4]) for r in zone_areas] == [("P1", Decimal("5000.00")), ("Q1", Decimal("5000.00"))]
+    assert [(r[3], r[4], r[5], r[8]) for r in pieces] == [
+        ("F1", "P1", Decimal("5000.00"), None),
+        ("F9", "Q1", Decimal("5000.00"), None),
+    ]
