@@ -199,7 +199,11 @@ def field(layer: PolygonLayer, names: tuple[str, ...]) -> pa.ChunkedArray:
 def price_levels(layer: PolygonLayer) -> tuple[np.ndarray, np.ndarray]:
     """The price layer's level code and land use (canonical) per polygon; an unknown land use is refused with
     the feature's number."""
-    zone = field(layer, PRICE_ZONE_FIELDS).to_numpy(zero_copy_only=False).astype(object)
+    codes = field(layer, PRICE_ZONE_FIELDS)
+    blank = np.flatnonzero(~pc.fill_null(pc.greater(pc.utf8_length(codes), 0), False).to_numpy(zero_copy_only=False))
+    if len(blank):
+        raise InputFileError(layer.path, f"feature {int(blank[0]) + 1}: no price_zone (级别代码) / 缺少地价级别代码")
+    zone = codes.to_numpy(zero_copy_only=False).astype(object)
     use = field(layer, LAND_USE_FIELDS)
     found = pc.index_in(pc.utf8_lower(use), value_set=pa.array(list(LAND_USES)))
     unknown = np.flatnonzero(~pc.is_valid(found).to_numpy(zero_copy_only=False))

@@ -5,8 +5,12 @@ back with its exact figures, and the checks recounted from the written files."""
 from decimal import Decimal
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
+import pyogrio
 import pytest
+import shapely
 
 from assets_pipeline.infra.errors import InputFileError
 from assets_pipeline.infra.layout import YearLayout
@@ -238,3 +242,26 @@ def test_counties_in_worker_processes_give_the_same_files(tmp_path):
         ("F1", "P1", Decimal("5000.00"), None),
         ("F9", "Q1", Decimal("5000.00"), None),
     ]
+
+
+def test_a_price_shapefile_with_gbk_text_and_no_cpg_reads_its_chinese_fields(tmp_path):
+    from assets_pipeline.spatial.control_layers import price_levels, read_polygons
+
+    path = tmp_path / "价格级别.shp"
+    wkb = pa.array(shapely.to_wkb(np.array([square(0, 0, 10), square(10, 0, 10)], dtype=object)), pa.binary())
+    table = pa.table({"级别代码": ["商一", "工二"], "用途": ["商服", "工业"], "geometry": wkb})
+    pyogrio.write_arrow(
+        table,
+        path,
+        driver="ESRI Shapefile",
+        geometry_name="geometry",
+        geometry_type="Polygon",
+        crs=f"EPSG:{EPSG}",
+        encoding="GBK",
+    )
+    path.with_suffix(".cpg").unlink(missing_ok=True)  # as many counties deliver it: GBK text, no .cpg
+    assert "商服".encode("gbk") in path.with_suffix(".dbf").read_bytes()
+    layer = read_polygons(path)
+    zones, uses = price_levels(layer)
+    assert zones.tolist() == ["商一", "工二"] and uses.tolist() == ["commercial", "industrial"]
+    assert len(layer.sha256) == 64 and layer.crs.to_epsg() == EPSG
