@@ -265,3 +265,49 @@ def test_a_price_shapefile_with_gbk_text_and_no_cpg_reads_its_chinese_fields(tmp
     zones, uses = price_levels(layer)
     assert zones.tolist() == ["商一", "工二"] and uses.tolist() == ["commercial", "industrial"]
     assert len(layer.sha256) == 64 and layer.crs.to_epsg() == EPSG
+
+
+def test_zone_layers_are_found_by_content_a_filegdb_folder_and_a_shapefile_set_one_delivery_each(tmp_path):
+    from assets_pipeline.spatial.control_layers import read_polygons, zone_files
+
+    zones = tmp_path / str(YEAR) / "zones"
+    zones.mkdir(parents=True)
+    wkb = pa.array(shapely.to_wkb(np.array([square(0, 0, 10)], dtype=object)), pa.binary())
+    pyogrio.write_arrow(
+        pa.table({"name": ["核心区"], "geometry": wkb}),
+        zones / "自然保护地核心区.gdb",
+        driver="OpenFileGDB",
+        layer="core",
+        geometry_name="geometry",
+        geometry_type="Polygon",
+        crs=f"EPSG:{EPSG}",
+    )
+    pyogrio.write_arrow(
+        pa.table({"name": ["城镇"], "geometry": wkb}),
+        zones / "urban_boundary.shp",
+        driver="ESRI Shapefile",
+        geometry_name="geometry",
+        geometry_type="Polygon",
+        crs=f"EPSG:{EPSG}",
+    )
+    (zones / "README.txt").write_text("notes beside the layers are no layers")
+    found = zone_files(tmp_path, YEAR)
+    assert {z: p.name for z, p in found.items()} == {"core": "自然保护地核心区.gdb", "urban": "urban_boundary.shp"}
+    assert shapely.area(read_polygons(found["core"]).geometry).tolist() == [100.0]
+
+
+def test_the_checks_see_a_written_file_that_does_not_add_up(county, tmp_path):
+    """The checks read the files, not the run's figures: a piece altered on disk is caught."""
+    import shutil
+
+    layout, _, _ = county
+    copy = YearLayout(tmp_path / "out", YEAR)
+    shutil.copytree(layout.stages, copy.stages)
+    pieces = pq.read_table(copy.overlay / "pieces.parquet")
+    area = pieces.column("piece_area_m2").to_pylist()
+    area[0] += Decimal("0.01")
+    pq.write_table(
+        pieces.set_column(5, "piece_area_m2", pa.array(area, pieces.schema.field(5).type)),
+        copy.overlay / "pieces.parquet",
+    )
+    assert overlay_figures(copy).rows_not_adding_up == 1
