@@ -60,7 +60,7 @@ class OverlayResult:
     def add_share_range(self, units: np.ndarray) -> None:
         if not len(units):
             return
-        low, high = Decimal(int(units.min())) / SHARE_UNITS, Decimal(int(units.max())) / SHARE_UNITS
+        low, high = share_decimal(int(units.min())), share_decimal(int(units.max()))
         self.share_min = low if self.share_min is None else min(self.share_min, low)
         self.share_max = high if self.share_max is None else max(self.share_max, high)
 
@@ -75,6 +75,11 @@ class OverlayResult:
         for bound in (other.share_min, other.share_max):
             if bound is not None:
                 self.add_share_range(np.array([int(bound * SHARE_UNITS)]))
+
+
+def share_decimal(units: int) -> Decimal:
+    """A share in units of 1e-10 (non-negative) as a decimal of 10 places, printed as such (0.0000000000, not 0E-10)."""
+    return Decimal(f"{units // SHARE_UNITS}.{units % SHARE_UNITS:010d}")
 
 
 @dataclass(frozen=True)

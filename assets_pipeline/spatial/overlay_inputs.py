@@ -127,6 +127,6 @@ class ControlLayers:
         return self.price_cache[epsg]
 
     def files_record(self) -> tuple[dict[str, dict], list[dict]]:
-        zones = {z: {"file": layer.path.name, "sha256": layer.sha256} for z, layer in self.zones.items()}
-        prices = [{"file": layer.path.name, "sha256": layer.sha256} for layer in self.prices]
+        zones = {z: {"file": f"zones/{layer.path.name}", "sha256": layer.sha256} for z, layer in self.zones.items()}
+        prices = [{"file": f"price_zones/{layer.path.name}", "sha256": layer.sha256} for layer in self.prices]
         return zones, prices

@@ -176,9 +176,10 @@ def test_the_checks_recount_the_written_files_and_the_record_lists_the_layers(co
     assert result.parcels_not_adding_up == 0 and result.counties == [COUNTY] and result.parcels == 6
     record = read_json(layout.record("overlay", "overlay"))
     assert set(record["zone_files"]) == {"redline", "farmland"}
-    assert record["zone_files"]["redline"]["file"] == "redline.parquet"
+    assert record["zone_files"]["redline"]["file"] == "zones/redline.parquet"
     assert len(record["zone_files"]["redline"]["sha256"]) == 64
-    assert [f["file"] for f in record["price_files"]] == ["levels.gpkg"]
+    assert [f["file"] for f in record["price_files"]] == ["price_zones/levels.gpkg"]
+    assert (record["share_min"], record["share_max"]) == ("0.0000000000", "1.0000000000")
 
 
 def test_a_year_without_geometry_writes_nothing_but_its_record(tmp_path):
