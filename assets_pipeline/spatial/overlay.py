@@ -20,6 +20,7 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import asdict
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -101,5 +102,16 @@ def gather(folder: Path, parts: str, name: str, schema: pa.Schema) -> None:
 
 
 def record(result: OverlayResult, started: float) -> dict:
+    """The result as JSON values, decimals written out in full (0.0000000000, never 0E-10)."""
     result.seconds = round(time.perf_counter() - started, 3)
-    return asdict(result)
+    return plain(asdict(result))
+
+
+def plain(value):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
