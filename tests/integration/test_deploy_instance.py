@@ -400,7 +400,7 @@ def test_a_queued_backfill_runs_on_postgres_with_the_daemon(database, tmp_path, 
     generate_sample(inputs, years, parcels=1_000, seed=3)
     home.mkdir()
     shutil.copy(DEPLOY / "dagster.local-postgres.yaml", home / "dagster.yaml")
-    code_port, web_port = free_port(), free_port()
+    code_port, web_port, read_only_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         **database,
@@ -409,7 +409,7 @@ def test_a_queued_backfill_runs_on_postgres_with_the_daemon(database, tmp_path, 
         "NRLEDGER_CODE_SERVER_PORT": str(code_port),
     }
     bin_dir = Path(sys.executable).parent
-    logs = [tmp_path / "code-server.log", tmp_path / "daemon.log", tmp_path / "webserver.log"]
+    logs = [tmp_path / f"{name}.log" for name in ("code-server", "daemon", "webserver", "webserver-read-only")]
     servers = []
     try:
         servers.append(
@@ -433,22 +433,31 @@ def test_a_queued_backfill_runs_on_postgres_with_the_daemon(database, tmp_path, 
                 logs[2],
             )
         )
-        wait_for(lambda: _answers(web_port), 120, "the webserver", logs, servers)
+        # the auditors' webserver (deploy/k8s/webserver.yaml)
+        servers.append(
+            start(
+                [str(bin_dir / "dagster-webserver"), "-w", "deploy/workspace.yaml", "-h", "127.0.0.1"]
+                + ["-p", str(read_only_port), "--read-only"],
+                env,
+                logs[3],
+            )
+        )
+        wait_for(lambda: _answers(web_port) and _answers(read_only_port), 120, "the webservers", logs, servers)
 
         settings = {"input_dir": str(inputs), "output_dir": str(out)}
         province = AccountsSettings(**settings).province()
-        answer = graphql(
-            web_port,
-            LAUNCH_BACKFILL,
-            {
-                "params": {
-                    "partitionNames": list(BACKFILL_PARTITIONS),
-                    "assetSelection": [{"path": list(k.path)} for k in _asset_keys()],
-                    "runConfigData": {"resources": {"settings": {"config": settings}}},
-                    "tags": [{"key": "nrledger/province", "value": province}],
-                }
-            },
-        )
+        backfill = {
+            "params": {
+                "partitionNames": list(BACKFILL_PARTITIONS),
+                "assetSelection": [{"path": list(k.path)} for k in _asset_keys()],
+                "runConfigData": {"resources": {"settings": {"config": settings}}},
+                "tags": [{"key": "nrledger/province", "value": province}],
+            }
+        }
+        # the read-only UI refuses to launch anything
+        refused = graphql(read_only_port, LAUNCH_BACKFILL, backfill)["data"]["launchPartitionBackfill"]
+        assert refused["__typename"] == "UnauthorizedError", refused
+        answer = graphql(web_port, LAUNCH_BACKFILL, backfill)
         launched = answer["data"]["launchPartitionBackfill"]
         assert launched["__typename"] == "LaunchBackfillSuccess", answer
 
@@ -509,13 +518,14 @@ def test_a_queued_backfill_runs_on_postgres_with_the_daemon(database, tmp_path, 
     # and the later year's balance opens with the earlier year's closing values, cell by cell
     first, second = YearLayout(out, years[0]), YearLayout(out, years[-1])
     cell = "region_code, category, item_code, subject, component"
-    assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{first.balance_value}') WHERE has_opening").fetchone() == (
-        0,
-    )
-    opened, differing = duckdb.sql(
-        f"SELECT count(*), count(*) FILTER (WHERE b.opening <> a.closing) FROM read_parquet('{second.balance_value}') b "
-        f"JOIN read_parquet('{first.balance_value}') a USING ({cell}) WHERE b.has_opening"
-    ).fetchone()
+    assert duckdb.execute(
+        "SELECT count(*) FROM read_parquet($p) WHERE has_opening", {"p": str(first.balance_value)}
+    ).fetchall() == [(0,)]
+    [(opened, differing)] = duckdb.execute(
+        "SELECT count(*), count(*) FILTER (WHERE b.opening <> a.closing) FROM read_parquet($second) b "
+        f"JOIN read_parquet($first) a USING ({cell}) WHERE b.has_opening",
+        {"second": str(second.balance_value), "first": str(first.balance_value)},
+    ).fetchall()
     assert opened > 0 and differing == 0
     assert not YearLayout(out, years[-1] + 1).balance_value.exists()
 
