@@ -65,9 +65,11 @@ def test_architecture_lists_every_module_under_its_package_and_no_other():
 
 def test_every_path_the_readme_and_docs_name_exists():
     named = set()
-    for doc in [ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("benchmarks/*.md")]:
+    for doc in [ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("benchmarks/*.md"), *ROOT.glob("deploy/*.md")]:
         text = doc.read_text(encoding="utf-8")
-        named |= set(re.findall(r"`((?:assets_pipeline|tests|benchmarks|valuation_models|docs)/[^`*<> ]+)`", text))
+        named |= set(
+            re.findall(r"`((?:assets_pipeline|tests|benchmarks|valuation_models|docs|deploy)/[^`*<> ]+)`", text)
+        )
     named = {p for p in named if not p.startswith("benchmarks/work/")}  # what the benchmark writes when it runs
     missing = sorted(p for p in named if not (ROOT / p.split(":")[0]).exists())
     assert not missing, f"named in the docs but not in the tree: {missing}"
