@@ -31,6 +31,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         formats=args.formats,
         inconsistency_share=args.inconsistency_share,
         layers=args.layers,
+        overlap=args.plant_overlap,
     )
     print(
         f"Sample province written to {Path(args.out).resolve()} for {', '.join(map(str, years))} "
@@ -203,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="mixed",
         help="counties delivering layers with polygons (GeoPackage, Shapefile, FileGDB, GeoParquet) with zone and "
         "price polygons: about half (mixed, default), all, or none (tables only, as before layers)",
+    )
+    p.add_argument(
+        "--plant-overlap",
+        action="store_true",
+        help="also plant two overlapping base parcels in a layer county: the overlay's blocking check then stops "
+        "the year, as a real survey with the same ground twice would (DOMAIN §6)",
     )
     p.set_defaults(func=_cmd_sample)
 

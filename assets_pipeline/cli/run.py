@@ -94,14 +94,14 @@ def execute_in(home: Path, year: int, settings: dict, selection: str) -> int:
 
     job = defs.resolve_job_def("annual_accounts")
     asset_graph = defs.resolve_asset_graph()
-    keys = list(asset_graph.get_all_asset_keys())
+    keys = [k for k in asset_graph.get_all_asset_keys() if asset_graph.get(k).is_executable]
     if selection == "validate":
         keys = [
             k
             for k in keys
             if k.path[0] == "reference"
             or k.path[-1] in ("ingested", "validated")
-            or k.path in (["consistency"], ["rejects"], ["missing_counties"])
+            or k.path in (["consistency"], ["rejects"], ["missing_counties"], ["overlay"])
         ]
     run_config = {"resources": {"settings": {"config": settings}}, "loggers": {"progress": {}}}
     started = time.monotonic()

@@ -31,7 +31,9 @@ CONSISTENCY_REFERENCES = ["land_classes", "ownership_codes", "tree_ownership_cod
     key=CONSISTENCY,
     group_name="consistency",
     partitions_def=accounting_years,
-    deps=[validated_key(c) for c in BASE_CATEGORIES] + [reference_key(t) for t in CONSISTENCY_REFERENCES],
+    deps=[validated_key(c) for c in BASE_CATEGORIES]
+    + [reference_key(t) for t in CONSISTENCY_REFERENCES]
+    + [dg.AssetKey(["overlay"])],
     kinds={"duckdb", "parquet", "excel"},
     description="不一致图斑 inconsistent parcels between the base map (land survey) and the forest, grassland and "
     "wetland inventories: inconsistencies.parquet and inconsistencies_<year>.xlsx, and the rows the models value "

@@ -13,6 +13,7 @@ from assets_pipeline.defs.consistency import consistency, scorecard
 from assets_pipeline.defs.inventory import ingested_assets, missing_counties, validated_assets
 from assets_pipeline.defs.ledgers import ledgers, manifest, report
 from assets_pipeline.defs.metadata import source_version
+from assets_pipeline.defs.overlay import control_layers, layers_back, overlay
 from assets_pipeline.defs.progress import progress_logger
 from assets_pipeline.defs.reference import reference_tables
 from assets_pipeline.defs.rejects import rejects
@@ -28,6 +29,17 @@ COMPUTED_BY = {
     "balance": ("ledgers", "defs/balance"),
     "report": ("publish", "consistency", "ledgers/published_totals", "defs/ledgers"),
     "manifest": ("publish/manifest", "defs/ledgers"),
+    "overlay": ("spatial", "defs/overlay"),
+    # the layers delivered beside the inventories: the code that reads them
+    "inputs": ("spatial/control_layers", "spatial/layers"),
+    "layers": (
+        "publish/layers",
+        "publish/layer_geometry",
+        "publish/layer_views",
+        "publish/maps",
+        "publish/map_drawing",
+        "defs/overlay",
+    ),
 }
 
 
@@ -44,12 +56,15 @@ all_assets = dg.map_asset_specs(
         *ingested_assets,
         missing_counties,
         *validated_assets,
+        *control_layers,
+        overlay,
         consistency,
         rejects,
         *valued_assets,
         ledgers,
         balance,
         scorecard,
+        layers_back,
         report,
         manifest,
     ],

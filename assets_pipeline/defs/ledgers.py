@@ -208,7 +208,16 @@ def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
     key=REPORT,
     group_name="ledgers",
     partitions_def=accounting_years,
-    deps=[LEDGER_PHYSICAL, LEDGER_VALUE, UNPRICED, LEDGER_BREAKDOWNS, rejects.key, *BALANCE_KEYS, SCORECARD],
+    deps=[
+        LEDGER_PHYSICAL,
+        LEDGER_VALUE,
+        UNPRICED,
+        LEDGER_BREAKDOWNS,
+        rejects.key,
+        *BALANCE_KEYS,
+        SCORECARD,
+        dg.AssetKey(["layers", "valued"]),
+    ],
     kinds={"excel"},
     description="report_<year>.xlsx: cover (inputs, reference tables, models, reconciliation), summary with chart, "
     "physical and value ledgers of each category as an accountant reads them (province → city → county).",

@@ -89,6 +89,7 @@ def generate_sample(
     dirty_share: float = 0.02,
     inconsistency_share: float = DEFAULT_INCONSISTENCY_SHARE,
     layers: str = "mixed",
+    overlap: bool = False,
 ) -> SampleSummary:
     """Write a synthetic province for ``years`` under ``out_dir`` and return what was written.
 
@@ -131,7 +132,8 @@ def generate_sample(
         mean_m2 = float((ref.classes.parcel_share * ref.classes.mean_m2).sum())
         frames = county_frames([c.code for c in counties], np.array([c.parcels * mean_m2 for c in counties]), seed)
         # each geometry fault in one layer county (all in the first when there are fewer than three)
-        for k, fault in enumerate(FAULTS):
+        # an overlap of base parcels blocks publication (DOMAIN §6): planted only when asked for
+        for k, fault in enumerate(f for f in FAULTS if overlap or f != "overlap"):
             code = layered[k % len(layered)].code
             faults[code] = faults.get(code, ()) + (fault,)
     book = SampleBook(out_dir, years)

@@ -192,6 +192,10 @@ def overlay_base_county(
     for use, index in layers.price_indexes(county.epsg).items():  # a loop over the land uses with level polygons
         at = np.flatnonzero(use_of == use)
         weights = price_weights(geometry[at], area[at], official[at], index)
+        if (weights["rule"].astype(str) == "outside").all():
+            # no level polygon of this land use touches the county: its levels were not delivered, and its parcels
+            # are priced from the tables (DOMAIN §6); one parcel on a level makes the others "outside"
+            continue
         priced.append(tables.price_weights(rows, at, use, weights))
         for rule, n in zip(*np.unique(weights["rule"].astype(str), return_counts=True), strict=True):
             result.price_rules[str(rule)] = result.price_rules.get(str(rule), 0) + int(n)

@@ -95,6 +95,30 @@ def excluded_rows(category: str, frame: pd.DataFrame, codes: CodeLists) -> np.nd
     return np.zeros(len(frame), dtype=bool)
 
 
+def layer_files(layout: YearLayout, category: str) -> frozenset[str]:
+    """The category's files delivered as layers, from ingest's record of the files it read."""
+    from assets_pipeline.infra.storage import read_json
+    from assets_pipeline.ingest.delivered import LAYER_FORMATS
+
+    record = layout.record("ingested", category)
+    files = read_json(record).get("files", []) if record.exists() else []
+    return frozenset(f["relative"] for f in files if f.get("format") in LAYER_FORMATS)
+
+
+def linked_by_overlay(lines: pd.DataFrame, frame: pd.DataFrame, layers: frozenset[str]) -> pd.DataFrame:
+    """An inventory polygon delivered as a layer may leave its base parcel blank: the overlay links it to the base
+    parcel under it (DOMAIN §6). A table row still needs the id, since nothing else can place it."""
+    if not layers or not len(lines) or "base_parcel_id" not in frame.columns:
+        return lines
+    blank_id = (lines["column"] == "base_parcel_id") & (lines["rule"] == "required")
+    if not blank_id.any():
+        return lines
+    from_layer = frame.loc[lines.loc[blank_id, "_row_id"].to_numpy(), "_source_file"].isin(layers).to_numpy()
+    drop = np.zeros(len(lines), dtype=bool)
+    drop[np.flatnonzero(blank_id.to_numpy())[from_layer]] = True
+    return lines[~drop]
+
+
 def map_names_to_codes(table: pa_arrow.Table, codes: CodeLists) -> pa_arrow.Table:
     """Deliveries often write the name (地表水, 采矿权) where the code list has a code: accept it."""
     for column, mapping in codes.names_to_codes.items():
@@ -122,6 +146,7 @@ def validate_category(
     """Validate the category's ingested parts; valid, rejected rows and reject lines go to their folders."""
     spec = SPECS[category]
     ingested = layout.ingested(category)
+    layers = layer_files(layout, category)
     duplicates = (
         duplicate_rows(parts(ingested), spec, layout.stages / "duckdb_tmp", codes.counties)
         if spec.id_columns
@@ -150,7 +175,7 @@ def validate_category(
             file_ids = [int(Path(f).stem.split("-")[1]) for f in files]
             in_files = np.isin(duplicates["_row_id"].to_numpy(dtype=np.int64) >> FILE_SHIFT, file_ids)
             dups = duplicates[in_files] if len(duplicates) else duplicates
-            tasks.append((category, index, task_pieces, codes, dups, valid_dir, rejected_dir, lines_dir))
+            tasks.append((category, index, task_pieces, codes, dups, valid_dir, rejected_dir, lines_dir, layers))
         for partial in run_tasks(validate_task, tasks, parallel):
             result.merge(partial)
     return result
@@ -190,6 +215,7 @@ def validate_task(
     valid_dir: Path,
     rejected_dir: Path,
     lines_dir: Path,
+    layers: frozenset[str] = frozenset(),
 ) -> ValidationResult:
     """Validate some row groups of the ingested parts in batches; write one part to each output folder."""
     spec = SPECS[category]
@@ -208,7 +234,7 @@ def validate_task(
         atomic_parquet_writer(rejected_dir / name, ingested_schema(spec)) as rejected_out,
         atomic_parquet_writer(lines_dir / name, REJECT_SCHEMA) as rejects_out,
     ):
-        rules = _BatchRules(category, spec, model, codes, unparsed_cells, duplicates)
+        rules = _BatchRules(category, spec, model, codes, unparsed_cells, duplicates, layers)
         for table in _batches(pieces):
             _validate_batch(rules, table, (valid_out, rejected_out, rejects_out), result)
     return result
@@ -225,6 +251,7 @@ class _BatchRules:
     codes: CodeLists
     unparsed_cells: pd.DataFrame
     duplicates: pd.DataFrame
+    layers: frozenset[str] = frozenset()  # the category's files delivered as layers (DOMAIN §6)
 
 
 def _batches(pieces) -> Iterator[pa_arrow.Table]:
@@ -257,6 +284,7 @@ def _validate_batch(rules: _BatchRules, table: pa_arrow.Table, writers: tuple, r
     frame = table.to_pandas(types_mapper=types)
     frame.index = frame["_row_id"].to_numpy()
     lines = failures(model, frame, category, codes)
+    lines = linked_by_overlay(lines, frame, rules.layers)
     lines = add_unparsed(lines, unparsed_cells, frame)
     lines = add_duplicates(lines, duplicates, frame, spec)
     is_bad = frame.index.isin(pd.Index(lines["_row_id"].unique())) if len(lines) else np.zeros(len(frame), bool)

@@ -25,7 +25,7 @@ LAYER_SUFFIXES = (".gpkg", ".shp", ".gdb", ".parquet")
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     root = tmp_path_factory.mktemp("layers")
-    summary = generate_sample(root / "mixed", [YEAR], parcels=4_000, seed=7)
+    summary = generate_sample(root / "mixed", [YEAR], parcels=4_000, seed=7, overlap=True)
     generate_sample(root / "none", [YEAR], parcels=4_000, seed=7, layers="none")
     planted = pd.read_csv(
         root / "mixed" / "_sample" / f"planted_geometry_{YEAR}.csv",
