@@ -9,6 +9,7 @@ metres, which is the survey's call, not the pipeline's.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -81,9 +82,16 @@ def to_projected(
     return reproject(geometries, crs, pyproj.CRS.from_epsg(epsg)), epsg
 
 
+@lru_cache(maxsize=256)
+def transformer(source: pyproj.CRS | int, target: pyproj.CRS | int) -> pyproj.Transformer:
+    """One transformer per pair of systems and process: building one costs milliseconds, and the overlay asks for
+    the same few pairs county after county."""
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
+
+
 def reproject(geometries: np.ndarray, source: pyproj.CRS, target: pyproj.CRS) -> np.ndarray:
     """Every coordinate of the geometries transformed at once (no loop over features)."""
     if source == target:
         return geometries
-    transformer = pyproj.Transformer.from_crs(source, target, always_xy=True)
-    return shapely.transform(geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+    transformer_ = transformer(source, target)
+    return shapely.transform(geometries, lambda xy: np.column_stack(transformer_.transform(xy[:, 0], xy[:, 1])))

@@ -23,7 +23,7 @@ from assets_pipeline.infra.storage import write_parquet
 from assets_pipeline.spatial import overlay_tables as tables
 from assets_pipeline.spatial.adjust import SHARE_UNITS, to_cents
 from assets_pipeline.spatial.control_layers import DELIVERED_COLUMNS
-from assets_pipeline.spatial.crs import reproject
+from assets_pipeline.spatial.crs import reproject, transformer
 from assets_pipeline.spatial.overlaps import overlapping_pairs
 from assets_pipeline.spatial.overlay_inputs import ControlLayers, County, county_rows, reference_table
 from assets_pipeline.spatial.pieces import OWNERSHIP_COLUMN, base_categories, cut_pieces, links, lookup, piece_findings
@@ -128,11 +128,16 @@ def year_reference(layout: YearLayout, key: tuple) -> tuple[dict, dict, dict]:
     return land_use_of_classes(land_classes), base_categories(land_classes), state
 
 
+@lru_cache(maxsize=1)
+def task_connection():
+    """One DuckDB connection per process for the county tasks it runs (opening one costs more than a small county's
+    query); a task only reads through it, into Arrow."""
+    return connect(threads=1, memory_limit="500MB")
+
+
 def base_task(job: Job, county: County) -> tuple[OverlayResult, tuple]:
     """A county's base parcels overlaid (zones, prices, overlaps); its figures and bounding box."""
-    con = connect(threads=1)
-    rows = county_rows(con, "land", [county], [county.region_code], county.epsg)
-    con.close()
+    rows = county_rows(task_connection(), "land", [county], [county.region_code], county.epsg)
     result = OverlayResult(job.year)
     layers = year_layers(job.input_dir, job.year, job.declared_crs, job.inputs_key)
     uses = year_reference(job.layout, job.inputs_key)[0]
@@ -143,10 +148,9 @@ def base_task(job: Job, county: County) -> tuple[OverlayResult, tuple]:
 
 def inventory_task(job: Job, category: str, county: County, land: list[County], bounds: dict) -> OverlayResult:
     """A county's inventory rows without a base-parcel id on the base map around them; its figures."""
-    con = connect(threads=1)
+    con = task_connection()
     rows = county_rows(con, category, [county], [county.region_code], county.epsg)
     base = base_around(con, rows, county, land, bounds)
-    con.close()
     result = OverlayResult(job.year)
     _, categories_of, state = year_reference(job.layout, job.inputs_key)
     overlay_inventory_county(
@@ -218,7 +222,7 @@ def base_around(con, rows: pa.Table, county: County, land: list[County], bounds:
     for other in land:  # a loop over the base counties
         own = box
         if other.epsg != county.epsg:
-            own = pyproj.Transformer.from_crs(county.epsg, other.epsg, always_xy=True).transform_bounds(*box)
+            own = transformer(county.epsg, other.epsg).transform_bounds(*box)
         x0, y0, x1, y1 = bounds[(other.region_code, other.epsg)]
         if own[0] <= x1 and x0 <= own[2] and own[1] <= y1 and y0 <= own[3]:
             near.append(other)
