@@ -128,6 +128,12 @@ class AccountsSettings(dg.ConfigurableResource):
         "computed from the zone layers before it is reported as a finding (default 0.01 = 1 %; DOMAIN §6).",
         json_schema_extra=option("--zone-tolerance"),
     )
+    allow_partial: bool = Field(
+        default=False,
+        description="Publish a year's national ledgers although a province whose input folder holds the year has no "
+        "complete published outputs; the nation's files and workbook are then marked partial (DOMAIN §7).",
+        json_schema_extra=option("--allow-partial", run_only=True),
+    )
     consistency_policy: ConsistencyPolicy = Field(
         default=ConsistencyPolicy("base-map-wins"),
         description="How inconsistent parcels (不一致图斑, DOMAIN §2) are resolved: 'base-map-wins' (area, class, county "
@@ -171,27 +177,27 @@ class AccountsSettings(dg.ConfigurableResource):
         return record
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """Hold the year's lock for the whole run (``year_lock``): a second run of the year is refused.
+        """Hold the province-year's lock for the whole run (``year_lock``): a second run of it is refused.
 
-        The run's year is its partition key; a run without one (or over a range of years) takes no lock.
+        The run's province and year are its partition key; a run without one (or over a range) takes no lock.
         """
-        year = self._run_year(context)
-        self.check(year)
+        province, year = self._run_partition(context)
+        self.check(year, province)
         if context.run is not None and context.instance is not None:  # the run's parameters, shown on the run in the UI
-            context.instance.add_run_tags(context.run.run_id, self.run_tags())
+            context.instance.add_run_tags(context.run.run_id, self.run_tags(province))
         if year is not None:
             from assets_pipeline.infra import year_lock
 
-            year_lock.acquire(self.output_path(), year, run_id=context.run.run_id)
+            year_lock.acquire(self.province_output(province), year, run_id=context.run.run_id)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        year = self._run_year(context)
+        province, year = self._run_partition(context)
         if year is not None:
             from assets_pipeline.infra import year_lock
 
-            year_lock.release(self.output_path(), year)
+            year_lock.release(self.province_output(province), year)
 
-    def check(self, year: int | None = None) -> None:
+    def check(self, year: int | None = None, province: str | None = None) -> None:
         """Refuse, with a message, parameters no step could use, and deliveries that lead outside the input folder.
 
         A delivery that is a symbolic link to a file outside ``input_dir`` is refused: the run would read
@@ -209,8 +215,10 @@ class AccountsSettings(dg.ConfigurableResource):
         for name in ("input_dir", "reference_dir"):
             if not Path(getattr(self, name)).expanduser().is_dir():
                 raise SettingsError(f"{name} {getattr(self, name)} is not a folder")
+        if province is not None:
+            self.check_province(province)
         if year is not None:
-            outside = links_outside(self.input_path(), self.input_path() / str(year))
+            outside = links_outside(self.input_path(), self.province_input(province) / str(year))
             if outside:
                 link, target = outside[0]
                 raise SettingsError(
@@ -218,35 +226,83 @@ class AccountsSettings(dg.ConfigurableResource):
                     "copy the file into the input folder instead"
                 )
 
-    def run_tags(self) -> dict[str, str]:
+    def run_tags(self, province: str | None = None) -> dict[str, str]:
         """Tags of the run (filterable in the UI's run list): which province, from where to where, how valued."""
         return {
-            "nrledger/province": self.province(),
-            "nrledger/input_dir": str(self.input_path()),
-            "nrledger/output_dir": str(self.output_path()),
+            "nrledger/province": self.province(province),
+            "nrledger/input_dir": str(self.province_input(province)),
+            "nrledger/output_dir": str(self.province_output(province)),
             "nrledger/reference_dir": str(self.reference_path()),
             "nrledger/consistency_policy": self.consistency_policy,
             "nrledger/mineral_model": self.mineral_model,
         }
 
-    def province(self) -> str:
-        """``code name`` of the province in the reference tables' admin divisions (``?`` where none is listed)."""
+    def province(self, code: str | None = None) -> str:
+        """``code name`` of the province (the run's, else the one of the reference tables' admin divisions; ``?``
+        where none is listed)."""
         import csv
 
-        try:
-            with open(self.reference_path() / "admin_divisions.csv", encoding="utf-8-sig", newline="") as f:
-                for row in csv.DictReader(f):
-                    if row.get("level") == "province":
-                        return f"{row['region_code']} {row['name']}"
-        except (OSError, KeyError, csv.Error):
-            pass
-        return "?"
+        if code is not None:
+            from assets_pipeline.reference.tables import DEFAULT_REFERENCE_DIR
+
+            divisions = [
+                self.reference_path() / code / "admin_divisions.csv",
+                DEFAULT_REFERENCE_DIR / "admin_divisions_cn.csv",
+            ]
+        else:
+            divisions = [self.reference_path() / "admin_divisions.csv"]
+        for path in divisions:
+            try:
+                with open(path, encoding="utf-8-sig", newline="") as f:
+                    for row in csv.DictReader(f):
+                        if row.get("level") == "province" and (code is None or row["region_code"] == code):
+                            return f"{row['region_code']} {row['name']}"
+            except (OSError, KeyError, csv.Error):
+                continue
+        return f"{code} ?" if code else "?"
+
+    def single_province(self) -> str | None:
+        """The province code of the reference tables' own divisions: the province a single-province input folder
+        (``<input-dir>/<year>/``) belongs to."""
+        code = self.province().split(" ")[0]
+        return None if code == "?" else code
+
+    def is_nation(self, province: str | None) -> bool:
+        """A nation's input folder holds a folder per province (``<input-dir>/<province>/<year>/``)."""
+        return province is not None and (self.input_path() / province).is_dir()
+
+    def province_input(self, province: str | None) -> Path:
+        """``<input-dir>/<province>/`` in a nation's input folder, else the input folder itself (DOMAIN §7)."""
+        return self.input_path() / province if self.is_nation(province) else self.input_path()
+
+    def province_output(self, province: str | None) -> Path:
+        """``<output-dir>/<province>/`` for a nation's input folder, else the output folder itself: a single
+        province's outputs stay where they always were, ``<output-dir>/<year>/``."""
+        return self.output_path() / province if self.is_nation(province) else self.output_path()
+
+    def check_province(self, province: str) -> None:
+        """A province the input folder does not hold is refused: neither a folder of its own nor the single province
+        the folder's deliveries belong to."""
+        if self.is_nation(province) or not self.input_path().is_dir():  # a missing input folder: check() says so
+            return
+        single = self.single_province()
+        held = sorted(
+            p.name for p in self.input_path().iterdir() if p.is_dir() and p.name.isdigit() and len(p.name) == 6
+        )
+        if held or single != province:
+            raise SettingsError(
+                f"the input folder {self.input_path()} holds no deliveries of province {province}: "
+                + (f"its province folders are {', '.join(held)}" if held else f"it is the single province {single}")
+            )
 
     @staticmethod
-    def _run_year(context: dg.InitResourceContext) -> int | None:
+    def _run_partition(context: dg.InitResourceContext) -> tuple[str | None, int | None]:
         run = context.run
-        key = run.tags.get("dagster/partition") if run is not None else None
-        return int(key) if key is not None and key.isdigit() else None
+        if run is None:
+            return None, None
+        year = run.tags.get("dagster/partition/year")
+        province = run.tags.get("dagster/partition/province")
+        return province, (int(year) if year is not None and year.isdigit() else None)
 
     def input_path(self) -> Path:
         return Path(self.input_dir).expanduser().resolve()

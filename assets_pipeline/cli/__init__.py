@@ -71,7 +71,35 @@ def _each_year(args: argparse.Namespace, selection: str) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    if args.provinces:
+        return _run_provinces(args)
     return _each_year(args, "run")
+
+
+def _run_provinces(args: argparse.Namespace) -> int:
+    """Several provinces (``<input-dir>/<province>/<year>/``) through the instance's run queue (``cli.nation``)."""
+    from assets_pipeline.cli.nation import NationRun, run_nation
+    from assets_pipeline.cli.run import dagster_home
+
+    settings = settings_config(args)
+    input_dir = Path(settings["input_dir"])
+    present = sorted(p.name for p in input_dir.iterdir() if p.is_dir() and p.name.isdigit() and len(p.name) == 6)
+    asked = present if args.provinces == ["all"] else [c for token in args.provinces for c in token.split(",") if c]
+    absent = [c for c in asked if c not in present]
+    if not asked or absent:
+        print(
+            f"error: {input_dir} holds no folder for province(s) {', '.join(absent) or '(none asked)'}; "
+            f"its province folders are {', '.join(present) or 'none'}",
+            file=sys.stderr,
+        )
+        return 2
+    plan = NationRun(provinces=asked, years=_years(args))
+    print(
+        f"Compiling {len(asked)} province(s) × {len(plan.years)} year(s) through the run queue "
+        f"(at most {args.concurrency} at once)",
+        file=sys.stderr,
+    )
+    return run_nation(plan, settings, dagster_home(Path(settings["output_dir"])), args.concurrency)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -173,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="compile the year: ingest, validate, value, ledgers, workbooks")
     year_args(p, "run")
+    p.add_argument(
+        "--provinces",
+        nargs="+",
+        help="provinces of a nation's input folder (<input-dir>/<province>/<year>/): 110000,140000 or all; each "
+        "province-year is a run of the instance's queue, launched by its daemon, then each year's national roll-up",
+    )
+    p.add_argument(
+        "--concurrency", type=int, default=2, help="with --provinces: how many province-years run at once (default 2)"
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("validate", help="ingest and validate only; writes the rejects")

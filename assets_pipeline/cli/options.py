@@ -44,6 +44,9 @@ def add_setting_options(parser: argparse.ArgumentParser, command: str) -> None:
         if isinstance(kind, type) and issubclass(kind, StrEnum):
             arguments["choices"] = [member.value for member in kind]
             arguments["type"] = lambda text, kind=kind: text if text in set(kind) else text.lower()  # "HA" is "ha"
+        elif kind is bool:  # a flag: given means true, left out leaves the default
+            arguments["action"] = "store_const"
+            arguments["const"] = True
         elif typing.get_origin(kind) is list:
             arguments["action"] = "append"
         elif kind is not str:

@@ -27,13 +27,23 @@ def dagster_home(output_dir: Path) -> Path:
     return home
 
 
-def materialize(year: int, settings: dict, selection: str) -> int:
-    """Run the year holding its lock (``year_lock``): a second run of the same year is refused."""
+def materialize(year: int, settings: dict, selection: str, province: str | None = None) -> int:
+    """Run the province-year holding its lock (``year_lock``): a second run of the same year is refused.
+
+    Without a province, the input folder's single province (the one its reference tables describe)."""
     from assets_pipeline.defs.failures import EXIT_CANNOT_WRITE, EXIT_IN_PROGRESS, EXIT_REFUSED
     from assets_pipeline.infra import year_lock
-    from assets_pipeline.infra.errors import OutputFolderError, RunInProgressError
+    from assets_pipeline.infra.errors import OutputFolderError, RunInProgressError, SettingsError
+    from assets_pipeline.settings import AccountsSettings
 
-    output_dir = Path(settings["output_dir"])
+    accounts = AccountsSettings(**settings)
+    province = province or accounts.single_province()
+    try:
+        accounts.check_province(province)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    output_dir = accounts.province_output(province)
     try:
         year_lock.acquire(output_dir, year)
     except (RunInProgressError, OutputFolderError) as exc:
@@ -44,7 +54,7 @@ def materialize(year: int, settings: dict, selection: str) -> int:
         if refusal:
             print(f"error: {refusal}", file=sys.stderr)
             return EXIT_REFUSED
-        return execute(year, settings, selection)
+        return execute(year, settings, selection, province, output_dir)
     finally:
         year_lock.release(output_dir, year)
 
@@ -65,13 +75,12 @@ def validate_refusal(output_dir: Path, year: int) -> str | None:
     )
 
 
-def execute(year: int, settings: dict, selection: str) -> int:
+def execute(year: int, settings: dict, selection: str, province: str, output_dir: Path) -> int:
     from assets_pipeline.defs.failures import EXIT_CANNOT_WRITE
     from assets_pipeline.infra.errors import OutputFolderError, output_failure_cause
 
-    output_dir = Path(settings["output_dir"])
     try:
-        return execute_in(dagster_home(output_dir), year, settings, selection)
+        return execute_in(dagster_home(Path(settings["output_dir"])), year, settings, selection, province, output_dir)
     except OSError as exc:  # the instance's folder or database on a full or read-only disk
         print(f"error: {OutputFolderError.from_os_error(output_dir, exc)}", file=sys.stderr)
         return EXIT_CANNOT_WRITE
@@ -85,8 +94,7 @@ def execute(year: int, settings: dict, selection: str) -> int:
         return EXIT_CANNOT_WRITE
 
 
-def execute_in(home: Path, year: int, settings: dict, selection: str) -> int:
-    output_dir = Path(settings["output_dir"])
+def execute_in(home: Path, year: int, settings: dict, selection: str, province: str, output_dir: Path) -> int:
     import dagster as dg
 
     from assets_pipeline.defs.definitions import defs
@@ -94,7 +102,9 @@ def execute_in(home: Path, year: int, settings: dict, selection: str) -> int:
 
     job = defs.resolve_job_def("annual_accounts")
     asset_graph = defs.resolve_asset_graph()
-    keys = [k for k in asset_graph.get_all_asset_keys() if asset_graph.get(k).is_executable]
+    keys = [
+        k for k in asset_graph.get_all_asset_keys() if asset_graph.get(k).is_executable and k.path != ["national"]
+    ]  # the nation has its own job
     if selection == "validate":
         keys = [
             k
@@ -111,7 +121,7 @@ def execute_in(home: Path, year: int, settings: dict, selection: str) -> int:
             result = job.execute_in_process(
                 run_config=run_config,
                 instance=instance,
-                partition_key=str(year),
+                partition_key=dg.MultiPartitionKey({"province": province, "year": str(year)}),
                 raise_on_error=False,
                 asset_selection=keys,
             )
@@ -129,5 +139,5 @@ def execute_in(home: Path, year: int, settings: dict, selection: str) -> int:
         problems = sum(line.startswith("error:") for line in failure.lines)
         print(f"(run {result.run_id}; {problems} problem(s); details in the Dagster UI on {home})", file=sys.stderr)
         return failure.code
-    print_summary(result, settings, year, seconds, selection)
+    print_summary(result, output_dir, year, seconds, selection)
     return 0

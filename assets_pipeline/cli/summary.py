@@ -38,9 +38,9 @@ def print_missing_counties(year_root: Path, file=None) -> None:
         print(f"  {mark}{f['category']:<10} {f['region_code']} {f['region_name']}: {f['evidence']}", file=file)
 
 
-def print_summary(result, settings: dict, year: int, seconds: float, selection: str) -> None:
+def print_summary(result, output_dir: Path, year: int, seconds: float, selection: str) -> None:
     print_categories(result)
-    out = Path(settings["output_dir"]) / str(year)
+    out = Path(output_dir) / str(year)
     print_missing_counties(out)
     print(f"\nDone in {seconds:.1f} s. Outputs in {out}")
     report = out / f"report_{year}.xlsx"

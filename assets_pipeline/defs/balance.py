@@ -7,7 +7,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from assets_pipeline.defs.metadata import markdown_table, table_schema
-from assets_pipeline.defs.partitions import accounting_years
+from assets_pipeline.defs.partitions import partition_layout, province_years
 from assets_pipeline.defs.valuation import valued_key
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import write_json
@@ -30,9 +30,18 @@ BALANCE_KEYS = [BALANCE_PHYSICAL, BALANCE_VALUE, LAND_TRANSITIONS]
 # in through this year's ledgers (one partition mapping per upstream asset in a multi-asset).
 # (the parameter is marked beta; its warning is silenced here, where it arises, so that runs print none)
 with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*allow_nonexistent_upstream_partitions")
-    LAST_YEAR = dg.TimeWindowPartitionMapping(
-        start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    # the same province's year before (DOMAIN §7: a year needs last year's closing of the same province)
+    LAST_YEAR = dg.MultiPartitionMapping(
+        {
+            "province": dg.DimensionPartitionMapping("province", dg.IdentityPartitionMapping()),
+            "year": dg.DimensionPartitionMapping(
+                "year",
+                dg.TimeWindowPartitionMapping(
+                    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+                ),
+            ),
+        }
     )
 
 
@@ -128,7 +137,7 @@ _LAST_YEAR_VALUED = [_last_year(valued_key(c)) for c in CATEGORIES]
             "to this year's (m², exact)",
         ),
     ],
-    partitions_def=accounting_years,
+    partitions_def=province_years,
     # outputs and checks optional: a year that was not compiled yields none; a subset chosen in the UI is
     # computed with the rest (the three files come from one pass) and only it is materialized
     can_subset=True,
@@ -136,7 +145,7 @@ _LAST_YEAR_VALUED = [_last_year(valued_key(c)) for c in CATEGORIES]
 def balance(context: dg.AssetExecutionContext, settings: AccountsSettings):
     from assets_pipeline.infra import year_lock
 
-    layout = YearLayout(settings.output_path(), int(context.partition_key))
+    layout = partition_layout(context, settings)
     last = YearLayout(layout.output_dir, layout.year - 1)
     if not (layout.ledger_physical.exists() and layout.ledger_value.exists()):
         # A backfill of several years also asks for the balance of the year after the last (it depends on the last

@@ -16,7 +16,7 @@ from assets_pipeline.consistency.findings_summary import counties_most_findings,
 from assets_pipeline.consistency.resolve import run_consistency
 from assets_pipeline.defs.inventory import validated_key
 from assets_pipeline.defs.metadata import markdown_table
-from assets_pipeline.defs.partitions import accounting_years
+from assets_pipeline.defs.partitions import partition_layout, province_years
 from assets_pipeline.defs.reference import reference_key
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.ingest.deliveries import refused_categories
@@ -30,7 +30,7 @@ CONSISTENCY_REFERENCES = ["land_classes", "ownership_codes", "tree_ownership_cod
 @dg.asset(
     key=CONSISTENCY,
     group_name="consistency",
-    partitions_def=accounting_years,
+    partitions_def=province_years,
     deps=[validated_key(c) for c in BASE_CATEGORIES]
     + [reference_key(t) for t in CONSISTENCY_REFERENCES]
     + [dg.AssetKey(["overlay"])],
@@ -41,7 +41,7 @@ CONSISTENCY_REFERENCES = ["land_classes", "ownership_codes", "tree_ownership_cod
     code_version="1",
 )
 def consistency(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg.MaterializeResult:
-    layout = YearLayout(settings.output_path(), int(context.partition_key))
+    layout = partition_layout(context, settings)
     result = run_consistency(
         layout,
         settings.consistency_policy,
@@ -198,7 +198,7 @@ SCORECARD = dg.AssetKey(["scorecard"])
 @dg.asset(
     key=SCORECARD,
     group_name="consistency",
-    partitions_def=accounting_years,
+    partitions_def=province_years,
     deps=[CONSISTENCY, dg.AssetKey(["rejects"]), dg.AssetKey(["ledger", "unpriced"])],
     kinds={"duckdb", "parquet"},
     description="scorecard.parquet: per county, the share of delivered rows rejected, inconsistent with the base map, "
@@ -209,7 +209,7 @@ def scorecard(context: dg.AssetExecutionContext, settings: AccountsSettings) -> 
     from assets_pipeline.publish.quality import build_scorecard
     from assets_pipeline.publish.scorecard import counties_to_call
 
-    layout = YearLayout(settings.output_path(), int(context.partition_key))
+    layout = partition_layout(context, settings)
     rows = build_scorecard(layout)
     headers, shown = counties_to_call(rows)
     return dg.MaterializeResult(

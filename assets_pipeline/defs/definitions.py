@@ -13,6 +13,7 @@ from assets_pipeline.defs.consistency import consistency, scorecard
 from assets_pipeline.defs.inventory import ingested_assets, missing_counties, validated_assets
 from assets_pipeline.defs.ledgers import ledgers, manifest, report
 from assets_pipeline.defs.metadata import source_version
+from assets_pipeline.defs.national import NATIONAL, national
 from assets_pipeline.defs.overlay import control_layers, layers_back, overlay
 from assets_pipeline.defs.progress import progress_logger
 from assets_pipeline.defs.reference import reference_tables
@@ -40,6 +41,7 @@ COMPUTED_BY = {
         "publish/map_drawing",
         "defs/overlay",
     ),
+    "national": ("ledgers/national", "publish/national_report", "defs/national"),
 }
 
 
@@ -67,19 +69,27 @@ all_assets = dg.map_asset_specs(
         layers_back,
         report,
         manifest,
+        national,
     ],
 )
 
 annual_accounts_job = dg.define_asset_job(
     "annual_accounts",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(NATIONAL),
     executor_def=dg.in_process_executor,
     description="Compile one accounting year: ingest and validate the six inventories, value them, and publish the ledgers.",
 )
 
+national_accounts_job = dg.define_asset_job(
+    "national_accounts",
+    selection=dg.AssetSelection.assets(NATIONAL),
+    executor_def=dg.in_process_executor,
+    description="Add up the provinces' published ledgers of a year into the nation's (DOMAIN §7).",
+)
+
 defs = dg.Definitions(
     assets=all_assets,
-    jobs=[annual_accounts_job],
+    jobs=[annual_accounts_job, national_accounts_job],
     resources={"settings": AccountsSettings.configure_at_launch()},
     # assets materialized from the UI run in one process too, so the run's settings resource (and the
     # year's lock it holds) lives for the whole run, not per step

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets_pipeline.defs.metadata import markdown_table, table_schema
-from assets_pipeline.defs.partitions import accounting_years
+from assets_pipeline.defs.partitions import partition_input, partition_layout, province_years
 from assets_pipeline.defs.reference import reference_key
 from assets_pipeline.infra.errors import InputFileError, ReferenceTableError
 from assets_pipeline.infra.layout import YearLayout
@@ -77,21 +77,21 @@ def build_ingested_asset(category: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=ingested_key(category),
         group_name=category,
-        partitions_def=accounting_years,
+        partitions_def=province_years,
         kinds={"parquet"},
         description=f"{CATEGORY_NAMES_ZH[category]} {category} inventory as delivered by the counties, in canonical "
         "columns (areas in m²), with the file and row each record came from.",
         code_version="1",
     )
     def ingested(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg.MaterializeResult:
-        year = int(context.partition_key)
-        layout = YearLayout(settings.output_path(), year)
+        layout = partition_layout(context, settings)
+        year = layout.year
         refusal = refusal_path(layout, category)
         refusal.unlink(missing_ok=True)
         try:
             result = ingest_category(
                 category,
-                settings.input_path(),
+                partition_input(context, settings),
                 year,
                 layout.ingested(category),
                 declared_area_unit=settings.declared_area_unit,
@@ -144,7 +144,7 @@ def build_validated_asset(category: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=validated_key(category),
         group_name=category,
-        partitions_def=accounting_years,
+        partitions_def=province_years,
         deps=[ingested_key(category), *references, *([MISSING_COUNTIES] if category == "land" else [])],
         kinds={"pandera", "parquet"},
         description=f"{CATEGORY_NAMES_ZH[category]} {category} inventory validated with Pandera: valid rows "
@@ -170,8 +170,7 @@ def build_validated_asset(category: str) -> dg.AssetsDefinition:
         ],
     )
     def validated(context: dg.AssetExecutionContext, settings: AccountsSettings):
-        year = int(context.partition_key)
-        layout = YearLayout(settings.output_path(), year)
+        layout = partition_layout(context, settings)
         try:
             codes = load_code_lists(layout)
         except (ReferenceTableError, FileNotFoundError) as exc:
@@ -256,7 +255,7 @@ def reconcile(category: str, layout: YearLayout) -> dg.AssetCheckResult:
 @dg.asset(
     key=MISSING_COUNTIES,
     group_name="deliveries",
-    partitions_def=accounting_years,
+    partitions_def=province_years,
     deps=[ingested_key(c) for c in CATEGORIES] + [reference_key("admin_divisions"), reference_key("land_classes")],
     kinds={"duckdb", "parquet"},
     description="Counties that delivered no rows for a category although this year's other deliveries, the land "
@@ -274,7 +273,7 @@ def reconcile(category: str, layout: YearLayout) -> dg.AssetCheckResult:
     ],
 )
 def missing_counties(context: dg.AssetExecutionContext, settings: AccountsSettings):
-    layout = YearLayout(settings.output_path(), int(context.partition_key))
+    layout = partition_layout(context, settings)
     table = write_missing_counties(
         layout, layout.reference("admin_divisions"), layout.reference("land_classes"), settings.allow_missing_counties
     )

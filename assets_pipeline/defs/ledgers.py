@@ -8,10 +8,9 @@ import pyarrow.parquet as pq
 from assets_pipeline.defs.balance import BALANCE_KEYS
 from assets_pipeline.defs.consistency import SCORECARD, base_map_check_specs, base_map_checks
 from assets_pipeline.defs.metadata import file_data_version, markdown_table, table_schema
-from assets_pipeline.defs.partitions import accounting_years
+from assets_pipeline.defs.partitions import partition_layout, province_years
 from assets_pipeline.defs.rejects import rejects
 from assets_pipeline.defs.valuation import valued_key
-from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import write_json
 from assets_pipeline.ledgers.breakdowns import breakdown_mismatches, build_breakdowns
 from assets_pipeline.ledgers.ledger import build_ledgers, write_unpriced
@@ -90,10 +89,10 @@ def _schema(path) -> dg.TableSchema:
             "and unrounded; each group's subtotal is the sum of its parts",
         ),
     ],
-    partitions_def=accounting_years,
+    partitions_def=province_years,
 )
 def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
-    layout = YearLayout(settings.output_path(), int(context.partition_key))
+    layout = partition_layout(context, settings)
     build_ledgers(layout, layout.ledger_physical, layout.ledger_value)
     unpriced = write_unpriced(layout, layout.unpriced)
     build_breakdowns(layout, layout.breakdown_physical, layout.breakdown_value)
@@ -207,7 +206,7 @@ def ledgers(context: dg.AssetExecutionContext, settings: AccountsSettings):
 @dg.asset(
     key=REPORT,
     group_name="ledgers",
-    partitions_def=accounting_years,
+    partitions_def=province_years,
     deps=[
         LEDGER_PHYSICAL,
         LEDGER_VALUE,
@@ -236,7 +235,7 @@ def report(context: dg.AssetExecutionContext, settings: AccountsSettings):
     from assets_pipeline.publish.report import write_report
     from assets_pipeline.publish.report_totals import report_totals_against_ledger
 
-    layout = YearLayout(settings.output_path(), int(context.partition_key))
+    layout = partition_layout(context, settings)
     cover = cover_info(layout, settings, context.run.run_id)
     write_report(layout, cover, lang=settings.lang)
     rows, passed = report_totals_against_ledger(layout)
@@ -259,14 +258,14 @@ def report(context: dg.AssetExecutionContext, settings: AccountsSettings):
 @dg.asset(
     key=MANIFEST,
     group_name="ledgers",
-    partitions_def=accounting_years,
+    partitions_def=province_years,
     deps=[REPORT],
     kinds={"json"},
     description="manifest.json: everything needed to reproduce the run — inputs and reference tables with SHA-256, "
     "model versions, parameters, package versions, row counts, totals.",
 )
 def manifest(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg.MaterializeResult:
-    layout = YearLayout(settings.output_path(), int(context.partition_key))
+    layout = partition_layout(context, settings)
     document = build_manifest(layout, settings, context.run.run_id)
     write_json(document, layout.manifest)
     return dg.MaterializeResult(

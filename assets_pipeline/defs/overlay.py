@@ -6,10 +6,9 @@ import dagster as dg
 
 from assets_pipeline.defs.inventory import validated_key
 from assets_pipeline.defs.metadata import markdown_table
-from assets_pipeline.defs.partitions import accounting_years
+from assets_pipeline.defs.partitions import partition_input, partition_layout, province_years
 from assets_pipeline.defs.reference import reference_key
 from assets_pipeline.infra.errors import InputFileError
-from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.settings import AccountsSettings
 from assets_pipeline.spatial.overlay import run_overlay
 from assets_pipeline.spatial.overlay_checks import overlay_figures
@@ -54,7 +53,7 @@ CHECKS = [
 @dg.asset(
     key=OVERLAY,
     group_name="overlay",
-    partitions_def=accounting_years,
+    partitions_def=province_years,
     deps=[validated_key(c) for c in ("land", "forest", "grassland", "wetland")]
     + [reference_key(t) for t in ("land_classes", "ownership_codes")]
     + [ZONE_LAYERS, PRICE_LAYERS],
@@ -65,10 +64,12 @@ CHECKS = [
     check_specs=[dg.AssetCheckSpec(name, asset=OVERLAY, blocking=True, description=text) for name, text in CHECKS],
 )
 def overlay(context: dg.AssetExecutionContext, settings: AccountsSettings):
-    year = int(context.partition_key)
-    layout = YearLayout(settings.output_path(), year)
+    layout = partition_layout(context, settings)
+    year = layout.year
     try:
-        result = run_overlay(layout, settings.input_path(), year, settings.zone_tolerance, settings.crs or None)
+        result = run_overlay(
+            layout, partition_input(context, settings), year, settings.zone_tolerance, settings.crs or None
+        )
     except InputFileError as exc:
         raise dg.Failure(description=str(exc), metadata={"problem": str(exc)}, allow_retries=False) from None
     for key, files in ((ZONE_LAYERS, list(result.zone_files.values())), (PRICE_LAYERS, result.price_files)):
@@ -139,7 +140,7 @@ LAYERS_BACK = dg.AssetKey(["layers", "valued"])
 @dg.asset(
     key=LAYERS_BACK,
     group_name="overlay",
-    partitions_def=accounting_years,
+    partitions_def=province_years,
     deps=[OVERLAY, dg.AssetKey(["consistency"])]
     + [dg.AssetKey([c, "valued"]) for c in ("land", "forest", "grassland", "wetland")],
     kinds={"gpkg", "parquet"},
@@ -153,10 +154,10 @@ def layers_back(context: dg.AssetExecutionContext, settings: AccountsSettings) -
     from assets_pipeline.publish.maps import draw_maps
     from assets_pipeline.spatial.overlay_inputs import has_geometry
 
-    layout = YearLayout(settings.output_path(), int(context.partition_key))
-    written = write_layers(layout, settings.input_path())
+    layout = partition_layout(context, settings)
+    written = write_layers(layout, partition_input(context, settings))
     drawn = (
-        draw_maps(layout, settings.input_path(), settings.lang)
+        draw_maps(layout, partition_input(context, settings), settings.lang)
         if any(has_geometry(layout, c) for c in ("land", "forest", "grassland", "wetland"))
         else None
     )

@@ -3,9 +3,8 @@
 import dagster as dg
 
 from assets_pipeline.defs.metadata import table_schema
-from assets_pipeline.defs.partitions import accounting_years
+from assets_pipeline.defs.partitions import partition_layout, province_year, province_years
 from assets_pipeline.infra.errors import ReferenceTableError
-from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.reference.rules import check_cross_references
 from assets_pipeline.reference.snapshots import write_year_snapshot
 from assets_pipeline.reference.tables import TABLES, load_table
@@ -28,17 +27,17 @@ def reference_key(name: str) -> dg.AssetKey:
         )
         for spec in TABLES.values()
     ],
-    partitions_def=accounting_years,
+    partitions_def=province_years,
     can_subset=True,
 )
 def reference_tables(context: dg.AssetExecutionContext, settings: AccountsSettings):
     """Validate every selected reference table with Pandera and snapshot the rows in force for the year
     (``reference.snapshots``)."""
-    year = int(context.partition_key)
-    layout = YearLayout(settings.output_path(), year)
+    layout = partition_layout(context, settings)
+    province, _ = province_year(context)
     selected = {key.path[-1] for key in context.selected_asset_keys}
     try:
-        tables = {name: load_table(name, settings.reference_path()) for name in TABLES}
+        tables = {name: load_table(name, settings.reference_path(), province) for name in TABLES}
         check_cross_references(tables)
     except ReferenceTableError as exc:
         # the run stops here, before any step reads a price: one line, each problem a sentence naming file, line, value
@@ -49,6 +48,7 @@ def reference_tables(context: dg.AssetExecutionContext, settings: AccountsSettin
         metadata = {
             "path": dg.MetadataValue.path(str(table.path)),
             "sha256": table.sha256,
+            "file": table.file,
             "rows_in_file": len(table.frame),
             "rows_in_force": snapshot.rows.num_rows,
             "dagster/column_schema": table_schema(snapshot.rows.schema),

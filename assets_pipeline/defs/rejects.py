@@ -5,8 +5,7 @@ import dagster as dg
 from assets_pipeline.defs.consistency import CONSISTENCY
 from assets_pipeline.defs.inventory import validated_key
 from assets_pipeline.defs.metadata import markdown_table
-from assets_pipeline.defs.partitions import accounting_years
-from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.defs.partitions import partition_input, partition_layout, province_years
 from assets_pipeline.publish.county_packs import pack_folder, write_county_packs
 from assets_pipeline.publish.rejects import combine_rejects, write_rejects_workbook
 from assets_pipeline.schema.categories import CATEGORIES
@@ -16,7 +15,7 @@ from assets_pipeline.settings import AccountsSettings
 @dg.asset(
     key=dg.AssetKey(["rejects"]),
     group_name="rejects",
-    partitions_def=accounting_years,
+    partitions_def=province_years,
     deps=[validated_key(c) for c in CATEGORIES] + [CONSISTENCY],
     kinds={"parquet", "excel"},
     description="rejects.parquet (one line per failed rule, with file, row and reason), rejects_<year>.xlsx for "
@@ -26,10 +25,10 @@ from assets_pipeline.settings import AccountsSettings
     code_version="1",
 )
 def rejects(context: dg.AssetExecutionContext, settings: AccountsSettings) -> dg.MaterializeResult:
-    layout = YearLayout(settings.output_path(), int(context.partition_key))
+    layout = partition_layout(context, settings)
     table = combine_rejects(layout)
     rows = write_rejects_workbook(layout)
-    packs = write_county_packs(layout, settings.input_path())
+    packs = write_county_packs(layout, partition_input(context, settings))
     by_file = table.group_by(["category", "source_file"]).aggregate([("source_row", "count_distinct")]).to_pylist()
     by_file.sort(key=lambda r: (-r["source_row_count_distinct"], r["source_file"]))
     return dg.MaterializeResult(

@@ -7,9 +7,8 @@ from assets_pipeline.consistency.findings import BASE_CATEGORIES
 from assets_pipeline.defs.consistency import CONSISTENCY
 from assets_pipeline.defs.inventory import delivery_accepted, validated_key
 from assets_pipeline.defs.metadata import markdown_table, table_schema
-from assets_pipeline.defs.partitions import accounting_years
+from assets_pipeline.defs.partitions import partition_layout, province_years
 from assets_pipeline.defs.reference import reference_key
-from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import write_json
 from assets_pipeline.ledgers.ledger import write_unpriced
 from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH
@@ -61,7 +60,7 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=key,
         group_name=category,
-        partitions_def=accounting_years,
+        partitions_def=province_years,
         deps=[validated_key(category)]
         + [reference_key(t) for t in MODEL_REFERENCES[category] + COMMON_REFERENCES]
         + ([CONSISTENCY] if category in BASE_CATEGORIES else []),
@@ -96,8 +95,7 @@ def build_valued_asset(category: str) -> dg.AssetsDefinition:
         ],
     )
     def valued(context: dg.AssetExecutionContext, settings: AccountsSettings):
-        year = int(context.partition_key)
-        layout = YearLayout(settings.output_path(), year)
+        layout = partition_layout(context, settings)
         accepted = delivery_accepted(category, layout, key)
         if not accepted.passed:
             yield accepted

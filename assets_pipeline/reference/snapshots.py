@@ -40,7 +40,7 @@ def write_year_snapshot(name: str, table: ReferenceTable, layout: YearLayout) ->
     write_json(
         {
             "table": name,
-            "file": f"reference_tables/{table.spec.file}",
+            "file": table.file or f"reference_tables/{table.spec.file}",
             "sha256": table.sha256,
             "rows_in_force": rows.num_rows,
             "price_year": "" if used is None else used,

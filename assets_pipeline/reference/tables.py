@@ -220,6 +220,7 @@ class ReferenceTable:
     path: Path
     frame: pd.DataFrame  # text columns as delivered, validated
     sha256: str
+    file: str = ""  # as the manifest and the report's cover name it: reference_tables/<province>/… for a province's own
 
     def to_arrow(self, year: int | None = None) -> pa_arrow.Table:
         """Typed snapshot; for price tables only the rows of the latest year on or before ``year``."""
@@ -245,10 +246,18 @@ def _typed(values: list[str], kind: str) -> pa_arrow.Array:
     return pa_arrow.array([Decimal(v) if v != "" else None for v in values], _ARROW["dec"])
 
 
-def load_table(name: str, reference_dir: Path = DEFAULT_REFERENCE_DIR) -> ReferenceTable:
+def table_path(name: str, reference_dir: Path, province: str | None = None) -> Path:
+    """A province's own table (``<reference-dir>/<province>/<file>``) where it has one, else the shipped table: a
+    province replaces the tables it prices differently, file by file, and keeps the rest (DOMAIN §7)."""
+    file = TABLES[name].file
+    own = Path(reference_dir) / province / file if province else None
+    return own if own is not None and own.is_file() else Path(reference_dir) / file
+
+
+def load_table(name: str, reference_dir: Path = DEFAULT_REFERENCE_DIR, province: str | None = None) -> ReferenceTable:
     """Read a table as text and check it: Pandera's cell checks, then the rules the models rely on."""
     spec = TABLES[name]
-    path = Path(reference_dir) / spec.file
+    path = table_path(name, reference_dir, province)
     if not path.is_file():
         raise ReferenceTableError(path, "file not found / 参考表不存在")
     try:
@@ -264,11 +273,14 @@ def load_table(name: str, reference_dir: Path = DEFAULT_REFERENCE_DIR) -> Refere
     problems = table_rule_problems(spec, frame)
     if problems:
         raise ReferenceRulesError(path, problems)
-    return ReferenceTable(spec=spec, path=path, frame=frame, sha256=sha256_of(path))
+    file = f"{Path(reference_dir).name}/{path.relative_to(reference_dir).as_posix()}"
+    return ReferenceTable(spec=spec, path=path, frame=frame, sha256=sha256_of(path), file=file)
 
 
-def load_reference(reference_dir: Path = DEFAULT_REFERENCE_DIR) -> dict[str, ReferenceTable]:
+def load_reference(
+    reference_dir: Path = DEFAULT_REFERENCE_DIR, province: str | None = None
+) -> dict[str, ReferenceTable]:
     """Every reference table, each validated on its own, then the cross-table rules."""
-    tables = {name: load_table(name, reference_dir) for name in TABLES}
+    tables = {name: load_table(name, reference_dir, province) for name in TABLES}
     check_cross_references(tables)
     return tables

@@ -705,7 +705,7 @@ def test_the_year_after_a_backfill_is_left_out_not_failed(tmp_path, monkeypatch)
     result = defs.resolve_job_def("annual_accounts").execute_in_process(
         run_config={"resources": {"settings": {"config": {"input_dir": str(tmp_path), "output_dir": str(out)}}}},
         instance=dg.DagsterInstance.get(),
-        partition_key="2024",
+        partition_key=dg.MultiPartitionKey({"province": "140000", "year": "2024"}),
         asset_selection=keys,
         raise_on_error=False,
     )

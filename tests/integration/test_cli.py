@@ -167,7 +167,8 @@ def test_each_output_folder_keeps_its_own_dagster_history(mini_province, tmp_pat
             "nrledger/consistency_policy": "base-map-wins",
             "nrledger/mineral_model": "benchmark",
         }
-        assert tags["dagster/partition"] == "2023"
+        assert tags["dagster/partition"] == "140000|2023"
+        assert (tags["dagster/partition/province"], tags["dagster/partition/year"]) == ("140000", "2023")
         event = instance.get_latest_materialization_event(dg.AssetKey(["rejects"]))
         assert event is not None and event.run_id == runs[0].dagster_run.run_id
     assert "Warning" not in capsys.readouterr().err

@@ -349,7 +349,10 @@ def test_a_run_launched_as_from_the_dagster_ui_takes_the_same_lock(province, tmp
         job = defs.resolve_job_def("annual_accounts")
         config = {"resources": {"settings": {"config": {"input_dir": str(province["inputs"]), "output_dir": str(out)}}}}
         result = job.execute_in_process(
-            run_config=config, instance=dg.DagsterInstance.get(), partition_key=str(YEAR), raise_on_error=False
+            run_config=config,
+            instance=dg.DagsterInstance.get(),
+            partition_key=dg.MultiPartitionKey({"province": "140000", "year": str(YEAR)}),
+            raise_on_error=False,
         )
         assert not result.success
         errors = [getattr(e.event_specific_data, "error", None) for e in result.all_events]

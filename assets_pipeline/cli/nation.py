@@ -1,0 +1,242 @@
+"""Several provinces and years through Dagster's run queue (DOMAIN §7): one run per province-year, submitted to
+the instance and launched by its daemon, never by a process pool of our own.
+
+The years of a province are submitted in order, each once the year before it has succeeded (its balance accounts
+open with that year's closing), so a failed year skips the years after it and nothing else; provinces go side by
+side, as many at once as the instance's queue allows (``QueuedRunCoordinator``: ``max_concurrent_runs``, one run
+per province tag). When every province-year is done, each year's national roll-up is submitted the same way.
+The command shows each province-year's state as it changes, and ends with a table of what succeeded, what failed
+and why, and what was skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CODE_MODULE = "assets_pipeline.defs.definitions"
+POLL_SECONDS = 1.0
+# the embedded instance's queue, written into <output-dir>/.dagster/dagster.yaml when that file is ours
+QUEUE_CONFIG = """telemetry:
+  enabled: false
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: {concurrency}
+    tag_concurrency_limits:
+      # the years of a province chain (each opens with the year before): never two of them at once
+      - key: "nrledger/province_code"
+        limit: 1
+        value:
+          applyLimitPerUniqueValue: true
+"""
+
+
+@dataclass
+class Submission:
+    province: str
+    year: int
+    run_id: str = ""
+    status: str = "WAITING"
+    why: str = ""
+    started: float = 0.0
+    seconds: float = 0.0
+
+
+@dataclass
+class NationRun:
+    provinces: list[str]
+    years: list[int]
+    submissions: dict[tuple[str, int], Submission] = field(default_factory=dict)
+    national: dict[int, Submission] = field(default_factory=dict)
+
+
+def configure_queue(home: Path, concurrency: int) -> None:
+    """The embedded instance's queue: written when the instance is the output folder's own (no ``DAGSTER_HOME``
+    chosen by the user), so a production instance's ``dagster.yaml`` is never touched."""
+    if os.environ.get("DAGSTER_HOME"):
+        return
+    (home / "dagster.yaml").write_text(QUEUE_CONFIG.format(concurrency=concurrency), encoding="utf-8")
+
+
+def daemon_running(instance) -> bool:
+    """A daemon of this instance has reported in the last minute (``dagster-daemon run`` started elsewhere)."""
+    beats = instance.get_daemon_heartbeats()
+    now = time.time()
+    return any(now - beat.timestamp < 60 for beat in beats.values())
+
+
+def start_daemon(home: Path) -> subprocess.Popen:
+    """The instance's daemon for the duration of the command, in its own process group (stopped by its PID)."""
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    log = open(home / "daemon.log", "ab")  # noqa: SIM115 - kept open for the daemon's lifetime
+    return subprocess.Popen(
+        [sys.executable, "-m", "dagster._daemon", "run", "-m", CODE_MODULE],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop_daemon(process: subprocess.Popen) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=15)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def launch(home: Path, job: str, settings: dict, tags: dict[str, str]) -> str:
+    """Submit one run to the instance's queue (``dagster job launch``); its run id."""
+    import uuid
+
+    run_id = str(uuid.uuid4())
+    config = {"resources": {"settings": {"config": settings}}}
+    command = [sys.executable, "-m", "dagster", "job", "launch", "-m", CODE_MODULE, "-j", job, "--run-id", run_id]
+    command += ["--config-json", json.dumps(config), "--tags", json.dumps(tags)]
+    done = subprocess.run(
+        command, env={**os.environ, "DAGSTER_HOME": str(home)}, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "dagster job launch failed")
+    return run_id
+
+
+def province_tags(province: str, year: int) -> dict[str, str]:
+    return {
+        "dagster/partition": f"{province}|{year}",
+        "dagster/partition/province": province,
+        "dagster/partition/year": str(year),
+        "nrledger/province_code": province,
+    }
+
+
+def run_failure(instance, run_id: str) -> str:
+    """Why a run failed, in one line: its first failed step's message, else its failed blocking checks, else the
+    run's own failure message."""
+    from dagster import DagsterEventType
+
+    for record in instance.get_records_for_run(run_id).records:
+        event = record.event_log_entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == DagsterEventType.STEP_FAILURE and event.step_failure_data.error is not None:
+            return f"{event.step_key}: {event.step_failure_data.error.message.strip().splitlines()[0]}"
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            data = event.event_specific_data
+            if not data.passed:
+                return f"check {data.check_name} failed on {data.asset_key.to_user_string()}"
+    run = instance.get_run_by_id(run_id)
+    return f"run {run.status.value.lower()}" if run else "run not found"
+
+
+def track(instance, submission: Submission, label: str) -> bool:
+    """Update a submitted run's state; print a line when it changes. True once it has ended."""
+    from dagster import DagsterRunStatus
+
+    run = instance.get_run_by_id(submission.run_id)
+    if run is None:
+        return False
+    status = run.status.value
+    if status != submission.status:
+        if status == "STARTED":
+            submission.started = time.monotonic()
+        submission.status = status
+        if run.status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED):
+            submission.seconds = time.monotonic() - (submission.started or time.monotonic())
+            if run.status != DagsterRunStatus.SUCCESS:
+                submission.why = run_failure(instance, submission.run_id)
+        extra = f" ({submission.seconds:.0f} s)" if submission.seconds else ""
+        print(f"  {label}: {status.lower()}{extra}", file=sys.stderr, flush=True)
+    return run.status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
+
+
+def run_nation(plan: NationRun, settings: dict, home: Path, concurrency: int, national: bool = True) -> int:
+    """Submit the province-years (years of a province in order), wait for them, then each year's national roll-up;
+    print the table of results. Exit code 0 when every run succeeded."""
+    import dagster as dg
+
+    configure_queue(home, concurrency)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        daemon = None if daemon_running(instance) else start_daemon(home)
+        try:
+            _province_years(plan, settings, home, instance)
+            if national:
+                _national_years(plan, settings, home, instance)
+        finally:
+            if daemon is not None:
+                stop_daemon(daemon)
+    print_results(plan)
+    failed = [s for s in [*plan.submissions.values(), *plan.national.values()] if s.status != "SUCCESS"]
+    return 1 if failed else 0
+
+
+def _province_years(plan: NationRun, settings: dict, home: Path, instance) -> None:
+    for province in plan.provinces:
+        for year in plan.years:
+            plan.submissions[(province, year)] = Submission(province, year)
+    pending = {province: list(plan.years) for province in plan.provinces}
+    active: dict[str, Submission] = {}
+    while pending or active:
+        for province in list(pending):
+            if province in active:
+                continue
+            year = pending[province].pop(0)
+            if not pending[province]:
+                del pending[province]
+            submission = plan.submissions[(province, year)]
+            try:
+                submission.run_id = launch(home, "annual_accounts", settings, province_tags(province, year))
+                submission.status = "SUBMITTED"
+                print(f"  {province} {year}: submitted (run {submission.run_id[:8]})", file=sys.stderr, flush=True)
+                active[province] = submission
+            except RuntimeError as exc:
+                submission.status, submission.why = "FAILURE", str(exc)
+                _skip_rest(plan, pending, province, year)
+        time.sleep(POLL_SECONDS)
+        for province, submission in list(active.items()):
+            if track(instance, submission, f"{province} {submission.year}"):
+                del active[province]
+                if submission.status != "SUCCESS":
+                    _skip_rest(plan, pending, province, submission.year)
+
+
+def _skip_rest(plan: NationRun, pending: dict[str, list[int]], province: str, failed_year: int) -> None:
+    for year in pending.pop(province, []):
+        skipped = plan.submissions[(province, year)]
+        skipped.status, skipped.why = "SKIPPED", f"its year before ({failed_year}) did not succeed"
+
+
+def _national_years(plan: NationRun, settings: dict, home: Path, instance) -> None:
+    for year in plan.years:
+        submission = Submission("national", year)
+        plan.national[year] = submission
+        try:
+            submission.run_id = launch(
+                home, "national_accounts", settings, {"dagster/partition": str(year), "nrledger/national": str(year)}
+            )
+        except RuntimeError as exc:
+            submission.status, submission.why = "FAILURE", str(exc)
+            continue
+        while not track(instance, submission, f"national {year}"):
+            time.sleep(POLL_SECONDS)
+
+
+def print_results(plan: NationRun) -> None:
+    print("\nprovince  year  result     seconds  why")
+    for s in [*plan.submissions.values(), *plan.national.values()]:
+        seconds = f"{s.seconds:7.0f}" if s.seconds else "       "
+        print(f"{s.province:<9} {s.year}  {s.status.lower():<10} {seconds}  {s.why}")
