@@ -147,6 +147,89 @@ def whole_stage(parcels: np.ndarray, zone: np.ndarray, work: Path) -> tuple[floa
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
+def province_stage(n: int, counties: int, work: Path) -> tuple[float, float, int]:
+    """The whole stage at province size: n squares in ``counties`` counties (one validated part and one geometry part
+    per county, written county by county so this process never holds the province), the same five zones and four
+    price levels over the whole extent; ``run_overlay`` then runs in a fresh process whose peak RSS (with its worker
+    processes) is sampled. Returns wall seconds, CPU seconds of the tree, peak RSS in bytes."""
+
+    import psutil
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import pyproj
+
+    from assets_pipeline.infra.layout import YearLayout
+    from assets_pipeline.schema.categories import SPECS
+    from assets_pipeline.validate.rows import validated_schema
+    from stages import snapshot_reference
+
+    shutil.rmtree(work, ignore_errors=True)
+    layout = YearLayout(work / "out", 2023)
+    snapshot_reference(layout)
+    schema = validated_schema(SPECS["land"])
+    layout.validated("land").mkdir(parents=True)
+    layout.geometry("land").mkdir(parents=True)
+    columns = int(np.ceil(np.sqrt(n)))
+    bounds = np.linspace(0, n, counties + 1).astype(np.int64)
+    for k in range(counties):  # a loop over the counties: each writes its own parts
+        i = np.arange(bounds[k], bounds[k + 1])
+        x0 = 500_000 + (i % columns) * SIDE
+        y0 = 4_000_000 + (i // columns) * SIDE
+        parcels = shapely.box(x0, y0, x0 + SIDE, y0 + SIDE)
+        m = len(i)
+        given = {
+            "parcel_id": pa.array(np.char.add("P", i.astype(str)).astype(object)),
+            "region_code": pa.array(np.full(m, f"14{k // 100 + 1:02d}{k % 100:02d}", dtype=object)),
+            "land_class": pa.array(np.full(m, "05H1", dtype=object)),
+            "area_m2": pa.array(np.round(shapely.area(parcels), 2)),
+            "ownership": pa.array(np.full(m, "10", dtype=object)),
+            "_row_id": pa.array(i.astype(np.int64)),
+            "_source_file": pa.array(np.full(m, f"land/{k}.gpkg", dtype=object)),
+            "_source_row": pa.array(i - bounds[k] + 1),
+        }
+        table = pa.table({f.name: given.get(f.name, pa.nulls(m, f.type)).cast(f.type) for f in schema}, schema=schema)
+        pq.write_table(table, layout.validated("land") / f"part-{k:05d}.parquet")
+        side = {
+            "_row_id": given["_row_id"],
+            "geometry": pa.array(shapely.to_wkb(parcels)),
+            "epsg": pa.array(np.full(m, 4545, dtype=np.int32)),
+            "geometry_area_m2": pa.array(shapely.area(parcels)),
+        }
+        pq.write_table(pa.table(side), layout.geometry("land") / f"part-{k:05d}.parquet")
+    extent = columns * SIDE
+    zone = discs(n, extent)
+    inputs = work / "in" / "2023"
+    crs = pyproj.CRS.from_epsg(4545).to_json_dict()
+    for k, name in enumerate(("redline", "basic_farmland", "protected_area", "protected_core", "urban_boundary")):
+        write_layer(
+            inputs / "zones" / f"{name}.parquet", shapely.transform(zone, lambda xy, k=k: xy + 97.0 * k), {}, crs
+        )
+    edges = np.linspace(500_000, 500_000 + extent, 5)
+    bands = shapely.box(edges[:-1], 4_000_000, edges[1:], 4_000_000 + extent)
+    write_layer(
+        inputs / "price_zones" / "levels.parquet", bands, {"JBDM": ["C1", "C2", "C3", "C4"], "YT": ["商服"] * 4}, crs
+    )
+    code = (
+        "from pathlib import Path; from assets_pipeline.infra.layout import YearLayout; "
+        "from assets_pipeline.spatial.overlay import run_overlay; "
+        f"r = run_overlay(YearLayout(Path({str(work / 'out')!r}), 2023), Path({str(work / 'in')!r}), 2023, 0.01); "
+        "print(r.parcels, r.share_min, r.share_max, r.price_rules, r.overlaps)"
+    )
+    started = time.perf_counter()
+    process = psutil.Popen([sys.executable, "-c", code])
+    peak, cpu = 0, {}
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, max(p.memory_info().rss for p in tree))  # the largest single process
+            for p in tree:
+                cpu[p.pid] = sum(p.cpu_times()[:2])
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    return time.perf_counter() - started, sum(cpu.values()), peak
+
+
 def write_layer(path: Path, geometry: np.ndarray, fields: dict, crs: dict) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -163,8 +246,23 @@ def main() -> None:
     parser.add_argument("--geopandas", action="store_true", help="also time geopandas.overlay (bench group)")
     parser.add_argument("--geopandas-parcels", type=int, default=100_000)
     parser.add_argument("--stage", action="store_true", help="also time the whole overlay stage (run_overlay)")
+    parser.add_argument(
+        "--province",
+        type=int,
+        default=0,
+        help="only the whole stage at this many parcels in --counties counties, run in its own process: wall, CPU, "
+        "peak RSS of its largest process",
+    )
+    parser.add_argument("--counties", type=int, default=117)
     parser.add_argument("--work-dir", type=Path, default=Path(__file__).resolve().parent / "work" / "overlay")
     args = parser.parse_args()
+    if args.province:
+        wall, cpu, peak = province_stage(args.province, args.counties, args.work_dir)
+        print(
+            f"(p) run_overlay, {args.province:,} parcels in {args.counties} counties, 5 zones + 4 price levels, "
+            f"overlaps, read and written: {wall:.1f} s wall, {cpu:.1f} s CPU, peak RSS {peak / 2**30:.2f} GiB"
+        )
+        return
 
     parcels = parcels_grid(args.parcels)
     extent = np.ceil(np.sqrt(args.parcels)) * SIDE

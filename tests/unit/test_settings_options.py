@@ -12,13 +12,21 @@ from assets_pipeline.cli.options import settings_config, value_type
 from assets_pipeline.settings import AccountsSettings
 
 FOLDERS = ["--year", "2023", "--input-dir", "in", "--output-dir", "out"]
-RUN_ONLY = {"mineral_model", "discount_rate", "unpriced_threshold", "lang"}  # valuation and report only
+RUN_ONLY = {
+    "mineral_model",
+    "discount_rate",
+    "unpriced_threshold",
+    "lang",
+    "allow_partial",
+}  # valuation and report only
+# how several provinces are run (the instance's queue), not how a province-year is compiled
+NOT_SETTINGS = {"provinces", "concurrency"}
 
 
 def _options(command: str) -> dict[str, argparse.Action]:
     """The options of ``command`` that are not the years, by destination."""
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
-    return {a.dest: a for a in sub._actions if a.dest not in ("help", "year", "years")}
+    return {a.dest: a for a in sub._actions if a.dest not in ("help", "year", "years", *NOT_SETTINGS)}
 
 
 @pytest.mark.parametrize("command", ["run", "validate"])
@@ -95,6 +103,7 @@ def test_options_given_reach_the_settings_as_the_same_words():
         "layer": "DLTB_2023",
         "crs": "EPSG:4545",
         "zone_tolerance": "0.02",
+        "allow_partial": "False",
         "consistency_policy": "inventory-wins",
         "area_tolerance": "0.01",
         "allow_missing_counties": "140105, 140106",
