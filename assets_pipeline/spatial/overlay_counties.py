@@ -108,9 +108,11 @@ class CountyOutputs:
     folder: Path
     county: County
 
-    def part(self, table: pa.Table, name: str) -> None:
-        """The county's part of an output (``name``: a folder of the stage, e.g. ``zone_areas``)."""
-        write_parquet(table, self.folder / name / f"part-{self.county.region_code}-{self.county.epsg}.parquet")
+    def part(self, table: pa.Table, name: str, category: str = "") -> None:
+        """The county's part of an output (``name``: a folder of the stage, e.g. ``zone_areas``); an output several
+        categories write (the pieces) names the category too, so one county's forest and grassland parts both stay."""
+        tag = f"-{category}" if category else ""
+        write_parquet(table, self.folder / name / f"part-{self.county.region_code}-{self.county.epsg}{tag}.parquet")
 
 
 @lru_cache(maxsize=1)
@@ -264,7 +266,7 @@ def overlay_inventory_county(
     row_region = rows.column("region_code").to_numpy(zero_copy_only=False)
     findings = piece_findings(pieces, category, base_category, base_state, base_region, row_state, row_region)
     link, counts = links(pieces, findings, rows.num_rows)
-    out.part(tables.pieces_table(category, rows, base, pieces, findings), PIECES_PARTS)
+    out.part(tables.pieces_table(category, rows, base, pieces, findings), PIECES_PARTS, category)
     out.part(tables.links_table(rows, base, link, counts), f"links/{category}")
 
     sums = np.bincount(pieces.row, weights=pieces.cents, minlength=rows.num_rows)

@@ -2,7 +2,9 @@
 delivered without a base-parcel id, each on one base parcel or outside every one, and what each piece finds.
 
 A row's pieces are its intersections with the base parcels it meets, plus what lies outside them all; slivers
-under half a cent (0.005 m², what rounding at 0.01 m² would drop anyway) are not pieces. The pieces are adjusted
+under PIECE_SLIVER_M2 (1 m²) are not pieces: two surveys digitised apart leave gaps and overshoots of that size
+along every shared edge, and reporting each as an inconsistent piece would bury the real ones (decision; their
+area goes to the row's other pieces by the 平差). The pieces are adjusted
 (平差) to the row's delivered area, so the inconsistent area reported is part of what the inventory delivered.
 
 Findings per piece, the first that applies (as ``consistency.findings`` orders them for linked rows):
@@ -24,7 +26,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from assets_pipeline.spatial.adjust import SLIVER_M2, adjust
+from assets_pipeline.spatial.adjust import adjust
+
+PIECE_SLIVER_M2 = 1.0
 from assets_pipeline.spatial.overlaps import shrunk
 
 INVENTORY_CATEGORIES = ("forest", "grassland", "wetland")
@@ -56,14 +60,14 @@ def cut_pieces(rows: np.ndarray, row_area: np.ndarray, row_cents: np.ndarray, ba
         # shrunk rows: base parcels the row only touches are no candidates (overlaps.shrunk)
         row_i, base_j = shapely.STRtree(base).query(shrunk(rows), predicate="intersects")
         area = shapely.area(shapely.intersection(rows[row_i], base[base_j]))
-        keep = area > SLIVER_M2
+        keep = area > PIECE_SLIVER_M2
         row_i, base_j, area = row_i[keep], base_j[keep], area[keep]
     else:
         row_i, base_j, area = (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),)
     covered = np.bincount(row_i, weights=area, minlength=len(rows))
     outside = row_area - covered
     has_piece = np.bincount(row_i, minlength=len(rows)) > 0
-    out = np.flatnonzero((outside > SLIVER_M2) | ~has_piece)
+    out = np.flatnonzero((outside > PIECE_SLIVER_M2) | ~has_piece)
     row_i = np.concatenate([row_i, out]).astype(np.int64)
     base_j = np.concatenate([base_j, np.full(len(out), -1)]).astype(np.int64)
     area = np.concatenate([area, np.maximum(outside[out], 0.0)])

@@ -209,3 +209,15 @@ def test_two_base_parcels_overlapping_by_a_ten_metre_square_overlap_by_exactly_1
 
 def test_shapely_is_the_geometry_engine():
     assert shapely.__version__.startswith("2.")
+
+
+def test_a_sliver_along_a_gap_between_base_parcels_is_no_piece():
+    # two base parcels 100 m × 50 m apart by a gap; a forest polygon 100 m × 100 m over both. A 5 mm gap leaves
+    # 0.5 m² outside every base parcel: a sliver of digitising, no piece (its area goes to the two pieces). A 5 cm
+    # gap leaves 5 m²: a piece outside the base map.
+    forest = np.array([shapely.box(X0, Y0, X0 + 100, Y0 + 100)])
+    for gap, expected in ((0.005, [0, 1]), (0.05, [0, 1, -1])):
+        base = np.array([shapely.box(X0, Y0, X0 + 100, Y0 + 50), shapely.box(X0, Y0 + 50 + gap, X0 + 100, Y0 + 100)])
+        pieces = cut_pieces(forest, np.array([10_000.0]), np.array([1_000_000]), base)
+        assert list(pieces.base) == expected
+        assert int(pieces.cents.sum()) == 1_000_000
