@@ -12,8 +12,9 @@ Two counties in the Gauss-Krüger zone CM 114°E (EPSG:4547), all squares on a 5
   grassland row a model added from the base map alone (no ``_row_id``, on L3, 57375 元).
 
 Base map areas: 140105 2 ha, 140106 1 ha. Value per ha: 140105 (116143.83 + 73440 + 99781.5) / 10⁴ / 2 =
-14.4682665 万元; 140106 (1183790.8656 + 57375) / 10⁴ / 1 = 124.11658656 万元. Inconsistent area: 140105 the three
-pieces (15000 m²) and a wetland parcel of the consistency report (2500 m²) = 17500 m² = 26.25 亩; 140106 none.
+14.4682665 万元; 140106 (1183790.8656 + 57375) / 10⁴ / 1 = 124.11658656 万元. Inconsistent area: 140105 F0002 as the
+consistency report lists it (10000 m², its two pieces not added again), F0001's piece outside (5000 m²) and a wetland
+parcel of the report (2500 m²) = 17500 m² = 26.25 亩; 140106 none.
 """
 
 from __future__ import annotations
@@ -184,7 +185,8 @@ def write_spatial_year(out: Path, pieces: bool = True, geometry: bool = True) ->
                 "finding_type": ["class_mismatch", "missing_base"],
                 "base_parcel_id": ["L1", "W-BASE"],
                 "parcel_id": ["F0002", "W0001"],
-                "area_m2": pa.array([D("5000.00"), D("2500.00")], pa.decimal128(38, 2)),
+                # the consistency report lists the linked row F0002 (on L1 0103) with its whole area
+                "area_m2": pa.array([D("10000.00"), D("2500.00")], pa.decimal128(38, 2)),
             }
         ),
         layout.inconsistencies,

@@ -41,7 +41,8 @@ def adjust_pair(inside: np.ndarray, outside: np.ndarray, official: np.ndarray) -
     pin = round_half_up(official * (inside / safe))
     pout = round_half_up(official * (outside / safe))
     remainder = official - pin - pout
-    return np.where(inside >= outside, pin + remainder, pin)
+    # a parcel of no computed area (a degenerate polygon) has nothing inside: its TBMJ stays outside every zone
+    return np.where((inside >= outside) & (total > 0), pin + remainder, pin)
 
 
 def group_order(groups: np.ndarray, computed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,13 @@ from assets_pipeline.spatial.control_layers import ZONES
 from assets_pipeline.spatial.pieces import INVENTORY_CATEGORIES
 
 VIEW = "CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet({files}, union_by_name = true)"
-AREAS = "SELECT {category} AS category, _row_id, area_m2 FROM read_parquet({files})"
+# the rows the overlay must have measured: every validated row with geometry (inventories: those delivered without a
+# base parcel's id, the rows it cuts), whatever the overlay wrote
+AREAS = (
+    "SELECT {category} AS category, v._row_id, v.area_m2 FROM read_parquet({files}, union_by_name = true) v "
+    "SEMI JOIN read_parquet({geometry}) g ON g._row_id = v._row_id WHERE {unlinked}"
+)
+UNLINKED = "lower(trim(coalesce(v.base_parcel_id, ''))) IN ('', 'nan', 'null', 'none')"
 NO_AREAS = "SELECT NULL::VARCHAR AS category, NULL::BIGINT AS _row_id, NULL::DOUBLE AS area_m2 WHERE false"
 
 
@@ -43,12 +49,19 @@ def _view(con: duckdb.DuckDBPyConnection, name: str, files: list) -> bool:
 
 
 def register_validated_areas(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> None:
-    """View validated_areas: category, _row_id and area_m2 of every validated row of the base-map categories."""
+    """View validated_areas: category, _row_id and area_m2 of the validated rows the overlay measures (with geometry;
+    inventories: delivered without a base parcel's id)."""
     selects = [
         # the category goes in as a quoted literal (path_literal quotes any text)
-        sql.render(AREAS, category=sql.path_literal(c), files=sql.paths_literal(part_files(layout.validated(c))))
+        sql.render(
+            AREAS,
+            category=sql.path_literal(c),
+            files=sql.paths_literal(part_files(layout.validated(c))),
+            geometry=sql.paths_literal(part_files(layout.geometry(c))),
+            unlinked=sql.Literal("true" if c == "land" else UNLINKED),
+        )
         for c in ("land",) + INVENTORY_CATEGORIES
-        if part_files(layout.validated(c))
+        if part_files(layout.validated(c)) and part_files(layout.geometry(c))
     ]
     con.execute("CREATE OR REPLACE TEMP VIEW validated_areas AS " + " UNION ALL ".join(selects or [NO_AREAS]))
 
@@ -57,9 +70,10 @@ def pieces_add_up(layout: YearLayout, con: duckdb.DuckDBPyConnection | None = No
     """Inventory rows whose pieces' adjusted areas do not add up to the row's area at 0.01 m²."""
     con = con or connect(threads=1)
     pieces = layout.overlay / "pieces.parquet"
-    if not _view(con, "pieces", [pieces] if pieces.exists() else []):
-        return 0
     register_validated_areas(con, layout)
+    if not _view(con, "pieces", [pieces] if pieces.exists() else []):
+        # no pieces written: every row the overlay should have cut is off
+        return int(con.execute("SELECT count(*) FROM validated_areas WHERE category <> 'land'").fetchone()[0])
     return int(con.execute(sql.load(__file__, "pieces_add_up")).fetchone()[0])
 
 
@@ -67,12 +81,20 @@ def zone_areas_add_up(layout: YearLayout, con: duckdb.DuckDBPyConnection | None 
     """Base parcels whose zone areas miss their TBMJ or leave [0, TBMJ], and the smallest and largest share."""
     con = con or connect(threads=1)
     files = part_files(layout.overlay / "zone_areas")
-    if not _view(con, "zone_areas", files):
-        return 0, (None, None)
     register_validated_areas(con, layout)
+    if not _view(con, "zone_areas", files):
+        # nothing written: every land row the overlay should have measured is off
+        return int(con.execute("SELECT count(*) FROM validated_areas WHERE category = 'land'").fetchone()[0]), (
+            None,
+            None,
+        )
     names = pq.read_schema(files[0]).names
+    zones = [z for z in ZONES if f"{z}_share" in names]
+    if not zones:  # no zone delivered: still, every measured parcel has its row and its TBMJ
+        query = sql.load(__file__, "zone_areas_off", area=sql.identifier("area_m2"), share=sql.identifier("area_m2"))
+        return int(con.execute(query).fetchone()[0]), (None, None)
     off, low, high = 0, None, None
-    for zone in (z for z in ZONES if f"{z}_share" in names):  # a loop over the zones delivered
+    for zone in zones:  # a loop over the zones delivered
         query = sql.load(
             __file__, "zone_areas_off", area=sql.identifier(f"{zone}_area_m2"), share=sql.identifier(f"{zone}_share")
         )

@@ -27,9 +27,9 @@ import pyarrow.compute as pc
 import shapely
 
 from assets_pipeline.spatial.adjust import adjust
-
-PIECE_SLIVER_M2 = 1.0
 from assets_pipeline.spatial.overlaps import shrunk
+
+PIECE_SLIVER_M2 = 1.0  # pieces under this are digitising slivers, no pieces (see the module's docstring)
 
 INVENTORY_CATEGORIES = ("forest", "grassland", "wetland")
 OWNERSHIP_COLUMN = {"forest": "land_ownership", "grassland": "ownership", "wetland": "ownership"}
@@ -60,11 +60,13 @@ def cut_pieces(rows: np.ndarray, row_area: np.ndarray, row_cents: np.ndarray, ba
         # shrunk rows: base parcels the row only touches are no candidates (overlaps.shrunk)
         row_i, base_j = shapely.STRtree(base).query(shrunk(rows), predicate="intersects")
         area = shapely.area(shapely.intersection(rows[row_i], base[base_j]))
+        # what the base map covers, slivers included: a sliver dropped below is no part of the outside piece
+        covered = np.bincount(row_i, weights=area, minlength=len(rows))
         keep = area > PIECE_SLIVER_M2
         row_i, base_j, area = row_i[keep], base_j[keep], area[keep]
     else:
         row_i, base_j, area = (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),)
-    covered = np.bincount(row_i, weights=area, minlength=len(rows))
+        covered = np.zeros(len(rows))
     outside = row_area - covered
     has_piece = np.bincount(row_i, minlength=len(rows)) > 0
     out = np.flatnonzero((outside > PIECE_SLIVER_M2) | ~has_piece)

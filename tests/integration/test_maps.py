@@ -47,8 +47,8 @@ def test_the_figures_are_value_per_hectare_and_inconsistent_mu_by_county(tmp_pat
     figures = county_figures(layout)
     # (116143.83 + 73440 + 99781.5) 元 / 20000 m² = 14.4682665 万元/公顷; (1183790.8656 + 57375) / 10000
     assert figures["value_per_ha"] == {XD: D("14.468267"), YZ: D("124.116587")}
-    # three pieces of 5000 m² and a wetland parcel of 2500 m² (the class mismatch on L1 is counted once, though
-    # both the report and the overlay list it): 17500 m² × 15 / 10000 = 26.25 亩
+    # F0002 as the report lists it (10000 m²; its pieces are not added again), F0001's piece outside (5000 m²) and a
+    # wetland parcel of 2500 m²: 17500 m² × 15 / 10000 = 26.25 亩
     assert figures["inconsistent_area"] == {XD: D("26.2500")}
 
 

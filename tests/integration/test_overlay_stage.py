@@ -312,3 +312,22 @@ def test_the_checks_see_a_written_file_that_does_not_add_up(county, tmp_path):
         copy.overlay / "pieces.parquet",
     )
     assert overlay_figures(copy).rows_not_adding_up == 1
+
+
+def test_the_checks_see_rows_the_overlay_did_not_write(county, tmp_path):
+    """The checks start from the rows the overlay had to measure: a row whose pieces, or a parcel whose zone areas,
+    are missing from the written files is caught (a lost part would otherwise pass unseen)."""
+    import shutil
+
+    layout, _, _ = county
+    copy = YearLayout(tmp_path / "out", YEAR)
+    shutil.copytree(layout.stages, copy.stages)
+    pieces = pq.read_table(copy.overlay / "pieces.parquet")
+    first = pieces.column("_row_id")[0].as_py()
+    kept = pieces.filter(pa.compute.not_equal(pieces.column("_row_id"), first))
+    pq.write_table(kept, copy.overlay / "pieces.parquet")
+    for part in (copy.overlay / "zone_areas").glob("*.parquet"):
+        areas = pq.read_table(part)
+        pq.write_table(areas.slice(1), part)
+    figures = overlay_figures(copy)
+    assert figures.rows_not_adding_up == 1 and figures.parcels_not_adding_up >= 1

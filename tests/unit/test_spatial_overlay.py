@@ -221,3 +221,19 @@ def test_a_sliver_along_a_gap_between_base_parcels_is_no_piece():
         pieces = cut_pieces(forest, np.array([10_000.0]), np.array([1_000_000]), base)
         assert list(pieces.base) == expected
         assert int(pieces.cents.sum()) == 1_000_000
+
+
+def test_slivers_on_neighbours_do_not_make_a_piece_outside_the_base_map():
+    # a forest polygon on base parcel A overshooting three neighbours by 0.6 m² each: three slivers, no piece on
+    # the neighbours and none outside; A's piece takes the whole area
+    a = shapely.box(X0, Y0, X0 + 100, Y0 + 100)
+    neighbours = [shapely.box(X0 + 100, Y0 + 10 * k, X0 + 110, Y0 + 10 * k + 6) for k in range(3)]
+    forest = np.array(
+        [shapely.union_all([a, *[shapely.box(X0 + 100, Y0 + 10 * k, X0 + 100.1, Y0 + 10 * k + 6) for k in range(3)]])]
+    )
+    pieces = cut_pieces(forest, np.array([10_001.80]), np.array([1_000_180]), np.array([a, *neighbours]))
+    assert list(pieces.base) == [0] and list(pieces.cents) == [1_000_180]
+
+
+def test_a_parcel_of_no_computed_area_has_nothing_inside_a_zone():
+    assert adjust_pair(np.array([0.0]), np.array([0.0]), np.array([10_000])).tolist() == [0]
