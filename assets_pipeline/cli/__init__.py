@@ -83,13 +83,16 @@ def _each_year(args: argparse.Namespace, selection: str) -> int:
     """One Dagster run per year, oldest first, so each year's balance accounts find last year's outputs;
     stops at the first year that fails."""
     for year in _years(args):
-        code = materialize(year, settings_config(args), selection)
+        code = materialize(year, settings_config(args), selection, province=args.province)
         if code:
             return code
     return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    if args.provinces and args.province:
+        print("error: --province names the single province of an input folder; --provinces a nation's", file=sys.stderr)
+        return 2
     if args.provinces:
         return _run_provinces(args)
     return _each_year(args, "run")
@@ -187,6 +190,12 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0 if explanation.ok else 1
 
 
+def _province_code(text: str) -> str:
+    if not (len(text) == 6 and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"a province is a 6-digit code such as 620000, not {text!r}")
+    return text
+
+
 def _accounting_year(text: str) -> int:
     """An accounting year the partitions know (2015 … next year); anything else is refused."""
     import datetime as dt
@@ -217,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
             "each year against the one before)",
         )
         add_setting_options(p, command)
+        p.add_argument(
+            "--province",
+            type=_province_code,
+            help="the province of a single-province input folder (<input-dir>/<year>/) when it is not the one of the "
+            "reference tables' admin_divisions.csv: a province with its own tables in <reference-dir>/<province>/",
+        )
 
     p = sub.add_parser("run", help="compile the year: ingest, validate, value, ledgers, workbooks")
     year_args(p, "run")
