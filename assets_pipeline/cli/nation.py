@@ -46,7 +46,6 @@ class Submission:
     run_id: str = ""
     status: str = "WAITING"
     why: str = ""
-    started: float = 0.0
     seconds: float = 0.0
 
 
@@ -129,34 +128,51 @@ def run_failure(instance, run_id: str) -> str:
     run's own failure message."""
     from dagster import DagsterEventType
 
+    crashed = ""
     for record in instance.get_records_for_run(run_id).records:
         event = record.event_log_entry.dagster_event
         if event is None:
             continue
         if event.event_type == DagsterEventType.STEP_FAILURE and event.step_failure_data.error is not None:
-            return f"{event.step_key}: {event.step_failure_data.error.message.strip().splitlines()[0]}"
+            return f"{event.step_key}: {failure_message(event.step_failure_data.error)}"
         if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             data = event.event_specific_data
             if not data.passed:
                 return f"check {data.check_name} failed on {data.asset_key.to_user_string()}"
+        if event.event_type == DagsterEventType.ENGINE_EVENT and "unexpectedly exited" in (event.message or ""):
+            crashed = event.message.strip().splitlines()[0]  # the run's process was killed or died
+    if crashed:
+        return crashed
     run = instance.get_run_by_id(run_id)
     return f"run {run.status.value.lower()}" if run else "run not found"
+
+
+def failure_message(error) -> str:
+    """A step's error in one line: a ``Failure``'s own description rather than Dagster's wrapper around it."""
+    while error.cause is not None and "DagsterExecutionStepExecutionError" in (error.cls_name or ""):
+        error = error.cause
+    lines = error.message.strip().splitlines()
+    if not lines:
+        return error.cls_name or "failed"
+    head, _, rest = lines[0].partition(": ")
+    return rest if rest and " " not in head else lines[0]  # "dagster…Failure: why" → "why"
 
 
 def track(instance, submission: Submission, label: str) -> bool:
     """Update a submitted run's state; print a line when it changes. True once it has ended."""
     from dagster import DagsterRunStatus
 
-    run = instance.get_run_by_id(submission.run_id)
-    if run is None:
+    record = instance.get_run_record_by_id(submission.run_id)
+    if record is None:
         return False
+    run = record.dagster_run
     status = run.status.value
     if status != submission.status:
-        if status == "STARTED":
-            submission.started = time.monotonic()
         submission.status = status
         if run.status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED):
-            submission.seconds = time.monotonic() - (submission.started or time.monotonic())
+            # the run's own start and end as the instance recorded them (a short run may start and end between polls)
+            if record.start_time is not None and record.end_time is not None:
+                submission.seconds = max(record.end_time - record.start_time, 0.0)
             if run.status != DagsterRunStatus.SUCCESS:
                 submission.why = run_failure(instance, submission.run_id)
         extra = f" ({submission.seconds:.0f} s)" if submission.seconds else ""
