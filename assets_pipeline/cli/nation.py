@@ -31,8 +31,9 @@ run_coordinator:
   config:
     max_concurrent_runs: {concurrency}
     tag_concurrency_limits:
-      # the years of a province chain (each opens with the year before): never two of them at once
-      - key: "nrledger/province_code"
+      # the years of a province chain (each opens with the year before): never two of them at once; the province
+      # dimension's tag, which Dagster gives every run of a province-year, a UI backfill's runs included
+      - key: "dagster/partition/province"
         limit: 1
         value:
           applyLimitPerUniqueValue: true
