@@ -22,6 +22,7 @@ from pathlib import Path
 
 CODE_MODULE = "assets_pipeline.defs.definitions"
 POLL_SECONDS = 1.0
+CRASHED = "Run execution process for"  # how the code server reports a run whose process died or was killed
 # the embedded instance's queue, written into <output-dir>/.dagster/dagster.yaml when that file is ours
 QUEUE_CONFIG = """telemetry:
   enabled: false
@@ -140,7 +141,7 @@ def run_failure(instance, run_id: str) -> str:
             data = event.event_specific_data
             if not data.passed:
                 return f"check {data.check_name} failed on {data.asset_key.to_user_string()}"
-        if event.event_type == DagsterEventType.ENGINE_EVENT and "unexpectedly exited" in (event.message or ""):
+        if event.event_type == DagsterEventType.ENGINE_EVENT and (event.message or "").startswith(CRASHED):
             crashed = event.message.strip().splitlines()[0]  # the run's process was killed or died
     if crashed:
         return crashed

@@ -206,7 +206,8 @@ def test_the_nation_is_the_sum_of_its_provinces(compiled):
             rows = [row for row in sheet.iter_rows(values_only=True) if row and row[1] is not None]
             provinces = [row for row in rows if row[1] in PROVINCES]
             national = [row for row in rows if row[1] == "000000"]
-            assert len(provinces) == 3 and len(national) == 1, sheet.title
+            # a sheet lists the provinces with rows of its category (a small sample's wetlands may be one's only)
+            assert 1 <= len(provinces) <= 3 and len(national) == 1, sheet.title
             for column in range(2, len(national[0])):
                 if isinstance(national[0][column], int | float):
                     total = sum(Decimal(str(row[column] or 0)) for row in provinces)
@@ -275,7 +276,10 @@ def test_a_killed_province_leaves_the_others_and_refuses_the_nation(nation, tmp_
     assert killed, "the run of 620000 2022 was never seen started"
     assert process.returncode != 0
     table = results(stdout)
-    assert table[("620000", 2022)][0] == "failure" and "unexpectedly exited" in table[("620000", 2022)][1]
+    assert table[("620000", 2022)] == (
+        "failure",
+        f"Run execution process for {killed} was terminated by signal 9 (SIGKILL).",
+    )
     assert table[("620000", 2023)] == ("skipped", "its year before (2022) did not succeed")
     for province in ("110000", "140000"):
         for year in YEARS:
