@@ -141,8 +141,10 @@ def run_failure(instance, run_id: str) -> str:
             data = event.event_specific_data
             if not data.passed:
                 return f"check {data.check_name} failed on {data.asset_key.to_user_string()}"
-        if event.event_type == DagsterEventType.ENGINE_EVENT and (event.message or "").startswith(CRASHED):
-            crashed = event.message.strip().splitlines()[0]  # the run's process was killed or died
+        if event.event_type == DagsterEventType.ENGINE_EVENT and CRASHED in (event.message or ""):
+            # the run's process was killed or died: "[DagsterApiServer] Run execution process for … (SIGKILL)."
+            # (its first sentence: the rest guesses at memory, which a kill by hand is not)
+            crashed = event.message[event.message.index(CRASHED) :].strip().split(". ")[0].rstrip(".") + "."
     if crashed:
         return crashed
     run = instance.get_run_by_id(run_id)
