@@ -199,6 +199,9 @@ def run_nation(plan: NationRun, settings: dict, home: Path, concurrency: int, na
         finally:
             if daemon is not None:
                 stop_daemon(daemon)
+                # its last heartbeat would pass for a running daemon for a minute: the next command would wait
+                # for it and leave its runs queued
+                instance.wipe_daemon_heartbeats()
     print_results(plan)
     failed = [s for s in [*plan.submissions.values(), *plan.national.values()] if s.status != "SUCCESS"]
     return 1 if failed else 0
