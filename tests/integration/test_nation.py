@@ -259,7 +259,9 @@ def test_a_killed_province_leaves_the_others_and_refuses_the_nation(nation, tmp_
         deadline = time.monotonic() + 900
         while killed is None and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.5)
-            if not (out / ".dagster" / "dagster.yaml").exists():
+            # the instance opened only once a run holds a province-year: the command has created its databases
+            # (two processes creating them at once would both stamp their schema)
+            if not any((out / province).exists() for province in PROVINCES):
                 continue
             with dg.DagsterInstance.from_config(str(out / ".dagster")) as instance:
                 run = run_of(instance, "620000", 2022)
