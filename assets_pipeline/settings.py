@@ -263,7 +263,7 @@ class AccountsSettings(dg.ConfigurableResource):
 
     def single_province(self) -> str | None:
         """The province code of the reference tables' own divisions: the province a single-province input folder
-        (``<input-dir>/<year>/``) belongs to."""
+        (``<input-dir>/<year>/``) belongs to unless the run names another (``nrledger run --province``)."""
         code = self.province().split(" ")[0]
         return None if code == "?" else code
 
@@ -282,10 +282,14 @@ class AccountsSettings(dg.ConfigurableResource):
 
     def check_province(self, province: str) -> None:
         """A province the input folder does not hold is refused: neither a folder of its own nor the single province
-        the folder's deliveries belong to."""
+        the folder's deliveries belong to. A single-province folder is the reference tables' own province, or a
+        province the reference folder holds its own divisions for (``<reference-dir>/<province>/admin_divisions.csv``):
+        one province of a nation compiled alone, priced with its own tables (DOMAIN §7)."""
         if self.is_nation(province) or not self.input_path().is_dir():  # a missing input folder: check() says so
             return
         single = self.single_province()
+        if (self.reference_path() / province / "admin_divisions.csv").is_file():
+            single = province
         held = sorted(
             p.name for p in self.input_path().iterdir() if p.is_dir() and p.name.isdigit() and len(p.name) == 6
         )

@@ -23,19 +23,38 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from assets_pipeline.sample.generate import generate_sample
 
     years = _years(args)
-    summary = generate_sample(
-        Path(args.out),
-        years,
-        parcels=args.parcels,
-        seed=args.seed,
-        formats=args.formats,
-        inconsistency_share=args.inconsistency_share,
-        layers=args.layers,
-        overlap=args.plant_overlap,
-    )
+    options = {
+        "formats": args.formats,
+        "inconsistency_share": args.inconsistency_share,
+        "layers": args.layers,
+        "overlap": args.plant_overlap,
+    }
+    if args.provinces:
+        return _sample_nation(args, years, options)
+    summary = generate_sample(Path(args.out), years, parcels=args.parcels, seed=args.seed, **options)
     print(
         f"Sample province written to {Path(args.out).resolve()} for {', '.join(map(str, years))} "
         f"({summary.seconds:.1f} s)"
+    )
+    return 0
+
+
+def _sample_nation(args: argparse.Namespace, years: list[int], options: dict) -> int:
+    """``<out>/inputs/<province>/<year>/`` per province and ``<out>/reference_tables/`` (``sample.nation``)."""
+    from assets_pipeline.sample.nation import generate_nation
+
+    provinces = [c for token in args.provinces for c in token.split(",") if c]
+    try:
+        summaries = generate_nation(Path(args.out), provinces, years, parcels=args.parcels, seed=args.seed, **options)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out).resolve()
+    seconds = sum(s.seconds for s in summaries.values())
+    print(
+        f"Sample nation of {len(summaries)} province(s) ({', '.join(summaries)}) written to {out / 'inputs'} for "
+        f"{', '.join(map(str, years))} ({seconds:.1f} s); run it with --input-dir {out / 'inputs'} "
+        f"--reference-dir {out / 'reference_tables'} --provinces all"
     )
     return 0
 
@@ -64,13 +83,16 @@ def _each_year(args: argparse.Namespace, selection: str) -> int:
     """One Dagster run per year, oldest first, so each year's balance accounts find last year's outputs;
     stops at the first year that fails."""
     for year in _years(args):
-        code = materialize(year, settings_config(args), selection)
+        code = materialize(year, settings_config(args), selection, province=args.province)
         if code:
             return code
     return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    if args.provinces and args.province:
+        print("error: --province names the single province of an input folder; --provinces a nation's", file=sys.stderr)
+        return 2
     if args.provinces:
         return _run_provinces(args)
     return _each_year(args, "run")
@@ -168,6 +190,12 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0 if explanation.ok else 1
 
 
+def _province_code(text: str) -> str:
+    if not (len(text) == 6 and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"a province is a 6-digit code such as 620000, not {text!r}")
+    return text
+
+
 def _accounting_year(text: str) -> int:
     """An accounting year the partitions know (2015 … next year); anything else is refused."""
     import datetime as dt
@@ -198,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
             "each year against the one before)",
         )
         add_setting_options(p, command)
+        p.add_argument(
+            "--province",
+            type=_province_code,
+            help="the province of a single-province input folder (<input-dir>/<year>/) when it is not the one of the "
+            "reference tables' admin_divisions.csv: a province with its own tables in <reference-dir>/<province>/",
+        )
 
     p = sub.add_parser("run", help="compile the year: ingest, validate, value, ledgers, workbooks")
     year_args(p, "run")
@@ -226,7 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="several consistent years: 2021-2023 or 2021 2022 2023",
     )
     p.add_argument("--out", required=True, help="folder to write <out>/<year>/… into")
-    p.add_argument("--parcels", type=int, default=50_000, help="land parcels (default 50,000)")
+    p.add_argument(
+        "--provinces",
+        nargs="+",
+        help="a sample nation instead: 110000,140000,620000 writes <out>/inputs/<province>/<year>/… per province "
+        "and <out>/reference_tables/ with each province's own divisions and price tables",
+    )
+    p.add_argument("--parcels", type=int, default=50_000, help="land parcels (default 50,000; per province)")
     p.add_argument("--seed", type=int, default=2023)
     p.add_argument("--formats", choices=["mixed", "parquet", "csv"], default="mixed")
     p.add_argument(

@@ -22,6 +22,7 @@ from pathlib import Path
 
 CODE_MODULE = "assets_pipeline.defs.definitions"
 POLL_SECONDS = 1.0
+CRASHED = "Run execution process for"  # how the code server reports a run whose process died or was killed
 # the embedded instance's queue, written into <output-dir>/.dagster/dagster.yaml when that file is ours
 QUEUE_CONFIG = """telemetry:
   enabled: false
@@ -31,8 +32,9 @@ run_coordinator:
   config:
     max_concurrent_runs: {concurrency}
     tag_concurrency_limits:
-      # the years of a province chain (each opens with the year before): never two of them at once
-      - key: "nrledger/province_code"
+      # the years of a province chain (each opens with the year before): never two of them at once; the province
+      # dimension's tag, which Dagster gives every run of a province-year, a UI backfill's runs included
+      - key: "dagster/partition/province"
         limit: 1
         value:
           applyLimitPerUniqueValue: true
@@ -46,7 +48,6 @@ class Submission:
     run_id: str = ""
     status: str = "WAITING"
     why: str = ""
-    started: float = 0.0
     seconds: float = 0.0
 
 
@@ -129,34 +130,53 @@ def run_failure(instance, run_id: str) -> str:
     run's own failure message."""
     from dagster import DagsterEventType
 
+    crashed = ""
     for record in instance.get_records_for_run(run_id).records:
         event = record.event_log_entry.dagster_event
         if event is None:
             continue
         if event.event_type == DagsterEventType.STEP_FAILURE and event.step_failure_data.error is not None:
-            return f"{event.step_key}: {event.step_failure_data.error.message.strip().splitlines()[0]}"
+            return f"{event.step_key}: {failure_message(event.step_failure_data.error)}"
         if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             data = event.event_specific_data
             if not data.passed:
                 return f"check {data.check_name} failed on {data.asset_key.to_user_string()}"
+        if event.event_type == DagsterEventType.ENGINE_EVENT and CRASHED in (event.message or ""):
+            # the run's process was killed or died: "[DagsterApiServer] Run execution process for … (SIGKILL)."
+            # (its first sentence: the rest guesses at memory, which a kill by hand is not)
+            crashed = event.message[event.message.index(CRASHED) :].strip().split(". ")[0].rstrip(".") + "."
+    if crashed:
+        return crashed
     run = instance.get_run_by_id(run_id)
     return f"run {run.status.value.lower()}" if run else "run not found"
+
+
+def failure_message(error) -> str:
+    """A step's error in one line: a ``Failure``'s own description rather than Dagster's wrapper around it."""
+    while error.cause is not None and "DagsterExecutionStepExecutionError" in (error.cls_name or ""):
+        error = error.cause
+    lines = error.message.strip().splitlines()
+    if not lines:
+        return error.cls_name or "failed"
+    head, _, rest = lines[0].partition(": ")
+    return rest if rest and " " not in head else lines[0]  # "dagster…Failure: why" → "why"
 
 
 def track(instance, submission: Submission, label: str) -> bool:
     """Update a submitted run's state; print a line when it changes. True once it has ended."""
     from dagster import DagsterRunStatus
 
-    run = instance.get_run_by_id(submission.run_id)
-    if run is None:
+    record = instance.get_run_record_by_id(submission.run_id)
+    if record is None:
         return False
+    run = record.dagster_run
     status = run.status.value
     if status != submission.status:
-        if status == "STARTED":
-            submission.started = time.monotonic()
         submission.status = status
         if run.status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED):
-            submission.seconds = time.monotonic() - (submission.started or time.monotonic())
+            # the run's own start and end as the instance recorded them (a short run may start and end between polls)
+            if record.start_time is not None and record.end_time is not None:
+                submission.seconds = max(record.end_time - record.start_time, 0.0)
             if run.status != DagsterRunStatus.SUCCESS:
                 submission.why = run_failure(instance, submission.run_id)
         extra = f" ({submission.seconds:.0f} s)" if submission.seconds else ""
@@ -179,6 +199,9 @@ def run_nation(plan: NationRun, settings: dict, home: Path, concurrency: int, na
         finally:
             if daemon is not None:
                 stop_daemon(daemon)
+                # its last heartbeat would pass for a running daemon for a minute: the next command would wait
+                # for it and leave its runs queued
+                instance.wipe_daemon_heartbeats()
     print_results(plan)
     failed = [s for s in [*plan.submissions.values(), *plan.national.values()] if s.status != "SUCCESS"]
     return 1 if failed else 0

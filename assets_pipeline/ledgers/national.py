@@ -136,12 +136,11 @@ def _write_national(output_dir: Path, year: int, result: NationalResult, ledger:
         "order": ident(ORDER[ledger]),
     }
     with connect(memory_limit="1GB") as con:
-        con.execute(
-            "CREATE TEMP VIEW provinces AS SELECT * FROM read_parquet($files, union_by_name = true) "
-            "WHERE region_level = 'province'",
-            {"files": [str(f) for f in files]},
+        con.execute(  # a view takes no prepared parameter: the files as quoted literals
+            f"CREATE TEMP VIEW provinces AS SELECT * FROM read_parquet({sql.paths_literal(files)}, "
+            "union_by_name = true) WHERE region_level = 'province'"
         )
-        table = con.execute(sql.load(__file__, "national", **pieces)).fetch_arrow_table()
+        table = con.sql(sql.load(__file__, "national", **pieces)).to_arrow_table()
     metadata = {b"nrledger": json.dumps({"partial": result.partial, "year": year}).encode()}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
     pq.write_table(table, target, compression="zstd")

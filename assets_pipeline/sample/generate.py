@@ -56,9 +56,9 @@ from assets_pipeline.sample.geometry import CountyFrame, county_frames
 from assets_pipeline.sample.inconsistencies import DEFAULT_INCONSISTENCY_SHARE, plant_inconsistencies
 from assets_pipeline.sample.layer_writers import write_layer
 from assets_pipeline.sample.minerals import evolve_minerals, first_minerals, minerals_table
-from assets_pipeline.sample.province_figures import COUNTY_CATEGORIES
+from assets_pipeline.sample.province_figures import COUNTY_CATEGORIES, PROVINCE_CODE
 from assets_pipeline.sample.province_layers import ProvinceLayers
-from assets_pipeline.sample.reference import Reference, load_reference
+from assets_pipeline.sample.reference import REFERENCE_DIR, Reference, SampleSource, load_reference
 from assets_pipeline.sample.sample_book import SampleBook
 from assets_pipeline.sample.streams import stream
 from assets_pipeline.sample.water import water_rows
@@ -90,6 +90,8 @@ def generate_sample(
     inconsistency_share: float = DEFAULT_INCONSISTENCY_SHARE,
     layers: str = "mixed",
     overlap: bool = False,
+    province: str = PROVINCE_CODE,
+    reference_dir: Path | None = None,
 ) -> SampleSummary:
     """Write a synthetic province for ``years`` under ``out_dir`` and return what was written.
 
@@ -108,6 +110,10 @@ def generate_sample(
     State grassland base parcels without an inventory row, which a run finds unpriced, stay within
     UNPRICED_PLANTED_SHARE of the year's state grassland rows (see ``UnpricedBudget``), so any sample compiles
     with the run's default unpriced threshold. Files a previous sample left for these years are removed first.
+    ``province`` is the province whose counties deliver (its county codes from the admin divisions of
+    ``reference_dir``, by default the shipped reference tables; a province's own tables,
+    ``<reference_dir>/<province>/…``, are read where it has them, as a run reads them); the figures imitated stay
+    Shanxi's whatever the province.
     """
     started = time.perf_counter()
     if formats not in FORMATS:
@@ -122,7 +128,7 @@ def generate_sample(
     if not years:
         raise ValueError("at least one year is needed")
     out_dir = Path(out_dir)
-    ref = load_reference()
+    ref = load_reference(SampleSource(province, Path(reference_dir) if reference_dir else REFERENCE_DIR))
     counties = plan_layers(plan_counties(ref, parcels, seed, formats), layers, set(ref.zones), stream(seed, "layers"))
     layered = [c for c in counties if c.delivery.is_layer]
     frames: dict[str, CountyFrame] = {}
@@ -130,7 +136,9 @@ def generate_sample(
     faults: dict[str, tuple[str, ...]] = {}
     if layered:
         mean_m2 = float((ref.classes.parcel_share * ref.classes.mean_m2).sum())
-        frames = county_frames([c.code for c in counties], np.array([c.parcels * mean_m2 for c in counties]), seed)
+        frames = county_frames(
+            [c.code for c in counties], np.array([c.parcels * mean_m2 for c in counties]), seed, ref.source
+        )
         # each geometry fault in one layer county (all in the first when there are fewer than three)
         # an overlap of base parcels blocks publication (DOMAIN §6): planted only when asked for
         for k, fault in enumerate(f for f in FAULTS if overlap or f != "overlap"):

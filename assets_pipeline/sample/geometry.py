@@ -16,8 +16,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from assets_pipeline.sample.province_figures import PROVINCE_CODE
-from assets_pipeline.sample.reference import read_reference_csv
+from assets_pipeline.sample.reference import SHANXI, SampleSource, read_reference_csv
 from assets_pipeline.sample.streams import stream
 from assets_pipeline.spatial.crs import CGCS2000, gk_zone_epsg
 
@@ -58,31 +57,33 @@ def transform_crs(geometries: np.ndarray, source: int, target: int) -> np.ndarra
     return shapely.transform(geometries, lambda xy: np.column_stack(transformer_.transform(xy[:, 0], xy[:, 1])))
 
 
-def county_seats() -> pd.DataFrame:
+def county_seats(source: SampleSource = SHANXI) -> pd.DataFrame:
     """Seat longitude and latitude of the province and its counties, from admin_divisions.csv."""
-    admin = read_reference_csv("admin_divisions.csv")
-    admin = admin[admin["region_code"].str.startswith(PROVINCE_CODE[:2])].set_index("region_code")
+    admin = read_reference_csv("admin_divisions.csv", source)
+    admin = admin[admin["region_code"].str.startswith(source.province[:2])].set_index("region_code")
     lon = pd.to_numeric(admin["longitude"].replace("", None)).to_numpy(dtype=float)
     lat = pd.to_numeric(admin["latitude"].replace("", None)).to_numpy(dtype=float)
     # A county without a seat in the table (a district created recently) sits beside its city's seat, in a direction
     # its code decides, so no two seats coincide.
     missing = np.isnan(lon)
-    parent = admin.index.get_indexer(admin["parent_code"].where(admin["parent_code"] != "", PROVINCE_CODE))
+    parent = admin.index.get_indexer(admin["parent_code"].where(admin["parent_code"] != "", source.province))
     turn = (admin.index.to_numpy(dtype=np.int64) % 97) / 97 * 2 * np.pi
     lon = np.where(missing, lon[parent] + MISSING_SEAT_OFFSET_DEG * np.cos(turn), lon)
     lat = np.where(missing, lat[parent] + MISSING_SEAT_OFFSET_DEG * np.sin(turn), lat)
     return admin.assign(longitude=lon, latitude=lat)
 
 
-def county_frames(codes: list[str], block_area_m2: np.ndarray, seed: int) -> dict[str, CountyFrame]:
+def county_frames(
+    codes: list[str], block_area_m2: np.ndarray, seed: int, source: SampleSource = SHANXI
+) -> dict[str, CountyFrame]:
     """County polygons: the Voronoi cells of the seats, built in the province seat's zone and clipped to the
     seats' hull buffered by HULL_BUFFER_M, then carried to each county's own zone.
 
     ``block_area_m2`` is the expected area of each county's parcels, laid around its seat: seats too close for
     their blocks (the urban districts of a city) are pushed apart first (``push_apart``), so parcels never leave
     their county."""
-    seats = county_seats()
-    province = seats.loc[PROVINCE_CODE]
+    seats = county_seats(source)
+    province = seats.loc[source.province]
     work_epsg = gk_zone_epsg(province["longitude"])
     to_work = transformer(CGCS2000, work_epsg)
     x, y = to_work.transform(seats.loc[codes, "longitude"].to_numpy(), seats.loc[codes, "latitude"].to_numpy())

@@ -94,7 +94,8 @@ def plant_inconsistencies(
     )
     land_dirty = np.zeros(land.num_rows, dtype=bool)
     land_dirty[land_planted.rows] = True
-    other_county = "140105" if county.code != "140105" else "140106"
+    # a county code of the same province (its capital's districts: xx0105, else xx0106)
+    other_county = county.code[:2] + ("0105" if county.code[2:] != "0105" else "0106")
     found: list[pd.DataFrame] = []
     appended_land: list[pa.Table] = []
 

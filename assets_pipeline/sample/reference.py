@@ -34,6 +34,23 @@ REFERENCE_DIR = Path(__file__).resolve().parents[2] / "reference_tables"
 
 
 @dataclass(frozen=True)
+class SampleSource:
+    """Which province the sample draws and from which reference folder. A province's own tables
+    (``<reference_dir>/<province>/<file>``) are read where it has them, else the folder's shared ones, as a run
+    reads them (``reference.tables.table_path``, DOMAIN §7), so the sample matches the tables the run prices with."""
+
+    province: str = PROVINCE_CODE
+    reference_dir: Path = REFERENCE_DIR
+
+    def path(self, name: str) -> Path:
+        own = self.reference_dir / self.province / name
+        return own if own.is_file() else self.reference_dir / name
+
+
+SHANXI = SampleSource()
+
+
+@dataclass(frozen=True)
 class LandClasses:
     """The parcel classes of the base map (level-2 rows of land_classes.csv, and 09) with their sample mix.
 
@@ -81,45 +98,47 @@ class Reference:
     wetland_types: dict[str, tuple[str, list[str]]]  # land class -> (its own type, finer types of its class)
     mineral_units: dict[str, str]
     resource_classes: list[str]
+    source: SampleSource = SHANXI
 
 
-def read_reference_csv(name: str) -> pd.DataFrame:
+def read_reference_csv(name: str, source: SampleSource = SHANXI) -> pd.DataFrame:
     """A reference table with every cell as text (codes keep their leading zeros)."""
-    return pd.read_csv(REFERENCE_DIR / name, dtype=str, keep_default_na=False, encoding="utf-8")
+    return pd.read_csv(source.path(name), dtype=str, keep_default_na=False, encoding="utf-8")
 
 
-def load_reference() -> Reference:
+def load_reference(source: SampleSource = SHANXI) -> Reference:
     """Read the code lists the sample draws from; fail early if a table lacks what the sample needs."""
-    admin = read_reference_csv("admin_divisions.csv")
-    counties = admin[(admin["level"] == "county") & admin["region_code"].str.startswith(PROVINCE_CODE[:2])]
+    admin = read_reference_csv("admin_divisions.csv", source)
+    counties = admin[(admin["level"] == "county") & admin["region_code"].str.startswith(source.province[:2])]
     counties = counties.sort_values("region_code")[["region_code", "name", "parent_code"]].reset_index(drop=True)
     if counties.empty:
         raise ValueError("admin_divisions.csv has no county of the province")
 
-    ownership = read_reference_csv("ownership_codes.csv")
+    ownership = read_reference_csv("ownership_codes.csv", source)
     state = set(ownership.loc[ownership["is_state"] == "true", "code"])
     collective = set(ownership.loc[ownership["is_state"] == "false", "code"])
 
-    trees = read_reference_csv("tree_ownership_codes.csv")
+    trees = read_reference_csv("tree_ownership_codes.csv", source)
     tree_state = trees.loc[trees["is_state"] == "true", "code"].tolist()
     tree_collective = set(trees.loc[trees["is_state"] == "false", "code"])
-    minerals = read_reference_csv("minerals.csv")
+    minerals = read_reference_csv("minerals.csv", source)
 
     return Reference(
         counties=counties,
-        classes=load_land_classes(),
+        classes=load_land_classes(source),
         state_codes=weighted_codes(STATE_OWNERSHIP, state, "state ownership"),
         collective_codes=weighted_codes(COLLECTIVE_OWNERSHIP, collective, "collective ownership"),
-        zones=load_price_zones(),
+        zones=load_price_zones(source),
         tree_state_code=tree_state[0],
         tree_collective_codes=weighted_codes(TREE_COLLECTIVE_OWNERSHIP, tree_collective, "collective tree ownership"),
-        forest_types=load_forest_types(),
-        species=load_species(),
-        grassland_types=load_grassland_types(),
-        grade_bands=load_grade_bands(),
-        wetland_types=load_wetland_types(),
+        forest_types=load_forest_types(source),
+        species=load_species(source),
+        grassland_types=load_grassland_types(source),
+        grade_bands=load_grade_bands(source),
+        wetland_types=load_wetland_types(source),
         mineral_units=dict(zip(minerals["mineral_code"], minerals["unit"], strict=False)),
-        resource_classes=read_reference_csv("resource_classes.csv")["resource_class"].tolist(),
+        resource_classes=read_reference_csv("resource_classes.csv", source)["resource_class"].tolist(),
+        source=source,
     )
 
 
@@ -136,9 +155,9 @@ def land_survey_group(code: str, category: str) -> str:
     return category if category in INVENTORIES else FIRST_LEVEL_GROUP[code[:2]]
 
 
-def load_land_classes() -> LandClasses:
+def load_land_classes(source: SampleSource = SHANXI) -> LandClasses:
     """Parcel classes and how many parcels of each: class area share of its group / mean parcel area."""
-    table = read_reference_csv("land_classes.csv")
+    table = read_reference_csv("land_classes.csv", source)
     parents = set(table.loc[table["level"] == "2", "parent_class"])
     usable = table[(table["level"] == "2") | ((table["level"] == "1") & ~table["land_class"].isin(parents))]
     codes = usable["land_class"].tolist()
@@ -176,9 +195,9 @@ def load_land_classes() -> LandClasses:
     )
 
 
-def load_price_zones() -> dict[str, dict[str, list[str]]]:
+def load_price_zones(source: SampleSource = SHANXI) -> dict[str, dict[str, list[str]]]:
     """Price zones (价格区划) of land_base_prices.csv per county and land class (any year)."""
-    prices = read_reference_csv("prices/land_base_prices.csv")
+    prices = read_reference_csv("prices/land_base_prices.csv", source)
     zoned = prices[prices["price_zone"] != ""][["region_code", "land_class", "price_zone"]].drop_duplicates()
     zones: dict[str, dict[str, list[str]]] = {}
     for (county, land_class), rows in zoned.groupby(["region_code", "land_class"], sort=True):
@@ -186,23 +205,23 @@ def load_price_zones() -> dict[str, dict[str, list[str]]]:
     return zones
 
 
-def load_forest_types() -> dict[str, list[str]]:
+def load_forest_types(source: SampleSource = SHANXI) -> dict[str, list[str]]:
     """林种 codes to use per first-level type: its second-level codes where the list has them."""
-    table = read_reference_csv("forest_types.csv")
+    table = read_reference_csv("forest_types.csv", source)
     if "parent_type" not in table.columns:
         return {code: [code] for code in table["forest_type"]}
     top = table.loc[table["parent_type"] == "", "forest_type"]
     return {code: table.loc[table["parent_type"] == code, "forest_type"].tolist() or [code] for code in top}
 
 
-def load_species() -> dict[str, list[str]]:
-    table = read_reference_csv("forest_species.csv")
+def load_species(source: SampleSource = SHANXI) -> dict[str, list[str]]:
+    table = read_reference_csv("forest_species.csv", source)
     return {g: rows["species_code"].tolist() for g, rows in table.groupby("species_group", sort=True)}
 
 
-def load_grassland_types() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def load_grassland_types(source: SampleSource = SHANXI) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Codes of the Shanxi grassland types, looked up by name in grassland_types.csv."""
-    table = read_reference_csv("grassland_types.csv")
+    table = read_reference_csv("grassland_types.csv", source)
     by_name = dict(zip(table["name_zh"], table["grassland_type"], strict=False))
     found = [(by_name[name], share, hay) for name, (share, hay) in GRASSLAND_TYPES.items() if name in by_name]
     if not found:
@@ -211,19 +230,19 @@ def load_grassland_types() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.array(codes), np.array(shares) / sum(shares), np.array(hay)
 
 
-def load_grade_bands() -> tuple[np.ndarray, np.ndarray]:
+def load_grade_bands(source: SampleSource = SHANXI) -> tuple[np.ndarray, np.ndarray]:
     """Grassland grades with the lower bound of their hay-yield band, sorted by that bound."""
-    table = read_reference_csv("grassland_grades.csv")
+    table = read_reference_csv("grassland_grades.csv", source)
     lower = pd.to_numeric(table["hay_min_kg_per_ha"].replace("", "0")).to_numpy(dtype=float)
     grade = table["grade"].astype(int).to_numpy()
     order = np.argsort(lower)
     return grade[order], lower[order]
 
 
-def load_wetland_types() -> dict[str, tuple[str, list[str]]]:
+def load_wetland_types(source: SampleSource = SHANXI) -> dict[str, tuple[str, list[str]]]:
     """Per wetland land class: its own wetland type and the finer types of the same wetland class."""
-    table = read_reference_csv("wetland_types.csv")
-    classes = read_reference_csv("land_classes.csv")
+    table = read_reference_csv("wetland_types.csv", source)
+    classes = read_reference_csv("land_classes.csv", source)
     wetland_classes = set(classes.loc[classes["category"] == "wetland", "land_class"])
     own = table[table["wetland_type"].isin(wetland_classes)]
     finer = table[~table["wetland_type"].isin(wetland_classes)]

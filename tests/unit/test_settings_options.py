@@ -12,21 +12,16 @@ from assets_pipeline.cli.options import settings_config, value_type
 from assets_pipeline.settings import AccountsSettings
 
 FOLDERS = ["--year", "2023", "--input-dir", "in", "--output-dir", "out"]
-RUN_ONLY = {
-    "mineral_model",
-    "discount_rate",
-    "unpriced_threshold",
-    "lang",
-    "allow_partial",
-}  # valuation and report only
-# how several provinces are run (the instance's queue), not how a province-year is compiled
-NOT_SETTINGS = {"provinces", "concurrency"}
+# valuation, report and the nation's roll-up only
+RUN_ONLY = {"mineral_model", "discount_rate", "unpriced_threshold", "lang", "allow_partial"}
 
 
 def _options(command: str) -> dict[str, argparse.Action]:
     """The options of ``command`` that are not the years, by destination."""
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
-    return {a.dest: a for a in sub._actions if a.dest not in ("help", "year", "years", *NOT_SETTINGS)}
+    # which province(s) and how many at once: the command's choice of partitions, not a run's settings
+    partitions = ("help", "year", "years", "province", "provinces", "concurrency")
+    return {a.dest: a for a in sub._actions if a.dest not in partitions}
 
 
 @pytest.mark.parametrize("command", ["run", "validate"])
@@ -87,6 +82,7 @@ def test_options_given_reach_the_settings_as_the_same_words():
             "140105",
             "--allow-missing-county",
             "140106",
+            "--allow-partial",
         ]
     )
     settings = AccountsSettings(**settings_config(args))
@@ -103,9 +99,9 @@ def test_options_given_reach_the_settings_as_the_same_words():
         "layer": "DLTB_2023",
         "crs": "EPSG:4545",
         "zone_tolerance": "0.02",
-        "allow_partial": "False",
         "consistency_policy": "inventory-wins",
         "area_tolerance": "0.01",
+        "allow_partial": "True",
         "allow_missing_counties": "140105, 140106",
     }
     assert build_parser().parse_args(["run", *FOLDERS, "--area-unit", "HA"]).declared_area_unit == "ha"
