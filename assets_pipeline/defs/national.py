@@ -8,7 +8,13 @@ import dagster as dg
 from assets_pipeline.defs.ledgers import LEDGER_PHYSICAL, LEDGER_VALUE
 from assets_pipeline.defs.metadata import markdown_table
 from assets_pipeline.defs.partitions import accounting_years, nation_provinces
-from assets_pipeline.ledgers.national import NationalError, compile_national, nation_differs_from_provinces
+from assets_pipeline.infra.storage import atomic_folder
+from assets_pipeline.ledgers.national import (
+    NationalError,
+    compile_national,
+    nation_differs_from_provinces,
+    national_folder,
+)
 from assets_pipeline.publish.national_report import workbook_adds_up, write_national_workbook
 from assets_pipeline.settings import AccountsSettings
 
@@ -47,16 +53,28 @@ with warnings.catch_warnings():  # the mapping is marked beta; runs print no war
     ],
 )
 def national(context: dg.AssetExecutionContext, settings: AccountsSettings):
+    """Built in a folder beside ``national/<year>/`` that replaces it only when both checks pass: a nation that does
+    not add up is never published, and the previous one stays."""
     year = int(context.partition_key)
+    final = national_folder(settings.output_path(), year)
     try:
-        result = compile_national(
-            settings.output_path(), settings.input_path(), year, nation_provinces(), settings.allow_partial
-        )
+        with atomic_folder(final) as staging:
+            result = compile_national(
+                settings.output_path(), settings.input_path(), year, nation_provinces(), staging, settings.allow_partial
+            )
+            book = write_national_workbook(result)
+            differing = nation_differs_from_provinces(result)
+            problems = workbook_adds_up(book.path)
+            if differing or problems:
+                raise NotPublished
+        published = True
     except NationalError as exc:
         raise dg.Failure(description=str(exc), metadata={"problem": str(exc)}, allow_retries=False) from None
-    book = write_national_workbook(result)
+    except NotPublished:
+        published = False
     yield dg.MaterializeResult(
         metadata={
+            "published": published,
             "partial": result.partial,
             "provinces_included": len(result.included),
             "provinces_expected": len(result.expected),
@@ -68,19 +86,21 @@ def national(context: dg.AssetExecutionContext, settings: AccountsSettings):
                 )
             ),
             "rows": dg.MetadataValue.json(result.rows),
-            "folder": dg.MetadataValue.path(str(result.folder)),
-            "workbook": dg.MetadataValue.path(str(book.path)),
+            "folder": dg.MetadataValue.path(str(final)),
+            "workbook": dg.MetadataValue.path(str(final / book.path.name)),
         }
     )
-    differing = nation_differs_from_provinces(result)
     yield dg.AssetCheckResult(
         check_name="nation_equals_its_provinces",
         passed=not differing,
         metadata={"cells_differing": len(differing), "first": dg.MetadataValue.md("\n".join(differing[:20]) or "none")},
     )
-    problems = workbook_adds_up(book.path)
     yield dg.AssetCheckResult(
         check_name="workbook_adds_up",
         passed=not problems,
         metadata={"problems": len(problems), "first": dg.MetadataValue.md("\n".join(problems[:20]) or "none")},
     )
+
+
+class NotPublished(Exception):
+    """A check failed: the staging folder is dropped and the published nation (if any) stays as it was."""

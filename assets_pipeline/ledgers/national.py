@@ -18,7 +18,6 @@ import pyarrow.parquet as pq
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout
-from assets_pipeline.infra.storage import atomic_folder
 from assets_pipeline.publish.manifest import verify_outputs
 
 NATIONAL_FOLDER = "national"
@@ -68,10 +67,17 @@ def national_folder(output_dir: Path, year: int) -> Path:
     return Path(output_dir) / NATIONAL_FOLDER / str(year)
 
 
-def expected_provinces(input_dir: Path, year: int, nation: list[str]) -> list[str]:
-    """The provinces whose input folder holds the year (``<input-dir>/<province>/<year>/``): the nation being
-    compiled. The other provincial units are named on the cover as not delivered."""
-    return [code for code in nation if (Path(input_dir) / code / str(year)).is_dir()]
+def expected_provinces(input_dir: Path, output_dir: Path, year: int, nation: list[str]) -> list[str]:
+    """The provinces of the nation being compiled: those whose input folder holds the year
+    (``<input-dir>/<province>/<year>/``) and those that have published the year (an input folder archived after
+    publication does not drop a province from the nation). The other provincial units are named on the cover as
+    not delivered."""
+    return [
+        code
+        for code in nation
+        if (Path(input_dir) / code / str(year)).is_dir()
+        or (Path(output_dir) / code / str(year) / "manifest.json").exists()
+    ]
 
 
 def province_entries(
@@ -97,12 +103,12 @@ def province_entries(
 
 
 def compile_national(
-    output_dir: Path, input_dir: Path, year: int, nation: list[str], allow_partial: bool = False
+    output_dir: Path, input_dir: Path, year: int, nation: list[str], into: Path, allow_partial: bool = False
 ) -> NationalResult:
-    """Write ``<output-dir>/national/<year>/ledger_physical.parquet`` and ``ledger_value.parquet`` (the nation's
-    rows, region_level 'national', and the provinces' rows beside them) and ``national.json``."""
-    folder = national_folder(output_dir, year)
-    result = NationalResult(year, folder, expected_provinces(input_dir, year, nation))
+    """Write ``ledger_physical.parquet`` and ``ledger_value.parquet`` (the nation's rows, region_level 'national',
+    and the provinces' rows beside them) and ``national.json`` into ``into``: a folder beside
+    ``<output-dir>/national/<year>/`` that replaces it only once the checks have passed (``defs.national``)."""
+    result = NationalResult(year, Path(into), expected_provinces(input_dir, output_dir, year, nation))
     if not result.expected:
         raise NationalError(f"no province of the nation has an input folder for {year} under {input_dir}")
     result.included, result.missing = province_entries(output_dir, year, result.expected)
@@ -115,10 +121,11 @@ def compile_national(
         )
     if not result.included:
         raise NationalError(f"no province has a complete published {year}: nothing to add up")
-    with atomic_folder(folder) as tmp:
-        for ledger, file in LEDGER_FILES.items():
-            result.rows[ledger] = _write_national(output_dir, year, result, ledger, tmp / file)
-        (tmp / "national.json").write_text(json.dumps(result.record(), ensure_ascii=False, indent=2), encoding="utf-8")
+    for ledger, file in LEDGER_FILES.items():
+        result.rows[ledger] = _write_national(output_dir, year, result, ledger, result.folder / file)
+    (result.folder / "national.json").write_text(
+        json.dumps(result.record(), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     return result
 
 

@@ -89,7 +89,10 @@ def _category_tables(result: NationalResult, ledger: str, measure: str):
     detail = "indicator" if ledger == "physical" else "component"
     with connect(memory_limit="500MB") as con:
         cells = con.execute(
-            f"SELECT category, item_code || ' ' || item_name || ' ' || subject || ' ' || {detail} AS column_name, "
+            # every dimension of the cell names its column (the unit too: a mineral may be counted in several)
+            f"SELECT category, concat_ws(' ', item_code, item_name, subject, {detail}"
+            + (", unit" if ledger == "physical" else "")
+            + ") AS column_name, "
             f"region_code, region_name, {measure} FROM read_parquet($p) ORDER BY category, item_code, subject, {detail}",
             {"p": str(source)},
         ).fetchall()
