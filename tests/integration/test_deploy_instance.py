@@ -397,7 +397,7 @@ def test_a_queued_backfill_runs_on_postgres_with_the_daemon(database, tmp_path, 
 
     years = sorted({year_of(key) for key in BACKFILL_PARTITIONS})
     inputs, out, home = tmp_path / "inputs", tmp_path / "out", tmp_path / "home"
-    generate_sample(inputs, years, parcels=1_000, seed=3, layers="none")
+    generate_sample(inputs, years, parcels=600, seed=3, layers="none")
     home.mkdir()
     shutil.copy(DEPLOY / "dagster.local-postgres.yaml", home / "dagster.yaml")
     code_port, web_port, read_only_port = free_port(), free_port(), free_port()

@@ -144,7 +144,7 @@ def test_dagster_recorded_materializations_and_passing_checks(run):
     instance = dg.DagsterInstance.get()
     key = dg.AssetKey(["ledger", "value"])
     event = instance.get_latest_materialization_event(key)
-    assert event is not None and event.asset_materialization.partition == str(YEAR)
+    assert event is not None and event.asset_materialization.partition == f"140000|{YEAR}"
     checks = [
         dg.AssetCheckKey(dg.AssetKey(["ledger", "value"]), "detail_sums_equal_ledger"),
         dg.AssetCheckKey(dg.AssetKey(["report"]), "excel_totals_equal_parquet"),

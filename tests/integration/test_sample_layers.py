@@ -146,7 +146,7 @@ def test_layer_ids_are_the_tables_ids(sample):
         if frame is None and table.suffix == ".parquet":
             frame = pd.read_parquet(table)
         if frame is None:
-            frame = pd.read_excel(table, dtype=str)
+            frame = pd.read_excel(table, dtype=str, engine="openpyxl")
         truth = set(frame.iloc[:, 0].dropna().astype(str))
         own = {i for i in ids if int(i[6:]) < 9_800_000_000}  # not the planted inconsistencies' extra parcels
         # the same parcels as the tables of layers=none, but for ids a dirty row blanked or repeated there
