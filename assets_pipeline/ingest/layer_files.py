@@ -36,7 +36,7 @@ from assets_pipeline.ingest.delivered import UNPARSED_SCHEMA, DeliveredFile, wit
 from assets_pipeline.ingest.headers import canonical_of, header_lookup
 from assets_pipeline.schema.columns import CategorySpec
 from assets_pipeline.spatial.crs import CGCS2000, accept_crs, gk_zone_epsg, reproject
-from assets_pipeline.spatial.layers import choose_layer, layer_bounds, layer_crs, layer_encoding, read_layer
+from assets_pipeline.spatial.layers import choose_layer, describe_layer, layer_encoding, read_layer
 from assets_pipeline.spatial.repair import CleanPolygons, clean_polygons
 
 GEOMETRY_SCHEMA = pa.schema(
@@ -72,12 +72,13 @@ class LayerSource:
         self.path, self.delivered, self.spec = path, delivered, spec
         self.layer = delivered.layer = choose_layer(path, spec.name, layer or None)
         delivered.encoding = layer_encoding(path)
-        carried = layer_crs(path, self.layer)
+        described = describe_layer(path, self.layer)
+        carried = described.crs
         self.crs = accept_crs(carried, path, declared_crs or None)
         delivered.crs = describe_crs(carried) if carried is not None else f"{declared_crs} (declared, --crs)"
-        self.target, self.epsg = projected_target(self.crs, layer_bounds(path, self.layer))
+        self.target, self.epsg = projected_target(self.crs, described.bounds)
         delivered.projected_epsg = self.epsg
-        self.computed_area = spec.area_column is not None and not _has_area_field(path, self.layer, spec)
+        self.computed_area = spec.area_column is not None and not _has_area_field(described.fields, spec)
         if self.computed_area:
             delivered.area_source = "geometry"
         delivered.geometry_faults = delivered.geometry_repaired = 0
@@ -183,11 +184,9 @@ def projected_target(crs: pyproj.CRS, bounds: tuple[float, float, float, float])
     return pyproj.CRS.from_epsg(epsg), epsg
 
 
-def _has_area_field(path: Path, layer: str, spec: CategorySpec) -> bool:
+def _has_area_field(names: list[str], spec: CategorySpec) -> bool:
     """Whether one of the layer's fields names the category's area column (TBMJ, 图斑面积 …)."""
     lookup = header_lookup(spec)
-    first = next(read_layer(path, layer, batch_rows=1), None)
-    names = first.attributes.column_names if first is not None else []
     return any(canonical_of(name, lookup)[0] == spec.area_column for name in names)
 
 

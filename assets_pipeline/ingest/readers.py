@@ -48,7 +48,7 @@ def read_batches(
     if fmt in LAYER_FORMATS:
         delivered.layer = choose_layer(path, spec.name if spec else None, layer)
         delivered.encoding = layer_encoding(path)
-        for chunk in read_layer(path, delivered.layer):
+        for chunk in read_layer(path, delivered.layer, geometry=False):
             table = chunk.attributes
             columns = [c.combine_chunks() for c in table.columns]
             yield with_source_rows(pa.RecordBatch.from_arrays(columns, schema=table.schema), chunk.first_row)

@@ -32,7 +32,6 @@ from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.infra.storage import atomic_path
 from assets_pipeline.publish.layer_geometry import in_epsg, main_epsg
 from assets_pipeline.publish.layer_views import register_views
-from assets_pipeline.publish.map_drawing import Choropleth, cjk_font, draw_choropleth
 from assets_pipeline.spatial.crs import CGCS2000, gk_zone_epsg, reproject
 
 MAPS = ("value_per_ha", "inconsistent_area")
@@ -65,6 +64,10 @@ def draw_maps(layout: YearLayout, input_dir: Path | None, lang: str = "zh") -> M
     """Draw both maps, in Chinese with English (``zh``, when a CJK font is installed) or English (``en``)."""
     if lang not in ("zh", "en"):
         raise ValueError(f"map language must be 'zh' or 'en', not {lang!r}")
+    # matplotlib only where maps are drawn: a year of tables, and every process that only loads the definitions,
+    # does not pay for importing it
+    from assets_pipeline.publish.map_drawing import Choropleth, cjk_font, draw_choropleth
+
     result = MapsResult(font=cjk_font() if lang == "zh" else None)
     admin = admin_layer(input_dir, layout.year) if input_dir is not None else None
     with connect(layout.stages / "duckdb_tmp") as con:

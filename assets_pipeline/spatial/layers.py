@@ -15,7 +15,9 @@ GDAL's default (ISO-8859-1 when the ``.dbf`` says nothing) would turn 小店区 
 from __future__ import annotations
 
 import codecs
+import functools
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,8 +61,21 @@ class LayerChunk:
 
 
 def layer_format(path: Path) -> str | None:
-    """``gpkg``, ``shapefile``, ``filegdb`` or ``geoparquet`` by what the file (or folder) holds; None otherwise."""
+    """``gpkg``, ``shapefile``, ``filegdb`` or ``geoparquet`` by what the file (or folder) holds; None otherwise.
+
+    A delivery is asked this by every step that lists, hashes or reads it: the answer is kept for as long as the
+    file's size and modification time stay the same."""
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _layer_format(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _layer_format(name: str, _mtime_ns: int, _size: int) -> str | None:
+    path = Path(name)
     if path.is_dir():
         return "filegdb" if path.suffix.lower() == ".gdb" and any(path.glob("*.gdbtable")) else None
     try:
@@ -108,8 +123,22 @@ def shapefile_members(path: Path) -> list[Path]:
     path = Path(path)
     stem = path.stem.lower()
     wanted = {stem + ext for ext in SHAPEFILE_SIBLINGS} | {path.name.lower() + ".xml"}
-    siblings = sorted(p for p in path.parent.iterdir() if p.is_file() and p.name.lower() in wanted)
+    siblings = sorted(path.parent / name for name in _files_in(path.parent) if name.lower() in wanted)
     return [path, *siblings]
+
+
+def _files_in(folder: Path) -> tuple[str, ...]:
+    """The names of the files in a folder (kept while the folder's modification time stays the same)."""
+    try:
+        return _listing(str(folder), folder.stat().st_mtime_ns)
+    except OSError:
+        return ()
+
+
+@functools.lru_cache(maxsize=1024)
+def _listing(folder: str, _mtime_ns: int) -> tuple[str, ...]:
+    with os.scandir(folder) as entries:
+        return tuple(entry.name for entry in entries if entry.is_file())
 
 
 def missing_shapefile_parts(path: Path) -> list[str]:
@@ -194,30 +223,54 @@ def choose_layer(path: Path, category: str | None, declared: str | None) -> str:
 # ---------------------------------------------------------------------------------------------- its coordinates
 
 
-def layer_crs(path: Path, layer: str) -> pyproj.CRS | None:
-    """The layer's coordinate system as delivered, or None when it carries none (no ``.prj``; a GeoParquet
-    column without ``crs`` is taken as carrying none, not as the OGC:CRS84 default the format assumes)."""
+@dataclass(frozen=True)
+class LayerDescription:
+    """What is known of a layer before its features are read: its coordinate system as delivered (None when it
+    carries none), its own fields' names and its bounding box (xmin, ymin, xmax, ymax; NaN without geometry)."""
+
+    crs: pyproj.CRS | None
+    fields: list[str]
+    bounds: tuple[float, float, float, float]
+
+
+def describe_layer(path: Path, layer: str) -> LayerDescription:
+    """The layer's coordinate system, fields and bounds, from one look at the file (GDAL's layer information, or
+    a GeoParquet file's ``geo`` metadata and schema). A GeoParquet column without ``crs`` is taken as carrying
+    none, not as the OGC:CRS84 default the format assumes."""
     path = Path(path)
     if layer_format(path) == "geoparquet":
         geo = _geo_metadata(path) or {}
         column = geo.get("columns", {}).get(geo.get("primary_column", ""), {})
         crs = column.get("crs")
-        return pyproj.CRS.from_json_dict(crs) if isinstance(crs, dict) else None
+        geometry_columns = set(geo.get("columns", {})) | {geo.get("primary_column", "geometry")}
+        fields = [name for name in pq.read_schema(path).names if name not in geometry_columns]
+        return LayerDescription(
+            pyproj.CRS.from_json_dict(crs) if isinstance(crs, dict) else None, fields, _geoparquet_bounds(path)
+        )
     try:
-        info = pyogrio.read_info(path, layer=layer, encoding=layer_encoding(path))
+        info = pyogrio.read_info(path, layer=layer, encoding=layer_encoding(path), force_total_bounds=True)
     except Exception as exc:
         raise InputFileError(path, f"layer {layer}: cannot be read ({_short(exc)}) / 图层无法读取") from None
-    return pyproj.CRS.from_user_input(info["crs"]) if info.get("crs") else None
+    bounds = info.get("total_bounds")
+    return LayerDescription(
+        pyproj.CRS.from_user_input(info["crs"]) if info.get("crs") else None,
+        [str(name) for name in info["fields"]],
+        tuple(float(b) for b in bounds) if bounds is not None else (np.nan,) * 4,
+    )
+
+
+def layer_crs(path: Path, layer: str) -> pyproj.CRS | None:
+    """The layer's coordinate system as delivered, or None when it carries none."""
+    return describe_layer(path, layer).crs
 
 
 def layer_bounds(path: Path, layer: str) -> tuple[float, float, float, float]:
     """The layer's bounding box (xmin, ymin, xmax, ymax) in its own coordinates, NaN when it has no geometry."""
-    path = Path(path)
-    if layer_format(path) != "geoparquet":
-        info = pyogrio.read_info(path, layer=layer, encoding=layer_encoding(path), force_total_bounds=True)
-        bounds = info.get("total_bounds")
-        return tuple(bounds) if bounds is not None else (np.nan,) * 4
-    boxes = [shapely.total_bounds(chunk.geometry) for chunk in read_layer(path, layer)]
+    return describe_layer(path, layer).bounds
+
+
+def _geoparquet_bounds(path: Path) -> tuple[float, float, float, float]:
+    boxes = [shapely.total_bounds(chunk.geometry) for chunk in read_layer(path)]
     if not boxes:
         return (np.nan,) * 4
     stacked = np.array(boxes)
@@ -233,20 +286,28 @@ def layer_bounds(path: Path, layer: str) -> tuple[float, float, float, float]:
 # ---------------------------------------------------------------------------------------------- its features
 
 
-def read_layer(path: Path, layer: str | None = None, batch_rows: int = 200_000) -> Iterator[LayerChunk]:
-    """The layer's features in batches of at most ``batch_rows``, numbered from 1 in the layer's order."""
+def read_layer(
+    path: Path, layer: str | None = None, batch_rows: int = 200_000, geometry: bool = True
+) -> Iterator[LayerChunk]:
+    """The layer's features in batches of at most ``batch_rows``, numbered from 1 in the layer's order; without
+    ``geometry`` their fields only (the chunks' geometry all None), for what reads a layer as a table."""
     path = Path(path)
     fmt = layer_format(path)
     if fmt is None:
         raise InputFileError(path, "is not a layer (GeoPackage, Shapefile, FileGDB or GeoParquet) / 不是空间图层文件")
     if fmt == "geoparquet":
-        yield from _geoparquet_chunks(path, batch_rows)
+        yield from _geoparquet_chunks(path, batch_rows, geometry)
         return
     layer = layer or choose_layer(path, None, None)
     first = 1
     try:
         with pyogrio.open_arrow(
-            path, layer=layer, encoding=layer_encoding(path), batch_size=batch_rows, use_pyarrow=True
+            path,
+            layer=layer,
+            encoding=layer_encoding(path),
+            batch_size=batch_rows,
+            use_pyarrow=True,
+            read_geometry=geometry,
         ) as (meta, reader):
             geometry_name = meta.get("geometry_name") or "wkb_geometry"
             for batch in reader:
@@ -267,7 +328,7 @@ def read_layer(path: Path, layer: str | None = None, batch_rows: int = 200_000) 
         yield LayerChunk(empty, np.array([], dtype=object), 1)
 
 
-def _geoparquet_chunks(path: Path, batch_rows: int) -> Iterator[LayerChunk]:
+def _geoparquet_chunks(path: Path, batch_rows: int, geometry: bool = True) -> Iterator[LayerChunk]:
     geo = _geo_metadata(path) or {}
     primary = geo.get("primary_column", "geometry")
     encoding = str(geo.get("columns", {}).get(primary, {}).get("encoding", "WKB"))
@@ -278,10 +339,12 @@ def _geoparquet_chunks(path: Path, batch_rows: int) -> Iterator[LayerChunk]:
     if primary not in parquet.schema_arrow.names:
         raise InputFileError(path, f"GeoParquet has no geometry column {primary!r} / 缺少几何字段")
     first = 1
-    for batch in parquet.iter_batches(batch_size=batch_rows):
+    fields = [name for name in parquet.schema_arrow.names if name not in geometry_columns]
+    for batch in parquet.iter_batches(batch_size=batch_rows, columns=None if geometry else fields):
         table = pa.Table.from_batches([batch])
         attributes = table.drop_columns([c for c in geometry_columns if c in table.column_names])
-        yield LayerChunk(attributes, _from_wkb(path, table.column(primary), table.num_rows), first)
+        wkb = table.column(primary) if geometry else None
+        yield LayerChunk(attributes, _from_wkb(path, wkb, table.num_rows), first)
         first += table.num_rows
     if first == 1:
         fields = [f for f in parquet.schema_arrow if f.name not in geometry_columns]

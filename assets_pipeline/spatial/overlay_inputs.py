@@ -10,15 +10,18 @@ and indexed once per zone (EPSG) the counties use.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pyproj
 
 from assets_pipeline.infra import sql
+from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files
 from assets_pipeline.spatial.control_layers import PolygonLayer, price_files, price_levels, read_polygons, zone_files
 from assets_pipeline.spatial.crs import reproject
@@ -65,15 +68,51 @@ def counties(con: duckdb.DuckDBPyConnection, layout: YearLayout, category: str) 
     return [County(r, int(e), int(n), list(v), list(g)) for r, e, n, v, g in found]
 
 
+# A category whose validated and geometry parts are smaller than this is read whole once per process and run, and
+# each county's rows are taken from it: a query per county would cost more than the county's work (a 50,000-parcel
+# province has a few hundred county tasks of a few hundred rows each). Larger ones are read county by county.
+WHOLE_CATEGORY_BYTES = 32 << 20
+
+
 def county_rows(
     con: duckdb.DuckDBPyConnection, category: str, parts: list[County], regions: list[str], epsg: int | None
 ) -> pa.Table:
     """The rows of ``regions`` with their geometry, read only from the parts of ``parts``, in parcel id order."""
     validated = sorted({f for c in parts for f in c.validated_files})
     geometry = sorted({f for c in parts for f in c.geometry_files})
+    whole = _small_category(category, validated, geometry)
+    if whole is not None:
+        keep = pc.is_in(whole.column("region_code"), value_set=pa.array(regions, pa.string()))
+        if epsg is not None:
+            keep = pc.and_(keep, pc.equal(whole.column("epsg"), epsg))
+        return whole.filter(keep)  # a filter keeps the order: parcel id, then row id, as the query gives
     register_views(con, category, validated, geometry)
     params = {"regions": regions, "epsg": epsg, "unlinked_only": category != "land"}
     return con.sql(sql.load(__file__, "county_rows"), params=params).to_arrow_table()
+
+
+def _small_category(category: str, validated: list[str], geometry: list[str]) -> pa.Table | None:
+    """All the category's rows with geometry, in parcel id order, when its parts are small (else None)."""
+    if not validated or not geometry:
+        return None
+    return _whole_category(category, _folder_key(Path(validated[0]).parent), _folder_key(Path(geometry[0]).parent))
+
+
+def _folder_key(folder: Path) -> tuple[str, int, int]:
+    """A stage folder as it stands: its parts are swapped in whole (a new folder) or renamed into it (a new time)."""
+    stat = folder.stat()
+    return str(folder), stat.st_ino, stat.st_mtime_ns
+
+
+@lru_cache(maxsize=4)
+def _whole_category(category: str, validated: tuple, geometry: tuple) -> pa.Table | None:
+    files = [part_files(Path(validated[0])), part_files(Path(geometry[0]))]
+    if sum(p.stat().st_size for parts in files for p in parts) > WHOLE_CATEGORY_BYTES:
+        return None
+    with connect(threads=1, memory_limit="500MB") as con:
+        register_views(con, category, *files)
+        params = {"regions": None, "epsg": None, "unlinked_only": category != "land"}
+        return con.sql(sql.load(__file__, "county_rows"), params=params).to_arrow_table()
 
 
 def reference_table(layout: YearLayout, name: str) -> pa.Table:

@@ -12,7 +12,7 @@ import shapely
 from openpyxl import Workbook, load_workbook
 from PIL import Image
 
-from assets_pipeline.publish import maps as maps_module
+from assets_pipeline.publish import map_drawing
 from assets_pipeline.publish.map_drawing import cjk_font, class_breaks
 from assets_pipeline.publish.maps import MAPS, county_figures, draw_maps, map_path
 from assets_pipeline.publish.report_maps import write_maps_sheet
@@ -26,13 +26,13 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 def drawn(monkeypatch):
     """Every map handed to the drawing, by name (the drawing itself still runs)."""
     seen = {}
-    real = maps_module.draw_choropleth
+    real = map_drawing.draw_choropleth
 
     def capture(map_, path, font):
         seen[path.name.split(".")[1]] = map_
         real(map_, path, font)
 
-    monkeypatch.setattr(maps_module, "draw_choropleth", capture)
+    monkeypatch.setattr(map_drawing, "draw_choropleth", capture)  # maps imports it when it draws
     return seen
 
 
@@ -57,7 +57,7 @@ def test_the_figures_are_value_per_hectare_and_inconsistent_mu_by_county(tmp_pat
     "name, field", [("admin.gpkg", "XZQDM"), ("行政区.shp", "region_code"), ("admin.gdb", "xzqdm")]
 )
 def test_maps_from_the_delivered_boundaries(tmp_path, drawn, monkeypatch, name, field):
-    monkeypatch.setattr(maps_module, "cjk_font", lambda: None)
+    monkeypatch.setattr(map_drawing, "cjk_font", lambda: None)
     layout = write_spatial_year(tmp_path / "out")
     write_admin_layer(tmp_path / "in", name=name, field=field)
     result = draw_maps(layout, tmp_path / "in", "zh")
@@ -77,7 +77,7 @@ def test_maps_from_the_delivered_boundaries(tmp_path, drawn, monkeypatch, name, 
 
 def test_maps_in_chinese_when_a_cjk_font_is_installed(tmp_path, drawn, monkeypatch):
     font = cjk_font() or "DejaVu Sans"  # the branch is the same; without the font the names print as boxes
-    monkeypatch.setattr(maps_module, "cjk_font", lambda: font)
+    monkeypatch.setattr(map_drawing, "cjk_font", lambda: font)
     layout = write_spatial_year(tmp_path / "out")
     result = draw_maps(layout, None, "zh")
     assert result.font == font and result.boundaries == "parcels"
