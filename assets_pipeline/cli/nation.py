@@ -7,13 +7,17 @@ side, as many at once as the instance's queue allows (``QueuedRunCoordinator``: 
 per province tag). When every province-year is done, each year's national roll-up is submitted the same way.
 The command shows each province-year's state as it changes, and ends with a table of what succeeded, what failed
 and why, and what was skipped.
+
+The code location is served once for the whole command (``dagster api grpc``, its own process group): the command
+submits its runs through it and the daemon it starts launches them through it, so no submission pays for starting
+Python, Dagster and the definitions again.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +26,7 @@ from pathlib import Path
 
 CODE_MODULE = "assets_pipeline.defs.definitions"
 POLL_SECONDS = 1.0
+CODE_SERVER_START_SECONDS = 180  # loading the definitions on a busy two-core machine
 CRASHED = "Run execution process for"  # how the code server reports a run whose process died or was killed
 # the embedded instance's queue, written into <output-dir>/.dagster/dagster.yaml when that file is ours
 QUEUE_CONFIG = """telemetry:
@@ -31,6 +36,9 @@ run_coordinator:
   class: QueuedRunCoordinator
   config:
     max_concurrent_runs: {concurrency}
+    # the queue is one SQLite file on this machine: looking at it every second costs nothing, and a province's next
+    # year starts a second after its year before instead of five
+    dequeue_interval_seconds: 1
     tag_concurrency_limits:
       # the years of a province chain (each opens with the year before): never two of them at once; the province
       # dimension's tag, which Dagster gives every run of a province-year, a UI backfill's runs included
@@ -74,12 +82,61 @@ def daemon_running(instance) -> bool:
     return any(now - beat.timestamp < 60 for beat in beats.values())
 
 
-def start_daemon(home: Path) -> subprocess.Popen:
-    """The instance's daemon for the duration of the command, in its own process group (stopped by its PID)."""
+@dataclass
+class CodeLocation:
+    """The definitions served over gRPC for the command's duration, and the workspace file that names them."""
+
+    process: subprocess.Popen
+    workspace: Path
+
+
+def serve_code_location(home: Path) -> CodeLocation:
+    """``dagster api grpc`` on a free local port, in its own process group (stopped by its PID), and a workspace
+    file in the instance's folder that points at it under the module's own location name (the name a daemon
+    started elsewhere with ``-m`` knows the location by). Returns once the server answers."""
+    from dagster._grpc.client import DagsterGrpcClient
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    log = open(home / "code-server.log", "ab")  # noqa: SIM115 - kept open for the server's lifetime
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dagster", "api", "grpc", "-m", CODE_MODULE, "-h", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    workspace = home / "workspace.yaml"
+    workspace.write_text(
+        "load_from:\n  - grpc_server:\n      host: 127.0.0.1\n"
+        f"      port: {port}\n      location_name: {CODE_MODULE}\n",
+        encoding="utf-8",
+    )
+    client = DagsterGrpcClient(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + CODE_SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the code server ended at start (exit {process.returncode}); see {home / 'code-server.log'}"
+            )
+        try:
+            client.ping("")
+            return CodeLocation(process, workspace)
+        except Exception:  # not listening yet
+            time.sleep(0.2)
+    stop_process(process)
+    raise RuntimeError(f"the code server did not answer within {CODE_SERVER_START_SECONDS} s")
+
+
+def start_daemon(home: Path, location: CodeLocation) -> subprocess.Popen:
+    """The instance's daemon for the duration of the command, in its own process group (stopped by its PID),
+    launching runs through the command's code location."""
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     log = open(home / "daemon.log", "ab")  # noqa: SIM115 - kept open for the daemon's lifetime
     return subprocess.Popen(
-        [sys.executable, "-m", "dagster._daemon", "run", "-m", CODE_MODULE],
+        [sys.executable, "-m", "dagster._daemon", "run", "-w", str(location.workspace)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -87,7 +144,7 @@ def start_daemon(home: Path) -> subprocess.Popen:
     )
 
 
-def stop_daemon(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(process.pid, sig)
@@ -100,19 +157,28 @@ def stop_daemon(process: subprocess.Popen) -> None:
             continue
 
 
-def launch(home: Path, job: str, settings: dict, tags: dict[str, str]) -> str:
-    """Submit one run to the instance's queue (``dagster job launch``); its run id."""
+def launch(instance, location: CodeLocation, job: str, settings: dict, tags: dict[str, str]) -> str:
+    """Submit one run to the instance's queue, as ``dagster job launch -w <workspace>`` does, in this process;
+    its run id."""
+    import json
     import uuid
+
+    from dagster._cli.job import execute_launch_command
+    from dagster_shared.cli import WorkspaceOpts
 
     run_id = str(uuid.uuid4())
     config = {"resources": {"settings": {"config": settings}}}
-    command = [sys.executable, "-m", "dagster", "job", "launch", "-m", CODE_MODULE, "-j", job, "--run-id", run_id]
-    command += ["--config-json", json.dumps(config), "--tags", json.dumps(tags)]
-    done = subprocess.run(
-        command, env={**os.environ, "DAGSTER_HOME": str(home)}, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "dagster job launch failed")
+    try:
+        execute_launch_command(
+            instance=instance,
+            workspace_opts=WorkspaceOpts(workspace=[str(location.workspace)]),
+            config_json=json.dumps(config),
+            tags=json.dumps(tags),
+            run_id=run_id,
+            job_name=job,
+        )
+    except Exception as exc:  # Dagster's own errors: the run could not be created or submitted
+        raise RuntimeError(str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__) from None
     return run_id
 
 
@@ -191,23 +257,25 @@ def run_nation(plan: NationRun, settings: dict, home: Path, concurrency: int, na
 
     configure_queue(home, concurrency)
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        daemon = None if daemon_running(instance) else start_daemon(home)
+        location = serve_code_location(home)
+        daemon = None if daemon_running(instance) else start_daemon(home, location)
         try:
-            _province_years(plan, settings, home, instance)
+            _province_years(plan, settings, location, instance)
             if national:
-                _national_years(plan, settings, home, instance)
+                _national_years(plan, settings, location, instance)
         finally:
             if daemon is not None:
-                stop_daemon(daemon)
+                stop_process(daemon)
                 # its last heartbeat would pass for a running daemon for a minute: the next command would wait
                 # for it and leave its runs queued
                 instance.wipe_daemon_heartbeats()
+            stop_process(location.process)
     print_results(plan)
     failed = [s for s in [*plan.submissions.values(), *plan.national.values()] if s.status != "SUCCESS"]
     return 1 if failed else 0
 
 
-def _province_years(plan: NationRun, settings: dict, home: Path, instance) -> None:
+def _province_years(plan: NationRun, settings: dict, location: CodeLocation, instance) -> None:
     for province in plan.provinces:
         for year in plan.years:
             plan.submissions[(province, year)] = Submission(province, year)
@@ -222,7 +290,9 @@ def _province_years(plan: NationRun, settings: dict, home: Path, instance) -> No
                 del pending[province]
             submission = plan.submissions[(province, year)]
             try:
-                submission.run_id = launch(home, "annual_accounts", settings, province_tags(province, year))
+                submission.run_id = launch(
+                    instance, location, "annual_accounts", settings, province_tags(province, year)
+                )
                 submission.status = "SUBMITTED"
                 print(f"  {province} {year}: submitted (run {submission.run_id[:8]})", file=sys.stderr, flush=True)
                 active[province] = submission
@@ -243,13 +313,17 @@ def _skip_rest(plan: NationRun, pending: dict[str, list[int]], province: str, fa
         skipped.status, skipped.why = "SKIPPED", f"its year before ({failed_year}) did not succeed"
 
 
-def _national_years(plan: NationRun, settings: dict, home: Path, instance) -> None:
+def _national_years(plan: NationRun, settings: dict, location: CodeLocation, instance) -> None:
     for year in plan.years:
         submission = Submission("national", year)
         plan.national[year] = submission
         try:
             submission.run_id = launch(
-                home, "national_accounts", settings, {"dagster/partition": str(year), "nrledger/national": str(year)}
+                instance,
+                location,
+                "national_accounts",
+                settings,
+                {"dagster/partition": str(year), "nrledger/national": str(year)},
             )
         except RuntimeError as exc:
             submission.status, submission.why = "FAILURE", str(exc)
