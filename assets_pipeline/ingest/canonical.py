@@ -255,16 +255,20 @@ def refuse_implausible_areas(parts_dir: Path, files: list[DeliveredFile], column
     """
     medians: dict[str, float] = {}
     name = sql.identifier(column)
+    parts = part_files(parts_dir)
+    steps = [max(1, pq.ParquetFile(part).metadata.num_rows // MEDIAN_SAMPLE_ROWS) for part in parts]
+    query = f"SELECT _source_file, median({name}) FROM read_parquet($parts) WHERE {name} > 0 AND _row_id % $step = 0 GROUP BY ALL"
     with connect(memory_limit="400MB") as con:
-        for part in part_files(parts_dir):
-            step = max(1, pq.ParquetFile(part).metadata.num_rows // MEDIAN_SAMPLE_ROWS)
-            medians.update(
-                con.execute(
-                    f"SELECT _source_file, median({name}) FROM read_parquet($part) "
-                    f"WHERE {name} > 0 AND _row_id % $step = 0 GROUP BY ALL",
-                    {"part": str(part), "step": step},
-                ).fetchall()
-            )
+        if (
+            all(step == 1 for step in steps)
+            and sum(pq.ParquetFile(p).metadata.num_rows for p in parts) <= MEDIAN_SAMPLE_ROWS
+        ):
+            # every row of every file fits in the bound at once: one query (a query per file costs more than the
+            # median of a small county's file)
+            medians.update(con.execute(query, {"parts": [str(p) for p in parts], "step": 1}).fetchall())
+        else:
+            for part, step in zip(parts, steps, strict=True):
+                medians.update(con.execute(query, {"parts": [str(part)], "step": step}).fetchall())
     low, high = PLAUSIBLE_MEDIAN_M2
     for delivered in files:
         median = medians.get(delivered.relative)

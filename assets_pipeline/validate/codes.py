@@ -7,7 +7,9 @@ land are read here.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -119,11 +121,18 @@ class CodeLists:
 
 
 def load_code_lists(layout: YearLayout) -> CodeLists:
-    """Code lists from the year's reference snapshots, the rows the reference assets recorded."""
+    """Code lists from the year's reference snapshots, the rows the reference assets recorded.
+
+    Every category's validation asks for them: they are read once per process for as long as the snapshots are the
+    same files (a snapshot written afresh has another size or time)."""
+    paths = [layout.reference(name) for name in CODE_LIST_TABLES]
+    return _code_lists(tuple((str(p), s.st_size, s.st_mtime_ns) for p in paths for s in [p.stat()]))
+
+
+@functools.lru_cache(maxsize=4)
+def _code_lists(snapshots: tuple) -> CodeLists:
     tables = {
-        name: ReferenceTable(
-            spec=TABLES[name], path=layout.reference(name), frame=snapshot_frame(layout.reference(name)), sha256=""
-        )
-        for name in CODE_LIST_TABLES
+        name: ReferenceTable(spec=TABLES[name], path=Path(path), frame=snapshot_frame(Path(path)), sha256="")
+        for name, (path, _, _) in zip(CODE_LIST_TABLES, snapshots, strict=True)
     }
     return CodeLists.from_reference(tables)
