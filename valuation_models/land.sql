@@ -79,8 +79,9 @@ surveyed AS (
     WHERE i.exclusion_reason IS NULL
 ),
 -- A dominant level stands in for the parcel's price_zone; a weighted parcel is looked up under a key of its own
--- (weighted_keys), an outside one under none.
-parcels AS (
+-- (weighted_keys), an outside one under none. Read again by each query that uses it rather than held in memory: at
+-- ten million parcels the held copy did not fit the step's memory.
+parcels AS NOT MATERIALIZED (
     SELECT s.* REPLACE (CASE WHEN w.price_rule = 'dominant' THEN CAST(w.dominant_zone AS VARCHAR)
                              WHEN w.price_rule IN ('weighted', 'outside')
                              THEN '#' || w.price_rule || ' ' || CAST(s._row_id AS VARCHAR)
