@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -240,7 +241,9 @@ def detect_format(path: Path) -> str:
 
 
 def with_source_rows(batch: pa.RecordBatch, first_row: int) -> pa.RecordBatch:
-    rows = pa.array(range(first_row, first_row + batch.num_rows), pa.int64())
+    rows = pa.array(
+        np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)
+    )  # numpy: a Python range costs a second per 10M rows
     return batch.append_column("_source_row", rows)
 
 
