@@ -115,7 +115,11 @@ def county_areas(layout: YearLayout, policy: str) -> list[CountyArea]:
     unrounded ``area`` indicator of land, forest, grassland and wetland, 公顷 × 10,000)."""
     with connect(layout.stages / "duckdb_tmp") as con:
         _register_inputs(con, layout, policy)
-        rows = con.execute(sql.load(__file__, "county_areas"), {"ledger": str(layout.ledger_physical)}).fetchall()
+        return _county_areas(con, layout)
+
+
+def _county_areas(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> list[CountyArea]:
+    rows = con.execute(sql.load(__file__, "county_areas"), {"ledger": str(layout.ledger_physical)}).fetchall()
     return [CountyArea(*r) for r in rows]
 
 
@@ -166,6 +170,18 @@ def parcels_over_their_area(layout: YearLayout, policy: str) -> list[ParcelExces
     survey gives the parcel (inventory-wins: than the inventory standing on it), the largest excess first."""
     with connect(layout.stages / "duckdb_tmp") as con:
         _register_inputs(con, layout, policy)
-        _register_counted_rows(con, layout)
-        rows = con.execute(sql.load(__file__, "parcels_over_their_area")).fetchall()
+        return _parcels_over_their_area(con, layout)
+
+
+def _parcels_over_their_area(con: duckdb.DuckDBPyConnection, layout: YearLayout) -> list[ParcelExcess]:
+    _register_counted_rows(con, layout)
+    rows = con.execute(sql.load(__file__, "parcels_over_their_area")).fetchall()
     return [ParcelExcess(*r) for r in rows]
+
+
+def base_map_figures(layout: YearLayout, policy: str) -> tuple[list[CountyArea], list[ParcelExcess]]:
+    """Both checks' figures, ``county_areas`` and ``parcels_over_their_area``, from one registration of their inputs
+    (the survey's and inventories' views and the claims table, about 2 s at ten million parcels)."""
+    with connect(layout.stages / "duckdb_tmp") as con:
+        _register_inputs(con, layout, policy)
+        return _county_areas(con, layout), _parcels_over_their_area(con, layout)

@@ -8,6 +8,9 @@ import dagster as dg
 from assets_pipeline.consistency.base_map_checks import (
     COUNTY_HEADERS,
     PARCEL_HEADERS,
+    CountyArea,
+    ParcelExcess,
+    base_map_figures,
     county_areas,
     parcels_over_their_area,
 )
@@ -98,14 +101,17 @@ def base_map_check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
 
 
 def base_map_checks(layout: YearLayout, asset_key: dg.AssetKey, policy: str) -> list[dg.AssetCheckResult]:
-    return [area_balance_check(layout, asset_key, policy), parcel_area_check(layout, asset_key, policy)]
+    counties, over = base_map_figures(layout, policy)
+    return [area_balance_check(layout, asset_key, policy, counties), parcel_area_check(layout, asset_key, policy, over)]
 
 
-def area_balance_check(layout: YearLayout, asset_key: dg.AssetKey, policy: str) -> dg.AssetCheckResult:
+def area_balance_check(
+    layout: YearLayout, asset_key: dg.AssetKey, policy: str, rows: list[CountyArea] | None = None
+) -> dg.AssetCheckResult:
     """No double counting (DOMAIN §2): per county, the state area over the land, forest, grassland and wetland
     ledgers equals the validated base map's state area less consistency rejects and withheld area, plus the
     inventory-wins adjustment, to the cent of m²."""
-    rows = county_areas(layout, policy)
+    rows = county_areas(layout, policy) if rows is None else rows
     differing = [r for r in rows if r.difference_m2]
     shown = sorted(differing, key=lambda r: -abs(r.difference_m2))[:30] if differing else rows[:30]
     total = [
@@ -155,10 +161,12 @@ def area_balance_check(layout: YearLayout, asset_key: dg.AssetKey, policy: str) 
     )
 
 
-def parcel_area_check(layout: YearLayout, asset_key: dg.AssetKey, policy: str) -> dg.AssetCheckResult:
+def parcel_area_check(
+    layout: YearLayout, asset_key: dg.AssetKey, policy: str, over: list[ParcelExcess] | None = None
+) -> dg.AssetCheckResult:
     """No base parcel counted beyond its area (DOMAIN §2): per base parcel, the area of the valued rows of the four
     categories on it is at most its surveyed area (inventory-wins: the inventory standing on it), to the cent."""
-    over = parcels_over_their_area(layout, policy)
+    over = parcels_over_their_area(layout, policy) if over is None else over
     return dg.AssetCheckResult(
         check_name="area_within_base_parcel",
         asset_key=asset_key,

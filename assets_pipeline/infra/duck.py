@@ -31,6 +31,7 @@ def connect(
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")  # a step's log is not a terminal
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if temp_dir is not None:
