@@ -16,13 +16,13 @@ WITH per_counted AS (   -- counted area and rows per parcel (a NULL key: rows on
 ),
 per_survey AS (         -- the surveyed area of those parcels
     SELECT s.parcel_id AS key, sum(s.base_m2) AS base_m2, max(s.region_code) AS region_code,
-           max(s.category) AS base_category
+           max(s.category) AS base_category, true AS surveyed
     FROM survey s SEMI JOIN per_counted c ON c.key IS NOT DISTINCT FROM s.parcel_id
     GROUP BY s.parcel_id
 ),
 per_key AS (
     SELECT c.key, c.counted_m2, coalesce(s.base_m2, CAST(0 AS DECIMAL(18, 2))) AS base_m2,
-           s.key IS NOT NULL OR (c.key IS NULL AND s.base_m2 IS NOT NULL) AS surveyed,
+           coalesce(s.surveyed, false) AS surveyed,
            coalesce(s.region_code, c.region_code) AS region_code, s.base_category,
            c.land_rows, c.forest_rows, c.grassland_rows, c.wetland_rows
     FROM per_counted c LEFT JOIN per_survey s ON s.key IS NOT DISTINCT FROM c.key
