@@ -37,6 +37,7 @@ from assets_pipeline.ingest.delivered import (
     LAYER_FORMATS,
     UNPARSED_SCHEMA,
     DeliveredFile,
+    consecutive,
     delivery_size,
     detect_format,
     discover_files,
@@ -335,7 +336,7 @@ def canonicalise(
     """
     by_canonical = {canonical: header for header, canonical in mapping.items()}
     n = batch.num_rows
-    row_ids = pa.array(range(first_row_id, first_row_id + n), pa.int64())
+    row_ids = consecutive(first_row_id, n)
     arrays: list[pa.Array] = []
     unparsed_parts: list[pa.Table] = []
     for column in spec.columns:
