@@ -3,7 +3,8 @@
 -- base parcel's class, county and ownership; the area of conformed_areas), standing or set aside, with the reason
 -- a row is set aside or out of scope and the findings that name it (findings), and the area it was delivered with
 -- (delivered_area_m2, which the valued rows show beside a conformed area); then the rows from the base map alone
--- ({from_base_map}).
+-- ({from_base_map}). Ordered, as the valued rows are, so that a re-run writes the same bytes (a connection keeps no
+-- order): by row id, then the base-map rows (no row id) by their file and row.
 COPY (
 WITH base_side AS (
     SELECT v.*, a.action, a.row_problem, ca.resolved_m2,
@@ -62,4 +63,5 @@ scoped AS (
 SELECT * FROM scoped
 UNION ALL BY NAME
 SELECT * EXCLUDE (category, ownership), ownership AS {own} FROM {from_base_map} WHERE category = $category
+ORDER BY _row_id, _source_file, _source_row, parcel_id, consistency_findings
 ) TO {path} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)
