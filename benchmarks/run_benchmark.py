@@ -501,33 +501,31 @@ def child_pipeline_land_validation(paths: Paths) -> dict:
 
 
 def child_plain_validation(paths: Paths) -> dict:
-    """Baseline e: the whole ingested land Parquet in one DataFrame, validated at once by the same Pandera model."""
-    import pandas as pd
-    import pandera.pandas as pa
-    import pyarrow as pa_arrow
+    """Baseline e: the whole ingested land Parquet in one frame, validated at once by the same Pandera model.
+
+    Since 2026-12-07 the model runs on Pandera's polars backend, so the one frame is a polars DataFrame (until then
+    a pandas one); names written for codes are accepted first, as the pipeline does.
+    """
+    import pandera.polars as pa
     import pyarrow.parquet as pq
 
     from assets_pipeline.reference.tables import load_reference
     from assets_pipeline.validate.codes import CodeLists
-    from assets_pipeline.validate.model import build_model
+    from assets_pipeline.validate.model import build_model, polars_frame
+    from assets_pipeline.validate.rows import map_names_to_codes
 
     source = layout_of(paths.output(PARQUET_OUT))
     ingested = stage_files(source.ingested("land"))
     codes = CodeLists.from_reference(load_reference())
-    types = {pa_arrow.int64(): pd.Int64Dtype(), pa_arrow.bool_(): pd.BooleanDtype()}.get
     started = time.perf_counter()
     model = build_model("land", codes)
-    frame = pq.read_table(ingested).to_pandas(types_mapper=types)
-    frame.index = frame["_row_id"].to_numpy()
-    for column, mapping in codes.names_to_codes.items():  # names written for codes are accepted, as the pipeline does
-        if column in frame and mapping:
-            frame[column] = frame[column].replace(mapping)
+    frame = polars_frame(map_names_to_codes(pq.read_table(ingested), codes))
     try:
         model.validate(frame, lazy=True)
         failures, failing_rows = 0, 0
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-        failures, failing_rows = len(cases), int(cases["index"].nunique())
+        failures, failing_rows = len(cases), cases["index"].drop_nulls().n_unique()
     seconds = time.perf_counter() - started
     return {"rows": len(frame), "wall_s": seconds, "details": {"failure_cases": failures, "failing_rows": failing_rows}}
 

@@ -15,7 +15,17 @@ from assets_pipeline.reference.tables import TABLES
 from assets_pipeline.schema.categories import CATEGORIES
 from assets_pipeline.valuation.models import MODELS_DIR
 
-PACKAGES = ("assets-pipeline", "dagster", "pandera", "duckdb", "pandas", "pyarrow", "openpyxl", "python-calamine")
+PACKAGES = (
+    "assets-pipeline",
+    "dagster",
+    "pandera",
+    "polars",
+    "duckdb",
+    "pandas",
+    "pyarrow",
+    "openpyxl",
+    "python-calamine",
+)
 
 
 def _records(layout: YearLayout, stage: str, names) -> dict:

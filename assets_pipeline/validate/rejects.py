@@ -10,14 +10,18 @@ without a usable polygon (``geometry``, DOMAIN §6) and from repeated ids (``uni
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import pyarrow as pa_arrow
 
 from assets_pipeline.schema.categories import COLUMN_NAMES_ZH
 from assets_pipeline.schema.columns import CategorySpec
 from assets_pipeline.validate.codes import CodeLists
-from assets_pipeline.validate.model import FRAME_CHECKS
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
 
 REJECT_SCHEMA = pa_arrow.schema(
     [
@@ -55,38 +59,105 @@ GEOMETRY_CHECKS = {
 }
 
 
-def failures(
-    model: type[pa.DataFrameModel], frame: pd.DataFrame, category: str, codes: CodeLists | None = None
-) -> pd.DataFrame:
-    """Pandera's failure cases as reject lines: (_row_id, column, value, rule, check)."""
-    columns = ["_row_id", "column", "value", "rule", "check"]
+# DataFrame-level checks: the rule and the column a reject line names, and what it says (a text, or the text of
+# each failing row with its figures, from the frame and the code lists).
+def figure(value) -> str:
+    return f"{float(value):g}"
+
+
+def term_beyond_use(frame: pd.DataFrame, rows, codes: CodeLists) -> list[str]:
+    return [
+        f"years_used {figure(frame.at[r, 'years_used'])} > granted_term_years "
+        f"{figure(frame.at[r, 'granted_term_years'])}"
+        for r in rows
+    ]
+
+
+def term_beyond_legal(frame: pd.DataFrame, rows, codes: CodeLists) -> list[str]:
+    texts = []
+    for r in rows:  # the failing rows only
+        years, parameter = codes.legal_terms[str(frame.at[r, "land_class"]).removesuffix("K")]
+        texts.append(
+            f"granted_term_years {figure(frame.at[r, 'granted_term_years'])} > legal term {figure(years)} "
+            f"years of class {frame.at[r, 'land_class']}, from land_parameters {parameter}"
+        )
+    return texts
+
+
+FRAME_CHECKS = {
+    "redline_within_parcel": ("consistency", "redline_area_m2", "redline_area_m2 > area_m2"),
+    "core_within_parcel": ("consistency", "protected_core_area_m2", "protected_core_area_m2 > area_m2"),
+    "urban_within_parcel": ("consistency", "urban_boundary_area_m2", "urban_boundary_area_m2 > area_m2"),
+    "term_not_exceeded": ("consistency", "years_used", term_beyond_use),
+    "term_within_legal_term": ("legal_term", "granted_term_years", term_beyond_legal),
+    "unit_of_mineral": ("unit", "unit", "unit differs from minerals.csv"),
+}
+# the column a DataFrame-level check's reject line names
+FRAME_COLUMNS = {name: column for name, (_, column, _) in FRAME_CHECKS.items()}
+
+
+def failing_cells(model: type[pa.DataFrameModel], table: pa_arrow.Table) -> pd.DataFrame:
+    """Pandera's failure cases of a batch of ingested rows: (_row_id, column, check), one per failed cell.
+
+    A DataFrame-level check fails a row, not a cell: it is named once per row, on the column its reject line
+    names (``FRAME_CHECKS``). Only the failing rows are ever turned into pandas, by ``rows_of``.
+    """
+    # polars and Pandera's polars backend are imported here, not with the module: the steps that only read or
+    # write reject lines (and every process that loads the definitions) do not pay for them
+    import pandera.polars as pa
+    import polars as pl
+
+    from assets_pipeline.validate.model import polars_frame
+
     try:
-        model.validate(frame, lazy=True)
-        return pd.DataFrame(columns=columns)
+        model.validate(polars_frame(table), lazy=True)
+        return pd.DataFrame({"_row_id": pd.Series(dtype="int64"), "column": [], "check": []})
     except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-    cases = cases[cases["index"].notna()]
-    frame_level = cases["check"].isin(list(FRAME_CHECKS))
-    # a DataFrame-level check reports every column of a failing row: keep one line, on its own column
-    cases = pd.concat([cases[~frame_level], cases[frame_level].drop_duplicates(["index", "check"])])
-    frame_level = cases["check"].isin(list(FRAME_CHECKS))
-    check = cases["check"].astype(str)
-    rule = check.map(rule_of)
-    column = (
-        cases["column"].astype(object).where(~frame_level, check.map(lambda k: FRAME_CHECKS.get(k, ("", "", ""))[1]))
+        cases = exc.failure_cases.filter(pl.col("index").is_not_null())
+    checks = cases["check"]
+    frame_level = checks.is_in(list(FRAME_CHECKS))
+    column = pl.when(frame_level).then(checks.replace_strict(FRAME_COLUMNS, default=None)).otherwise(cases["column"])
+    cells = cases.select(
+        pl.col("index").cast(pl.Int64).alias("position"), column.alias("column"), pl.col("check")
+    ).unique(["position", "column", "check"], keep="first", maintain_order=True)
+    row_ids = table["_row_id"].to_numpy()
+    return pd.DataFrame(
+        {
+            "_row_id": row_ids[cells["position"].to_numpy()],
+            "column": cells["column"].to_numpy().astype(object),
+            "check": cells["check"].to_numpy().astype(object),
+        }
     )
-    row_ids = cases["index"].astype("int64")
-    value = cases["failure_case"].astype(object)
-    if frame_level.any():
-        value = value.copy()
-        value[frame_level] = [frame.at[r, c] for r, c in zip(row_ids[frame_level], column[frame_level], strict=False)]
+
+
+def rows_of(table: pa_arrow.Table, row_ids) -> pd.DataFrame:
+    """The rows of a batch with these row ids, as pandas (indexed by row id): what their reject lines quote."""
+    import pyarrow.compute as pc
+
+    wanted = pa_arrow.array(np.unique(np.asarray(row_ids, dtype=np.int64)), pa_arrow.int64())
+    types = {pa_arrow.int64(): pd.Int64Dtype(), pa_arrow.bool_(): pd.BooleanDtype()}.get
+    frame = table.filter(pc.is_in(table["_row_id"], value_set=wanted)).to_pandas(types_mapper=types)
+    frame.index = frame["_row_id"].to_numpy()
+    return frame
+
+
+def failures(cells: pd.DataFrame, frame: pd.DataFrame, codes: CodeLists | None = None) -> pd.DataFrame:
+    """Failed cells as reject lines: (_row_id, column, value, rule, check); ``frame`` holds their rows."""
+    columns = ["_row_id", "column", "value", "rule", "check"]
+    if cells.empty:
+        return pd.DataFrame(columns=columns)
+    check = cells["check"].astype(str)
+    row_ids = cells["_row_id"].astype("int64")
+    value = pd.Series(None, index=cells.index, dtype=object)
+    for name, at in cells.groupby("column").groups.items():  # one lookup per column, not per cell
+        value[at] = frame.loc[row_ids[at].to_numpy(), name].astype(object).to_numpy()
+    rule = check.map(rule_of)
     check = check.where(~check.str.startswith("isin("), "isin")  # the code list itself is too long to repeat
-    check = check.copy()
     for name, (_, _, says) in FRAME_CHECKS.items():
-        failing = (frame_level & (check == name)).to_numpy()
+        failing = (check == name).to_numpy()
         if failing.any():
             check[failing] = says(frame, row_ids[failing], codes) if callable(says) else says
-    lines = pd.DataFrame({"_row_id": row_ids, "column": column, "value": value, "rule": rule, "check": check})
+    lines = pd.DataFrame({"_row_id": row_ids, "column": cells["column"], "value": value, "rule": rule, "check": check})
     return lines.drop_duplicates(["_row_id", "column", "rule"])
 
 

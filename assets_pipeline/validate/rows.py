@@ -34,8 +34,15 @@ from assets_pipeline.ingest.canonical import FILE_SHIFT, ingested_schema
 from assets_pipeline.schema.categories import SPECS, CategorySpec
 from assets_pipeline.validate.codes import CodeLists
 from assets_pipeline.validate.duplicates import duplicate_rows
-from assets_pipeline.validate.model import build_model
-from assets_pipeline.validate.rejects import REJECT_SCHEMA, add_duplicates, add_unparsed, failures, reject_table
+from assets_pipeline.validate.rejects import (
+    REJECT_SCHEMA,
+    add_duplicates,
+    add_unparsed,
+    failing_cells,
+    failures,
+    reject_table,
+    rows_of,
+)
 
 
 @dataclass
@@ -84,15 +91,20 @@ EXCLUSION_REASONS = {
 }
 
 
-def excluded_rows(category: str, frame: pd.DataFrame, codes: CodeLists) -> np.ndarray:
-    """Rows out of the ledgers' scope (DOMAIN §2: only state-owned assets; state trees count on their own)."""
+def excluded_rows(category: str, table: pa_arrow.Table, codes: CodeLists) -> np.ndarray:
+    """Rows out of the ledgers' scope (DOMAIN §2: only state-owned assets; state trees count on their own).
+
+    A blank ownership is not state ownership: the row is out of scope (if nothing rejected it first)."""
+
+    def state(column: str, values) -> np.ndarray:
+        found = pc.is_in(table[column], value_set=pa_arrow.array(list(values), pa_arrow.string()))
+        return found.to_numpy(zero_copy_only=False).astype(bool)
+
     if category in ("land", "grassland", "wetland"):
-        return ~frame["ownership"].isin(codes.state_ownership).to_numpy(dtype=bool)
+        return ~state("ownership", codes.state_ownership)
     if category == "forest":
-        land = frame["land_ownership"].isin(codes.state_ownership).to_numpy(dtype=bool)
-        trees = frame["tree_ownership"].isin(codes.state_trees).to_numpy(dtype=bool)
-        return ~land & ~trees
-    return np.zeros(len(frame), dtype=bool)
+        return ~state("land_ownership", codes.state_ownership) & ~state("tree_ownership", codes.state_trees)
+    return np.zeros(table.num_rows, dtype=bool)
 
 
 def layer_files(layout: YearLayout, category: str) -> frozenset[str]:
@@ -218,6 +230,8 @@ def validate_task(
     layers: frozenset[str] = frozenset(),
 ) -> ValidationResult:
     """Validate some row groups of the ingested parts in batches; write one part to each output folder."""
+    from assets_pipeline.validate.model import build_model  # polars only where rows are validated
+
     spec = SPECS[category]
     model = build_model(category, codes)
     result = ValidationResult(category=category)
@@ -274,22 +288,39 @@ def _batches(pieces) -> Iterator[pa_arrow.Table]:
         yield pa_arrow.concat_tables(pending)
 
 
+def _in_batch(ids: pd.Series, row_ids: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` are rows of the batch, by binary search (a batch's row ids ascend, as ingest numbers them)."""
+    ids = ids.to_numpy(dtype=np.int64)
+    if not len(row_ids):
+        return np.zeros(len(ids), dtype=bool)
+    ascending = row_ids if bool(np.all(row_ids[1:] > row_ids[:-1])) else np.sort(row_ids)
+    at = np.searchsorted(ascending, ids).clip(max=len(ascending) - 1)
+    return ascending[at] == ids
+
+
 def _validate_batch(rules: _BatchRules, table: pa_arrow.Table, writers: tuple, result: ValidationResult) -> None:
-    """One batch: its valid rows, its rejected rows and their reject lines written, its counts added to ``result``."""
+    """One batch: its valid rows, its rejected rows and their reject lines written, its counts added to ``result``.
+
+    The batch stays in Arrow (Pandera checks it through polars); only the rows a reject line quotes are turned
+    into pandas, so the cost of a batch does not depend on how wide its rows are.
+    """
     category, spec, model, codes = rules.category, rules.spec, rules.model, rules.codes
-    unparsed_cells, duplicates = rules.unparsed_cells, rules.duplicates
     valid_out, rejected_out, rejects_out = writers
     table = map_names_to_codes(table, codes)
-    types = {pa_arrow.int64(): pd.Int64Dtype(), pa_arrow.bool_(): pd.BooleanDtype()}.get
-    frame = table.to_pandas(types_mapper=types)
-    frame.index = frame["_row_id"].to_numpy()
-    lines = failures(model, frame, category, codes)
+    row_ids = table["_row_id"].to_numpy()
+    cells = failing_cells(model, table)
+    unparsed = rules.unparsed_cells[_in_batch(rules.unparsed_cells["_row_id"], row_ids)]
+    duplicates = rules.duplicates[_in_batch(rules.duplicates["_row_id"], row_ids)] if len(rules.duplicates) else None
+    quoted = [cells["_row_id"], unparsed["_row_id"]] + ([duplicates["_row_id"]] if duplicates is not None else [])
+    frame = rows_of(table, np.concatenate([np.asarray(ids, dtype=np.int64) for ids in quoted]))
+    lines = failures(cells, frame, codes)
     lines = linked_by_overlay(lines, frame, rules.layers)
-    lines = add_unparsed(lines, unparsed_cells, frame)
-    lines = add_duplicates(lines, duplicates, frame, spec)
-    is_bad = frame.index.isin(pd.Index(lines["_row_id"].unique())) if len(lines) else np.zeros(len(frame), bool)
+    lines = add_unparsed(lines, unparsed, frame)
+    if duplicates is not None:
+        lines = add_duplicates(lines, duplicates, frame, spec)
+    is_bad = np.isin(row_ids, lines["_row_id"].unique()) if len(lines) else np.zeros(len(row_ids), bool)
 
-    out_of_scope = excluded_rows(category, frame, codes)
+    out_of_scope = excluded_rows(category, table, codes)
     reason = pa_arrow.scalar(EXCLUSION_REASONS.get(category), pa_arrow.string())
     good = table.filter(pa_arrow.array(~is_bad)).append_column(
         "exclusion_reason",
@@ -302,7 +333,7 @@ def _validate_batch(rules: _BatchRules, table: pa_arrow.Table, writers: tuple, r
         rejects_out.write_table(reject_table(lines, frame, category))
 
     excluded = out_of_scope & ~is_bad
-    result.rows_read += len(frame)
+    result.rows_read += len(row_ids)
     result.rows_rejected += int(is_bad.sum())
     result.rows_excluded += int(excluded.sum())
     result.rows_valid += int((~is_bad & ~excluded).sum())
@@ -313,7 +344,7 @@ def _validate_batch(rules: _BatchRules, table: pa_arrow.Table, writers: tuple, r
         key = EXCLUSION_REASONS[category]
         result.excluded_by_reason[key] = result.excluded_by_reason.get(key, 0) + int(excluded.sum())
     if spec.area_column:
-        area = frame[spec.area_column].to_numpy(dtype=float, na_value=np.nan)
+        area = table[spec.area_column].to_numpy().astype(float)  # a blank area is NaN, left out of the sums
         result.area_read += float(np.nansum(area))
         result.area_rejected += float(np.nansum(area[is_bad]))
         result.area_excluded += float(np.nansum(area[excluded]))
