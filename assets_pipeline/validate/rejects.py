@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import pyarrow as pa_arrow
+import pyarrow.compute as pc
 
 from assets_pipeline.schema.categories import COLUMN_NAMES_ZH
 from assets_pipeline.schema.columns import CategorySpec
@@ -132,8 +133,6 @@ def failing_cells(model: type[pa.DataFrameModel], table: pa_arrow.Table) -> pd.D
 
 def rows_of(table: pa_arrow.Table, row_ids) -> pd.DataFrame:
     """The rows of a batch with these row ids, as pandas (indexed by row id): what their reject lines quote."""
-    import pyarrow.compute as pc
-
     wanted = pa_arrow.array(np.unique(np.asarray(row_ids, dtype=np.int64)), pa_arrow.int64())
     types = {pa_arrow.int64(): pd.Int64Dtype(), pa_arrow.bool_(): pd.BooleanDtype()}.get
     frame = table.filter(pc.is_in(table["_row_id"], value_set=wanted)).to_pandas(types_mapper=types)

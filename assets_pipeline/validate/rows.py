@@ -288,16 +288,6 @@ def _batches(pieces) -> Iterator[pa_arrow.Table]:
         yield pa_arrow.concat_tables(pending)
 
 
-def _in_batch(ids: pd.Series, row_ids: np.ndarray) -> np.ndarray:
-    """Which of ``ids`` are rows of the batch, by binary search (a batch's row ids ascend, as ingest numbers them)."""
-    ids = ids.to_numpy(dtype=np.int64)
-    if not len(row_ids):
-        return np.zeros(len(ids), dtype=bool)
-    ascending = row_ids if bool(np.all(row_ids[1:] > row_ids[:-1])) else np.sort(row_ids)
-    at = np.searchsorted(ascending, ids).clip(max=len(ascending) - 1)
-    return ascending[at] == ids
-
-
 def _validate_batch(rules: _BatchRules, table: pa_arrow.Table, writers: tuple, result: ValidationResult) -> None:
     """One batch: its valid rows, its rejected rows and their reject lines written, its counts added to ``result``.
 
@@ -309,8 +299,12 @@ def _validate_batch(rules: _BatchRules, table: pa_arrow.Table, writers: tuple, r
     table = map_names_to_codes(table, codes)
     row_ids = table["_row_id"].to_numpy()
     cells = failing_cells(model, table)
-    unparsed = rules.unparsed_cells[_in_batch(rules.unparsed_cells["_row_id"], row_ids)]
-    duplicates = rules.duplicates[_in_batch(rules.duplicates["_row_id"], row_ids)] if len(rules.duplicates) else None
+    unparsed = rules.unparsed_cells[np.isin(rules.unparsed_cells["_row_id"].to_numpy(dtype=np.int64), row_ids)]
+    duplicates = (
+        rules.duplicates[np.isin(rules.duplicates["_row_id"].to_numpy(dtype=np.int64), row_ids)]
+        if len(rules.duplicates)
+        else None
+    )
     quoted = [cells["_row_id"], unparsed["_row_id"]] + ([duplicates["_row_id"]] if duplicates is not None else [])
     frame = rows_of(table, np.concatenate([np.asarray(ids, dtype=np.int64) for ids in quoted]))
     lines = failures(cells, frame, codes)
