@@ -43,6 +43,17 @@ def _codes() -> CodeLists:
     )
 
 
+def _reject_lines(spec, given: dict):
+    """The reject lines of two delivered land rows (row ids 7 and 8), the columns not given left blank."""
+    provenance = {"_row_id": [7, 8], "_source_file": ["land.parquet"] * 2, "_source_row": [2, 3]}
+    schema = ingested_schema(spec)
+    table = pa.table(
+        {name: given.get(name, provenance.get(name, [None, None])) for name in schema.names}, schema=schema
+    )
+    cells = failing_cells(build_model("land", _codes()), table)
+    return failures(cells, rows_of(table, cells["_row_id"]), _codes())
+
+
 @pytest.fixture
 def land_with_slope(monkeypatch):
     land = categories.SPECS["land"].with_column(SLOPE)
@@ -89,13 +100,7 @@ def test_the_added_column_is_checked_by_the_model_from_its_bounds(land_with_slop
         "ownership": ["10", "10"],
         "slope_deg": [12.5, 95.0],
     }
-    provenance = {"_row_id": [7, 8], "_source_file": ["land.csv"] * 2, "_source_row": [2, 3]}
-    schema = ingested_schema(land_with_slope)
-    table = pa.table(
-        {name: given.get(name, provenance.get(name, [None, None])) for name in schema.names}, schema=schema
-    )
-    cells = failing_cells(model, table)
-    lines = failures(cells, rows_of(table, cells["_row_id"]), _codes())
+    lines = _reject_lines(land_with_slope, given)
     assert lines[["_row_id", "column", "value", "rule", "check"]].to_dict("records") == [
         {"_row_id": 8, "column": "slope_deg", "value": 95.0, "rule": "range", "check": "less_than_or_equal_to(90)"}
     ]
@@ -121,7 +126,6 @@ def test_one_column_name_cannot_carry_two_labels():
 
 def test_a_nan_is_a_blank_to_the_model_as_pandas_would_read_it():
     """A float NaN (a delivered Parquet column can hold one) fails ``required`` and passes a range, as a null does."""
-    model = build_model("land", _codes())
     given = {
         "parcel_id": ["1", "2"],
         "region_code": ["140105", "140105"],
@@ -130,13 +134,7 @@ def test_a_nan_is_a_blank_to_the_model_as_pandas_would_read_it():
         "ownership": ["10", "10"],
         "plot_ratio": [None, float("nan")],  # bounded 0 < plot_ratio <= 50: polars alone orders NaN above 50
     }
-    provenance = {"_row_id": [7, 8], "_source_file": ["land.parquet"] * 2, "_source_row": [2, 3]}
-    schema = ingested_schema(categories.SPECS["land"])
-    table = pa.table(
-        {name: given.get(name, provenance.get(name, [None, None])) for name in schema.names}, schema=schema
-    )
-    cells = failing_cells(model, table)
-    lines = failures(cells, rows_of(table, cells["_row_id"]), _codes())
+    lines = _reject_lines(categories.SPECS["land"], given)
     assert lines[["_row_id", "column", "rule", "check"]].to_dict("records") == [
         {"_row_id": 7, "column": "area_m2", "rule": "required", "check": "not_nullable"}
     ]
