@@ -173,7 +173,7 @@ def value_category(
         # dictionary type) it goes through the sort as a small integer instead of the name, and is written as the
         # same Parquet text column. The names are entered in order, so rows sort as they would by the name.
         con.execute(
-            "CREATE TYPE source_file AS ENUM ("
+            "CREATE TEMP TYPE source_file AS ENUM ("
             "SELECT DISTINCT _source_file FROM inventory_rows WHERE _source_file IS NOT NULL ORDER BY 1)"
         )
         params = {"model": model.name, "version": model.version, "year": layout.year}
