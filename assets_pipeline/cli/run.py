@@ -99,6 +99,7 @@ def execute_in(home: Path, year: int, settings: dict, selection: str, province: 
 
     from assets_pipeline.defs.definitions import defs
     from assets_pipeline.defs.failures import EXIT_INTERRUPTED, interrupted_line, refused_a_delivery, why_failed
+    from assets_pipeline.infra.instance import open_instance
 
     job = defs.resolve_job_def("annual_accounts")
     asset_graph = defs.resolve_asset_graph()
@@ -117,7 +118,7 @@ def execute_in(home: Path, year: int, settings: dict, selection: str, province: 
     started = time.monotonic()
     print(f"Compiling {year} from {settings['input_dir']} (Dagster instance: {home})", file=sys.stderr)
     try:
-        with dg.DagsterInstance.from_config(str(home)) as instance:
+        with open_instance(home) as instance:
             result = job.execute_in_process(
                 run_config=run_config,
                 instance=instance,

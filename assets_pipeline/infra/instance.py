@@ -1,0 +1,90 @@
+"""The Dagster instance a year is compiled into, with its SQLite event log's connections kept open for the run.
+
+Dagster's ``SqliteEventLogStorage`` makes a SQLAlchemy engine, opens a SQLite connection and closes it again for every
+event it stores (twice for an asset event: the run's database, then the cross-run index); closing the last connection
+of a WAL database also checkpoints it. A year stores about four hundred events, and on two cores that bookkeeping was
+a fifth of a small year's time. ``OpenSqliteEventLogStorage`` is the same storage, the same files and the same
+schema, each event still its own committed transaction, with one engine and its pool kept for each of the few
+databases in use. Only the process compiling the year uses it: the UI, the daemon and any other process open the
+same files with Dagster's own class, and an instance configured otherwise (PostgreSQL, ``deploy/``) is left as it is.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.instance.ref import InstanceRef
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from dagster._serdes import ConfigurableClassData
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection, Engine
+
+DAGSTERS_SQLITE_STORAGE = ("dagster._core.storage.sqlite_storage", "DagsterSqliteStorage")
+DAGSTERS_SQLITE_EVENT_LOG = ("dagster._core.storage.event_log", "SqliteEventLogStorage")
+KEPT_DATABASES = 4  # the index, the run's own database, and room for a run started beside it
+
+
+class OpenSqliteEventLogStorage(SqliteEventLogStorage):
+    """Dagster's SQLite event log with each database's connection kept open between events (module docstring)."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        super().__init__(base_dir, inst_data=inst_data)
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value) -> OpenSqliteEventLogStorage:
+        return cls(inst_data=inst_data, **config_value)
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        # as Dagster's, but for the engine: the lock is held for the whole transaction, as there
+        with self._db_lock:
+            engine = self._engine(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def _engine(self, shard: str) -> Engine:
+        engine = self._engines.get(shard)
+        if engine is None:
+            engine = create_engine(
+                self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+            )
+            self._engines[shard] = engine
+            while len(self._engines) > KEPT_DATABASES:
+                self._engines.popitem(last=False)[1].dispose()
+        else:
+            self._engines.move_to_end(shard)
+        return engine
+
+    def dispose(self) -> None:
+        with self._db_lock:
+            while self._engines:
+                self._engines.popitem()[1].dispose()
+        super().dispose()
+
+
+def open_instance(home: Path) -> dg.DagsterInstance:
+    """The instance of ``home`` (its ``dagster.yaml``), as ``DagsterInstance.from_config`` opens it, with the
+    event log's connections kept open when that log is Dagster's own SQLite one (the embedded default)."""
+    ref = InstanceRef.from_dir(str(home))
+    if ref.storage_data is not None and _names(ref.storage_data) == DAGSTERS_SQLITE_STORAGE:
+        # Dagster's SQLite storage as a whole is these three parts, in these folders of the instance
+        ref = ref._replace(storage_data=None)
+    data = ref.event_storage_data
+    if ref.storage_data is None and data is not None and _names(data) == DAGSTERS_SQLITE_EVENT_LOG:
+        ref = ref._replace(
+            event_storage_data=ConfigurableClassData(__name__, OpenSqliteEventLogStorage.__name__, data.config_yaml)
+        )
+    return dg.DagsterInstance.from_ref(ref)
+
+
+def _names(data: ConfigurableClassData) -> tuple[str, str]:
+    return data.module_name, data.class_name

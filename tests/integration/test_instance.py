@@ -1,0 +1,60 @@
+"""The instance a year is compiled into (infra/instance.py): Dagster's SQLite files written with the event log's
+connections kept open, read back by Dagster's own classes as the UI reads them; an instance configured otherwise is
+opened as configured."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+from assets_pipeline.infra.instance import OpenSqliteEventLogStorage, open_instance
+
+
+@pytest.mark.slow
+def test_a_run_written_with_open_connections_reads_back_with_dagsters_own_storage(mini_province, tmp_path, monkeypatch):
+    from assets_pipeline.cli import main
+
+    monkeypatch.delenv("DAGSTER_HOME")
+    written = set()  # the databases the command line's storage wrote through
+    engine = OpenSqliteEventLogStorage._engine
+    monkeypatch.setattr(
+        OpenSqliteEventLogStorage, "_engine", lambda self, shard: written.add(shard) or engine(self, shard)
+    )
+    out = tmp_path / "out"
+    args = ["validate", "--year", "2023", "--input-dir", str(mini_province), "--output-dir", str(out)]
+    assert main(args) == 0
+    home = out / ".dagster"
+    with open_instance(home) as instance:
+        assert type(instance.event_log_storage) is OpenSqliteEventLogStorage
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert type(instance.event_log_storage) is SqliteEventLogStorage
+        [record] = instance.get_run_records()
+        run_id = record.dagster_run.run_id
+        assert record.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+        assert written == {"index", run_id}
+
+        def keys(event_type) -> set[dg.AssetKey]:
+            records = instance.get_records_for_run(run_id, of_type=event_type, limit=1000).records
+            return {r.event_log_entry.dagster_event.asset_key for r in records}
+
+        # the run's own database: every asset planned was materialized
+        planned = keys(dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+        assert len(planned) > 20 and keys(dg.DagsterEventType.ASSET_MATERIALIZATION) == planned
+        # the cross-run index: each one's latest materialization is this run's
+        for key in planned:
+            event = instance.get_latest_materialization_event(key)
+            assert event is not None and event.run_id == run_id, key
+
+
+def test_an_instance_configured_otherwise_is_opened_as_configured(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\n"
+        "event_log_storage:\n  module: dagster._core.storage.event_log\n  class: ConsolidatedSqliteEventLogStorage\n"
+        f"  config:\n    base_dir: {tmp_path / 'events'}\n",
+        encoding="utf-8",
+    )
+    with open_instance(home) as instance:
+        assert type(instance.event_log_storage).__name__ == "ConsolidatedSqliteEventLogStorage"
