@@ -75,8 +75,10 @@ def open_instance(home: Path) -> dg.DagsterInstance:
     """The instance of ``home`` (its ``dagster.yaml``), as ``DagsterInstance.from_config`` opens it, with the
     event log's connections kept open when that log is Dagster's own SQLite one (the embedded default)."""
     ref = InstanceRef.from_dir(str(home))
-    if ref.storage_data is not None and _names(ref.storage_data) == DAGSTERS_SQLITE_STORAGE:
-        # Dagster's SQLite storage as a whole is these three parts, in these folders of the instance
+    parts = (ref.run_storage_data, ref.event_storage_data, ref.schedule_storage_data)
+    if ref.storage_data is not None and _names(ref.storage_data) == DAGSTERS_SQLITE_STORAGE and None not in parts:
+        # Dagster's SQLite storage as a whole is these three parts, in the same folders (Dagster leaves them out
+        # when the folder is named by an environment variable: that instance opens as configured)
         ref = ref._replace(storage_data=None)
     data = ref.event_storage_data
     if ref.storage_data is None and data is not None and _names(data) == DAGSTERS_SQLITE_EVENT_LOG:

@@ -4,6 +4,8 @@ opened as configured."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import pytest
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
@@ -47,14 +49,30 @@ def test_a_run_written_with_open_connections_reads_back_with_dagsters_own_storag
             assert event is not None and event.run_id == run_id, key
 
 
-def test_an_instance_configured_otherwise_is_opened_as_configured(tmp_path):
-    home = tmp_path / "home"
+@pytest.mark.parametrize(
+    ("config", "storage"),
+    [
+        (
+            "event_log_storage:\n  module: dagster._core.storage.event_log\n  class: ConsolidatedSqliteEventLogStorage\n"
+            "  config:\n    base_dir: {folder}\n",
+            "ConsolidatedSqliteEventLogStorage",
+        ),
+        # SQLite in a folder named by an environment variable: Dagster's own storage, as configured
+        ("storage:\n  sqlite:\n    base_dir:\n      env: NRLEDGER_TEST_INSTANCE_FOLDER\n", "SqliteEventLogStorage"),
+        # SQLite in a folder of its own: the three parts in that folder, the event log's connections kept open
+        ("storage:\n  sqlite:\n    base_dir: {folder}\n", "OpenSqliteEventLogStorage"),
+    ],
+    ids=["another event log", "sqlite in an environment variable's folder", "sqlite in a named folder"],
+)
+def test_an_instance_configured_otherwise_is_opened_as_configured(tmp_path, monkeypatch, config, storage):
+    home, folder = tmp_path / "home", tmp_path / "elsewhere"
     home.mkdir()
+    monkeypatch.setenv("NRLEDGER_TEST_INSTANCE_FOLDER", str(folder))
     (home / "dagster.yaml").write_text(
-        "telemetry:\n  enabled: false\n"
-        "event_log_storage:\n  module: dagster._core.storage.event_log\n  class: ConsolidatedSqliteEventLogStorage\n"
-        f"  config:\n    base_dir: {tmp_path / 'events'}\n",
-        encoding="utf-8",
+        "telemetry:\n  enabled: false\n" + config.format(folder=folder), encoding="utf-8"
     )
     with open_instance(home) as instance:
-        assert type(instance.event_log_storage).__name__ == "ConsolidatedSqliteEventLogStorage"
+        assert type(instance.event_log_storage).__name__ == storage
+        if storage != "ConsolidatedSqliteEventLogStorage":
+            assert Path(instance.event_log_storage._base_dir) == folder / "history" / "runs"
+            assert Path(instance.run_storage._conn_string.removeprefix("sqlite:///")) == folder / "history" / "runs.db"
