@@ -39,13 +39,12 @@ def two_years(tmp_path_factory):
 
 @pytest.mark.slow
 def test_last_years_stages_removed_give_the_same_balance(two_years, tmp_path):
-    kept, removed = tmp_path / "kept", tmp_path / "removed"
-    shutil.copytree(two_years / "out", kept)
+    """2022 compiled again once 2021's stage files are gone gives the balance files 2022 got with them there."""
+    removed = tmp_path / "removed"
     shutil.copytree(two_years / "out", removed)
     shutil.rmtree(YearLayout(removed, 2021).stages)
-    for out in (kept, removed):
-        assert run(two_years / "inputs", out, "2022") == 0
-    this_kept, this_removed = YearLayout(kept, 2022), YearLayout(removed, 2022)
+    assert run(two_years / "inputs", removed, "2022") == 0
+    this_kept, this_removed = YearLayout(two_years / "out", 2022), YearLayout(removed, 2022)
     for name in BALANCE_FILES:
         assert getattr(this_removed, name).read_bytes() == getattr(this_kept, name).read_bytes(), name
     # the links come from the published files, and rows did move on their base parcels
