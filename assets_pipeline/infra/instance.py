@@ -34,6 +34,7 @@ class OpenSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._tables_seen: set[str] = set()
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
@@ -50,6 +51,16 @@ class OpenSqliteEventLogStorage(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def has_table(self, table_name: str) -> bool:
+        """Whether the index holds a table, as Dagster's method answers it (a new engine and connection each
+        time, asked a few times per event), remembered once present: a migration adds tables, none removes one."""
+        if table_name in self._tables_seen:
+            return True
+        present = super().has_table(table_name)
+        if present:
+            self._tables_seen.add(table_name)
+        return present
 
     def _engine(self, shard: str) -> Engine:
         engine = self._engines.get(shard)

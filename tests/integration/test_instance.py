@@ -76,3 +76,21 @@ def test_an_instance_configured_otherwise_is_opened_as_configured(tmp_path, monk
         if storage != "ConsolidatedSqliteEventLogStorage":
             assert Path(instance.event_log_storage._base_dir) == folder / "history" / "runs"
             assert Path(instance.run_storage._conn_string.removeprefix("sqlite:///")) == folder / "history" / "runs.db"
+
+
+def test_a_table_found_in_the_index_is_not_looked_up_again_and_a_missing_one_is(tmp_path, monkeypatch):
+    """Dagster asks whether the index holds a table a few times per event, each time through a new engine: the
+    answer for a table present is remembered, one for a table absent is asked again (a migration may add it)."""
+    import dagster._core.storage.event_log.sqlite.sqlite_event_log as dagsters
+
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    with open_instance(tmp_path) as instance:
+        storage = instance.event_log_storage
+        assert type(storage) is OpenSqliteEventLogStorage
+        engines = []
+        create_engine = dagsters.create_engine
+        monkeypatch.setattr(dagsters, "create_engine", lambda *a, **k: engines.append(a) or create_engine(*a, **k))
+        assert [storage.has_table("asset_event_tags") for _ in range(3)] == [True] * 3
+        assert len(engines) == 1
+        assert [storage.has_table("no_such_table") for _ in range(2)] == [False] * 2
+        assert len(engines) == 3
