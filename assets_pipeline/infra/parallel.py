@@ -16,6 +16,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 _POOL: ProcessPoolExecutor | None = None
 
+# Below this many features with geometry in a year, the polygon steps (overlay, layers handed back) stay in one
+# process. Polygons cost far more per row than table rows, so workers pay from a few thousand of them on.
+PARALLEL_GEOMETRY_ROWS = 2_000
+
 
 def worker_count() -> int:
     """``NRLEDGER_WORKERS`` if set, else one per core (at most 4: beyond that I/O is the limit)."""

@@ -95,6 +95,7 @@ class IngestResult:
 # whichever worker read the file.
 FILE_SHIFT = 32
 PARALLEL_BYTES = 16 << 20  # below this much input, one process is faster than starting workers
+PARALLEL_LAYER_BYTES = 1 << 20  # the same for layers, whose features cost far more to read than a table's rows
 
 
 def ingest_category(
@@ -123,11 +124,11 @@ def ingest_category(
             f"no {category} inventory delivered (expected {category}.csv/.xlsx/.parquet or a folder {category}/) / 未找到清查数据",
         )
     year_dir = Path(input_dir) / str(year)
-    if parallel is None:
-        parallel = sum(delivery_size(p) for p in paths) > PARALLEL_BYTES
     result = IngestResult(category=category, rows=0, area_m2=0.0)
     geometry_dir = Path(geometry_dir) if geometry_dir is not None else default_geometry_dir(Path(out_dir))
     layered = any(layer_format(p) is not None for p in paths)
+    if parallel is None:
+        parallel = sum(delivery_size(p) for p in paths) > (PARALLEL_LAYER_BYTES if layered else PARALLEL_BYTES)
     with atomic_folder(out_dir) as tmp, atomic_folder(geometry_dir) if layered else nullcontext() as geometry_tmp:
         tasks = [
             (category, index, path, year_dir, tmp, declared_area_unit, xlsx_sheet, geometry_tmp, layer, crs)

@@ -43,6 +43,7 @@ import shapely
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout
+from assets_pipeline.infra.parallel import PARALLEL_GEOMETRY_ROWS, run_tasks
 from assets_pipeline.infra.storage import atomic_parquet_writer
 from assets_pipeline.publish.layer_geometry import (
     geoparquet_schema,
@@ -88,10 +89,12 @@ def county_layer_stem(layout: YearLayout, county: str, name: str) -> str:
     return f"{county}_{safe}_{MARK}_{layout.year}" if safe else f"{county}_{MARK}_{layout.year}"
 
 
-def write_layers(layout: YearLayout, input_dir: Path | None = None) -> LayersResult:
+def write_layers(layout: YearLayout, input_dir: Path | None = None, parallel: bool | None = None) -> LayersResult:
     """Write the counties' GeoPackages and FileGDBs and the province's GeoParquet when the year has geometry; a
     year of tables only writes nothing (and removes layers a previous run of the year left). ``input_dir`` is
-    not read: everything comes from the stage files (it keeps the signature of ``draw_maps``)."""
+    not read: everything comes from the stage files (it keeps the signature of ``draw_maps``). Counties are
+    written in worker processes when ``parallel``, or by default when the year has enough parcels with geometry;
+    the files are the same either way."""
     result = LayersResult()
     folder = layout.root / "to_counties"
     if not has_geometry(layout):
@@ -110,33 +113,32 @@ def write_layers(layout: YearLayout, input_dir: Path | None = None) -> LayersRes
         names = _county_names(layout)
         counties = sorted(_partitions(work / "parcels") | _partitions(work / "pieces"))
         result.geoparquet_epsg = province_epsg(zones) if zones else None
+        (work / "province").mkdir()
+        tasks = [
+            (work, county, folder / county_layer_stem(layout, county, names.get(county, "")), result.geoparquet_epsg)
+            for county in counties
+        ]
         written: set[Path] = set()
         with ExitStack() as stack:
             writer = None
-            for county in counties:
-                parcels = _county_parcels(_read(work / "parcels", county))
-                pieces = _county_pieces(_read(work / "pieces", county), _read(work / "cover", county))
-                epsg = main_epsg(np.concatenate([parcels[1], pieces[1]]))
-                parcel_shapes = multipolygons(in_epsg(parcels[2], parcels[1], epsg))
-                parcel_table = _with_geometry(parcels[0], parcel_shapes)
-                piece_table = _with_geometry(pieces[0], in_epsg(pieces[2], pieces[1], epsg))  # cut as MultiPolygons
-                stem = county_layer_stem(layout, county, names.get(county, ""))
-                gpkg, gdb = folder / f"{stem}.gpkg", folder / f"{stem}.gdb"
-                _write_county(gpkg, "GPKG", parcel_table, piece_table, epsg)
-                _write_county(gdb, "OpenFileGDB", _for_filegdb(parcel_table), _for_filegdb(piece_table), epsg)
-                written |= {gpkg, gdb}
-                result.geopackages.append(gpkg)
-                result.filegdbs.append(gdb)
-                result.parcels += parcel_table.num_rows
-                result.pieces += piece_table.num_rows
+            for county, done in zip(
+                counties,
+                run_tasks(write_county_layers, tasks, _parallel(work) if parallel is None else parallel),
+                strict=True,
+            ):
+                written |= {done.geopackage, done.filegdb}
+                result.geopackages.append(done.geopackage)
+                result.filegdbs.append(done.filegdb)
+                result.parcels += done.parcels
+                result.pieces += done.pieces
                 result.counties.append(county)
-                if parcel_table.num_rows:
-                    table = _province_rows(parcel_table, parcel_shapes, epsg, result.geoparquet_epsg, parcels[1])
-                    table = table.append_column("region_code", pa.array([county] * table.num_rows, pa.string()))
+                if done.province_rows is not None:  # appended in county order, one county in memory at a time
+                    table = pq.read_table(done.province_rows)
                     if writer is None:
                         schema = geoparquet_schema(table.schema, result.geoparquet_epsg)
                         writer = stack.enter_context(atomic_parquet_writer(geoparquet_path(layout), schema))
                     writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
+                    done.province_rows.unlink()
             if writer is not None:
                 result.geoparquet = geoparquet_path(layout)
         if result.geoparquet is None and geoparquet_path(layout).exists():
@@ -145,6 +147,45 @@ def write_layers(layout: YearLayout, input_dir: Path | None = None) -> LayersRes
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class CountyLayers:
+    """What ``write_county_layers`` wrote for one county."""
+
+    geopackage: Path
+    filegdb: Path
+    parcels: int
+    pieces: int
+    province_rows: Path | None  # its parcels as the province-wide GeoParquet holds them, for the caller to append
+
+
+def write_county_layers(work: Path, county: str, stem: Path, geoparquet_epsg: int | None) -> CountyLayers:
+    """One county's GeoPackage and FileGDB (``stem`` + ``.gpkg``/``.gdb``) from its partitions in ``work``, and its
+    rows of the province-wide GeoParquet as a file in ``work/province``. Counties are independent, so they may be
+    written in worker processes (``infra.parallel``)."""
+    parcels = _county_parcels(_read(work / "parcels", county))
+    pieces = _county_pieces(_read(work / "pieces", county), _read(work / "cover", county))
+    epsg = main_epsg(np.concatenate([parcels[1], pieces[1]]))
+    parcel_shapes = multipolygons(in_epsg(parcels[2], parcels[1], epsg))
+    parcel_table = _with_geometry(parcels[0], parcel_shapes)
+    piece_table = _with_geometry(pieces[0], in_epsg(pieces[2], pieces[1], epsg))  # cut as MultiPolygons
+    gpkg, gdb = stem.with_name(f"{stem.name}.gpkg"), stem.with_name(f"{stem.name}.gdb")
+    _write_county(gpkg, "GPKG", parcel_table, piece_table, epsg)
+    _write_county(gdb, "OpenFileGDB", _for_filegdb(parcel_table), _for_filegdb(piece_table), epsg)
+    rows = None
+    if parcel_table.num_rows:
+        table = _province_rows(parcel_table, parcel_shapes, epsg, geoparquet_epsg, parcels[1])
+        table = table.append_column("region_code", pa.array([county] * table.num_rows, pa.string()))
+        rows = work / "province" / f"{county}.parquet"
+        pq.write_table(table, rows)
+    return CountyLayers(gpkg, gdb, parcel_table.num_rows, piece_table.num_rows, rows)
+
+
+def _parallel(work: Path) -> bool:
+    """Counties in worker processes once the year has enough parcels with geometry to pay for them."""
+    files = list((work / "parcels").rglob("*.parquet")) if (work / "parcels").exists() else []
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in files) >= PARALLEL_GEOMETRY_ROWS
 
 
 def _mkdir(path: Path) -> Path:

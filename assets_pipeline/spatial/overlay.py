@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files
-from assets_pipeline.infra.parallel import run_tasks
+from assets_pipeline.infra.parallel import PARALLEL_GEOMETRY_ROWS, run_tasks
 from assets_pipeline.infra.storage import atomic_folder, parquet_options, write_json
 from assets_pipeline.spatial import overlay_tables as tables
 from assets_pipeline.spatial.overlay_counties import (
@@ -44,8 +44,6 @@ from assets_pipeline.spatial.overlay_counties import (
 )
 from assets_pipeline.spatial.overlay_inputs import counties, has_geometry
 from assets_pipeline.spatial.pieces import INVENTORY_CATEGORIES
-
-PARALLEL_ROWS = 200_000  # below this many rows with geometry, one process is faster than starting workers
 
 __all__ = ["OverlayResult", "run_overlay"]
 
@@ -75,7 +73,7 @@ def run_overlay(
     inventories = [(c, county) for c in INVENTORY_CATEGORIES for county in counties(con, layout, c)]
     con.close()
     if parallel is None:
-        parallel = sum(c.rows for c in land) + sum(c.rows for _, c in inventories) >= PARALLEL_ROWS
+        parallel = sum(c.rows for c in land) + sum(c.rows for _, c in inventories) >= PARALLEL_GEOMETRY_ROWS
     with atomic_folder(layout.overlay) as folder:
         job = Job(layout, Path(input_dir), year, zone_tolerance, declared_crs or None, folder, key)
         bounds = {}

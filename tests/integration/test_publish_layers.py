@@ -214,3 +214,25 @@ def test_the_manifest_hashes_the_layers_and_maps_handed_back(tmp_path):
     assert "to_counties/140105_小店区_图层_2023.gpkg" in files
     assert "to_counties/140105_小店区_图层_2023.gdb/gdb" in files
     assert {"layers/valued_parcels.parquet", "maps/value_per_ha.png", "maps/inconsistent_area.png"} <= set(files)
+
+
+def test_counties_written_in_worker_processes_give_the_same_files(tmp_path, monkeypatch):
+    """The two counties written by two worker processes: the same GeoParquet, byte for byte, and the same layers
+    in every GeoPackage and FileGDB as when one process writes them."""
+    monkeypatch.setenv("NRLEDGER_WORKERS", "2")
+    found = {}
+    for parallel in (False, True):
+        layout = write_spatial_year(tmp_path / f"out_{parallel}")
+        result = write_layers(layout, None, parallel=parallel)
+        assert result.counties == [XD, YZ] and result.parcels == 5 and result.pieces == 3
+        layers = {
+            (path.name, layer): pyogrio.read_arrow(path, layer=layer)[1]
+            for path in result.geopackages + result.filegdbs
+            for layer in (PARCELS_LAYER, PIECES_LAYER)
+        }
+        found[parallel] = (geoparquet_path(layout).read_bytes(), layers)
+        assert not [p for p in layout.stages.iterdir() if p.name.startswith(".layers.")]  # the work folder removed
+    assert found[True][0] == found[False][0]
+    assert found[True][1].keys() == found[False][1].keys() and len(found[True][1]) == 8
+    for key, table in found[False][1].items():
+        assert found[True][1][key].equals(table), key
