@@ -11,8 +11,8 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, wait
 
 _POOL: ProcessPoolExecutor | None = None
 
@@ -37,12 +37,23 @@ def _pool() -> ProcessPoolExecutor:
     return _POOL
 
 
-def run_tasks(fn: Callable, tasks: Sequence[tuple], parallel: bool) -> list:
-    """``[fn(*task) for task in tasks]``, in worker processes when ``parallel`` and it can help.
+def run_tasks(fn: Callable, tasks: Sequence[tuple], parallel: bool) -> Iterator:
+    """``fn(*task)`` for each task, in worker processes when ``parallel`` and it can help.
 
-    Results come back in task order, so what is written does not depend on which worker ran first.
+    Results come in task order, so what is written does not depend on which worker ran first, and each as soon as
+    it and those before it are done, so the caller can write it away while later tasks run. When the caller stops
+    early (an error), the tasks not started are cancelled and the running ones finish before it goes on: none is
+    left writing into a folder the caller removes.
     """
     if not parallel or len(tasks) < 2 or worker_count() < 2:
-        return [fn(*task) for task in tasks]
+        for task in tasks:
+            yield fn(*task)
+        return
     futures = [_pool().submit(fn, *task) for task in tasks]
-    return [f.result() for f in futures]
+    try:
+        for future in futures:
+            yield future.result()
+    finally:
+        for future in futures:
+            future.cancel()
+        wait(futures)
