@@ -16,6 +16,10 @@ from concurrent.futures import ProcessPoolExecutor, wait
 
 _POOL: ProcessPoolExecutor | None = None
 
+# Below this much delivered input, reading it stays in one process: starting workers would cost more than it saves.
+# Layers cost far more to read per byte than tables (GDAL, the polygons), so workers pay for them much sooner.
+PARALLEL_BYTES = 16 << 20
+PARALLEL_LAYER_BYTES = 1 << 20
 # Below this many features with geometry in a year, the polygon steps (overlay, layers handed back) stay in one
 # process. Polygons cost far more per row than table rows, so workers pay from a few thousand of them on.
 PARALLEL_GEOMETRY_ROWS = 2_000

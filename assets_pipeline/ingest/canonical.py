@@ -43,6 +43,7 @@ from assets_pipeline.ingest.delivered import (
     discover_files,
     refuse_files_no_reader_takes,
     sha256_of,
+    worth_workers,
 )
 from assets_pipeline.ingest.headers import map_headers
 from assets_pipeline.ingest.layer_files import LayerSource
@@ -94,8 +95,6 @@ class IngestResult:
 # Row ids are ``file index << 32 | record index``: unique, ordered by file then row, and the same
 # whichever worker read the file.
 FILE_SHIFT = 32
-PARALLEL_BYTES = 16 << 20  # below this much input, one process is faster than starting workers
-PARALLEL_LAYER_BYTES = 1 << 20  # the same for layers, whose features cost far more to read than a table's rows
 
 
 def ingest_category(
@@ -128,7 +127,7 @@ def ingest_category(
     geometry_dir = Path(geometry_dir) if geometry_dir is not None else default_geometry_dir(Path(out_dir))
     layered = any(layer_format(p) is not None for p in paths)
     if parallel is None:
-        parallel = sum(delivery_size(p) for p in paths) > (PARALLEL_LAYER_BYTES if layered else PARALLEL_BYTES)
+        parallel = worth_workers(paths)
     with atomic_folder(out_dir) as tmp, atomic_folder(geometry_dir) if layered else nullcontext() as geometry_tmp:
         tasks = [
             (category, index, path, year_dir, tmp, declared_area_unit, xlsx_sheet, geometry_tmp, layer, crs)

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assets_pipeline.infra.errors import InputFileError
+from assets_pipeline.infra.parallel import PARALLEL_BYTES, PARALLEL_LAYER_BYTES
 from assets_pipeline.spatial.layers import (
     SHAPEFILE_SIBLINGS,
     SHP_MAGIC,
@@ -188,6 +189,12 @@ def sha256_of(path: Path) -> str:
     base = path if path.is_dir() else path.parent
     listing = "".join(f"{_sha256_file(m)}  {m.relative_to(base).as_posix()}\n" for m in members)
     return hashlib.sha256(listing.encode("utf-8")).hexdigest()
+
+
+def worth_workers(paths: list[Path]) -> bool:
+    """Whether reading these deliveries in worker processes pays for starting them (``infra.parallel``)."""
+    layered = any(layer_format(p) is not None for p in paths)
+    return sum(delivery_size(p) for p in paths) > (PARALLEL_LAYER_BYTES if layered else PARALLEL_BYTES)
 
 
 def delivery_size(path: Path) -> int:

@@ -31,8 +31,9 @@ from assets_pipeline.consistency.findings import OWNERSHIP_COLUMN
 from assets_pipeline.infra import sql
 from assets_pipeline.infra.duck import connect
 from assets_pipeline.infra.layout import YearLayout, part_files
+from assets_pipeline.infra.parallel import run_tasks
 from assets_pipeline.infra.storage import atomic_path
-from assets_pipeline.ingest.delivered import DeliveredFile
+from assets_pipeline.ingest.delivered import DeliveredFile, worth_workers
 from assets_pipeline.ingest.headers import map_headers
 from assets_pipeline.ingest.readers import read_batches
 from assets_pipeline.publish.excel import display_width
@@ -236,8 +237,10 @@ def _counties(layout: YearLayout) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------- the packs
 
 
-def write_county_packs(layout: YearLayout, input_dir: Path) -> dict[str, Path]:
-    """Write one pack per county with rows to fix (and remove the packs of a previous run); returns them."""
+def write_county_packs(layout: YearLayout, input_dir: Path, parallel: bool | None = None) -> dict[str, Path]:
+    """Write one pack per county with rows to fix (and remove the packs of a previous run); returns them. The
+    delivered files are read again in worker processes when ``parallel``, or by default when they are large
+    enough (``ingest.delivered.worth_workers``); the packs are the same either way."""
     records = _records(layout)
     names = _counties(layout) | {UNKNOWN_COUNTY[0]: UNKNOWN_COUNTY[1]}
     sheets: dict[str, list[Sheet]] = defaultdict(list)
@@ -256,10 +259,17 @@ def write_county_packs(layout: YearLayout, input_dir: Path) -> dict[str, Path]:
         ).fetchall():
             marks[(file, county)][col] = rows
     by_file = _runs(by_row, "file")
+    wanted = []  # per delivered file with problems: its category, its record, its problem rows by county
     for relative, category in files:
         category, record = records.get(relative, (category, {}))
-        here = by_file.get(relative, by_row.slice(0, 0)).drop_columns(["file"])
-        delivered = _delivered_rows(year_dir / relative, relative, category, record, here.column(1))
+        wanted.append((relative, category, record, by_file.get(relative, by_row.slice(0, 0)).drop_columns(["file"])))
+    # the files read again side by side when they are large enough (or layers), each handing back only its wanted rows
+    tasks = [(year_dir / rel, rel, category, record, here.column(1)) for rel, category, record, here in wanted]
+    if parallel is None:
+        parallel = worth_workers([year_dir / rel for rel, *_ in wanted if (year_dir / rel).exists()])
+    for (relative, category, record, here), delivered in zip(
+        wanted, run_tasks(delivered_rows, tasks, parallel), strict=True
+    ):
         for county, mine in sorted(_runs(here, "county").items()):
             sheets[county].append(_file_sheet(relative, category, record, delivered, mine, marks[(relative, county)]))
     folder = pack_folder(layout)
@@ -293,7 +303,7 @@ def _file_name(name: str) -> str:
     return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .")[:40]
 
 
-def _delivered_rows(path: Path, relative: str, category: str, record: dict, rows: pa.Array) -> pa.Table:
+def delivered_rows(path: Path, relative: str, category: str, record: dict, rows: pa.Array) -> pa.Table:
     """The wanted rows of a delivered file as the county wrote them: its own columns, cell text, row numbers.
 
     The file is read again with the reader ingest used (same sheet), batch by batch, keeping only those rows."""

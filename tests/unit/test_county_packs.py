@@ -174,3 +174,14 @@ def test_corrected_rows_pasted_back_into_the_countys_files_are_accepted_on_the_n
     assert {5, 6, 7, 8, 9} <= lines
     # and the county of 140106 still has its own row to fix (the pack did not touch other files)
     assert ("land/140106_迎泽区.parquet", 3) in left
+
+
+def test_the_files_read_again_in_worker_processes_give_the_same_packs(packs, monkeypatch):
+    """The delivered files read again by two worker processes, each handing back its wanted rows: the packs are
+    byte for byte the ones one process wrote."""
+    inputs, layout, written = packs
+    monkeypatch.setenv("NRLEDGER_WORKERS", "2")
+    before = {county: path.read_bytes() for county, path in written.items()}
+    again = write_county_packs(layout, inputs, parallel=True)
+    assert again == written and len(before) >= 2
+    assert {county: path.read_bytes() for county, path in again.items()} == before
