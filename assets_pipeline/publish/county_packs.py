@@ -40,6 +40,7 @@ from assets_pipeline.publish.excel import display_width
 from assets_pipeline.publish.xlsx_stream import Sheet, write_workbook
 from assets_pipeline.schema.categories import CATEGORIES, CATEGORY_NAMES_ZH, COLUMN_NAMES_ZH, SPECS
 from assets_pipeline.schema.labels import UNKNOWN_COUNTY_CODE, UNKNOWN_COUNTY_NAMES
+from assets_pipeline.spatial.layers import layer_format
 
 ROW_HEADER = "原文件行号 Row"
 PROBLEM_HEADER = "问题说明 Problem"
@@ -239,8 +240,8 @@ def _counties(layout: YearLayout) -> dict[str, str]:
 
 def write_county_packs(layout: YearLayout, input_dir: Path, parallel: bool | None = None) -> dict[str, Path]:
     """Write one pack per county with rows to fix (and remove the packs of a previous run); returns them. The
-    delivered files are read again in worker processes when ``parallel``, or by default when they are large
-    enough (``ingest.delivered.worth_workers``); the packs are the same either way."""
+    delivered files are read again in worker processes when ``parallel``, or by default when layers among them are
+    large enough (``ingest.delivered.worth_workers``); the packs are the same either way."""
     records = _records(layout)
     names = _counties(layout) | {UNKNOWN_COUNTY[0]: UNKNOWN_COUNTY[1]}
     sheets: dict[str, list[Sheet]] = defaultdict(list)
@@ -265,8 +266,9 @@ def write_county_packs(layout: YearLayout, input_dir: Path, parallel: bool | Non
         wanted.append((relative, category, record, by_file.get(relative, by_row.slice(0, 0)).drop_columns(["file"])))
     # the files read again side by side when they are large enough (or layers), each handing back only its wanted rows
     tasks = [(year_dir / rel, rel, category, record, here.column(1)) for rel, category, record, here in wanted]
-    if parallel is None:
-        parallel = worth_workers([year_dir / rel for rel, *_ in wanted if (year_dir / rel).exists()])
+    if parallel is None:  # tables read back cheaply in one process (at 10M parcels workers were no faster); layers not
+        layers = [year_dir / rel for rel, *_ in wanted if layer_format(year_dir / rel) is not None]
+        parallel = bool(layers) and worth_workers(layers)
     for (relative, category, record, here), delivered in zip(
         wanted, run_tasks(delivered_rows, tasks, parallel), strict=True
     ):
