@@ -1,4 +1,4 @@
-"""Using both cores: independent pieces of a step (files, row-group ranges) in worker processes.
+"""Using both cores: independent pieces of a step (files, row-group ranges, counties) in worker processes.
 
 The work that dominates at provincial scale (parsing, Pandera checks) holds Python's GIL, so threads
 would not help; processes do. Small inputs stay in the calling process, where starting workers would

@@ -264,9 +264,9 @@ def write_county_packs(layout: YearLayout, input_dir: Path, parallel: bool | Non
     for relative, category in files:
         category, record = records.get(relative, (category, {}))
         wanted.append((relative, category, record, by_file.get(relative, by_row.slice(0, 0)).drop_columns(["file"])))
-    # the files read again side by side when they are large enough (or layers), each handing back only its wanted rows
+    # layers read again side by side when large enough (tables in one process: at 10M parcels no faster there)
     tasks = [(year_dir / rel, rel, category, record, here.column(1)) for rel, category, record, here in wanted]
-    if parallel is None:  # tables read back cheaply in one process (at 10M parcels workers were no faster); layers not
+    if parallel is None:
         layers = [year_dir / rel for rel, *_ in wanted if layer_format(year_dir / rel) is not None]
         parallel = bool(layers) and worth_workers(layers)
     for (relative, category, record, here), delivered in zip(
