@@ -5,8 +5,9 @@ event it stores (twice for an asset event: the run's database, then the cross-ru
 of a WAL database also checkpoints it. A year stores about four hundred events, and on two cores that bookkeeping took
 about a fifth of a small year's time under cProfile (8.9 s of 40 s). ``OpenSqliteEventLogStorage`` is the same
 storage, the same files and the same schema, each event still its own committed transaction, with one engine and its
-pool kept for each of the few databases in use. Only the process compiling the year uses it: the UI, the daemon and any other process open the
-same files with Dagster's own class, and an instance configured otherwise (PostgreSQL, ``deploy/``) is left as it is.
+pool kept for each of the few databases in use. Only the process compiling the year uses it: the UI, the daemon and
+any other process open the same files with Dagster's own class, and an instance configured otherwise (PostgreSQL,
+``deploy/``) is left as it is.
 """
 
 from __future__ import annotations
