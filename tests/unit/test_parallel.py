@@ -21,11 +21,20 @@ def wait_for_file_then_say(path: str, said: str) -> str:
     return said
 
 
-def say_after(seconds: float, said: str, marker: str | None = None) -> str:
+def say_after(seconds: float, said: str) -> str:
     time.sleep(seconds)
-    if marker:
-        Path(marker).write_text(said, encoding="utf-8")
     return said
+
+
+def first_once_second_runs_or_second(role: str, started: str, marker: str) -> str:
+    """The first task returns once the second has started (so the second is running, not waiting in the queue,
+    when the caller holds the first result); the second says so, works a second, then leaves its marker."""
+    if role == "first":
+        return wait_for_file_then_say(started, "first")
+    Path(started).touch()
+    time.sleep(1.0)
+    Path(marker).write_text("second", encoding="utf-8")
+    return "second"
 
 
 @pytest.fixture
@@ -53,8 +62,9 @@ def test_a_result_is_handed_over_before_the_tasks_after_it_are_done(two_workers,
 def test_a_caller_that_stops_early_waits_for_the_running_tasks(two_workers, tmp_path):
     """The caller fails on the first result; the second task, already running, has finished by the time the error
     reaches the caller (its folder may then be removed without a worker still writing into it)."""
-    marker = tmp_path / "second-done"
+    marker, started = tmp_path / "second-done", str(tmp_path / "second-started")
+    tasks = [(role, started, str(marker)) for role in ("first", "second")]
     with pytest.raises(RuntimeError, match="stopped"):
-        for result in run_tasks(say_after, [(0.0, "first"), (1.0, "second", str(marker))], True):
+        for result in run_tasks(first_once_second_runs_or_second, tasks, True):
             raise RuntimeError(f"stopped at {result}")
     assert marker.read_text(encoding="utf-8") == "second"
