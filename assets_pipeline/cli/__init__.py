@@ -9,6 +9,7 @@ non-zero with a one-line reason when something fails. Their options are the fiel
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from contextlib import contextmanager
@@ -362,5 +363,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def command() -> int:
+    """``nrledger`` as a process of its own (the console script, ``python -m assets_pipeline.cli``).
+
+    The process ends right after: its objects are frozen out of the collector, so the interpreter's exit does not
+    walk the hundreds of thousands of objects Dagster, pandas and pyarrow created (0.3–0.7 s a run, measured).
+    Exit handlers and finalizers still run; only the last cyclic collection is skipped. Tests call ``main``."""
+    code = main()
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command())

@@ -1,5 +1,7 @@
+"""``python -m assets_pipeline.cli``: the command as a process of its own, like the ``nrledger`` script."""
+
 import sys
 
-from assets_pipeline.cli import main
+from assets_pipeline.cli import command
 
-sys.exit(main())
+sys.exit(command())

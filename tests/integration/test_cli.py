@@ -210,3 +210,25 @@ def test_any_failed_check_is_named_in_both_languages_with_its_figures():
         "error: check ledger/physical:no_double_counting (无重复计算 / no double counting) failed: counties 2, "
         "counties differing 1, largest difference m2 20000.00"
     ]
+
+
+def test_the_command_as_a_process_exits_with_mains_code_and_skips_the_last_collection(tmp_path, capsys):
+    """``nrledger`` and ``python -m assets_pipeline.cli`` go through ``command``: main's exit code, and the
+    collector frozen before the interpreter exits (its last collection is skipped)."""
+    import subprocess
+    import sys
+
+    from assets_pipeline.cli import main
+
+    argv = ["verify", "--year", "2023", "--output-dir", str(tmp_path / "none")]
+    expected = main(argv)
+    capsys.readouterr()
+    assert expected != 0  # nothing published there: the exit code says so, and is not the default 0
+    script = (
+        "import gc, sys\nfrom assets_pipeline.cli import command\n"
+        f"sys.argv = ['nrledger', *{argv!r}]\ncode = command()\nprint(code, gc.get_freeze_count() > 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == [str(expected), "True"], done.stderr
+    as_module = subprocess.run([sys.executable, "-m", "assets_pipeline.cli", *argv], capture_output=True, timeout=120)
+    assert as_module.returncode == expected
