@@ -100,32 +100,37 @@ def read_report_totals(path: Path) -> dict[str, Decimal]:
     lookup does not depend on the language or the column layout. A blank total (nothing valued)
     reads as 0.00, as an empty ledger sums to 0.
     """
-    return {name: v for name, v in _named_totals(path).items() if MEMO_NAME_SEPARATOR not in name}
+    return read_report_named_totals(path)[0]
 
 
 def read_report_memo_totals(path: Path) -> dict[tuple[str, str], Decimal]:
     """(category, memo) → the province "of which" value (万元) printed on the category's value sheet, read back
     through its workbook name ``total_value_<category>__<memo>``; memos not printed are absent."""
-    return {
-        tuple(name.split(MEMO_NAME_SEPARATOR)): v
-        for name, v in _named_totals(path).items()
-        if MEMO_NAME_SEPARATOR in name
-    }
+    return read_report_named_totals(path)[1]
 
 
-def _named_totals(path: Path) -> dict[str, Decimal]:
-    # read-only: only the rows down to each named cell are parsed (they are the province rows, near the top),
-    # not every cell, style and merged range of the workbook
+def read_report_named_totals(path: Path) -> tuple[dict[str, Decimal], dict[tuple[str, str], Decimal]]:
+    """Both of the above from one opening of the workbook (``read_report_totals``, ``read_report_memo_totals``).
+
+    One opening, because opening is most of the cost: openpyxl's read-only mode reads every sheet through once to
+    learn its size (a sheet written in write-only mode does not state it), then each named cell is found by reading
+    its sheet down to its row (the province rows, near the top)."""
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        out: dict[str, Decimal] = {}
+        totals: dict[str, Decimal] = {}
+        memos: dict[tuple[str, str], Decimal] = {}
         for name, defined in wb.defined_names.items():
             if not name.startswith(TOTAL_NAME_PREFIX):
                 continue
             ((sheet, coordinate),) = list(defined.destinations)
-            raw = wb[sheet][coordinate.replace("$", "")].value
-            out[name[len(TOTAL_NAME_PREFIX) :]] = _cents(raw)
-        return out
+            figure = _cents(wb[sheet][coordinate.replace("$", "")].value)
+            named = name[len(TOTAL_NAME_PREFIX) :]
+            if MEMO_NAME_SEPARATOR in named:
+                category, memo = named.split(MEMO_NAME_SEPARATOR)
+                memos[(category, memo)] = figure
+            else:
+                totals[named] = figure
+        return totals, memos
     finally:
         wb.close()
 

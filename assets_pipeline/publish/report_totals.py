@@ -8,14 +8,13 @@ from decimal import Decimal
 from assets_pipeline.infra.layout import YearLayout
 from assets_pipeline.ledgers.memos import MEMOS
 from assets_pipeline.ledgers.published_totals import province_memo_totals
-from assets_pipeline.publish.report import read_report_memo_totals, read_report_totals
+from assets_pipeline.publish.report import read_report_named_totals
 from assets_pipeline.schema.categories import CATEGORIES
 
 
 def report_totals_against_ledger(layout: YearLayout) -> tuple[list[tuple[str, str, str, str]], bool]:
     """Rows of (category, memo or "", ledger Parquet 万元, workbook 万元) and whether every pair is equal."""
-    printed = read_report_totals(layout.report())
-    printed_memos = read_report_memo_totals(layout.report())
+    printed, printed_memos = read_report_named_totals(layout.report())
     parquet = province_memo_totals(layout)
     zero = Decimal("0.00")
     rows, passed = [], True
