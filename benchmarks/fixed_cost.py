@@ -12,8 +12,10 @@ process and ``--repeat`` times (the median is printed, with the spread):
 - **Dagster, no work**: the annual job's own asset graph (the same assets, steps, dependencies with their
   partition mappings, and blocking checks) with every step's body replaced by one that only reports its assets
   materialized and its checks passed, run with ``execute_in_process`` for the same province-year into a fresh
-  instance in a folder like the pipeline's: the floor Dagster's run machinery, its event log and its data versions
-  set under any year, whatever the work;
+  instance in a folder like the pipeline's, opened as ``nrledger run`` opens it (``infra.instance.open_instance``:
+  the event log's connections kept open): the floor Dagster's run machinery, its event log and its data versions
+  set under any year, whatever the work. The same again with Dagster's own SQLite event log, as a run launched from
+  the UI or by the daemon stores its events;
 - **the year**: ``nrledger run`` on the sample, process wall (``/usr/bin/time``-like, from start to exit) and the
   run time it prints, each step's seconds from its summary.
 
@@ -40,11 +42,13 @@ DEFAULT_WORK_DIR = BENCH_DIR / "work" / "fixed_cost"
 YEAR = 2023
 
 
-def no_work_job_seconds(province: str, year: int) -> float:
-    """The annual job's graph with no-op bodies, executed in process into a fresh SQLite instance; its wall time."""
+def no_work_job_seconds(province: str, year: int, instance_kind: str = "pipeline") -> float:
+    """The annual job's graph with no-op bodies, executed in process into a fresh SQLite instance; its wall time.
+    ``instance_kind``: "pipeline" opens it as ``nrledger run`` does, "dagster" with Dagster's own classes."""
     import dagster as dg
 
     from assets_pipeline.defs.definitions import defs
+    from assets_pipeline.infra.instance import open_instance
 
     graph = defs.resolve_asset_graph()
     job = defs.resolve_job_def("annual_accounts")
@@ -69,7 +73,8 @@ def no_work_job_seconds(province: str, year: int) -> float:
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     try:
         started = time.perf_counter()
-        with dg.DagsterInstance.from_config(str(home)) as instance:
+        opened = open_instance(home) if instance_kind == "pipeline" else dg.DagsterInstance.from_config(str(home))
+        with opened as instance:
             result = noop.resolve_job_def("no_work").execute_in_process(
                 run_config={"loggers": {"silent": {}}},  # as the pipeline's run: its own logger, no console
                 instance=instance,
@@ -133,26 +138,31 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
     parser.add_argument("--reuse", action="store_true", help="keep an already generated sample of the same size")
-    parser.add_argument("--child-no-work", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-no-work", choices=["pipeline", "dagster"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_no_work:
-        print(json.dumps({"seconds": no_work_job_seconds("140000", YEAR)}))
+        print(json.dumps({"seconds": no_work_job_seconds("140000", YEAR, args.child_no_work)}))
         return
 
     python = sys.executable
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     figures: dict[str, dict] = {}
     imports = [measure([python, "-c", "import assets_pipeline.defs.definitions"], env)[0] for _ in range(args.repeat)]
-    no_work = []
+    no_work: dict[str, list[float]] = {"pipeline": [], "dagster": []}
     for _ in range(args.repeat):
-        out = subprocess.run(
-            [python, __file__, "--child-no-work"], capture_output=True, text=True, env=env, check=True
-        ).stdout
-        no_work.append(json.loads(out.strip().splitlines()[-1])["seconds"])
+        for kind, seconds in no_work.items():
+            out = subprocess.run(
+                [python, __file__, "--child-no-work", kind], capture_output=True, text=True, env=env, check=True
+            ).stdout
+            seconds.append(json.loads(out.strip().splitlines()[-1])["seconds"])
     figures["imports"] = {"seconds": imports}
-    figures["dagster_no_work"] = {"seconds": no_work}
+    figures["dagster_no_work"] = {"seconds": no_work["pipeline"]}
+    figures["dagster_no_work_dagsters_event_log"] = {"seconds": no_work["dagster"]}
     print(f"imports (interpreter + definitions)   {spread(imports)}")
-    print(f"Dagster, the job's graph, no work     {spread(no_work)}   (inside the process, imports excluded)")
+    print(
+        f"Dagster, the job's graph, no work     {spread(no_work['pipeline'])}   (inside the process, imports excluded)"
+    )
+    print(f"  … with Dagster's own event log      {spread(no_work['dagster'])}   (as the UI's and daemon's runs store)")
 
     for parcels in args.parcels:
         sample = args.work_dir / f"sample_{parcels}"
