@@ -67,12 +67,22 @@ class NationRun:
     national: dict[int, Submission] = field(default_factory=dict)
 
 
+# the embedded instance's event log written through connections kept open (``infra.instance.AccountsInstance``) by
+# every process of the instance: the run workers the daemon starts no longer pay, per province-year, for a SQLite
+# connection opened and closed per event; the same files in the same folders as Dagster's own storage
+INSTANCE_CLASS = """instance_class:
+  module: assets_pipeline.infra.instance
+  class: AccountsInstance
+"""
+
+
 def configure_queue(home: Path, concurrency: int) -> None:
-    """The embedded instance's queue: written when the instance is the output folder's own (no ``DAGSTER_HOME``
-    chosen by the user), so a production instance's ``dagster.yaml`` is never touched."""
+    """The embedded instance's queue and event log: written when the instance is the output folder's own (no
+    ``DAGSTER_HOME`` chosen by the user), so a production instance's ``dagster.yaml`` is never touched."""
     if os.environ.get("DAGSTER_HOME"):
         return
-    (home / "dagster.yaml").write_text(QUEUE_CONFIG.format(concurrency=concurrency), encoding="utf-8")
+    text = QUEUE_CONFIG.format(concurrency=concurrency) + INSTANCE_CLASS
+    (home / "dagster.yaml").write_text(text, encoding="utf-8")
 
 
 def daemon_running(instance) -> bool:

@@ -5,13 +5,15 @@ event it stores (twice for an asset event: the run's database, then the cross-ru
 of a WAL database also checkpoints it. A year stores about four hundred events, and on two cores that bookkeeping took
 about a fifth of a small year's time under cProfile (8.9 s of 40 s). ``OpenSqliteEventLogStorage`` is the same
 storage, the same files and the same schema, each event still its own committed transaction, with one engine and its
-pool kept for each of the few databases in use. Only the process compiling the year uses it: the UI, the daemon and
-any other process open the same files with Dagster's own class, and an instance configured otherwise (PostgreSQL,
-``deploy/``) is left as it is.
+pool kept for each of the few databases in use. The command line's own runs open it through ``open_instance``; the
+nation's embedded instance names ``AccountsInstance`` as its instance class in its ``dagster.yaml`` (``cli.nation``),
+so its daemon and the run workers it starts use it too. Any other process may open the same files with Dagster's own
+class, and an instance configured otherwise (PostgreSQL, ``deploy/``) is left as it is.
 """
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -102,3 +104,34 @@ def open_instance(home: Path) -> dg.DagsterInstance:
 
 def _names(data: ConfigurableClassData) -> tuple[str, str]:
     return data.module_name, data.class_name
+
+
+class AccountsInstance(dg.DagsterInstance):
+    """Dagster's embedded SQLite instance with ``OpenSqliteEventLogStorage`` as its event log, named in a folder's
+    ``dagster.yaml`` (``instance_class``) so that every process opening the folder writes through connections kept
+    open: the nation's daemon and the run workers it starts (``cli.nation``). The storage is Dagster's defaults for
+    the folder the instance is opened from, computed when it is opened: the same files wherever the folder is moved
+    or copied to (a path written into the file would follow the first place)."""
+
+    @classmethod
+    def config_schema(cls) -> dict:
+        return {}  # nothing of its own in dagster.yaml
+
+    @staticmethod
+    def config_defaults(base_dir: str) -> dict:
+        defaults = dict(InstanceRef.config_defaults(base_dir))
+        dagsters = defaults["event_log_storage"]  # SqliteEventLogStorage in <base_dir>/history/runs
+        event_log = ConfigurableClassData(__name__, OpenSqliteEventLogStorage.__name__, dagsters.config_yaml)
+        defaults["event_log_storage"] = event_log
+        parts = {
+            name: {"module_name": data.module_name, "class_name": data.class_name, "config_yaml": data.config_yaml}
+            for name, data in (
+                ("run_storage", defaults["run_storage"]),
+                ("event_log_storage", event_log),
+                ("schedule_storage", defaults["schedule_storage"]),
+            )
+        }
+        defaults["storage"] = ConfigurableClassData(  # JSON is YAML: Dagster reads it back with its YAML loader
+            "dagster._core.storage.legacy_storage", "CompositeStorage", json.dumps(parts)
+        )
+        return defaults

@@ -210,3 +210,61 @@ def test_the_nation_is_the_sum_of_its_provinces(compiled):
                 if isinstance(national[0][column], int | float):
                     total = sum(Decimal(str(row[column] or 0)) for row in provinces)
                     assert Decimal(str(national[0][column])) == total, (sheet.title, column)
+
+
+@pytest.mark.slow
+def test_the_queued_runs_store_their_events_through_open_connections_in_dagsters_own_files(compiled, tmp_path):
+    """The nation's instance (``AccountsInstance``) has ``OpenSqliteEventLogStorage`` as its event log, so the run
+    workers the daemon starts write through connections kept open (``infra/instance.py``); Dagster's own class reads
+    every run's events from the same files, a copy of the folder opens its own files, and the UI shows them."""
+    import dagster as dg
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    from assets_pipeline.infra.instance import OpenSqliteEventLogStorage
+
+    out, done = compiled
+    assert done.returncode == 0, done.stdout + done.stderr[-4000:]
+    home = out / ".dagster"
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert type(instance.event_log_storage) is OpenSqliteEventLogStorage
+        runs = instance.get_runs()
+        written = {run.run_id: len(instance.all_logs(run.run_id)) for run in runs}
+    assert len(runs) == len(PROVINCES) * len(YEARS) + len(YEARS)
+    dagsters = SqliteEventLogStorage(str(home / "history" / "runs"))
+    try:
+        assert {run_id: len(dagsters.get_logs_for_run(run_id)) for run_id in written} == written
+    finally:
+        dagsters.dispose()
+    assert min(written.values()) > 20  # a run's start, steps, materializations and end
+    # the lineage travels with the accounts: a copy of the folder reads and writes its own event log, not the original's
+    copy = tmp_path / "copied" / ".dagster"
+    shutil.copytree(home, copy)
+    with dg.DagsterInstance.from_config(str(copy)) as instance:
+        assert Path(instance.event_log_storage._base_dir) == copy / "history" / "runs"
+        assert {run_id: len(instance.all_logs(run_id)) for run_id in written} == written
+
+    # the UI opened on the folder (README: DAGSTER_HOME=<output-dir>/.dagster) lists the runs and shows their events
+    from test_deploy_instance import _answers, free_port, graphql, start, stop, wait_for
+
+    port, log = free_port(), out.parent / "webserver.log"
+    env = {**own_instance_env(), "DAGSTER_HOME": str(home)}
+    bin_dir = Path(sys.executable).parent
+    server = start(
+        [str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)], env, log
+    )
+    try:
+        wait_for(lambda: _answers(port), 120, "the webserver", [log], [server])
+        listed = graphql(port, "{ runsOrError { ... on Runs { results { runId status } } } }", {})
+        assert {r["runId"]: r["status"] for r in listed["data"]["runsOrError"]["results"]} == {
+            run_id: "SUCCESS" for run_id in written
+        }, listed
+        for run_id, count in written.items():
+            shown = graphql(
+                port,
+                "query($id: ID!) { runOrError(runId: $id) { ... on Run { eventConnection(afterCursor: null) "
+                "{ events { __typename } } } } }",
+                {"id": run_id},
+            )
+            assert len(shown["data"]["runOrError"]["eventConnection"]["events"]) == count, shown
+    finally:
+        stop(server)
