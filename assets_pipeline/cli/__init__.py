@@ -367,7 +367,7 @@ def command() -> int:
     """``nrledger`` as a process of its own (the console script, ``python -m assets_pipeline.cli``).
 
     The process ends right after: its objects are frozen out of the collector, so the interpreter's exit does not
-    walk the hundreds of thousands of objects Dagster, pandas and pyarrow created (0.3–0.7 s a run, measured).
+    walk the hundreds of thousands of objects Dagster, pandas and pyarrow created (0.4–0.5 s a run, measured).
     Exit handlers and finalizers still run; only the last cyclic collection is skipped. Tests call ``main``."""
     code = main()
     gc.freeze()

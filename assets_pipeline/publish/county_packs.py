@@ -267,8 +267,7 @@ def write_county_packs(layout: YearLayout, input_dir: Path, parallel: bool | Non
     # layers read again side by side when large enough (tables in one process: at 10M parcels no faster there)
     tasks = [(year_dir / rel, rel, category, record, here.column(1)) for rel, category, record, here in wanted]
     if parallel is None:
-        layers = [year_dir / rel for rel, *_ in wanted if layer_format(year_dir / rel) is not None]
-        parallel = bool(layers) and worth_workers(layers)
+        parallel = worth_workers([year_dir / rel for rel, *_ in wanted if layer_format(year_dir / rel) is not None])
     for (relative, category, record, here), delivered in zip(
         wanted, run_tasks(delivered_rows, tasks, parallel), strict=True
     ):
